@@ -1,0 +1,80 @@
+/*
+ * Sweep configuration: the YAML file parsed (libyaml) and validated into
+ * hps_config.
+ *
+ * Validation is strict and precise: every problem is reported as
+ * "file:line:column: message" (unknown keys with a "did you mean" suggestion,
+ * wrong types, ranges, empty ranges, log with non-positive bounds, duplicate
+ * names). Nothing is written by the parser.
+ */
+#ifndef HPS_ENGINE_CONFIG_H
+#define HPS_ENGINE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpsweep/objective.h"
+#include "hpsweep/space.h"
+#include "hpsweep/strategy.h"
+
+typedef enum hps_objective_kind {
+    HPS_OBJ_TESTFUNC = 0, /* a built-in test function on the numeric parameters */
+    HPS_OBJ_SLEEP = 1,    /* sleeps, reports 0 (or the duration); for overhead benchmarks */
+    HPS_OBJ_NOOP = 2      /* returns 0 at once */
+} hps_objective_kind;
+
+typedef struct hps_objective_cfg {
+    hps_objective_kind kind;
+    char *function;                 /* name as written ("branin", "sleep", "noop") */
+    const hps_testfunc *testfunc;   /* TESTFUNC only */
+    double sleep_seconds;           /* SLEEP: option `seconds` (default 0.1) */
+    int sleep_param;                /* SLEEP: index of the parameter named by option
+                                       `seconds_param`, or -1 to use sleep_seconds */
+} hps_objective_cfg;
+
+typedef struct hps_config {
+    char *source;                   /* file name used in messages */
+    char *text;                     /* the YAML, verbatim */
+    size_t text_len;
+    char *name;                     /* default: file name without extension */
+    uint64_t seed;
+    int seed_given;                 /* 0: no `seed` key (the engine picks and records one) */
+    hps_objective_cfg objective;
+    char *metric;                   /* default "objective" */
+    int maximize;                   /* goal: 0 minimize (default), 1 maximize */
+    hps_space space;
+    char *strategy;                 /* default "random" */
+    const hps_strategy_ops *strategy_ops;
+    hps_strategy_cfg strategy_cfg;  /* owns its key/value strings */
+    int64_t max_trials;             /* 0: unlimited */
+    double max_time;                /* seconds; 0: unlimited */
+    int parallelism;                /* max concurrent trials; 0: one per trial group */
+    int ranks_per_trial;            /* default 1 */
+    char *output;                   /* default "runs"; the sweep dir is output/name */
+} hps_config;
+
+/* Parse and validate the file at path. HPS_OK, HPS_ENOENT/HPS_EIO (err says why),
+ * HPS_ECONFIG (err holds "file:line:column: message"). cfg is zeroed first and
+ * must be freed with hps_config_free() whatever the result. */
+int hps_config_load(const char *path, hps_config *cfg, char *err, size_t errlen);
+
+/* The same for YAML text already in memory; source names it in messages. */
+int hps_config_parse(const char *text, size_t len, const char *source, hps_config *cfg,
+                     char *err, size_t errlen);
+
+/* Free everything cfg owns and zero it; NULL-safe. */
+void hps_config_free(hps_config *cfg);
+
+/*
+ * Compare two configs key by key (dotted paths such as "space.lr.high"), ignoring
+ * the keys a resume may change: budget.*, output, parallelism. Writes the
+ * differing keys as "key: 'a' -> 'b'" lines into buf (may be NULL) and returns how
+ * many keys differ (0: same sweep).
+ */
+int hps_config_diff(const hps_config *recorded, const hps_config *now, char *buf, size_t len);
+
+/* Parse a duration: a number of seconds, or a number with unit s, m, h, d
+ * ("90", "90s", "1.5m", "2h"). Returns HPS_OK or HPS_EINVAL. */
+int hps_parse_duration(const char *text, double *seconds);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * The HDF5 results file (sweep.h5), written whole from the engine's in-memory
+ * trial table: to "<path>.tmp", fsync, rename over path. Readers (h5py, h5dump,
+ * `hpsweep best`) therefore always see a complete file, even while the sweep runs
+ * or after a kill -9, and the file can be rebuilt from the journal at any time.
+ *
+ * Layout (format_version 1), readable without hpsweep:
+ *   /  attrs   format_version (int), hpsweep_version, name, seed (uint64), strategy,
+ *              objective, metric, goal, status, created, updated (strings)
+ *   /config                 the sweep YAML verbatim (variable-length string)
+ *   /provenance             group; one string attribute per provenance key
+ *   /space                  compound: name, type, low, high, log, choices
+ *                           (choices joined with '\n'), grid_points
+ *   /trials                 compound, chunked, extendible (unlimited rows):
+ *                           trial_id, status (enum), seed, bracket, rung, budget,
+ *                           worker, start, end, objective, cause, then one column
+ *                           per parameter: float/int as double/int64, categorical
+ *                           as an int32 enum of its choices, bool as an int8 enum
+ *                           FALSE/TRUE (h5py reads it as numpy bool)
+ *   /metrics                compound, chunked, extendible: trial_id, step,
+ *                           resource, name_index, value
+ *   /metric_names           variable-length strings
+ */
+#ifndef HPS_ENGINE_STORE_H
+#define HPS_ENGINE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpsweep/results.h"
+#include "hpsweep/space.h"
+
+#define HPS_STORE_FORMAT_VERSION 1
+
+typedef struct hps_kv {
+    const char *key;
+    const char *value;
+} hps_kv;
+
+typedef struct hps_store_meta {
+    const char *name;
+    uint64_t seed;
+    const char *strategy;
+    const char *objective;
+    const char *metric;
+    const char *goal;          /* "minimize" | "maximize" */
+    const char *status;        /* "running" | "completed" | "interrupted" | ... */
+    const char *created;       /* ISO 8601 UTC */
+    const char *updated;
+    const char *config_text;
+    const hps_space *space;
+    int n_provenance;
+    const hps_kv *provenance;
+} hps_store_meta;
+
+/*
+ * Write the whole file: path.tmp, fsync, rename to path. trials[i].values has
+ * meta->space->n_params entries. Returns HPS_OK, HPS_EHDF5 or HPS_EIO with err
+ * filled (err may be NULL).
+ */
+int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
+                    int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
+                    const char *const *metric_names, int n_metric_names, char *err,
+                    size_t errlen);
+
+/* Silence HDF5's automatic error stack printing (call once per process). */
+void hps_store_quiet(void);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * Trials and the results reader.
+ *
+ * hps_trial is one row of /trials in sweep.h5; hps_metric one row of /metrics.
+ * hps_results_open() loads a whole sweep.h5 (attributes, space, trials, metrics)
+ * so tools (the CLI's best/trials, user C code) need not speak HDF5.
+ */
+#ifndef HPSWEEP_RESULTS_H
+#define HPSWEEP_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpsweep/space.h"
+
+/* Stored as an HDF5 enum with these names (lower case) and values. */
+typedef enum hps_trial_status {
+    HPS_TRIAL_RUNNING = 0,
+    HPS_TRIAL_DONE = 1,
+    HPS_TRIAL_FAILED = 2,
+    HPS_TRIAL_INTERRUPTED = 3,
+    HPS_TRIAL_PRUNED = 4
+} hps_trial_status;
+
+#define HPS_CAUSE_LEN 64
+
+typedef struct hps_trial {
+    int64_t trial_id;
+    int32_t status;            /* hps_trial_status */
+    uint64_t seed;
+    int32_t bracket, rung;     /* -1 when not applicable */
+    double budget;             /* 0 = full */
+    int32_t worker;            /* MPI rank of the group leader that ran it (0: in-process) */
+    double start, end;         /* Unix time, seconds; end is NaN while running */
+    double objective;          /* the metric's final value (NaN unless done) */
+    char cause[HPS_CAUSE_LEN]; /* failure cause ("" unless failed/interrupted) */
+    double *values;            /* [space.n_params] parameter values (see space.h); owned */
+} hps_trial;
+
+typedef struct hps_metric {
+    int64_t trial_id;
+    int64_t step;
+    double resource;
+    int32_t name_index;        /* into metric_names */
+    double value;
+} hps_metric;
+
+/* Lower-case name of a status ("done"), or "unknown". */
+const char *hps_trial_status_name(int status);
+
+typedef struct hps_results {
+    int format_version;
+    char *hpsweep_version, *name, *strategy, *objective, *metric, *goal, *status;
+    char *created, *updated;   /* ISO 8601 UTC */
+    uint64_t seed;
+    char *config_text;         /* the sweep YAML, verbatim */
+    hps_space space;
+    int64_t n_trials;
+    hps_trial *trials;
+    int n_metric_names;
+    char **metric_names;
+    int64_t n_metrics;
+    hps_metric *metrics;
+} hps_results;
+
+/*
+ * Load sweep.h5 at path into out (zeroed first). Returns HPS_OK, HPS_ENOENT,
+ * HPS_ECORRUPT (not an hpsweep file / unreadable; err says why) or
+ * HPS_EVERSION (format_version newer than this build reads).
+ */
+int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen);
+
+/* Free everything in r and zero it; NULL-safe. */
+void hps_results_free(hps_results *r);
+
+#endif

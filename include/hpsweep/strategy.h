@@ -1,0 +1,128 @@
+/*
+ * The search-strategy plug-in interface.
+ *
+ * A strategy is a const table of function pointers (hps_strategy_ops, version
+ * first, fields only ever appended, optional hooks may be NULL) plus an opaque
+ * state. Strategies are pure: they never touch MPI, files, clocks or exit(). Same
+ * seed + same sequence of suggest/observe calls => same decisions, bit for bit.
+ * This is what makes resume exact: the engine replays the journal through a fresh
+ * strategy.
+ *
+ * Strategies work in the unit hypercube [0,1]^d (see space.h). Values passed to
+ * observe() are always "lower is better": the engine negates the metric when the
+ * goal is maximize.
+ */
+#ifndef HPSWEEP_STRATEGY_H
+#define HPSWEEP_STRATEGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpsweep/space.h"
+
+#define HPS_STRATEGY_VERSION 1
+
+/* ---- options a strategy accepts under `strategy:` in the YAML ---------------- */
+
+typedef enum hps_opt_type {
+    HPS_OPT_INT = 0,    /* integer in [min, max] */
+    HPS_OPT_FLOAT = 1,  /* real in [min, max] */
+    HPS_OPT_ENUM = 2,   /* one of choices (NULL-terminated) */
+    HPS_OPT_BOOL = 3    /* true/false */
+} hps_opt_type;
+
+typedef struct hps_option_spec {
+    const char *name;
+    hps_opt_type type;
+    double min, max;             /* INT/FLOAT bounds (inclusive) */
+    const char *const *choices;  /* ENUM: NULL-terminated list */
+    const char *help;            /* one line for the README/--help */
+} hps_option_spec;
+
+/*
+ * The validated options from the config, as text (the config checked each key
+ * exists in the strategy's option list and each value has the right type and
+ * range, so the getters below cannot fail on them).
+ */
+typedef struct hps_strategy_cfg {
+    int n;                /* number of options given */
+    const char **keys;    /* option names */
+    const char **values;  /* option values as written (scalars) */
+} hps_strategy_cfg;
+
+/* Option getters: the value given in cfg, or dflt when absent (cfg may be NULL). */
+long hps_strategy_cfg_int(const hps_strategy_cfg *cfg, const char *key, long dflt);
+double hps_strategy_cfg_double(const hps_strategy_cfg *cfg, const char *key, double dflt);
+const char *hps_strategy_cfg_str(const hps_strategy_cfg *cfg, const char *key, const char *dflt);
+int hps_strategy_cfg_bool(const hps_strategy_cfg *cfg, const char *key, int dflt);
+
+/* ---- suggestions, observations, decisions ------------------------------------ */
+
+/*
+ * What suggest() fills in. The engine allocates u[n_params] and presets trial_id
+ * to the id a new trial would get (ids are dense: 0, 1, 2, ...). A strategy that
+ * promotes a paused trial sets trial_id to that trial's id and promotion = 1.
+ */
+typedef struct hps_suggestion {
+    double *u;           /* [n_params] point in the unit hypercube (engine-owned buffer) */
+    int64_t trial_id;    /* preset by the engine; changed only for promotions */
+    int promotion;       /* 1: continue trial_id at a larger budget */
+    double budget;       /* resource for multi-fidelity strategies; 0 = full */
+    int32_t bracket;     /* -1 when not applicable */
+    int32_t rung;        /* -1 when not applicable */
+} hps_suggestion;
+
+typedef enum hps_obs_kind {
+    HPS_OBS_INTERMEDIATE = 0, /* a report at `resource`; the trial is still running */
+    HPS_OBS_FINAL = 1,        /* the trial completed with `value` */
+    HPS_OBS_FAILED = 2        /* the trial failed: value is meaningless */
+} hps_obs_kind;
+
+typedef struct hps_observation {
+    int64_t trial_id;
+    hps_obs_kind kind;
+    const double *u;     /* the trial's unit point (as suggested) */
+    double value;        /* lower is better */
+    double resource;     /* budget/step at which value was measured */
+    int64_t step;
+} hps_observation;
+
+typedef enum hps_decision {
+    HPS_DECISION_CONTINUE = 0,
+    HPS_DECISION_PAUSE = 1,  /* stop now, may be promoted later */
+    HPS_DECISION_STOP = 2    /* stop now for good (pruned) */
+} hps_decision;
+
+/* ---- the ops table ----------------------------------------------------------- */
+
+typedef struct hps_strategy_ops {
+    int version;                      /* HPS_STRATEGY_VERSION */
+    const char *name;                 /* "random", "grid", "gp", ... */
+    const hps_option_spec *options;   /* accepted options, terminated by {NULL} */
+
+    /* Create a state for space (which outlives the state). HPS_OK, HPS_ECONFIG
+     * (with an explanation in err[errlen] when err != NULL), HPS_ENOMEM. */
+    int (*create)(const hps_space *space, const hps_strategy_cfg *cfg, uint64_t seed,
+                  void **state, char *err, size_t errlen);
+    void (*destroy)(void *state);     /* NULL-safe */
+
+    /* HPS_OK (out filled), HPS_EAGAIN (wait for an observation), HPS_EDONE. */
+    int (*suggest)(void *state, hps_suggestion *out);
+
+    /* Record an observation; for HPS_OBS_INTERMEDIATE also decide (decision may be
+     * NULL for other kinds). HPS_OK or an error code. */
+    int (*observe)(void *state, const hps_observation *obs, hps_decision *decision);
+
+    /* Optional (may be NULL): a versioned blob of what cannot be recomputed, and
+     * its inverse. blob is malloc'd; the caller frees it. */
+    int (*save)(const void *state, void **blob, size_t *len);
+    int (*restore)(void *state, const void *blob, size_t len);
+} hps_strategy_ops;
+
+/* The registered strategy called name, or NULL. */
+const hps_strategy_ops *hps_strategy_find(const char *name);
+
+/* All registered strategies, NULL-terminated. */
+const hps_strategy_ops *const *hps_strategy_list(void);
+
+#endif
