@@ -16,21 +16,7 @@
 #include "hpsweep/objective.h"
 #include "hpsweep/space.h"
 #include "hpsweep/strategy.h"
-
-typedef enum hps_objective_kind {
-    HPS_OBJ_TESTFUNC = 0, /* a built-in test function on the numeric parameters */
-    HPS_OBJ_SLEEP = 1,    /* sleeps, reports 0 (or the duration); for overhead benchmarks */
-    HPS_OBJ_NOOP = 2      /* returns 0 at once */
-} hps_objective_kind;
-
-typedef struct hps_objective_cfg {
-    hps_objective_kind kind;
-    char *function;                 /* name as written ("branin", "sleep", "noop") */
-    const hps_testfunc *testfunc;   /* TESTFUNC only */
-    double sleep_seconds;           /* SLEEP: option `seconds` (default 0.1) */
-    int sleep_param;                /* SLEEP: index of the parameter named by option
-                                       `seconds_param`, or -1 to use sleep_seconds */
-} hps_objective_cfg;
+#include "workers/objective.h"
 
 typedef struct hps_config {
     char *source;                   /* file name used in messages */

@@ -1,3 +1,52 @@
-/* The hpsweep command line (being written). */
+/*
+ * hpsweep: the command-line entry point. Dispatches to the subcommands in
+ * cli_run.c (run, resume) and cli_query.c (status, best, trials).
+ */
 #include <stdio.h>
-int main(void) { puts("hpsweep"); return 0; }
+#include <string.h>
+
+#include "engine/cli.h"
+#include "engine/provenance.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: hpsweep <command> [options]\n\n"
+            "  run CONFIG.yaml      run a sweep (under mpirun: rank 0 coordinates)\n"
+            "  resume DIR           continue an interrupted sweep\n"
+            "  status DIR           counts and best so far (works while it runs)\n"
+            "  best FILE|DIR        the best configuration (--format json|yaml|env|args)\n"
+            "  trials FILE|DIR      every trial (--format csv|json)\n\n"
+            "  --version            versions of hpsweep, MPI, HDF5, GSL and libyaml\n"
+            "  --help               this text; `hpsweep <command> --help` for a command\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return HPS_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        hps_versions_print();
+        return HPS_EXIT_OK;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return HPS_EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return hps_cli_run(argc - 1, argv + 1, argv, argc);
+    if (strcmp(cmd, "resume") == 0)
+        return hps_cli_resume(argc - 1, argv + 1, argv, argc);
+    if (strcmp(cmd, "status") == 0)
+        return hps_cli_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "best") == 0)
+        return hps_cli_best(argc - 1, argv + 1);
+    if (strcmp(cmd, "trials") == 0)
+        return hps_cli_trials(argc - 1, argv + 1);
+    fprintf(stderr, "hpsweep: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return HPS_EXIT_USAGE;
+}

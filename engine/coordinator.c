@@ -1,0 +1,588 @@
+/*
+ * The coordinator loop (see coordinator.h for the design). One iteration:
+ *   1. take every RESULTS message waiting (journal + apply + strategy.observe)
+ *   2. fill every idle trial group with a batch (re-runs first, then suggest())
+ *   3. fsync the journal once if anything was appended (group commit)
+ *   4. every few seconds: rewrite sweep.h5; on a terminal, redraw the live line
+ *   5. if nothing happened, sleep with backoff (never spin)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/coordinator.h"
+#include "engine/progress.h"
+#include "engine/protocol.h"
+#include "engine/seed.h"
+#include "hpsweep/error.h"
+#include "workers/objective.h"
+
+#define BATCH_TARGET_SECONDS 0.005
+#define BATCH_MAX 1024
+#define STORE_MIN_INTERVAL 2.0
+
+typedef struct group {
+    int leader;
+    int busy;             /* batches in flight (0..2) */
+    int64_t in_flight;    /* trials in flight */
+    hps_buf send[2];      /* one buffer per in-flight batch */
+    MPI_Request req[2];
+    int slot;             /* next buffer to use */
+} group;
+
+typedef struct coord {
+    hps_sweep *s;
+    hps_journal *j;
+    const hps_coord_opts *o;
+    char *err;
+    size_t errlen;
+    group *groups;
+    int n_groups;         /* every group (all must be told to stop) */
+    int n_active;         /* groups that get trials (parallelism cap) */
+    int64_t *requeue;     /* trials to re-run, ascending id */
+    int64_t n_requeue, requeue_pos;
+    int exhausted;        /* strategy said EDONE or the budget is spent */
+    int waiting;          /* strategy said EAGAIN */
+    double ewma;          /* seconds per trial (< 0: unknown) */
+    hps_buf rec;          /* record payload scratch */
+    double *u;            /* suggestion scratch */
+    double last_store, store_cost;
+    hps_progress progress;
+} coord;
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int hps_coord_record(hps_sweep *s, hps_journal *j, uint32_t type, int64_t trial_id,
+                     const hps_buf *payload, char *err, size_t errlen)
+{
+    if (payload->failed)
+        return HPS_ENOMEM;
+    int rc = hps_journal_append(j, type, trial_id, payload->data, (uint32_t)payload->len);
+    if (rc != HPS_OK) {
+        if (err)
+            snprintf(err, errlen, "appending to the journal: %s", hps_strerror(rc));
+        return rc;
+    }
+    hps_record r = {.seq = hps_journal_last_seq(j), .type = type, .trial_id = trial_id,
+                    .payload = payload->data, .len = (uint32_t)payload->len};
+    return hps_sweep_apply(s, &r, err, errlen);
+}
+
+int hps_coord_write_store(const hps_sweep *s, const char *h5_path, const hps_kv *prov, int n_prov,
+                          char *err, size_t errlen)
+{
+    char created[40], updated[40];
+    hps_iso_time(s->created, created, sizeof created);
+    hps_iso_time(hps_now(), updated, sizeof updated);
+    hps_store_meta meta;
+    hps_sweep_store_meta(s, &meta, created, updated);
+    meta.provenance = prov;
+    meta.n_provenance = n_prov;
+    return hps_store_write(h5_path, &meta, s->trials, s->n_trials, s->metrics, s->n_metrics,
+                           (const char *const *)s->metric_names, s->n_metric_names, err, errlen);
+}
+
+/* ---- results ----------------------------------------------------------------------- */
+
+static int handle_result(coord *c, const hps_wire_result *w, int worker)
+{
+    hps_sweep *s = c->s;
+    if (w->trial_id < 0 || w->trial_id >= s->n_trials ||
+        s->trials[w->trial_id].status != HPS_TRIAL_RUNNING) {
+        snprintf(c->err, c->errlen, "worker %d reported trial %lld, which is not running", worker,
+                 (long long)w->trial_id);
+        return HPS_ECORRUPT;
+    }
+    int rc;
+    if (w->status == HPS_TRIAL_INTERRUPTED) {
+        /* The worker itself was signalled (preemption reaches every rank): the
+         * trial will be re-run on resume; the coordinator shuts down too. */
+        if ((rc = hps_rec_encode_interrupt(&c->rec, w->end)) != HPS_OK)
+            return rc;
+        if ((rc = hps_coord_record(s, c->j, HPS_REC_INTERRUPT, w->trial_id, &c->rec, c->err,
+                                   c->errlen)) != HPS_OK)
+            return rc;
+        *c->o->signalled = 1;
+        return HPS_OK;
+    }
+    hps_trial *t = &s->trials[w->trial_id];
+    hps_rec_metric m = {.name_index = 0, .step = 0, .resource = t->budget, .value = w->objective};
+    hps_rec_result r = {.status = w->status, .worker = worker, .objective = w->objective,
+                        .start = w->start, .end = w->end,
+                        .n_metrics = w->status == HPS_TRIAL_DONE ? 1u : 0u, .metrics = &m};
+    memcpy(r.cause, w->cause, HPS_CAUSE_LEN);
+    if ((rc = hps_rec_encode_result(&c->rec, &r)) != HPS_OK)
+        return rc;
+    if ((rc = hps_coord_record(s, c->j, HPS_REC_RESULT, w->trial_id, &c->rec, c->err,
+                               c->errlen)) != HPS_OK)
+        return rc;
+    hps_observation obs = {
+        .trial_id = t->trial_id,
+        .kind = t->status == HPS_TRIAL_DONE ? HPS_OBS_FINAL : HPS_OBS_FAILED,
+        .u = s->u + (size_t)t->trial_id * (size_t)s->d,
+        .value = t->status == HPS_TRIAL_DONE ? hps_sweep_oriented(s, t->objective) : NAN,
+        .resource = t->budget,
+    };
+    if ((rc = s->ops->observe(s->strategy, &obs, NULL)) != HPS_OK) {
+        snprintf(c->err, c->errlen, "strategy '%s' refused the result of trial %lld: %s",
+                 s->ops->name, (long long)t->trial_id, hps_strerror(rc));
+        return rc;
+    }
+    if (!c->o->quiet)
+        hps_progress_trial(&c->progress, s, t);
+    return HPS_OK;
+}
+
+static void learn_speed(coord *c, double eval_seconds, uint32_t count)
+{
+    if (count == 0)
+        return;
+    double per = eval_seconds / count;
+    c->ewma = c->ewma < 0 ? per : 0.7 * c->ewma + 0.3 * per;
+}
+
+static int take_results(coord *c, const void *msg, size_t len, int worker)
+{
+    uint32_t count;
+    double eval;
+    if (hps_proto_results_count(msg, len, &count, &eval) != HPS_OK) {
+        snprintf(c->err, c->errlen, "malformed RESULTS message from rank %d", worker);
+        return HPS_ECORRUPT;
+    }
+    learn_speed(c, eval, count);
+    size_t off = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        hps_wire_result w;
+        if (hps_proto_results_next(msg, len, &off, &w) != HPS_OK) {
+            snprintf(c->err, c->errlen, "malformed result in a message from rank %d", worker);
+            return HPS_ECORRUPT;
+        }
+        int rc = handle_result(c, &w, worker);
+        if (rc != HPS_OK)
+            return rc;
+    }
+    return HPS_OK;
+}
+
+static group *group_of(coord *c, int rank)
+{
+    for (int g = 0; g < c->n_groups; g++)
+        if (c->groups[g].leader == rank)
+            return &c->groups[g];
+    return NULL;
+}
+
+/* Receive every RESULTS message already waiting. Sets *got when any arrived. */
+static int poll_results(coord *c, unsigned char **buf, size_t *cap, int *got)
+{
+    for (int k = 0; k < 4 * c->n_groups + 1; k++) {
+        int flag = 0;
+        MPI_Status st;
+        mpiCheck(MPI_Iprobe(MPI_ANY_SOURCE, HPS_TAG_RESULTS, MPI_COMM_WORLD, &flag, &st));
+        if (!flag)
+            return HPS_OK;
+        int n;
+        mpiCheck(MPI_Get_count(&st, MPI_BYTE, &n));
+        if ((size_t)n > *cap) {
+            unsigned char *nb = realloc(*buf, (size_t)n);
+            if (!nb)
+                return HPS_ENOMEM;
+            *buf = nb;
+            *cap = (size_t)n;
+        }
+        mpiCheck(MPI_Recv(*buf, n, MPI_BYTE, st.MPI_SOURCE, HPS_TAG_RESULTS, MPI_COMM_WORLD,
+                          MPI_STATUS_IGNORE));
+        group *g = group_of(c, st.MPI_SOURCE);
+        if (!g || g->busy == 0) {
+            snprintf(c->err, c->errlen, "unexpected RESULTS from rank %d", st.MPI_SOURCE);
+            return HPS_ECORRUPT;
+        }
+        uint32_t count = 0;
+        double eval;
+        if (hps_proto_results_count(*buf, (size_t)n, &count, &eval) == HPS_OK) {
+            g->busy--;
+            g->in_flight -= count;
+        }
+        int rc = take_results(c, *buf, (size_t)n, st.MPI_SOURCE);
+        if (rc != HPS_OK)
+            return rc;
+        *got = 1;
+    }
+    return HPS_OK;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+static int budget_left(coord *c)
+{
+    const hps_coord_opts *o = c->o;
+    if (*o->signalled)
+        return 0;
+    if (o->max_time > 0 && hps_now() - o->run_start >= o->max_time)
+        return 0;
+    return 1;
+}
+
+/* The next trial to run: a re-run first, else a new suggestion. Returns HPS_OK
+ * with *id set, HPS_EAGAIN or HPS_EDONE. */
+static int next_trial(coord *c, int worker, int64_t *id)
+{
+    hps_sweep *s = c->s;
+    int rc;
+    double now = hps_now();
+    if (c->requeue_pos < c->n_requeue) {
+        *id = c->requeue[c->requeue_pos++];
+        if ((rc = hps_rec_encode_dispatch(&c->rec, worker, now)) != HPS_OK)
+            return rc;
+        return hps_coord_record(s, c->j, HPS_REC_DISPATCH, *id, &c->rec, c->err, c->errlen);
+    }
+    if (c->exhausted || !budget_left(c))
+        return HPS_EDONE;
+    if (c->o->max_trials > 0 && s->n_trials >= c->o->max_trials) {
+        c->exhausted = 1;
+        return HPS_EDONE;
+    }
+    hps_suggestion sg = {.u = c->u, .trial_id = s->n_trials, .bracket = -1, .rung = -1};
+    rc = s->ops->suggest(s->strategy, &sg);
+    if (rc == HPS_EDONE) {
+        c->exhausted = 1;
+        return rc;
+    }
+    if (rc == HPS_EAGAIN) {
+        c->waiting = 1;
+        return rc;
+    }
+    if (rc != HPS_OK) {
+        snprintf(c->err, c->errlen, "strategy '%s' failed to suggest: %s", s->ops->name,
+                 hps_strerror(rc));
+        return rc;
+    }
+    if (sg.promotion || sg.trial_id != s->n_trials) {
+        snprintf(c->err, c->errlen, "strategy '%s' asked for a promotion, which this engine "
+                 "does not run yet", s->ops->name);
+        return HPS_ENOSYS;
+    }
+    hps_rec_suggest rs = {.seed = hps_trial_seed(s->seed, sg.trial_id), .budget = sg.budget,
+                          .bracket = sg.bracket, .rung = sg.rung, .promotion = 0,
+                          .worker = worker, .start = now, .n = (uint32_t)s->d, .u = c->u};
+    if ((rc = hps_rec_encode_suggest(&c->rec, &rs)) != HPS_OK)
+        return rc;
+    *id = sg.trial_id;
+    return hps_coord_record(s, c->j, HPS_REC_SUGGEST, sg.trial_id, &c->rec, c->err, c->errlen);
+}
+
+static int batch_size(const coord *c)
+{
+    if (c->ewma < 0)
+        return 1;
+    double n = BATCH_TARGET_SECONDS / (c->ewma > 1e-9 ? c->ewma : 1e-9);
+    if (n < 1)
+        return 1;
+    return n > BATCH_MAX ? BATCH_MAX : (int)n;
+}
+
+/* Fill group g with one batch. Sets *sent when a batch went out. */
+static int fill_group(coord *c, group *g, int *sent)
+{
+    hps_sweep *s = c->s;
+    int want = batch_size(c);
+    int depth = want > 1 ? 2 : 1;
+    if (g->busy >= depth)
+        return HPS_OK;
+    int slot = g->slot;
+    if (g->req[slot] != MPI_REQUEST_NULL) {
+        int done = 0;
+        mpiCheck(MPI_Test(&g->req[slot], &done, MPI_STATUS_IGNORE));
+        if (!done)
+            return HPS_OK;
+    }
+    hps_buf *b = &g->send[slot];
+    hps_proto_trials_begin(b, (uint32_t)s->d);
+    int n = 0;
+    while (n < want) {
+        int64_t id;
+        int rc = next_trial(c, g->leader, &id);
+        if (rc == HPS_EDONE || rc == HPS_EAGAIN)
+            break;
+        if (rc != HPS_OK)
+            return rc;
+        const hps_trial *t = &s->trials[id];
+        hps_proto_trials_add(b, id, t->seed, t->budget, t->values, (uint32_t)s->d);
+        n++;
+    }
+    if (n == 0)
+        return HPS_OK;
+    if (b->failed)
+        return HPS_ENOMEM;
+    mpiCheck(MPI_Isend(b->data, (int)b->len, MPI_BYTE, g->leader, HPS_TAG_TRIALS, MPI_COMM_WORLD,
+                       &g->req[slot]));
+    g->slot = 1 - slot;
+    g->busy++;
+    g->in_flight += n;
+    *sent = 1;
+    return HPS_OK;
+}
+
+static int stop_local(void *ctx)
+{
+    const coord *c = ctx;
+    return *c->o->signalled != 0;
+}
+
+/* No workers: run one batch in this process through the same result path. */
+static int run_local(coord *c, int *ran)
+{
+    hps_sweep *s = c->s;
+    int want = batch_size(c);
+    double t0 = monotonic();
+    int n = 0;
+    while (n < want) {
+        int64_t id;
+        int rc = next_trial(c, 0, &id);
+        if (rc == HPS_EDONE || rc == HPS_EAGAIN)
+            break;
+        if (rc != HPS_OK)
+            return rc;
+        const hps_trial *t = &s->trials[id];
+        hps_wire_result w = {.trial_id = id};
+        w.start = hps_now();
+        w.status = hps_objective_eval(&s->cfg.objective, &s->cfg.space, t->values, t->seed,
+                                      t->budget, stop_local, c, &w.objective, w.cause,
+                                      sizeof w.cause);
+        w.end = hps_now();
+        rc = handle_result(c, &w, 0);
+        if (rc != HPS_OK)
+            return rc;
+        n++;
+        if (*c->o->signalled)
+            break;
+    }
+    if (n > 0) {
+        learn_speed(c, monotonic() - t0, (uint32_t)n);
+        *ran = 1;
+    }
+    return HPS_OK;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+static int64_t running(const coord *c)
+{
+    int64_t r = 0;
+    for (int g = 0; g < c->n_groups; g++)
+        r += c->groups[g].in_flight;
+    return r;
+}
+
+static int maybe_write_store(coord *c, int force)
+{
+    double now = monotonic();
+    if (!force && now - c->last_store < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost))
+        return HPS_OK;
+    int rc = hps_coord_write_store(c->s, c->o->h5_path, c->o->provenance, c->o->n_provenance,
+                                   c->err, c->errlen);
+    double after = monotonic();
+    c->store_cost = after - now;
+    c->last_store = after;
+    return rc;
+}
+
+static int set_status(coord *c, const char *status)
+{
+    int rc = hps_rec_encode_string(&c->rec, 0, status);
+    if (rc != HPS_OK)
+        return rc;
+    return hps_coord_record(c->s, c->j, HPS_REC_STATUS, -1, &c->rec, c->err, c->errlen);
+}
+
+static int sync_journal(coord *c)
+{
+    if (hps_journal_pending(c->j) == 0)
+        return HPS_OK;
+    int rc = hps_journal_sync(c->j);
+    if (rc != HPS_OK)
+        snprintf(c->err, c->errlen, "writing the journal: %s", hps_strerror(rc));
+    return rc;
+}
+
+/* Tell every leader to stop and drain what they still send until each says BYE. */
+static void stop_workers(coord *c)
+{
+    for (int g = 0; g < c->n_groups; g++)
+        mpiCheck(MPI_Send(NULL, 0, MPI_BYTE, c->groups[g].leader, HPS_TAG_STOP, MPI_COMM_WORLD));
+    int byes = 0;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    hps_backoff bo;
+    hps_backoff_reset(&bo);
+    while (byes < c->n_groups) {
+        int flag = 0;
+        MPI_Status st;
+        mpiCheck(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st));
+        if (!flag) {
+            hps_backoff_sleep(&bo);
+            continue;
+        }
+        hps_backoff_reset(&bo);
+        int n;
+        mpiCheck(MPI_Get_count(&st, MPI_BYTE, &n));
+        if ((size_t)n > cap) {
+            unsigned char *nb = realloc(buf, (size_t)n);
+            if (!nb)
+                hps_mpi_fail(MPI_ERR_NO_MEM, "draining worker messages", __FILE__, __LINE__);
+            buf = nb;
+            cap = (size_t)n;
+        }
+        mpiCheck(MPI_Recv(buf, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
+                          MPI_STATUS_IGNORE));
+        if (st.MPI_TAG == HPS_TAG_BYE)
+            byes++;
+    }
+    free(buf);
+    for (int g = 0; g < c->n_groups; g++)
+        for (int k = 0; k < 2; k++)
+            if (c->groups[g].req[k] != MPI_REQUEST_NULL)
+                mpiCheck(MPI_Wait(&c->groups[g].req[k], MPI_STATUS_IGNORE));
+}
+
+/* Journal every running trial as interrupted, then the sweep's status. */
+static int interrupt_running(coord *c)
+{
+    hps_sweep *s = c->s;
+    double now = hps_now();
+    for (int64_t i = 0; i < s->n_trials; i++) {
+        if (s->trials[i].status != HPS_TRIAL_RUNNING)
+            continue;
+        int rc = hps_rec_encode_interrupt(&c->rec, now);
+        if (rc == HPS_OK)
+            rc = hps_coord_record(s, c->j, HPS_REC_INTERRUPT, i, &c->rec, c->err, c->errlen);
+        if (rc != HPS_OK)
+            return rc;
+    }
+    return set_status(c, "interrupted");
+}
+
+static int setup(coord *c)
+{
+    hps_sweep *s = c->s;
+    c->ewma = -1;
+    c->n_groups = c->n_active = c->o->n_groups;
+    if (c->o->parallelism > 0 && c->o->parallelism < c->n_groups)
+        c->n_active = c->o->parallelism;
+    c->u = malloc(sizeof(double) * (size_t)(s->d > 0 ? s->d : 1));
+    c->groups = calloc((size_t)(c->o->n_groups > 0 ? c->o->n_groups : 1), sizeof *c->groups);
+    c->requeue = malloc(sizeof(int64_t) * (size_t)(s->n_trials > 0 ? s->n_trials : 1));
+    if (!c->u || !c->groups || !c->requeue)
+        return HPS_ENOMEM;
+    for (int g = 0; g < c->o->n_groups; g++) {
+        c->groups[g].leader = c->o->leaders[g];
+        c->groups[g].req[0] = c->groups[g].req[1] = MPI_REQUEST_NULL;
+    }
+    for (int64_t i = 0; i < s->n_trials; i++)
+        if (s->trials[i].status == HPS_TRIAL_RUNNING ||
+            s->trials[i].status == HPS_TRIAL_INTERRUPTED)
+            c->requeue[c->n_requeue++] = i;
+    hps_progress_init(&c->progress, c->o->tty, c->o->max_trials, s);
+    c->last_store = monotonic();
+    if (strcmp(s->status, "running") != 0)
+        return set_status(c, "running");
+    return HPS_OK;
+}
+
+static void teardown(coord *c)
+{
+    for (int g = 0; g < c->n_groups && c->groups; g++)
+        for (int k = 0; k < 2; k++)
+            hps_buf_free(&c->groups[g].send[k]);
+    free(c->groups);
+    free(c->requeue);
+    free(c->u);
+    hps_buf_free(&c->rec);
+}
+
+static int loop(coord *c)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    hps_backoff bo;
+    hps_backoff_reset(&bo);
+    int rc = HPS_OK;
+    for (;;) {
+        int busy = 0;
+        if (c->n_groups > 0 && (rc = poll_results(c, &buf, &cap, &busy)) != HPS_OK)
+            break;
+        if (busy)
+            c->waiting = 0;
+        if (*c->o->signalled)
+            break;
+        if (c->n_groups == 0) {
+            if ((rc = run_local(c, &busy)) != HPS_OK)
+                break;
+        } else {
+            for (int g = 0; g < c->n_active; g++)
+                if ((rc = fill_group(c, &c->groups[g], &busy)) != HPS_OK)
+                    goto out;
+        }
+        if ((rc = sync_journal(c)) != HPS_OK)
+            break;
+        if (!c->o->quiet)
+            hps_progress_tick(&c->progress, c->s, 0);
+        if ((rc = maybe_write_store(c, 0)) != HPS_OK)
+            break;
+        int more = c->requeue_pos < c->n_requeue || (!c->exhausted && budget_left(c) &&
+                   !(c->o->max_trials > 0 && c->s->n_trials >= c->o->max_trials));
+        if (running(c) == 0 && (!more || (c->waiting && !busy))) {
+            if (more && c->waiting) {
+                snprintf(c->err, c->errlen, "strategy '%s' is waiting for results, but no "
+                         "trial is running", c->s->ops->name);
+                rc = HPS_EAGAIN;
+            }
+            break;
+        }
+        if (busy)
+            hps_backoff_reset(&bo);
+        else
+            hps_backoff_sleep(&bo);
+    }
+out:
+    free(buf);
+    return rc;
+}
+
+int hps_coordinator_run(hps_sweep *s, hps_journal *j, const hps_coord_opts *o, char *err,
+                        size_t errlen)
+{
+    coord c = {.s = s, .j = j, .o = o, .err = err, .errlen = errlen};
+    int rc = setup(&c);
+    if (rc == HPS_OK)
+        rc = loop(&c);
+    int interrupted = rc == HPS_OK && *o->signalled;
+    if (rc == HPS_OK)
+        rc = interrupted ? interrupt_running(&c) : set_status(&c, "completed");
+    else if (rc != HPS_ENOMEM)
+        (void)interrupt_running(&c); /* keep the record straight; the error wins */
+    int src = sync_journal(&c);
+    if (rc == HPS_OK)
+        rc = src;
+    char serr[512] = "";
+    int wrc = hps_coord_write_store(s, o->h5_path, o->provenance, o->n_provenance, serr,
+                                    sizeof serr);
+    if (rc == HPS_OK && wrc != HPS_OK) {
+        snprintf(err, errlen, "writing %s: %s", o->h5_path, serr);
+        rc = wrc;
+    }
+    if (!o->quiet)
+        hps_progress_tick(&c.progress, s, 1);
+    stop_workers(&c);
+    teardown(&c);
+    if (rc == HPS_OK && interrupted)
+        return HPS_EINTR;
+    return rc;
+}

@@ -1,0 +1,110 @@
+/*
+ * Progress output (see progress.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "engine/progress.h"
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void hps_format_duration(double secs, char *buf, size_t len)
+{
+    if (!(secs >= 0) || !isfinite(secs)) {
+        snprintf(buf, len, "--:--");
+        return;
+    }
+    long s = (long)(secs + 0.5);
+    if (s >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        snprintf(buf, len, "%02ld:%02ld", s / 60, s % 60);
+}
+
+void hps_progress_init(hps_progress *p, int tty, int64_t max_trials, const hps_sweep *s)
+{
+    p->tty = tty;
+    p->max_trials = max_trials;
+    p->done_at_start = s->n_done + s->n_failed + s->n_pruned;
+    p->start = monotonic();
+    p->last_draw = 0;
+    p->drawn = 0;
+}
+
+static int64_t finished(const hps_sweep *s)
+{
+    return s->n_done + s->n_failed + s->n_pruned;
+}
+
+static void format_values(const hps_sweep *s, const hps_trial *t, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < s->d && off + 1 < len; i++) {
+        char v[64];
+        hps_space_format(&s->cfg.space, i, t->values[i], v, sizeof v);
+        int n = snprintf(buf + off, len - off, "%s%s=%s", i ? " " : "", s->cfg.space.params[i].name,
+                         v);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+}
+
+void hps_progress_trial(hps_progress *p, const hps_sweep *s, const hps_trial *t)
+{
+    if (p->tty)
+        return;
+    char vals[512];
+    format_values(s, t, vals, sizeof vals);
+    if (t->status == 1)
+        fprintf(stderr, "trial %lld done %s=%.10g (%.3fs) %s\n", (long long)t->trial_id,
+                s->cfg.metric, t->objective, t->end - t->start, vals);
+    else
+        fprintf(stderr, "trial %lld %s (%s) %s\n", (long long)t->trial_id,
+                hps_trial_status_name(t->status), t->cause, vals);
+}
+
+void hps_progress_tick(hps_progress *p, const hps_sweep *s, int final)
+{
+    double now = monotonic();
+    if (!p->tty) {
+        if (final)
+            fprintf(stderr, "sweep %s: %lld done, %lld failed, %lld interrupted; best %s=%.10g "
+                    "(trial %lld)\n", s->status, (long long)s->n_done, (long long)s->n_failed,
+                    (long long)s->n_interrupted, s->cfg.metric,
+                    s->best_id >= 0 ? s->trials[s->best_id].objective : NAN,
+                    (long long)s->best_id);
+        return;
+    }
+    if (!final && now - p->last_draw < 0.1)
+        return;
+    p->last_draw = now;
+    double elapsed = now - p->start;
+    int64_t fin = finished(s);
+    int64_t here = fin - p->done_at_start;
+    char el[32], eta[32] = "--:--", best[64] = "-";
+    hps_format_duration(elapsed, el, sizeof el);
+    if (p->max_trials > 0 && here > 0) {
+        double left = (double)(p->max_trials - fin) * elapsed / (double)here;
+        hps_format_duration(left, eta, sizeof eta);
+    }
+    if (s->best_id >= 0)
+        snprintf(best, sizeof best, "%.6g (trial %lld)", s->trials[s->best_id].objective,
+                 (long long)s->best_id);
+    char total[32] = "";
+    if (p->max_trials > 0)
+        snprintf(total, sizeof total, "/%lld", (long long)p->max_trials);
+    fprintf(stderr, "\r\033[K%s: %lld%s done, %lld running, %lld failed | best %s %s | %s "
+            "elapsed, ETA %s", s->cfg.name, (long long)s->n_done, total, (long long)s->n_running,
+            (long long)s->n_failed, s->cfg.metric, best, el, eta);
+    if (final)
+        fprintf(stderr, "\n");
+    fflush(stderr);
+}

@@ -1,0 +1,161 @@
+/*
+ * Message packing for the coordinator/worker protocol (layouts in protocol.h),
+ * the backoff waits that keep idle ranks off the CPU, and the MPI check macro's
+ * failure path.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/protocol.h"
+#include "hpsweep/error.h"
+
+#define PUT(b, v) hps_buf_put((b), &(v), sizeof(v))
+
+void hps_proto_trials_begin(hps_buf *b, uint32_t d)
+{
+    hps_buf_reset(b);
+    uint32_t count = 0;
+    PUT(b, count);
+    PUT(b, d);
+}
+
+void hps_proto_trials_add(hps_buf *b, int64_t trial_id, uint64_t seed, double budget,
+                          const double *values, uint32_t d)
+{
+    PUT(b, trial_id);
+    PUT(b, seed);
+    PUT(b, budget);
+    hps_buf_put(b, values, sizeof(double) * d);
+    if (!b->failed) {
+        uint32_t count;
+        memcpy(&count, b->data, sizeof count);
+        count++;
+        memcpy(b->data, &count, sizeof count);
+    }
+}
+
+void hps_proto_results_begin(hps_buf *b, double eval_seconds)
+{
+    hps_buf_reset(b);
+    uint32_t count = 0;
+    PUT(b, count);
+    PUT(b, eval_seconds);
+}
+
+void hps_proto_results_add(hps_buf *b, const hps_wire_result *r)
+{
+    PUT(b, r->trial_id);
+    PUT(b, r->status);
+    PUT(b, r->objective);
+    PUT(b, r->start);
+    PUT(b, r->end);
+    uint8_t cl = (uint8_t)strnlen(r->cause, HPS_CAUSE_LEN - 1);
+    PUT(b, cl);
+    hps_buf_put(b, r->cause, cl);
+    if (!b->failed) {
+        uint32_t count;
+        memcpy(&count, b->data, sizeof count);
+        count++;
+        memcpy(b->data, &count, sizeof count);
+    }
+}
+
+static int take(const void *msg, size_t len, size_t *off, void *out, size_t n)
+{
+    if (*off + n > len)
+        return HPS_ECORRUPT;
+    memcpy(out, (const unsigned char *)msg + *off, n);
+    *off += n;
+    return HPS_OK;
+}
+
+int hps_proto_trials_count(const void *msg, size_t len, uint32_t *count, uint32_t *d)
+{
+    size_t off = 0;
+    if (take(msg, len, &off, count, sizeof *count) || take(msg, len, &off, d, sizeof *d))
+        return HPS_ECORRUPT;
+    return HPS_OK;
+}
+
+int hps_proto_trials_next(const void *msg, size_t len, size_t *off, uint32_t d, hps_wire_trial *t)
+{
+    if (*off == 0)
+        *off = 2 * sizeof(uint32_t);
+    if (take(msg, len, off, &t->trial_id, sizeof t->trial_id) ||
+        take(msg, len, off, &t->seed, sizeof t->seed) ||
+        take(msg, len, off, &t->budget, sizeof t->budget) || *off + sizeof(double) * d > len)
+        return HPS_ECORRUPT;
+    /* The buffer comes from malloc/MPI and each trial is 24 + 8d bytes after an
+     * 8-byte header, so the doubles are 8-byte aligned. */
+    t->values = (const double *)(const void *)((const unsigned char *)msg + *off);
+    *off += sizeof(double) * d;
+    return HPS_OK;
+}
+
+int hps_proto_results_count(const void *msg, size_t len, uint32_t *count, double *eval_seconds)
+{
+    size_t off = 0;
+    if (take(msg, len, &off, count, sizeof *count) ||
+        take(msg, len, &off, eval_seconds, sizeof *eval_seconds))
+        return HPS_ECORRUPT;
+    return HPS_OK;
+}
+
+int hps_proto_results_next(const void *msg, size_t len, size_t *off, hps_wire_result *r)
+{
+    if (*off == 0)
+        *off = sizeof(uint32_t) + sizeof(double);
+    uint8_t cl = 0;
+    if (take(msg, len, off, &r->trial_id, sizeof r->trial_id) ||
+        take(msg, len, off, &r->status, sizeof r->status) ||
+        take(msg, len, off, &r->objective, sizeof r->objective) ||
+        take(msg, len, off, &r->start, sizeof r->start) ||
+        take(msg, len, off, &r->end, sizeof r->end) || take(msg, len, off, &cl, 1) ||
+        cl >= HPS_CAUSE_LEN || take(msg, len, off, r->cause, cl))
+        return HPS_ECORRUPT;
+    r->cause[cl] = '\0';
+    return HPS_OK;
+}
+
+void hps_backoff_reset(hps_backoff *b)
+{
+    b->ns = 0;
+}
+
+void hps_backoff_sleep(hps_backoff *b)
+{
+    if (b->ns == 0)
+        b->ns = 20000;
+    struct timespec ts = {0, b->ns};
+    nanosleep(&ts, NULL);
+    b->ns *= 2;
+    if (b->ns > 1000000)
+        b->ns = 1000000;
+}
+
+int hps_wait_request(MPI_Request *req, volatile int *stop_flag, int *done)
+{
+    hps_backoff bo;
+    hps_backoff_reset(&bo);
+    *done = 0;
+    for (;;) {
+        int rc = MPI_Test(req, done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || *done)
+            return rc;
+        if (stop_flag && *stop_flag)
+            return MPI_SUCCESS;
+        hps_backoff_sleep(&bo);
+    }
+}
+
+void hps_mpi_fail(int rc, const char *what, const char *file, int line)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS)
+        snprintf(msg, sizeof msg, "MPI error %d", rc);
+    fprintf(stderr, "hpsweep: %s:%d: %s failed: %s\n", file, line, what, msg);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+}

@@ -1,0 +1,91 @@
+/*
+ * The coordinator <-> worker message protocol (MPI point-to-point on
+ * MPI_COMM_WORLD; rank 0 is the coordinator, each trial group's lowest rank is
+ * its leader and the only rank that talks to the coordinator).
+ *
+ *   tag TRIALS   coordinator -> leader: a batch of trials to run, in order
+ *                  u32 count, u32 d, then per trial:
+ *                  i64 trial_id, u64 seed, f64 budget, f64 values[d]
+ *   tag RESULTS  leader -> coordinator: the outcomes of one whole batch
+ *                  u32 count, f64 eval_seconds (time spent evaluating the batch),
+ *                  then per trial: i64 trial_id, i32 status (hps_trial_status),
+ *                  f64 objective, f64 start, f64 end, u8 cause_len, cause bytes
+ *   tag STOP     coordinator -> leader: abandon any trial and leave (empty)
+ *   tag BYE      leader -> coordinator: the answer to STOP, the leader's last
+ *                message (empty); the coordinator drains RESULTS until every
+ *                leader said BYE, so no send is left hanging at MPI_Finalize
+ *
+ * A leader answers every TRIALS message with exactly one RESULTS message, in the
+ * order received; a trial abandoned because the worker itself got SIGTERM, SIGINT
+ * or SIGUSR1 is reported with status INTERRUPTED. Inside a group, the leader
+ * relays each batch (or the stop) to the other ranks with a broadcast on the
+ * group's communicator: u32 count (0 = stop), u32 byte length, then the bytes.
+ *
+ * Nobody blocks inside MPI while waiting: Open MPI's blocking calls spin a core,
+ * so every wait is hps_wait_*: test, then sleep with exponential backoff
+ * (20 us doubling to 1 ms), which keeps idle ranks near 0% CPU.
+ */
+#ifndef HPS_ENGINE_PROTOCOL_H
+#define HPS_ENGINE_PROTOCOL_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/record.h"
+
+enum { HPS_TAG_TRIALS = 101, HPS_TAG_RESULTS = 102, HPS_TAG_STOP = 103, HPS_TAG_BYE = 104 };
+
+/* One trial as sent to a worker. values points into the message buffer. */
+typedef struct hps_wire_trial {
+    int64_t trial_id;
+    uint64_t seed;
+    double budget;
+    const double *values;
+} hps_wire_trial;
+
+typedef struct hps_wire_result {
+    int64_t trial_id;
+    int32_t status;
+    double objective;
+    double start, end;
+    char cause[HPS_CAUSE_LEN];
+} hps_wire_result;
+
+/* Encoding (b is reset first). */
+void hps_proto_trials_begin(hps_buf *b, uint32_t d);
+void hps_proto_trials_add(hps_buf *b, int64_t trial_id, uint64_t seed, double budget,
+                          const double *values, uint32_t d);
+void hps_proto_results_begin(hps_buf *b, double eval_seconds);
+void hps_proto_results_add(hps_buf *b, const hps_wire_result *r);
+
+/* Decoding: count of items, then item i. HPS_OK or HPS_ECORRUPT. */
+int hps_proto_trials_count(const void *msg, size_t len, uint32_t *count, uint32_t *d);
+/* Iterate: *off starts at 0; fills t and advances *off. */
+int hps_proto_trials_next(const void *msg, size_t len, size_t *off, uint32_t d, hps_wire_trial *t);
+int hps_proto_results_count(const void *msg, size_t len, uint32_t *count, double *eval_seconds);
+int hps_proto_results_next(const void *msg, size_t len, size_t *off, hps_wire_result *r);
+
+/* Backoff state for cheap waiting. */
+typedef struct hps_backoff {
+    long ns;
+} hps_backoff;
+
+void hps_backoff_reset(hps_backoff *b);
+/* Sleep for the current interval, then double it (capped at 1 ms). */
+void hps_backoff_sleep(hps_backoff *b);
+
+/* Wait for req to complete without spinning. Returns the MPI error code. If
+ * stop_flag becomes non-zero while waiting, returns MPI_SUCCESS with *done = 0. */
+int hps_wait_request(MPI_Request *req, volatile int *stop_flag, int *done);
+
+/* Report an MPI error (file, line, message) and MPI_Abort. */
+void hps_mpi_fail(int rc, const char *what, const char *file, int line);
+#define mpiCheck(call)                                                       \
+    do {                                                                     \
+        int mpi_rc_ = (call);                                                \
+        if (mpi_rc_ != MPI_SUCCESS)                                          \
+            hps_mpi_fail(mpi_rc_, #call, __FILE__, __LINE__);                \
+    } while (0)
+
+#endif

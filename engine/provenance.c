@@ -1,0 +1,198 @@
+/*
+ * Collecting provenance (see provenance.h). Nothing here forks or runs a
+ * program: it is called inside an MPI process.
+ */
+#include <gsl/gsl_version.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "engine/provenance.h"
+#include "engine/sweep.h"
+#include "hps_version.h"
+
+static void add(hps_provenance *p, const char *key, const char *value)
+{
+    if (p->n >= HPS_PROVENANCE_MAX)
+        return;
+    size_t n = strlen(value) + 1;
+    char *copy = malloc(n);
+    if (!copy)
+        return;
+    memcpy(copy, value, n);
+    p->owned[p->n] = copy;
+    p->kv[p->n].key = key;
+    p->kv[p->n].value = copy;
+    p->n++;
+}
+
+static void read_line(const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (!fgets(buf, (int)len, f))
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+}
+
+/* Resolve ref (e.g. "refs/heads/main") in gitdir: loose ref file, else packed-refs. */
+static void resolve_ref(const char *gitdir, const char *ref, char *out, size_t len)
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s/%s", gitdir, ref);
+    read_line(path, out, len);
+    if (out[0])
+        return;
+    snprintf(path, sizeof path, "%s/packed-refs", gitdir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *sp = strchr(line, ' ');
+        if (sp && strcmp(sp + 1, ref) == 0) {
+            *sp = '\0';
+            snprintf(out, len, "%.64s", line);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* The commit checked out in the git repository containing dir, or "none". */
+static void git_commit(const char *dir, char *out, size_t len)
+{
+    char cur[4096];
+    snprintf(out, len, "none");
+    if (!realpath(dir, cur))
+        return;
+    for (;;) {
+        char gitdir[4200], head[1024];
+        snprintf(gitdir, sizeof gitdir, "%s/.git", cur);
+        char headpath[4300];
+        snprintf(headpath, sizeof headpath, "%s/HEAD", gitdir);
+        read_line(headpath, head, sizeof head);
+        if (head[0]) {
+            if (strncmp(head, "ref: ", 5) == 0) {
+                char sha[128] = "";
+                resolve_ref(gitdir, head + 5, sha, sizeof sha);
+                snprintf(out, len, "%s (%s)", sha[0] ? sha : "unborn", head + 5);
+            } else {
+                snprintf(out, len, "%s (detached)", head);
+            }
+            return;
+        }
+        char *slash = strrchr(cur, '/');
+        if (!slash || slash == cur)
+            return;
+        *slash = '\0';
+    }
+}
+
+static void cpu_model(char *out, size_t len)
+{
+    snprintf(out, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *colon = strchr(line, ':');
+            if (colon) {
+                colon++;
+                while (*colon == ' ')
+                    colon++;
+                colon[strcspn(colon, "\n")] = '\0';
+                snprintf(out, len, "%s", colon);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void mpi_library(char *out, size_t len)
+{
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int n = 0, major = 0, minor = 0;
+    if (MPI_Get_library_version(lib, &n) != MPI_SUCCESS)
+        lib[0] = '\0';
+    if (MPI_Get_version(&major, &minor) != MPI_SUCCESS)
+        major = minor = 0;
+    lib[strcspn(lib, "\n,")] = '\0';
+    snprintf(out, len, "MPI %d.%d (%s)", major, minor, lib);
+}
+
+void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char *config_dir,
+                            const char *hosts, int ranks, int ranks_per_trial)
+{
+    memset(p, 0, sizeof *p);
+    char buf[4096];
+    add(p, "hpsweep_version", HPS_VERSION);
+    add(p, "hpsweep_commit", HPS_GIT_COMMIT);
+#ifdef __VERSION__
+    add(p, "compiler", __VERSION__);
+#endif
+    mpi_library(buf, sizeof buf);
+    add(p, "mpi_library", buf);
+    unsigned maj, min, rel;
+    if (H5get_libversion(&maj, &min, &rel) >= 0) {
+        snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
+        add(p, "hdf5", buf);
+    }
+    add(p, "gsl", gsl_version);
+    add(p, "libyaml", yaml_get_version_string());
+    add(p, "hosts", hosts);
+    snprintf(buf, sizeof buf, "%d", ranks);
+    add(p, "ranks", buf);
+    snprintf(buf, sizeof buf, "%d", ranks_per_trial);
+    add(p, "ranks_per_trial", buf);
+    cpu_model(buf, sizeof buf);
+    add(p, "cpu_model", buf);
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc && off + 1 < sizeof buf; i++) {
+        int n = snprintf(buf + off, sizeof buf - off, "%s%s", i ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    add(p, "command_line", buf);
+    hps_iso_time(hps_now(), buf, sizeof buf);
+    add(p, "start_time", buf);
+    if (getcwd(buf, sizeof buf))
+        add(p, "cwd", buf);
+    git_commit(config_dir, buf, sizeof buf);
+    add(p, "user_code_commit", buf);
+}
+
+void hps_provenance_free(hps_provenance *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->n; i++)
+        free(p->owned[i]);
+    memset(p, 0, sizeof *p);
+}
+
+void hps_versions_print(void)
+{
+    char buf[1024];
+    printf("hpsweep %s (commit %s, %s)\n", HPS_VERSION, HPS_GIT_COMMIT,
+           HPS_BUILD_HAVE_CUDA ? "CUDA/NCCL enabled" : "CPU only");
+    mpi_library(buf, sizeof buf);
+    printf("  %s\n", buf);
+    printf("  HDF5 %d.%d.%d\n", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
+    printf("  GSL %s\n", GSL_VERSION);
+    printf("  libyaml %s\n", yaml_get_version_string());
+}

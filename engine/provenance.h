@@ -1,0 +1,33 @@
+/*
+ * Provenance: what ran the sweep, stored under /provenance in sweep.h5 so a
+ * result can be traced to its code, libraries and hardware.
+ *
+ * Keys: hpsweep_version, hpsweep_commit, compiler, mpi_library, hdf5, gsl,
+ * libyaml, hosts (distinct host names, comma-separated), ranks, ranks_per_trial,
+ * cpu_model, command_line, start_time, cwd, user_code_commit (the git commit of
+ * the repository holding the config file, read from .git without running git;
+ * "none" outside a repository).
+ */
+#ifndef HPS_ENGINE_PROVENANCE_H
+#define HPS_ENGINE_PROVENANCE_H
+
+#include "engine/store.h"
+
+#define HPS_PROVENANCE_MAX 24
+
+typedef struct hps_provenance {
+    int n;
+    hps_kv kv[HPS_PROVENANCE_MAX];
+    char *owned[HPS_PROVENANCE_MAX];
+} hps_provenance;
+
+/* Fill p. hosts: comma-separated host names (already gathered over MPI). */
+void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char *config_dir,
+                            const char *hosts, int ranks, int ranks_per_trial);
+
+/* "MPI x.y (library string)", "HDF5 a.b.c", ... for --version. */
+void hps_versions_print(void);
+
+void hps_provenance_free(hps_provenance *p);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * Seeds. Every random decision in a sweep derives from the sweep seed through
+ * one fixed, documented mixing function, so a trial's seed depends only on the
+ * sweep seed and the trial id (never on which worker ran it or when):
+ *
+ *   mix64(z)        = SplitMix64's finaliser:
+ *                       z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+ *                       z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+ *                       z ^ (z >> 31)
+ *   trial_seed      = mix64(sweep_seed + 0x9E3779B97F4A7C15 * (trial_id + 1))
+ *   strategy_seed   = mix64(sweep_seed ^ 0x5354524154454759)   ("STRATEGY")
+ *
+ * All arithmetic is modulo 2^64.
+ */
+#ifndef HPS_ENGINE_SEED_H
+#define HPS_ENGINE_SEED_H
+
+#include <stdint.h>
+
+uint64_t hps_mix64(uint64_t z);
+uint64_t hps_trial_seed(uint64_t sweep_seed, int64_t trial_id);
+uint64_t hps_strategy_seed(uint64_t sweep_seed);
+
+/* A seed for a sweep whose config gave none: from the clock, pid and address
+ * space layout, mixed. The engine records it, so the sweep stays reproducible. */
+uint64_t hps_fresh_seed(void);
+
+#endif

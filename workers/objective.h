@@ -1,0 +1,42 @@
+/*
+ * Objective evaluation inside a worker: the built-in test functions, `sleep` and
+ * `noop`. (External commands, plug-ins and the trainer come with later work.)
+ */
+#ifndef HPS_WORKERS_OBJECTIVE_H
+#define HPS_WORKERS_OBJECTIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpsweep/objective.h"
+#include "hpsweep/space.h"
+
+typedef enum hps_objective_kind {
+    HPS_OBJ_TESTFUNC = 0, /* a built-in test function on the numeric parameters */
+    HPS_OBJ_SLEEP = 1,    /* sleeps, reports the duration; for overhead benchmarks */
+    HPS_OBJ_NOOP = 2      /* returns 0 at once */
+} hps_objective_kind;
+
+typedef struct hps_objective_cfg {
+    hps_objective_kind kind;
+    char *function;                 /* name as written ("branin", "sleep", "noop") */
+    const hps_testfunc *testfunc;   /* TESTFUNC only */
+    double sleep_seconds;           /* SLEEP: option `seconds` (default 0.1) */
+    int sleep_param;                /* SLEEP: index of the parameter named by option
+                                       `seconds_param`, or -1 to use sleep_seconds */
+} hps_objective_cfg;
+
+/* Polled during long evaluations: non-zero means abandon the trial. */
+typedef int (*hps_stop_fn)(void *ctx);
+
+/*
+ * Evaluate one trial: values[space->n_params] as decoded by the space. Returns the
+ * trial status: HPS_TRIAL_DONE with *objective set, HPS_TRIAL_FAILED with cause
+ * (e.g. "nan" for a non-finite value), or HPS_TRIAL_INTERRUPTED when stop() said
+ * so. stop may be NULL.
+ */
+int hps_objective_eval(const hps_objective_cfg *obj, const hps_space *space,
+                       const double *values, uint64_t seed, double budget, hps_stop_fn stop,
+                       void *stop_ctx, double *objective, char *cause, size_t causelen);
+
+#endif

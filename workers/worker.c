@@ -1,0 +1,183 @@
+/*
+ * Worker ranks: a leader's serve loop and the other group members' relay loop
+ * (see worker.h and engine/protocol.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/protocol.h"
+#include "engine/record.h"
+#include "hpsweep/error.h"
+#include "workers/objective.h"
+#include "workers/worker.h"
+
+typedef struct stop_ctx {
+    volatile sig_atomic_t *signalled;
+    double next_probe;
+    int stop_pending;
+} stop_ctx;
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Polled by long evaluations: a signal, or a STOP waiting from the coordinator
+ * (probed at most every 10 ms so fast trials pay nothing). */
+static int should_stop(void *p)
+{
+    stop_ctx *c = p;
+    if (*c->signalled)
+        return 1;
+    double now = monotonic();
+    if (now >= c->next_probe) {
+        c->next_probe = now + 0.01;
+        int flag = 0;
+        mpiCheck(MPI_Iprobe(0, HPS_TAG_STOP, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE));
+        if (flag)
+            c->stop_pending = 1;
+    }
+    return c->stop_pending;
+}
+
+/* Relay a batch (or, with count 0, the stop) to the rest of the group. */
+static void group_bcast(MPI_Comm group, uint32_t count, void *data, uint32_t len)
+{
+    int size;
+    mpiCheck(MPI_Comm_size(group, &size));
+    if (size <= 1)
+        return;
+    uint32_t hdr[2] = {count, len};
+    MPI_Request req;
+    int done;
+    mpiCheck(MPI_Ibcast(hdr, 2, MPI_UINT32_T, 0, group, &req));
+    mpiCheck(hps_wait_request(&req, NULL, &done));
+    if (count == 0 || len == 0)
+        return;
+    mpiCheck(MPI_Ibcast(data, (int)len, MPI_BYTE, 0, group, &req));
+    mpiCheck(hps_wait_request(&req, NULL, &done));
+}
+
+/* A non-leader group member: receive each relayed batch until the stop. The
+ * built-in objectives run on the leader alone; data-parallel objectives join in
+ * here with the group communicator. */
+static int member_loop(MPI_Comm group)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    for (;;) {
+        uint32_t hdr[2];
+        MPI_Request req;
+        int done;
+        mpiCheck(MPI_Ibcast(hdr, 2, MPI_UINT32_T, 0, group, &req));
+        mpiCheck(hps_wait_request(&req, NULL, &done));
+        if (hdr[0] == 0)
+            break;
+        if (hdr[1] > cap) {
+            unsigned char *nb = realloc(buf, hdr[1]);
+            if (!nb)
+                hps_mpi_fail(MPI_ERR_NO_MEM, "allocating a batch buffer", __FILE__, __LINE__);
+            buf = nb;
+            cap = hdr[1];
+        }
+        mpiCheck(MPI_Ibcast(buf, (int)hdr[1], MPI_BYTE, 0, group, &req));
+        mpiCheck(hps_wait_request(&req, NULL, &done));
+    }
+    free(buf);
+    return HPS_OK;
+}
+
+static void run_batch(const hps_config *cfg, const unsigned char *msg, size_t len, hps_buf *out,
+                      stop_ctx *sc)
+{
+    uint32_t count, d;
+    if (hps_proto_trials_count(msg, len, &count, &d) != HPS_OK || d != (uint32_t)cfg->space.n_params)
+        hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a TRIALS message", __FILE__, __LINE__);
+    double t0 = monotonic();
+    hps_proto_results_begin(out, 0.0);
+    size_t off = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        hps_wire_trial t;
+        if (hps_proto_trials_next(msg, len, &off, d, &t) != HPS_OK)
+            hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a trial", __FILE__, __LINE__);
+        hps_wire_result r = {.trial_id = t.trial_id, .objective = 0.0};
+        r.start = wall();
+        if (should_stop(sc)) {
+            r.status = HPS_TRIAL_INTERRUPTED;
+            strcpy(r.cause, "interrupted");
+        } else {
+            r.status = hps_objective_eval(&cfg->objective, &cfg->space, t.values, t.seed,
+                                          t.budget, should_stop, sc, &r.objective, r.cause,
+                                          sizeof r.cause);
+        }
+        r.end = wall();
+        hps_proto_results_add(out, &r);
+    }
+    double secs = monotonic() - t0;
+    if (out->len >= sizeof(uint32_t) + sizeof(double))
+        memcpy(out->data + sizeof(uint32_t), &secs, sizeof secs);
+    if (out->failed)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "building a RESULTS message", __FILE__, __LINE__);
+}
+
+int hps_worker_run(const hps_config *cfg, MPI_Comm group, volatile sig_atomic_t *signalled)
+{
+    int grank;
+    mpiCheck(MPI_Comm_rank(group, &grank));
+    if (grank != 0)
+        return member_loop(group);
+
+    stop_ctx sc = {.signalled = signalled};
+    hps_buf out = {0};
+    unsigned char *msg = NULL;
+    size_t cap = 0;
+    hps_backoff bo;
+    hps_backoff_reset(&bo);
+    for (;;) {
+        MPI_Status st;
+        int flag = 0;
+        mpiCheck(MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st));
+        if (!flag) {
+            hps_backoff_sleep(&bo);
+            continue;
+        }
+        hps_backoff_reset(&bo);
+        int n;
+        mpiCheck(MPI_Get_count(&st, MPI_BYTE, &n));
+        if ((size_t)n > cap || !msg) {
+            size_t ncap = (size_t)n > 64 ? (size_t)n : 64;
+            unsigned char *nm = realloc(msg, ncap);
+            if (!nm)
+                hps_mpi_fail(MPI_ERR_NO_MEM, "allocating a message buffer", __FILE__, __LINE__);
+            msg = nm;
+            cap = ncap;
+        }
+        mpiCheck(MPI_Recv(msg, n, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        if (st.MPI_TAG == HPS_TAG_STOP)
+            break;
+        if (st.MPI_TAG != HPS_TAG_TRIALS)
+            continue;
+        uint32_t count = 0, d = 0;
+        if (hps_proto_trials_count(msg, (size_t)n, &count, &d) == HPS_OK)
+            group_bcast(group, count, msg, (uint32_t)n);
+        run_batch(cfg, msg, (size_t)n, &out, &sc);
+        if (sc.stop_pending)
+            continue; /* the STOP is next in the queue: leave without reporting */
+        mpiCheck(MPI_Send(out.data, (int)out.len, MPI_BYTE, 0, HPS_TAG_RESULTS, MPI_COMM_WORLD));
+    }
+    mpiCheck(MPI_Send(NULL, 0, MPI_BYTE, 0, HPS_TAG_BYE, MPI_COMM_WORLD));
+    group_bcast(group, 0, NULL, 0);
+    free(msg);
+    hps_buf_free(&out);
+    return HPS_OK;
+}
