@@ -109,7 +109,8 @@ static int handle_result(coord *c, const hps_wire_result *w, int worker)
         if ((rc = hps_coord_record(s, c->j, HPS_REC_INTERRUPT, w->trial_id, &c->rec, c->err,
                                    c->errlen)) != HPS_OK)
             return rc;
-        *c->o->signalled = 1;
+        if (!*c->o->signalled)
+            *c->o->signalled = SIGTERM;
         return HPS_OK;
     }
     hps_trial *t = &s->trials[w->trial_id];

@@ -20,6 +20,13 @@
  *   /metrics                compound, chunked, extendible: trial_id, step,
  *                           resource, name_index, value
  *   /metric_names           variable-length strings
+ *
+ * A parameter's /trials column is named after the parameter unless that equals a
+ * fixed column or an earlier parameter's column; then "param." is prepended until
+ * it is unique (a parameter "seed" gets the column "param.seed"). /space also has
+ * choice_kinds ("string", "number" or "bool" per choice, joined with '\n') so that
+ * choices read back with their kind; a categorical enum's members are the choice
+ * texts, "<empty>" for an empty one and a "~1", "~2", ... suffix on a repeat.
  */
 #ifndef HPS_ENGINE_STORE_H
 #define HPS_ENGINE_STORE_H
