@@ -10,6 +10,7 @@
  * variables in the environment) hpsweep runs serially without initialising MPI.
  */
 #include <errno.h>
+#include <gsl/gsl_errno.h>
 #include <libgen.h>
 #include <math.h>
 #include <mpi.h>
@@ -258,7 +259,8 @@ static int create_sweep(prepared *p, const hps_config *cfg, uint64_t seed, char 
     }
     hps_buf b = {0};
     hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = seed, .created = hps_now(),
-                        .config_text = cfg->text, .config_len = (uint32_t)cfg->text_len};
+                        .config_text = cfg->text, .config_len = (uint32_t)cfg->text_len,
+                        .source = cfg->source, .source_len = (uint32_t)strlen(cfg->source)};
     rc = hps_rec_encode_header(&b, &h);
     if (rc == HPS_OK)
         rc = hps_journal_append(j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len);
@@ -470,6 +472,8 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
         mpiCheck(MPI_Comm_size(MPI_COMM_WORLD, &size));
     }
     hps_store_quiet();
+    /* GSL's default handler aborts; strategies check every return instead. */
+    gsl_set_error_handler_off();
     prepared p;
     memset(&p, 0, sizeof p);
     p.lock_fd = -1;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "engine/coordinator.h"
@@ -50,6 +51,8 @@ typedef struct coord {
     double *u;            /* suggestion scratch */
     double last_store, store_cost;
     hps_progress progress;
+    double loop_start, cpu_start;  /* for the summary line */
+    int64_t ended_at_start;
 } coord;
 
 static double monotonic(void)
@@ -470,6 +473,30 @@ static int interrupt_running(coord *c)
     return set_status(c, "interrupted");
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* One line, even with --quiet: what this run did and what it cost the
+ * coordinator (benchmarks read it). */
+static void summary(const coord *c)
+{
+    const hps_sweep *s = c->s;
+    double wall = monotonic() - c->loop_start;
+    double cpu = cpu_seconds() - c->cpu_start;
+    int64_t ended = s->n_done + s->n_failed + s->n_pruned - c->ended_at_start;
+    fprintf(stderr, "hpsweep: %s: %lld trials ended in %.3f s (%.0f trials/s); coordinator CPU "
+            "%.3f s (%.1f%% of one core); best %s = %.10g (trial %lld)\n", s->status,
+            (long long)ended, wall, wall > 0 ? (double)ended / wall : 0.0, cpu,
+            wall > 0 ? 100.0 * cpu / wall : 0.0, s->cfg.metric,
+            s->best_id >= 0 ? s->trials[s->best_id].objective : NAN, (long long)s->best_id);
+}
+
 static int setup(coord *c)
 {
     hps_sweep *s = c->s;
@@ -491,7 +518,9 @@ static int setup(coord *c)
             s->trials[i].status == HPS_TRIAL_INTERRUPTED)
             c->requeue[c->n_requeue++] = i;
     hps_progress_init(&c->progress, c->o->tty, c->o->max_trials, s);
-    c->last_store = monotonic();
+    c->last_store = c->loop_start = monotonic();
+    c->cpu_start = cpu_seconds();
+    c->ended_at_start = s->n_done + s->n_failed + s->n_pruned;
     if (strcmp(s->status, "running") != 0)
         return set_status(c, "running");
     return HPS_OK;
@@ -581,6 +610,7 @@ int hps_coordinator_run(hps_sweep *s, hps_journal *j, const hps_coord_opts *o, c
     }
     if (!o->quiet)
         hps_progress_tick(&c.progress, s, 1);
+    summary(&c);
     stop_workers(&c);
     teardown(&c);
     if (rc == HPS_OK && interrupted)

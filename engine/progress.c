@@ -74,15 +74,8 @@ void hps_progress_trial(hps_progress *p, const hps_sweep *s, const hps_trial *t)
 void hps_progress_tick(hps_progress *p, const hps_sweep *s, int final)
 {
     double now = monotonic();
-    if (!p->tty) {
-        if (final)
-            fprintf(stderr, "sweep %s: %lld done, %lld failed, %lld interrupted; best %s=%.10g "
-                    "(trial %lld)\n", s->status, (long long)s->n_done, (long long)s->n_failed,
-                    (long long)s->n_interrupted, s->cfg.metric,
-                    s->best_id >= 0 ? s->trials[s->best_id].objective : NAN,
-                    (long long)s->best_id);
+    if (!p->tty)
         return;
-    }
     if (!final && now - p->last_draw < 0.1)
         return;
     p->last_draw = now;

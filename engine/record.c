@@ -58,6 +58,8 @@ int hps_rec_encode_header(hps_buf *b, const hps_rec_header *h)
     PUT(b, h->created);
     PUT(b, h->config_len);
     hps_buf_put(b, h->config_text, h->config_len);
+    PUT(b, h->source_len);
+    hps_buf_put(b, h->source, h->source_len);
     return done(b);
 }
 
@@ -156,9 +158,15 @@ int hps_rec_decode_header(const void *p, uint32_t len, hps_rec_header *h)
     GET(&c, h->seed);
     GET(&c, h->created);
     GET(&c, h->config_len);
-    if (c.bad || c.left != h->config_len)
+    if (c.bad || c.left < h->config_len)
         return HPS_ECORRUPT;
     h->config_text = (const char *)c.p;
+    c.p += h->config_len;
+    c.left -= h->config_len;
+    GET(&c, h->source_len);
+    if (c.bad || c.left != h->source_len)
+        return HPS_ECORRUPT;
+    h->source = (const char *)c.p;
     return HPS_OK;
 }
 

@@ -6,7 +6,8 @@
  * listed; decode() checks every length and returns HPS_ECORRUPT on a short or
  * inconsistent payload. Replaying the records in order rebuilds the sweep:
  *
- *   HEADER       first record: format version, sweep seed, created time, YAML text
+ *   HEADER       first record: format version, sweep seed, created time, YAML text,
+ *                the config file's path (it names the sweep when the YAML has no name)
  *   SUGGEST      the strategy suggested trial_id (one strategy.suggest() call):
  *                seed, budget, bracket, rung, promotion, worker, start, u[d]
  *   DISPATCH     a re-run of a known trial (after resume) started on worker at start
@@ -41,6 +42,8 @@ typedef struct hps_rec_header {
     double created;             /* Unix time */
     const char *config_text;    /* not NUL-terminated when decoded: use config_len */
     uint32_t config_len;
+    const char *source;         /* the config file's path; not NUL-terminated when decoded */
+    uint32_t source_len;
 } hps_rec_header;
 
 typedef struct hps_rec_suggest {

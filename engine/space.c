@@ -51,6 +51,8 @@ static double decode_one(const hps_param *p, long card, double u)
     u = clamp01(u);
     switch (p->type) {
     case HPS_PARAM_FLOAT:
+        if (u == 0.0 || u == 1.0) /* the ends exactly, whatever exp/log round to */
+            return u == 0.0 ? p->low : p->high;
         if (p->log)
             return exp(log(p->low) + u * (log(p->high) - log(p->low)));
         return p->low + u * (p->high - p->low);

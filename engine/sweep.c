@@ -158,8 +158,9 @@ static int apply_header(hps_sweep *s, const hps_record *rec, char *err, size_t e
         return fail(err, errlen, HPS_ECORRUPT, "malformed HEADER", rec);
     if (h.version != HPS_JOURNAL_FORMAT)
         return fail(err, errlen, HPS_EVERSION, "unsupported journal format version", rec);
-    int rc = hps_config_parse(h.config_text, h.config_len, "(recorded config)", &s->cfg, err,
-                              errlen);
+    char source[1024];
+    snprintf(source, sizeof source, "%.*s", (int)h.source_len, h.source);
+    int rc = hps_config_parse(h.config_text, h.config_len, source, &s->cfg, err, errlen);
     if (rc != HPS_OK)
         return rc;
     s->seed = h.seed;

@@ -1,0 +1,37 @@
+/*
+ * Private seams of the config parser, shared by engine/config.c (the document
+ * and the top-level keys), engine/config_space.c (`space:`),
+ * engine/config_objective.c (`objective:`), engine/config_strategy.c
+ * (`strategy:`) and engine/config_diff.c (hps_config_diff). Not the API.
+ */
+#ifndef HPS_ENGINE_CONFIG_INTERNAL_H
+#define HPS_ENGINE_CONFIG_INTERNAL_H
+
+#include "engine/config.h"
+#include "engine/yaml_util.h"
+
+/* Longest dotted path used in messages ("space.<name>.choices"); longer names are
+ * cut in messages only. */
+#define HPS_CONFIG_PATH_MAX 256
+
+/* Parse the `space:` mapping (node non-NULL) into space, which must be zeroed. On
+ * failure space holds what was built so far (free it with hps_space_free). */
+int hps_config_space_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_space *space);
+
+/* Parse `objective:` (node non-NULL) into cfg->objective; cfg->space must be
+ * parsed first (test-function dimensions, seconds_param). */
+int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg);
+
+/* Parse `strategy:` (node may be NULL: the default, random) into cfg->strategy,
+ * cfg->strategy_ops and cfg->strategy_cfg; a `points` mapping sets
+ * cfg->space.params[i].grid_points, so cfg->space must be parsed first. */
+int hps_config_strategy_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg);
+
+/* A NULL-terminated array of the space's parameter names (for suggestions); the
+ * names are borrowed. NULL when out of memory. Free the array with free(). */
+const char **hps_config_param_names(const hps_space *space);
+
+/* The name of a parameter type ("float", "int", "categorical", "bool"). */
+const char *hps_config_type_name(hps_param_type type);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * The strategy registry: maps the `strategy:` name in the YAML to its ops table.
+ * A plain NULL-terminated table; the order is the order `hpsweep --help` and the
+ * contract tests list them in.
+ */
+#include <string.h>
+
+#include "strategies/strategies.h"
+
+static const hps_strategy_ops *const registry[] = {
+    &hps_strategy_random,
+    &hps_strategy_grid,
+    NULL,
+};
+
+const hps_strategy_ops *hps_strategy_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; registry[i]; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+const hps_strategy_ops *const *hps_strategy_list(void)
+{
+    return registry;
+}

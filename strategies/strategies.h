@@ -1,0 +1,14 @@
+/*
+ * Private to strategies/: the ops tables the registry (registry.c) lists. Each
+ * strategy lives in its own file and exports exactly one hps_strategy_ops; adding
+ * a strategy means one extern line here and one table line in registry.c.
+ */
+#ifndef HPS_STRATEGIES_H
+#define HPS_STRATEGIES_H
+
+#include "hpsweep/strategy.h"
+
+extern const hps_strategy_ops hps_strategy_random; /* random.c: uniform, sobol, halton */
+extern const hps_strategy_ops hps_strategy_grid;   /* grid.c: Cartesian product */
+
+#endif

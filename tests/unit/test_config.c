@@ -1,0 +1,549 @@
+/*
+ * Unit tests for the sweep config parser (engine/config*.c, engine/yaml_util.c).
+ *
+ * Two halves: a corpus of bad configs (tests/bad_configs/NAME.yaml, each with
+ * NAME.expect holding a substring the error must contain, "file:line:column:"
+ * included) that every rule of the validator is checked against, and good
+ * configs parsed into structs whose every field is checked, plus
+ * hps_parse_duration and hps_config_diff.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/config.h"
+#include "hpsweep/error.h"
+
+#define BAD_DIR HPS_TEST_DATA_DIR "/bad_configs"
+
+static int parse(const char *yaml, hps_config *cfg, char *err, size_t errlen)
+{
+    return hps_config_parse(yaml, strlen(yaml), "sweeps/test.yaml", cfg, err, errlen);
+}
+
+/* Parse yaml, expecting success; fails the test with the message otherwise. */
+static void parse_ok(const char *yaml, hps_config *cfg)
+{
+    char err[1024];
+    int rc = parse(yaml, cfg, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("parse failed (%s): %s", hps_err_name(rc), err);
+}
+
+/* Parse yaml, expecting HPS_ECONFIG with a message containing want. */
+static void parse_bad(const char *yaml, const char *want)
+{
+    hps_config cfg;
+    char err[1024];
+    int rc = parse(yaml, &cfg, err, sizeof err);
+    hps_config_free(&cfg);
+    if (rc != HPS_ECONFIG || !strstr(err, want))
+        fail_msg("want %s containing \"%s\", got %s: %s", hps_err_name(HPS_ECONFIG), want,
+                 hps_err_name(rc), err);
+}
+
+/* ---- the corpus ---------------------------------------------------------------- */
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 4096);
+    size_t n = buf ? fread(buf, 1, 4095, f) : 0;
+    fclose(f);
+    if (buf)
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            buf[--n] = '\0';
+    return buf;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_bad_corpus(void **state)
+{
+    (void)state;
+    DIR *d = opendir(BAD_DIR);
+    assert_non_null(d);
+    char *names[512];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 512) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && !strcmp(e->d_name + len - 5, ".yaml")) {
+            names[n] = malloc(len - 4);
+            assert_non_null(names[n]);
+            memcpy(names[n], e->d_name, len - 5);
+            names[n][len - 5] = '\0';
+            n++;
+        }
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_names);
+    assert_true(n >= 30);
+
+    int failures = 0;
+    for (int i = 0; i < n; i++) {
+        char path[1024], expect_path[1024];
+        snprintf(path, sizeof path, "%s/%s.yaml", BAD_DIR, names[i]);
+        snprintf(expect_path, sizeof expect_path, "%s/%s.expect", BAD_DIR, names[i]);
+        char *expect = read_text(expect_path);
+        hps_config cfg;
+        char err[2048];
+        int rc = hps_config_load(path, &cfg, err, sizeof err);
+        hps_config_free(&cfg);
+        if (!expect || !*expect) {
+            print_error("%s: missing or empty .expect file\n", names[i]);
+            failures++;
+        } else if (rc != HPS_ECONFIG || !strstr(err, expect)) {
+            print_error("%s:\n  want %s containing: %s\n  got  %s: %s\n", names[i],
+                        hps_err_name(HPS_ECONFIG), expect, hps_err_name(rc), err);
+            failures++;
+        }
+        free(expect);
+        free(names[i]);
+    }
+    assert_int_equal(failures, 0);
+}
+
+/* ---- good configs ----------------------------------------------------------------- */
+
+static const char *full_yaml =
+    "name: quickstart            # a comment\n"
+    "seed: 42\n"
+    "objective:\n"
+    "  function: sleep\n"
+    "  seconds_param: dur\n"
+    "metric:\n"
+    "  name: loss\n"
+    "  goal: maximize\n"
+    "space:\n"
+    "  x1: {type: float, low: -5, high: 10}\n"
+    "  lr: {type: float, low: 1.0e-5, high: 0.1, log: true}\n"
+    "  layers: {type: int, low: 1, high: 8, log: True}\n"
+    "  opt: {type: categorical, choices: [adam, sgd, 0.5, true, \"0.25\"]}\n"
+    "  use_bn: {type: bool}\n"
+    "  dur: {type: float, low: 0, high: 0.01}\n"
+    "strategy:\n"
+    "  name: grid\n"
+    "  points: {x1: 7, layers: 3}\n"
+    "budget:\n"
+    "  max_trials: 100\n"
+    "  max_time: 10m\n"
+    "parallelism: 4\n"
+    "ranks_per_trial: 2\n"
+    "output: results\n";
+
+static void test_full_config(void **state)
+{
+    (void)state;
+    hps_config c;
+    parse_ok(full_yaml, &c);
+    assert_string_equal(c.source, "sweeps/test.yaml");
+    assert_int_equal(c.text_len, strlen(full_yaml));
+    assert_memory_equal(c.text, full_yaml, c.text_len);
+    assert_string_equal(c.name, "quickstart");
+    assert_int_equal(c.seed_given, 1);
+    assert_true(c.seed == 42);
+    assert_int_equal(c.objective.kind, HPS_OBJ_SLEEP);
+    assert_string_equal(c.objective.function, "sleep");
+    assert_null(c.objective.testfunc);
+    assert_int_equal(c.objective.sleep_param, 5);
+    assert_string_equal(c.metric, "loss");
+    assert_int_equal(c.maximize, 1);
+
+    assert_int_equal(c.space.n_params, 6);
+    const hps_param *p = c.space.params;
+    assert_string_equal(p[0].name, "x1");
+    assert_int_equal(p[0].type, HPS_PARAM_FLOAT);
+    assert_true(p[0].low == -5 && p[0].high == 10 && !p[0].log);
+    assert_int_equal(p[0].grid_points, 7);
+    assert_string_equal(p[1].name, "lr");
+    assert_true(p[1].low == 1.0e-5 && p[1].high == 0.1 && p[1].log);
+    assert_int_equal(p[1].grid_points, 0);
+    assert_string_equal(p[2].name, "layers");
+    assert_int_equal(p[2].type, HPS_PARAM_INT);
+    assert_true(p[2].low == 1 && p[2].high == 8 && p[2].log);
+    assert_int_equal(p[2].grid_points, 3);
+    assert_string_equal(p[3].name, "opt");
+    assert_int_equal(p[3].type, HPS_PARAM_CATEGORICAL);
+    assert_int_equal(p[3].n_choices, 5);
+    assert_int_equal(p[3].choices[0].kind, HPS_CHOICE_STRING);
+    assert_string_equal(p[3].choices[0].text, "adam");
+    assert_string_equal(p[3].choices[1].text, "sgd");
+    assert_int_equal(p[3].choices[2].kind, HPS_CHOICE_NUMBER);
+    assert_string_equal(p[3].choices[2].text, "0.5");
+    assert_true(p[3].choices[2].number == 0.5);
+    assert_int_equal(p[3].choices[3].kind, HPS_CHOICE_BOOL);
+    assert_string_equal(p[3].choices[3].text, "true");
+    assert_true(p[3].choices[3].number == 1);
+    assert_int_equal(p[3].choices[4].kind, HPS_CHOICE_STRING);
+    assert_string_equal(p[3].choices[4].text, "0.25");
+    assert_string_equal(p[4].name, "use_bn");
+    assert_int_equal(p[4].type, HPS_PARAM_BOOL);
+    assert_int_equal(p[4].n_choices, 0);
+    assert_string_equal(p[5].name, "dur");
+
+    assert_string_equal(c.strategy, "grid");
+    assert_non_null(c.strategy_ops);
+    assert_string_equal(c.strategy_ops->name, "grid");
+    assert_int_equal(c.strategy_cfg.n, 0); /* points given per parameter */
+    assert_true(c.max_trials == 100);
+    assert_true(c.max_time == 600);
+    assert_int_equal(c.parallelism, 4);
+    assert_int_equal(c.ranks_per_trial, 2);
+    assert_string_equal(c.output, "results");
+    hps_config_free(&c);
+    assert_null(c.name);
+    hps_config_free(&c); /* a freed config frees again harmlessly */
+    hps_config_free(NULL);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    hps_config c;
+    parse_ok("objective: {function: branin}\n"
+             "space:\n"
+             "  a: {type: float, low: -5, high: 10}\n"
+             "  b: {type: int, low: 0, high: 15}\n",
+             &c);
+    assert_string_equal(c.name, "test"); /* sweeps/test.yaml */
+    assert_int_equal(c.seed_given, 0);
+    assert_int_equal(c.objective.kind, HPS_OBJ_TESTFUNC);
+    assert_non_null(c.objective.testfunc);
+    assert_string_equal(c.objective.testfunc->name, "branin");
+    assert_int_equal(c.objective.sleep_param, -1);
+    assert_string_equal(c.metric, "objective");
+    assert_int_equal(c.maximize, 0);
+    assert_string_equal(c.strategy, "random");
+    assert_ptr_equal(c.strategy_ops, hps_strategy_find("random"));
+    assert_int_equal(c.strategy_cfg.n, 0);
+    assert_true(c.max_trials == 0 && c.max_time == 0);
+    assert_int_equal(c.parallelism, 0);
+    assert_int_equal(c.ranks_per_trial, 1);
+    assert_string_equal(c.output, "runs");
+    hps_config_free(&c);
+
+    /* sleep without options: 0.1 s; a source with no usable name: "sweep". */
+    const char *y = "objective: {function: sleep}\nspace: {x: {type: bool}}\n";
+    assert_int_equal(hps_config_parse(y, strlen(y), "dir/", &c, NULL, 0), HPS_OK);
+    assert_int_equal(c.objective.kind, HPS_OBJ_SLEEP);
+    assert_true(c.objective.sleep_seconds == 0.1);
+    assert_int_equal(c.objective.sleep_param, -1);
+    assert_string_equal(c.name, "sweep");
+    hps_config_free(&c);
+    assert_int_equal(hps_config_parse(y, strlen(y), "a.b.yml", &c, NULL, 0), HPS_OK);
+    assert_string_equal(c.name, "a.b");
+    hps_config_free(&c);
+}
+
+static void test_strategy_forms(void **state)
+{
+    (void)state;
+    hps_config c;
+    parse_ok("objective: {function: noop}\nspace: {x: {type: bool}}\nstrategy: grid\n", &c);
+    assert_string_equal(c.strategy, "grid");
+    assert_int_equal(c.strategy_cfg.n, 0);
+    hps_config_free(&c);
+
+    parse_ok("objective: {function: noop}\nspace: {x: {type: bool}}\n"
+             "strategy: {name: random, sampler: sobol}\n",
+             &c);
+    assert_int_equal(c.strategy_cfg.n, 1);
+    assert_string_equal(c.strategy_cfg.keys[0], "sampler");
+    assert_string_equal(c.strategy_cfg.values[0], "sobol");
+    assert_string_equal(hps_strategy_cfg_str(&c.strategy_cfg, "sampler", "uniform"), "sobol");
+    hps_config_free(&c);
+
+    /* A mapping without name is the default strategy; an integral float for an INT
+     * option is stored as plain digits so strtol reads it right. */
+    parse_ok("objective: {function: noop}\nspace: {x: {type: float, low: 0, high: 1}}\n"
+             "strategy: {sampler: halton}\n",
+             &c);
+    assert_string_equal(c.strategy, "random");
+    assert_string_equal(c.strategy_cfg.values[0], "halton");
+    hps_config_free(&c);
+
+    parse_ok("objective: {function: noop}\nspace: {x: {type: float, low: 0, high: 1}}\n"
+             "strategy: {name: grid, points: 1.0e1}\n",
+             &c);
+    assert_int_equal(c.strategy_cfg.n, 1);
+    assert_string_equal(c.strategy_cfg.keys[0], "points");
+    assert_string_equal(c.strategy_cfg.values[0], "10");
+    assert_int_equal(hps_strategy_cfg_int(&c.strategy_cfg, "points", 5), 10);
+    assert_int_equal(c.space.params[0].grid_points, 0);
+    hps_config_free(&c);
+}
+
+static void test_scalars(void **state)
+{
+    (void)state;
+    hps_config c;
+    /* Aliases resolve; seeds span uint64; YAML booleans in three spellings. */
+    parse_ok("objective: {function: sphere}\n"
+             "seed: 18446744073709551615\n"
+             "space:\n"
+             "  a: &range {type: float, low: -1, high: 1, log: FALSE}\n"
+             "  b: *range\n"
+             "  c: {type: float, low: .5, high: 1e3, log: True}\n",
+             &c);
+    assert_true(c.seed == UINT64_MAX);
+    assert_int_equal(c.space.n_params, 3);
+    assert_string_equal(c.space.params[1].name, "b");
+    assert_true(c.space.params[1].low == -1 && c.space.params[1].high == 1);
+    assert_true(c.space.params[2].low == 0.5 && c.space.params[2].high == 1000);
+    assert_int_equal(c.space.params[2].log, 1);
+    hps_config_free(&c);
+
+    /* A numeric name keeps its text; block scalars are strings. */
+    parse_ok("name: 2024\nobjective:\n  function: noop\nspace:\n  s:\n    type: categorical\n"
+             "    choices:\n      - |\n        two lines\n        here\n      - 1e-3\n",
+             &c);
+    assert_string_equal(c.name, "2024");
+    assert_string_equal(c.space.params[0].choices[0].text, "two lines\nhere\n");
+    assert_string_equal(c.space.params[0].choices[1].text, "0.001");
+    hps_config_free(&c);
+
+    /* Quoted booleans are strings (for a choice), not booleans. */
+    parse_ok("objective: {function: noop}\nspace: {s: {type: categorical, choices: [\"true\", "
+             "false, yes]}}\n",
+             &c);
+    assert_int_equal(c.space.params[0].choices[0].kind, HPS_CHOICE_STRING);
+    assert_int_equal(c.space.params[0].choices[1].kind, HPS_CHOICE_BOOL);
+    assert_int_equal(c.space.params[0].choices[2].kind, HPS_CHOICE_STRING);
+    hps_config_free(&c);
+
+    parse_bad("objective: {function: noop}\nspace: {s: {type: categorical, choices: [\"true\", "
+              "true]}}\n",
+              "test.yaml:2:50: space.s.choices: duplicate choice 'true'");
+    parse_bad("objective: {function: noop}\nspace: {x: {type: bool}}\nseed: 0x10\n",
+              "test.yaml:3:7: seed: expected an integer, got the string '0x10'");
+    parse_bad("objective: {function: noop}\nspace: {x: {type: float, low: 1_0, high: 20}}\n",
+              "expected a number, got the string '1_0'");
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    hps_config c;
+    char err[16];
+    /* A short buffer is truncated, never overrun; a NULL buffer is allowed. */
+    const char *y = "objective: {function: noop}\n";
+    assert_int_equal(hps_config_parse(y, strlen(y), "x.yaml", &c, err, sizeof err), HPS_ECONFIG);
+    assert_int_equal(strlen(err), sizeof err - 1);
+    hps_config_free(&c);
+    assert_int_equal(hps_config_parse(y, strlen(y), "x.yaml", &c, NULL, 0), HPS_ECONFIG);
+    hps_config_free(&c);
+
+    char big[256];
+    assert_int_equal(hps_config_load(HPS_TEST_DATA_DIR "/bad_configs/no_such_file.yaml", &c, big,
+                                     sizeof big),
+                     HPS_ENOENT);
+    assert_non_null(strstr(big, "no_such_file.yaml"));
+    hps_config_free(&c);
+
+    /* Embedded NUL in text: libyaml rejects control characters. */
+    const char nul[] = "objective: {function: noop}\nspace: {x: {type: bool}}\nname: a\0b\n";
+    assert_int_equal(hps_config_parse(nul, sizeof nul - 1, "n.yaml", &c, big, sizeof big),
+                     HPS_ECONFIG);
+    assert_non_null(strstr(big, "n.yaml:3:"));
+    hps_config_free(&c);
+
+    parse_bad("objective: {function: noop}\nspace: {x: {type: bool}}\nname: \"a\\0b\"\n",
+              "test.yaml:3:7: name: the string contains a NUL character");
+    parse_bad("objective: {function: rosenbrock}\nspace: {x: {type: float, low: 0, high: 1}}\n",
+              "test.yaml:1:23: objective.function: test function 'rosenbrock' takes at least 2 "
+              "parameters, the space has 1");
+}
+
+static void test_parse_duration(void **state)
+{
+    (void)state;
+    double s = -1;
+    assert_int_equal(hps_parse_duration("90", &s), HPS_OK);
+    assert_true(s == 90);
+    assert_int_equal(hps_parse_duration("90s", &s), HPS_OK);
+    assert_true(s == 90);
+    assert_int_equal(hps_parse_duration("1.5m", &s), HPS_OK);
+    assert_true(s == 90);
+    assert_int_equal(hps_parse_duration("2h", &s), HPS_OK);
+    assert_true(s == 7200);
+    assert_int_equal(hps_parse_duration("1d", &s), HPS_OK);
+    assert_true(s == 86400);
+    assert_int_equal(hps_parse_duration("0.25", &s), HPS_OK);
+    assert_true(s == 0.25);
+    assert_int_equal(hps_parse_duration("1e2s", &s), HPS_OK);
+    assert_true(s == 100);
+    assert_int_equal(hps_parse_duration("0", &s), HPS_OK);
+    assert_true(s == 0);
+    s = 7;
+    const char *bad[] = {"", "s", "m", "10x", "10 m", " 10", "10ms", "-5", "1.5.2",
+                         "abc", "10mm", ".inf", "nan", "1e999", "0x10", "5M"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (hps_parse_duration(bad[i], &s) != HPS_EINVAL)
+            fail_msg("'%s' accepted as a duration", bad[i]);
+    }
+    assert_true(s == 7); /* untouched on failure */
+    assert_int_equal(hps_parse_duration(NULL, &s), HPS_EINVAL);
+}
+
+static const char *diff_base =
+    "name: d\nseed: 7\nobjective: {function: branin}\n"
+    "space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n"
+    "strategy: {name: random, sampler: sobol}\n"
+    "budget: {max_trials: 10}\nparallelism: 2\noutput: runs\n";
+
+static int diff_with(const char *other, char *buf, size_t len)
+{
+    hps_config a, b;
+    parse_ok(diff_base, &a);
+    parse_ok(other, &b);
+    int n = hps_config_diff(&a, &b, buf, len);
+    hps_config_free(&a);
+    hps_config_free(&b);
+    return n;
+}
+
+static void test_diff(void **state)
+{
+    (void)state;
+    char buf[1024];
+    /* Same sweep, written differently: block style, comments, number spellings,
+     * quoting, key order, and the keys a resume may change. */
+    assert_int_equal(diff_with("# reformatted\n"
+                               "output: elsewhere\n"
+                               "parallelism: 16\n"
+                               "budget:\n  max_trials: 500\n  max_time: 1h\n"
+                               "strategy:\n  sampler: \"sobol\"\n  name: random\n"
+                               "space:\n"
+                               "  x1:\n    high: 1.0e1\n    low: -5.0\n    type: float\n"
+                               "  x2: {type: float, low: 0.0, high: 15, log: false}\n"
+                               "objective:\n  function: 'branin'\n"
+                               "seed: 7\nname: d\n",
+                               buf, sizeof buf),
+                     0);
+    assert_string_equal(buf, "");
+
+    int n = diff_with("name: d\nseed: 7\nobjective: {function: branin}\n"
+                      "space:\n  x1: {type: float, low: -5, high: 12}\n"
+                      "  x2: {type: float, low: 0, high: 15}\n"
+                      "strategy: {name: random, sampler: sobol}\n",
+                      buf, sizeof buf);
+    assert_int_equal(n, 1);
+    assert_string_equal(buf, "space.x1.high: '10' -> '12'\n");
+
+    /* Absent keys, a changed option, a changed order. */
+    n = diff_with("name: d\nobjective: {function: branin}\n"
+                  "space:\n  x2: {type: float, low: 0, high: 15}\n"
+                  "  x1: {type: float, low: -5, high: 10}\n"
+                  "strategy: {name: random, sampler: halton}\nranks_per_trial: 2\n",
+                  buf, sizeof buf);
+    assert_int_equal(n, 4);
+    assert_non_null(strstr(buf, "seed: '7' -> (absent)\n"));
+    assert_non_null(strstr(buf, "space: 'x1, x2' -> 'x2, x1'\n"));
+    assert_non_null(strstr(buf, "strategy.sampler: 'sobol' -> 'halton'\n"));
+    assert_non_null(strstr(buf, "ranks_per_trial: '1' -> '2'\n"));
+
+    /* A key only in the new config; a NULL buffer still counts. */
+    n = diff_with("name: d\nseed: 7\nobjective: {function: branin}\n"
+                  "space:\n  x1: {type: float, low: -5, high: 10, log: false}\n"
+                  "  x2: {type: float, low: 0, high: 15}\n"
+                  "strategy: {name: random, sampler: sobol}\n",
+                  NULL, 0);
+    assert_int_equal(n, 0);
+
+    hps_config a, b;
+    parse_ok("objective: {function: noop}\nspace: {o: {type: categorical, choices: [a, 0.5]}}\n",
+             &a);
+    parse_ok("objective: {function: noop}\nspace: {o: {type: categorical, choices: [a, "
+             "\"0.5\"]}, p: {type: bool}}\nmetric: {goal: maximize}\n",
+             &b);
+    n = hps_config_diff(&a, &b, buf, sizeof buf);
+    assert_int_equal(n, 4);
+    assert_non_null(strstr(buf, "space.o.choices: '[\"a\", 0.5]' -> '[\"a\", \"0.5\"]'\n"));
+    assert_non_null(strstr(buf, "metric.goal: 'minimize' -> 'maximize'\n"));
+    assert_non_null(strstr(buf, "space: 'o' -> 'o, p'\n"));
+    assert_non_null(strstr(buf, "space.p.type: (absent) -> 'bool'\n"));
+    /* A buffer too small is cut, still NUL-terminated. */
+    char small[10];
+    assert_int_equal(hps_config_diff(&a, &b, small, sizeof small), 4);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    hps_config_free(&a);
+    hps_config_free(&b);
+
+    /* Grid points and the sleep duration are part of the sweep. */
+    parse_ok("objective: {function: sleep, seconds: 0.5}\nspace: {x: {type: float, low: 0, "
+             "high: 1}}\nstrategy: {name: grid, points: {x: 3}}\n",
+             &a);
+    parse_ok("objective: {function: sleep, seconds_param: x}\nspace: {x: {type: float, low: 0, "
+             "high: 1}}\nstrategy: {name: grid, points: {x: 4}}\n",
+             &b);
+    n = hps_config_diff(&a, &b, buf, sizeof buf);
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(buf, "space.x.grid_points: '3' -> '4'\n"));
+    assert_non_null(strstr(buf, "objective.seconds: '0.5' -> (absent)\n"));
+    assert_non_null(strstr(buf, "objective.seconds_param: (absent) -> 'x'\n"));
+    hps_config_free(&a);
+    hps_config_free(&b);
+}
+
+/* Every prefix and many one-byte mutations of a full config: each parse either
+ * succeeds or fails with a positioned message, and (under ASan) leaks nothing. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    size_t len = strlen(full_yaml);
+    char *buf = malloc(len + 1);
+    assert_non_null(buf);
+    static const char repl[] = {'x', ':', '-', '[', '\n', '0', ' ', '&', '*', '{'};
+    int ok = 0, bad = 0;
+    for (size_t i = 0; i <= len; i++) {
+        for (size_t r = 0; r <= sizeof repl; r++) {
+            memcpy(buf, full_yaml, len + 1);
+            size_t n = len;
+            if (r == sizeof repl)
+                n = i; /* the prefix */
+            else if (i < len)
+                buf[i] = repl[r];
+            else
+                continue;
+            hps_config c;
+            char err[512];
+            int rc = hps_config_parse(buf, n, "m.yaml", &c, err, sizeof err);
+            if (rc == HPS_OK) {
+                ok++;
+            } else {
+                if (rc != HPS_ECONFIG || strncmp(err, "m.yaml:", 7) != 0)
+                    fail_msg("mutation at %zu: %s: %s", i, hps_err_name(rc), err);
+                bad++;
+            }
+            hps_config_free(&c);
+        }
+    }
+    free(buf);
+    assert_true(ok > 0 && bad > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_corpus),    cmocka_unit_test(test_full_config),
+        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_strategy_forms),
+        cmocka_unit_test(test_scalars),       cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_mutations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
