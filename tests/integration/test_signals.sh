@@ -1,0 +1,49 @@
+#!/bin/bash
+# SIGINT/SIGTERM to a serial sweep and SIGUSR1 through mpirun: exit code 75, the
+# running trials are journaled as interrupted (not failed), sweep.h5 is written
+# with status "interrupted", and resume re-runs them with their seeds and finishes.
+source "$(dirname "$0")/lib.sh"
+need_mpirun
+cat > slow.yaml <<'YAML'
+name: slow
+seed: 5
+objective: {function: sleep, seconds: 0.2}
+space:
+  x: {type: float, low: 0, high: 1}
+budget: {max_trials: 12}
+YAML
+
+for sig in INT TERM; do
+    rm -rf runs
+    "$HPS" run slow.yaml --quiet 2>/dev/null &
+    pid=$!
+    sleep 0.7
+    kill -"$sig" "$pid"
+    set +e; wait "$pid"; rc=$?; set -e
+    [ "$rc" = 75 ] || fail "SIG$sig: exit code $rc, expected 75"
+    [ "$(status_count runs/slow interrupted)" = 1 ] || { "$HPS" status runs/slow; fail "SIG$sig: no interrupted trial"; }
+    [ "$(status_count runs/slow failed)" = 0 ] || fail "SIG$sig: a trial was marked failed"
+    "$HPS" status runs/slow | grep -q '^status *interrupted' || fail "SIG$sig: status is not interrupted"
+    h5status=$("$HPS" trials runs/slow --format csv | awk -F, '$2=="interrupted"' | wc -l)
+    [ "$h5status" = 1 ] || fail "SIG$sig: sweep.h5 does not show the interrupted trial"
+    seed_before=$("$HPS" trials runs/slow --format csv | awk -F, '$2=="interrupted"{print $1","$3}')
+    "$HPS" resume runs/slow --quiet 2>/dev/null
+    [ "$(status_count runs/slow done)" = 12 ] || fail "SIG$sig: resume did not finish"
+    id=${seed_before%%,*}
+    seed_after=$("$HPS" trials runs/slow --format csv | awk -F, -v id="$id" '$1==id{print $1","$3}')
+    [ "$seed_before" = "$seed_after" ] || fail "SIG$sig: the re-run used another seed"
+    ok "SIG$sig: exit 75, trial $id interrupted then re-run with its seed"
+done
+
+rm -rf runs
+setsid mpirun --allow-run-as-root --oversubscribe -np 3 "$HPS" run slow.yaml --quiet >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -USR1 "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" = 75 ] || fail "SIGUSR1 via mpirun: exit code $rc, expected 75"
+n=$(status_count runs/slow interrupted)
+[ "$n" -ge 1 ] || fail "SIGUSR1 via mpirun: no interrupted trial"
+hps_mpirun 2 "$HPS" resume runs/slow --quiet 2>/dev/null
+[ "$(status_count runs/slow done)" = 12 ] || fail "resume after SIGUSR1 did not finish"
+ok "SIGUSR1 via mpirun: exit 75, $n interrupted, resumed to completion"
