@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/export.h"
 
@@ -39,6 +40,26 @@ static void json_string(FILE *f, const char *s)
         }
     }
     fputc('"', f);
+}
+
+static void yaml_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs(isnan(v) ? ".nan" : v > 0 ? ".inf" : "-.inf", f);
+}
+
+/* Parameter i's value as text: a categorical's choice text itself (any length),
+ * else formatted into buf. */
+static const char *value_text(const hps_space *sp, int i, double v, char *buf, size_t len)
+{
+    const hps_param *p = &sp->params[i];
+    long k = (long)v;
+    if (p->type == HPS_PARAM_CATEGORICAL && k >= 0 && k < p->n_choices)
+        return p->choices[k].text;
+    hps_space_format(sp, i, v, buf, len);
+    return buf;
 }
 
 static void json_number(FILE *f, double v)
@@ -79,11 +100,13 @@ static int yaml_needs_quotes(const char *s)
 {
     if (!*s)
         return 1;
-    const char *special[] = {"true", "false", "yes", "no", "on", "off", "null", "~", "True",
-                             "False", "Yes", "No", "On", "Off", "Null", "NULL", "TRUE", "FALSE"};
+    const char *special[] = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
-        if (strcmp(s, special[i]) == 0)
+        if (strcasecmp(s, special[i]) == 0)
             return 1;
+    const char *num = (s[0] == '+' || s[0] == '-') ? s + 1 : s;
+    if (strcasecmp(s, ".nan") == 0 || strcasecmp(num, ".inf") == 0)
+        return 1;
     char *end;
     (void)strtod(s, &end);
     if (*end == '\0')
@@ -108,7 +131,7 @@ void hps_export_value_yaml(FILE *f, const hps_space *sp, int i, double v)
         return;
     }
     if (sp->params[i].type == HPS_PARAM_FLOAT && !isfinite(v)) {
-        fputs(isnan(v) ? ".nan" : v > 0 ? ".inf" : "-.inf", f);
+        yaml_number(f, v);
         return;
     }
     hps_export_value_json(f, sp, i, v);
@@ -165,7 +188,9 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
     case HPS_EXPORT_YAML:
         fprintf(f, "trial_id: %lld\nseed: %llu\n", (long long)t->trial_id,
                 (unsigned long long)t->seed);
-        fprintf(f, "%s: %.17g\nparams:\n", r->metric, t->objective);
+        fprintf(f, "%s: ", r->metric);
+        yaml_number(f, t->objective);
+        fputs("\nparams:\n", f);
         for (int i = 0; i < sp->n_params; i++) {
             fprintf(f, "  %s: ", sp->params[i].name);
             hps_export_value_yaml(f, sp, i, t->values[i]);
@@ -176,16 +201,14 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
         for (int i = 0; i < sp->n_params; i++) {
             hps_export_env_name(f, sp->params[i].name);
             fputc('=', f);
-            hps_space_format(sp, i, t->values[i], buf, sizeof buf);
-            shell_word(f, buf);
+            shell_word(f, value_text(sp, i, t->values[i], buf, sizeof buf));
             fputc('\n', f);
         }
         break;
     case HPS_EXPORT_ARGS:
         for (int i = 0; i < sp->n_params; i++) {
-            hps_space_format(sp, i, t->values[i], buf, sizeof buf);
             fprintf(f, "%s--%s ", i ? " " : "", sp->params[i].name);
-            shell_word(f, buf);
+            shell_word(f, value_text(sp, i, t->values[i], buf, sizeof buf));
         }
         fputc('\n', f);
         break;
@@ -249,8 +272,7 @@ int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
             csv_field(f, t->cause);
             for (int i = 0; i < sp->n_params; i++) {
                 fputc(',', f);
-                hps_space_format(sp, i, t->values[i], buf, sizeof buf);
-                csv_field(f, buf);
+                csv_field(f, value_text(sp, i, t->values[i], buf, sizeof buf));
             }
             fputc('\n', f);
         }

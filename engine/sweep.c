@@ -149,6 +149,9 @@ static void set_status(hps_sweep *s, hps_trial *t, int status)
     count_status(s, status, +1);
 }
 
+static void update_best(hps_sweep *s, const hps_trial *t);
+static void recompute_best(hps_sweep *s);
+
 static int apply_header(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
 {
     hps_rec_header h;
@@ -222,6 +225,8 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, char *err, size_t 
     t->objective = NAN;
     t->cause[0] = '\0';
     set_status(s, t, HPS_TRIAL_RUNNING);
+    if (id == s->best_id)
+        recompute_best(s);
     return HPS_OK;
 }
 
@@ -237,8 +242,11 @@ static int apply_dispatch(hps_sweep *s, const hps_record *rec, char *err, size_t
     t->worker = worker;
     t->start = start;
     t->end = NAN;
+    t->objective = NAN;
     t->cause[0] = '\0';
     set_status(s, t, HPS_TRIAL_RUNNING);
+    if (rec->trial_id == s->best_id)
+        recompute_best(s);
     return HPS_OK;
 }
 
@@ -249,6 +257,15 @@ static void update_best(hps_sweep *s, const hps_trial *t)
     if (s->best_id < 0 || hps_sweep_oriented(s, t->objective) <
                               hps_sweep_oriented(s, s->trials[s->best_id].objective))
         s->best_id = t->trial_id;
+}
+
+/* The best trial was touched (promoted, re-dispatched, or ended again): find the
+ * best among all done trials from scratch. O(n), only when the best itself moves. */
+static void recompute_best(hps_sweep *s)
+{
+    s->best_id = -1;
+    for (int64_t i = 0; i < s->n_trials; i++)
+        update_best(s, &s->trials[i]);
 }
 
 static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
@@ -284,7 +301,10 @@ static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t e
     t->objective = r.status == HPS_TRIAL_DONE ? r.objective : NAN;
     memcpy(t->cause, r.cause, HPS_CAUSE_LEN);
     set_status(s, t, r.status);
-    update_best(s, t);
+    if (t->trial_id == s->best_id)
+        recompute_best(s);
+    else
+        update_best(s, t);
     if (s->strategy && s->replay_strategy) {
         hps_observation obs = {
             .trial_id = t->trial_id,

@@ -1,0 +1,446 @@
+/*
+ * Unit tests for journal record payloads (engine/record.c): every record type
+ * round-trips through encode/decode; every truncation of an encoded payload and
+ * every payload with trailing bytes decodes to HPS_ECORRUPT; too small u / metric
+ * buffers are refused; the growable buffer works across many appends.
+ *
+ * Truncated copies are made into exact-size heap blocks so ASan catches any read
+ * past the payload.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/record.h"
+#include "hpsweep/error.h"
+
+/* A record type's decoder, as one signature (out-parameters are scratch). */
+typedef int (*decode_fn)(const void *p, uint32_t len);
+
+static double u_scratch[16];
+static hps_rec_metric m_scratch[16];
+
+static int dec_header(const void *p, uint32_t len)
+{
+    hps_rec_header h;
+    return hps_rec_decode_header(p, len, &h);
+}
+
+static int dec_suggest(const void *p, uint32_t len)
+{
+    hps_rec_suggest s;
+    return hps_rec_decode_suggest(p, len, &s, u_scratch, 16);
+}
+
+static int dec_dispatch(const void *p, uint32_t len)
+{
+    int32_t w;
+    double st;
+    return hps_rec_decode_dispatch(p, len, &w, &st);
+}
+
+static int dec_result(const void *p, uint32_t len)
+{
+    hps_rec_result r;
+    return hps_rec_decode_result(p, len, &r, m_scratch, 16);
+}
+
+static int dec_interrupt(const void *p, uint32_t len)
+{
+    double w;
+    return hps_rec_decode_interrupt(p, len, &w);
+}
+
+static int dec_string(const void *p, uint32_t len)
+{
+    int32_t i;
+    const char *s;
+    uint32_t n;
+    return hps_rec_decode_string(p, len, &i, &s, &n);
+}
+
+/* Every strict prefix of b must decode to HPS_ECORRUPT, and so must b plus one or
+ * eight trailing bytes; b itself must decode. */
+static void check_truncations(const hps_buf *b, decode_fn dec)
+{
+    assert_true(b->len > 0);
+    void *whole = malloc(b->len);
+    assert_non_null(whole);
+    memcpy(whole, b->data, b->len);
+    assert_int_equal(dec(whole, (uint32_t)b->len), HPS_OK);
+    free(whole);
+    for (size_t n = b->len; n-- > 0;) {
+        void *cut = malloc(n ? n : 1);
+        assert_non_null(cut);
+        memcpy(cut, b->data, n);
+        int rc = dec(cut, (uint32_t)n);
+        free(cut);
+        if (rc != HPS_ECORRUPT)
+            fail_msg("a payload cut to %zu of %zu bytes decoded with %d", n, b->len, rc);
+    }
+    for (size_t extra = 1; extra <= 8; extra *= 8) {
+        unsigned char *more = malloc(b->len + extra);
+        assert_non_null(more);
+        memcpy(more, b->data, b->len);
+        memset(more + b->len, 0, extra);
+        int rc = dec(more, (uint32_t)(b->len + extra));
+        free(more);
+        if (rc != HPS_ECORRUPT)
+            fail_msg("a payload with %zu trailing bytes decoded with %d", extra, rc);
+    }
+}
+
+/* ---- header ------------------------------------------------------------------ */
+
+static void test_header_roundtrip(void **state)
+{
+    (void)state;
+    const char *yaml = "name: quick\nseed: 42\nspace:\n  x: {type: float, low: 0, high: 1}\n";
+    const char *src = "configs/quick.yaml";
+    hps_rec_header h = {.version = HPS_JOURNAL_FORMAT,
+                        .seed = 0xFEDCBA9876543210ull,
+                        .created = 1700000000.25,
+                        .config_text = yaml,
+                        .config_len = (uint32_t)strlen(yaml),
+                        .source = src,
+                        .source_len = (uint32_t)strlen(src)};
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_header(&b, &h), HPS_OK);
+    /* u32 version, u64 seed, f64 created, u32 len + text, u32 len + source */
+    assert_int_equal(b.len, 4 + 8 + 8 + 4 + strlen(yaml) + 4 + strlen(src));
+
+    hps_rec_header d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(hps_rec_decode_header(b.data, (uint32_t)b.len, &d), HPS_OK);
+    assert_int_equal(d.version, HPS_JOURNAL_FORMAT);
+    assert_true(d.seed == 0xFEDCBA9876543210ull);
+    assert_true(d.created == 1700000000.25);
+    assert_int_equal(d.config_len, strlen(yaml));
+    assert_memory_equal(d.config_text, yaml, strlen(yaml));
+    assert_int_equal(d.source_len, strlen(src));
+    assert_memory_equal(d.source, src, strlen(src));
+    /* Pointers point into the payload. */
+    assert_true((const unsigned char *)d.config_text >= b.data &&
+                (const unsigned char *)d.config_text < b.data + b.len);
+    check_truncations(&b, dec_header);
+
+    /* Empty text and source. */
+    hps_rec_header e = {.version = 1, .seed = 1, .created = 0, .config_text = "",
+                        .config_len = 0, .source = "", .source_len = 0};
+    assert_int_equal(hps_rec_encode_header(&b, &e), HPS_OK);
+    assert_int_equal(b.len, 28);
+    assert_int_equal(hps_rec_decode_header(b.data, (uint32_t)b.len, &d), HPS_OK);
+    assert_int_equal(d.config_len, 0);
+    assert_int_equal(d.source_len, 0);
+    check_truncations(&b, dec_header);
+    hps_buf_free(&b);
+}
+
+/* A config length that points past the end. */
+static void test_header_bad_lengths(void **state)
+{
+    (void)state;
+    hps_rec_header h = {.version = 1, .config_text = "abc", .config_len = 3, .source = "s",
+                        .source_len = 1};
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_header(&b, &h), HPS_OK);
+    uint32_t big = 1000;
+    memcpy(b.data + 20, &big, 4); /* config_len */
+    hps_rec_header d;
+    assert_int_equal(hps_rec_decode_header(b.data, (uint32_t)b.len, &d), HPS_ECORRUPT);
+    uint32_t three = 3, two = 2;
+    memcpy(b.data + 20, &three, 4);
+    memcpy(b.data + 27, &two, 4); /* source_len: one more than there is */
+    assert_int_equal(hps_rec_decode_header(b.data, (uint32_t)b.len, &d), HPS_ECORRUPT);
+    hps_buf_free(&b);
+}
+
+/* ---- suggest ------------------------------------------------------------------- */
+
+static void test_suggest_roundtrip(void **state)
+{
+    (void)state;
+    const double u[3] = {0.0, 0.123456789012345678, 1.0};
+    hps_rec_suggest s = {.seed = 0x0123456789ABCDEFull,
+                         .budget = 27.5,
+                         .bracket = 2,
+                         .rung = -1,
+                         .promotion = 1,
+                         .worker = 17,
+                         .start = 1700000001.5,
+                         .n = 3,
+                         .u = u};
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_suggest(&b, &s), HPS_OK);
+    assert_int_equal(b.len, 8 + 8 + 4 * 4 + 8 + 4 + 3 * 8);
+
+    double ubuf[3] = {-1, -1, -1};
+    hps_rec_suggest d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(hps_rec_decode_suggest(b.data, (uint32_t)b.len, &d, ubuf, 3), HPS_OK);
+    assert_true(d.seed == 0x0123456789ABCDEFull);
+    assert_true(d.budget == 27.5);
+    assert_int_equal(d.bracket, 2);
+    assert_int_equal(d.rung, -1);
+    assert_int_equal(d.promotion, 1);
+    assert_int_equal(d.worker, 17);
+    assert_true(d.start == 1700000001.5);
+    assert_int_equal(d.n, 3);
+    assert_ptr_equal(d.u, ubuf);
+    assert_memory_equal(ubuf, u, sizeof u);
+    check_truncations(&b, dec_suggest);
+
+    /* u_cap smaller than n is refused; exactly n is fine. */
+    assert_int_equal(hps_rec_decode_suggest(b.data, (uint32_t)b.len, &d, ubuf, 2), HPS_ECORRUPT);
+    assert_int_equal(hps_rec_decode_suggest(b.data, (uint32_t)b.len, &d, ubuf, 0), HPS_ECORRUPT);
+
+    /* A zero-dimensional suggestion. */
+    s.n = 0; /* u still points somewhere valid: nothing is read from it */
+    assert_int_equal(hps_rec_encode_suggest(&b, &s), HPS_OK);
+    assert_int_equal(hps_rec_decode_suggest(b.data, (uint32_t)b.len, &d, ubuf, 0), HPS_OK);
+    assert_int_equal(d.n, 0);
+    check_truncations(&b, dec_suggest);
+    hps_buf_free(&b);
+}
+
+/* NaN and infinities survive bit for bit. */
+static void test_suggest_special_values(void **state)
+{
+    (void)state;
+    const double u[2] = {NAN, -INFINITY};
+    hps_rec_suggest s = {.n = 2, .u = u, .budget = INFINITY, .bracket = -1, .rung = -1};
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_suggest(&b, &s), HPS_OK);
+    double ubuf[2];
+    hps_rec_suggest d;
+    assert_int_equal(hps_rec_decode_suggest(b.data, (uint32_t)b.len, &d, ubuf, 2), HPS_OK);
+    assert_memory_equal(ubuf, u, sizeof u);
+    assert_true(isinf(d.budget) && d.budget > 0);
+    hps_buf_free(&b);
+}
+
+/* ---- dispatch, interrupt ---------------------------------------------------------- */
+
+static void test_dispatch_roundtrip(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_dispatch(&b, -7, 1700000002.75), HPS_OK);
+    assert_int_equal(b.len, 12);
+    int32_t w = 0;
+    double st = 0;
+    assert_int_equal(hps_rec_decode_dispatch(b.data, (uint32_t)b.len, &w, &st), HPS_OK);
+    assert_int_equal(w, -7);
+    assert_true(st == 1700000002.75);
+    check_truncations(&b, dec_dispatch);
+    hps_buf_free(&b);
+}
+
+static void test_interrupt_roundtrip(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_interrupt(&b, 1234.5), HPS_OK);
+    assert_int_equal(b.len, 8);
+    double w = 0;
+    assert_int_equal(hps_rec_decode_interrupt(b.data, (uint32_t)b.len, &w), HPS_OK);
+    assert_true(w == 1234.5);
+    check_truncations(&b, dec_interrupt);
+    hps_buf_free(&b);
+}
+
+/* ---- result ------------------------------------------------------------------------- */
+
+static void test_result_roundtrip(void **state)
+{
+    (void)state;
+    hps_rec_metric m[3] = {
+        {.name_index = 0, .step = 1, .resource = 1.0, .value = 0.9},
+        {.name_index = 1, .step = 2, .resource = 2.5, .value = -0.125},
+        {.name_index = 0, .step = INT64_MAX, .resource = 1e300, .value = NAN},
+    };
+    hps_rec_result r = {.status = 2, .worker = 3, .objective = 0.75, .start = 10.0, .end = 20.5,
+                        .n_metrics = 3, .metrics = m};
+    /* A cause of exactly HPS_CAUSE_LEN - 1 characters. */
+    memset(r.cause, 'c', HPS_CAUSE_LEN - 1);
+    r.cause[HPS_CAUSE_LEN - 1] = '\0';
+    r.cause[0] = 'A';
+    r.cause[HPS_CAUSE_LEN - 2] = 'Z';
+
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_result(&b, &r), HPS_OK);
+    assert_int_equal(b.len, 4 + 4 + 8 * 3 + 2 + (HPS_CAUSE_LEN - 1) + 4 + 3 * 28);
+
+    hps_rec_result d;
+    memset(&d, 0x7F, sizeof d);
+    hps_rec_metric mb[3];
+    assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, mb, 3), HPS_OK);
+    assert_int_equal(d.status, 2);
+    assert_int_equal(d.worker, 3);
+    assert_true(d.objective == 0.75);
+    assert_true(d.start == 10.0);
+    assert_true(d.end == 20.5);
+    assert_int_equal(strlen(d.cause), HPS_CAUSE_LEN - 1);
+    assert_string_equal(d.cause, r.cause);
+    assert_int_equal(d.n_metrics, 3);
+    assert_ptr_equal(d.metrics, mb);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mb[i].name_index, m[i].name_index);
+        assert_true(mb[i].step == m[i].step);
+        assert_true(mb[i].resource == m[i].resource);
+    }
+    assert_true(mb[0].value == 0.9);
+    assert_true(mb[1].value == -0.125);
+    assert_true(isnan(mb[2].value));
+    check_truncations(&b, dec_result);
+
+    /* m_cap too small is refused. */
+    assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, mb, 2), HPS_ECORRUPT);
+    assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, mb, 0), HPS_ECORRUPT);
+
+    /* No metrics, empty cause, NaN objective. */
+    hps_rec_result e = {.status = 1, .objective = NAN, .n_metrics = 0, .metrics = NULL};
+    e.cause[0] = '\0';
+    assert_int_equal(hps_rec_encode_result(&b, &e), HPS_OK);
+    assert_int_equal(b.len, 4 + 4 + 24 + 2 + 4);
+    assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, NULL, 0), HPS_OK);
+    assert_int_equal(d.status, 1);
+    assert_true(isnan(d.objective));
+    assert_string_equal(d.cause, "");
+    assert_int_equal(d.n_metrics, 0);
+    check_truncations(&b, dec_result);
+    hps_buf_free(&b);
+}
+
+/* A cause filling all HPS_CAUSE_LEN bytes (no NUL) is cut to HPS_CAUSE_LEN - 1. */
+static void test_result_cause_unterminated(void **state)
+{
+    (void)state;
+    hps_rec_result r = {.status = 2};
+    memset(r.cause, 'x', HPS_CAUSE_LEN);
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_result(&b, &r), HPS_OK);
+    hps_rec_result d;
+    assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, NULL, 0), HPS_OK);
+    assert_int_equal(strlen(d.cause), HPS_CAUSE_LEN - 1);
+    hps_buf_free(&b);
+}
+
+/* A cause length field of HPS_CAUSE_LEN or more is corrupt even if the bytes exist. */
+static void test_result_cause_too_long(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    int32_t st = 1, w = 0;
+    double z = 0;
+    hps_buf_put(&b, &st, 4);
+    hps_buf_put(&b, &w, 4);
+    hps_buf_put(&b, &z, 8);
+    hps_buf_put(&b, &z, 8);
+    hps_buf_put(&b, &z, 8);
+    uint16_t cl = HPS_CAUSE_LEN;
+    hps_buf_put(&b, &cl, 2);
+    char cause[HPS_CAUSE_LEN];
+    memset(cause, 'q', sizeof cause);
+    hps_buf_put(&b, cause, sizeof cause);
+    uint32_t nm = 0;
+    hps_buf_put(&b, &nm, 4);
+    assert_false(b.failed);
+    hps_rec_result d;
+    assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, NULL, 0), HPS_ECORRUPT);
+
+    /* The same layout with HPS_CAUSE_LEN - 1 is fine. */
+    hps_buf c = {0};
+    hps_buf_put(&c, &st, 4);
+    hps_buf_put(&c, &w, 4);
+    hps_buf_put(&c, &z, 8);
+    hps_buf_put(&c, &z, 8);
+    hps_buf_put(&c, &z, 8);
+    cl = HPS_CAUSE_LEN - 1;
+    hps_buf_put(&c, &cl, 2);
+    hps_buf_put(&c, cause, cl);
+    hps_buf_put(&c, &nm, 4);
+    assert_int_equal(hps_rec_decode_result(c.data, (uint32_t)c.len, &d, NULL, 0), HPS_OK);
+    assert_int_equal(strlen(d.cause), HPS_CAUSE_LEN - 1);
+    hps_buf_free(&b);
+    hps_buf_free(&c);
+}
+
+/* ---- string (METRIC_NAME, STATUS) --------------------------------------------------- */
+
+static void test_string_roundtrip(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_string(&b, 5, "val_loss"), HPS_OK);
+    assert_int_equal(b.len, 4 + 4 + 8);
+    int32_t idx = -1;
+    const char *s = NULL;
+    uint32_t n = 0;
+    assert_int_equal(hps_rec_decode_string(b.data, (uint32_t)b.len, &idx, &s, &n), HPS_OK);
+    assert_int_equal(idx, 5);
+    assert_int_equal(n, 8);
+    assert_memory_equal(s, "val_loss", 8);
+    assert_ptr_equal(s, b.data + 8);
+    check_truncations(&b, dec_string);
+
+    assert_int_equal(hps_rec_encode_string(&b, 0, ""), HPS_OK);
+    assert_int_equal(b.len, 8);
+    assert_int_equal(hps_rec_decode_string(b.data, (uint32_t)b.len, &idx, &s, &n), HPS_OK);
+    assert_int_equal(idx, 0);
+    assert_int_equal(n, 0);
+    check_truncations(&b, dec_string);
+    hps_buf_free(&b);
+}
+
+/* ---- the buffer ----------------------------------------------------------------------- */
+
+static void test_buf_growth_and_reuse(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    for (int i = 0; i < 10000; i++)
+        hps_buf_put(&b, &i, sizeof i);
+    assert_false(b.failed);
+    assert_int_equal(b.len, 10000 * sizeof(int));
+    assert_true(b.cap >= b.len);
+    for (int i = 0; i < 10000; i++) {
+        int v;
+        memcpy(&v, b.data + (size_t)i * sizeof v, sizeof v);
+        assert_int_equal(v, i);
+    }
+    /* Encoders reset the buffer: a small record after a big one has its own size. */
+    assert_int_equal(hps_rec_encode_interrupt(&b, 1.0), HPS_OK);
+    assert_int_equal(b.len, 8);
+    hps_buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    hps_buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.cap, 0);
+    hps_buf_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_roundtrip),
+        cmocka_unit_test(test_header_bad_lengths),
+        cmocka_unit_test(test_suggest_roundtrip),
+        cmocka_unit_test(test_suggest_special_values),
+        cmocka_unit_test(test_dispatch_roundtrip),
+        cmocka_unit_test(test_interrupt_roundtrip),
+        cmocka_unit_test(test_result_roundtrip),
+        cmocka_unit_test(test_result_cause_unterminated),
+        cmocka_unit_test(test_result_cause_too_long),
+        cmocka_unit_test(test_string_roundtrip),
+        cmocka_unit_test(test_buf_growth_and_reuse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,893 @@
+/*
+ * Unit tests for the in-memory sweep rebuilt from the journal (engine/sweep.c).
+ *
+ * Each test writes a real journal (engine/journal.h) in its own mkdtemp directory,
+ * with payloads encoded by engine/record.h, then replays it with
+ * hps_sweep_replay(): counters, the best trial (minimize and maximize), decoded
+ * values, metric rows, the status string and the sweep name are checked, then the
+ * records the replay must refuse (each with its exact message), and finally replay
+ * through an attached strategy, which must notice a tampered suggestion.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/config.h"
+#include "engine/journal.h"
+#include "engine/record.h"
+#include "engine/sweep.h"
+#include "hpsweep/error.h"
+#include "hpsweep/strategy.h"
+
+#define D 3
+
+static const char *yaml_min =
+    "name: smalls\n"
+    "seed: 42\n"
+    "objective: {function: noop}\n"
+    "metric: {name: loss, goal: minimize}\n"
+    "space:\n"
+    "  x: {type: float, low: -5, high: 10}\n"
+    "  n: {type: int, low: 1, high: 8}\n"
+    "  opt: {type: categorical, choices: [sgd, adam, rmsprop]}\n";
+
+static const char *yaml_max_noname =
+    "seed: 42\n"
+    "objective: {function: noop}\n"
+    "metric: {name: acc, goal: maximize}\n"
+    "space:\n"
+    "  x: {type: float, low: -5, high: 10}\n"
+    "  n: {type: int, low: 1, high: 8}\n"
+    "  opt: {type: categorical, choices: [sgd, adam, rmsprop]}\n";
+
+/* ---- a journal writer ------------------------------------------------------------ */
+
+typedef struct jw {
+    char dir[64];
+    char path[96];
+    hps_journal *j;
+    hps_buf b;
+} jw;
+
+static int setup(void **state)
+{
+    jw *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    strcpy(w->dir, "/tmp/hps_sweep_XXXXXX");
+    if (!mkdtemp(w->dir)) {
+        free(w);
+        return -1;
+    }
+    snprintf(w->path, sizeof w->path, "%s/journal", w->dir);
+    if (hps_journal_open(w->path, HPS_JOURNAL_CREATE, &w->j) != HPS_OK) {
+        rmdir(w->dir);
+        free(w);
+        return -1;
+    }
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    jw *w = *state;
+    hps_journal_close(w->j);
+    hps_buf_free(&w->b);
+    unlink(w->path);
+    rmdir(w->dir);
+    free(w);
+    return 0;
+}
+
+static void append(jw *w, uint32_t type, int64_t id)
+{
+    assert_false(w->b.failed);
+    assert_int_equal(hps_journal_append(w->j, type, id, w->b.data, (uint32_t)w->b.len), HPS_OK);
+}
+
+static void put_header_v(jw *w, const char *yaml, const char *source, uint32_t version)
+{
+    hps_rec_header h = {.version = version,
+                        .seed = 42,
+                        .created = 1700000000.0,
+                        .config_text = yaml,
+                        .config_len = (uint32_t)strlen(yaml),
+                        .source = source,
+                        .source_len = (uint32_t)strlen(source)};
+    assert_int_equal(hps_rec_encode_header(&w->b, &h), HPS_OK);
+    append(w, HPS_REC_HEADER, -1);
+}
+
+static void put_header(jw *w, const char *yaml, const char *source)
+{
+    put_header_v(w, yaml, source, HPS_JOURNAL_FORMAT);
+}
+
+static void put_string(jw *w, uint32_t type, int32_t index, const char *s)
+{
+    assert_int_equal(hps_rec_encode_string(&w->b, index, s), HPS_OK);
+    append(w, type, -1);
+}
+
+static void put_suggest_n(jw *w, int64_t id, const double *u, uint32_t n, int promotion)
+{
+    hps_rec_suggest s = {.seed = 1000 + (uint64_t)id,
+                         .budget = promotion ? 9.0 : 0.0,
+                         .bracket = -1,
+                         .rung = -1,
+                         .promotion = promotion,
+                         .worker = 1 + (int32_t)id,
+                         .start = 100.0 + (double)id,
+                         .n = n,
+                         .u = u};
+    assert_int_equal(hps_rec_encode_suggest(&w->b, &s), HPS_OK);
+    append(w, HPS_REC_SUGGEST, id);
+}
+
+static void put_suggest(jw *w, int64_t id, const double *u)
+{
+    put_suggest_n(w, id, u, D, 0);
+}
+
+static void put_result(jw *w, int64_t id, int status, double obj, const char *cause,
+                       const hps_rec_metric *m, uint32_t nm)
+{
+    hps_rec_result r = {.status = status,
+                        .worker = 7,
+                        .objective = obj,
+                        .start = 200.0 + (double)id,
+                        .end = 300.0 + (double)id,
+                        .n_metrics = nm,
+                        .metrics = m};
+    snprintf(r.cause, sizeof r.cause, "%s", cause);
+    assert_int_equal(hps_rec_encode_result(&w->b, &r), HPS_OK);
+    append(w, HPS_REC_RESULT, id);
+}
+
+static void put_interrupt(jw *w, int64_t id, double when)
+{
+    assert_int_equal(hps_rec_encode_interrupt(&w->b, when), HPS_OK);
+    append(w, HPS_REC_INTERRUPT, id);
+}
+
+static void put_dispatch(jw *w, int64_t id, int32_t worker, double start)
+{
+    assert_int_equal(hps_rec_encode_dispatch(&w->b, worker, start), HPS_OK);
+    append(w, HPS_REC_DISPATCH, id);
+}
+
+/* The unit points used for trials 0..4. */
+static const double U[5][D] = {
+    {0.0, 0.0, 0.0},
+    {0.5, 0.3, 0.5},
+    {1.0, 1.0, 1.0},
+    {0.25, 0.9999, 0.34},
+    {0.1, 0.126, 0.66},
+};
+
+/*
+ * HEADER, METRIC_NAME 0, SUGGEST 0..4, RESULT 0 (done 3.0, two metric rows),
+ * RESULT 1 (done 1.5), RESULT 2 (failed, objective fail_obj, "boom"), INTERRUPT 3,
+ * INTERRUPT 4, DISPATCH 3, STATUS "interrupted".
+ */
+static void write_story(jw *w, const char *yaml, const char *source, const char *metric,
+                        double fail_obj)
+{
+    put_header(w, yaml, source);
+    put_string(w, HPS_REC_METRIC_NAME, 0, metric);
+    for (int64_t id = 0; id < 5; id++)
+        put_suggest(w, id, U[id]);
+    hps_rec_metric m[2] = {
+        {.name_index = 0, .step = 1, .resource = 1.0, .value = 5.0},
+        {.name_index = 0, .step = 2, .resource = 2.0, .value = 3.0},
+    };
+    put_result(w, 0, HPS_TRIAL_DONE, 3.0, "", m, 2);
+    put_result(w, 1, HPS_TRIAL_DONE, 1.5, "", NULL, 0);
+    put_result(w, 2, HPS_TRIAL_FAILED, fail_obj, "boom", NULL, 0);
+    put_interrupt(w, 3, 400.0);
+    put_interrupt(w, 4, 401.0);
+    put_dispatch(w, 3, 2, 500.0);
+    put_string(w, HPS_REC_STATUS, 0, "interrupted");
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+}
+
+/* Replay w's journal into s; returns the code, err holds the message. */
+static int replay(jw *w, hps_sweep *s, char *err, size_t errlen)
+{
+    hps_sweep_init(s);
+    err[0] = '\0';
+    return hps_sweep_replay(s, w->j, err, errlen);
+}
+
+/* ---- the happy path ---------------------------------------------------------------- */
+
+static void test_replay_minimize(void **state)
+{
+    jw *w = *state;
+    write_story(w, yaml_min, "x/quick.yaml", "loss", -100.0);
+    hps_sweep s;
+    char err[512];
+    int rc = replay(w, &s, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("replay: %s: %s", hps_err_name(rc), err);
+
+    assert_true(s.have_header);
+    assert_true(s.seed == 42);
+    assert_true(s.created == 1700000000.0);
+    assert_string_equal(s.cfg.name, "smalls");
+    assert_int_equal(s.cfg.maximize, 0);
+    assert_string_equal(s.cfg.metric, "loss");
+    assert_int_equal(s.d, D);
+    assert_int_equal(s.n_trials, 5);
+    assert_int_equal(s.n_done, 2);
+    assert_int_equal(s.n_failed, 1);
+    assert_int_equal(s.n_running, 1);     /* trial 3, dispatched again */
+    assert_int_equal(s.n_interrupted, 1); /* trial 4 */
+    assert_int_equal(s.n_pruned, 0);
+    assert_int_equal(s.best_id, 1);
+    assert_string_equal(s.status, "interrupted");
+
+    /* Trials. */
+    for (int64_t id = 0; id < 5; id++) {
+        const hps_trial *t = &s.trials[id];
+        assert_int_equal(t->trial_id, id);
+        assert_true(t->seed == 1000 + (uint64_t)id);
+        double want[D];
+        hps_space_decode(&s.cfg.space, U[id], want);
+        assert_memory_equal(t->values, want, sizeof want);
+        assert_memory_equal(s.u + id * D, U[id], sizeof U[id]);
+        assert_ptr_equal(t->values, s.values + id * D);
+    }
+    /* The decoded values themselves. */
+    assert_true(s.trials[0].values[0] == -5.0);
+    assert_true(s.trials[0].values[1] == 1.0);
+    assert_true(s.trials[0].values[2] == 0.0);
+    assert_true(s.trials[1].values[0] == 2.5);
+    assert_true(s.trials[1].values[1] == 3.0);
+    assert_true(s.trials[1].values[2] == 1.0);
+    assert_true(s.trials[2].values[0] == 10.0);
+    assert_true(s.trials[2].values[1] == 8.0);
+    assert_true(s.trials[2].values[2] == 2.0);
+
+    assert_int_equal(s.trials[0].status, HPS_TRIAL_DONE);
+    assert_true(s.trials[0].objective == 3.0);
+    assert_int_equal(s.trials[0].worker, 7);
+    assert_true(s.trials[0].start == 200.0);
+    assert_true(s.trials[0].end == 300.0);
+    assert_string_equal(s.trials[0].cause, "");
+    assert_int_equal(s.trials[1].status, HPS_TRIAL_DONE);
+    assert_true(s.trials[1].objective == 1.5);
+
+    /* A failed trial's objective is NaN whatever the record says. */
+    assert_int_equal(s.trials[2].status, HPS_TRIAL_FAILED);
+    assert_true(isnan(s.trials[2].objective));
+    assert_string_equal(s.trials[2].cause, "boom");
+
+    /* Re-dispatched after the interrupt: running again, cause cleared. */
+    assert_int_equal(s.trials[3].status, HPS_TRIAL_RUNNING);
+    assert_int_equal(s.trials[3].worker, 2);
+    assert_true(s.trials[3].start == 500.0);
+    assert_true(isnan(s.trials[3].end));
+    assert_string_equal(s.trials[3].cause, "");
+    assert_true(isnan(s.trials[3].objective));
+
+    assert_int_equal(s.trials[4].status, HPS_TRIAL_INTERRUPTED);
+    assert_true(s.trials[4].end == 401.0);
+    assert_string_equal(s.trials[4].cause, "interrupted");
+    assert_int_equal(s.trials[4].worker, 5);
+    assert_true(s.trials[4].start == 104.0);
+
+    /* Metrics. */
+    assert_int_equal(s.n_metric_names, 1);
+    assert_string_equal(s.metric_names[0], "loss");
+    assert_int_equal(hps_sweep_metric_index(&s, "loss"), 0);
+    assert_int_equal(hps_sweep_metric_index(&s, "acc"), -1);
+    assert_int_equal(s.n_metrics, 2);
+    assert_int_equal(s.metrics[0].trial_id, 0);
+    assert_int_equal(s.metrics[0].step, 1);
+    assert_true(s.metrics[0].resource == 1.0);
+    assert_int_equal(s.metrics[0].name_index, 0);
+    assert_true(s.metrics[0].value == 5.0);
+    assert_int_equal(s.metrics[1].trial_id, 0);
+    assert_int_equal(s.metrics[1].step, 2);
+    assert_true(s.metrics[1].resource == 2.0);
+    assert_true(s.metrics[1].value == 3.0);
+
+    assert_true(hps_sweep_oriented(&s, 2.0) == 2.0);
+    hps_sweep_free(&s);
+    assert_int_equal(s.n_trials, 0);
+    assert_null(s.trials);
+    assert_int_equal(s.best_id, -1);
+    hps_sweep_free(NULL);
+}
+
+static void test_replay_maximize_and_default_name(void **state)
+{
+    jw *w = *state;
+    write_story(w, yaml_max_noname, "x/quick.yaml", "acc", 100.0);
+    hps_sweep s;
+    char err[512];
+    int rc = replay(w, &s, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("replay: %s: %s", hps_err_name(rc), err);
+    assert_string_equal(s.cfg.name, "quick");
+    assert_int_equal(s.cfg.maximize, 1);
+    assert_int_equal(s.best_id, 0); /* 3.0 > 1.5; the failed 100.0 does not count */
+    assert_true(hps_sweep_oriented(&s, 2.0) == -2.0);
+    assert_int_equal(s.n_done, 2);
+    assert_int_equal(s.n_failed, 1);
+    hps_sweep_free(&s);
+}
+
+/* No STATUS record: "running". The counters before any result. */
+static void test_replay_defaults(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "a/b/c.yaml");
+    put_suggest(w, 0, U[0]);
+    put_suggest(w, 1, U[1]);
+    hps_sweep s;
+    char err[512];
+    assert_int_equal(replay(w, &s, err, sizeof err), HPS_OK);
+    assert_string_equal(s.status, "running");
+    assert_int_equal(s.n_trials, 2);
+    assert_int_equal(s.n_running, 2);
+    assert_int_equal(s.n_done, 0);
+    assert_int_equal(s.best_id, -1);
+    assert_int_equal(s.n_metric_names, 0);
+    hps_sweep_free(&s);
+}
+
+/* Many trials: the tables grow and values pointers follow the reallocation. */
+static void test_replay_many_trials(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "m.yaml");
+    const int n = 3000;
+    for (int64_t id = 0; id < n; id++) {
+        double u[D] = {(double)id / n, (double)(id % 8) / 8.0 + 0.01, (double)(id % 3) / 3.0 + 0.01};
+        put_suggest(w, id, u);
+        put_result(w, id, HPS_TRIAL_DONE, fabs((double)id - 1234.0), "", NULL, 0);
+    }
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    hps_sweep s;
+    char err[512];
+    assert_int_equal(replay(w, &s, err, sizeof err), HPS_OK);
+    assert_int_equal(s.n_trials, n);
+    assert_int_equal(s.n_done, n);
+    assert_int_equal(s.best_id, 1234);
+    for (int64_t id = 0; id < n; id++) {
+        assert_ptr_equal(s.trials[id].values, s.values + id * D);
+        assert_true(s.trials[id].values[1] == (double)(1 + id % 8));
+        assert_true(s.trials[id].values[2] == (double)(id % 3));
+    }
+    hps_sweep_free(&s);
+}
+
+/*
+ * A promoted trial (multi-fidelity) that was the best leaves DONE while it runs
+ * again: the best must then be the best trial that is still done, and after it
+ * finishes at the larger budget with a worse value, the better other trial.
+ */
+static void test_best_follows_promotion(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "p.yaml");
+    put_suggest(w, 0, U[0]);
+    put_suggest(w, 1, U[1]);
+    put_result(w, 0, HPS_TRIAL_DONE, 1.0, "", NULL, 0);
+    put_result(w, 1, HPS_TRIAL_DONE, 2.0, "", NULL, 0);
+    put_suggest_n(w, 0, U[0], D, 1); /* promote trial 0 */
+    put_result(w, 0, HPS_TRIAL_DONE, 5.0, "", NULL, 0);
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    hps_sweep s;
+    char err[512];
+    assert_int_equal(replay(w, &s, err, sizeof err), HPS_OK);
+    assert_int_equal(s.n_trials, 2);
+    assert_int_equal(s.n_done, 2);
+    assert_true(s.trials[0].objective == 5.0);
+    assert_true(s.trials[0].budget == 9.0);
+    int64_t best = s.best_id;
+    hps_sweep_free(&s);
+    /* Trial 1 (2.0) beats trial 0's final 5.0. */
+    assert_int_equal(best, 1);
+}
+
+/* While the promoted best trial runs, a new better trial must become the best. */
+static void test_best_while_best_is_promoted(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "p.yaml");
+    put_suggest(w, 0, U[0]);
+    put_suggest(w, 1, U[1]);
+    put_result(w, 0, HPS_TRIAL_DONE, 1.0, "", NULL, 0);
+    put_suggest_n(w, 0, U[0], D, 1); /* promote trial 0: it runs again */
+    put_result(w, 1, HPS_TRIAL_DONE, 0.5, "", NULL, 0);
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    hps_sweep s;
+    char err[512];
+    assert_int_equal(replay(w, &s, err, sizeof err), HPS_OK);
+    assert_int_equal(s.trials[0].status, HPS_TRIAL_RUNNING);
+    assert_int_equal(s.n_done, 1);
+    assert_int_equal(s.n_running, 1);
+    int64_t best = s.best_id;
+    hps_sweep_free(&s);
+    assert_int_equal(best, 1);
+}
+
+/* ---- records the replay refuses --------------------------------------------------- */
+
+/* Replay must fail with code and exactly the message want. */
+static void expect_fail(jw *w, int code, const char *want)
+{
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    hps_sweep s;
+    char err[512];
+    int rc = replay(w, &s, err, sizeof err);
+    if (rc != code)
+        fail_msg("replay returned %s (%s), expected %s", hps_err_name(rc), err,
+                 hps_err_name(code));
+    if (want)
+        assert_string_equal(err, want);
+    else
+        assert_true(err[0] != '\0');
+    hps_sweep_free(&s);
+}
+
+static void test_err_empty_journal(void **state)
+{
+    expect_fail(*state, HPS_ECORRUPT, "the journal holds no sweep (no HEADER record)");
+}
+
+static void test_err_record_before_header(void **state)
+{
+    jw *w = *state;
+    put_suggest(w, 0, U[0]);
+    put_header(w, yaml_min, "q.yaml");
+    expect_fail(w, HPS_ECORRUPT,
+                "journal record 1 (trial 0): the journal does not start with a HEADER");
+}
+
+static void test_err_metric_name_before_header(void **state)
+{
+    jw *w = *state;
+    put_string(w, HPS_REC_METRIC_NAME, 0, "loss");
+    expect_fail(w, HPS_ECORRUPT,
+                "journal record 1 (trial -1): the journal does not start with a HEADER");
+}
+
+static void test_err_second_header(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_header(w, yaml_min, "q.yaml");
+    expect_fail(w, HPS_ECORRUPT, "journal record 2 (trial -1): a second HEADER record");
+}
+
+static void test_err_header_version(void **state)
+{
+    jw *w = *state;
+    put_header_v(w, yaml_min, "q.yaml", HPS_JOURNAL_FORMAT + 1);
+    expect_fail(w, HPS_EVERSION,
+                "journal record 1 (trial -1): unsupported journal format version");
+}
+
+static void test_err_header_bad_yaml(void **state)
+{
+    jw *w = *state;
+    put_header(w, "objective: {function: noop}\n", "q.yaml"); /* no space */
+    expect_fail(w, HPS_ECONFIG, NULL);
+}
+
+static void test_err_header_malformed(void **state)
+{
+    jw *w = *state;
+    const char junk[5] = {1, 2, 3, 4, 5};
+    assert_int_equal(hps_journal_append(w->j, HPS_REC_HEADER, -1, junk, sizeof junk), HPS_OK);
+    expect_fail(w, HPS_ECORRUPT, "journal record 1 (trial -1): malformed HEADER");
+}
+
+static void test_err_suggest_out_of_order(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_suggest(w, 2, U[1]);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial 2): trial ids out of order");
+}
+
+static void test_err_suggest_repeated_id(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_suggest(w, 0, U[1]);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial 0): trial ids out of order");
+}
+
+static void test_err_suggest_wrong_dimension(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest_n(w, 0, U[0], D - 1, 0);
+    expect_fail(w, HPS_ECORRUPT, "journal record 2 (trial 0): malformed SUGGEST");
+}
+
+static void test_err_suggest_too_many_coordinates(void **state)
+{
+    jw *w = *state;
+    double u[D + 1] = {0.1, 0.2, 0.3, 0.4};
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest_n(w, 0, u, D + 1, 0);
+    expect_fail(w, HPS_ECORRUPT, "journal record 2 (trial 0): malformed SUGGEST");
+}
+
+static void test_err_promotion_unknown(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_suggest_n(w, 3, U[0], D, 1);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial 3): promotion of an unknown trial");
+}
+
+static void test_err_promotion_running(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_suggest_n(w, 0, U[0], D, 1);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial 0): promotion of a running trial");
+}
+
+static void test_err_result_not_running(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_result(w, 0, HPS_TRIAL_DONE, 1.0, "", NULL, 0);
+    put_result(w, 0, HPS_TRIAL_DONE, 2.0, "", NULL, 0);
+    expect_fail(w, HPS_ECORRUPT,
+                "journal record 4 (trial 0): RESULT for a trial that is not running");
+}
+
+static void test_err_result_interrupted(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_interrupt(w, 0, 1.0);
+    put_result(w, 0, HPS_TRIAL_DONE, 2.0, "", NULL, 0);
+    expect_fail(w, HPS_ECORRUPT,
+                "journal record 4 (trial 0): RESULT for a trial that is not running");
+}
+
+static void test_err_result_unknown_trial(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_result(w, 5, HPS_TRIAL_DONE, 1.0, "", NULL, 0);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial 5): RESULT for an unknown trial");
+}
+
+static void test_err_result_negative_trial(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_result(w, -1, HPS_TRIAL_DONE, 1.0, "", NULL, 0);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial -1): RESULT for an unknown trial");
+}
+
+static void test_err_result_bad_status(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_result(w, 0, HPS_TRIAL_RUNNING, 1.0, "", NULL, 0);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial 0): RESULT with an invalid status");
+}
+
+static void test_err_metric_unknown_name(void **state)
+{
+    jw *w = *state;
+    hps_rec_metric m = {.name_index = 1, .step = 0, .resource = 0, .value = 1.0};
+    put_header(w, yaml_min, "q.yaml");
+    put_string(w, HPS_REC_METRIC_NAME, 0, "loss");
+    put_suggest(w, 0, U[0]);
+    put_result(w, 0, HPS_TRIAL_DONE, 1.0, "", &m, 1);
+    expect_fail(w, HPS_ECORRUPT,
+                "journal record 4 (trial 0): metric with an unknown name index");
+}
+
+static void test_err_metric_negative_name(void **state)
+{
+    jw *w = *state;
+    hps_rec_metric m = {.name_index = -1, .step = 0, .resource = 0, .value = 1.0};
+    put_header(w, yaml_min, "q.yaml");
+    put_string(w, HPS_REC_METRIC_NAME, 0, "loss");
+    put_suggest(w, 0, U[0]);
+    put_result(w, 0, HPS_TRIAL_DONE, 1.0, "", &m, 1);
+    expect_fail(w, HPS_ECORRUPT,
+                "journal record 4 (trial 0): metric with an unknown name index");
+}
+
+static void test_err_metric_names_out_of_order(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_string(w, HPS_REC_METRIC_NAME, 1, "loss");
+    expect_fail(w, HPS_ECORRUPT, "journal record 2 (trial -1): metric names out of order");
+}
+
+static void test_err_interrupt_not_running(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    put_result(w, 0, HPS_TRIAL_FAILED, NAN, "x", NULL, 0);
+    put_interrupt(w, 0, 1.0);
+    expect_fail(w, HPS_ECORRUPT,
+                "journal record 4 (trial 0): INTERRUPT of a trial that is not running");
+}
+
+static void test_err_dispatch_unknown(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_dispatch(w, 0, 1, 1.0);
+    expect_fail(w, HPS_ECORRUPT, "journal record 2 (trial 0): DISPATCH of an unknown trial");
+}
+
+static void test_err_unknown_type(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    assert_int_equal(hps_journal_append(w->j, 99, 0, "", 0), HPS_OK);
+    expect_fail(w, HPS_ECORRUPT, "journal record 2 (trial 0): unknown record type");
+}
+
+/* A malformed RESULT (truncated payload). */
+static void test_err_result_malformed(void **state)
+{
+    jw *w = *state;
+    put_header(w, yaml_min, "q.yaml");
+    put_suggest(w, 0, U[0]);
+    hps_rec_result r = {.status = HPS_TRIAL_DONE};
+    assert_int_equal(hps_rec_encode_result(&w->b, &r), HPS_OK);
+    assert_int_equal(hps_journal_append(w->j, HPS_REC_RESULT, 0, w->b.data,
+                                        (uint32_t)w->b.len - 1),
+                     HPS_OK);
+    expect_fail(w, HPS_ECORRUPT, "journal record 3 (trial 0): malformed RESULT");
+}
+
+/* hps_sweep_apply() needs no journal: and the error buffer may be NULL. */
+static void test_apply_null_err(void **state)
+{
+    (void)state;
+    hps_sweep s;
+    hps_sweep_init(&s);
+    hps_record rec = {.seq = 1, .type = HPS_REC_STATUS, .trial_id = -1, .payload = "", .len = 0};
+    assert_int_equal(hps_sweep_apply(&s, &rec, NULL, 0), HPS_ECORRUPT);
+    hps_sweep_free(&s);
+}
+
+/* ---- replay through a strategy --------------------------------------------------- */
+
+/* The space the strategies live on (must outlive them). */
+static hps_config strat_cfg;
+
+static void *make_random(uint64_t seed)
+{
+    const hps_strategy_ops *ops = hps_strategy_find("random");
+    assert_non_null(ops);
+    void *st = NULL;
+    char err[256] = "";
+    int rc = ops->create(&strat_cfg.space, NULL, seed, &st, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("random create: %s", err);
+    return st;
+}
+
+/* Write HEADER + 6 SUGGESTs from a random strategy (seed), RESULTs for some,
+ * with trial tamper's u[1] nudged (tamper < 0: none). */
+static void write_from_strategy(jw *w, uint64_t seed, int tamper)
+{
+    const hps_strategy_ops *ops = hps_strategy_find("random");
+    void *st = make_random(seed);
+    put_header(w, yaml_min, "s.yaml");
+    for (int64_t id = 0; id < 6; id++) {
+        double u[D];
+        hps_suggestion out = {.u = u, .trial_id = id, .bracket = -1, .rung = -1};
+        assert_int_equal(ops->suggest(st, &out), HPS_OK);
+        assert_int_equal(out.trial_id, id);
+        if (id == tamper)
+            u[1] = nextafter(u[1], 2.0);
+        put_suggest(w, id, u);
+        if (id % 2 == 0)
+            put_result(w, id, HPS_TRIAL_DONE, (double)id, "", NULL, 0);
+    }
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    ops->destroy(st);
+}
+
+static void replay_with_strategy(jw *w, uint64_t seed, hps_sweep *s)
+{
+    char err[512] = "";
+    hps_sweep_init(s);
+    s->ops = hps_strategy_find("random");
+    s->strategy = make_random(seed);
+    s->replay_strategy = 1;
+    int rc = hps_sweep_replay(s, w->j, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("replay: %s: %s", hps_err_name(rc), err);
+    assert_int_equal(s->n_trials, 6);
+    assert_int_equal(s->n_done, 3);
+    assert_int_equal(s->n_running, 3);
+    assert_int_equal(s->best_id, 0);
+}
+
+static int strat_setup(void **state)
+{
+    char err[512];
+    if (hps_config_parse(yaml_min, strlen(yaml_min), "s.yaml", &strat_cfg, err, sizeof err) !=
+        HPS_OK)
+        return -1;
+    return setup(state);
+}
+
+static int strat_teardown(void **state)
+{
+    hps_config_free(&strat_cfg);
+    return teardown(state);
+}
+
+static void test_strategy_replay_same(void **state)
+{
+    jw *w = *state;
+    write_from_strategy(w, 77, -1);
+    hps_sweep s;
+    replay_with_strategy(w, 77, &s);
+    assert_int_equal(s.replay_diverged, 0);
+    /* The replayed strategy continues where the recorded one would have. */
+    const hps_strategy_ops *ops = s.ops;
+    void *fresh = make_random(77);
+    double u1[D], u2[D];
+    for (int k = 0; k <= 6; k++) {
+        hps_suggestion a = {.u = u1, .trial_id = k};
+        assert_int_equal(ops->suggest(fresh, &a), HPS_OK);
+    }
+    hps_suggestion b = {.u = u2, .trial_id = 6};
+    assert_int_equal(ops->suggest(s.strategy, &b), HPS_OK);
+    assert_memory_equal(u1, u2, sizeof u1);
+    ops->destroy(fresh);
+    ops->destroy(s.strategy);
+    hps_sweep_free(&s);
+}
+
+static void test_strategy_replay_tampered(void **state)
+{
+    jw *w = *state;
+    write_from_strategy(w, 77, 3);
+    hps_sweep s;
+    replay_with_strategy(w, 77, &s);
+    assert_int_equal(s.replay_diverged, 1);
+    /* The journal wins: trial 3 keeps the recorded (tampered) point. */
+    void *ref = make_random(77);
+    double u[D];
+    for (int k = 0; k <= 3; k++) {
+        hps_suggestion a = {.u = u, .trial_id = k};
+        assert_int_equal(s.ops->suggest(ref, &a), HPS_OK);
+    }
+    u[1] = nextafter(u[1], 2.0);
+    assert_memory_equal(s.u + 3 * D, u, sizeof u);
+    s.ops->destroy(ref);
+    s.ops->destroy(s.strategy);
+    hps_sweep_free(&s);
+}
+
+static void test_strategy_replay_other_seed(void **state)
+{
+    jw *w = *state;
+    write_from_strategy(w, 77, -1);
+    hps_sweep s;
+    replay_with_strategy(w, 78, &s);
+    assert_int_equal(s.replay_diverged, 1);
+    s.ops->destroy(s.strategy);
+    hps_sweep_free(&s);
+}
+
+/* replay_strategy == 0: the attached strategy is not called. */
+static void test_strategy_not_replayed(void **state)
+{
+    jw *w = *state;
+    write_from_strategy(w, 77, 3);
+    hps_sweep s;
+    char err[512];
+    hps_sweep_init(&s);
+    s.ops = hps_strategy_find("random");
+    s.strategy = make_random(78);
+    s.replay_strategy = 0;
+    assert_int_equal(hps_sweep_replay(&s, w->j, err, sizeof err), HPS_OK);
+    assert_int_equal(s.replay_diverged, 0);
+    /* Its stream is untouched: the first suggestion is a fresh strategy's first. */
+    void *fresh = make_random(78);
+    double u1[D], u2[D];
+    hps_suggestion a = {.u = u1, .trial_id = 0}, b = {.u = u2, .trial_id = 0};
+    assert_int_equal(s.ops->suggest(fresh, &a), HPS_OK);
+    assert_int_equal(s.ops->suggest(s.strategy, &b), HPS_OK);
+    assert_memory_equal(u1, u2, sizeof u1);
+    s.ops->destroy(fresh);
+    s.ops->destroy(s.strategy);
+    hps_sweep_free(&s);
+}
+
+/* ---- small helpers ----------------------------------------------------------------- */
+
+static void test_iso_time(void **state)
+{
+    (void)state;
+    char buf[32];
+    hps_iso_time(0.0, buf, sizeof buf);
+    assert_string_equal(buf, "1970-01-01T00:00:00Z");
+    hps_iso_time(1700000000.9, buf, sizeof buf);
+    assert_string_equal(buf, "2023-11-14T22:13:20Z");
+    assert_true(hps_now() > 1.6e9);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TS(f) cmocka_unit_test_setup_teardown(f, strat_setup, strat_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_replay_minimize),
+        T(test_replay_maximize_and_default_name),
+        T(test_replay_defaults),
+        T(test_replay_many_trials),
+        T(test_best_follows_promotion),
+        T(test_best_while_best_is_promoted),
+        T(test_err_empty_journal),
+        T(test_err_record_before_header),
+        T(test_err_metric_name_before_header),
+        T(test_err_second_header),
+        T(test_err_header_version),
+        T(test_err_header_bad_yaml),
+        T(test_err_header_malformed),
+        T(test_err_suggest_out_of_order),
+        T(test_err_suggest_repeated_id),
+        T(test_err_suggest_wrong_dimension),
+        T(test_err_suggest_too_many_coordinates),
+        T(test_err_promotion_unknown),
+        T(test_err_promotion_running),
+        T(test_err_result_not_running),
+        T(test_err_result_interrupted),
+        T(test_err_result_unknown_trial),
+        T(test_err_result_negative_trial),
+        T(test_err_result_bad_status),
+        T(test_err_metric_unknown_name),
+        T(test_err_metric_negative_name),
+        T(test_err_metric_names_out_of_order),
+        T(test_err_interrupt_not_running),
+        T(test_err_dispatch_unknown),
+        T(test_err_unknown_type),
+        T(test_err_result_malformed),
+        cmocka_unit_test(test_apply_null_err),
+        TS(test_strategy_replay_same),
+        TS(test_strategy_replay_tampered),
+        TS(test_strategy_replay_other_seed),
+        TS(test_strategy_not_replayed),
+        cmocka_unit_test(test_iso_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
