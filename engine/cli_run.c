@@ -29,6 +29,8 @@
 #include "engine/seed.h"
 #include "engine/sweepdir.h"
 #include "hpsweep/error.h"
+#include "workers/gpus.h"
+#include "workers/spawner.h"
 #include "workers/worker.h"
 
 static volatile sig_atomic_t g_signalled;
@@ -432,15 +434,22 @@ static char *gather_hosts(int use_mpi, int rank, int size)
     return out;
 }
 
-/* Rank 0's verdict and the sweep's YAML, to every rank. */
-static int share_config(int use_mpi, int rank, int verdict, const hps_sweep *s, hps_config *cfg)
+/* Rank 0's verdict, the sweep's YAML and the sweep directory (absolute), to every
+ * rank. Workers parse the YAML into cfg and get the directory in dir. */
+static int share_config(int use_mpi, int rank, int verdict, const hps_sweep *s, hps_config *cfg,
+                        char *dir, size_t dirlen)
 {
     if (!use_mpi)
         return verdict;
-    uint32_t hdr[2] = {(uint32_t)verdict, rank == 0 && verdict == 0 ? (uint32_t)s->cfg.text_len : 0};
-    mpiCheck(MPI_Bcast(hdr, 2, MPI_UINT32_T, 0, MPI_COMM_WORLD));
+    uint32_t hdr[3] = {(uint32_t)verdict,
+                       rank == 0 && verdict == 0 ? (uint32_t)s->cfg.text_len : 0,
+                       rank == 0 ? (uint32_t)strlen(dir) + 1 : 0};
+    mpiCheck(MPI_Bcast(hdr, 3, MPI_UINT32_T, 0, MPI_COMM_WORLD));
     if (hdr[0] != 0)
         return (int)hdr[0];
+    if (hdr[2] > dirlen)
+        hps_mpi_fail(MPI_ERR_TRUNCATE, "receiving the sweep directory", __FILE__, __LINE__);
+    mpiCheck(MPI_Bcast(dir, (int)hdr[2], MPI_CHAR, 0, MPI_COMM_WORLD));
     char *text = rank == 0 ? s->cfg.text : malloc(hdr[1] + 1);
     if (!text)
         hps_mpi_fail(MPI_ERR_NO_MEM, "receiving the config", __FILE__, __LINE__);
@@ -457,12 +466,53 @@ static int share_config(int use_mpi, int rank, int verdict, const hps_sweep *s, 
     return 0;
 }
 
+/* CUDA_VISIBLE_DEVICES for this rank: group leaders on a node are numbered in
+ * rank order and each gets gpus_per_trial GPUs. NULL when there are none to give
+ * (or this rank runs no trials). */
+static char *assign_gpus(int use_mpi, int rank, int size, MPI_Comm group, int per_trial,
+                         int *wrapped)
+{
+    /* Who runs trials: group leaders, or rank 0 itself when it has no workers. */
+    int leader = rank == 0 && size == 1, index = 0;
+    if (use_mpi) {
+        if (group != MPI_COMM_NULL) {
+            int grank;
+            mpiCheck(MPI_Comm_rank(group, &grank));
+            leader = grank == 0;
+        }
+        MPI_Comm node;
+        int nrank, nsize;
+        mpiCheck(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                                     &node));
+        mpiCheck(MPI_Comm_rank(node, &nrank));
+        mpiCheck(MPI_Comm_size(node, &nsize));
+        int *flags = malloc(sizeof(int) * (size_t)nsize);
+        if (!flags)
+            hps_mpi_fail(MPI_ERR_NO_MEM, "assigning GPUs", __FILE__, __LINE__);
+        mpiCheck(MPI_Allgather(&leader, 1, MPI_INT, flags, 1, MPI_INT, node));
+        for (int i = 0; i < nrank; i++)
+            index += flags[i];
+        free(flags);
+        mpiCheck(MPI_Comm_free(&node));
+    }
+    if (!leader)
+        return NULL;
+    return hps_gpu_list(index, per_trial, hps_gpu_count(), wrapped);
+}
+
 static int run_main(const run_args *a, char **full_argv, int full_argc)
 {
     int use_mpi = under_mpi();
     int rank = 0, size = 1;
     if (install_signals() != HPS_OK) {
         fprintf(stderr, "hpsweep: cannot install signal handlers: %s\n", strerror(errno));
+        return HPS_EXIT_ERROR;
+    }
+    /* The spawner must exist before MPI_Init: MPI processes never fork. */
+    hps_spawner *spawner = NULL;
+    char serr[512];
+    if (hps_spawner_start(&spawner, serr, sizeof serr) != HPS_OK) {
+        fprintf(stderr, "hpsweep: cannot start the process spawner: %s\n", serr);
         return HPS_EXIT_ERROR;
     }
     if (use_mpi) {
@@ -486,13 +536,20 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
             verdict = prep_exit(rc);
         }
     }
+    char sweep_dir[HPS_PATH_MAX] = "";
+    if (rank == 0 && verdict == 0 && !realpath(p.dir, sweep_dir)) {
+        fprintf(stderr, "hpsweep: %s: %s\n", p.dir, strerror(errno));
+        verdict = HPS_EXIT_ERROR;
+    }
     hps_config worker_cfg;
     memset(&worker_cfg, 0, sizeof worker_cfg);
-    verdict = share_config(use_mpi, rank, verdict, &p.s, &worker_cfg);
+    verdict = share_config(use_mpi, rank, verdict, &p.s, &worker_cfg, sweep_dir,
+                           sizeof sweep_dir);
     if (verdict != 0) {
         prepared_free(&p);
         if (use_mpi)
             mpiCheck(MPI_Finalize());
+        hps_spawner_stop(spawner);
         return verdict;
     }
     const hps_config *cfg = rank == 0 ? &p.s.cfg : &worker_cfg;
@@ -505,6 +562,7 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
         prepared_free(&p);
         hps_config_free(&worker_cfg);
         mpiCheck(MPI_Finalize());
+        hps_spawner_stop(spawner);
         return HPS_EXIT_USAGE;
     }
     char *hosts = gather_hosts(use_mpi, rank, size);
@@ -513,6 +571,13 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
     if (use_mpi)
         mpiCheck(MPI_Comm_split(MPI_COMM_WORLD, my_group >= 0 && my_group < n_groups ? my_group
                                 : MPI_UNDEFINED, rank, &group));
+    int wrapped = 0;
+    char *gpus = assign_gpus(use_mpi, rank, size, group, cfg->objective.gpus_per_trial,
+                             &wrapped);
+    if (wrapped)
+        fprintf(stderr, "hpsweep: warning: rank %d: this node has fewer GPUs than its trial "
+                "groups need (gpus_per_trial %d); groups share GPUs (%s)\n", rank,
+                cfg->objective.gpus_per_trial, gpus);
     int code = HPS_EXIT_OK;
     if (rank == 0) {
         if (size > 1 && (size - 1) % rpt != 0)
@@ -531,6 +596,7 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
             .n_groups = n_groups, .leaders = leaders, .signalled = &g_signalled,
             .provenance = prov.kv, .n_provenance = prov.n, .max_trials = p.max_trials,
             .max_time = p.max_time, .parallelism = p.parallelism, .run_start = hps_now(),
+            .spawner = spawner, .sweep_dir = sweep_dir, .gpus = gpus,
         };
         if (!a->quiet)
             fprintf(stderr, "hpsweep: sweep %s in %s: strategy %s, %d trial group%s, seed "
@@ -549,15 +615,18 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
         free(leaders);
         hps_provenance_free(&prov);
     } else if (group != MPI_COMM_NULL) {
-        hps_worker_run(cfg, group, &g_signalled);
+        hps_worker_env we = {.spawner = spawner, .sweep_dir = sweep_dir, .gpus = gpus};
+        hps_worker_run(cfg, &we, group, &g_signalled);
     }
     free(hosts);
+    free(gpus);
     if (group != MPI_COMM_NULL)
         mpiCheck(MPI_Comm_free(&group));
     prepared_free(&p);
     hps_config_free(&worker_cfg);
     if (use_mpi)
         mpiCheck(MPI_Finalize());
+    hps_spawner_stop(spawner);
     return code;
 }
 

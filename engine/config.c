@@ -1,9 +1,10 @@
 /*
  * The sweep config: read the YAML with libyaml's loader (one document, aliases
  * resolved by libyaml), then validate the top-level keys into hps_config. The
- * `space:` and `strategy:` sections live in config_space.c and
+ * `space:`, `objective:` and `strategy:` sections live in config_space.c,
+ * config_objective.c (with config_command.c for external commands) and
  * config_strategy.c, the node helpers in yaml_util.c, hps_config_diff in
- * config_diff.c.
+ * config_diff.c. Durations and counts shared by several sections are read here.
  *
  * Sections are validated in a fixed order (name, seed, space, objective,
  * metric, strategy, budget, parallelism, ranks_per_trial, output) after the
@@ -30,7 +31,11 @@ enum { K_NAME, K_SEED, K_OBJECTIVE, K_METRIC, K_SPACE, K_STRATEGY, K_BUDGET, K_P
 
 static const char *const metric_keys[] = {"name", "goal", NULL};
 static const char *const goal_names[] = {"minimize", "maximize", NULL};
-static const char *const budget_keys[] = {"max_trials", "max_time", NULL};
+static const char *const budget_keys[] = {"max_trials", "max_time", "max_consecutive_failures",
+                                          NULL};
+
+/* budget.max_consecutive_failures when absent. */
+#define DEFAULT_MAX_CONSECUTIVE_FAILURES 10
 
 /* ---- durations -------------------------------------------------------------------- */
 
@@ -186,9 +191,49 @@ static int parse_metric(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *
     return rc;
 }
 
+int hps_config_get_duration(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
+                            int positive, double *out)
+{
+    hps_yaml_kind kind = hps_yaml_scalar_kind(node);
+    if (!node || node->type != YAML_SCALAR_NODE || kind == HPS_YAML_NULL || kind == HPS_YAML_BOOL) {
+        char got[96];
+        hps_yaml_describe(node, got, sizeof got);
+        return hps_yaml_error(ctx, node, "%s: expected a duration (seconds, or a number with unit "
+                                         "s, m, h or d), got %s", path, got);
+    }
+    const char *text = hps_yaml_text(node);
+    double v;
+    /* "-5s" is a well-formed duration with the wrong sign: say so rather than
+     * calling it malformed. */
+    if (text[0] == '-' && hps_parse_duration(text + 1, &v) == HPS_OK && v > 0)
+        return hps_yaml_error(ctx, node, "%s: must be %s, got %s", path,
+                              positive ? "> 0" : ">= 0", text);
+    if (hps_parse_duration(text, &v) != HPS_OK)
+        return hps_yaml_error(ctx, node, "%s: bad duration '%s'; expected a number of seconds or a "
+                                         "number with unit s, m, h or d (90, 90s, 1.5m, 2h)",
+                              path, text);
+    if (positive && v <= 0)
+        return hps_yaml_error(ctx, node, "%s: must be > 0, got %s", path, text);
+    *out = v;
+    return HPS_OK;
+}
+
+int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, int *out)
+{
+    int64_t v;
+    int rc = hps_yaml_get_int64(ctx, node, path, &v);
+    if (rc != HPS_OK)
+        return rc;
+    if (v < 0 || v > INT_MAX)
+        return hps_yaml_error(ctx, node, "%s: must be a non-negative integer (at most %d), got %s",
+                              path, INT_MAX, hps_yaml_text(node));
+    *out = (int)v;
+    return HPS_OK;
+}
+
 static int parse_budget(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg)
 {
-    yaml_node_t *v[3];
+    yaml_node_t *v[4];
     int rc = hps_yaml_map_fields(ctx, node, "budget", NULL, budget_keys, v);
     if (rc != HPS_OK)
         return rc;
@@ -201,23 +246,12 @@ static int parse_budget(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *
                                   hps_yaml_text(v[0]));
         cfg->max_trials = n;
     }
-    if (v[1]) {
-        const yaml_node_t *t = v[1];
-        hps_yaml_kind kind = hps_yaml_scalar_kind(t);
-        if (t->type != YAML_SCALAR_NODE || kind == HPS_YAML_NULL || kind == HPS_YAML_BOOL) {
-            char got[96];
-            hps_yaml_describe(t, got, sizeof got);
-            return hps_yaml_error(ctx, t, "budget.max_time: expected a duration (seconds, or a "
-                                          "number with unit s, m, h or d), got %s", got);
-        }
-        if (hps_parse_duration(hps_yaml_text(t), &cfg->max_time) != HPS_OK)
-            return hps_yaml_error(ctx, t, "budget.max_time: bad duration '%s'; expected a number "
-                                          "of seconds or a number with unit s, m, h or d (90, "
-                                          "90s, 1.5m, 2h)", hps_yaml_text(t));
-        if (cfg->max_time <= 0)
-            return hps_yaml_error(ctx, t, "budget.max_time: must be > 0, got %s",
-                                  hps_yaml_text(t));
-    }
+    if (v[1] && (rc = hps_config_get_duration(ctx, v[1], "budget.max_time", 1, &cfg->max_time)) !=
+                    HPS_OK)
+        return rc;
+    if (v[2] && (rc = hps_config_get_count(ctx, v[2], "budget.max_consecutive_failures",
+                                           &cfg->max_consecutive_failures)) != HPS_OK)
+        return rc;
     return HPS_OK;
 }
 
@@ -246,6 +280,7 @@ static int parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cf
         (rc = parse_metric(ctx, v[K_METRIC], cfg)) != HPS_OK ||
         (rc = hps_config_strategy_parse(ctx, v[K_STRATEGY], cfg)) != HPS_OK)
         return rc;
+    cfg->max_consecutive_failures = DEFAULT_MAX_CONSECUTIVE_FAILURES;
     if (v[K_BUDGET] && (rc = parse_budget(ctx, v[K_BUDGET], cfg)) != HPS_OK)
         return rc;
     if (v[K_PARALLELISM] &&
@@ -451,7 +486,7 @@ void hps_config_free(hps_config *cfg)
     free(cfg->source);
     free(cfg->text);
     free(cfg->name);
-    free(cfg->objective.function);
+    hps_config_objective_free(&cfg->objective);
     free(cfg->metric);
     hps_space_free(&cfg->space);
     free(cfg->strategy);

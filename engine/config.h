@@ -34,6 +34,9 @@ typedef struct hps_config {
     hps_strategy_cfg strategy_cfg;  /* owns its key/value strings */
     int64_t max_trials;             /* 0: unlimited */
     double max_time;                /* seconds; 0: unlimited */
+    int max_consecutive_failures;   /* budget.max_consecutive_failures: stop the sweep
+                                       after this many failed attempts in a row
+                                       (default 10; 0: never) */
     int parallelism;                /* max concurrent trials; 0: one per trial group */
     int ranks_per_trial;            /* default 1 */
     char *output;                   /* default "runs"; the sweep dir is output/name */

@@ -7,10 +7,17 @@
  * The keys a resume may change (budget.*, output, parallelism) are never
  * produced. Parameter order matters (it fixes the unit-hypercube coordinates),
  * so it is a key of its own: "space" = "x1, lr, ...".
+ *
+ * An external command contributes its argv (one key, a list, since inserting an
+ * argument shifts the rest), workdir as written (the resolved path depends on
+ * where the config file was read from, which a resume may change), each env
+ * variable, timeout, retries, gpus_per_trial and kill_grace.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <yaml.h>
 
 #include "engine/config_internal.h"
 #include "hpsweep/error.h"
@@ -85,6 +92,83 @@ static char *join_append(char *acc, const char *s, int *oom)
     return r;
 }
 
+/* Append s in double quotes, with '"' and '\' escaped, so list items stay
+ * unambiguous. */
+static char *quote_append(char *acc, const char *s, int *oom)
+{
+    acc = join_append(acc, "\"", oom);
+    for (const char *p = s; *p; p++) {
+        char one[3] = {0, 0, 0};
+        if (*p == '"' || *p == '\\') {
+            one[0] = '\\';
+            one[1] = *p;
+        } else {
+            one[0] = *p;
+        }
+        acc = join_append(acc, one, oom);
+    }
+    return join_append(acc, "\"", oom);
+}
+
+/* objective.workdir as written in c->text ("." when absent: the same directory);
+ * c->objective.workdir when there is no text to read. NULL when out of memory. */
+static char *written_workdir(const hps_config *c)
+{
+    if (!c->text)
+        return hps_yaml_strdup(c->objective.workdir ? c->objective.workdir : ".");
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return NULL;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)c->text, c->text_len);
+    char *out = NULL;
+    if (yaml_parser_load(&parser, &doc)) {
+        hps_yaml_ctx ctx = {.doc = &doc, .source = "", .err = NULL, .errlen = 0};
+        const yaml_node_t *obj =
+            hps_yaml_map_get(&ctx, yaml_document_get_root_node(&doc), "objective", NULL);
+        const char *text = hps_yaml_text(hps_yaml_map_get(&ctx, obj, "workdir", NULL));
+        out = hps_yaml_strdup(text ? text : ".");
+        yaml_document_delete(&doc);
+    } else {
+        out = hps_yaml_strdup(c->objective.workdir ? c->objective.workdir : ".");
+    }
+    yaml_parser_delete(&parser);
+    return out;
+}
+
+static void put_command(flat *f, const hps_config *c)
+{
+    const hps_objective_cfg *o = &c->objective;
+    char key[HPS_CONFIG_PATH_MAX + 32];
+    char buf[48];
+    char *list = join_append(NULL, "[", &f->oom);
+    for (int i = 0; i < o->argc; i++) {
+        if (i)
+            list = join_append(list, ", ", &f->oom);
+        list = quote_append(list, o->argv[i] ? o->argv[i] : "", &f->oom);
+    }
+    list = join_append(list, "]", &f->oom);
+    if (!f->oom)
+        put(f, "objective.command", list);
+    free(list);
+    char *workdir = written_workdir(c);
+    if (workdir)
+        put(f, "objective.workdir", workdir);
+    else
+        f->oom = 1;
+    free(workdir);
+    for (int i = 0; i < o->n_env; i++) {
+        snprintf(key, sizeof key, "objective.env.%s", o->env_keys[i]);
+        put(f, key, o->env_values[i]);
+    }
+    put_number(f, "objective.timeout", o->timeout);
+    snprintf(buf, sizeof buf, "%d", o->retries);
+    put(f, "objective.retries", buf);
+    snprintf(buf, sizeof buf, "%d", o->gpus_per_trial);
+    put(f, "objective.gpus_per_trial", buf);
+    put_number(f, "objective.kill_grace", o->kill_grace);
+}
+
 static void put_param(flat *f, const hps_param *p)
 {
     char key[HPS_CONFIG_PATH_MAX + 32];
@@ -135,6 +219,8 @@ static void flatten(const hps_config *c, flat *f)
         else
             put_number(f, "objective.seconds", c->objective.sleep_seconds);
     }
+    if (c->objective.kind == HPS_OBJ_COMMAND)
+        put_command(f, c);
     put(f, "metric.name", c->metric ? c->metric : "");
     put(f, "metric.goal", c->maximize ? "maximize" : "minimize");
 

@@ -1,7 +1,8 @@
 /*
  * Private seams of the config parser, shared by engine/config.c (the document
  * and the top-level keys), engine/config_space.c (`space:`),
- * engine/config_objective.c (`objective:`), engine/config_strategy.c
+ * engine/config_objective.c (`objective:`), engine/config_command.c (its
+ * external-command form), engine/config_strategy.c
  * (`strategy:`) and engine/config_diff.c (hps_config_diff). Not the API.
  */
 #ifndef HPS_ENGINE_CONFIG_INTERNAL_H
@@ -21,6 +22,36 @@ int hps_config_space_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_space
 /* Parse `objective:` (node non-NULL) into cfg->objective; cfg->space must be
  * parsed first (test-function dimensions, seconds_param). */
 int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg);
+
+/* Free what an objective owns (function name, argv, workdir, env) and zero it. */
+void hps_config_objective_free(hps_objective_cfg *obj);
+
+/* The keys of `objective:` that only an external command takes, in the order
+ * config_objective.c lists them right after function, seconds, seconds_param. */
+enum {
+    HPS_CMD_COMMAND,
+    HPS_CMD_WORKDIR,
+    HPS_CMD_ENV,
+    HPS_CMD_TIMEOUT,
+    HPS_CMD_RETRIES,
+    HPS_CMD_GPUS_PER_TRIAL,
+    HPS_CMD_KILL_GRACE,
+    HPS_CMD_COUNT
+};
+
+/* Parse the external-command form of `objective:` (it has `command` and no
+ * `function`) into cfg->objective; cfg->source fixes the directory a relative
+ * workdir is joined to, cfg->space the valid placeholders. vals[HPS_CMD_*] are
+ * the nodes of those keys (NULL when absent). */
+int hps_config_command_parse(hps_yaml_ctx *ctx, yaml_node_t *const *vals, hps_config *cfg);
+
+/* A duration (hps_parse_duration) at node: > 0 when positive, else >= 0; errors
+ * are reported under path ("budget.max_time: must be > 0, got 0s"). */
+int hps_config_get_duration(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
+                            int positive, double *out);
+
+/* An integer from 0 to INT_MAX at node (retries, max_consecutive_failures). */
+int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, int *out);
 
 /* Parse `strategy:` (node may be NULL: the default, random) into cfg->strategy,
  * cfg->strategy_ops and cfg->strategy_cfg; a `points` mapping sets

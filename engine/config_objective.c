@@ -4,6 +4,9 @@
  *   function       a built-in test function (hps_testfunc_find), "sleep" or "noop"
  *   seconds        sleep only: a constant duration >= 0 (default 0.1)
  *   seconds_param  sleep only: a float/int parameter holding the duration
+ *   command ...    an external command instead of a function; it and its own
+ *                  keys (workdir, env, timeout, retries, gpus_per_trial,
+ *                  kill_grace) are parsed by config_command.c
  *
  * A test function is evaluated on the parameters in space order, so the space
  * must hold only float/int parameters, as many as the function accepts; the
@@ -16,8 +19,12 @@
 #include "engine/config_internal.h"
 #include "hpsweep/error.h"
 
-static const char *const objective_keys[] = {"function", "seconds", "seconds_param", NULL};
-enum { O_FUNCTION, O_SECONDS, O_SECONDS_PARAM };
+/* Function keys first, then the command keys in HPS_CMD_* order. */
+static const char *const objective_keys[] = {"function", "seconds",        "seconds_param",
+                                             "command",  "workdir",        "env",
+                                             "timeout",  "retries",        "gpus_per_trial",
+                                             "kill_grace", NULL};
+enum { O_FUNCTION, O_SECONDS, O_SECONDS_PARAM, O_COMMAND, O_COUNT = O_COMMAND + HPS_CMD_COUNT };
 static const char *const builtin_functions[] = {"sleep", "noop", NULL};
 
 #define DEFAULT_SLEEP_SECONDS 0.1
@@ -92,16 +99,55 @@ static int find_function(hps_yaml_ctx *ctx, const yaml_node_t *fnode, hps_object
     return hps_yaml_error(ctx, fnode, "objective.function: unknown function '%s'%s", name, hint);
 }
 
+void hps_config_objective_free(hps_objective_cfg *obj)
+{
+    if (!obj)
+        return;
+    free(obj->function);
+    for (int i = 0; obj->argv && i < obj->argc; i++)
+        free(obj->argv[i]);
+    free(obj->argv);
+    free(obj->workdir);
+    for (int i = 0; i < obj->n_env; i++) {
+        free(obj->env_keys ? obj->env_keys[i] : NULL);
+        free(obj->env_values ? obj->env_values[i] : NULL);
+    }
+    free(obj->env_keys);
+    free(obj->env_values);
+    memset(obj, 0, sizeof *obj);
+}
+
 int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg)
 {
-    yaml_node_t *v[4];
+    yaml_node_t *v[O_COUNT + 1];
     int rc = hps_yaml_map_fields(ctx, node, "objective", NULL, objective_keys, v);
     if (rc != HPS_OK)
         return rc;
     hps_objective_cfg *obj = &cfg->objective;
     obj->sleep_param = -1;
+    if (v[O_FUNCTION] && v[O_COMMAND]) {
+        const yaml_node_t *later =
+            v[O_COMMAND]->start_mark.index > v[O_FUNCTION]->start_mark.index ? v[O_COMMAND]
+                                                                             : v[O_FUNCTION];
+        return hps_yaml_error(ctx, later, "objective: give either function (a built-in) or "
+                                          "command (an external program), not both");
+    }
+    if (v[O_COMMAND]) {
+        for (int i = O_SECONDS; i <= O_SECONDS_PARAM; i++)
+            if (v[i])
+                return hps_yaml_error(ctx, v[i], "objective.%s: only valid with function: sleep, "
+                                                 "not with objective.command",
+                                      objective_keys[i]);
+        return hps_config_command_parse(ctx, v + O_COMMAND, cfg);
+    }
     if (!v[O_FUNCTION])
-        return hps_yaml_error(ctx, node, "objective: missing required key 'function'");
+        return hps_yaml_error(ctx, node, "objective: missing required key 'function' or "
+                                         "'command'");
+    for (int i = O_COMMAND + 1; i < O_COUNT; i++)
+        if (v[i])
+            return hps_yaml_error(ctx, v[i], "objective.%s: only for objective.command (an "
+                                             "external program), not with objective.function",
+                                  objective_keys[i]);
     if ((rc = hps_yaml_get_string(ctx, v[O_FUNCTION], "objective.function", &obj->function)) !=
         HPS_OK)
         return rc;

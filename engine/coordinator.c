@@ -18,6 +18,7 @@
 #include "engine/protocol.h"
 #include "engine/seed.h"
 #include "hpsweep/error.h"
+#include "workers/command.h"
 #include "workers/objective.h"
 
 #define BATCH_TARGET_SECONDS 0.005
@@ -53,6 +54,13 @@ typedef struct coord {
     hps_progress progress;
     double loop_start, cpu_start;  /* for the summary line */
     int64_t ended_at_start;
+    unsigned char *pruning;        /* [cap_pruning] 1: a PRUNE went out for the trial */
+    int64_t cap_pruning;
+    int64_t local_prune;           /* in-process: the trial the strategy stopped, or -1 */
+    int consecutive_failures;      /* failed attempts since the last good trial */
+    int too_many_failures;         /* budget.max_consecutive_failures reached */
+    hps_buf msg;                   /* PRUNE/REPORT scratch */
+    int local_rc;                  /* in-process command trials: first report error */
 } coord;
 
 static double monotonic(void)
@@ -92,7 +100,132 @@ int hps_coord_write_store(const hps_sweep *s, const char *h5_path, const hps_kv 
                            (const char *const *)s->metric_names, s->n_metric_names, err, errlen);
 }
 
+/* ---- reports ------------------------------------------------------------------------ */
+
+/* Metric index of name, journaling a METRIC_NAME record the first time. */
+static int metric_index(coord *c, const char *name, int *index)
+{
+    int i = hps_sweep_metric_index(c->s, name);
+    if (i >= 0) {
+        *index = i;
+        return HPS_OK;
+    }
+    int rc = hps_rec_encode_string(&c->msg, c->s->n_metric_names, name);
+    if (rc == HPS_OK)
+        rc = hps_coord_record(c->s, c->j, HPS_REC_METRIC_NAME, -1, &c->msg, c->err, c->errlen);
+    *index = c->s->n_metric_names - 1;
+    return rc;
+}
+
+/* Ask for trial_id to stop (once): in-process, or a PRUNE to its group leader. */
+static int prune(coord *c, int64_t trial_id, int worker)
+{
+    if (trial_id >= c->cap_pruning) {
+        int64_t cap = c->cap_pruning ? c->cap_pruning : 1024;
+        while (cap <= trial_id)
+            cap *= 2;
+        unsigned char *p = realloc(c->pruning, (size_t)cap);
+        if (!p)
+            return HPS_ENOMEM;
+        memset(p + c->cap_pruning, 0, (size_t)(cap - c->cap_pruning));
+        c->pruning = p;
+        c->cap_pruning = cap;
+    }
+    if (c->pruning[trial_id])
+        return HPS_OK;
+    c->pruning[trial_id] = 1;
+    if (worker == 0)
+        c->local_prune = trial_id;
+    else
+        mpiCheck(MPI_Send(&trial_id, (int)sizeof trial_id, MPI_BYTE, worker, HPS_TAG_PRUNE,
+                          MPI_COMM_WORLD));
+    return HPS_OK;
+}
+
+/* An intermediate report: journal its metrics, show the sweep's metric to the
+ * strategy, and stop the trial if the strategy says so. */
+static int handle_report(coord *c, int64_t trial_id, int worker, const hps_report_line *line)
+{
+    hps_sweep *s = c->s;
+    if (trial_id < 0 || trial_id >= s->n_trials || s->trials[trial_id].status != HPS_TRIAL_RUNNING)
+        return HPS_OK; /* a late report of a trial already journaled as ended */
+    hps_rec_metric m[HPS_REPORT_MAX_METRICS];
+    int rc;
+    for (int i = 0; i < line->n; i++) {
+        if ((rc = metric_index(c, line->names[i], &m[i].name_index)) != HPS_OK)
+            return rc;
+        m[i].step = line->step;
+        m[i].resource = line->resource;
+        m[i].value = line->values[i];
+    }
+    if ((rc = hps_rec_encode_report(&c->rec, m, (uint32_t)line->n)) != HPS_OK ||
+        (rc = hps_coord_record(s, c->j, HPS_REC_REPORT, trial_id, &c->rec, c->err, c->errlen)) !=
+            HPS_OK)
+        return rc;
+    for (int i = 0; i < line->n; i++) {
+        hps_observation obs;
+        if (!hps_sweep_intermediate(s, trial_id, &m[i], &obs))
+            continue;
+        hps_decision d = HPS_DECISION_CONTINUE;
+        if ((rc = s->ops->observe(s->strategy, &obs, &d)) != HPS_OK) {
+            snprintf(c->err, c->errlen, "strategy '%s' refused a report of trial %lld: %s",
+                     s->ops->name, (long long)trial_id, hps_strerror(rc));
+            return rc;
+        }
+        if (d != HPS_DECISION_CONTINUE && (rc = prune(c, trial_id, worker)) != HPS_OK)
+            return rc;
+    }
+    return HPS_OK;
+}
+
+static int take_report(coord *c, const void *msg, size_t len, int worker)
+{
+    int64_t trial_id;
+    uint32_t count;
+    hps_report_line *line = malloc(sizeof *line);
+    if (!line)
+        return HPS_ENOMEM;
+    int rc = hps_proto_report_count(msg, len, &trial_id, &count);
+    size_t off = 0;
+    line->n = 0;
+    for (uint32_t i = 0; rc == HPS_OK && i < count && i < HPS_REPORT_MAX_METRICS; i++) {
+        hps_wire_metric wm;
+        if ((rc = hps_proto_report_next(msg, len, &off, &wm)) != HPS_OK)
+            break;
+        line->step = wm.step;
+        line->resource = wm.resource;
+        memcpy(line->names[i], wm.name, wm.name_len);
+        line->names[i][wm.name_len] = '\0';
+        line->values[i] = wm.value;
+        line->n++;
+    }
+    if (rc != HPS_OK)
+        snprintf(c->err, c->errlen, "malformed REPORT message from rank %d", worker);
+    else
+        rc = handle_report(c, trial_id, worker, line);
+    free(line);
+    return rc;
+}
+
 /* ---- results ----------------------------------------------------------------------- */
+
+/* Failed attempts in a row stop the sweep at budget.max_consecutive_failures. */
+static void count_failures(coord *c, const hps_trial *t)
+{
+    if (t->status == HPS_TRIAL_FAILED)
+        c->consecutive_failures += t->attempts > 1 ? t->attempts : 1;
+    else if (t->status == HPS_TRIAL_DONE || t->status == HPS_TRIAL_PRUNED)
+        c->consecutive_failures = 0;
+    int max = c->s->cfg.max_consecutive_failures;
+    if (max > 0 && c->consecutive_failures >= max && !c->too_many_failures) {
+        c->too_many_failures = 1;
+        snprintf(c->err, c->errlen, "stopped after %d failed attempts in a row "
+                 "(budget.max_consecutive_failures); the last, trial %lld, failed with '%s'%s%s",
+                 c->consecutive_failures, (long long)t->trial_id, t->cause,
+                 t->stderr_tail ? ". The end of its stderr:\n" : "",
+                 t->stderr_tail ? t->stderr_tail : "");
+    }
+}
 
 static int handle_result(coord *c, const hps_wire_result *w, int worker)
 {
@@ -117,10 +250,14 @@ static int handle_result(coord *c, const hps_wire_result *w, int worker)
         return HPS_OK;
     }
     hps_trial *t = &s->trials[w->trial_id];
+    /* In-process objectives report their value once; commands reported theirs. */
+    int own_metric = w->status == HPS_TRIAL_DONE && s->cfg.objective.kind != HPS_OBJ_COMMAND;
     hps_rec_metric m = {.name_index = 0, .step = 0, .resource = t->budget, .value = w->objective};
     hps_rec_result r = {.status = w->status, .worker = worker, .objective = w->objective,
-                        .start = w->start, .end = w->end,
-                        .n_metrics = w->status == HPS_TRIAL_DONE ? 1u : 0u, .metrics = &m};
+                        .start = w->start, .end = w->end, .exit_code = w->exit_code,
+                        .attempts = w->attempts,
+                        .stderr_tail = w->stderr_tail[0] ? w->stderr_tail : NULL,
+                        .n_metrics = own_metric ? 1u : 0u, .metrics = &m};
     memcpy(r.cause, w->cause, HPS_CAUSE_LEN);
     if ((rc = hps_rec_encode_result(&c->rec, &r)) != HPS_OK)
         return rc;
@@ -139,6 +276,7 @@ static int handle_result(coord *c, const hps_wire_result *w, int worker)
                  s->ops->name, (long long)t->trial_id, hps_strerror(rc));
         return rc;
     }
+    count_failures(c, t);
     if (!c->o->quiet)
         hps_progress_trial(&c->progress, s, t);
     return HPS_OK;
@@ -183,13 +321,20 @@ static group *group_of(coord *c, int rank)
     return NULL;
 }
 
-/* Receive every RESULTS message already waiting. Sets *got when any arrived. */
+/* Receive every RESULTS and REPORT message already waiting (any tag: MPI keeps a
+ * sender's order only across one receive stream, and a trial's reports must come
+ * before its result). Sets *got when any arrived. */
 static int poll_results(coord *c, unsigned char **buf, size_t *cap, int *got)
 {
-    for (int k = 0; k < 4 * c->n_groups + 1; k++) {
+    for (int k = 0; k < 16 * c->n_groups + 1; k++) {
         int flag = 0;
         MPI_Status st;
-        mpiCheck(MPI_Iprobe(MPI_ANY_SOURCE, HPS_TAG_RESULTS, MPI_COMM_WORLD, &flag, &st));
+        mpiCheck(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st));
+        if (flag && st.MPI_TAG != HPS_TAG_RESULTS && st.MPI_TAG != HPS_TAG_REPORT) {
+            snprintf(c->err, c->errlen, "unexpected message (tag %d) from rank %d", st.MPI_TAG,
+                     st.MPI_SOURCE);
+            return HPS_ECORRUPT;
+        }
         if (!flag)
             return HPS_OK;
         int n;
@@ -201,8 +346,15 @@ static int poll_results(coord *c, unsigned char **buf, size_t *cap, int *got)
             *buf = nb;
             *cap = (size_t)n;
         }
-        mpiCheck(MPI_Recv(*buf, n, MPI_BYTE, st.MPI_SOURCE, HPS_TAG_RESULTS, MPI_COMM_WORLD,
+        mpiCheck(MPI_Recv(*buf, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
                           MPI_STATUS_IGNORE));
+        *got = 1;
+        if (st.MPI_TAG == HPS_TAG_REPORT) {
+            int rc = take_report(c, *buf, (size_t)n, st.MPI_SOURCE);
+            if (rc != HPS_OK)
+                return rc;
+            continue;
+        }
         group *g = group_of(c, st.MPI_SOURCE);
         if (!g || g->busy == 0) {
             snprintf(c->err, c->errlen, "unexpected RESULTS from rank %d", st.MPI_SOURCE);
@@ -227,7 +379,7 @@ static int poll_results(coord *c, unsigned char **buf, size_t *cap, int *got)
 static int budget_left(coord *c)
 {
     const hps_coord_opts *o = c->o;
-    if (*o->signalled)
+    if (*o->signalled || c->too_many_failures)
         return 0;
     if (o->max_time > 0 && hps_now() - o->run_start >= o->max_time)
         return 0;
@@ -340,6 +492,21 @@ static int stop_local(void *ctx)
     return *c->o->signalled != 0;
 }
 
+static void report_local(void *ctx, int64_t trial_id, const hps_report_line *line)
+{
+    coord *c = ctx;
+    if (c->local_rc == HPS_OK)
+        c->local_rc = handle_report(c, trial_id, 0, line);
+}
+
+static int poll_local(void *ctx, int64_t trial_id)
+{
+    coord *c = ctx;
+    if (*c->o->signalled || c->local_rc != HPS_OK)
+        return HPS_POLL_INTERRUPT;
+    return c->local_prune == trial_id ? HPS_POLL_PRUNE : HPS_POLL_GO;
+}
+
 /* No workers: run one batch in this process through the same result path. */
 static int run_local(coord *c, int *ran)
 {
@@ -355,17 +522,33 @@ static int run_local(coord *c, int *ran)
         if (rc != HPS_OK)
             return rc;
         const hps_trial *t = &s->trials[id];
-        hps_wire_result w = {.trial_id = id};
-        w.start = hps_now();
-        w.status = hps_objective_eval(&s->cfg.objective, &s->cfg.space, t->values, t->seed,
-                                      t->budget, stop_local, c, &w.objective, w.cause,
-                                      sizeof w.cause);
-        w.end = hps_now();
+        hps_wire_result w = {.trial_id = id, .exit_code = -1};
+        if (s->cfg.objective.kind == HPS_OBJ_COMMAND) {
+            hps_cmd_env env = {.spawner = c->o->spawner, .sweep_dir = c->o->sweep_dir,
+                               .metric = s->cfg.metric, .gpus = c->o->gpus,
+                               .report = report_local, .poll = poll_local, .ctx = c};
+            rc = hps_command_run(&s->cfg.objective, &s->cfg.space, &env, id, t->seed,
+                                 t->budget, t->values, &w);
+            if (rc == HPS_OK)
+                rc = c->local_rc;
+            if (rc != HPS_OK) {
+                if (!c->err[0])
+                    snprintf(c->err, c->errlen, "running trial %lld: %s", (long long)id,
+                             hps_strerror(rc));
+                return rc;
+            }
+        } else {
+            w.start = hps_now();
+            w.status = hps_objective_eval(&s->cfg.objective, &s->cfg.space, t->values, t->seed,
+                                          t->budget, stop_local, c, &w.objective, w.cause,
+                                          sizeof w.cause);
+            w.end = hps_now();
+        }
         rc = handle_result(c, &w, 0);
         if (rc != HPS_OK)
             return rc;
         n++;
-        if (*c->o->signalled)
+        if (*c->o->signalled || c->too_many_failures)
             break;
     }
     if (n > 0) {
@@ -457,7 +640,7 @@ static void stop_workers(coord *c)
 }
 
 /* Journal every running trial as interrupted, then the sweep's status. */
-static int interrupt_running(coord *c)
+static int interrupt_running(coord *c, const char *status)
 {
     hps_sweep *s = c->s;
     double now = hps_now();
@@ -470,7 +653,7 @@ static int interrupt_running(coord *c)
         if (rc != HPS_OK)
             return rc;
     }
-    return set_status(c, "interrupted");
+    return set_status(c, status);
 }
 
 static double cpu_seconds(void)
@@ -534,7 +717,9 @@ static void teardown(coord *c)
     free(c->groups);
     free(c->requeue);
     free(c->u);
+    free(c->pruning);
     hps_buf_free(&c->rec);
+    hps_buf_free(&c->msg);
 }
 
 static int loop(coord *c)
@@ -550,7 +735,7 @@ static int loop(coord *c)
             break;
         if (busy)
             c->waiting = 0;
-        if (*c->o->signalled)
+        if (*c->o->signalled || c->too_many_failures)
             break;
         if (c->n_groups == 0) {
             if ((rc = run_local(c, &busy)) != HPS_OK)
@@ -589,15 +774,19 @@ out:
 int hps_coordinator_run(hps_sweep *s, hps_journal *j, const hps_coord_opts *o, char *err,
                         size_t errlen)
 {
-    coord c = {.s = s, .j = j, .o = o, .err = err, .errlen = errlen};
+    coord c = {.s = s, .j = j, .o = o, .err = err, .errlen = errlen, .local_prune = -1};
     int rc = setup(&c);
     if (rc == HPS_OK)
         rc = loop(&c);
     int interrupted = rc == HPS_OK && *o->signalled;
-    if (rc == HPS_OK)
-        rc = interrupted ? interrupt_running(&c) : set_status(&c, "completed");
-    else if (rc != HPS_ENOMEM)
-        (void)interrupt_running(&c); /* keep the record straight; the error wins */
+    if (rc == HPS_OK && c.too_many_failures) {
+        (void)interrupt_running(&c, "failed");
+        rc = HPS_EOBJECTIVE; /* err says why */
+    } else if (rc == HPS_OK) {
+        rc = interrupted ? interrupt_running(&c, "interrupted") : set_status(&c, "completed");
+    } else if (rc != HPS_ENOMEM) {
+        (void)interrupt_running(&c, "interrupted"); /* keep the record straight; the error wins */
+    }
     int src = sync_journal(&c);
     if (rc == HPS_OK)
         rc = src;

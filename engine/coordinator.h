@@ -34,6 +34,10 @@ typedef struct hps_coord_opts {
     double max_time;                /* seconds for this run; 0: unlimited */
     int parallelism;                /* max groups busy at once; 0: all */
     double run_start;               /* Unix time this run began */
+    /* In-process command trials (no workers): */
+    struct hps_spawner *spawner;
+    const char *sweep_dir;          /* absolute */
+    const char *gpus;               /* CUDA_VISIBLE_DEVICES, or NULL */
 } hps_coord_opts;
 
 /*
@@ -41,7 +45,9 @@ typedef struct hps_coord_opts {
  * to its budget. Trials that were running or interrupted are re-run first with
  * their recorded seeds. Returns HPS_OK when the sweep completed, HPS_EINTR when a
  * signal interrupted it (running trials journaled as interrupted, sweep.h5
- * written), or an error with err filled. Always tells the workers to stop.
+ * written), HPS_EOBJECTIVE when budget.max_consecutive_failures failed attempts in
+ * a row stopped it (status "failed"), or an error with err filled. Always tells
+ * the workers to stop.
  */
 int hps_coordinator_run(hps_sweep *s, hps_journal *j, const hps_coord_opts *o, char *err,
                         size_t errlen);

@@ -54,6 +54,11 @@ void hps_proto_results_add(hps_buf *b, const hps_wire_result *r)
     uint8_t cl = (uint8_t)strnlen(r->cause, HPS_CAUSE_LEN - 1);
     PUT(b, cl);
     hps_buf_put(b, r->cause, cl);
+    PUT(b, r->exit_code);
+    PUT(b, r->attempts);
+    uint16_t sl = (uint16_t)strnlen(r->stderr_tail, HPS_STDERR_TAIL_LEN - 1);
+    PUT(b, sl);
+    hps_buf_put(b, r->stderr_tail, sl);
     if (!b->failed) {
         uint32_t count;
         memcpy(&count, b->data, sizeof count);
@@ -116,7 +121,65 @@ int hps_proto_results_next(const void *msg, size_t len, size_t *off, hps_wire_re
         cl >= HPS_CAUSE_LEN || take(msg, len, off, r->cause, cl))
         return HPS_ECORRUPT;
     r->cause[cl] = '\0';
+    uint16_t sl = 0;
+    if (take(msg, len, off, &r->exit_code, sizeof r->exit_code) ||
+        take(msg, len, off, &r->attempts, sizeof r->attempts) ||
+        take(msg, len, off, &sl, sizeof sl) || sl >= HPS_STDERR_TAIL_LEN ||
+        take(msg, len, off, r->stderr_tail, sl))
+        return HPS_ECORRUPT;
+    r->stderr_tail[sl] = '\0';
     return HPS_OK;
+}
+
+void hps_proto_report_begin(hps_buf *b, int64_t trial_id)
+{
+    hps_buf_reset(b);
+    uint16_t n = 0;
+    PUT(b, trial_id);
+    PUT(b, n);
+}
+
+void hps_proto_report_add(hps_buf *b, int64_t step, double resource, const char *name,
+                          double value)
+{
+    size_t nl = strnlen(name, HPS_METRIC_NAME_MAX);
+    uint8_t l = (uint8_t)nl;
+    PUT(b, step);
+    PUT(b, resource);
+    PUT(b, l);
+    hps_buf_put(b, name, l);
+    PUT(b, value);
+    if (!b->failed) {
+        uint16_t n;
+        memcpy(&n, b->data + sizeof(int64_t), sizeof n);
+        n++;
+        memcpy(b->data + sizeof(int64_t), &n, sizeof n);
+    }
+}
+
+int hps_proto_report_count(const void *msg, size_t len, int64_t *trial_id, uint32_t *count)
+{
+    size_t off = 0;
+    uint16_t n;
+    if (take(msg, len, &off, trial_id, sizeof *trial_id) || take(msg, len, &off, &n, sizeof n))
+        return HPS_ECORRUPT;
+    *count = n;
+    return HPS_OK;
+}
+
+int hps_proto_report_next(const void *msg, size_t len, size_t *off, hps_wire_metric *m)
+{
+    if (*off == 0)
+        *off = sizeof(int64_t) + sizeof(uint16_t);
+    uint8_t l = 0;
+    if (take(msg, len, off, &m->step, sizeof m->step) ||
+        take(msg, len, off, &m->resource, sizeof m->resource) || take(msg, len, off, &l, 1) ||
+        *off + l > len)
+        return HPS_ECORRUPT;
+    m->name = (const char *)msg + *off;
+    m->name_len = l;
+    *off += l;
+    return take(msg, len, off, &m->value, sizeof m->value);
 }
 
 void hps_backoff_reset(hps_backoff *b)

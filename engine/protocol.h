@@ -9,7 +9,14 @@
  *   tag RESULTS  leader -> coordinator: the outcomes of one whole batch
  *                  u32 count, f64 eval_seconds (time spent evaluating the batch),
  *                  then per trial: i64 trial_id, i32 status (hps_trial_status),
- *                  f64 objective, f64 start, f64 end, u8 cause_len, cause bytes
+ *                  f64 objective, f64 start, f64 end, u8 cause_len, cause bytes,
+ *                  i32 exit_code, i32 attempts, u16 stderr_len, stderr bytes
+ *   tag REPORT   leader -> coordinator: one intermediate report of a running trial
+ *                (an `@hpsweep` line): i64 trial_id, u16 n, then per metric:
+ *                i64 step, f64 resource, u8 name_len, name bytes, f64 value.
+ *                Sent before the trial's RESULTS (same sender: MPI keeps order)
+ *   tag PRUNE    coordinator -> leader: stop trial i64 trial_id (the strategy said
+ *                STOP); it ends with status PRUNED
  *   tag STOP     coordinator -> leader: abandon any trial and leave (empty)
  *   tag BYE      leader -> coordinator: the answer to STOP, the leader's last
  *                message (empty); the coordinator drains RESULTS until every
@@ -34,7 +41,16 @@
 
 #include "engine/record.h"
 
-enum { HPS_TAG_TRIALS = 101, HPS_TAG_RESULTS = 102, HPS_TAG_STOP = 103, HPS_TAG_BYE = 104 };
+enum {
+    HPS_TAG_TRIALS = 101,
+    HPS_TAG_RESULTS = 102,
+    HPS_TAG_STOP = 103,
+    HPS_TAG_BYE = 104,
+    HPS_TAG_REPORT = 105,
+    HPS_TAG_PRUNE = 106
+};
+
+#define HPS_METRIC_NAME_MAX 255
 
 /* One trial as sent to a worker. values points into the message buffer. */
 typedef struct hps_wire_trial {
@@ -50,7 +66,19 @@ typedef struct hps_wire_result {
     double objective;
     double start, end;
     char cause[HPS_CAUSE_LEN];
+    int32_t exit_code;                    /* -1: none */
+    int32_t attempts;
+    char stderr_tail[HPS_STDERR_TAIL_LEN];
 } hps_wire_result;
+
+/* One metric of a REPORT; name points into the message (name_len bytes). */
+typedef struct hps_wire_metric {
+    int64_t step;
+    double resource;
+    const char *name;
+    uint32_t name_len;
+    double value;
+} hps_wire_metric;
 
 /* Encoding (b is reset first). */
 void hps_proto_trials_begin(hps_buf *b, uint32_t d);
@@ -59,12 +87,18 @@ void hps_proto_trials_add(hps_buf *b, int64_t trial_id, uint64_t seed, double bu
 void hps_proto_results_begin(hps_buf *b, double eval_seconds);
 void hps_proto_results_add(hps_buf *b, const hps_wire_result *r);
 
+void hps_proto_report_begin(hps_buf *b, int64_t trial_id);
+void hps_proto_report_add(hps_buf *b, int64_t step, double resource, const char *name,
+                          double value);
+
 /* Decoding: count of items, then item i. HPS_OK or HPS_ECORRUPT. */
 int hps_proto_trials_count(const void *msg, size_t len, uint32_t *count, uint32_t *d);
 /* Iterate: *off starts at 0; fills t and advances *off. */
 int hps_proto_trials_next(const void *msg, size_t len, size_t *off, uint32_t d, hps_wire_trial *t);
 int hps_proto_results_count(const void *msg, size_t len, uint32_t *count, double *eval_seconds);
 int hps_proto_results_next(const void *msg, size_t len, size_t *off, hps_wire_result *r);
+int hps_proto_report_count(const void *msg, size_t len, int64_t *trial_id, uint32_t *count);
+int hps_proto_report_next(const void *msg, size_t len, size_t *off, hps_wire_metric *m);
 
 /* Backoff state for cheap waiting. */
 typedef struct hps_backoff {

@@ -86,6 +86,17 @@ int hps_rec_encode_dispatch(hps_buf *b, int32_t worker, double start)
     return done(b);
 }
 
+static void put_metrics(hps_buf *b, const hps_rec_metric *m, uint32_t n)
+{
+    PUT(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        PUT(b, m[i].name_index);
+        PUT(b, m[i].step);
+        PUT(b, m[i].resource);
+        PUT(b, m[i].value);
+    }
+}
+
 int hps_rec_encode_result(hps_buf *b, const hps_rec_result *r)
 {
     hps_buf_reset(b);
@@ -97,13 +108,19 @@ int hps_rec_encode_result(hps_buf *b, const hps_rec_result *r)
     uint16_t cl = (uint16_t)strnlen(r->cause, HPS_CAUSE_LEN - 1);
     PUT(b, cl);
     hps_buf_put(b, r->cause, cl);
-    PUT(b, r->n_metrics);
-    for (uint32_t i = 0; i < r->n_metrics; i++) {
-        PUT(b, r->metrics[i].name_index);
-        PUT(b, r->metrics[i].step);
-        PUT(b, r->metrics[i].resource);
-        PUT(b, r->metrics[i].value);
-    }
+    PUT(b, r->exit_code);
+    PUT(b, r->attempts);
+    uint16_t sl = r->stderr_tail ? (uint16_t)strnlen(r->stderr_tail, HPS_STDERR_TAIL_LEN - 1) : 0;
+    PUT(b, sl);
+    hps_buf_put(b, r->stderr_tail, sl);
+    put_metrics(b, r->metrics, r->n_metrics);
+    return done(b);
+}
+
+int hps_rec_encode_report(hps_buf *b, const hps_rec_metric *m, uint32_t n)
+{
+    hps_buf_reset(b);
+    put_metrics(b, m, n);
     return done(b);
 }
 
@@ -149,6 +166,20 @@ static void get(cursor *c, void *out, size_t n)
 static int finish(const cursor *c)
 {
     return (c->bad || c->left != 0) ? HPS_ECORRUPT : HPS_OK;
+}
+
+static int get_metrics(cursor *c, hps_rec_metric *m_buf, uint32_t m_cap, uint32_t *n)
+{
+    GET(c, *n);
+    if (c->bad || *n > m_cap)
+        return HPS_ECORRUPT;
+    for (uint32_t i = 0; i < *n; i++) {
+        GET(c, m_buf[i].name_index);
+        GET(c, m_buf[i].step);
+        GET(c, m_buf[i].resource);
+        GET(c, m_buf[i].value);
+    }
+    return c->bad ? HPS_ECORRUPT : HPS_OK;
 }
 
 int hps_rec_decode_header(const void *p, uint32_t len, hps_rec_header *h)
@@ -212,16 +243,28 @@ int hps_rec_decode_result(const void *p, uint32_t len, hps_rec_result *r, hps_re
         return HPS_ECORRUPT;
     get(&c, r->cause, cl);
     r->cause[c.bad ? 0 : cl] = '\0';
-    GET(&c, r->n_metrics);
-    if (c.bad || r->n_metrics > m_cap)
+    GET(&c, r->exit_code);
+    GET(&c, r->attempts);
+    uint16_t sl = 0;
+    GET(&c, sl);
+    if (c.bad || sl >= HPS_STDERR_TAIL_LEN || c.left < sl)
         return HPS_ECORRUPT;
-    for (uint32_t i = 0; i < r->n_metrics; i++) {
-        GET(&c, m_buf[i].name_index);
-        GET(&c, m_buf[i].step);
-        GET(&c, m_buf[i].resource);
-        GET(&c, m_buf[i].value);
-    }
+    r->stderr_tail = (const char *)c.p;
+    r->stderr_len = sl;
+    c.p += sl;
+    c.left -= sl;
+    if (get_metrics(&c, m_buf, m_cap, &r->n_metrics) != HPS_OK)
+        return HPS_ECORRUPT;
     r->metrics = m_buf;
+    return finish(&c);
+}
+
+int hps_rec_decode_report(const void *p, uint32_t len, hps_rec_metric *m_buf, uint32_t m_cap,
+                          uint32_t *n)
+{
+    cursor c = {p, len, 0};
+    if (get_metrics(&c, m_buf, m_cap, n) != HPS_OK)
+        return HPS_ECORRUPT;
     return finish(&c);
 }
 

@@ -11,7 +11,10 @@
  *   SUGGEST      the strategy suggested trial_id (one strategy.suggest() call):
  *                seed, budget, bracket, rung, promotion, worker, start, u[d]
  *   DISPATCH     a re-run of a known trial (after resume) started on worker at start
- *   RESULT       the trial ended (done/failed/pruned): objective, times, cause, metrics
+ *   RESULT       the trial ended (done/failed/pruned): objective, times, cause,
+ *                exit code, attempts, stderr tail, metrics
+ *   REPORT       an intermediate report of a running trial: metrics (each with its
+ *                step and resource)
  *   INTERRUPT    the trial was running when the sweep was interrupted
  *   METRIC_NAME  metric name index i is called name
  *   STATUS       the sweep's status changed ("completed", "interrupted", ...)
@@ -31,7 +34,8 @@ enum {
     HPS_REC_RESULT = 4,
     HPS_REC_INTERRUPT = 5,
     HPS_REC_METRIC_NAME = 6,
-    HPS_REC_STATUS = 7
+    HPS_REC_STATUS = 7,
+    HPS_REC_REPORT = 8
 };
 
 #define HPS_JOURNAL_FORMAT 1
@@ -68,6 +72,11 @@ typedef struct hps_rec_result {
     double objective;
     double start, end;
     char cause[HPS_CAUSE_LEN];
+    int32_t exit_code;          /* -1: none */
+    int32_t attempts;
+    const char *stderr_tail;    /* encode: NUL-terminated or NULL; decode: points into the
+                                   payload, length stderr_len (not NUL-terminated) */
+    uint32_t stderr_len;        /* decode only */
     uint32_t n_metrics;
     const hps_rec_metric *metrics;
 } hps_rec_result;
@@ -90,6 +99,7 @@ int hps_rec_encode_suggest(hps_buf *b, const hps_rec_suggest *s);
 int hps_rec_encode_dispatch(hps_buf *b, int32_t worker, double start);
 int hps_rec_encode_result(hps_buf *b, const hps_rec_result *r);
 int hps_rec_encode_interrupt(hps_buf *b, double when);
+int hps_rec_encode_report(hps_buf *b, const hps_rec_metric *m, uint32_t n);
 int hps_rec_encode_string(hps_buf *b, int32_t index, const char *s);
 
 /* Decoders. Pointers in the output point into payload (or into u_buf / m_buf,
@@ -102,6 +112,9 @@ int hps_rec_decode_dispatch(const void *p, uint32_t len, int32_t *worker, double
 int hps_rec_decode_result(const void *p, uint32_t len, hps_rec_result *r, hps_rec_metric *m_buf,
                           uint32_t m_cap);
 int hps_rec_decode_interrupt(const void *p, uint32_t len, double *when);
+/* REPORT: *n metrics copied into m_buf (capacity m_cap). */
+int hps_rec_decode_report(const void *p, uint32_t len, hps_rec_metric *m_buf, uint32_t m_cap,
+                          uint32_t *n);
 /* index and a pointer to the (not NUL-terminated) string of length *slen. */
 int hps_rec_decode_string(const void *p, uint32_t len, int32_t *index, const char **s,
                           uint32_t *slen);

@@ -6,6 +6,10 @@
  * Tables are read by column name (store_read.c), so the file's column order and
  * any extra columns do not matter. Enum columns (status, categoricals, bools) come
  * back as their integer values: the status code, the choice index and 0/1.
+ *
+ * Files written before /trials had exit_code and attempts, and before /failures
+ * existed, still read: their trials get exit_code -1, attempts 0 and no
+ * stderr_tail, and their parameter columns are named by the rule of that time.
  */
 #include "hpsweep/results.h"
 
@@ -164,6 +168,21 @@ static int param_value(const h5table *t, const h5col *c, const hps_param *p, int
     return HPS_OK;
 }
 
+/*
+ * Whether /trials has the int32 exit_code and attempts columns (1), lacks them as
+ * a file written before they existed does (0), or cannot be opened (< 0). A
+ * parameter of such a file may itself be called exit_code, but its column is then
+ * an int64, a double or an enum, never a plain int32.
+ */
+static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
+{
+    if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0)
+        return 0; /* hps_h5_read_table reports the missing table */
+    int a = hps_h5_has_column(file, "trials", "exit_code", H5T_INTEGER, 4, e);
+    int b = a == 1 ? hps_h5_has_column(file, "trials", "attempts", H5T_INTEGER, 4, e) : a;
+    return b;
+}
+
 static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
 {
     enum {
@@ -178,25 +197,35 @@ static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
         C_END,
         C_OBJECTIVE,
         C_CAUSE,
-        C_FIXED
+        C_FIXED /* the columns of every version; exit_code and attempts follow the parameters */
     };
-    static const h5col_as fixed_as[C_FIXED] = {COL_I64, COL_I64, COL_U64,  COL_I64,
-                                               COL_I64, COL_F64, COL_I64,  COL_F64,
-                                               COL_F64, COL_F64, COL_CAUSE};
+    static const h5col_as fixed_as[C_FIXED] = {COL_I64, COL_I64, COL_U64, COL_I64,
+                                               COL_I64, COL_F64, COL_I64, COL_F64,
+                                               COL_F64, COL_F64, COL_FSTR};
     const hps_space *space = &res->space;
-    int np = space->n_params;
+    int np = space->n_params, c_exit = C_FIXED + np, c_attempts = c_exit + 1;
     char **names = NULL;
     h5table t = {.mtype = H5I_INVALID_HID, .space = H5I_INVALID_HID};
-    h5col *cols = calloc((size_t)(C_FIXED + np), sizeof *cols);
-    int rc = cols ? hps_store_param_columns(space, &names) : HPS_ENOMEM;
+    h5col *cols = calloc((size_t)(C_FIXED + np + 2), sizeof *cols);
+    int modern = trials_have_exit_columns(file, e);
+    int rc = !cols ? HPS_ENOMEM
+             : modern < 0
+                 ? modern
+                 : hps_store_param_columns_n(space,
+                                             modern ? hps_store_n_fixed_columns
+                                                    : hps_store_n_legacy_columns,
+                                             &names);
     if (rc != HPS_OK)
         goto done;
     for (int i = 0; i < C_FIXED; i++)
         cols[i] = (h5col){.name = hps_store_fixed_columns[i], .want = fixed_as[i]};
+    cols[C_CAUSE].len = HPS_CAUSE_LEN;
     for (int i = 0; i < np; i++)
         cols[C_FIXED + i] = (h5col){
             .name = names[i], .want = space->params[i].type == HPS_PARAM_FLOAT ? COL_F64 : COL_I64};
-    rc = hps_h5_read_table(file, "trials", cols, C_FIXED + np, &t, e);
+    cols[c_exit] = (h5col){.name = "exit_code", .want = COL_I64};
+    cols[c_attempts] = (h5col){.name = "attempts", .want = COL_I64};
+    rc = hps_h5_read_table(file, "trials", cols, c_exit + (modern ? 2 : 0), &t, e);
     if (rc != HPS_OK)
         goto done;
     if (t.n > 0 && !(res->trials = calloc((size_t)t.n, sizeof *res->trials))) {
@@ -218,6 +247,8 @@ static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
         tr->objective = hps_h5_get_f64(&t, &cols[C_OBJECTIVE], r);
         memcpy(tr->cause, hps_h5_cell(&t, &cols[C_CAUSE], r), HPS_CAUSE_LEN);
         tr->cause[HPS_CAUSE_LEN - 1] = '\0';
+        tr->exit_code = modern ? (int32_t)hps_h5_get_i64(&t, &cols[c_exit], r) : -1;
+        tr->attempts = modern ? (int32_t)hps_h5_get_i64(&t, &cols[c_attempts], r) : 0;
         if (np == 0)
             continue;
         if (!(tr->values = malloc((size_t)np * sizeof *tr->values))) {
@@ -240,6 +271,70 @@ done:
     hps_h5_table_free(&t);
     hps_store_columns_free(names, np);
     free(cols);
+    return rc;
+}
+
+/* Index of the trial with id that has no stderr_tail yet, searching from *from on, then wrapping. */
+static int64_t failed_trial(const hps_results *res, int64_t id, int64_t *from)
+{
+    for (int64_t k = 0; k < res->n_trials; k++) {
+        int64_t i = (*from + k) % res->n_trials;
+        if (res->trials[i].trial_id == id && !res->trials[i].stderr_tail) {
+            *from = i + 1;
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* /failures rows read per block: each holds a HPS_STDERR_TAIL_LEN string. */
+#define FAILURE_BLOCK_ROWS 1024
+
+/*
+ * Give each trial with a /failures row its stderr_tail. Rows are in trial order,
+ * so each is looked for after the previous one's trial. A file without /failures
+ * (written before it existed) leaves every stderr_tail NULL.
+ */
+static int read_failures(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    if (H5Lexists(file, "failures", H5P_DEFAULT) <= 0)
+        return HPS_OK;
+    h5col cols[] = {
+        {.name = "trial_id", .want = COL_I64},
+        {.name = "stderr_tail", .want = COL_FSTR, .len = HPS_STDERR_TAIL_LEN},
+    };
+    int rc = HPS_OK;
+    int64_t next = 0;
+    h5table t = {.total = 1};
+    for (int64_t first = 0; rc == HPS_OK && first < t.total; first += FAILURE_BLOCK_ROWS) {
+        rc = hps_h5_read_rows(file, "failures", cols, 2, first, FAILURE_BLOCK_ROWS, &t, e);
+        if (rc != HPS_OK)
+            break;
+        for (int64_t r = 0; rc == HPS_OK && r < t.n; r++) {
+            int64_t id = hps_h5_get_i64(&t, &cols[0], r);
+            const char *tail = (const char *)hps_h5_cell(&t, &cols[1], r);
+            size_t len = strnlen(tail, HPS_STDERR_TAIL_LEN - 1);
+            int64_t i = failed_trial(res, id, &next);
+            if (i < 0) {
+                hps_h5_errf(e, "/failures row %lld: trial %lld is not in /trials",
+                            (long long)(first + r), (long long)id);
+                rc = HPS_ECORRUPT;
+            } else if (len > 0) {
+                char *copy = malloc(len + 1);
+                if (!copy) {
+                    hps_h5_errf(e, "out of memory reading /failures");
+                    rc = HPS_ENOMEM;
+                    break;
+                }
+                memcpy(copy, tail, len);
+                copy[len] = '\0';
+                res->trials[i].stderr_tail = copy;
+            }
+        }
+        int64_t total = t.total;
+        hps_h5_table_free(&t);
+        t.total = total;
+    }
     return rc;
 }
 
@@ -321,7 +416,7 @@ fail:
     return rc;
 }
 
-/* Attributes, /config, /space, /trials, /metrics and /metric_names, in that order. */
+/* Attributes, /config, /space, /trials, /failures, /metrics and /metric_names, in that order. */
 static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
 {
     int rc = hps_h5_read_num_attr(file, "format_version", H5T_NATIVE_INT, &out->format_version, e);
@@ -367,6 +462,8 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
         rc = read_space(file, &out->space, e);
     if (rc == HPS_OK)
         rc = read_trials(file, out, e);
+    if (rc == HPS_OK)
+        rc = read_failures(file, out, e);
     if (rc == HPS_OK)
         rc = read_metrics(file, out, e);
     if (rc == HPS_OK)
@@ -423,8 +520,10 @@ void hps_results_free(hps_results *r)
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(strs[i]);
     hps_space_free(&r->space);
-    for (int64_t i = 0; i < r->n_trials; i++)
+    for (int64_t i = 0; i < r->n_trials; i++) {
         free(r->trials[i].values);
+        free(r->trials[i].stderr_tail);
+    }
     free(r->trials);
     for (int i = 0; i < r->n_metric_names; i++)
         free(r->metric_names[i]);

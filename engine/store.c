@@ -5,9 +5,10 @@
  * file or the new one, never a torn one.
  *
  * This file writes the attributes, /config, /provenance, /space and /metric_names
- * and makes the file durable; store_tables.c writes /trials and /metrics. Strings
- * are variable-length UTF-8 (h5py returns str for the attributes) except /trials'
- * cause, a fixed-length column so the table stays plain fixed-size records.
+ * and makes the file durable; store_tables.c writes /trials, /failures and
+ * /metrics. Strings are variable-length UTF-8 (h5py returns str for the
+ * attributes) except /trials' cause and /failures' stderr_tail, fixed-length
+ * columns so the tables stay plain fixed-size records.
  */
 #include "engine/store.h"
 
@@ -354,6 +355,8 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
         rc = write_space(file, meta->space, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_trials(file, meta->space, trials, n_trials, &e);
+    if (rc == HPS_OK)
+        rc = hps_store_write_failures(file, trials, n_trials, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_metrics(file, metrics, n_metrics, &e);
     if (rc == HPS_OK)

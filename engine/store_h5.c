@@ -14,8 +14,8 @@
 #include "hpsweep/error.h"
 
 const char *const hps_store_fixed_columns[] = {
-    "trial_id", "status", "seed", "bracket",   "rung",  "budget",
-    "worker",   "start",  "end",  "objective", "cause",
+    "trial_id", "status",    "seed",  "bracket",   "rung",     "budget", "worker",
+    "start",    "end",       "objective", "cause", "exit_code", "attempts",
 };
 const int hps_store_n_fixed_columns =
     (int)(sizeof hps_store_fixed_columns / sizeof hps_store_fixed_columns[0]);
@@ -140,6 +140,19 @@ hid_t hps_h5_bool_type(void)
     return enum_int8(names, 2);
 }
 
+hid_t hps_h5_tail_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0)
+        return t;
+    if (H5Tset_size(t, HPS_STDERR_TAIL_LEN) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
+        H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return H5I_INVALID_HID;
+    }
+    return t;
+}
+
 herr_t hps_h5_reclaim(hid_t type, hid_t space, void *buf)
 {
 #if H5_VERSION_GE(1, 12, 0)
@@ -149,12 +162,15 @@ herr_t hps_h5_reclaim(hid_t type, hid_t space, void *buf)
 #endif
 }
 
-/* Whether name is a fixed column or one of the first n names in cols. */
-static int column_taken(const char *name, char **cols, int n)
+/* The fixed columns of files written before exit_code and attempts were added. */
+const int hps_store_n_legacy_columns = 11;
+
+/* Whether name is one of the first n_fixed fixed columns or of the first n names in cols. */
+static int column_taken(const char *name, int n_fixed, char **cols, int n)
 {
     if (name[0] == '\0')
         return 1;
-    for (int i = 0; i < hps_store_n_fixed_columns; i++)
+    for (int i = 0; i < n_fixed; i++)
         if (strcmp(name, hps_store_fixed_columns[i]) == 0)
             return 1;
     for (int i = 0; i < n; i++)
@@ -164,6 +180,11 @@ static int column_taken(const char *name, char **cols, int n)
 }
 
 int hps_store_param_columns(const hps_space *space, char ***out)
+{
+    return hps_store_param_columns_n(space, hps_store_n_fixed_columns, out);
+}
+
+int hps_store_param_columns_n(const hps_space *space, int n_fixed, char ***out)
 {
     *out = NULL;
     int n = space ? space->n_params : 0;
@@ -175,7 +196,7 @@ int hps_store_param_columns(const hps_space *space, char ***out)
     for (int i = 0; i < n; i++) {
         const char *pname = space->params[i].name ? space->params[i].name : "";
         char *name = strdup(pname);
-        while (name && column_taken(name, cols, i)) {
+        while (name && column_taken(name, n_fixed, cols, i)) {
             size_t len = strlen(name);
             char *longer = malloc(len + sizeof "param.");
             if (longer) {

@@ -65,19 +65,38 @@ herr_t hps_h5_reclaim(hid_t type, hid_t space, void *buf);
  * hps_store_columns_free.
  */
 int hps_store_param_columns(const hps_space *space, char ***out);
+
+/*
+ * The same rule against only the first n_fixed fixed columns: the reader names the
+ * columns of a file written before exit_code and attempts existed with
+ * n_fixed = hps_store_n_legacy_columns.
+ */
+int hps_store_param_columns_n(const hps_space *space, int n_fixed, char ***out);
 void hps_store_columns_free(char **cols, int n);
 
 /*
- * Create /trials with n rows from trials (each with space->n_params values) and
- * /metrics with n rows from metrics. Return HPS_OK, HPS_EHDF5, HPS_ENOMEM or
- * HPS_EINVAL (a status or parameter value the column cannot hold), with e filled.
+ * Create /trials with n rows from trials (each with space->n_params values),
+ * /failures with one row per trial that has a non-empty stderr_tail, and /metrics
+ * with n rows from metrics. Return HPS_OK, HPS_EHDF5, HPS_ENOMEM or HPS_EINVAL (a
+ * status, attempts count or parameter value the column cannot hold), with e filled.
  */
 int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials, int64_t n,
                            const hps_h5err *e);
+int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e);
 int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e);
 
-/* Fixed /trials columns, in file order. */
+/*
+ * The /failures stderr_tail column: a fixed-length UTF-8 string of
+ * HPS_STDERR_TAIL_LEN bytes, NUL-padded. A new type; close it with H5Tclose.
+ */
+hid_t hps_h5_tail_type(void);
+
+/*
+ * Fixed /trials columns, in file order; files written before exit_code and
+ * attempts existed have only the first hps_store_n_legacy_columns of them.
+ */
 extern const char *const hps_store_fixed_columns[];
 extern const int hps_store_n_fixed_columns;
+extern const int hps_store_n_legacy_columns;
 
 #endif

@@ -45,8 +45,9 @@ static hid_t col_memtype(hid_t ftype, unsigned idx, h5col *c)
             mt = t;
             t = H5I_INVALID_HID;
         }
-    } else if (c->want == COL_CAUSE) {
-        if ((t = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(t, HPS_CAUSE_LEN) >= 0 &&
+    } else if (c->want == COL_FSTR) {
+        if (H5Tget_class(fm) == H5T_STRING && (t = H5Tcopy(H5T_C_S1)) >= 0 &&
+            H5Tset_size(t, c->len) >= 0 &&
             H5Tset_strpad(t, H5T_STR_NULLPAD) >= 0 && H5Tset_cset(t, H5Tget_cset(fm)) >= 0) {
             mt = t;
             t = H5I_INVALID_HID;
@@ -65,8 +66,14 @@ static hid_t col_memtype(hid_t ftype, unsigned idx, h5col *c)
 int hps_h5_read_table(hid_t file, const char *name, h5col *cols, int ncols, h5table *t,
                       const hps_h5err *e)
 {
+    return hps_h5_read_rows(file, name, cols, ncols, 0, INT64_MAX, t, e);
+}
+
+int hps_h5_read_rows(hid_t file, const char *name, h5col *cols, int ncols, int64_t first,
+                     int64_t max_rows, h5table *t, const hps_h5err *e)
+{
     int rc = HPS_ECORRUPT;
-    hid_t ds = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
+    hid_t ds = H5I_INVALID_HID, ftype = H5I_INVALID_HID, fspace = H5I_INVALID_HID;
     hid_t *mts = calloc((size_t)ncols + 1, sizeof *mts);
     memset(t, 0, sizeof *t);
     t->mtype = t->space = H5I_INVALID_HID;
@@ -86,14 +93,22 @@ int hps_h5_read_table(hid_t file, const char *name, h5col *cols, int ncols, h5ta
         hps_h5_errf(e, "/%s is not a compound table", name);
         goto fail;
     }
-    h5Check(e, t->space = H5Dget_space(ds));
+    h5Check(e, fspace = H5Dget_space(ds));
     hsize_t dims[1] = {0};
-    if (H5Sget_simple_extent_ndims(t->space) != 1) {
+    if (H5Sget_simple_extent_ndims(fspace) != 1) {
         hps_h5_errf(e, "/%s is not a 1-D table", name);
         goto fail;
     }
-    h5Check(e, H5Sget_simple_extent_dims(t->space, dims, NULL));
-    t->n = (int64_t)dims[0];
+    h5Check(e, H5Sget_simple_extent_dims(fspace, dims, NULL));
+    t->total = (int64_t)dims[0];
+    first = first < 0 ? 0 : first > t->total ? t->total : first;
+    t->n = t->total - first < max_rows ? t->total - first : max_rows;
+    if (t->n < 0)
+        t->n = 0;
+    hsize_t start[1] = {(hsize_t)first}, count[1] = {(hsize_t)t->n};
+    h5Check(e, t->space = H5Screate_simple(1, count, NULL));
+    if (t->n > 0)
+        h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
     for (int i = 0; i < ncols; i++) {
         h5col *c = &cols[i];
         int idx = H5Tget_member_index(ftype, c->name);
@@ -125,7 +140,7 @@ int hps_h5_read_table(hid_t file, const char *name, h5col *cols, int ncols, h5ta
         goto fail;
     }
     if (t->n > 0)
-        h5Check(e, H5Dread(ds, t->mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->buf));
+        h5Check(e, H5Dread(ds, t->mtype, t->space, fspace, H5P_DEFAULT, t->buf));
     rc = HPS_OK;
 fail:
     if (rc != HPS_OK) {
@@ -135,6 +150,25 @@ fail:
     for (int i = 0; i < ncols; i++)
         hps_h5_close(mts[i]);
     free(mts);
+    hps_h5_close(fspace);
+    hps_h5_close(ftype);
+    hps_h5_close(ds);
+    return rc;
+}
+
+int hps_h5_has_column(hid_t file, const char *name, const char *col, H5T_class_t cls, size_t size,
+                      const hps_h5err *e)
+{
+    int rc = HPS_ECORRUPT;
+    hid_t ds = H5I_INVALID_HID, ftype = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    h5Check(e, ds = H5Dopen2(file, name, H5P_DEFAULT));
+    h5Check(e, ftype = H5Dget_type(ds));
+    int idx = H5Tget_class(ftype) == H5T_COMPOUND ? H5Tget_member_index(ftype, col) : -1;
+    if (idx >= 0)
+        h5Check(e, mt = H5Tget_member_type(ftype, (unsigned)idx));
+    rc = idx >= 0 && H5Tget_class(mt) == cls && H5Tget_size(mt) == size;
+fail:
+    hps_h5_close(mt);
     hps_h5_close(ftype);
     hps_h5_close(ds);
     return rc;

@@ -16,15 +16,16 @@
 #include "engine/store_h5.h"
 
 /*
- * How a column is wanted and how it was read: int64, uint64, double, the
- * HPS_CAUSE_LEN fixed string, a variable-length string, or (got only) a native
+ * How a column is wanted and how it was read: int64, uint64, double, a fixed
+ * string of h5col.len bytes, a variable-length string, or (got only) a native
  * integer enum.
  */
-typedef enum h5col_as { COL_I64, COL_U64, COL_F64, COL_CAUSE, COL_VSTR, COL_ENUM } h5col_as;
+typedef enum h5col_as { COL_I64, COL_U64, COL_F64, COL_FSTR, COL_VSTR, COL_ENUM } h5col_as;
 
 typedef struct h5col {
     const char *name;
     h5col_as want;
+    size_t len;    /* COL_FSTR: bytes of the string, NUL padding included */
     int optional;  /* a missing optional column is not an error */
     int present;   /* out: found in the file */
     h5col_as got;  /* out */
@@ -36,7 +37,8 @@ typedef struct h5col {
 typedef struct h5table {
     unsigned char *buf;
     size_t rowsize;
-    int64_t n;
+    int64_t n;          /* rows read */
+    int64_t total;      /* rows in the dataset */
     hid_t mtype, space; /* kept to reclaim variable-length strings */
     int has_vstr;
 } h5table;
@@ -46,6 +48,20 @@ typedef struct h5table {
  * with hps_h5_table_free). A missing column is an error unless marked optional.
  */
 int hps_h5_read_table(hid_t file, const char *name, h5col *cols, int ncols, h5table *t,
+                      const hps_h5err *e);
+
+/*
+ * The same for at most max_rows rows from row first on (fewer at the end of the
+ * table, none past it), so that a wide table can be read in blocks.
+ */
+int hps_h5_read_rows(hid_t file, const char *name, h5col *cols, int ncols, int64_t first,
+                     int64_t max_rows, h5table *t, const hps_h5err *e);
+
+/*
+ * Whether the compound dataset name has a column col of class cls and size bytes:
+ * 1 or 0, or HPS_ECORRUPT with e filled when name cannot be opened.
+ */
+int hps_h5_has_column(hid_t file, const char *name, const char *col, H5T_class_t cls, size_t size,
                       const hps_h5err *e);
 void hps_h5_table_free(h5table *t);
 

@@ -1,9 +1,12 @@
 /*
- * The two extendible tables of sweep.h5, /trials and /metrics: chunked datasets
- * with unlimited rows, each packed into one buffer in its file layout and written
- * with a single H5Dwrite. /trials has the fixed columns, then one per parameter
- * (named by hps_store_param_columns) typed by the parameter: double, int64, an
- * int32 enum of the choices or the int8 FALSE/TRUE enum.
+ * The three extendible tables of sweep.h5, /trials, /failures and /metrics:
+ * chunked datasets with unlimited rows. /trials and /metrics are each packed into
+ * one buffer in their file layout and written with a single H5Dwrite; /failures,
+ * whose rows carry a 2 KiB string, is written in blocks so that a sweep where
+ * every trial failed does not need all of it in memory at once. /trials has the
+ * fixed columns, then one per parameter (named by hps_store_param_columns) typed
+ * by the parameter: double, int64, an int32 enum of the choices or the int8
+ * FALSE/TRUE enum.
  */
 #include <math.h>
 #include <stdint.h>
@@ -38,15 +41,26 @@ enum {
     OFF_END = OFF_START + 8,
     OFF_OBJECTIVE = OFF_END + 8,
     OFF_CAUSE = OFF_OBJECTIVE + 8,
-    OFF_PARAMS = OFF_CAUSE + HPS_CAUSE_LEN
+    OFF_EXIT_CODE = OFF_CAUSE + HPS_CAUSE_LEN,
+    OFF_ATTEMPTS = OFF_EXIT_CODE + 4,
+    OFF_PARAMS = OFF_ATTEMPTS + 4
 };
 
-/*
- * Create the 1-D chunked, extendible dataset name of type ftype with n rows and
- * write buf (laid out as mtype) with one H5Dwrite.
- */
-static int write_table(hid_t file, const char *name, hid_t ftype, hid_t mtype, int64_t n,
-                       const void *buf, const hps_h5err *e)
+/* A /failures row as written: packed, the string last. */
+enum {
+    FOFF_TRIAL_ID = 0,
+    FOFF_EXIT_CODE = FOFF_TRIAL_ID + 8,
+    FOFF_ATTEMPTS = FOFF_EXIT_CODE + 4,
+    FOFF_TAIL = FOFF_ATTEMPTS + 4,
+    FAIL_ROWSIZE = FOFF_TAIL + HPS_STDERR_TAIL_LEN
+};
+
+/* /failures rows packed per H5Dwrite (about 8 MiB). */
+#define FAIL_BLOCK_ROWS 4096
+
+/* Create the 1-D chunked, extendible dataset name of type ftype with n rows, into *out. */
+static int create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hid_t *out,
+                        const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t dspace = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
@@ -65,13 +79,45 @@ static int write_table(hid_t file, const char *name, hid_t ftype, hid_t mtype, i
         h5Check(e, H5Pset_deflate(dcpl, STORE_DEFLATE_LEVEL));
     }
     h5Check(e, ds = H5Dcreate2(file, name, ftype, dspace, H5P_DEFAULT, dcpl, H5P_DEFAULT));
-    if (n > 0)
-        h5Check(e, H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
+    *out = ds;
+    ds = H5I_INVALID_HID;
     rc = HPS_OK;
 fail:
     hps_h5_close(ds);
     hps_h5_close(dcpl);
     hps_h5_close(dspace);
+    return rc;
+}
+
+/* Write count rows of buf (laid out as mtype) into ds from row first on. */
+static int write_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, const void *buf,
+                      const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)count};
+    if (count == 0)
+        return HPS_OK;
+    h5Check(e, fspace = H5Dget_space(ds));
+    h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
+    h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
+    h5Check(e, H5Dwrite(ds, mtype, mspace, fspace, H5P_DEFAULT, buf));
+    rc = HPS_OK;
+fail:
+    hps_h5_close(mspace);
+    hps_h5_close(fspace);
+    return rc;
+}
+
+/* Create the table name of type ftype with n rows and write buf (laid out as mtype) into it. */
+static int write_table(hid_t file, const char *name, hid_t ftype, hid_t mtype, int64_t n,
+                       const void *buf, const hps_h5err *e)
+{
+    hid_t ds = H5I_INVALID_HID;
+    int rc = create_table(file, name, ftype, n, &ds, e);
+    if (rc == HPS_OK)
+        rc = write_rows(ds, mtype, 0, n, buf, e);
+    hps_h5_close(ds);
     return rc;
 }
 
@@ -197,6 +243,8 @@ static int trials_type(const hps_space *space, char **cols, hid_t *out, size_t *
     h5Check(e, H5Tinsert(t, "end", OFF_END, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(t, "objective", OFF_OBJECTIVE, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(t, "cause", OFF_CAUSE, cause));
+    h5Check(e, H5Tinsert(t, "exit_code", OFF_EXIT_CODE, H5T_NATIVE_INT32));
+    h5Check(e, H5Tinsert(t, "attempts", OFF_ATTEMPTS, H5T_NATIVE_INT32));
     for (int i = 0; i < n; i++) {
         const hps_param *p = &space->params[i];
         switch (p->type) {
@@ -263,6 +311,12 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
             rc = HPS_EINVAL;
             goto done;
         }
+        if (t->attempts < 0) {
+            hps_h5_errf(e, "trial %lld: attempts %d is negative", (long long)t->trial_id,
+                        (int)t->attempts);
+            rc = HPS_EINVAL;
+            goto done;
+        }
         int8_t status = (int8_t)t->status;
         memcpy(row + OFF_TRIAL_ID, &t->trial_id, 8);
         memcpy(row + OFF_STATUS, &status, 1);
@@ -275,6 +329,8 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
         memcpy(row + OFF_END, &t->end, 8);
         memcpy(row + OFF_OBJECTIVE, &t->objective, 8);
         memcpy(row + OFF_CAUSE, t->cause, strnlen(t->cause, HPS_CAUSE_LEN));
+        memcpy(row + OFF_EXIT_CODE, &t->exit_code, 4);
+        memcpy(row + OFF_ATTEMPTS, &t->attempts, 4);
         for (int i = 0; i < n; i++) {
             if (put_value(row + off[i], &space->params[i], t->values[i]) != HPS_OK) {
                 hps_h5_errf(e, "trial %lld: value %g is not a valid %s", (long long)t->trial_id,
@@ -290,6 +346,76 @@ done:
     free(buf);
     free(off);
     hps_store_columns_free(cols, n);
+    return rc;
+}
+
+/*
+ * Bytes of tail to store: at most HPS_STDERR_TAIL_LEN - 1, so the string keeps its
+ * terminator; a longer tail is cut there, moved back to the start of a UTF-8
+ * character so that the column stays valid UTF-8.
+ */
+static size_t tail_length(const char *tail)
+{
+    size_t len = strnlen(tail, HPS_STDERR_TAIL_LEN);
+    if (len < HPS_STDERR_TAIL_LEN)
+        return len;
+    len = HPS_STDERR_TAIL_LEN - 1;
+    for (size_t k = 0; k < 3 && len > 0 && ((unsigned char)tail[len] & 0xC0) == 0x80; k++)
+        len--;
+    return len;
+}
+
+static int has_tail(const hps_trial *t)
+{
+    return t->stderr_tail && t->stderr_tail[0] != '\0';
+}
+
+int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t tail = H5I_INVALID_HID, type = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    unsigned char *buf = NULL;
+    int64_t rows = 0;
+    for (int64_t r = 0; r < n; r++)
+        rows += has_tail(&trials[r]);
+    h5Check(e, tail = hps_h5_tail_type());
+    h5Check(e, type = H5Tcreate(H5T_COMPOUND, FAIL_ROWSIZE));
+    h5Check(e, H5Tinsert(type, "trial_id", FOFF_TRIAL_ID, H5T_NATIVE_INT64));
+    h5Check(e, H5Tinsert(type, "exit_code", FOFF_EXIT_CODE, H5T_NATIVE_INT32));
+    h5Check(e, H5Tinsert(type, "attempts", FOFF_ATTEMPTS, H5T_NATIVE_INT32));
+    h5Check(e, H5Tinsert(type, "stderr_tail", FOFF_TAIL, tail));
+    rc = create_table(file, "failures", type, rows, &ds, e);
+    if (rc != HPS_OK || rows == 0)
+        goto fail;
+    int64_t block = rows < FAIL_BLOCK_ROWS ? rows : FAIL_BLOCK_ROWS;
+    if (!(buf = malloc((size_t)block * FAIL_ROWSIZE))) {
+        hps_h5_errf(e, "out of memory writing /failures");
+        rc = HPS_ENOMEM;
+        goto fail;
+    }
+    int64_t written = 0, filled = 0;
+    for (int64_t r = 0; rc == HPS_OK && r < n; r++) {
+        const hps_trial *t = &trials[r];
+        if (!has_tail(t))
+            continue;
+        unsigned char *row = buf + (size_t)filled * FAIL_ROWSIZE;
+        size_t len = tail_length(t->stderr_tail);
+        memcpy(row + FOFF_TRIAL_ID, &t->trial_id, 8);
+        memcpy(row + FOFF_EXIT_CODE, &t->exit_code, 4);
+        memcpy(row + FOFF_ATTEMPTS, &t->attempts, 4);
+        memcpy(row + FOFF_TAIL, t->stderr_tail, len);
+        memset(row + FOFF_TAIL + len, 0, HPS_STDERR_TAIL_LEN - len);
+        if (++filled == block || written + filled == rows) {
+            rc = write_rows(ds, type, written, filled, buf, e);
+            written += filled;
+            filled = 0;
+        }
+    }
+fail:
+    free(buf);
+    hps_h5_close(ds);
+    hps_h5_close(type);
+    hps_h5_close(tail);
     return rc;
 }
 

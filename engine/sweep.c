@@ -25,6 +25,8 @@ void hps_sweep_free(hps_sweep *s)
     if (!s)
         return;
     hps_config_free(&s->cfg);
+    for (int64_t i = 0; i < s->n_trials; i++)
+        free(s->trials[i].stderr_tail);
     free(s->trials);
     free(s->u);
     free(s->values);
@@ -208,6 +210,7 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, char *err, size_t 
         memset(t, 0, sizeof *t);
         t->trial_id = id;
         t->status = -1;
+        t->exit_code = -1;
         t->values = s->values + (size_t)id * (size_t)s->d;
         memcpy(s->u + (size_t)id * (size_t)s->d, sg.u, sizeof(double) * (size_t)s->d);
         hps_space_decode(&s->cfg.space, sg.u, t->values);
@@ -268,17 +271,79 @@ static void recompute_best(hps_sweep *s)
         update_best(s, &s->trials[i]);
 }
 
+/* Room to decode every metric a payload of len bytes can hold (28 bytes each). */
+static int metric_scratch(hps_sweep *s, uint32_t len)
+{
+    uint32_t nm = len / 28 + 1;
+    if (nm <= s->m_cap)
+        return HPS_OK;
+    hps_rec_metric *m = realloc(s->m_scratch, nm * sizeof *m);
+    if (!m)
+        return HPS_ENOMEM;
+    s->m_scratch = m;
+    s->m_cap = nm;
+    return HPS_OK;
+}
+
+static int add_metrics(hps_sweep *s, const hps_record *rec, const hps_rec_metric *m, uint32_t n,
+                       char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (m[i].name_index < 0 || m[i].name_index >= s->n_metric_names)
+            return fail(err, errlen, HPS_ECORRUPT, "metric with an unknown name index", rec);
+        int rc = add_metric(s, rec->trial_id, &m[i]);
+        if (rc != HPS_OK)
+            return rc;
+    }
+    return HPS_OK;
+}
+
+static int apply_report(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
+{
+    uint32_t n;
+    int rc = metric_scratch(s, rec->len);
+    if (rc != HPS_OK)
+        return rc;
+    if (hps_rec_decode_report(rec->payload, rec->len, s->m_scratch, s->m_cap, &n) != HPS_OK)
+        return fail(err, errlen, HPS_ECORRUPT, "malformed REPORT", rec);
+    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials ||
+        s->trials[rec->trial_id].status != HPS_TRIAL_RUNNING)
+        return fail(err, errlen, HPS_ECORRUPT, "REPORT for a trial that is not running", rec);
+    if ((rc = add_metrics(s, rec, s->m_scratch, n, err, errlen)) != HPS_OK)
+        return rc;
+    if (!(s->strategy && s->replay_strategy))
+        return HPS_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        hps_observation obs;
+        if (!hps_sweep_intermediate(s, rec->trial_id, &s->m_scratch[i], &obs))
+            continue;
+        hps_decision d;
+        if ((rc = s->ops->observe(s->strategy, &obs, &d)) != HPS_OK)
+            return fail(err, errlen, rc, "the strategy refused an intermediate report", rec);
+    }
+    return HPS_OK;
+}
+
+int hps_sweep_intermediate(const hps_sweep *s, int64_t trial_id, const hps_rec_metric *m,
+                           hps_observation *obs)
+{
+    if (m->name_index != 0 || !isfinite(m->value))
+        return 0;
+    obs->trial_id = trial_id;
+    obs->kind = HPS_OBS_INTERMEDIATE;
+    obs->u = s->u + (size_t)trial_id * (size_t)s->d;
+    obs->value = hps_sweep_oriented(s, m->value);
+    obs->resource = m->resource;
+    obs->step = m->step;
+    return 1;
+}
+
 static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
 {
     hps_rec_result r;
-    uint32_t nm = rec->len / 28 + 1;
-    if (nm > s->m_cap) {
-        hps_rec_metric *m = realloc(s->m_scratch, nm * sizeof *m);
-        if (!m)
-            return HPS_ENOMEM;
-        s->m_scratch = m;
-        s->m_cap = nm;
-    }
+    int mrc = metric_scratch(s, rec->len);
+    if (mrc != HPS_OK)
+        return mrc;
     if (hps_rec_decode_result(rec->payload, rec->len, &r, s->m_scratch, s->m_cap) != HPS_OK)
         return fail(err, errlen, HPS_ECORRUPT, "malformed RESULT", rec);
     if (rec->trial_id < 0 || rec->trial_id >= s->n_trials)
@@ -288,13 +353,19 @@ static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t e
     hps_trial *t = &s->trials[rec->trial_id];
     if (t->status != HPS_TRIAL_RUNNING)
         return fail(err, errlen, HPS_ECORRUPT, "RESULT for a trial that is not running", rec);
-    for (uint32_t i = 0; i < r.n_metrics; i++) {
-        if (r.metrics[i].name_index < 0 || r.metrics[i].name_index >= s->n_metric_names)
-            return fail(err, errlen, HPS_ECORRUPT, "metric with an unknown name index", rec);
-        int rc = add_metric(s, rec->trial_id, &r.metrics[i]);
-        if (rc != HPS_OK)
-            return rc;
+    int rc = add_metrics(s, rec, r.metrics, r.n_metrics, err, errlen);
+    if (rc != HPS_OK)
+        return rc;
+    free(t->stderr_tail);
+    t->stderr_tail = NULL;
+    if (r.stderr_len > 0) {
+        if (!(t->stderr_tail = malloc(r.stderr_len + 1)))
+            return HPS_ENOMEM;
+        memcpy(t->stderr_tail, r.stderr_tail, r.stderr_len);
+        t->stderr_tail[r.stderr_len] = '\0';
     }
+    t->exit_code = r.exit_code;
+    t->attempts = r.attempts;
     t->worker = r.worker;
     t->start = r.start;
     t->end = r.end;
@@ -314,7 +385,7 @@ static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t e
             .resource = t->budget,
             .step = 0,
         };
-        int rc = s->ops->observe(s->strategy, &obs, NULL);
+        rc = s->ops->observe(s->strategy, &obs, NULL);
         if (rc != HPS_OK)
             return fail(err, errlen, rc, "the strategy refused an observation", rec);
     }
@@ -380,6 +451,8 @@ int hps_sweep_apply(hps_sweep *s, const hps_record *rec, char *err, size_t errle
     case HPS_REC_METRIC_NAME:
     case HPS_REC_STATUS:
         return apply_string(s, rec, err, errlen);
+    case HPS_REC_REPORT:
+        return apply_report(s, rec, err, errlen);
     default:
         return fail(err, errlen, HPS_ECORRUPT, "unknown record type", rec);
     }

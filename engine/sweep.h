@@ -69,6 +69,15 @@ int hps_sweep_replay(hps_sweep *s, hps_journal *j, char *err, size_t errlen);
 /* Oriented value of a done trial: lower is better (negated for maximize). */
 double hps_sweep_oriented(const hps_sweep *s, double objective);
 
+/*
+ * The intermediate observation a reported metric gives the strategy: only the
+ * sweep's own metric (name index 0) with a finite value counts. Returns 1 and
+ * fills obs, or 0. The coordinator and replay both use this, so they make the
+ * same observe() calls.
+ */
+int hps_sweep_intermediate(const hps_sweep *s, int64_t trial_id, const hps_rec_metric *m,
+                           hps_observation *obs);
+
 /* Index of a known metric name, or -1 (names are added by METRIC_NAME records). */
 int hps_sweep_metric_index(const hps_sweep *s, const char *name);
 

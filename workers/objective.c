@@ -61,6 +61,10 @@ int hps_objective_eval(const hps_objective_cfg *obj, const hps_space *space,
     case HPS_OBJ_TESTFUNC:
         v = obj->testfunc->fn(values, space->n_params);
         break;
+    case HPS_OBJ_COMMAND:
+        /* Commands need the spawner and a trial directory: hps_command_run(). */
+        snprintf(cause, causelen, "internal: command objective evaluated in-process");
+        return HPS_TRIAL_FAILED;
     }
     if (!isfinite(v)) {
         snprintf(cause, causelen, "nan");

@@ -1,6 +1,6 @@
 /*
- * Objective evaluation inside a worker: the built-in test functions, `sleep` and
- * `noop`. (External commands, plug-ins and the trainer come with later work.)
+ * Objective evaluation inside a worker: the built-in test functions, `sleep`,
+ * `noop`, and external commands (workers/command.h runs those).
  */
 #ifndef HPS_WORKERS_OBJECTIVE_H
 #define HPS_WORKERS_OBJECTIVE_H
@@ -14,7 +14,8 @@
 typedef enum hps_objective_kind {
     HPS_OBJ_TESTFUNC = 0, /* a built-in test function on the numeric parameters */
     HPS_OBJ_SLEEP = 1,    /* sleeps, reports the duration; for overhead benchmarks */
-    HPS_OBJ_NOOP = 2      /* returns 0 at once */
+    HPS_OBJ_NOOP = 2,     /* returns 0 at once */
+    HPS_OBJ_COMMAND = 3   /* an external command (argv, never a shell) */
 } hps_objective_kind;
 
 typedef struct hps_objective_cfg {
@@ -24,6 +25,20 @@ typedef struct hps_objective_cfg {
     double sleep_seconds;           /* SLEEP: option `seconds` (default 0.1) */
     int sleep_param;                /* SLEEP: index of the parameter named by option
                                        `seconds_param`, or -1 to use sleep_seconds */
+
+    /* COMMAND (objective.command etc.; see the README). */
+    int argc;                       /* >= 1 */
+    char **argv;                    /* templates: "{name}" is replaced by a parameter's
+                                       value or by trial_id, seed, budget, trial_dir;
+                                       "{{" and "}}" are literal braces */
+    char *workdir;                  /* `workdir` joined to the config file's directory
+                                       (default: that directory) */
+    int n_env;
+    char **env_keys, **env_values;  /* `env`: extra variables, values literal */
+    double timeout;                 /* seconds per attempt; 0: none */
+    int retries;                    /* extra attempts after a crash or timeout (same seed) */
+    int gpus_per_trial;             /* GPUs per trial (CUDA_VISIBLE_DEVICES); 0: none */
+    double kill_grace;              /* seconds from SIGTERM to SIGKILL (default 10) */
 } hps_objective_cfg;
 
 /* Polled during long evaluations: non-zero means abandon the trial. */

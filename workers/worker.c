@@ -9,14 +9,44 @@
 #include "engine/protocol.h"
 #include "engine/record.h"
 #include "hpsweep/error.h"
+#include "workers/command.h"
 #include "workers/objective.h"
 #include "workers/worker.h"
+
+#define PRUNE_MEMORY 64
 
 typedef struct stop_ctx {
     volatile sig_atomic_t *signalled;
     double next_probe;
     int stop_pending;
+    int64_t pruned[PRUNE_MEMORY];  /* PRUNE requests received (ring) */
+    int n_pruned;
+    hps_buf report;                /* REPORT message scratch */
 } stop_ctx;
+
+static int was_pruned(const stop_ctx *c, int64_t trial_id)
+{
+    int n = c->n_pruned < PRUNE_MEMORY ? c->n_pruned : PRUNE_MEMORY;
+    for (int i = 0; i < n; i++)
+        if (c->pruned[i] == trial_id)
+            return 1;
+    return 0;
+}
+
+/* Take every PRUNE waiting from the coordinator. */
+static void take_prunes(stop_ctx *c)
+{
+    for (;;) {
+        int flag = 0;
+        mpiCheck(MPI_Iprobe(0, HPS_TAG_PRUNE, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE));
+        if (!flag)
+            return;
+        int64_t id;
+        mpiCheck(MPI_Recv(&id, (int)sizeof id, MPI_BYTE, 0, HPS_TAG_PRUNE, MPI_COMM_WORLD,
+                          MPI_STATUS_IGNORE));
+        c->pruned[c->n_pruned++ % PRUNE_MEMORY] = id;
+    }
+}
 
 static double monotonic(void)
 {
@@ -97,9 +127,35 @@ static int member_loop(MPI_Comm group)
     return HPS_OK;
 }
 
-static void run_batch(const hps_config *cfg, const unsigned char *msg, size_t len, hps_buf *out,
-                      stop_ctx *sc)
+/* Command trials: report lines go to the coordinator as they arrive. */
+static void send_report(void *ctx, int64_t trial_id, const hps_report_line *line)
 {
+    stop_ctx *c = ctx;
+    hps_proto_report_begin(&c->report, trial_id);
+    for (int i = 0; i < line->n; i++)
+        hps_proto_report_add(&c->report, line->step, line->resource, line->names[i],
+                             line->values[i]);
+    if (c->report.failed)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "building a REPORT message", __FILE__, __LINE__);
+    mpiCheck(MPI_Send(c->report.data, (int)c->report.len, MPI_BYTE, 0, HPS_TAG_REPORT,
+                      MPI_COMM_WORLD));
+}
+
+static int poll_command(void *ctx, int64_t trial_id)
+{
+    stop_ctx *c = ctx;
+    if (should_stop(c))
+        return HPS_POLL_INTERRUPT;
+    take_prunes(c);
+    return was_pruned(c, trial_id) ? HPS_POLL_PRUNE : HPS_POLL_GO;
+}
+
+static void run_batch(const hps_config *cfg, const hps_worker_env *we, const unsigned char *msg,
+                      size_t len, hps_buf *out, stop_ctx *sc)
+{
+    hps_cmd_env cmd = {.spawner = we->spawner, .sweep_dir = we->sweep_dir,
+                       .metric = cfg->metric, .gpus = we->gpus, .report = send_report,
+                       .poll = poll_command, .ctx = sc};
     uint32_t count, d;
     if (hps_proto_trials_count(msg, len, &count, &d) != HPS_OK || d != (uint32_t)cfg->space.n_params)
         hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a TRIALS message", __FILE__, __LINE__);
@@ -110,11 +166,21 @@ static void run_batch(const hps_config *cfg, const unsigned char *msg, size_t le
         hps_wire_trial t;
         if (hps_proto_trials_next(msg, len, &off, d, &t) != HPS_OK)
             hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a trial", __FILE__, __LINE__);
-        hps_wire_result r = {.trial_id = t.trial_id, .objective = 0.0};
+        hps_wire_result r = {.trial_id = t.trial_id, .objective = 0.0, .exit_code = -1};
         r.start = wall();
         if (should_stop(sc)) {
             r.status = HPS_TRIAL_INTERRUPTED;
             strcpy(r.cause, "interrupted");
+        } else if (cfg->objective.kind == HPS_OBJ_COMMAND) {
+            take_prunes(sc);
+            if (was_pruned(sc, t.trial_id)) {
+                r.status = HPS_TRIAL_PRUNED;
+                strcpy(r.cause, "pruned");
+            } else if (hps_command_run(&cfg->objective, &cfg->space, &cmd, t.trial_id, t.seed,
+                                       t.budget, t.values, &r) != HPS_OK) {
+                hps_mpi_fail(MPI_ERR_OTHER, "running a command trial (spawner gone?)", __FILE__,
+                             __LINE__);
+            }
         } else {
             r.status = hps_objective_eval(&cfg->objective, &cfg->space, t.values, t.seed,
                                           t.budget, should_stop, sc, &r.objective, r.cause,
@@ -130,7 +196,8 @@ static void run_batch(const hps_config *cfg, const unsigned char *msg, size_t le
         hps_mpi_fail(MPI_ERR_NO_MEM, "building a RESULTS message", __FILE__, __LINE__);
 }
 
-int hps_worker_run(const hps_config *cfg, MPI_Comm group, volatile sig_atomic_t *signalled)
+int hps_worker_run(const hps_config *cfg, const hps_worker_env *we, MPI_Comm group,
+                   volatile sig_atomic_t *signalled)
 {
     int grank;
     mpiCheck(MPI_Comm_rank(group, &grank));
@@ -170,7 +237,7 @@ int hps_worker_run(const hps_config *cfg, MPI_Comm group, volatile sig_atomic_t 
         uint32_t count = 0, d = 0;
         if (hps_proto_trials_count(msg, (size_t)n, &count, &d) == HPS_OK)
             group_bcast(group, count, msg, (uint32_t)n);
-        run_batch(cfg, msg, (size_t)n, &out, &sc);
+        run_batch(cfg, we, msg, (size_t)n, &out, &sc);
         if (sc.stop_pending)
             continue; /* the STOP is next in the queue: leave without reporting */
         mpiCheck(MPI_Send(out.data, (int)out.len, MPI_BYTE, 0, HPS_TAG_RESULTS, MPI_COMM_WORLD));
@@ -179,5 +246,6 @@ int hps_worker_run(const hps_config *cfg, MPI_Comm group, volatile sig_atomic_t 
     group_bcast(group, 0, NULL, 0);
     free(msg);
     hps_buf_free(&out);
+    hps_buf_free(&sc.report);
     return HPS_OK;
 }

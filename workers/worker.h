@@ -13,6 +13,14 @@
 #include <signal.h>
 
 #include "engine/config.h"
+#include "workers/spawner.h"
+
+/* What a worker needs besides the config to run command trials. */
+typedef struct hps_worker_env {
+    hps_spawner *spawner;     /* forked before MPI_Init */
+    const char *sweep_dir;    /* absolute */
+    const char *gpus;         /* CUDA_VISIBLE_DEVICES for this worker, or NULL */
+} hps_worker_env;
 
 /*
  * Serve trials until the coordinator says stop. group is this rank's trial-group
@@ -20,6 +28,7 @@
  * SIGTERM/SIGINT/SIGUSR1 handler: a trial running then is abandoned and reported
  * INTERRUPTED. Returns HPS_OK; MPI errors abort the job (mpiCheck).
  */
-int hps_worker_run(const hps_config *cfg, MPI_Comm group, volatile sig_atomic_t *signalled);
+int hps_worker_run(const hps_config *cfg, const hps_worker_env *we, MPI_Comm group,
+                   volatile sig_atomic_t *signalled);
 
 #endif

@@ -23,6 +23,7 @@ typedef enum hps_trial_status {
 } hps_trial_status;
 
 #define HPS_CAUSE_LEN 64
+#define HPS_STDERR_TAIL_LEN 2048   /* bytes of stderr kept for a failed trial */
 
 typedef struct hps_trial {
     int64_t trial_id;
@@ -33,8 +34,13 @@ typedef struct hps_trial {
     int32_t worker;            /* MPI rank of the group leader that ran it (0: in-process) */
     double start, end;         /* Unix time, seconds; end is NaN while running */
     double objective;          /* the metric's final value (NaN unless done) */
-    char cause[HPS_CAUSE_LEN]; /* failure cause ("" unless failed/interrupted) */
+    char cause[HPS_CAUSE_LEN]; /* failure cause ("" unless failed/interrupted/pruned):
+                                  exit:<code>, signal:<NAME>, timeout, no-metric, nan,
+                                  exec: <reason>, interrupted, pruned */
     double *values;            /* [space.n_params] parameter values (see space.h); owned */
+    int32_t exit_code;         /* external command's last exit code (-1: none / killed) */
+    int32_t attempts;          /* attempts made (retries + 1); 0 for in-process objectives */
+    char *stderr_tail;         /* last lines of a failed command's stderr, or NULL; owned */
 } hps_trial;
 
 typedef struct hps_metric {

@@ -4,8 +4,8 @@
  * Two halves: a corpus of bad configs (tests/bad_configs/NAME.yaml, each with
  * NAME.expect holding a substring the error must contain, "file:line:column:"
  * included) that every rule of the validator is checked against, and good
- * configs parsed into structs whose every field is checked, plus
- * hps_parse_duration and hps_config_diff.
+ * configs parsed into structs whose every field is checked (function and
+ * external-command objectives), plus hps_parse_duration and hps_config_diff.
  */
 #include <dirent.h>
 #include <math.h>
@@ -201,6 +201,7 @@ static void test_full_config(void **state)
     assert_int_equal(c.strategy_cfg.n, 0); /* points given per parameter */
     assert_true(c.max_trials == 100);
     assert_true(c.max_time == 600);
+    assert_int_equal(c.max_consecutive_failures, 10);
     assert_int_equal(c.parallelism, 4);
     assert_int_equal(c.ranks_per_trial, 2);
     assert_string_equal(c.output, "results");
@@ -231,6 +232,7 @@ static void test_defaults(void **state)
     assert_ptr_equal(c.strategy_ops, hps_strategy_find("random"));
     assert_int_equal(c.strategy_cfg.n, 0);
     assert_true(c.max_trials == 0 && c.max_time == 0);
+    assert_int_equal(c.max_consecutive_failures, 10);
     assert_int_equal(c.parallelism, 0);
     assert_int_equal(c.ranks_per_trial, 1);
     assert_string_equal(c.output, "runs");
@@ -242,6 +244,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.objective.kind, HPS_OBJ_SLEEP);
     assert_true(c.objective.sleep_seconds == 0.1);
     assert_int_equal(c.objective.sleep_param, -1);
+    assert_int_equal(c.max_consecutive_failures, 10);
     assert_string_equal(c.name, "sweep");
     hps_config_free(&c);
     assert_int_equal(hps_config_parse(y, strlen(y), "a.b.yml", &c, NULL, 0), HPS_OK);
@@ -499,19 +502,246 @@ static void test_diff(void **state)
     hps_config_free(&b);
 }
 
-/* Every prefix and many one-byte mutations of a full config: each parse either
- * succeeds or fails with a positioned message, and (under ASan) leaks nothing. */
-static void test_mutations(void **state)
+/* ---- external commands ------------------------------------------------------------ */
+
+static const char *command_yaml =
+    "objective:\n"
+    "  command: [python3, train.py, --lr, \"{lr}\", --layers, \"{layers}\", --epochs,\n"
+    "            \"{budget}\", \"{{literal}}\", 0.10, \"--dir={trial_dir}/x\",\n"
+    "            \"{trial_id}-{seed}}}\", 'a \"quoted\" arg']\n"
+    "  workdir: .\n"
+    "  env: {OMP_NUM_THREADS: \"4\", BATCH: 64, ZED: 1.5e-3, EMPTY: \"\", _x1: on}\n"
+    "  timeout: 2h\n"
+    "  retries: 2\n"
+    "  gpus_per_trial: 1\n"
+    "  kill_grace: 30s\n"
+    "space:\n"
+    "  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}\n"
+    "  layers: {type: int, low: 1, high: 8}\n"
+    "budget: {max_trials: 20, max_consecutive_failures: 0}\n";
+
+static int parse_at(const char *yaml, const char *source, hps_config *cfg)
+{
+    char err[1024];
+    int rc = hps_config_parse(yaml, strlen(yaml), source, cfg, err, sizeof err);
+    if (rc != HPS_OK)
+        print_error("%s: %s\n", source, err);
+    return rc;
+}
+
+static void test_command_config(void **state)
 {
     (void)state;
-    size_t len = strlen(full_yaml);
+    hps_config c;
+    assert_int_equal(parse_at(command_yaml, "a/b/c.yaml", &c), HPS_OK);
+    const hps_objective_cfg *o = &c.objective;
+    assert_int_equal(o->kind, HPS_OBJ_COMMAND);
+    assert_string_equal(o->function, "command");
+    assert_null(o->testfunc);
+    static const char *const want[] = {"python3",      "train.py",         "--lr",
+                                       "{lr}",         "--layers",         "{layers}",
+                                       "--epochs",     "{budget}",         "{{literal}}",
+                                       "0.10",         "--dir={trial_dir}/x", "{trial_id}-{seed}}}",
+                                       "a \"quoted\" arg"};
+    assert_int_equal(o->argc, (int)(sizeof want / sizeof want[0]));
+    for (int i = 0; i < o->argc; i++)
+        assert_string_equal(o->argv[i], want[i]);
+    assert_null(o->argv[o->argc]); /* NULL-terminated for exec */
+    assert_string_equal(o->workdir, "a/b/.");
+    /* In the order written; numbers keep their text; `on` is a string in YAML 1.2. */
+    static const char *const keys[] = {"OMP_NUM_THREADS", "BATCH", "ZED", "EMPTY", "_x1"};
+    static const char *const values[] = {"4", "64", "1.5e-3", "", "on"};
+    assert_int_equal(o->n_env, 5);
+    for (int i = 0; i < o->n_env; i++) {
+        assert_string_equal(o->env_keys[i], keys[i]);
+        assert_string_equal(o->env_values[i], values[i]);
+    }
+    assert_true(o->timeout == 7200);
+    assert_int_equal(o->retries, 2);
+    assert_int_equal(o->gpus_per_trial, 1);
+    assert_true(o->kill_grace == 30);
+    assert_true(c.max_trials == 20);
+    assert_int_equal(c.max_consecutive_failures, 0);
+    hps_config_free(&c);
+    assert_null(c.objective.argv);
+    assert_null(c.objective.workdir);
+    hps_config_free(&c);
+}
+
+static void test_command_defaults(void **state)
+{
+    (void)state;
+    static const char *const base = "objective: {command: [./run]}\nspace: {x: {type: bool}}\n";
+    hps_config c;
+    assert_int_equal(parse_at(base, "a/b/c.yaml", &c), HPS_OK);
+    assert_int_equal(c.objective.argc, 1);
+    assert_string_equal(c.objective.argv[0], "./run");
+    assert_string_equal(c.objective.workdir, "a/b");
+    assert_int_equal(c.objective.n_env, 0);
+    assert_null(c.objective.env_keys);
+    assert_null(c.objective.env_values);
+    assert_true(c.objective.timeout == 0);
+    assert_int_equal(c.objective.retries, 0);
+    assert_int_equal(c.objective.gpus_per_trial, 0);
+    assert_true(c.objective.kill_grace == 10);
+    assert_int_equal(c.objective.sleep_param, -1);
+    assert_int_equal(c.max_consecutive_failures, 10);
+    hps_config_free(&c);
+
+    /* The directory of the source as given: none ("."), the root, an absolute one. */
+    static const struct {
+        const char *workdir, *source, *want;
+    } cases[] = {
+        {NULL, "c.yaml", "."},
+        {NULL, "/c.yaml", "/"},
+        {NULL, "dir/", "dir"},
+        {".", "c.yaml", "./."},
+        {"sub/dir", "/abs/sw/c.yaml", "/abs/sw/sub/dir"},
+        {"..", "/c.yaml", "/.."},
+        {"/data/run", "a/b/c.yaml", "/data/run"},
+        {"/", "c.yaml", "/"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[256];
+        if (cases[i].workdir)
+            snprintf(yaml, sizeof yaml, "objective: {command: [./run], workdir: '%s'}\n"
+                                        "space: {x: {type: bool}}\n", cases[i].workdir);
+        else
+            snprintf(yaml, sizeof yaml, "%s", base);
+        assert_int_equal(parse_at(yaml, cases[i].source, &c), HPS_OK);
+        if (strcmp(c.objective.workdir, cases[i].want) != 0)
+            fail_msg("workdir %s from %s: want %s, got %s", cases[i].workdir, cases[i].source,
+                     cases[i].want, c.objective.workdir);
+        hps_config_free(&c);
+    }
+
+    /* kill_grace may be 0; a plain number is seconds; numbers in argv keep their text;
+     * a placeholder may be the whole program. */
+    parse_ok("objective:\n  command: [\"{trial_dir}/bin\", 1e3, -5, \"{{}}\", \"}}{{\"]\n"
+             "  kill_grace: 0\n  timeout: 90\nspace: {x: {type: bool}}\n",
+             &c);
+    assert_true(c.objective.kill_grace == 0);
+    assert_true(c.objective.timeout == 90);
+    assert_int_equal(c.objective.argc, 5);
+    assert_string_equal(c.objective.argv[1], "1e3");
+    assert_string_equal(c.objective.argv[2], "-5");
+    hps_config_free(&c);
+
+    /* Names like the built-in placeholders are parameters only for functions. */
+    parse_ok("objective: {function: noop}\nspace: {seed: {type: bool}}\n", &c);
+    hps_config_free(&c);
+    parse_bad("objective: {command: [run, \"{x}\"]}\nspace: {budget: {type: bool}}\n",
+              "test.yaml:2:9: space.budget: parameter name 'budget' clashes with the {budget} "
+              "placeholder");
+    /* A placeholder longer than any shown name is cut in the message. */
+    char longp[512];
+    snprintf(longp, sizeof longp, "objective: {command: [run, \"{%0200d}\"]}\n"
+                                  "space: {x: {type: bool}}\n", 0);
+    parse_bad(longp, "unknown placeholder '{0000");
+    parse_bad("objective: {command: [run, \"a{b{c}\"]}\nspace: {c: {type: bool}}\n",
+              "test.yaml:1:28: objective.command[1]: unclosed '{' in 'a{b{c}'");
+    parse_bad("objective: {command: [run, ~]}\nspace: {x: {type: bool}}\n",
+              "objective.command[1]: expected a string or number, got null (quote it");
+    parse_bad("objective: {command: [run], env: {A: ~}}\nspace: {x: {type: bool}}\n",
+              "test.yaml:1:38: objective.env.A: expected a string or number, got null");
+}
+
+static const char *cmd_diff_base =
+    "objective:\n  command: [python3, train.py, --lr, \"{lr}\"]\n  workdir: .\n"
+    "  env: {OMP_NUM_THREADS: \"4\", MODE: fast}\n  timeout: 1h\n"
+    "space: {lr: {type: float, low: 0.001, high: 0.1}}\n"
+    "budget: {max_consecutive_failures: 3}\n";
+
+static int cmd_diff(const char *src_a, const char *other, const char *src_b, char *buf,
+                    size_t len)
+{
+    hps_config a, b;
+    assert_int_equal(parse_at(cmd_diff_base, src_a, &a), HPS_OK);
+    assert_int_equal(parse_at(other, src_b, &b), HPS_OK);
+    int n = hps_config_diff(&a, &b, buf, len);
+    hps_config_free(&a);
+    hps_config_free(&b);
+    return n;
+}
+
+static void test_command_diff(void **state)
+{
+    (void)state;
+    char buf[2048];
+    /* Read from elsewhere (the resolved workdir differs, the written one does not),
+     * reformatted, with the budget changed: the same sweep. */
+    assert_int_equal(cmd_diff("x/sweep.yaml",
+                              "budget: {max_consecutive_failures: 0, max_trials: 5}\n"
+                              "space: {lr: {type: float, low: 1e-3, high: 0.1}}\n"
+                              "objective:\n  timeout: 60m\n  workdir: '.'\n"
+                              "  env:\n    OMP_NUM_THREADS: '4'\n    MODE: \"fast\"\n"
+                              "  command:\n  - python3\n  - train.py\n  - --lr\n  - '{lr}'\n",
+                              "/elsewhere/sweep.yaml", buf, sizeof buf),
+                     0);
+    assert_string_equal(buf, "");
+
+    /* A changed argument and a changed env value. */
+    int n = cmd_diff("x/sweep.yaml",
+                     "objective:\n  command: [python3, train.py, --lr, \"{lr}\", --fast]\n"
+                     "  workdir: .\n  env: {OMP_NUM_THREADS: \"8\", MODE: fast}\n  timeout: 1h\n"
+                     "space: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                     "x/sweep.yaml", buf, sizeof buf);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(buf, "objective.command: '[\"python3\", \"train.py\", \"--lr\", "
+                                "\"{lr}\"]' -> '[\"python3\", \"train.py\", \"--lr\", \"{lr}\", "
+                                "\"--fast\"]'\n"));
+    assert_non_null(strstr(buf, "objective.env.OMP_NUM_THREADS: '4' -> '8'\n"));
+
+    /* The other command keys; an absent workdir is the config's directory ("."). */
+    n = cmd_diff("x/sweep.yaml",
+                 "objective:\n  command: [python3, train.py, --lr, \"{lr}\"]\n"
+                 "  env: {MODE: fast, EXTRA: 1}\n  timeout: 2h\n  retries: 1\n"
+                 "  gpus_per_trial: 2\n  kill_grace: 1m\n"
+                 "space: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                 "x/sweep.yaml", buf, sizeof buf);
+    assert_int_equal(n, 6);
+    assert_non_null(strstr(buf, "objective.env.OMP_NUM_THREADS: '4' -> (absent)\n"));
+    assert_non_null(strstr(buf, "objective.env.EXTRA: (absent) -> '1'\n"));
+    assert_non_null(strstr(buf, "objective.timeout: '3600' -> '7200'\n"));
+    assert_non_null(strstr(buf, "objective.retries: '0' -> '1'\n"));
+    assert_non_null(strstr(buf, "objective.gpus_per_trial: '0' -> '2'\n"));
+    assert_non_null(strstr(buf, "objective.kill_grace: '10' -> '60'\n"));
+
+    /* workdir compared as written; quotes and backslashes in argv stay distinct. */
+    n = cmd_diff("x/sweep.yaml",
+                 "objective:\n  command: [python3, train.py, --lr, '\"{lr}\"']\n"
+                 "  workdir: ../data\n  env: {OMP_NUM_THREADS: \"4\", MODE: fast}\n"
+                 "  timeout: 1h\nspace: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                 "x/sweep.yaml", buf, sizeof buf);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(buf, "objective.workdir: '.' -> '../data'\n"));
+    assert_non_null(strstr(buf, "\"--lr\", \"\\\"{lr}\\\"\"]'\n"));
+
+    /* From a function to a command. */
+    hps_config a, b;
+    parse_ok("objective: {function: noop}\nspace: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+             &a);
+    assert_int_equal(parse_at(cmd_diff_base, "s.yaml", &b), HPS_OK);
+    n = hps_config_diff(&a, &b, buf, sizeof buf);
+    assert_int_equal(n, 10);
+    assert_non_null(strstr(buf, "objective.function: 'noop' -> 'command'\n"));
+    assert_non_null(strstr(buf, "objective.workdir: (absent) -> '.'\n"));
+    hps_config_free(&a);
+    hps_config_free(&b);
+}
+
+/* Every prefix and many one-byte mutations of a full config: each parse either
+ * succeeds or fails with a positioned message, and (under ASan) leaks nothing. */
+static void mutate_all(const char *yaml)
+{
+    size_t len = strlen(yaml);
     char *buf = malloc(len + 1);
     assert_non_null(buf);
-    static const char repl[] = {'x', ':', '-', '[', '\n', '0', ' ', '&', '*', '{'};
+    static const char repl[] = {'x', ':', '-', '[', '\n', '0', ' ', '&', '*', '{', '}', '"'};
     int ok = 0, bad = 0;
     for (size_t i = 0; i <= len; i++) {
         for (size_t r = 0; r <= sizeof repl; r++) {
-            memcpy(buf, full_yaml, len + 1);
+            memcpy(buf, yaml, len + 1);
             size_t n = len;
             if (r == sizeof repl)
                 n = i; /* the prefix */
@@ -536,6 +766,13 @@ static void test_mutations(void **state)
     assert_true(ok > 0 && bad > 0);
 }
 
+static void test_mutations(void **state)
+{
+    (void)state;
+    mutate_all(full_yaml);
+    mutate_all(command_yaml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,7 +780,8 @@ int main(void)
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_strategy_forms),
         cmocka_unit_test(test_scalars),       cmocka_unit_test(test_errors),
         cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_diff),
-        cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_command_config), cmocka_unit_test(test_command_defaults),
+        cmocka_unit_test(test_command_diff),  cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

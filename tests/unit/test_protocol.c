@@ -184,7 +184,7 @@ static hps_wire_result make_result(int i)
 static size_t expected_result_len(int i)
 {
     hps_wire_result r = make_result(i);
-    return 8 + 4 + 8 + 8 + 8 + 1 + strlen(r.cause);
+    return 8 + 4 + 8 + 8 + 8 + 1 + strlen(r.cause) + 4 + 4 + 2 + strlen(r.stderr_tail);
 }
 
 static void build_results(hps_buf *b, int n)

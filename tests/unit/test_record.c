@@ -57,6 +57,13 @@ static int dec_interrupt(const void *p, uint32_t len)
     return hps_rec_decode_interrupt(p, len, &w);
 }
 
+static int dec_report(const void *p, uint32_t len)
+{
+    hps_rec_metric m[4];
+    uint32_t n;
+    return hps_rec_decode_report(p, len, m, 4, &n);
+}
+
 static int dec_string(const void *p, uint32_t len)
 {
     int32_t i;
@@ -255,6 +262,27 @@ static void test_interrupt_roundtrip(void **state)
     hps_buf_free(&b);
 }
 
+static void test_report_roundtrip(void **state)
+{
+    (void)state;
+    hps_rec_metric m[2] = {{.name_index = 0, .step = 7, .resource = 7.0, .value = 0.25},
+                           {.name_index = 3, .step = 7, .resource = 7.0, .value = -1.5}};
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_report(&b, m, 2), HPS_OK);
+    assert_int_equal(b.len, 4 + 2 * 28);
+    hps_rec_metric d[2];
+    uint32_t n = 0;
+    assert_int_equal(hps_rec_decode_report(b.data, (uint32_t)b.len, d, 2, &n), HPS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(d[1].name_index, 3);
+    assert_int_equal(d[1].step, 7);
+    assert_true(d[1].value == -1.5);
+    /* Capacity too small. */
+    assert_int_equal(hps_rec_decode_report(b.data, (uint32_t)b.len, d, 1, &n), HPS_ECORRUPT);
+    check_truncations(&b, dec_report);
+    hps_buf_free(&b);
+}
+
 /* ---- result ------------------------------------------------------------------------- */
 
 static void test_result_roundtrip(void **state)
@@ -266,6 +294,7 @@ static void test_result_roundtrip(void **state)
         {.name_index = 0, .step = INT64_MAX, .resource = 1e300, .value = NAN},
     };
     hps_rec_result r = {.status = 2, .worker = 3, .objective = 0.75, .start = 10.0, .end = 20.5,
+                        .exit_code = 139, .attempts = 3, .stderr_tail = "Traceback\nboom\n",
                         .n_metrics = 3, .metrics = m};
     /* A cause of exactly HPS_CAUSE_LEN - 1 characters. */
     memset(r.cause, 'c', HPS_CAUSE_LEN - 1);
@@ -275,7 +304,7 @@ static void test_result_roundtrip(void **state)
 
     hps_buf b = {0};
     assert_int_equal(hps_rec_encode_result(&b, &r), HPS_OK);
-    assert_int_equal(b.len, 4 + 4 + 8 * 3 + 2 + (HPS_CAUSE_LEN - 1) + 4 + 3 * 28);
+    assert_int_equal(b.len, 4 + 4 + 8 * 3 + 2 + (HPS_CAUSE_LEN - 1) + 4 + 4 + 2 + 15 + 4 + 3 * 28);
 
     hps_rec_result d;
     memset(&d, 0x7F, sizeof d);
@@ -288,6 +317,10 @@ static void test_result_roundtrip(void **state)
     assert_true(d.end == 20.5);
     assert_int_equal(strlen(d.cause), HPS_CAUSE_LEN - 1);
     assert_string_equal(d.cause, r.cause);
+    assert_int_equal(d.exit_code, 139);
+    assert_int_equal(d.attempts, 3);
+    assert_int_equal(d.stderr_len, 15);
+    assert_memory_equal(d.stderr_tail, "Traceback\nboom\n", 15);
     assert_int_equal(d.n_metrics, 3);
     assert_ptr_equal(d.metrics, mb);
     for (int i = 0; i < 3; i++) {
@@ -308,7 +341,7 @@ static void test_result_roundtrip(void **state)
     hps_rec_result e = {.status = 1, .objective = NAN, .n_metrics = 0, .metrics = NULL};
     e.cause[0] = '\0';
     assert_int_equal(hps_rec_encode_result(&b, &e), HPS_OK);
-    assert_int_equal(b.len, 4 + 4 + 24 + 2 + 4);
+    assert_int_equal(b.len, 4 + 4 + 24 + 2 + 4 + 4 + 2 + 4);
     assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, NULL, 0), HPS_OK);
     assert_int_equal(d.status, 1);
     assert_true(isnan(d.objective));
@@ -349,6 +382,11 @@ static void test_result_cause_too_long(void **state)
     char cause[HPS_CAUSE_LEN];
     memset(cause, 'q', sizeof cause);
     hps_buf_put(&b, cause, sizeof cause);
+    int32_t ec = -1, at = 1;
+    uint16_t sl = 0;
+    hps_buf_put(&b, &ec, 4);
+    hps_buf_put(&b, &at, 4);
+    hps_buf_put(&b, &sl, 2);
     uint32_t nm = 0;
     hps_buf_put(&b, &nm, 4);
     assert_false(b.failed);
@@ -365,6 +403,9 @@ static void test_result_cause_too_long(void **state)
     cl = HPS_CAUSE_LEN - 1;
     hps_buf_put(&c, &cl, 2);
     hps_buf_put(&c, cause, cl);
+    hps_buf_put(&c, &ec, 4);
+    hps_buf_put(&c, &at, 4);
+    hps_buf_put(&c, &sl, 2);
     hps_buf_put(&c, &nm, 4);
     assert_int_equal(hps_rec_decode_result(c.data, (uint32_t)c.len, &d, NULL, 0), HPS_OK);
     assert_int_equal(strlen(d.cause), HPS_CAUSE_LEN - 1);
@@ -436,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_suggest_special_values),
         cmocka_unit_test(test_dispatch_roundtrip),
         cmocka_unit_test(test_interrupt_roundtrip),
+        cmocka_unit_test(test_report_roundtrip),
         cmocka_unit_test(test_result_roundtrip),
         cmocka_unit_test(test_result_cause_unterminated),
         cmocka_unit_test(test_result_cause_too_long),
