@@ -178,9 +178,8 @@ static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
 {
     if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0)
         return 0; /* hps_h5_read_table reports the missing table */
-    int a = hps_h5_has_column(file, "trials", "exit_code", H5T_INTEGER, 4, e);
-    int b = a == 1 ? hps_h5_has_column(file, "trials", "attempts", H5T_INTEGER, 4, e) : a;
-    return b;
+    int rc = hps_h5_has_column(file, "trials", "exit_code", H5T_INTEGER, 4, e);
+    return rc == 1 ? hps_h5_has_column(file, "trials", "attempts", H5T_INTEGER, 4, e) : rc;
 }
 
 static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
@@ -208,13 +207,10 @@ static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
     h5table t = {.mtype = H5I_INVALID_HID, .space = H5I_INVALID_HID};
     h5col *cols = calloc((size_t)(C_FIXED + np + 2), sizeof *cols);
     int modern = trials_have_exit_columns(file, e);
-    int rc = !cols ? HPS_ENOMEM
-             : modern < 0
-                 ? modern
-                 : hps_store_param_columns_n(space,
-                                             modern ? hps_store_n_fixed_columns
-                                                    : hps_store_n_legacy_columns,
-                                             &names);
+    int rc = !cols ? HPS_ENOMEM : modern < 0 ? modern : HPS_OK;
+    if (rc == HPS_OK)
+        rc = hps_store_param_columns_n(
+            space, modern ? hps_store_n_fixed_columns : hps_store_n_legacy_columns, &names);
     if (rc != HPS_OK)
         goto done;
     for (int i = 0; i < C_FIXED; i++)

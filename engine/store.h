@@ -13,10 +13,16 @@
  *                           (choices joined with '\n'), grid_points
  *   /trials                 compound, chunked, extendible (unlimited rows):
  *                           trial_id, status (enum), seed, bracket, rung, budget,
- *                           worker, start, end, objective, cause, then one column
- *                           per parameter: float/int as double/int64, categorical
- *                           as an int32 enum of its choices, bool as an int8 enum
+ *                           worker, start, end, objective, cause, exit_code (int32,
+ *                           -1: none), attempts (int32), then one column per
+ *                           parameter: float/int as double/int64, categorical as an
+ *                           int32 enum of its choices, bool as an int8 enum
  *                           FALSE/TRUE (h5py reads it as numpy bool)
+ *   /failures               compound, chunked, extendible: trial_id (int64),
+ *                           exit_code (int32), attempts (int32), stderr_tail (fixed
+ *                           string of HPS_STDERR_TAIL_LEN bytes, NUL-padded, UTF-8);
+ *                           one row per trial with a non-empty stderr_tail, in trial
+ *                           order; always present, 0 rows when there are none
  *   /metrics                compound, chunked, extendible: trial_id, step,
  *                           resource, name_index, value
  *   /metric_names           variable-length strings
@@ -27,6 +33,13 @@
  * choice_kinds ("string", "number" or "bool" per choice, joined with '\n') so that
  * choices read back with their kind; a categorical enum's members are the choice
  * texts, "<empty>" for an empty one and a "~1", "~2", ... suffix on a repeat.
+ *
+ * exit_code, attempts and /failures were added within format_version 1: files
+ * written before them lack those columns (and name a parameter "exit_code" or
+ * "attempts" without the prefix); hps_results_open() reads such a file with
+ * exit_code -1, attempts 0 and no stderr tails. A tail longer than
+ * HPS_STDERR_TAIL_LEN - 1 bytes is stored cut to that length (back to the start of
+ * a UTF-8 character).
  */
 #ifndef HPS_ENGINE_STORE_H
 #define HPS_ENGINE_STORE_H
@@ -62,8 +75,9 @@ typedef struct hps_store_meta {
 
 /*
  * Write the whole file: path.tmp, fsync, rename to path. trials[i].values has
- * meta->space->n_params entries. Returns HPS_OK, HPS_EHDF5 or HPS_EIO with err
- * filled (err may be NULL).
+ * meta->space->n_params entries. Returns HPS_OK, HPS_EHDF5, HPS_EIO or HPS_EINVAL
+ * (a status, a negative attempts count or a parameter value its column cannot
+ * hold) with err filled (err may be NULL).
  */
 int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
                     int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,

@@ -1,8 +1,11 @@
 /*
  * Tests of the sweep.h5 writer (engine/store.c) and reader (engine/results.c):
- * a full round trip over every parameter type and trial status, the empty file,
- * crash-safe overwrite, the error codes for missing, corrupt and newer files, and
- * that h5dump and h5py/pandas read the file (skipped where those tools are absent).
+ * a full round trip over every parameter type and trial status, exit codes,
+ * attempts and stderr tails (/failures), the empty file, crash-safe overwrite,
+ * files written before /failures and the exit_code/attempts columns existed, the
+ * error codes for missing, corrupt and newer files, and that h5dump and
+ * h5py/pandas read the file (skipped where those tools are absent). The sweep
+ * written is store_fixture.h's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,285 +13,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <hdf5.h>
-
-#include "engine/store.h"
-#include "hps_version.h"
-#include "hpsweep/error.h"
-#include "hpsweep/results.h"
-
-#define N_TRIALS 7
-#define N_METRICS 9
-
-/* A sweep to write: space, trials, metrics and metadata, all owned here. */
-typedef struct fixture {
-    char dir[256];
-    char path[300];
-    hps_space space;
-    hps_trial trials[N_TRIALS];
-    double values[N_TRIALS][8];
-    hps_metric metrics[N_METRICS];
-    const char *metric_names[2];
-    hps_kv provenance[3];
-    hps_store_meta meta;
-} fixture;
-
-static void add_param(hps_space *s, const char *name, hps_param_type type, double low, double high,
-                      int log, int grid_points)
-{
-    hps_param *p = &s->params[s->n_params++];
-    p->name = strdup(name);
-    p->type = type;
-    p->low = low;
-    p->high = high;
-    p->log = log;
-    p->grid_points = grid_points;
-}
-
-static void add_choice(hps_param *p, hps_choice_kind kind, const char *text, double number)
-{
-    p->choices = realloc(p->choices, (size_t)(p->n_choices + 1) * sizeof *p->choices);
-    assert_non_null(p->choices);
-    p->choices[p->n_choices++] = (hps_choice){.kind = kind, .text = strdup(text), .number = number};
-}
-
-/* The mixed space: "seed" and "param.seed" exercise the /trials column-name rule. */
-static void make_space(hps_space *s)
-{
-    s->params = calloc(8, sizeof *s->params);
-    assert_non_null(s->params);
-    add_param(s, "lr", HPS_PARAM_FLOAT, 1e-5, 1e-1, 1, 0);
-    add_param(s, "momentum", HPS_PARAM_FLOAT, 0, 0.99, 0, 5);
-    add_param(s, "layers", HPS_PARAM_INT, 1, 8, 0, 0);
-    add_param(s, "optimizer", HPS_PARAM_CATEGORICAL, 0, 0, 0, 0);
-    add_choice(&s->params[3], HPS_CHOICE_STRING, "adam", 0);
-    add_choice(&s->params[3], HPS_CHOICE_STRING, "", 0);
-    add_choice(&s->params[3], HPS_CHOICE_STRING, "<empty>", 0);
-    add_choice(&s->params[3], HPS_CHOICE_STRING, "sgd", 0);
-    add_param(s, "batch", HPS_PARAM_CATEGORICAL, 0, 0, 0, 0);
-    add_choice(&s->params[4], HPS_CHOICE_NUMBER, "16", 16);
-    add_choice(&s->params[4], HPS_CHOICE_NUMBER, "0.5", 0.5);
-    add_choice(&s->params[4], HPS_CHOICE_BOOL, "true", 1);
-    add_choice(&s->params[4], HPS_CHOICE_STRING, "32", 0);
-    add_param(s, "augment", HPS_PARAM_BOOL, 0, 1, 0, 0);
-    add_param(s, "seed", HPS_PARAM_INT, 0, 1000, 0, 0);
-    add_param(s, "param.seed", HPS_PARAM_FLOAT, -1, 1, 0, 0);
-}
-
-static void make_dir(char *dir, size_t len)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, len, "%s/hps_store_XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *ent;
-    char p[512];
-    while ((ent = readdir(d))) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, ent->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    make_dir(f->dir, sizeof f->dir);
-    snprintf(f->path, sizeof f->path, "%s/sweep.h5", f->dir);
-    make_space(&f->space);
-
-    static const int statuses[N_TRIALS] = {
-        HPS_TRIAL_DONE,   HPS_TRIAL_RUNNING, HPS_TRIAL_FAILED, HPS_TRIAL_INTERRUPTED,
-        HPS_TRIAL_PRUNED, HPS_TRIAL_DONE,    HPS_TRIAL_FAILED};
-    static const char *const causes[N_TRIALS] = {
-        "", "", "exit status 3", "interrupted by SIGTERM", "", "",
-        /* 63 characters: the longest cause that fits with its terminator */
-        "timeout after 3600 s; process group killed; stderr tail in log"};
-    for (int i = 0; i < N_TRIALS; i++) {
-        hps_trial *t = &f->trials[i];
-        t->trial_id = 100 + i;
-        t->status = statuses[i];
-        t->seed = UINT64_C(0xfedcba9876543210) + (uint64_t)i;
-        t->bracket = i % 2 ? -1 : i / 2;
-        t->rung = i % 3 - 1;
-        t->budget = i * 2.5;
-        t->worker = i + 1;
-        t->start = 1.7e9 + i;
-        t->end = statuses[i] == HPS_TRIAL_RUNNING ? NAN : 1.7e9 + i + 0.125;
-        t->objective = statuses[i] == HPS_TRIAL_DONE ? 0.1 * i + 1.0 / 3 : NAN;
-        snprintf(t->cause, sizeof t->cause, "%s", causes[i]);
-        double *v = f->values[i];
-        v[0] = 1e-5 * pow(10, i * 0.5);
-        v[1] = 0.99 / (i + 1);
-        v[2] = 1 + i % 8;
-        v[3] = i % 4;
-        v[4] = (i + 1) % 4;
-        v[5] = i % 2;
-        v[6] = 997 - i;
-        v[7] = -0.5 + 0.1 * i;
-        t->values = v;
-    }
-    for (int i = 0; i < N_METRICS; i++)
-        f->metrics[i] = (hps_metric){.trial_id = 100 + i / 2,
-                                     .step = i,
-                                     .resource = 0.5 * i,
-                                     .name_index = i % 2,
-                                     .value = 1.0 / (i + 1)};
-    f->metric_names[0] = "loss";
-    f->metric_names[1] = "accuracy (%)";
-    f->provenance[0] = (hps_kv){"host", "node01"};
-    f->provenance[1] = (hps_kv){"cuda.version", "12.2"};
-    f->provenance[2] = (hps_kv){"git.commit", "0123abcd+dirty"};
-    f->meta = (hps_store_meta){
-        .name = "tune-resnet \xc3\xa9t\xc3\xa9",
-        .seed = UINT64_C(18446744073709551557),
-        .strategy = "hyperband",
-        .objective = "command",
-        .metric = "loss",
-        .goal = "minimize",
-        .status = "running",
-        .created = "2024-05-01T10:00:00Z",
-        .updated = "2024-05-01T11:30:00Z",
-        .config_text = "name: tune-resnet\nspace:\n  lr: {type: float, log: true}\n",
-        .space = &f->space,
-        .n_provenance = 3,
-        .provenance = f->provenance,
-    };
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    hps_space_free(&f->space);
-    remove_dir(f->dir);
-    free(f);
-    return 0;
-}
-
-static int write_fixture(fixture *f, int64_t n_trials, int64_t n_metrics, int n_names)
-{
-    char err[512];
-    int rc = hps_store_write(f->path, &f->meta, f->trials, n_trials, f->metrics, n_metrics,
-                             f->metric_names, n_names, err, sizeof err);
-    if (rc != HPS_OK)
-        print_message("hps_store_write: %s: %s\n", hps_err_name(rc), err);
-    return rc;
-}
-
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static void assert_same_double(double a, double b)
-{
-    if (isnan(a) || isnan(b))
-        assert_true(isnan(a) && isnan(b));
-    else
-        assert_true(a == b);
-}
-
-static void check_results(const fixture *f, const hps_results *r, int64_t n_trials,
-                          int64_t n_metrics, int n_names)
-{
-    const hps_store_meta *m = &f->meta;
-    assert_int_equal(r->format_version, HPS_STORE_FORMAT_VERSION);
-    assert_string_equal(r->hpsweep_version, HPS_VERSION);
-    assert_string_equal(r->name, m->name);
-    assert_true(r->seed == m->seed);
-    assert_string_equal(r->strategy, m->strategy);
-    assert_string_equal(r->objective, m->objective);
-    assert_string_equal(r->metric, m->metric);
-    assert_string_equal(r->goal, m->goal);
-    assert_string_equal(r->status, m->status);
-    assert_string_equal(r->created, m->created);
-    assert_string_equal(r->updated, m->updated);
-    assert_string_equal(r->config_text, m->config_text);
-
-    assert_int_equal(r->space.n_params, f->space.n_params);
-    for (int i = 0; i < f->space.n_params; i++) {
-        const hps_param *a = &f->space.params[i], *b = &r->space.params[i];
-        assert_string_equal(b->name, a->name);
-        assert_int_equal(b->type, a->type);
-        assert_true(b->low == a->low && b->high == a->high);
-        assert_int_equal(b->log, a->log);
-        assert_int_equal(b->grid_points, a->grid_points);
-        assert_int_equal(b->n_choices, a->n_choices);
-        for (int k = 0; k < a->n_choices; k++) {
-            assert_string_equal(b->choices[k].text, a->choices[k].text);
-            assert_int_equal(b->choices[k].kind, a->choices[k].kind);
-            assert_true(b->choices[k].number == a->choices[k].number);
-        }
-    }
-
-    assert_int_equal(r->n_trials, n_trials);
-    for (int64_t i = 0; i < n_trials; i++) {
-        const hps_trial *a = &f->trials[i], *b = &r->trials[i];
-        assert_int_equal(b->trial_id, a->trial_id);
-        assert_int_equal(b->status, a->status);
-        assert_true(b->seed == a->seed);
-        assert_int_equal(b->bracket, a->bracket);
-        assert_int_equal(b->rung, a->rung);
-        assert_int_equal(b->worker, a->worker);
-        assert_same_double(b->budget, a->budget);
-        assert_same_double(b->start, a->start);
-        assert_same_double(b->end, a->end);
-        assert_same_double(b->objective, a->objective);
-        assert_string_equal(b->cause, a->cause);
-        for (int k = 0; k < f->space.n_params; k++)
-            assert_same_double(b->values[k], a->values[k]);
-    }
-
-    assert_int_equal(r->n_metrics, n_metrics);
-    for (int64_t i = 0; i < n_metrics; i++) {
-        const hps_metric *a = &f->metrics[i], *b = &r->metrics[i];
-        assert_int_equal(b->trial_id, a->trial_id);
-        assert_int_equal(b->step, a->step);
-        assert_int_equal(b->name_index, a->name_index);
-        assert_true(b->resource == a->resource && b->value == a->value);
-    }
-    assert_int_equal(r->n_metric_names, n_names);
-    for (int i = 0; i < n_names; i++)
-        assert_string_equal(r->metric_names[i], f->metric_names[i]);
-}
-
-/* Whether /trials in path has a column called name. */
-static int trials_has_column(const char *path, const char *name)
-{
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(file >= 0);
-    hid_t ds = H5Dopen2(file, "trials", H5P_DEFAULT);
-    assert_true(ds >= 0);
-    hid_t type = H5Dget_type(ds);
-    assert_true(type >= 0);
-    int found = H5Tget_member_index(type, name) >= 0;
-    H5Tclose(type);
-    H5Dclose(ds);
-    H5Fclose(file);
-    return found;
-}
+#include "store_fixture.h"
 
 static void test_roundtrip(void **state)
 {
@@ -306,6 +33,9 @@ static void test_roundtrip(void **state)
     assert_true(trials_has_column(f->path, "param.seed"));
     assert_true(trials_has_column(f->path, "param.param.seed"));
     assert_true(trials_has_column(f->path, "optimizer"));
+    assert_true(trials_has_column(f->path, "exit_code"));
+    assert_true(trials_has_column(f->path, "attempts"));
+    assert_int_equal(table_rows(f->path, "failures"), 2);
 
     hid_t file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(file >= 0);
@@ -327,18 +57,8 @@ static void test_zero_trials(void **state)
     assert_null(r.trials);
     assert_null(r.metrics);
     hps_results_free(&r);
-
-    hid_t file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(file >= 0);
-    hid_t ds = H5Dopen2(file, "trials", H5P_DEFAULT);
-    assert_true(ds >= 0);
-    hid_t space = H5Dget_space(ds);
-    hsize_t dims[1], maxdims[1];
-    assert_int_equal(H5Sget_simple_extent_dims(space, dims, maxdims), 1);
-    assert_true(dims[0] == 0 && maxdims[0] == H5S_UNLIMITED);
-    H5Sclose(space);
-    H5Dclose(ds);
-    H5Fclose(file);
+    assert_int_equal(table_rows(f->path, "trials"), 0);
+    assert_int_equal(table_rows(f->path, "failures"), 0);
 }
 
 static void test_empty_space(void **state)
@@ -414,9 +134,163 @@ static void test_invalid_values(void **state)
     assert_int_equal(
         hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, err, sizeof err),
         HPS_EINVAL);
+    f->trials[0].status = HPS_TRIAL_DONE;
+    f->trials[0].attempts = -1;
+    assert_int_equal(
+        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, err, sizeof err),
+        HPS_EINVAL);
+    assert_non_null(strstr(err, "attempts"));
     assert_int_equal(hps_store_write(NULL, &f->meta, NULL, 0, NULL, 0, NULL, 0, err, sizeof err),
                      HPS_EINVAL);
     assert_false(file_exists(f->path));
+}
+
+/* A string of n bytes cycling through the printable ASCII characters. */
+static char *ascii_text(size_t n)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (char)(' ' + i % 95);
+    s[n] = '\0';
+    return s;
+}
+
+/* NULL and empty tails get no /failures row; longer than 2047 bytes is cut, not refused. */
+static void test_failures(void **state)
+{
+    fixture *f = *state;
+    const size_t max = HPS_STDERR_TAIL_LEN - 1;
+    char *exact = ascii_text(max), *over = ascii_text(max + 100), *utf8 = ascii_text(max + 1);
+    memcpy(utf8 + max - 1, "\xc3\xa9", 2); /* an e-acute straddling the cut */
+    const int32_t codes[] = {INT32_MIN, -1, INT32_MAX, 137, 0};
+    const int32_t attempts[] = {0, 1, INT32_MAX, 3, 2};
+    char *tails[] = {NULL, "", exact, over, utf8};
+    for (int i = 0; i < 5; i++) {
+        f->trials[i].exit_code = codes[i];
+        f->trials[i].attempts = attempts[i];
+        f->trials[i].stderr_tail = tails[i];
+    }
+    assert_int_equal(write_fixture(f, 5, 0, 0), HPS_OK);
+    assert_int_equal(table_rows(f->path, "failures"), 3);
+    hps_results r;
+    char err[512];
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(r.trials[i].exit_code, codes[i]);
+        assert_int_equal(r.trials[i].attempts, attempts[i]);
+    }
+    assert_null(r.trials[0].stderr_tail);
+    assert_null(r.trials[1].stderr_tail);
+    assert_string_equal(r.trials[2].stderr_tail, exact);
+    assert_int_equal(strlen(r.trials[3].stderr_tail), max);
+    assert_memory_equal(r.trials[3].stderr_tail, over, max);
+    assert_int_equal(strlen(r.trials[4].stderr_tail), max - 1);
+    assert_memory_equal(r.trials[4].stderr_tail, utf8, max - 1);
+    hps_results_free(&r);
+
+    /* No tails at all: /failures is still there, empty. */
+    for (int i = 0; i < N_TRIALS; i++)
+        f->trials[i].stderr_tail = NULL;
+    assert_int_equal(write_fixture(f, N_TRIALS, 0, 0), HPS_OK);
+    assert_int_equal(table_rows(f->path, "failures"), 0);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, 0, 0);
+    hps_results_free(&r);
+    free(exact);
+    free(over);
+    free(utf8);
+}
+
+/*
+ * Rewrite /trials of path as files written before exit_code and attempts existed:
+ * without those columns, and with the column legacy_from renamed to legacy_to.
+ */
+static void make_old_trials(const char *path, const char *legacy_from, const char *legacy_to)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    hid_t ds = H5Dopen2(file, "trials", H5P_DEFAULT);
+    hid_t ftype = H5Dget_type(ds), space = H5Dget_space(ds);
+    assert_true(ds >= 0 && ftype >= 0 && space >= 0);
+    int nmembers = H5Tget_nmembers(ftype);
+    size_t size = 0;
+    for (int i = 0; i < nmembers; i++) {
+        hid_t mt = H5Tget_member_type(ftype, (unsigned)i);
+        size += H5Tget_size(mt);
+        H5Tclose(mt);
+    }
+    hid_t old = H5Tcreate(H5T_COMPOUND, size), renamed = H5Tcreate(H5T_COMPOUND, size);
+    size_t off = 0;
+    for (int i = 0; i < nmembers; i++) {
+        char *name = H5Tget_member_name(ftype, (unsigned)i);
+        hid_t mt = H5Tget_member_type(ftype, (unsigned)i);
+        if (strcmp(name, "exit_code") != 0 && strcmp(name, "attempts") != 0) {
+            assert_true(H5Tinsert(old, name, off, mt) >= 0);
+            const char *to = strcmp(name, legacy_from) == 0 ? legacy_to : name;
+            assert_true(H5Tinsert(renamed, to, off, mt) >= 0);
+            off += H5Tget_size(mt);
+        }
+        H5Tclose(mt);
+        H5free_memory(name);
+    }
+    assert_true(H5Tpack(old) >= 0 && H5Tpack(renamed) >= 0);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    void *buf = calloc((size_t)n + 1, H5Tget_size(old));
+    assert_non_null(buf);
+    assert_true(H5Dread(ds, old, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Dclose(ds);
+    assert_true(H5Ldelete(file, "trials", H5P_DEFAULT) >= 0);
+    hsize_t dims[1] = {(hsize_t)n};
+    H5Sclose(space);
+    space = H5Screate_simple(1, dims, NULL); /* contiguous: the reader does not mind */
+    ds = H5Dcreate2(file, "trials", renamed, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(ds >= 0);
+    assert_true(H5Dwrite(ds, renamed, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    free(buf);
+    H5Dclose(ds);
+    H5Tclose(renamed);
+    H5Tclose(old);
+    H5Sclose(space);
+    H5Tclose(ftype);
+    H5Fclose(file);
+}
+
+static void test_old_layout(void **state)
+{
+    fixture *f = *state;
+    hps_results r;
+    char err[512];
+    /* A parameter named like a new fixed column: "param.attempts" now, "attempts" before. */
+    free(f->space.params[2].name);
+    f->space.params[2].name = strdup("attempts");
+    assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_OK);
+    assert_true(trials_has_column(f->path, "param.attempts"));
+
+    /* Without /failures: the tails are gone, nothing else. */
+    hid_t file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    assert_true(H5Ldelete(file, "failures", H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    for (int i = 0; i < N_TRIALS; i++) {
+        assert_null(r.trials[i].stderr_tail);
+        assert_int_equal(r.trials[i].exit_code, f->trials[i].exit_code);
+        assert_int_equal(r.trials[i].attempts, f->trials[i].attempts);
+    }
+    hps_results_free(&r);
+
+    /* Nor the two /trials columns: the defaults, and the parameter keeps its values. */
+    make_old_trials(f->path, "param.attempts", "attempts");
+    assert_false(trials_has_column(f->path, "exit_code"));
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    for (int i = 0; i < N_TRIALS; i++) {
+        f->trials[i].exit_code = -1;
+        f->trials[i].attempts = 0;
+        f->trials[i].stderr_tail = NULL;
+    }
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
 }
 
 static void test_missing(void **state)
@@ -510,8 +384,8 @@ static const char py_check[] =
     "f = h5py.File(sys.argv[1], 'r')\n"
     "df = pandas.DataFrame(f['trials'][:])\n"
     "cols = ['trial_id', 'status', 'seed', 'bracket', 'rung', 'budget', 'worker', 'start',\n"
-    "        'end', 'objective', 'cause', 'lr', 'momentum', 'layers', 'optimizer', 'batch',\n"
-    "        'augment', 'param.seed', 'param.param.seed']\n"
+    "        'end', 'objective', 'cause', 'exit_code', 'attempts', 'lr', 'momentum', 'layers',\n"
+    "        'optimizer', 'batch', 'augment', 'param.seed', 'param.param.seed']\n"
     "assert list(df.columns) == cols, list(df.columns)\n"
     "assert len(df) == 7, len(df)\n"
     "assert df['augment'].dtype == numpy.bool_, df['augment'].dtype\n"
@@ -519,6 +393,14 @@ static const char py_check[] =
     "assert df['seed'].dtype == numpy.uint64\n"
     "assert list(df['param.seed']) == [997 - i for i in range(7)]\n"
     "assert df['cause'][2] == b'exit status 3', df['cause'][2]\n"
+    "assert df['exit_code'].dtype == numpy.int32 and list(df['exit_code'])[:3] == [0, -1, 3]\n"
+    "assert list(df['attempts']) == [1, 0, 3, 1, 2, 3, 1], list(df['attempts'])\n"
+    "fl = pandas.DataFrame(f['failures'][:])\n"
+    "assert list(fl.columns) == ['trial_id', 'exit_code', 'attempts', 'stderr_tail']\n"
+    "assert list(fl['trial_id']) == [102, 106] and list(fl['exit_code']) == [3, -1]\n"
+    "assert f['failures'].dtype['stderr_tail'].itemsize == 2048\n"
+    "assert fl['stderr_tail'][1] == b'CUDA out of memory\\n', fl['stderr_tail'][1]\n"
+    "assert fl['stderr_tail'][0].decode().endswith('ValueError: \\u00e9\\n')\n"
     "st = h5py.check_enum_dtype(f['trials'].dtype['status'])\n"
     "assert st == {'running': 0, 'done': 1, 'failed': 2, 'interrupted': 3, 'pruned': 4}, st\n"
     "opt = h5py.check_enum_dtype(f['trials'].dtype['optimizer'])\n"
@@ -602,6 +484,9 @@ static void test_write_speed(void **state)
     assert_int_equal(r.trials[N - 1].trial_id, N - 1);
     assert_true(r.trials[N - 1].values[3] == f->values[(N - 1) % N_TRIALS][3]);
     assert_true(r.metrics[N - 1].value == (N - 1) * 0.5);
+    /* /failures spans several write and read blocks: 2 trials in every 7 have a tail. */
+    assert_string_equal(r.trials[N - 3].stderr_tail, f->trials[(N - 3) % N_TRIALS].stderr_tail);
+    assert_null(r.trials[N - 1].stderr_tail);
     hps_results_free(&r);
     /* The time is printed, not asserted: tests run on a shared, noisy machine. */
     free(trials);
@@ -618,6 +503,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_space, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
