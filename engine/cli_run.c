@@ -259,10 +259,15 @@ static int create_sweep(prepared *p, const hps_config *cfg, uint64_t seed, char 
         snprintf(err, errlen, "cannot create %s: %s", p->journal_path, hps_strerror(rc));
         return rc;
     }
+    /* The config's absolute path: a resume from another directory must resolve
+     * `workdir` (relative to the config file) the same way. */
+    char source[HPS_PATH_MAX];
+    if (!realpath(cfg->source, source))
+        snprintf(source, sizeof source, "%s", cfg->source);
     hps_buf b = {0};
     hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = seed, .created = hps_now(),
                         .config_text = cfg->text, .config_len = (uint32_t)cfg->text_len,
-                        .source = cfg->source, .source_len = (uint32_t)strlen(cfg->source)};
+                        .source = source, .source_len = (uint32_t)strlen(source)};
     rc = hps_rec_encode_header(&b, &h);
     if (rc == HPS_OK)
         rc = hps_journal_append(j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len);
@@ -441,23 +446,30 @@ static int share_config(int use_mpi, int rank, int verdict, const hps_sweep *s, 
 {
     if (!use_mpi)
         return verdict;
-    uint32_t hdr[3] = {(uint32_t)verdict,
-                       rank == 0 && verdict == 0 ? (uint32_t)s->cfg.text_len : 0,
-                       rank == 0 ? (uint32_t)strlen(dir) + 1 : 0};
-    mpiCheck(MPI_Bcast(hdr, 3, MPI_UINT32_T, 0, MPI_COMM_WORLD));
+    int ok = rank == 0 && verdict == 0;
+    uint32_t hdr[4] = {(uint32_t)verdict, ok ? (uint32_t)s->cfg.text_len : 0,
+                       rank == 0 ? (uint32_t)strlen(dir) + 1 : 0,
+                       ok ? (uint32_t)strlen(s->cfg.source) + 1 : 0};
+    mpiCheck(MPI_Bcast(hdr, 4, MPI_UINT32_T, 0, MPI_COMM_WORLD));
     if (hdr[0] != 0)
         return (int)hdr[0];
     if (hdr[2] > dirlen)
         hps_mpi_fail(MPI_ERR_TRUNCATE, "receiving the sweep directory", __FILE__, __LINE__);
     mpiCheck(MPI_Bcast(dir, (int)hdr[2], MPI_CHAR, 0, MPI_COMM_WORLD));
+    /* The config's path: workers resolve `workdir` against it exactly as rank 0 did. */
+    char *source = rank == 0 ? s->cfg.source : malloc(hdr[3]);
+    if (!source)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "receiving the config path", __FILE__, __LINE__);
+    mpiCheck(MPI_Bcast(source, (int)hdr[3], MPI_CHAR, 0, MPI_COMM_WORLD));
     char *text = rank == 0 ? s->cfg.text : malloc(hdr[1] + 1);
     if (!text)
         hps_mpi_fail(MPI_ERR_NO_MEM, "receiving the config", __FILE__, __LINE__);
     mpiCheck(MPI_Bcast(text, (int)hdr[1], MPI_CHAR, 0, MPI_COMM_WORLD));
     if (rank != 0) {
         char err[1024];
-        int rc = hps_config_parse(text, hdr[1], "(sweep config)", cfg, err, sizeof err);
+        int rc = hps_config_parse(text, hdr[1], source, cfg, err, sizeof err);
         free(text);
+        free(source);
         if (rc != HPS_OK) {
             fprintf(stderr, "hpsweep: rank %d cannot parse the sweep config: %s\n", rank, err);
             MPI_Abort(MPI_COMM_WORLD, HPS_EXIT_ERROR);

@@ -240,8 +240,9 @@ static void csv_double(FILE *f, double v)
     fprintf(f, "%.17g", v);
 }
 
-static const char *fixed_columns[] = {"trial_id", "status", "seed", "bracket", "rung", "budget",
-                                      "worker", "start", "end", "objective", "cause"};
+static const char *fixed_columns[] = {"trial_id", "status", "seed",  "bracket", "rung",
+                                      "budget",   "worker", "start", "end",     "objective",
+                                      "cause",    "exit_code", "attempts"};
 
 int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
 {
@@ -270,6 +271,7 @@ int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
             csv_double(f, t->objective);
             fputc(',', f);
             csv_field(f, t->cause);
+            fprintf(f, ",%d,%d", t->exit_code, t->attempts);
             for (int i = 0; i < sp->n_params; i++) {
                 fputc(',', f);
                 csv_field(f, value_text(sp, i, t->values[i], buf, sizeof buf));
@@ -293,6 +295,7 @@ int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
             json_number(f, t->objective);
             fputs(", \"cause\": ", f);
             json_string(f, t->cause);
+            fprintf(f, ", \"exit_code\": %d, \"attempts\": %d", t->exit_code, t->attempts);
             fputs(", \"params\": {", f);
             for (int i = 0; i < sp->n_params; i++) {
                 fputs(i ? ", " : "", f);

@@ -517,10 +517,10 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
             int r;
             while ((r = hps_spawner_reap(a->env->spawner, &pid, &ws)) == HPS_OK)
                 if (pid == child.pid) {
+                    /* The spawner has already killed what the command left behind
+                     * in its group (before reaping it, so the id was not reused). */
                     exited = 1;
                     o->wstatus = ws;
-                    /* Whatever the command left behind in its group goes with it. */
-                    hps_child_signal(&child, SIGKILL);
                     drain_until = monotonic() + 2.0;
                 }
             if (r == HPS_EIO) {

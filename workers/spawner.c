@@ -194,6 +194,7 @@ typedef struct spawner_state {
     size_t nout, capout;
     char *req; /* the request being assembled */
     size_t reqlen, reqcap;
+    int reqbad; /* a chunk of it was malformed: answer FAILED at its end */
 } spawner_state;
 
 /* SIGKILL every live child's group, reap every child, exit. */
@@ -313,8 +314,9 @@ static int get_u32(const char **p, const char *end, uint32_t *v)
     return 0;
 }
 
-/* Point the strings of a into the request buffer, NUL-terminating them in place (each
- * string's length prefix is overwritten by the previous string's terminator). */
+/* Point the strings of a into the request buffer, NUL-terminated in place: each
+ * string slides left over its own 4-byte length prefix, which leaves room for its
+ * NUL. a->argv (and a->envp, which shares its allocation) is freed by the caller. */
 static int decode_req(char *buf, size_t len, spawn_args *a)
 {
     const char *p = buf, *end = buf + len;
@@ -325,43 +327,31 @@ static int decode_req(char *buf, size_t len, spawn_args *a)
     unsigned flags = (unsigned char)*p++;
     if (argc == 0 || argc > len || envc > len)
         return -1;
-    size_t nstr = (size_t)argc + envc + !!(flags & 1) + !!(flags & 2);
-    char **str = calloc(nstr, sizeof *str);
+    /* argv[0..argc-1], NULL, envp[0..envc-1], NULL */
     char **arr = calloc((size_t)argc + envc + 2, sizeof *arr);
-    if (!str || !arr) {
-        free(str);
-        free(arr);
+    if (!arr)
         return -1;
-    }
-    for (size_t i = 0; i < nstr; i++) {
-        uint32_t n;
-        char *lenpos = (char *)p;
-        if (get_u32(&p, end, &n) < 0 || (size_t)(end - p) < n || memchr(p, 0, n)) {
-            free(str);
-            free(arr);
-            return -1;
-        }
-        memmove(lenpos, p, n); /* slide left over the prefix to make room for the NUL */
-        lenpos[n] = '\0';
-        str[i] = lenpos;
-        p += n;
-    }
-    if (p != end) {
-        free(str);
-        free(arr);
-        return -1;
-    }
     a->argv = arr;
     a->envp = arr + argc + 1;
-    memcpy(a->argv, str, argc * sizeof *str);
-    memcpy(a->envp, str + argc, envc * sizeof *str);
-    size_t k = (size_t)argc + envc;
-    if (flags & 1)
-        a->cwd = str[k++];
-    if (flags & 2)
-        a->stderr_path = str[k];
-    free(str);
-    return 0;
+    size_t nstr = (size_t)argc + envc + !!(flags & 1) + !!(flags & 2);
+    for (size_t i = 0; i < nstr; i++) {
+        uint32_t n;
+        char *str = (char *)p;
+        if (get_u32(&p, end, &n) < 0 || (size_t)(end - p) < n || memchr(p, 0, n))
+            return -1;
+        memmove(str, p, n);
+        str[n] = '\0';
+        p += n;
+        if (i < argc)
+            a->argv[i] = str;
+        else if (i < (size_t)argc + envc)
+            a->envp[i - argc] = str;
+        else if ((flags & 1) && !a->cwd)
+            a->cwd = str;
+        else
+            a->stderr_path = str;
+    }
+    return p == end ? 0 : -1;
 }
 
 /* Runs in the fresh child: set it up and exec, or report {step, errno} and exit. */
@@ -500,25 +490,26 @@ static void handle_ctl(spawner_state *s)
         return;
     if (n <= 0)
         spawner_shutdown(s); /* EOF: the rank closed its end or died */
+    int end = n >= (ssize_t)sizeof in.m && in.m.type == MSG_REQ_END;
     if ((size_t)n < sizeof in.m || (mh.msg_flags & MSG_TRUNC) ||
         (in.m.type != MSG_REQ_PART && in.m.type != MSG_REQ_END) || in.m.a < 0 ||
         (size_t)n != sizeof in.m + (size_t)in.m.a || s->reqlen + (size_t)in.m.a > SPAWN_REQ_MAX ||
         grow((void **)&s->req, &s->reqcap, s->reqlen + (size_t)in.m.a + 1, 1) < 0) {
-        s->reqlen = 0;
-        queue_msg(s, s->ctl, MSG_FAILED, STEP_PROTOCOL, EPROTO, -1);
-        return;
+        s->reqbad = 1;
+    } else {
+        memcpy(s->req + s->reqlen, in.buf + sizeof in.m, (size_t)in.m.a);
+        s->reqlen += (size_t)in.m.a;
     }
-    memcpy(s->req + s->reqlen, in.buf + sizeof in.m, (size_t)in.m.a);
-    s->reqlen += (size_t)in.m.a;
-    if (in.m.type == MSG_REQ_PART)
+    if (!end)
         return;
-    spawn_args a;
-    if (decode_req(s->req, s->reqlen, &a) < 0)
+    spawn_args a = {0};
+    if (s->reqbad || decode_req(s->req, s->reqlen, &a) < 0)
         queue_msg(s, s->ctl, MSG_FAILED, STEP_PROTOCOL, EPROTO, -1);
     else
         spawn_one(s, &a);
     free(a.argv);
     s->reqlen = 0;
+    s->reqbad = 0;
 }
 
 /* SIGCHLD: reap. SIGTERM: clean up if it is the parent-death signal (we have been

@@ -22,7 +22,7 @@ hps_mpirun() { local np=$1; shift; mpirun --allow-run-as-root --oversubscribe -n
 # trial_id,status,seed and the parameter columns (drops times/worker) from a sweep.
 trial_keys() { "$HPS" trials "$1" --format csv | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next}
   {printf "%s,%s,%s", $c["trial_id"], $c["status"], $c["seed"];
-   for(i=c["cause"]+1;i<=NF;i++) printf ",%s", $i; printf "\n"}'; }
+   for(i=c["attempts"]+1;i<=NF;i++) printf ",%s", $i; printf "\n"}'; }
 
 # A field of `hpsweep status` ("trials" line parsing): done/running/failed/interrupted.
 status_count() { "$HPS" status "$1" | awk -v k="$2" '/^trials/{for(i=1;i<=NF;i++) if($(i+1) ~ "^"k) {gsub(/[,:]/,"",$i); print $i; exit}}'; }
