@@ -110,8 +110,11 @@ static void build(hps_results *r)
         t->budget = 0.0;
         t->worker = 1;
         t->start = 100.0 + k;
+        t->exit_code = -1;
         t->values = vals[k];
     }
+    r->trials[1].exit_code = 2;
+    r->trials[1].attempts = 3;
     r->trials[0].status = HPS_TRIAL_DONE;
     r->trials[0].end = 110.5;
     r->trials[0].objective = 0.25;
@@ -543,11 +546,11 @@ static void test_trials_csv(void **state)
     out_open(&o);
     assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
     out_check(&o,
-              "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,"
+              "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,"
               "lr,layers,momentum,opt,use-bn,2nd\n"
-              "0,done,11,-1,-1,0,1,100,110.5,0.25,,0.125,4,0.5,a b,true,3\n"
-              "1,failed,12,-1,-1,0,1,101,120,,\"bad, \"\"x\"\"\",0.001,1,0,x: y,false,0\n"
-              "2,running,13,1,2,3.5,2,102,,,,1,8,1,yes,true,9\n");
+              "0,done,11,-1,-1,0,1,100,110.5,0.25,,-1,0,0.125,4,0.5,a b,true,3\n"
+              "1,failed,12,-1,-1,0,1,101,120,,\"bad, \"\"x\"\"\",2,3,0.001,1,0,x: y,false,0\n"
+              "2,running,13,1,2,3.5,2,102,,,,-1,0,1,8,1,yes,true,9\n");
     release(&r);
 }
 
@@ -576,12 +579,12 @@ static void test_trials_csv_quoting(void **state)
     out o;
     out_open(&o);
     assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
-    out_check(&o, "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,"
+    out_check(&o, "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,"
                   "\"s,t\"\n"
-                  "0,done,0,0,0,0,0,0,0,0,,\"a,b\"\n"
-                  "1,done,0,0,0,0,0,0,0,1,,\"q\"\"q\"\n"
-                  "2,done,0,0,0,0,0,0,0,2,,\"l\nm\"\n"
-                  "3,done,0,0,0,0,0,0,0,3,,plain\n");
+                  "0,done,0,0,0,0,0,0,0,0,,0,0,\"a,b\"\n"
+                  "1,done,0,0,0,0,0,0,0,1,,0,0,\"q\"\"q\"\n"
+                  "2,done,0,0,0,0,0,0,0,2,,0,0,\"l\nm\"\n"
+                  "3,done,0,0,0,0,0,0,0,3,,0,0,plain\n");
     hps_space_free(&r.space);
 }
 
@@ -597,17 +600,17 @@ static void test_trials_json(void **state)
               "[\n"
               "  {\"trial_id\": 0, \"status\": \"done\", \"seed\": 11, \"bracket\": -1, "
               "\"rung\": -1, \"budget\": 0, \"worker\": 1, \"start\": 100, \"end\": 110.5, "
-              "\"objective\": 0.25, \"cause\": \"\", \"params\": {\"lr\": 0.125, "
+              "\"objective\": 0.25, \"cause\": \"\", \"exit_code\": -1, \"attempts\": 0, \"params\": {\"lr\": 0.125, "
               "\"layers\": 4, \"momentum\": 0.5, \"opt\": \"a b\", \"use-bn\": true, "
               "\"2nd\": 3}},\n"
               "  {\"trial_id\": 1, \"status\": \"failed\", \"seed\": 12, \"bracket\": -1, "
               "\"rung\": -1, \"budget\": 0, \"worker\": 1, \"start\": 101, \"end\": 120, "
-              "\"objective\": null, \"cause\": \"bad, \\\"x\\\"\", \"params\": {\"lr\": 0.001, "
+              "\"objective\": null, \"cause\": \"bad, \\\"x\\\"\", \"exit_code\": 2, \"attempts\": 3, \"params\": {\"lr\": 0.001, "
               "\"layers\": 1, \"momentum\": 0, \"opt\": \"x: y\", \"use-bn\": false, "
               "\"2nd\": 0}},\n"
               "  {\"trial_id\": 2, \"status\": \"running\", \"seed\": 13, \"bracket\": 1, "
               "\"rung\": 2, \"budget\": 3.5, \"worker\": 2, \"start\": 102, \"end\": null, "
-              "\"objective\": null, \"cause\": \"\", \"params\": {\"lr\": 1, "
+              "\"objective\": null, \"cause\": \"\", \"exit_code\": -1, \"attempts\": 0, \"params\": {\"lr\": 1, "
               "\"layers\": 8, \"momentum\": 1, \"opt\": \"yes\", \"use-bn\": true, "
               "\"2nd\": 9}}\n"
               "]\n");
@@ -626,7 +629,7 @@ static void test_trials_empty(void **state)
     out_check(&o, "[]\n");
     out_open(&o);
     assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
-    out_check(&o, "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,"
+    out_check(&o, "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,"
                   "lr,layers,momentum,opt,use-bn,2nd\n");
     out_open(&o);
     assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_YAML), -1);
@@ -678,8 +681,8 @@ static void test_long_choice_text(void **state)
     out_open(&o);
     assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
     snprintf(want, sizeof want,
-             "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,s\n"
-             "0,done,0,0,0,0,0,0,0,1,,%s\n", longtext);
+             "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,s\n"
+             "0,done,0,0,0,0,0,0,0,1,,0,0,%s\n", longtext);
     bad += !out_same(&o, want);
     hps_space_free(&r.space);
     assert_int_equal(bad, 0);
