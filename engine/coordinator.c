@@ -388,11 +388,10 @@ static int budget_left(coord *c)
 
 /* The next trial to run: a re-run first, else a new suggestion. Returns HPS_OK
  * with *id set, HPS_EAGAIN or HPS_EDONE. */
-static int next_trial(coord *c, int worker, int64_t *id)
+static int next_trial(coord *c, int worker, double now, int64_t *id)
 {
     hps_sweep *s = c->s;
     int rc;
-    double now = hps_now();
     if (c->requeue_pos < c->n_requeue) {
         *id = c->requeue[c->requeue_pos++];
         if ((rc = hps_rec_encode_dispatch(&c->rec, worker, now)) != HPS_OK)
@@ -462,9 +461,10 @@ static int fill_group(coord *c, group *g, int *sent)
     hps_buf *b = &g->send[slot];
     hps_proto_trials_begin(b, (uint32_t)s->d);
     int n = 0;
+    double now = hps_now(); /* one dispatch time for the batch */
     while (n < want) {
         int64_t id;
-        int rc = next_trial(c, g->leader, &id);
+        int rc = next_trial(c, g->leader, now, &id);
         if (rc == HPS_EDONE || rc == HPS_EAGAIN)
             break;
         if (rc != HPS_OK)
@@ -516,7 +516,7 @@ static int run_local(coord *c, int *ran)
     int n = 0;
     while (n < want) {
         int64_t id;
-        int rc = next_trial(c, 0, &id);
+        int rc = next_trial(c, 0, hps_now(), &id);
         if (rc == HPS_EDONE || rc == HPS_EAGAIN)
             break;
         if (rc != HPS_OK)

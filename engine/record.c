@@ -23,24 +23,20 @@ void hps_buf_free(hps_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-void hps_buf_put(hps_buf *b, const void *p, size_t n)
+void hps_buf_grow(hps_buf *b, size_t n)
 {
-    if (b->failed)
+    if (b->failed || b->len + n <= b->cap)
         return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        unsigned char *d = realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n)
+        cap *= 2;
+    unsigned char *d = realloc(b->data, cap);
+    if (!d) {
+        b->failed = 1;
+        return;
     }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
+    b->data = d;
+    b->cap = cap;
 }
 
 #define PUT(b, v) hps_buf_put((b), &(v), sizeof(v))

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hpsweep/results.h"
 
@@ -90,8 +91,22 @@ typedef struct hps_buf {
 
 void hps_buf_reset(hps_buf *b);
 void hps_buf_free(hps_buf *b);
-/* Append n bytes (sets failed on allocation failure; later appends are ignored). */
-void hps_buf_put(hps_buf *b, const void *p, size_t n);
+/* Grow b to hold n more bytes (sets failed on allocation failure). */
+void hps_buf_grow(hps_buf *b, size_t n);
+
+/* Append n bytes (sets failed on allocation failure; later appends are ignored).
+ * Inline: payloads are built from many small fields on the hot path. */
+static inline void hps_buf_put(hps_buf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return; /* p may be NULL then */
+    if (b->len + n > b->cap)
+        hps_buf_grow(b, n);
+    if (b->failed)
+        return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
 
 /* Encoders: reset b, then write the payload. Return HPS_OK or HPS_ENOMEM. */
 int hps_rec_encode_header(hps_buf *b, const hps_rec_header *h);
