@@ -522,7 +522,8 @@ static int run_local(coord *c, int *ran)
         if (rc != HPS_OK)
             return rc;
         const hps_trial *t = &s->trials[id];
-        hps_wire_result w = {.trial_id = id, .exit_code = -1};
+        hps_wire_result w;
+        hps_wire_result_init(&w, id);
         if (s->cfg.objective.kind == HPS_OBJ_COMMAND) {
             hps_cmd_env env = {.spawner = c->o->spawner, .sweep_dir = c->o->sweep_dir,
                                .metric = s->cfg.metric, .gpus = c->o->gpus,

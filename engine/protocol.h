@@ -71,6 +71,19 @@ typedef struct hps_wire_result {
     char stderr_tail[HPS_STDERR_TAIL_LEN];
 } hps_wire_result;
 
+/* Reset r for trial_id without touching all of stderr_tail (cheap per trial). */
+static inline void hps_wire_result_init(hps_wire_result *r, int64_t trial_id)
+{
+    r->trial_id = trial_id;
+    r->status = 0;
+    r->objective = 0.0;
+    r->start = r->end = 0.0;
+    r->cause[0] = '\0';
+    r->exit_code = -1;
+    r->attempts = 0;
+    r->stderr_tail[0] = '\0';
+}
+
 /* One metric of a REPORT; name points into the message (name_len bytes). */
 typedef struct hps_wire_metric {
     int64_t step;

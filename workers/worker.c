@@ -166,7 +166,8 @@ static void run_batch(const hps_config *cfg, const hps_worker_env *we, const uns
         hps_wire_trial t;
         if (hps_proto_trials_next(msg, len, &off, d, &t) != HPS_OK)
             hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a trial", __FILE__, __LINE__);
-        hps_wire_result r = {.trial_id = t.trial_id, .objective = 0.0, .exit_code = -1};
+        hps_wire_result r; /* not zeroed whole: stderr_tail is 2 KiB, per no-op trial */
+        hps_wire_result_init(&r, t.trial_id);
         r.start = wall();
         if (should_stop(sc)) {
             r.status = HPS_TRIAL_INTERRUPTED;
@@ -232,6 +233,10 @@ int hps_worker_run(const hps_config *cfg, const hps_worker_env *we, MPI_Comm gro
         mpiCheck(MPI_Recv(msg, n, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         if (st.MPI_TAG == HPS_TAG_STOP)
             break;
+        if (st.MPI_TAG == HPS_TAG_PRUNE && n == (int)sizeof(int64_t)) {
+            memcpy(&sc.pruned[sc.n_pruned++ % PRUNE_MEMORY], msg, sizeof(int64_t));
+            continue;
+        }
         if (st.MPI_TAG != HPS_TAG_TRIALS)
             continue;
         uint32_t count = 0, d = 0;
