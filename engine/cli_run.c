@@ -33,6 +33,9 @@
 #include "workers/spawner.h"
 #include "workers/worker.h"
 
+/* OpenBLAS's own API (its cblas.h would clash with GSL's). */
+void openblas_set_num_threads(int num_threads);
+
 static volatile sig_atomic_t g_signalled;
 
 static void on_signal(int sig)
@@ -316,9 +319,9 @@ static int prepare(const run_args *a, prepared *p, char *err, size_t errlen)
     int rc;
     p->lock_fd = -1;
     if (a->config) {
+        p->have_file_cfg = 1; /* freed whatever load returns */
         if ((rc = hps_config_load(a->config, &p->file_cfg, err, errlen)) != HPS_OK)
             return rc;
-        p->have_file_cfg = 1;
         char tmp[HPS_PATH_MAX];
         snprintf(tmp, sizeof tmp, "%s", a->config);
         snprintf(p->config_dir, sizeof p->config_dir, "%s", dirname(tmp));
@@ -536,6 +539,10 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
     hps_store_quiet();
     /* GSL's default handler aborts; strategies check every return instead. */
     gsl_set_error_handler_off();
+    /* The GP's matrices are small: OpenBLAS threads cost more than they give (and
+     * spin on the cores the workers need). The user's variable wins. */
+    if (!getenv("OPENBLAS_NUM_THREADS"))
+        openblas_set_num_threads(1);
     prepared p;
     memset(&p, 0, sizeof p);
     p.lock_fd = -1;

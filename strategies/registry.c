@@ -10,6 +10,8 @@
 static const hps_strategy_ops *const registry[] = {
     &hps_strategy_random,
     &hps_strategy_grid,
+    &hps_strategy_gp,
+    &hps_strategy_tpe,
     NULL,
 };
 

@@ -10,5 +10,6 @@
 
 extern const hps_strategy_ops hps_strategy_random; /* random.c: uniform, sobol, halton */
 extern const hps_strategy_ops hps_strategy_grid;   /* grid.c: Cartesian product */
+extern const hps_strategy_ops hps_strategy_gp, hps_strategy_tpe; /* gp.c: Bayesian (GP); tpe.c */
 
 #endif

@@ -1,0 +1,295 @@
+/*
+ * The `gp` strategy: Bayesian optimisation with a Gaussian process (gp_model.h)
+ * and expected improvement (gp_acq.h).
+ *
+ * Encoding. A float parameter is one feature (its unit coordinate; log-scaled
+ * parameters are already uniform in log space there). An int or bool is one
+ * feature snapped to the centre of its value's slice (encode(decode(u)), so log
+ * ints are right too). A categorical with K choices is a one-hot block of K
+ * features; the emitted coordinate is the centre (k + 0.5)/K of the chosen slice.
+ * Each parameter has one length scale.
+ *
+ * Suggestions. The first n_initial trial ids (and any suggestion before two
+ * observations exist) take point trial_id of a Sobol sequence (Halton above 40
+ * parameters) shifted by the seed. Afterwards: the model is conditioned on the
+ * pending trials as fantasies at the posterior mean (kriging believer), which
+ * keeps the mean and collapses the variance at and around them; n_candidates
+ * shifted quasi-random points plus a quarter as many Gaussian perturbations of the
+ * five best observations are scored by the acquisition; the best n_refine are
+ * refined by projected-gradient ascent on the float and int coordinates (ints
+ * relaxed, then snapped), then by one pass over each discrete parameter's values
+ * (every choice of a categorical, +-1 slice of an int or bool). The best result
+ * that is not within 1e-3 (Euclidean, unit cube) of a pending trial is suggested.
+ * Beyond 250 observations fewer candidates are scored and refined (see gp_suggest).
+ *
+ * Failed trials are not fed as values: their points enter the model with the
+ * worst value observed so far (re-imputed whenever that changes), which steers the
+ * search away from them without inventing a value better than anything seen.
+ *
+ * Cost. observe() appends one row to the Cholesky factor (O(n^2)); the
+ * hyper-parameters are refitted (gp_fit.c) after refit_every observations, and
+ * never more often than every n/20 observations, on at most fit_max_points of them.
+ *
+ * Exactness. The model after k observations depends only on those observations
+ * (refits happen in observe() at fixed counts, from seeds derived from the count),
+ * and a suggestion's random draws come from a generator seeded by (seed, trial_id).
+ * So replaying the same observations with the same seed and the same pending
+ * trials gives the same next suggestion, bit for bit; save/restore are not needed.
+ *
+ * GSL's error handler is left alone (library code should not change a process-wide
+ * setting): every GSL call here is made with valid sizes and finite inputs, so the
+ * only error it can raise is an allocation failure. Under GSL's default handler
+ * that aborts; with an application's own handler (or gsl_set_error_handler_off())
+ * the NULL comes back here and becomes HPS_ENOMEM. Singular matrices never reach
+ * GSL: the Cholesky factorisation is our own (gp_cholesky) and escalates jitter.
+ *
+ * BLAS: the heavy algebra goes through GSL's CBLAS interface to OpenBLAS, whose own
+ * threads only add overhead at these sizes; OPENBLAS_NUM_THREADS=1 is recommended
+ * for the coordinator process.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_qrng.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "hpsweep/error.h"
+#include "strategies/gp_acq.h"
+#include "strategies/gp_model.h"
+#include "strategies/gp_space.h"
+#include "strategies/strategies.h"
+
+static const char *const acq_names[] = {"ei", "ucb", NULL};
+
+static const hps_option_spec gp_options[] = {
+    {.name = "n_initial", .type = HPS_OPT_INT, .min = 0, .max = 100000,
+     .help = "quasi-random (Sobol) trials before the model is used; 0 (default) picks "
+             "max(6, 2*d+2) for d parameters"},
+    {.name = "acquisition", .type = HPS_OPT_ENUM, .choices = acq_names,
+     .help = "ei: expected improvement, computed as log-EI (default); ucb: lower "
+             "confidence bound mu - sqrt(ucb_beta)*sigma"},
+    {.name = "xi", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 10.0,
+     .help = "ei: improvement sought beyond the best value, in standard deviations of the "
+             "observed values (default 0); larger trades final precision for exploration"},
+    {.name = "ucb_beta", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 1e6,
+     .help = "exploration weight of ucb (default 4)"},
+    {.name = "refit_every", .type = HPS_OPT_INT, .min = 1, .max = 100000,
+     .help = "refit the kernel hyper-parameters every this many observations (default 1; "
+             "at most every n/20 observations beyond that); in between, O(n^2) updates"},
+    {.name = "n_candidates", .type = HPS_OPT_INT, .min = 16, .max = 1000000,
+     .help = "quasi-random candidates scored per suggestion before refinement "
+             "(default 1024; beyond 250 observations scaled by 250/n, to 256 at least)"},
+    {.name = "n_refine", .type = HPS_OPT_INT, .min = 0, .max = 1000,
+     .help = "best candidates refined by projected-gradient ascent (default 4; half "
+             "beyond 250 observations)"},
+    {.name = "fit_max_points", .type = HPS_OPT_INT, .min = 10, .max = 1000000,
+     .help = "observations the hyper-parameter fit uses at most: the best third and an "
+             "even spread of the rest (default 200)"},
+    {.name = NULL},
+};
+
+typedef struct gp_state {
+    gp_space sp;
+    uint64_t seed;
+    int n_initial, refit_every, n_candidates, n_refine, fit_max_points;
+    gp_acq_kind acq;
+    double beta, xi;
+
+    gp_model model;
+    int since_fit;     /* observations since the last refit */
+    int fitted;        /* a refit has happened */
+    int n_fits;        /* refits so far */
+    int n_final;       /* observations with a value */
+    double worst;      /* largest observed value */
+    int *failed_rows;  /* model rows of failed trials */
+    int n_failed, cap_failed;
+
+    gp_pending pend;   /* pending trials (trial id + unit point) */
+} gp_state;
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen > 0)
+        snprintf(err, errlen, "%s", msg);
+}
+
+static void gp_destroy(void *state)
+{
+    gp_state *s = state;
+    if (!s)
+        return;
+    gp_model_free(&s->model);
+    gp_space_free(&s->sp);
+    gp_pending_free(&s->pend);
+    free(s->failed_rows);
+    free(s);
+}
+
+static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64_t seed,
+                     void **state, char *err, size_t errlen)
+{
+    *state = NULL;
+    gp_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return HPS_ENOMEM;
+    int rc = gp_space_init(&s->sp, space, seed);
+    if (rc != HPS_OK) {
+        free(s);
+        if (rc == HPS_ECONFIG)
+            set_err(err, errlen, "gp: the space has more parameters than the quasi-random "
+                                 "initial design supports (1229)");
+        return rc;
+    }
+    int d = space->n_params;
+    s->seed = seed;
+    long ni = hps_strategy_cfg_int(cfg, "n_initial", 0);
+    s->n_initial = ni > 0 ? (int)ni : (2 * d + 2 > 6 ? 2 * d + 2 : 6);
+    s->acq = strcmp(hps_strategy_cfg_str(cfg, "acquisition", "ei"), "ucb") == 0 ? GP_ACQ_UCB
+                                                                               : GP_ACQ_EI;
+    s->beta = hps_strategy_cfg_double(cfg, "ucb_beta", 4.0);
+    s->xi = hps_strategy_cfg_double(cfg, "xi", 0.0);
+    s->refit_every = (int)hps_strategy_cfg_int(cfg, "refit_every", 1);
+    s->n_candidates = (int)hps_strategy_cfg_int(cfg, "n_candidates", 1024);
+    s->n_refine = (int)hps_strategy_cfg_int(cfg, "n_refine", 4);
+    s->fit_max_points = (int)hps_strategy_cfg_int(cfg, "fit_max_points", 200);
+    if (s->refit_every < 1 || s->n_candidates < 1 || s->n_refine < 0 || s->fit_max_points < 2) {
+        gp_destroy(s);
+        set_err(err, errlen, "gp: option out of range");
+        return HPS_ECONFIG;
+    }
+    rc = gp_model_init(&s->model, s->sp.n_feat, d, s->sp.group);
+    if (rc != HPS_OK) {
+        gp_destroy(s);
+        return rc;
+    }
+    *state = s;
+    return HPS_OK;
+}
+
+/* ---- observe ---------------------------------------------------------------------------- */
+
+static int refit_due(const gp_state *s)
+{
+    int n = s->model.n;
+    if (n < 2)
+        return 0;
+    if (!s->fitted)
+        return 1;
+    int every = n / 20 > s->refit_every ? n / 20 : s->refit_every;
+    return s->since_fit >= every;
+}
+
+static int gp_observe(void *state, const hps_observation *obs, hps_decision *decision)
+{
+    gp_state *s = state;
+    if (decision)
+        *decision = HPS_DECISION_CONTINUE;
+    if (obs->kind == HPS_OBS_INTERMEDIATE)
+        return HPS_OK;
+    gp_pending_remove(&s->pend, obs->trial_id);
+
+    double *x = malloc(sizeof(double) * (size_t)(s->sp.n_feat > 0 ? s->sp.n_feat : 1));
+    if (!x)
+        return HPS_ENOMEM;
+    gp_space_features(&s->sp, obs->u, x);
+    int failed = obs->kind == HPS_OBS_FAILED || !isfinite(obs->value);
+    int rc;
+    if (failed) {
+        if (s->n_failed == s->cap_failed) {
+            int cap = s->cap_failed ? 2 * s->cap_failed : 16;
+            int *r = realloc(s->failed_rows, sizeof(int) * (size_t)cap);
+            if (!r) {
+                free(x);
+                return HPS_ENOMEM;
+            }
+            s->failed_rows = r;
+            s->cap_failed = cap;
+        }
+        s->failed_rows[s->n_failed++] = s->model.n;
+        rc = gp_model_add(&s->model, x, s->n_final > 0 ? s->worst : 0.0);
+    } else {
+        int new_worst = s->n_final == 0 || obs->value > s->worst;
+        if (new_worst)
+            s->worst = obs->value;
+        s->n_final++;
+        rc = gp_model_add(&s->model, x, obs->value);
+        if (rc == HPS_OK && new_worst && s->n_failed > 0) {
+            for (int k = 0; k < s->n_failed; k++)
+                gp_model_set_y(&s->model, s->failed_rows[k], s->worst);
+            gp_model_update_alpha(&s->model);
+        }
+    }
+    free(x);
+    if (rc != HPS_OK)
+        return rc;
+    s->since_fit++;
+    if (refit_due(s)) {
+        int n = s->model.n;
+        /* fresh starts early and at every 5th refit; otherwise the warm start alone */
+        int fresh = s->n_fits < 10 || s->n_fits % 5 == 0;
+        gp_fit_opts fo = {.n_starts = fresh ? 2 : 0,
+                          .n_screen = fresh ? 8 : 0,
+                          .max_iter = n < 100 ? 100 : 40,
+                          .max_points = s->fit_max_points,
+                          .seed = s->seed ^ gp_mix64((uint64_t)n + 0x6A09E667F3BCC909ULL)};
+        rc = gp_model_fit(&s->model, &fo);
+        s->fitted = 1;
+        s->n_fits++;
+        s->since_fit = 0;
+    } else if (!s->model.factored) {
+        rc = gp_model_factor(&s->model);
+    }
+    return rc;
+}
+
+/* ---- suggest ---------------------------------------------------------------------------- */
+
+static int gp_suggest(void *state, hps_suggestion *out)
+{
+    gp_state *s = state;
+    out->promotion = 0;
+    out->budget = 0.0;
+    out->bracket = -1;
+    out->rung = -1;
+    int rc;
+    if (out->trial_id < s->n_initial || s->n_final < 2 || !s->model.factored) {
+        rc = gp_space_initial_point(&s->sp, (uint64_t)(out->trial_id < 0 ? 0 : out->trial_id),
+                                    out->u);
+    } else {
+        /* Scoring costs O(n^2) per candidate and refining O(n^2) per step: beyond 250
+         * observations the candidate count shrinks as 250/n (to 256 at least) and
+         * half as many candidates are refined, which keeps a suggestion near
+         * O(n^2) * const instead of O(n^3). */
+        int n = s->model.n, nc = s->n_candidates, nr = s->n_refine;
+        if (n > 250) {
+            long scaled = (long)((double)nc * 250.0 / (double)n);
+            nc = scaled < 256 ? (nc < 256 ? nc : 256) : (int)scaled;
+            nr = nr > 1 ? (nr + 1) / 2 : nr;
+        }
+        gp_optimize_opts o = {.acq = s->acq,
+                              .beta = s->beta,
+                              .xi = s->xi,
+                              .n_candidates = nc,
+                              .n_refine = nr,
+                              .seed = gp_mix64(s->seed ^ gp_mix64((uint64_t)out->trial_id))};
+        rc = gp_optimize(&s->sp, &s->model, &s->pend, &o, out->u);
+    }
+    if (rc != HPS_OK)
+        return rc;
+    return gp_pending_add(&s->pend, out->trial_id, out->u, s->sp.d);
+}
+
+const hps_strategy_ops hps_strategy_gp = {
+    .version = HPS_STRATEGY_VERSION,
+    .name = "gp",
+    .options = gp_options,
+    .create = gp_create,
+    .destroy = gp_destroy,
+    .suggest = gp_suggest,
+    .observe = gp_observe,
+    .save = NULL,
+    .restore = NULL,
+};

@@ -1,0 +1,140 @@
+/*
+ * Private to strategies/: the Gaussian-process model behind the `gp` strategy.
+ *
+ * A GP on feature vectors (the strategy's encoding of a unit point:
+ * one feature per numeric parameter, a one-hot block per categorical), with a
+ * Matern-5/2 ARD kernel whose length scales are shared within a parameter's features
+ * (one per parameter), a signal variance, a Gaussian noise variance and a constant
+ * mean. Outputs are standardised (mean 0, sd 1) before they reach the GP.
+ *
+ * The hyper-parameters live in a vector theta (see GP_TH_*): log length scales,
+ * log signal variance, log noise variance (above a fixed floor) and the mean.
+ * gp_model_fit() maximises the log marginal likelihood plus log priors with GSL's
+ * vector_bfgs2 from several starts, with analytic gradients.
+ *
+ * The Cholesky factor of K + noise*I is kept up to date incrementally: adding an
+ * observation appends one row in O(n^2); a refit refactorises in O(n^3) with a
+ * blocked, BLAS-3 factorisation that escalates a diagonal jitter instead of failing.
+ * "Fantasies" (pending points believed at the posterior mean: kriging believer) are
+ * appended the same way and popped after a suggestion; because their believed value
+ * equals the current mean, they leave the posterior mean unchanged (their weight in
+ * alpha is exactly 0) and only shrink the variance around them.
+ *
+ * Everything here is deterministic: no clocks, no global state.
+ */
+#ifndef HPS_GP_MODEL_H
+#define HPS_GP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Layout of theta for a model with n_groups length scales. */
+#define GP_TH_LS 0                          /* [0, g): log length scale per group */
+#define GP_TH_SF2(g) (g)                    /* log signal variance */
+#define GP_TH_NOISE(g) ((g) + 1)            /* log(noise variance - GP_NOISE_FLOOR) */
+#define GP_TH_MEAN(g) ((g) + 2)             /* constant mean (standardised units) */
+#define GP_N_THETA(g) ((g) + 3)
+
+#define GP_NOISE_FLOOR 1e-6                 /* standardised units */
+
+typedef struct gp_model {
+    int dim;            /* feature dimension D */
+    int n_groups;       /* number of length scales g */
+    int *group;         /* [D] feature -> length-scale group */
+
+    int n;              /* real observations (rows 0..n-1) */
+    int n_tot;          /* n plus fantasies currently pushed */
+    int cap;            /* row capacity of x, L, y, alpha */
+    double *x;          /* [cap][D] features, row-major */
+    double *y;          /* [cap] raw outputs (real rows only) */
+    double *ys;         /* [cap] standardised outputs */
+    double y_mean, y_sd;
+
+    double *theta;      /* [GP_N_THETA(g)] current hyper-parameters */
+    double *inv_ls2;    /* [g] 1/l^2, cached from theta */
+    double sf2, noise;  /* cached from theta */
+    double jitter;      /* extra diagonal from the last full factorisation */
+
+    double *L;          /* [cap][cap] lower Cholesky factor of K + (noise+jitter) I, ld = cap */
+    double *alpha;      /* [cap] K^-1 (ys - mean) for the real rows (0 for fantasies) */
+    int factored;       /* L, alpha valid for rows 0..n_tot-1 */
+} gp_model;
+
+/* Options of one hyper-parameter fit. */
+typedef struct gp_fit_opts {
+    int n_starts;       /* BFGS starts besides the warm start (>= 0) */
+    int n_screen;       /* random prior draws screened for the starts */
+    int max_iter;       /* BFGS iterations per start */
+    int max_points;     /* fit on at most this many observations (0: all) */
+    uint64_t seed;      /* draws of the starting points */
+} gp_fit_opts;
+
+/* Set up an empty model with dim features in n_groups groups (group[] is copied).
+ * HPS_OK or HPS_ENOMEM. */
+int gp_model_init(gp_model *m, int dim, int n_groups, const int *group);
+void gp_model_free(gp_model *m);     /* NULL-safe; zeroes m */
+
+/* Default hyper-parameters for a fresh model (written to theta[GP_N_THETA(g)]). */
+void gp_default_theta(int n_groups, double *theta);
+
+/* Replace the hyper-parameters (no refactorisation: call gp_model_factor()). */
+void gp_model_set_theta(gp_model *m, const double *theta);
+
+/* Append an observation (features x[D], raw output y). Pops fantasies first. When the
+ * model is factored the factor is extended in O(n^2) and alpha recomputed.
+ * HPS_OK or HPS_ENOMEM. */
+int gp_model_add(gp_model *m, const double *x, double y);
+
+/* Change the raw output of row i (used for the imputed values of failed trials);
+ * call gp_model_update_alpha() afterwards. */
+void gp_model_set_y(gp_model *m, int i, double y);
+
+/* Restandardise the outputs and recompute alpha from the current factor: O(n^2). */
+void gp_model_update_alpha(gp_model *m);
+
+/* Full factorisation of the real rows with jitter escalation, then alpha. Pops
+ * fantasies. HPS_OK, HPS_ENOMEM, or HPS_EINVAL when even the largest jitter fails
+ * (only with non-finite inputs). */
+int gp_model_factor(gp_model *m);
+
+/* Fit the hyper-parameters (warm-started from the current ones), then factor. */
+int gp_model_fit(gp_model *m, const gp_fit_opts *opts);
+
+/* Push a fantasy at x[D] (kriging believer) / drop every fantasy. HPS_OK, HPS_ENOMEM. */
+int gp_model_push_fantasy(gp_model *m, const double *x);
+void gp_model_pop_fantasies(gp_model *m);
+
+/* Posterior (standardised units) of the latent function at nc points xc[nc][D]:
+ * mean mu[nc], variance var[nc] (>= 0). work must hold n_tot*nc doubles. */
+void gp_model_predict(const gp_model *m, int nc, const double *xc, double *mu, double *var,
+                      double *work);
+
+/* Posterior at one point with gradients with respect to the features (dmu, dvar may be
+ * NULL together). work must hold 3*n_tot doubles. */
+void gp_model_predict_grad(const gp_model *m, const double *x, double *mu, double *var,
+                           double *dmu, double *dvar, double *work);
+
+/* Negative log posterior of theta (negative log marginal likelihood of the n rows
+ * xs[n][D] with standardised outputs ys[n], minus the log priors) and its gradient
+ * (grad may be NULL). Returns HUGE_VAL when the matrix cannot be factored. work: see
+ * gp_nlp_work_size(). Exposed for tests. */
+double gp_nlp(int dim, int n_groups, const int *group, int n, const double *xs, const double *ys,
+              const double *theta, double *grad, double *work);
+size_t gp_nlp_work_size(int n, int n_groups);
+
+/* Matern-5/2 kernel between two feature vectors under the model's current theta. */
+double gp_model_kernel(const gp_model *m, const double *a, const double *b);
+
+/* Blocked lower Cholesky of the n x n matrix A (leading dimension lda) in place,
+ * BLAS-3. Returns 0, or the 1-based index of the first non-positive pivot. */
+int gp_cholesky(double *A, int n, int lda);
+
+/* splitmix64's finaliser: the strategies' seed mixer. */
+static inline uint64_t gp_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+#endif

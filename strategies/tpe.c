@@ -1,0 +1,553 @@
+/*
+ * The `tpe` strategy: a tree-structured Parzen estimator (Bergstra et al., "Algorithms
+ * for hyper-parameter optimization", 2011), with Optuna-like defaults.
+ *
+ * After n_startup random trials, the observations are split by value: the best
+ * gamma(n) = min(ceil(gamma * n), 25) form the "good" group, the rest (plus, with
+ * constant_liar, the pending trials and, always, the failed ones, counted as worse
+ * than everything) the "bad" group. Each parameter is then chosen independently
+ * (univariate TPE): n_ei_candidates draws from the good density l are scored by
+ * log l(x) - log g(x), g being the bad density, and the best draw is taken.
+ *
+ * Densities, on the unit coordinate:
+ *   float, int   a mixture of normals truncated to [0,1], one per observation plus a
+ *                prior component N(0.5, 1) of weight prior_weight. An observation's
+ *                bandwidth is the larger gap to its sorted neighbours (the prior's mean
+ *                included), clipped to [1/min(100, n+1), 1] (Optuna's "magic clip").
+ *                Ints are modelled at their slice centres and their draws snapped.
+ *   categorical, bool   smoothed counts: prior_weight/K per choice plus the weights
+ *                of the observations that chose it.
+ * Observation weights: 1 for the 25 most recent of a group, a linear ramp from 1/n
+ * to 1 for older ones (Optuna's default_weights).
+ *
+ * A suggestion's draws come from a generator seeded by (seed, trial_id), so the
+ * same observations and pending trials give the same suggestion bit for bit (the
+ * engine's replay-based resume needs no save/restore). A draw that lands within
+ * 1e-3 of a pending trial is redrawn (up to 8 times). Cost per suggestion:
+ * O(n log n + d * n_ei_candidates * n).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+
+#include "hpsweep/error.h"
+#include "strategies/strategies.h"
+
+#define TPE_MIN_SEP 1e-3
+#define TPE_RETRIES 8
+#define LOG_SQRT_2PI 0.91893853320467274178
+
+static const hps_option_spec tpe_options[] = {
+    {.name = "n_startup", .type = HPS_OPT_INT, .min = 1, .max = 100000,
+     .help = "random trials before the estimator is used (default 10)"},
+    {.name = "gamma", .type = HPS_OPT_FLOAT, .min = 0.01, .max = 0.5,
+     .help = "fraction of the observations in the good group, at most 25 of them "
+             "(default 0.1)"},
+    {.name = "n_ei_candidates", .type = HPS_OPT_INT, .min = 1, .max = 10000,
+     .help = "draws from the good density scored per parameter (default 24)"},
+    {.name = "prior_weight", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 100.0,
+     .help = "weight of the uniform-ish prior component in every density (default 1)"},
+    {.name = "constant_liar", .type = HPS_OPT_BOOL,
+     .help = "count pending trials as bad observations, spreading parallel suggestions "
+             "(default true)"},
+    {.name = NULL},
+};
+
+typedef struct tpe_state {
+    const hps_space *space;
+    int d;
+    long *card;          /* [d] 0 for floats */
+    int *categ;          /* [d] categorical or bool */
+    uint64_t seed;
+    int n_startup, n_ei, liar;
+    double gamma, prior_weight;
+
+    int n, cap;          /* observations (finals and failures) */
+    double *u;           /* [cap][d] */
+    double *y;           /* [cap] */
+    int *failed;         /* [cap] */
+    int n_final;
+
+    int np, capp;        /* pending */
+    int64_t *pid;
+    double *pu;          /* [capp][d] */
+
+    double *vals, *tmp;  /* [d] scratch */
+} tpe_state;
+
+static void tpe_destroy(void *state)
+{
+    tpe_state *s = state;
+    if (!s)
+        return;
+    free(s->card);
+    free(s->categ);
+    free(s->u);
+    free(s->y);
+    free(s->failed);
+    free(s->pid);
+    free(s->pu);
+    free(s->vals);
+    free(s->tmp);
+    free(s);
+}
+
+static int tpe_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64_t seed,
+                      void **state, char *err, size_t errlen)
+{
+    *state = NULL;
+    tpe_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return HPS_ENOMEM;
+    int d = space->n_params;
+    size_t dd = (size_t)(d > 0 ? d : 1);
+    s->space = space;
+    s->d = d;
+    s->seed = seed;
+    s->card = malloc(sizeof(long) * dd);
+    s->categ = malloc(sizeof(int) * dd);
+    s->vals = malloc(sizeof(double) * dd);
+    s->tmp = malloc(sizeof(double) * dd);
+    if (!s->card || !s->categ || !s->vals || !s->tmp) {
+        tpe_destroy(s);
+        return HPS_ENOMEM;
+    }
+    for (int i = 0; i < d; i++) {
+        s->card[i] = hps_space_cardinality(space, i);
+        s->categ[i] = space->params[i].type == HPS_PARAM_CATEGORICAL ||
+                      space->params[i].type == HPS_PARAM_BOOL;
+    }
+    s->n_startup = (int)hps_strategy_cfg_int(cfg, "n_startup", 10);
+    s->gamma = hps_strategy_cfg_double(cfg, "gamma", 0.1);
+    s->n_ei = (int)hps_strategy_cfg_int(cfg, "n_ei_candidates", 24);
+    s->prior_weight = hps_strategy_cfg_double(cfg, "prior_weight", 1.0);
+    s->liar = hps_strategy_cfg_bool(cfg, "constant_liar", 1);
+    if (s->n_startup < 1 || !(s->gamma > 0.0) || s->n_ei < 1 || !(s->prior_weight >= 0.0)) {
+        if (err && errlen)
+            snprintf(err, errlen, "tpe: option out of range");
+        tpe_destroy(s);
+        return HPS_ECONFIG;
+    }
+    *state = s;
+    return HPS_OK;
+}
+
+/* ---- bookkeeping ---------------------------------------------------------------------- */
+
+static void pending_remove(tpe_state *s, int64_t id)
+{
+    for (int k = 0; k < s->np; k++)
+        if (s->pid[k] == id) {
+            memmove(s->pid + k, s->pid + k + 1, sizeof(int64_t) * (size_t)(s->np - k - 1));
+            memmove(s->pu + (size_t)k * s->d, s->pu + (size_t)(k + 1) * s->d,
+                    sizeof(double) * (size_t)(s->np - k - 1) * (size_t)s->d);
+            s->np--;
+            return;
+        }
+}
+
+static int pending_add(tpe_state *s, int64_t id, const double *u)
+{
+    pending_remove(s, id);
+    if (s->np == s->capp) {
+        int cap = s->capp ? 2 * s->capp : 16;
+        int64_t *pid = realloc(s->pid, sizeof(int64_t) * (size_t)cap);
+        if (!pid)
+            return HPS_ENOMEM;
+        s->pid = pid;
+        double *pu = realloc(s->pu, sizeof(double) * (size_t)cap * (size_t)(s->d > 0 ? s->d : 1));
+        if (!pu)
+            return HPS_ENOMEM;
+        s->pu = pu;
+        s->capp = cap;
+    }
+    s->pid[s->np] = id;
+    memcpy(s->pu + (size_t)s->np * s->d, u, sizeof(double) * (size_t)s->d);
+    s->np++;
+    return HPS_OK;
+}
+
+static int tpe_observe(void *state, const hps_observation *obs, hps_decision *decision)
+{
+    tpe_state *s = state;
+    if (decision)
+        *decision = HPS_DECISION_CONTINUE;
+    if (obs->kind == HPS_OBS_INTERMEDIATE)
+        return HPS_OK;
+    pending_remove(s, obs->trial_id);
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 64;
+        double *u = realloc(s->u, sizeof(double) * (size_t)cap * (size_t)(s->d > 0 ? s->d : 1));
+        if (!u)
+            return HPS_ENOMEM;
+        s->u = u;
+        double *y = realloc(s->y, sizeof(double) * (size_t)cap);
+        if (!y)
+            return HPS_ENOMEM;
+        s->y = y;
+        int *f = realloc(s->failed, sizeof(int) * (size_t)cap);
+        if (!f)
+            return HPS_ENOMEM;
+        s->failed = f;
+        s->cap = cap;
+    }
+    int failed = obs->kind == HPS_OBS_FAILED || !isfinite(obs->value);
+    /* store the snapped point: what the space would run */
+    hps_space_decode(s->space, obs->u, s->vals);
+    hps_space_encode(s->space, s->vals, s->u + (size_t)s->n * s->d);
+    for (int i = 0; i < s->d; i++)
+        if (s->card[i] == 0) {
+            double t = obs->u[i];
+            s->u[(size_t)s->n * s->d + i] = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
+        }
+    s->y[s->n] = failed ? 0.0 : obs->value;
+    s->failed[s->n] = failed;
+    s->n++;
+    s->n_final += !failed;
+    return HPS_OK;
+}
+
+/* ---- Parzen estimators ----------------------------------------------------------------- */
+
+/* One group of points for one numeric parameter: a truncated-normal mixture. */
+typedef struct parzen {
+    int m;               /* components (points + prior) */
+    double *mu, *sigma, *logw; /* log weight minus log truncation mass */
+} parzen;
+
+typedef struct mv {
+    double v;
+    double w;
+} mv;
+
+static int cmp_mv(const void *a, const void *b)
+{
+    const mv *x = a, *y = b;
+    if (x->v < y->v)
+        return -1;
+    if (x->v > y->v)
+        return 1;
+    return (x->w > y->w) - (x->w < y->w);
+}
+
+/* Build from values x[k] with weights w[k] (plus the prior). buf: 4*(k+1) doubles,
+ * sort: k+1 entries. */
+static void parzen_build(parzen *p, int k, const double *x, const double *w, double prior_w,
+                         double *buf, mv *sort)
+{
+    int m = k + 1;
+    p->m = m;
+    p->mu = buf;
+    p->sigma = buf + m;
+    p->logw = buf + 2 * (size_t)m;
+    double *wt = buf + 3 * (size_t)m;
+    for (int i = 0; i < k; i++)
+        sort[i] = (mv){x[i], w[i]};
+    sort[k] = (mv){0.5, -1.0}; /* the prior, marked by a negative weight */
+    qsort(sort, (size_t)m, sizeof(mv), cmp_mv);
+    double lo_clip = 1.0 / (m < 100 ? (double)m : 100.0);
+    double wsum = 0.0;
+    for (int i = 0; i < m; i++) {
+        p->mu[i] = sort[i].v;
+        int prior = sort[i].w < 0.0;
+        double sg;
+        if (prior) {
+            sg = 1.0;
+        } else {
+            double left = i > 0 ? sort[i].v - sort[i - 1].v : -1.0;
+            double right = i + 1 < m ? sort[i + 1].v - sort[i].v : -1.0;
+            sg = left > right ? left : right;
+        }
+        sg = sg < lo_clip ? lo_clip : sg > 1.0 ? 1.0 : sg;
+        p->sigma[i] = sg;
+        wt[i] = prior ? prior_w : sort[i].w;
+        wsum += wt[i];
+    }
+    for (int i = 0; i < m; i++) {
+        double mass = gsl_cdf_ugaussian_P((1.0 - p->mu[i]) / p->sigma[i]) -
+                      gsl_cdf_ugaussian_P((0.0 - p->mu[i]) / p->sigma[i]);
+        if (!(mass > 1e-300))
+            mass = 1e-300;
+        p->logw[i] = wt[i] > 0.0 ? log(wt[i] / wsum) - log(mass) : -HUGE_VAL;
+    }
+}
+
+static double parzen_logpdf(const parzen *p, double x)
+{
+    double mx = -HUGE_VAL;
+    for (int i = 0; i < p->m; i++) {
+        double z = (x - p->mu[i]) / p->sigma[i];
+        double t = p->logw[i] - 0.5 * z * z - log(p->sigma[i]) - LOG_SQRT_2PI;
+        mx = t > mx ? t : mx;
+    }
+    if (!isfinite(mx))
+        return mx;
+    double s = 0.0;
+    for (int i = 0; i < p->m; i++) {
+        double z = (x - p->mu[i]) / p->sigma[i];
+        s += exp(p->logw[i] - 0.5 * z * z - log(p->sigma[i]) - LOG_SQRT_2PI - mx);
+    }
+    return mx + log(s);
+}
+
+static double parzen_sample(const parzen *p, gsl_rng *rng)
+{
+    /* component by weight (the truncation mass cancels: weights are logw + log mass) */
+    double tot = 0.0;
+    for (int i = 0; i < p->m; i++) {
+        double mass = gsl_cdf_ugaussian_P((1.0 - p->mu[i]) / p->sigma[i]) -
+                      gsl_cdf_ugaussian_P((0.0 - p->mu[i]) / p->sigma[i]);
+        tot += isfinite(p->logw[i]) ? exp(p->logw[i]) * mass : 0.0;
+    }
+    double r = gsl_rng_uniform(rng) * tot, acc = 0.0;
+    int c = p->m - 1;
+    for (int i = 0; i < p->m; i++) {
+        double mass = gsl_cdf_ugaussian_P((1.0 - p->mu[i]) / p->sigma[i]) -
+                      gsl_cdf_ugaussian_P((0.0 - p->mu[i]) / p->sigma[i]);
+        acc += isfinite(p->logw[i]) ? exp(p->logw[i]) * mass : 0.0;
+        if (r < acc) {
+            c = i;
+            break;
+        }
+    }
+    double a = gsl_cdf_ugaussian_P((0.0 - p->mu[c]) / p->sigma[c]);
+    double b = gsl_cdf_ugaussian_P((1.0 - p->mu[c]) / p->sigma[c]);
+    double q = a + gsl_rng_uniform(rng) * (b - a);
+    q = q < 1e-300 ? 1e-300 : q > 1.0 - 1e-16 ? 1.0 - 1e-16 : q;
+    double x = p->mu[c] + p->sigma[c] * gsl_cdf_ugaussian_Pinv(q);
+    return x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x;
+}
+
+/* ---- suggest ------------------------------------------------------------------------------ */
+
+typedef struct iv {
+    double v;
+    int i;
+} iv;
+
+static int cmp_iv(const void *a, const void *b)
+{
+    const iv *x = a, *y = b;
+    if (x->v < y->v)
+        return -1;
+    if (x->v > y->v)
+        return 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Optuna's default_weights for a group of k points in trial order. */
+static void ramp_weights(int k, double *w)
+{
+    if (k < 25) {
+        for (int i = 0; i < k; i++)
+            w[i] = 1.0;
+        return;
+    }
+    int r = k - 25;
+    for (int i = 0; i < r; i++)
+        w[i] = r > 1 ? 1.0 / k + (1.0 - 1.0 / k) * (double)i / (double)(r - 1) : 1.0 / k;
+    for (int i = r; i < k; i++)
+        w[i] = 1.0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int far_from_pending(const tpe_state *s, const double *u)
+{
+    for (int k = 0; k < s->np; k++) {
+        double t = 0.0;
+        for (int i = 0; i < s->d; i++) {
+            double e = u[i] - s->pu[(size_t)k * s->d + i];
+            t += e * e;
+        }
+        if (t < TPE_MIN_SEP * TPE_MIN_SEP)
+            return 0;
+    }
+    return 1;
+}
+
+/* One draw of the whole point by univariate TPE. Groups: rows good[ng], bad[nb]
+ * (indices >= s->n are pending trials). */
+static void tpe_draw(tpe_state *s, gsl_rng *rng, const int *good, int ng, const int *bad, int nb,
+                     const double *wg, const double *wb, double *work, mv *sort, double *u)
+{
+    int d = s->d, nmax = ng > nb ? ng : nb;
+    double *xs = work, *bufl = xs + nmax, *bufg = bufl + 4 * (size_t)(nmax + 1);
+    double *catl = bufg + 4 * (size_t)(nmax + 1);
+    for (int i = 0; i < d; i++) {
+        if (s->categ[i]) {
+            long K = s->card[i];
+            double *cg = catl + K, sl = 0.0, sgd = 0.0;
+            for (long c = 0; c < K; c++)
+                catl[c] = cg[c] = s->prior_weight / (double)K;
+            for (int k = 0; k < ng; k++) {
+                long c = (long)floor(s->u[(size_t)good[k] * d + i] * (double)K);
+                catl[c < K ? c : K - 1] += wg[k];
+            }
+            for (int k = 0; k < nb; k++) {
+                const double *row = bad[k] < s->n ? s->u + (size_t)bad[k] * d
+                                                  : s->pu + (size_t)(bad[k] - s->n) * d;
+                long c = (long)floor(row[i] * (double)K);
+                cg[c < K ? c : K - 1] += wb[k];
+            }
+            for (long c = 0; c < K; c++)
+                sl += catl[c], sgd += cg[c];
+            double best = -HUGE_VAL;
+            long bc = 0;
+            for (int e = 0; e < s->n_ei; e++) {
+                double r = gsl_rng_uniform(rng) * sl, acc = 0.0;
+                long c = K - 1;
+                for (long j = 0; j < K; j++) {
+                    acc += catl[j];
+                    if (r < acc) {
+                        c = j;
+                        break;
+                    }
+                }
+                double sc = log(catl[c] / sl) - log(cg[c] / sgd);
+                if (sc > best) {
+                    best = sc;
+                    bc = c;
+                }
+            }
+            u[i] = ((double)bc + 0.5) / (double)K;
+            continue;
+        }
+        parzen l, g;
+        for (int k = 0; k < ng; k++)
+            xs[k] = s->u[(size_t)good[k] * d + i];
+        parzen_build(&l, ng, xs, wg, s->prior_weight, bufl, sort);
+        for (int k = 0; k < nb; k++)
+            xs[k] = bad[k] < s->n ? s->u[(size_t)bad[k] * d + i]
+                                  : s->pu[(size_t)(bad[k] - s->n) * d + i];
+        parzen_build(&g, nb, xs, wb, s->prior_weight, bufg, sort);
+        double best = -HUGE_VAL, bx = 0.5;
+        for (int e = 0; e < s->n_ei; e++) {
+            double x = parzen_sample(&l, rng);
+            double sc = parzen_logpdf(&l, x) - parzen_logpdf(&g, x);
+            if (sc > best) {
+                best = sc;
+                bx = x;
+            }
+        }
+        u[i] = bx;
+    }
+    /* snap ints to their slice centres */
+    hps_space_decode(s->space, u, s->vals);
+    hps_space_encode(s->space, s->vals, s->tmp);
+    for (int i = 0; i < d; i++)
+        if (s->card[i] > 0)
+            u[i] = s->tmp[i];
+}
+
+static int tpe_suggest(void *state, hps_suggestion *out)
+{
+    tpe_state *s = state;
+    out->promotion = 0;
+    out->budget = 0.0;
+    out->bracket = -1;
+    out->rung = -1;
+    int d = s->d;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+        return HPS_ENOMEM;
+    uint64_t z = s->seed ^ (0x9E3779B97F4A7C15ULL * (uint64_t)(out->trial_id + 1));
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    gsl_rng_set(rng, (unsigned long)((z ^ (z >> 32)) & 0xFFFFFFFFULL));
+
+    int rc = HPS_OK;
+    if (s->n_final < s->n_startup) {
+        for (int tries = 0; tries <= TPE_RETRIES; tries++) {
+            for (int i = 0; i < d; i++)
+                out->u[i] = gsl_rng_uniform(rng);
+            hps_space_decode(s->space, out->u, s->vals);
+            hps_space_encode(s->space, s->vals, s->tmp);
+            for (int i = 0; i < d; i++)
+                if (s->card[i] > 0)
+                    out->u[i] = s->tmp[i];
+            if (far_from_pending(s, out->u))
+                break;
+        }
+        gsl_rng_free(rng);
+        return pending_add(s, out->trial_id, out->u);
+    }
+
+    /* split: the best n_good finals vs the rest (+ failures, + pending) */
+    int n = s->n, np = s->liar ? s->np : 0;
+    int nmax = n + np;
+    iv *order = malloc(sizeof(iv) * (size_t)(n > 0 ? n : 1));
+    int *good = malloc(sizeof(int) * (size_t)(nmax + 1));
+    int *bad = malloc(sizeof(int) * (size_t)(nmax + 1));
+    double *wg = malloc(sizeof(double) * (size_t)(nmax + 1));
+    double *wb = malloc(sizeof(double) * (size_t)(nmax + 1));
+    long kmax = 2;
+    for (int i = 0; i < d; i++)
+        kmax = s->card[i] > kmax ? s->card[i] : kmax;
+    double *work = malloc(sizeof(double) * (9 * (size_t)(nmax + 1) + 2 * (size_t)kmax + 4));
+    mv *sort = malloc(sizeof(mv) * (size_t)(nmax + 1));
+    if (!order || !good || !bad || !wg || !wb || !work || !sort) {
+        rc = HPS_ENOMEM;
+        goto out;
+    }
+    int nf = 0;
+    for (int r = 0; r < n; r++)
+        if (!s->failed[r])
+            order[nf++] = (iv){s->y[r], r};
+    qsort(order, (size_t)nf, sizeof(iv), cmp_iv);
+    int ng = (int)ceil(s->gamma * (double)nf);
+    ng = ng > 25 ? 25 : ng < 1 ? 1 : ng;
+    int nb = 0;
+    for (int k = 0; k < ng; k++)
+        good[k] = order[k].i;
+    for (int k = ng; k < nf; k++)
+        bad[nb++] = order[k].i;
+    for (int r = 0; r < n; r++)
+        if (s->failed[r])
+            bad[nb++] = r;
+    for (int k = 0; k < np; k++)
+        bad[nb++] = n + k;
+    /* trial order within each group, for the recency weights */
+    qsort(good, (size_t)ng, sizeof(int), cmp_int);
+    qsort(bad, (size_t)nb, sizeof(int), cmp_int);
+    ramp_weights(ng, wg);
+    ramp_weights(nb, wb);
+
+    for (int tries = 0; tries <= TPE_RETRIES; tries++) {
+        tpe_draw(s, rng, good, ng, bad, nb, wg, wb, work, sort, out->u);
+        if (far_from_pending(s, out->u))
+            break;
+    }
+    rc = pending_add(s, out->trial_id, out->u);
+out:
+    gsl_rng_free(rng);
+    free(order);
+    free(good);
+    free(bad);
+    free(wg);
+    free(wb);
+    free(work);
+    free(sort);
+    return rc;
+}
+
+const hps_strategy_ops hps_strategy_tpe = {
+    .version = HPS_STRATEGY_VERSION,
+    .name = "tpe",
+    .options = tpe_options,
+    .create = tpe_create,
+    .destroy = tpe_destroy,
+    .suggest = tpe_suggest,
+    .observe = tpe_observe,
+    .save = NULL,
+    .restore = NULL,
+};

@@ -1,0 +1,498 @@
+/*
+ * Unit tests of the `gp` strategy and its model: kernel and likelihood gradients
+ * against finite differences, the incremental Cholesky update against a full
+ * refactorisation, log-EI against the direct formula (and its behaviour where the
+ * direct one underflows), jitter escalation on a degenerate design, interpolation,
+ * a short optimisation of Branin, pending-trial separation, failed trials, mixed
+ * spaces and replay exactness. (The shared strategy contract suite covers the rest.)
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_erf.h>
+
+#include "hpsweep/error.h"
+#include "hpsweep/objective.h"
+#include "hpsweep/space.h"
+#include "hpsweep/strategy.h"
+#include "strategies/gp_acq.h"
+#include "strategies/gp_model.h"
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static double test_fn(const double *x, int D)
+{
+    double v = 0.0;
+    for (int f = 0; f < D; f++)
+        v += sin(3.0 * x[f] + f) + (x[f] - 0.4) * (x[f] - 0.4);
+    return v;
+}
+
+/* A model over D features in g groups (feature f in group f % g) with n random points. */
+static void make_model(gp_model *m, int D, int g, int n, unsigned long seed, const double *theta)
+{
+    int group[16];
+    for (int f = 0; f < D; f++)
+        group[f] = f % g;
+    assert_int_equal(gp_model_init(m, D, g, group), HPS_OK);
+    if (theta)
+        gp_model_set_theta(m, theta);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(r);
+    gsl_rng_set(r, seed);
+    double x[16];
+    for (int i = 0; i < n; i++) {
+        for (int f = 0; f < D; f++)
+            x[f] = gsl_rng_uniform(r);
+        assert_int_equal(gp_model_add(m, x, test_fn(x, D)), HPS_OK);
+    }
+    gsl_rng_free(r);
+    assert_int_equal(gp_model_factor(m), HPS_OK);
+}
+
+static hps_param unit_params[8];
+static char unit_names[8][8];
+
+static hps_space unit_space(int d)
+{
+    for (int i = 0; i < d; i++) {
+        snprintf(unit_names[i], sizeof unit_names[i], "x%d", i);
+        unit_params[i] = (hps_param){.name = unit_names[i], .type = HPS_PARAM_FLOAT,
+                                     .low = 0.0, .high = 1.0};
+    }
+    return (hps_space){d, unit_params};
+}
+
+static double eval_on_domain(const hps_testfunc *tf, const double *u, int d)
+{
+    double lo[8], hi[8], x[8];
+    tf->domain(d, lo, hi);
+    for (int i = 0; i < d; i++)
+        x[i] = lo[i] + u[i] * (hi[i] - lo[i]);
+    return tf->fn(x, d);
+}
+
+/* Serial run of strategy ops on tf for n evaluations; returns the simple regret. */
+static double run_serial(const hps_strategy_ops *ops, const hps_testfunc *tf, int d, int n,
+                         uint64_t seed)
+{
+    hps_space sp = unit_space(d);
+    void *st = NULL;
+    assert_int_equal(ops->create(&sp, NULL, seed, &st, NULL, 0), HPS_OK);
+    double best = HUGE_VAL, u[8];
+    for (int t = 0; t < n; t++) {
+        hps_suggestion s = {.u = u, .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(ops->suggest(st, &s), HPS_OK);
+        double v = eval_on_domain(tf, u, d);
+        best = v < best ? v : best;
+        hps_observation o = {.trial_id = t, .kind = HPS_OBS_FINAL, .u = u, .value = v};
+        assert_int_equal(ops->observe(st, &o, NULL), HPS_OK);
+    }
+    ops->destroy(st);
+    return best - tf->minimum(d);
+}
+
+/* ---- kernel / model ---------------------------------------------------------------- */
+
+static void test_predict_gradient(void **state)
+{
+    double theta[GP_N_THETA(2)] = {log(0.3), log(0.7), log(1.3), log(1e-4), 0.1};
+    gp_model m;
+    make_model(&m, 3, 2, 25, 7, theta);
+    assert_int_equal(gp_model_factor(&m), HPS_OK);
+    /* with a fantasy too, so the variance path over n_tot rows is covered */
+    double xf[3] = {0.5, 0.5, 0.5};
+    assert_int_equal(gp_model_push_fantasy(&m, xf), HPS_OK);
+    double work[3 * 64], x[3] = {0.31, 0.62, 0.17}, mu, var, dmu[3], dvar[3];
+    gp_model_predict_grad(&m, x, &mu, &var, dmu, dvar, work);
+    for (int f = 0; f < 3; f++) {
+        double h = 1e-6, xp[3], xm[3], mp, vp, mm, vm;
+        memcpy(xp, x, sizeof x);
+        memcpy(xm, x, sizeof x);
+        xp[f] += h;
+        xm[f] -= h;
+        gp_model_predict_grad(&m, xp, &mp, &vp, NULL, NULL, work);
+        gp_model_predict_grad(&m, xm, &mm, &vm, NULL, NULL, work);
+        assert_true(fabs((mp - mm) / (2 * h) - dmu[f]) < 1e-5 * (1 + fabs(dmu[f])));
+        assert_true(fabs((vp - vm) / (2 * h) - dvar[f]) < 1e-5 * (1 + fabs(dvar[f])));
+    }
+    /* batch prediction agrees with the single-point one */
+    double bmu, bvar, bwork[64];
+    gp_model_predict(&m, 1, x, &bmu, &bvar, bwork);
+    assert_true(fabs(bmu - mu) < 1e-12 && fabs(bvar - var) < 1e-12);
+
+    /* acquisition gradient (log-EI and UCB) */
+    gp_acq acqs[2] = {{.kind = GP_ACQ_EI, .best = -0.5}, {.kind = GP_ACQ_UCB, .beta = 4.0}};
+    for (int k = 0; k < 2; k++) {
+        double g[3];
+        gp_acq_eval(&m, &acqs[k], x, g, work);
+        for (int f = 0; f < 3; f++) {
+            double h = 1e-6, xp[3], xm[3];
+            memcpy(xp, x, sizeof x);
+            memcpy(xm, x, sizeof x);
+            xp[f] += h;
+            xm[f] -= h;
+            double fd = (gp_acq_eval(&m, &acqs[k], xp, NULL, work) -
+                         gp_acq_eval(&m, &acqs[k], xm, NULL, work)) / (2 * h);
+            assert_true(fabs(fd - g[f]) < 1e-5 * (1 + fabs(g[f])));
+        }
+    }
+    gp_model_free(&m);
+}
+
+static void test_nlp_gradient(void **state)
+{
+    int D = 4, g = 3, n = 30, group[4] = {0, 1, 2, 2};
+    double xs[30 * 4], ys[30];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(r);
+    for (int i = 0; i < n; i++) {
+        for (int f = 0; f < D; f++)
+            xs[i * D + f] = gsl_rng_uniform(r);
+        ys[i] = test_fn(xs + i * D, D) - 1.0;
+    }
+    double *work = malloc(sizeof(double) * gp_nlp_work_size(n, g));
+    assert_non_null(work);
+    double thetas[3][GP_N_THETA(3)] = {
+        {log(0.2), log(0.5), log(1.5), 0.3, log(1e-3), 0.2},
+        {log(1.0), log(0.1), log(0.3), -0.5, log(0.05), -0.4},
+        {log(3.0), log(2.0), log(0.05), 1.0, log(1e-6), 1.1},
+    };
+    for (int t = 0; t < 3; t++) {
+        double grad[GP_N_THETA(3)], th[GP_N_THETA(3)];
+        double f0 = gp_nlp(D, g, group, n, xs, ys, thetas[t], grad, work);
+        assert_true(isfinite(f0));
+        for (int k = 0; k < GP_N_THETA(g); k++) {
+            double h = 1e-5;
+            memcpy(th, thetas[t], sizeof th);
+            th[k] += h;
+            double fp = gp_nlp(D, g, group, n, xs, ys, th, NULL, work);
+            th[k] -= 2 * h;
+            double fm = gp_nlp(D, g, group, n, xs, ys, th, NULL, work);
+            double fd = (fp - fm) / (2 * h);
+            if (fabs(fd - grad[k]) > 1e-4 * (1 + fabs(grad[k])))
+                fail_msg("theta set %d, component %d: analytic %g, finite difference %g", t, k,
+                         grad[k], fd);
+        }
+    }
+    free(work);
+    gsl_rng_free(r);
+}
+
+static void test_incremental_cholesky(void **state)
+{
+    double theta[GP_N_THETA(2)] = {log(0.25), log(0.4), log(0.8), log(1e-3), 0.0};
+    gp_model a, b;
+    make_model(&a, 2, 2, 20, 11, theta); /* factored at 20, then rows appended */
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(r);
+    gsl_rng_set(r, 99);
+    for (int i = 0; i < 60; i++) { /* crosses the initial capacity (32): reallocation */
+        double x[2] = {gsl_rng_uniform(r), gsl_rng_uniform(r)};
+        assert_int_equal(gp_model_add(&a, x, test_fn(x, 2)), HPS_OK);
+    }
+    gsl_rng_free(r);
+    int group[2] = {0, 1};
+    assert_int_equal(gp_model_init(&b, 2, 2, group), HPS_OK);
+    gp_model_set_theta(&b, theta);
+    for (int i = 0; i < a.n; i++)
+        assert_int_equal(gp_model_add(&b, a.x + i * 2, a.y[i]), HPS_OK);
+    assert_int_equal(gp_model_factor(&b), HPS_OK);
+    assert_int_equal(a.n, 80);
+    double maxd = 0.0;
+    for (int i = 0; i < a.n; i++) {
+        for (int j = 0; j <= i; j++)
+            maxd = fmax(maxd, fabs(a.L[i * a.cap + j] - b.L[i * b.cap + j]));
+        maxd = fmax(maxd, fabs(a.alpha[i] - b.alpha[i]) / (1 + fabs(b.alpha[i])));
+    }
+    assert_true(maxd < 1e-8);
+    gp_model_free(&a);
+    gp_model_free(&b);
+}
+
+static void test_jitter_duplicates(void **state)
+{
+    int group[2] = {0, 1};
+    gp_model m;
+    assert_int_equal(gp_model_init(&m, 2, 2, group), HPS_OK);
+    double x[2] = {0.3, 0.3};
+    for (int i = 0; i < 40; i++) {
+        x[0] = i % 2 ? 0.3 : 0.3 + 1e-13 * i;
+        assert_int_equal(gp_model_add(&m, x, i % 3), HPS_OK);
+    }
+    /* force a singular matrix: no noise at all, large signal variance */
+    double th[GP_N_THETA(2)] = {log(2.0), log(2.0), log(25.0), log(1e-9), 0.0};
+    gp_model_set_theta(&m, th);
+    m.noise = 0.0;
+    assert_int_equal(gp_model_factor(&m), HPS_OK);
+    assert_true(m.jitter > 0.0);
+    double mu, var, work[3 * 64], xq[2] = {0.7, 0.1};
+    gp_model_predict_grad(&m, xq, &mu, &var, NULL, NULL, work);
+    assert_true(isfinite(mu) && isfinite(var) && var >= 0.0);
+    /* incremental rows on the degenerate design stay finite */
+    assert_int_equal(gp_model_add(&m, x, 1.0), HPS_OK);
+    assert_int_equal(gp_model_push_fantasy(&m, x), HPS_OK);
+    for (int i = 0; i < m.n_tot; i++)
+        assert_true(isfinite(m.L[i * m.cap + i]) && m.L[i * m.cap + i] > 0.0);
+    /* a hyper-parameter fit on it works too */
+    gp_fit_opts fo = {.n_starts = 1, .n_screen = 4, .max_iter = 30, .seed = 3};
+    assert_int_equal(gp_model_fit(&m, &fo), HPS_OK);
+    /* the raw factorisation reports a singular matrix instead of crashing */
+    double A[4] = {1.0, 1.0, 1.0, 1.0};
+    assert_int_equal(gp_cholesky(A, 2, 2), 2);
+    gp_model_free(&m);
+}
+
+static void test_interpolates(void **state)
+{
+    gp_model m;
+    make_model(&m, 2, 2, 25, 5, NULL);
+    gp_fit_opts fo = {.n_starts = 2, .n_screen = 8, .max_iter = 100, .seed = 1};
+    assert_int_equal(gp_model_fit(&m, &fo), HPS_OK);
+    assert_true(m.noise < 1e-3); /* a deterministic function: little noise */
+    double mu[25], var[25], work[25 * 25];
+    gp_model_predict(&m, 25, m.x, mu, var, work);
+    for (int i = 0; i < 25; i++) {
+        double pred = m.y_mean + m.y_sd * mu[i];
+        assert_true(fabs(pred - m.y[i]) < 1e-2 * m.y_sd);
+        assert_true(var[i] < 1e-2);
+    }
+    /* and is uncertain away from the data */
+    double far[2] = {1.0, 0.0}, fm, fv;
+    gp_model_predict(&m, 1, far, &fm, &fv, work);
+    assert_true(fv > var[0]);
+    gp_model_free(&m);
+}
+
+/* ---- log-EI --------------------------------------------------------------------------- */
+
+static void test_log_ei(void **state)
+{
+    /* where the direct formula is accurate, they agree */
+    for (double z = -5.0; z <= 6.0; z += 0.01) {
+        double phi = exp(-0.5 * z * z) / sqrt(2 * M_PI), Phi = 0.5 * gsl_sf_erfc(-z / sqrt(2.0));
+        double direct = log(phi + z * Phi);
+        assert_true(fabs(gp_log_h(z) - direct) < 1e-9 * (1 + fabs(direct)));
+        double dz = 1e-6;
+        double fd = (gp_log_h(z + dz) - gp_log_h(z - dz)) / (2 * dz);
+        assert_true(fabs(fd - gp_dlog_h(z)) < 1e-5 * (1 + fabs(fd)));
+    }
+    /* across the branch points it is continuous */
+    double b[2] = {-1.0, -30.0};
+    for (int k = 0; k < 2; k++) {
+        double lo = gp_log_h(b[k] - 1e-9), hi = gp_log_h(b[k] + 1e-9);
+        assert_true(fabs(lo - hi) < 1e-7 * fabs(lo));
+    }
+    /* where the direct formula underflows: finite, increasing, slope ~ -z */
+    double prev = -HUGE_VAL;
+    for (double z = -1e4; z <= -5.0; z *= 0.97) {
+        double v = gp_log_h(z);
+        assert_true(isfinite(v));
+        assert_true(v > prev);
+        prev = v;
+        double dl = gp_dlog_h(z);
+        assert_true(isfinite(dl) && dl > 0.0);
+        assert_true(fabs(dl / -z - 1.0) < 0.1);
+    }
+    /* the acquisition of a hopeless point is finite and ordered by sigma */
+    gp_acq a = {.kind = GP_ACQ_EI, .best = 0.0};
+    double v1 = gp_acq_value(&a, 50.0, 1e-4, NULL, NULL);
+    double v2 = gp_acq_value(&a, 50.0, 1e-2, NULL, NULL);
+    assert_true(isfinite(v1) && isfinite(v2) && v2 > v1);
+}
+
+/* ---- the strategy ---------------------------------------------------------------------- */
+
+static void test_branin(void **state)
+{
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    const hps_testfunc *br = hps_testfunc_find("branin");
+    assert_non_null(gp);
+    assert_non_null(br);
+    /* Measured over seeds 1..30: regret after 40 evaluations has median 1.5e-4 and
+     * 29 of 30 seeds are below 0.05 (seed 5 is not: 1.55); seeds 1 and 2 must be. */
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        double regret = run_serial(gp, br, 2, 40, seed);
+        if (!(regret < 0.05))
+            fail_msg("branin seed %d: regret %g after 40 evaluations", (int)seed, regret);
+    }
+}
+
+static double dist(const double *a, const double *b, int d)
+{
+    double s = 0.0;
+    for (int i = 0; i < d; i++)
+        s += (a[i] - b[i]) * (a[i] - b[i]);
+    return sqrt(s);
+}
+
+static void test_pending_distinct(void **state)
+{
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    const hps_testfunc *hm = hps_testfunc_find("hartmann6");
+    hps_space sp = unit_space(6);
+    void *st = NULL;
+    assert_int_equal(gp->create(&sp, NULL, 42, &st, NULL, 0), HPS_OK);
+    double u[40][8];
+    int t = 0;
+    for (; t < 20; t++) {
+        hps_suggestion s = {.u = u[t], .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(st, &s), HPS_OK);
+        hps_observation o = {.trial_id = t, .kind = HPS_OBS_FINAL, .u = u[t],
+                             .value = eval_on_domain(hm, u[t], 6)};
+        assert_int_equal(gp->observe(st, &o, NULL), HPS_OK);
+    }
+    for (; t < 28; t++) {
+        hps_suggestion s = {.u = u[t], .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(st, &s), HPS_OK);
+        for (int k = 20; k < t; k++)
+            if (!(dist(u[k], u[t], 6) > 1e-3))
+                fail_msg("pending suggestions %d and %d are %g apart", k, t, dist(u[k], u[t], 6));
+    }
+    /* Observing one frees it: a failure there is not suggested again. */
+    hps_observation o = {.trial_id = 20, .kind = HPS_OBS_FAILED, .u = u[20], .value = NAN};
+    assert_int_equal(gp->observe(st, &o, NULL), HPS_OK);
+    hps_suggestion s = {.u = u[28], .trial_id = 28, .bracket = -1, .rung = -1};
+    assert_int_equal(gp->suggest(st, &s), HPS_OK);
+    assert_true(dist(u[28], u[20], 6) > 1e-3);
+    gp->destroy(st);
+}
+
+static hps_choice colours[] = {
+    {.kind = HPS_CHOICE_STRING, .text = (char *)"red"},
+    {.kind = HPS_CHOICE_STRING, .text = (char *)"green"},
+    {.kind = HPS_CHOICE_STRING, .text = (char *)"blue"},
+    {.kind = HPS_CHOICE_STRING, .text = (char *)"grey"},
+};
+
+/* Mixed space: the optimum needs the right category, integer and flag. One run;
+ * returns the best value after n trials. */
+static double mixed_run(uint64_t seed, int n)
+{
+    hps_param ps[5] = {
+        {.name = (char *)"lr", .type = HPS_PARAM_FLOAT, .low = 1e-4, .high = 1.0, .log = 1},
+        {.name = (char *)"n", .type = HPS_PARAM_INT, .low = 1, .high = 20},
+        {.name = (char *)"c", .type = HPS_PARAM_CATEGORICAL, .n_choices = 4, .choices = colours},
+        {.name = (char *)"b", .type = HPS_PARAM_BOOL},
+        {.name = (char *)"w", .type = HPS_PARAM_INT, .low = 1, .high = 1000, .log = 1},
+    };
+    hps_space sp = {5, ps};
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    void *st = NULL;
+    assert_int_equal(gp->create(&sp, NULL, seed, &st, NULL, 0), HPS_OK);
+    double u[5], v[5], u2[5], best = HUGE_VAL;
+    for (int t = 0; t < n; t++) {
+        hps_suggestion s = {.u = u, .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(st, &s), HPS_OK);
+        hps_space_decode(&sp, u, v);
+        hps_space_encode(&sp, v, u2);
+        for (int i = 1; i < 5; i++) /* discrete coordinates come as slice centres */
+            assert_true(fabs(u[i] - u2[i]) < 1e-12);
+        double f = pow(log10(v[0]) + 2.0, 2) + pow((v[1] - 7) / 5.0, 2) +
+                   (v[2] == 2 ? 0.0 : 1.0) + (v[3] == 1 ? 0.0 : 0.5) +
+                   pow(log10(v[4]) - 1.5, 2);
+        best = f < best ? f : best;
+        hps_observation o = {.trial_id = t, .kind = t % 11 == 5 ? HPS_OBS_FAILED : HPS_OBS_FINAL,
+                             .u = u, .value = t % 11 == 5 ? NAN : f};
+        assert_int_equal(gp->observe(st, &o, NULL), HPS_OK);
+    }
+    gp->destroy(st);
+    return best;
+}
+
+/* Measured over seeds 1..7 at 60 trials: 5 of 7 below 0.1 (the others keep the
+ * wrong flag); at least 4 must be. */
+static void test_mixed_space(void **state)
+{
+    int good = 0;
+    double b[7];
+    for (int k = 0; k < 7; k++) {
+        b[k] = mixed_run((uint64_t)k + 1, 60);
+        good += b[k] < 0.1;
+    }
+    if (good < 4)
+        fail_msg("mixed space: only %d of 7 seeds below 0.1 (%g %g %g %g %g %g %g)", good, b[0],
+                 b[1], b[2], b[3], b[4], b[5], b[6]);
+}
+
+/* Replaying the observations only (no suggest calls) gives the same next point. */
+static void test_replay_observations(void **state)
+{
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    const hps_testfunc *br = hps_testfunc_find("branin");
+    hps_space sp = unit_space(2);
+    void *a = NULL, *b = NULL;
+    assert_int_equal(gp->create(&sp, NULL, 77, &a, NULL, 0), HPS_OK);
+    assert_int_equal(gp->create(&sp, NULL, 77, &b, NULL, 0), HPS_OK);
+    double us[30][2];
+    for (int t = 0; t < 30; t++) {
+        hps_suggestion s = {.u = us[t], .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(a, &s), HPS_OK);
+        hps_observation o = {.trial_id = t, .kind = HPS_OBS_FINAL, .u = us[t],
+                             .value = eval_on_domain(br, us[t], 2)};
+        assert_int_equal(gp->observe(a, &o, NULL), HPS_OK);
+    }
+    for (int t = 0; t < 30; t++) {
+        hps_observation o = {.trial_id = t, .kind = HPS_OBS_FINAL, .u = us[t],
+                             .value = eval_on_domain(br, us[t], 2)};
+        assert_int_equal(gp->observe(b, &o, NULL), HPS_OK);
+    }
+    double ua[2], ub[2];
+    hps_suggestion sa = {.u = ua, .trial_id = 30, .bracket = -1, .rung = -1}, sb = sa;
+    sb.u = ub;
+    assert_int_equal(gp->suggest(a, &sa), HPS_OK);
+    assert_int_equal(gp->suggest(b, &sb), HPS_OK);
+    assert_memory_equal(ua, ub, sizeof ua);
+    gp->destroy(a);
+    gp->destroy(b);
+}
+
+static void test_options(void **state)
+{
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    const char *k[] = {"acquisition", "ucb_beta", "n_initial", "refit_every", "n_candidates"};
+    const char *v[] = {"ucb", "2.5", "4", "3", "64"};
+    hps_strategy_cfg cfg = {5, k, v};
+    hps_space sp = unit_space(3);
+    void *st = NULL;
+    char err[128];
+    assert_int_equal(gp->create(&sp, &cfg, 1, &st, err, sizeof err), HPS_OK);
+    double u[3];
+    for (int t = 0; t < 15; t++) {
+        hps_suggestion s = {.u = u, .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(st, &s), HPS_OK);
+        for (int i = 0; i < 3; i++)
+            assert_true(u[i] >= 0.0 && u[i] <= 1.0);
+        hps_observation o = {.trial_id = t, .kind = HPS_OBS_FINAL, .u = u,
+                             .value = u[0] * u[0] + u[1] - u[2]};
+        assert_int_equal(gp->observe(st, &o, NULL), HPS_OK);
+    }
+    gp->destroy(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_predict_gradient),
+        cmocka_unit_test(test_nlp_gradient),
+        cmocka_unit_test(test_incremental_cholesky),
+        cmocka_unit_test(test_jitter_duplicates),
+        cmocka_unit_test(test_interpolates),
+        cmocka_unit_test(test_log_ei),
+        cmocka_unit_test(test_branin),
+        cmocka_unit_test(test_pending_distinct),
+        cmocka_unit_test(test_mixed_space),
+        cmocka_unit_test(test_replay_observations),
+        cmocka_unit_test(test_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
