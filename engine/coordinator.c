@@ -435,7 +435,8 @@ static int next_trial(coord *c, int worker, double now, int64_t *id)
 
 static int batch_size(const coord *c)
 {
-    if (c->ewma < 0)
+    /* A model-based strategy suggests better with every result: no batching ahead. */
+    if (c->ewma < 0 || (c->s->ops->flags & HPS_STRATEGY_ADAPTIVE))
         return 1;
     double n = BATCH_TARGET_SECONDS / (c->ewma > 1e-9 ? c->ewma : 1e-9);
     if (n < 1)

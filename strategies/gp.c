@@ -292,4 +292,5 @@ const hps_strategy_ops hps_strategy_gp = {
     .observe = gp_observe,
     .save = NULL,
     .restore = NULL,
+    .flags = HPS_STRATEGY_ADAPTIVE,
 };

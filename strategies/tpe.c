@@ -550,4 +550,5 @@ const hps_strategy_ops hps_strategy_tpe = {
     .observe = tpe_observe,
     .save = NULL,
     .restore = NULL,
+    .flags = HPS_STRATEGY_ADAPTIVE,
 };

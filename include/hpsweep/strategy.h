@@ -22,6 +22,13 @@
 
 #define HPS_STRATEGY_VERSION 1
 
+/* hps_strategy_ops.flags */
+enum {
+    /* Suggestions learn from observations (a model): the engine keeps at most one
+     * trial per worker in flight instead of batching trials ahead. */
+    HPS_STRATEGY_ADAPTIVE = 1u << 0
+};
+
 /* ---- options a strategy accepts under `strategy:` in the YAML ---------------- */
 
 typedef enum hps_opt_type {
@@ -106,7 +113,9 @@ typedef struct hps_strategy_ops {
                   void **state, char *err, size_t errlen);
     void (*destroy)(void *state);     /* NULL-safe */
 
-    /* HPS_OK (out filled), HPS_EAGAIN (wait for an observation), HPS_EDONE. */
+    /* HPS_OK (out filled), HPS_EAGAIN (wait for an observation), HPS_EDONE. A call
+     * that returns HPS_EAGAIN or HPS_EDONE must leave the state unchanged (the
+     * journal does not record it, so replay does not repeat it). */
     int (*suggest)(void *state, hps_suggestion *out);
 
     /* Record an observation; for HPS_OBS_INTERMEDIATE also decide (decision may be
@@ -117,6 +126,8 @@ typedef struct hps_strategy_ops {
      * its inverse. blob is malloc'd; the caller frees it. */
     int (*save)(const void *state, void **blob, size_t *len);
     int (*restore)(void *state, const void *blob, size_t len);
+
+    unsigned flags;                   /* HPS_STRATEGY_* */
 } hps_strategy_ops;
 
 /* The registered strategy called name, or NULL. */
