@@ -186,6 +186,7 @@ typedef struct prepared {
     int have_file_cfg;
     int64_t max_trials;
     double max_time;
+    double max_resource;
     int parallelism;
 } prepared;
 
@@ -208,9 +209,18 @@ static int replay_cb(void *ctx, const hps_record *rec)
     char serr[512] = "";
     rc = s->ops->create(&s->cfg.space, &s->cfg.strategy_cfg, hps_strategy_seed(s->seed),
                         &s->strategy, serr, sizeof serr);
-    if (rc != HPS_OK)
+    if (rc != HPS_OK) {
         snprintf(c->err, c->errlen, "strategy '%s': %s", s->ops->name,
                  serr[0] ? serr : hps_strerror(rc));
+        return rc;
+    }
+    if (s->cfg.pruner_ops) {
+        s->pruner_ops = s->cfg.pruner_ops;
+        rc = s->pruner_ops->create(&s->cfg.pruner_cfg, &s->pruner, serr, sizeof serr);
+        if (rc != HPS_OK)
+            snprintf(c->err, c->errlen, "pruner '%s': %s", s->pruner_ops->name,
+                     serr[0] ? serr : hps_strerror(rc));
+    }
     return rc;
 }
 
@@ -376,10 +386,12 @@ static int prepare(const run_args *a, prepared *p, char *err, size_t errlen)
     }
     p->max_trials = a->max_trials ? a->max_trials : budget->max_trials;
     p->max_time = a->max_time > 0 ? a->max_time : budget->max_time;
+    p->max_resource = budget->max_resource;
     p->parallelism = budget->parallelism;
-    if (p->max_trials == 0 && p->max_time == 0 && strcmp(p->s.cfg.strategy, "grid") != 0) {
-        snprintf(err, errlen, "the sweep has no budget: set budget.max_trials or "
-                 "budget.max_time (or pass --max-trials/--max-time)");
+    if (p->max_trials == 0 && p->max_time == 0 && p->max_resource == 0 &&
+        strcmp(p->s.cfg.strategy, "grid") != 0) {
+        snprintf(err, errlen, "the sweep has no budget: set budget.max_trials, "
+                 "budget.max_time or budget.max_resource (or pass --max-trials/--max-time)");
         return HPS_ECONFIG;
     }
     return HPS_OK;
@@ -389,6 +401,8 @@ static void prepared_free(prepared *p)
 {
     if (p->s.ops && p->s.strategy)
         p->s.ops->destroy(p->s.strategy);
+    if (p->s.pruner_ops && p->s.pruner)
+        p->s.pruner_ops->destroy(p->s.pruner);
     hps_sweep_free(&p->s);
     hps_journal_close(p->j);
     if (p->have_file_cfg)
@@ -614,7 +628,8 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
             .h5_path = p.h5_path, .quiet = a->quiet, .tty = isatty(STDERR_FILENO),
             .n_groups = n_groups, .leaders = leaders, .signalled = &g_signalled,
             .provenance = prov.kv, .n_provenance = prov.n, .max_trials = p.max_trials,
-            .max_time = p.max_time, .parallelism = p.parallelism, .run_start = hps_now(),
+            .max_time = p.max_time, .max_resource = p.max_resource,
+            .parallelism = p.parallelism, .run_start = hps_now(),
             .spawner = spawner, .sweep_dir = sweep_dir, .gpus = gpus,
         };
         if (!a->quiet)

@@ -4,7 +4,8 @@
  * `space:`, `objective:` and `strategy:` sections live in config_space.c,
  * config_objective.c (with config_command.c for external commands) and
  * config_strategy.c, the node helpers in yaml_util.c, hps_config_diff in
- * config_diff.c. Durations and counts shared by several sections are read here.
+ * config_diff.c. Durations, counts and text scalars shared by several sections
+ * are read here.
  *
  * Sections are validated in a fixed order (name, seed, space, objective,
  * metric, strategy, budget, parallelism, ranks_per_trial, output) after the
@@ -32,7 +33,7 @@ enum { K_NAME, K_SEED, K_OBJECTIVE, K_METRIC, K_SPACE, K_STRATEGY, K_BUDGET, K_P
 static const char *const metric_keys[] = {"name", "goal", NULL};
 static const char *const goal_names[] = {"minimize", "maximize", NULL};
 static const char *const budget_keys[] = {"max_trials", "max_time", "max_consecutive_failures",
-                                          NULL};
+                                          "max_resource", NULL};
 
 /* budget.max_consecutive_failures when absent. */
 #define DEFAULT_MAX_CONSECUTIVE_FAILURES 10
@@ -218,6 +219,21 @@ int hps_config_get_duration(hps_yaml_ctx *ctx, const yaml_node_t *node, const ch
     return HPS_OK;
 }
 
+int hps_config_get_text(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, char **out)
+{
+    *out = NULL;
+    hps_yaml_kind kind = hps_yaml_scalar_kind(node);
+    if (!node || node->type != YAML_SCALAR_NODE || kind == HPS_YAML_NULL || kind == HPS_YAML_BOOL) {
+        char got[96];
+        hps_yaml_describe(node, got, sizeof got);
+        return hps_yaml_error(ctx, node, "%s: expected a string or number, got %s%s", path, got,
+                              node && node->type == YAML_SCALAR_NODE
+                                  ? " (quote it to pass it as text)"
+                                  : "");
+    }
+    return hps_yaml_get_string(ctx, node, path, out);
+}
+
 int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, int *out)
 {
     int64_t v;
@@ -233,7 +249,7 @@ int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char 
 
 static int parse_budget(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg)
 {
-    yaml_node_t *v[4];
+    yaml_node_t *v[5];
     int rc = hps_yaml_map_fields(ctx, node, "budget", NULL, budget_keys, v);
     if (rc != HPS_OK)
         return rc;
@@ -252,6 +268,14 @@ static int parse_budget(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *
     if (v[2] && (rc = hps_config_get_count(ctx, v[2], "budget.max_consecutive_failures",
                                            &cfg->max_consecutive_failures)) != HPS_OK)
         return rc;
+    if (v[3]) {
+        if ((rc = hps_yaml_get_number(ctx, v[3], "budget.max_resource", &cfg->max_resource)) !=
+            HPS_OK)
+            return rc;
+        if (cfg->max_resource <= 0)
+            return hps_yaml_error(ctx, v[3], "budget.max_resource: must be > 0, got %s",
+                                  hps_yaml_text(v[3]));
+    }
     return HPS_OK;
 }
 
@@ -496,6 +520,13 @@ void hps_config_free(hps_config *cfg)
     }
     free((void *)cfg->strategy_cfg.keys);
     free((void *)cfg->strategy_cfg.values);
+    free(cfg->pruner);
+    for (int i = 0; i < cfg->pruner_cfg.n; i++) {
+        free((char *)cfg->pruner_cfg.keys[i]);
+        free((char *)cfg->pruner_cfg.values[i]);
+    }
+    free((void *)cfg->pruner_cfg.keys);
+    free((void *)cfg->pruner_cfg.values);
     free(cfg->output);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -32,8 +32,14 @@ typedef struct hps_config {
     char *strategy;                 /* default "random" */
     const hps_strategy_ops *strategy_ops;
     hps_strategy_cfg strategy_cfg;  /* owns its key/value strings */
+    char *pruner;                   /* strategy.pruner name, or NULL (none) */
+    const hps_pruner_ops *pruner_ops;
+    hps_strategy_cfg pruner_cfg;    /* the pruner's options; owns its strings */
     int64_t max_trials;             /* 0: unlimited */
     double max_time;                /* seconds; 0: unlimited */
+    double max_resource;            /* budget.max_resource: stop suggesting once the
+                                       resource dispatched (sum of budget increments)
+                                       reaches this; 0: unlimited */
     int max_consecutive_failures;   /* budget.max_consecutive_failures: stop the sweep
                                        after this many failed attempts in a row
                                        (default 10; 0: never) */

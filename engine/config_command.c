@@ -127,21 +127,6 @@ static int check_template(hps_yaml_ctx *ctx, const yaml_node_t *node, const char
     return HPS_OK;
 }
 
-/* A string or a number (kept as written) at node, copied into *out. */
-static int get_word(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, char **out)
-{
-    hps_yaml_kind kind = hps_yaml_scalar_kind(node);
-    if (!node || node->type != YAML_SCALAR_NODE || kind == HPS_YAML_NULL || kind == HPS_YAML_BOOL) {
-        char got[96];
-        hps_yaml_describe(node, got, sizeof got);
-        return hps_yaml_error(ctx, node, "%s: expected a string or number, got %s%s", path, got,
-                              kind == HPS_YAML_BOOL || kind == HPS_YAML_NULL
-                                  ? " (quote it to pass it as text)"
-                                  : "");
-    }
-    return hps_yaml_get_string(ctx, node, path, out);
-}
-
 static int parse_argv(hps_yaml_ctx *ctx, const yaml_node_t *list, hps_config *cfg)
 {
     hps_objective_cfg *obj = &cfg->objective;
@@ -168,7 +153,7 @@ static int parse_argv(hps_yaml_ctx *ctx, const yaml_node_t *list, hps_config *cf
         const yaml_node_t *item = hps_yaml_node(ctx, start[i]);
         char path[48];
         snprintf(path, sizeof path, "objective.command[%zu]", i);
-        int rc = get_word(ctx, item, path, &obj->argv[i]);
+        int rc = hps_config_get_text(ctx, item, path, &obj->argv[i]);
         if (rc != HPS_OK)
             return rc;
         if (i == 0 && !obj->argv[0][0])
@@ -264,7 +249,7 @@ static int parse_env(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_objective_cf
             return HPS_ENOMEM;
         char path[HPS_CONFIG_PATH_MAX];
         snprintf(path, sizeof path, "objective.env.%s", name);
-        if ((rc = get_word(ctx, v, path, &obj->env_values[i])) != HPS_OK)
+        if ((rc = hps_config_get_text(ctx, v, path, &obj->env_values[i])) != HPS_OK)
             return rc;
     }
     return HPS_OK;

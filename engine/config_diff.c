@@ -8,6 +8,9 @@
  * produced. Parameter order matters (it fixes the unit-hypercube coordinates),
  * so it is a key of its own: "space" = "x1, lr, ...".
  *
+ * A test function contributes its noise; a pruner its name ("strategy.pruner")
+ * and each option given ("strategy.pruner.<option>").
+ *
  * An external command contributes its argv (one key, a list, since inserting an
  * argument shifts the rest), workdir as written (the resolved path depends on
  * where the config file was read from, which a resume may change), each env
@@ -219,6 +222,8 @@ static void flatten(const hps_config *c, flat *f)
         else
             put_number(f, "objective.seconds", c->objective.sleep_seconds);
     }
+    if (c->objective.kind == HPS_OBJ_TESTFUNC)
+        put_number(f, "objective.noise", c->objective.noise);
     if (c->objective.kind == HPS_OBJ_COMMAND)
         put_command(f, c);
     put(f, "metric.name", c->metric ? c->metric : "");
@@ -240,6 +245,13 @@ static void flatten(const hps_config *c, flat *f)
     for (int i = 0; i < c->strategy_cfg.n; i++) {
         snprintf(key, sizeof key, "strategy.%s", c->strategy_cfg.keys[i]);
         put(f, key, c->strategy_cfg.values[i]);
+    }
+    if (c->pruner) {
+        put(f, "strategy.pruner", c->pruner);
+        for (int i = 0; i < c->pruner_cfg.n; i++) {
+            snprintf(key, sizeof key, "strategy.pruner.%s", c->pruner_cfg.keys[i]);
+            put(f, key, c->pruner_cfg.values[i]);
+        }
     }
     snprintf(buf, sizeof buf, "%d", c->ranks_per_trial);
     put(f, "ranks_per_trial", buf);

@@ -50,11 +50,17 @@ int hps_config_command_parse(hps_yaml_ctx *ctx, yaml_node_t *const *vals, hps_co
 int hps_config_get_duration(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
                             int positive, double *out);
 
+/* A string or a number scalar (a number keeps its text) at node, copied into *out;
+ * null, booleans, lists and mappings are reported under path ("expected a string
+ * or number, got ..."). */
+int hps_config_get_text(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, char **out);
+
 /* An integer from 0 to INT_MAX at node (retries, max_consecutive_failures). */
 int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, int *out);
 
 /* Parse `strategy:` (node may be NULL: the default, random) into cfg->strategy,
- * cfg->strategy_ops and cfg->strategy_cfg; a `points` mapping sets
+ * cfg->strategy_ops and cfg->strategy_cfg, and its `pruner` into cfg->pruner,
+ * cfg->pruner_ops and cfg->pruner_cfg; a `points` mapping sets
  * cfg->space.params[i].grid_points, so cfg->space must be parsed first. */
 int hps_config_strategy_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg);
 

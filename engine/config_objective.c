@@ -4,6 +4,8 @@
  *   function       a built-in test function (hps_testfunc_find), "sleep" or "noop"
  *   seconds        sleep only: a constant duration >= 0 (default 0.1)
  *   seconds_param  sleep only: a float/int parameter holding the duration
+ *   noise          test functions only: a number >= 0 (default 0), the scale of
+ *                  the noise that shrinks with the budget (workers/objective.h)
  *   command ...    an external command instead of a function; it and its own
  *                  keys (workdir, env, timeout, retries, gpus_per_trial,
  *                  kill_grace) are parsed by config_command.c
@@ -19,12 +21,13 @@
 #include "engine/config_internal.h"
 #include "hpsweep/error.h"
 
-/* Function keys first, then the command keys in HPS_CMD_* order. */
+/* Function keys first, then the command keys in HPS_CMD_* order, then noise. */
 static const char *const objective_keys[] = {"function", "seconds",        "seconds_param",
                                              "command",  "workdir",        "env",
                                              "timeout",  "retries",        "gpus_per_trial",
-                                             "kill_grace", NULL};
-enum { O_FUNCTION, O_SECONDS, O_SECONDS_PARAM, O_COMMAND, O_COUNT = O_COMMAND + HPS_CMD_COUNT };
+                                             "kill_grace", "noise",        NULL};
+enum { O_FUNCTION, O_SECONDS, O_SECONDS_PARAM, O_COMMAND, O_NOISE = O_COMMAND + HPS_CMD_COUNT,
+       O_COUNT };
 static const char *const builtin_functions[] = {"sleep", "noop", NULL};
 
 #define DEFAULT_SLEEP_SECONDS 0.1
@@ -138,12 +141,16 @@ int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_c
                 return hps_yaml_error(ctx, v[i], "objective.%s: only valid with function: sleep, "
                                                  "not with objective.command",
                                       objective_keys[i]);
+        if (v[O_NOISE])
+            return hps_yaml_error(ctx, v[O_NOISE], "objective.noise: only for test functions, "
+                                                   "not with objective.command (add noise in "
+                                                   "the program itself)");
         return hps_config_command_parse(ctx, v + O_COMMAND, cfg);
     }
     if (!v[O_FUNCTION])
         return hps_yaml_error(ctx, node, "objective: missing required key 'function' or "
                                          "'command'");
-    for (int i = O_COMMAND + 1; i < O_COUNT; i++)
+    for (int i = O_COMMAND + 1; i < O_NOISE; i++)
         if (v[i])
             return hps_yaml_error(ctx, v[i], "objective.%s: only for objective.command (an "
                                              "external program), not with objective.function",
@@ -158,8 +165,23 @@ int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_c
             if (v[i])
                 return hps_yaml_error(ctx, v[i], "objective.%s: only valid with function: sleep",
                                       objective_keys[i]);
-        return obj->kind == HPS_OBJ_TESTFUNC ? check_testfunc(ctx, v[O_FUNCTION], cfg) : HPS_OK;
     }
+    if (v[O_NOISE] && obj->kind != HPS_OBJ_TESTFUNC)
+        return hps_yaml_error(ctx, v[O_NOISE], "objective.noise: only for test functions, not "
+                                               "with function: %s", obj->function);
+    if (obj->kind == HPS_OBJ_TESTFUNC) {
+        if ((rc = check_testfunc(ctx, v[O_FUNCTION], cfg)) != HPS_OK)
+            return rc;
+        if (v[O_NOISE] &&
+            (rc = hps_yaml_get_number(ctx, v[O_NOISE], "objective.noise", &obj->noise)) != HPS_OK)
+            return rc;
+        if (obj->noise < 0)
+            return hps_yaml_error(ctx, v[O_NOISE], "objective.noise: must be >= 0, got %s",
+                                  hps_yaml_text(v[O_NOISE]));
+        return HPS_OK;
+    }
+    if (obj->kind != HPS_OBJ_SLEEP)
+        return HPS_OK;
     obj->sleep_seconds = DEFAULT_SLEEP_SECONDS;
     if (v[O_SECONDS] && v[O_SECONDS_PARAM])
         return hps_yaml_error(ctx, v[O_SECONDS_PARAM],

@@ -1,10 +1,15 @@
 /*
  * The `strategy:` section: a strategy name (`strategy: grid`) or a mapping with
- * `name` (default random) and options. Every option is checked against the
- * strategy's own option list (hps_option_spec) and stored in cfg->strategy_cfg
- * as canonical text, so the hps_strategy_cfg_* getters cannot misread it:
- * integers as plain digits, floats in their shortest round-trip form, booleans
- * as "true"/"false", enum values as written.
+ * `name` (default random), options, and optionally a `pruner`. Every option is
+ * checked against the strategy's own option list (hps_option_spec) and stored
+ * in cfg->strategy_cfg as canonical text, so the hps_strategy_cfg_* getters
+ * cannot misread it: integers as plain digits, floats in their shortest
+ * round-trip form, booleans as "true"/"false", enum values and strings as
+ * written.
+ *
+ * `pruner` is a pruner name (`pruner: median`) or a mapping with `name` and the
+ * pruner's options, validated the same way against the pruner's option list
+ * into cfg->pruner_cfg. It is never passed to the strategy as an option.
  *
  * One special case: for a strategy that has an option called `points`, the
  * value may also be a mapping from parameter name to a point count; it sets
@@ -19,23 +24,37 @@
 
 #define DEFAULT_STRATEGY "random"
 
-/* Names of ops->options (or of the registry), NULL-terminated, borrowed. */
-static const char **option_names(const hps_strategy_ops *ops)
+/* Names of options (or of a registry), NULL-terminated, borrowed. */
+static const char **option_names(const hps_option_spec *options)
 {
     size_t n = 0;
-    while (ops->options && ops->options[n].name)
+    while (options && options[n].name)
         n++;
     const char **names = calloc(n + 1, sizeof *names);
     if (!names)
         return NULL;
     for (size_t i = 0; i < n; i++)
-        names[i] = ops->options[i].name;
+        names[i] = options[i].name;
     return names;
 }
 
 static const char **strategy_names(void)
 {
     const hps_strategy_ops *const *all = hps_strategy_list();
+    size_t n = 0;
+    while (all && all[n])
+        n++;
+    const char **names = calloc(n + 1, sizeof *names);
+    if (!names)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        names[i] = all[i]->name;
+    return names;
+}
+
+static const char **pruner_names(void)
+{
+    const hps_pruner_ops *const *all = hps_pruner_list();
     size_t n = 0;
     while (all && all[n])
         n++;
@@ -106,6 +125,15 @@ static int option_value(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *
         free(s);
         return rc;
     }
+    case HPS_OPT_STRING:
+        if ((rc = hps_config_get_text(ctx, node, path, out)) != HPS_OK)
+            return rc;
+        if (!**out) {
+            free(*out);
+            *out = NULL;
+            return hps_yaml_error(ctx, node, "%s: must not be empty", path);
+        }
+        return HPS_OK;
     default:
         return hps_yaml_error(ctx, node, "%s: option has an unsupported type", path);
     }
@@ -179,6 +207,42 @@ static int find_strategy(hps_yaml_ctx *ctx, const yaml_node_t *name_node, const 
     return hps_yaml_error(ctx, name_node, "%s: unknown strategy '%s'%s", path, name, hint);
 }
 
+/* The spec called key in options (terminated by {NULL}), or NULL. */
+static const hps_option_spec *find_option(const hps_option_spec *options, const char *key)
+{
+    for (int i = 0; options && options[i].name; i++)
+        if (!strcmp(options[i].name, key))
+            return &options[i];
+    return NULL;
+}
+
+/* "section: unknown option 'k' for <kind> 'owner'" with a suggestion among the
+ * options and the section's own keys (extra). */
+static int unknown_option(hps_yaml_ctx *ctx, const yaml_node_t *k, const char *section,
+                          const char *kind, const char *owner, const hps_option_spec *options,
+                          const char *const *extra)
+{
+    const char **names = option_names(options);
+    if (!names)
+        return HPS_ENOMEM;
+    const char *key = hps_yaml_text(k);
+    char hint[512];
+    char label[128];
+    snprintf(label, sizeof label, "options of '%s'", owner);
+    hps_yaml_suggest(key, names, extra, label, hint, sizeof hint);
+    free(names);
+    return hps_yaml_error(ctx, k, "%s: unknown option '%s' for %s '%s'%s", section, key, kind,
+                          owner, hint);
+}
+
+/* Room for n options in sc (keys and values NULL-terminated). */
+static int alloc_options(hps_strategy_cfg *sc, size_t n)
+{
+    sc->keys = calloc(n + 1, sizeof *sc->keys);
+    sc->values = calloc(n + 1, sizeof *sc->values);
+    return sc->keys && sc->values ? HPS_OK : HPS_ENOMEM;
+}
+
 static int add_option(hps_strategy_cfg *sc, const char *key, char *value)
 {
     char *k = hps_yaml_strdup(key);
@@ -189,6 +253,75 @@ static int add_option(hps_strategy_cfg *sc, const char *key, char *value)
     sc->keys[sc->n] = k;
     sc->values[sc->n] = value;
     sc->n++;
+    return HPS_OK;
+}
+
+static int find_pruner(hps_yaml_ctx *ctx, const yaml_node_t *name_node, const char *path,
+                       hps_config *cfg)
+{
+    char *name = NULL;
+    int rc = hps_yaml_get_string(ctx, name_node, path, &name);
+    if (rc != HPS_OK)
+        return rc;
+    cfg->pruner = name;
+    cfg->pruner_ops = hps_pruner_find(name);
+    if (cfg->pruner_ops)
+        return HPS_OK;
+    const char **names = pruner_names();
+    if (!names)
+        return HPS_ENOMEM;
+    char hint[512];
+    hps_yaml_suggest(name, names, NULL, "available", hint, sizeof hint);
+    free(names);
+    return hps_yaml_error(ctx, name_node, "%s: unknown pruner '%s'%s", path, name, hint);
+}
+
+/* `strategy.pruner`: a name, or a mapping with `name` and the pruner's options. */
+static int parse_pruner(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg)
+{
+    hps_yaml_kind kind = hps_yaml_scalar_kind(node);
+    if (node->type == YAML_SCALAR_NODE && kind != HPS_YAML_NULL && kind != HPS_YAML_BOOL)
+        return find_pruner(ctx, node, "strategy.pruner", cfg);
+    if (node->type != YAML_MAPPING_NODE) {
+        char got[96];
+        hps_yaml_describe(node, got, sizeof got);
+        return hps_yaml_error(ctx, node, "strategy.pruner: expected a pruner name or a mapping "
+                                         "with 'name' and options, got %s", got);
+    }
+    int rc = hps_yaml_map_fields(ctx, node, "strategy.pruner", NULL, NULL, NULL);
+    if (rc != HPS_OK)
+        return rc;
+    const yaml_node_t *name_node = hps_yaml_map_get(ctx, node, "name", NULL);
+    if (!name_node)
+        return hps_yaml_error(ctx, node, "strategy.pruner: missing required key 'name' (the "
+                                         "pruner, e.g. median)");
+    if ((rc = find_pruner(ctx, name_node, "strategy.pruner.name", cfg)) != HPS_OK)
+        return rc;
+
+    const hps_pruner_ops *ops = cfg->pruner_ops;
+    hps_strategy_cfg *pc = &cfg->pruner_cfg;
+    if ((rc = alloc_options(pc, (size_t)(node->data.mapping.pairs.top -
+                                         node->data.mapping.pairs.start))) != HPS_OK)
+        return rc;
+    static const char *const own_keys[] = {"name", NULL};
+    for (const yaml_node_pair_t *p = node->data.mapping.pairs.start;
+         p < node->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = hps_yaml_node(ctx, p->key);
+        const char *key = hps_yaml_text(k);
+        if (!strcmp(key, "name"))
+            continue;
+        const hps_option_spec *spec = find_option(ops->options, key);
+        if (!spec)
+            return unknown_option(ctx, k, "strategy.pruner", "pruner", ops->name, ops->options,
+                                  own_keys);
+        char path[HPS_CONFIG_PATH_MAX];
+        snprintf(path, sizeof path, "strategy.pruner.%s", key);
+        char *value = NULL;
+        if ((rc = option_value(ctx, hps_yaml_node(ctx, p->value), path, spec, &value)) != HPS_OK)
+            return rc;
+        if ((rc = add_option(pc, key, value)) != HPS_OK)
+            return rc;
+    }
     return HPS_OK;
 }
 
@@ -211,12 +344,10 @@ int hps_config_strategy_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_co
 
     const hps_strategy_ops *ops = cfg->strategy_ops;
     hps_strategy_cfg *sc = &cfg->strategy_cfg;
-    size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-    sc->keys = calloc(n + 1, sizeof *sc->keys);
-    sc->values = calloc(n + 1, sizeof *sc->values);
-    if (!sc->keys || !sc->values)
-        return HPS_ENOMEM;
-
+    if ((rc = alloc_options(sc, (size_t)(node->data.mapping.pairs.top -
+                                         node->data.mapping.pairs.start))) != HPS_OK)
+        return rc;
+    static const char *const own_keys[] = {"name", "pruner", NULL};
     for (const yaml_node_pair_t *p = node->data.mapping.pairs.start;
          p < node->data.mapping.pairs.top; p++) {
         const yaml_node_t *k = hps_yaml_node(ctx, p->key);
@@ -224,23 +355,15 @@ int hps_config_strategy_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_co
         const char *key = hps_yaml_text(k);
         if (!strcmp(key, "name"))
             continue;
-        const hps_option_spec *spec = NULL;
-        for (int i = 0; ops->options && ops->options[i].name; i++)
-            if (!strcmp(ops->options[i].name, key))
-                spec = &ops->options[i];
-        if (!spec) {
-            const char **names = option_names(ops);
-            if (!names)
-                return HPS_ENOMEM;
-            static const char *const name_key[] = {"name", NULL};
-            char hint[512];
-            char label[128];
-            snprintf(label, sizeof label, "options of '%s'", ops->name);
-            hps_yaml_suggest(key, names, name_key, label, hint, sizeof hint);
-            free(names);
-            return hps_yaml_error(ctx, k, "strategy: unknown option '%s' for strategy '%s'%s", key,
-                                  ops->name, hint);
+        if (!strcmp(key, "pruner")) {
+            if ((rc = parse_pruner(ctx, v, cfg)) != HPS_OK)
+                return rc;
+            continue;
         }
+        const hps_option_spec *spec = find_option(ops->options, key);
+        if (!spec)
+            return unknown_option(ctx, k, "strategy", "strategy", ops->name, ops->options,
+                                  own_keys);
         if (!strcmp(spec->name, "points") && v->type == YAML_MAPPING_NODE) {
             if ((rc = parse_points(ctx, v, spec, &cfg->space)) != HPS_OK)
                 return rc;

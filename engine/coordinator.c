@@ -97,7 +97,8 @@ int hps_coord_write_store(const hps_sweep *s, const char *h5_path, const hps_kv 
     meta.provenance = prov;
     meta.n_provenance = n_prov;
     return hps_store_write(h5_path, &meta, s->trials, s->n_trials, s->metrics, s->n_metrics,
-                           (const char *const *)s->metric_names, s->n_metric_names, err, errlen);
+                           (const char *const *)s->metric_names, s->n_metric_names, s->rungs,
+                           s->n_rungs, err, errlen);
 }
 
 /* ---- reports ------------------------------------------------------------------------ */
@@ -170,6 +171,13 @@ static int handle_report(coord *c, int64_t trial_id, int worker, const hps_repor
         if ((rc = s->ops->observe(s->strategy, &obs, &d)) != HPS_OK) {
             snprintf(c->err, c->errlen, "strategy '%s' refused a report of trial %lld: %s",
                      s->ops->name, (long long)trial_id, hps_strerror(rc));
+            return rc;
+        }
+        /* The pruner sees what the strategy let continue (replay does the same). */
+        if (d == HPS_DECISION_CONTINUE && s->pruner &&
+            (rc = s->pruner_ops->report(s->pruner, &obs, &d)) != HPS_OK) {
+            snprintf(c->err, c->errlen, "pruner '%s' refused a report of trial %lld: %s",
+                     s->pruner_ops->name, (long long)trial_id, hps_strerror(rc));
             return rc;
         }
         if (d != HPS_DECISION_CONTINUE && (rc = prune(c, trial_id, worker)) != HPS_OK)
@@ -274,6 +282,11 @@ static int handle_result(coord *c, const hps_wire_result *w, int worker)
     if ((rc = s->ops->observe(s->strategy, &obs, NULL)) != HPS_OK) {
         snprintf(c->err, c->errlen, "strategy '%s' refused the result of trial %lld: %s",
                  s->ops->name, (long long)t->trial_id, hps_strerror(rc));
+        return rc;
+    }
+    if (s->pruner && (rc = s->pruner_ops->finish(s->pruner, &obs)) != HPS_OK) {
+        snprintf(c->err, c->errlen, "pruner '%s' refused the result of trial %lld: %s",
+                 s->pruner_ops->name, (long long)t->trial_id, hps_strerror(rc));
         return rc;
     }
     count_failures(c, t);
@@ -383,6 +396,8 @@ static int budget_left(coord *c)
         return 0;
     if (o->max_time > 0 && hps_now() - o->run_start >= o->max_time)
         return 0;
+    if (o->max_resource > 0 && c->s->resource_dispatched >= o->max_resource)
+        return 0;
     return 1;
 }
 
@@ -400,6 +415,9 @@ static int next_trial(coord *c, int worker, double now, int64_t *id)
     }
     if (c->exhausted || !budget_left(c))
         return HPS_EDONE;
+    /* max_trials counts configurations (trial ids). Every suggest() that returns a
+     * suggestion is journaled, so none is asked for that could not be run: at the
+     * limit, promotions stop too (budget.max_resource bounds multi-fidelity sweeps). */
     if (c->o->max_trials > 0 && s->n_trials >= c->o->max_trials) {
         c->exhausted = 1;
         return HPS_EDONE;
@@ -419,14 +437,27 @@ static int next_trial(coord *c, int worker, double now, int64_t *id)
                  hps_strerror(rc));
         return rc;
     }
-    if (sg.promotion || sg.trial_id != s->n_trials) {
-        snprintf(c->err, c->errlen, "strategy '%s' asked for a promotion, which this engine "
-                 "does not run yet", s->ops->name);
-        return HPS_ENOSYS;
+    uint64_t seed = hps_trial_seed(s->seed, sg.trial_id);
+    if (sg.promotion) {
+        /* The trial keeps its id, seed and configuration; it continues from its
+         * last rung's checkpoint at the larger budget. */
+        if (sg.trial_id < 0 || sg.trial_id >= s->n_trials ||
+            s->trials[sg.trial_id].status != HPS_TRIAL_DONE ||
+            !(sg.budget > s->trials[sg.trial_id].budget)) {
+            snprintf(c->err, c->errlen, "strategy '%s' promoted trial %lld, which is not a "
+                     "completed trial with a smaller budget", s->ops->name,
+                     (long long)sg.trial_id);
+            return HPS_EINVAL;
+        }
+        seed = s->trials[sg.trial_id].seed;
+        memcpy(c->u, s->u + (size_t)sg.trial_id * (size_t)s->d, sizeof(double) * (size_t)s->d);
+    } else if (sg.trial_id != s->n_trials) {
+        snprintf(c->err, c->errlen, "strategy '%s' changed a new trial's id", s->ops->name);
+        return HPS_EINVAL;
     }
-    hps_rec_suggest rs = {.seed = hps_trial_seed(s->seed, sg.trial_id), .budget = sg.budget,
-                          .bracket = sg.bracket, .rung = sg.rung, .promotion = 0,
-                          .worker = worker, .start = now, .n = (uint32_t)s->d, .u = c->u};
+    hps_rec_suggest rs = {.seed = seed, .budget = sg.budget, .bracket = sg.bracket,
+                          .rung = sg.rung, .promotion = sg.promotion, .worker = worker,
+                          .start = now, .n = (uint32_t)s->d, .u = c->u};
     if ((rc = hps_rec_encode_suggest(&c->rec, &rs)) != HPS_OK)
         return rc;
     *id = sg.trial_id;
@@ -471,7 +502,8 @@ static int fill_group(coord *c, group *g, int *sent)
         if (rc != HPS_OK)
             return rc;
         const hps_trial *t = &s->trials[id];
-        hps_proto_trials_add(b, id, t->seed, t->budget, t->values, (uint32_t)s->d);
+        hps_proto_trials_add(b, id, t->seed, t->budget, t->prev_budget, t->values,
+                             (uint32_t)s->d);
         n++;
     }
     if (n == 0)
@@ -530,7 +562,7 @@ static int run_local(coord *c, int *ran)
                                .metric = s->cfg.metric, .gpus = c->o->gpus,
                                .report = report_local, .poll = poll_local, .ctx = c};
             rc = hps_command_run(&s->cfg.objective, &s->cfg.space, &env, id, t->seed,
-                                 t->budget, t->values, &w);
+                                 t->budget, t->prev_budget, t->values, &w);
             if (rc == HPS_OK)
                 rc = c->local_rc;
             if (rc != HPS_OK) {

@@ -32,6 +32,7 @@ typedef struct hps_coord_opts {
     int n_provenance;
     int64_t max_trials;             /* 0: unlimited */
     double max_time;                /* seconds for this run; 0: unlimited */
+    double max_resource;            /* total budget dispatched; 0: unlimited */
     int parallelism;                /* max groups busy at once; 0: all */
     double run_start;               /* Unix time this run began */
     /* In-process command trials (no workers): */

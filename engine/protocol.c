@@ -22,11 +22,12 @@ void hps_proto_trials_begin(hps_buf *b, uint32_t d)
 }
 
 void hps_proto_trials_add(hps_buf *b, int64_t trial_id, uint64_t seed, double budget,
-                          const double *values, uint32_t d)
+                          double prev_budget, const double *values, uint32_t d)
 {
     PUT(b, trial_id);
     PUT(b, seed);
     PUT(b, budget);
+    PUT(b, prev_budget);
     hps_buf_put(b, values, sizeof(double) * d);
     if (!b->failed) {
         uint32_t count;
@@ -90,9 +91,11 @@ int hps_proto_trials_next(const void *msg, size_t len, size_t *off, uint32_t d, 
         *off = 2 * sizeof(uint32_t);
     if (take(msg, len, off, &t->trial_id, sizeof t->trial_id) ||
         take(msg, len, off, &t->seed, sizeof t->seed) ||
-        take(msg, len, off, &t->budget, sizeof t->budget) || *off + sizeof(double) * d > len)
+        take(msg, len, off, &t->budget, sizeof t->budget) ||
+        take(msg, len, off, &t->prev_budget, sizeof t->prev_budget) ||
+        *off + sizeof(double) * d > len)
         return HPS_ECORRUPT;
-    /* The buffer comes from malloc/MPI and each trial is 24 + 8d bytes after an
+    /* The buffer comes from malloc/MPI and each trial is 32 + 8d bytes after an
      * 8-byte header, so the doubles are 8-byte aligned. */
     t->values = (const double *)(const void *)((const unsigned char *)msg + *off);
     *off += sizeof(double) * d;

@@ -5,7 +5,9 @@
  *
  *   tag TRIALS   coordinator -> leader: a batch of trials to run, in order
  *                  u32 count, u32 d, then per trial:
- *                  i64 trial_id, u64 seed, f64 budget, f64 values[d]
+ *                  i64 trial_id, u64 seed, f64 budget, f64 prev_budget (> 0: a
+ *                  promotion that continues from that budget's checkpoint),
+ *                  f64 values[d]
  *   tag RESULTS  leader -> coordinator: the outcomes of one whole batch
  *                  u32 count, f64 eval_seconds (time spent evaluating the batch),
  *                  then per trial: i64 trial_id, i32 status (hps_trial_status),
@@ -57,6 +59,7 @@ typedef struct hps_wire_trial {
     int64_t trial_id;
     uint64_t seed;
     double budget;
+    double prev_budget;
     const double *values;
 } hps_wire_trial;
 
@@ -96,7 +99,7 @@ typedef struct hps_wire_metric {
 /* Encoding (b is reset first). */
 void hps_proto_trials_begin(hps_buf *b, uint32_t d);
 void hps_proto_trials_add(hps_buf *b, int64_t trial_id, uint64_t seed, double budget,
-                          const double *values, uint32_t d);
+                          double prev_budget, const double *values, uint32_t d);
 void hps_proto_results_begin(hps_buf *b, double eval_seconds);
 void hps_proto_results_add(hps_buf *b, const hps_wire_result *r);
 

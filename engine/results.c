@@ -8,8 +8,9 @@
  * back as their integer values: the status code, the choice index and 0/1.
  *
  * Files written before /trials had exit_code and attempts, and before /failures
- * existed, still read: their trials get exit_code -1, attempts 0 and no
- * stderr_tail, and their parameter columns are named by the rule of that time.
+ * and /rungs existed, still read: their trials get exit_code -1, attempts 0 and no
+ * stderr_tail, their parameter columns are named by the rule of that time, and
+ * they have no rungs.
  */
 #include "hpsweep/results.h"
 
@@ -363,6 +364,44 @@ static int read_metrics(hid_t file, hps_results *res, const hps_h5err *e)
     return rc;
 }
 
+/* /rungs into res->rungs; a file written before it existed has none. */
+static int read_rungs(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    if (H5Lexists(file, "rungs", H5P_DEFAULT) <= 0)
+        return HPS_OK;
+    h5col cols[] = {
+        {.name = "trial_id", .want = COL_I64}, {.name = "bracket", .want = COL_I64},
+        {.name = "rung", .want = COL_I64},     {.name = "budget", .want = COL_F64},
+        {.name = "status", .want = COL_I64},   {.name = "objective", .want = COL_F64},
+        {.name = "start", .want = COL_F64},    {.name = "end", .want = COL_F64},
+        {.name = "worker", .want = COL_I64},
+    };
+    h5table t;
+    int rc = hps_h5_read_table(file, "rungs", cols, (int)(sizeof cols / sizeof cols[0]), &t, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (t.n > 0 && !(res->rungs = calloc((size_t)t.n, sizeof *res->rungs))) {
+        hps_h5_errf(e, "out of memory reading /rungs");
+        rc = HPS_ENOMEM;
+    }
+    for (int64_t r = 0; rc == HPS_OK && r < t.n; r++) {
+        hps_rung *g = &res->rungs[r];
+        g->trial_id = hps_h5_get_i64(&t, &cols[0], r);
+        g->bracket = (int32_t)hps_h5_get_i64(&t, &cols[1], r);
+        g->rung = (int32_t)hps_h5_get_i64(&t, &cols[2], r);
+        g->budget = hps_h5_get_f64(&t, &cols[3], r);
+        g->status = (int32_t)hps_h5_get_i64(&t, &cols[4], r);
+        g->objective = hps_h5_get_f64(&t, &cols[5], r);
+        g->start = hps_h5_get_f64(&t, &cols[6], r);
+        g->end = hps_h5_get_f64(&t, &cols[7], r);
+        g->worker = (int32_t)hps_h5_get_i64(&t, &cols[8], r);
+    }
+    if (rc == HPS_OK)
+        res->n_rungs = t.n;
+    hps_h5_table_free(&t);
+    return rc;
+}
+
 static int read_metric_names(hid_t file, hps_results *res, const hps_h5err *e)
 {
     int rc = HPS_ECORRUPT;
@@ -412,7 +451,10 @@ fail:
     return rc;
 }
 
-/* Attributes, /config, /space, /trials, /failures, /metrics and /metric_names, in that order. */
+/*
+ * Attributes, /config, /space, /trials, /failures, /rungs, /metrics and
+ * /metric_names, in that order.
+ */
 static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
 {
     int rc = hps_h5_read_num_attr(file, "format_version", H5T_NATIVE_INT, &out->format_version, e);
@@ -460,6 +502,8 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
         rc = read_trials(file, out, e);
     if (rc == HPS_OK)
         rc = read_failures(file, out, e);
+    if (rc == HPS_OK)
+        rc = read_rungs(file, out, e);
     if (rc == HPS_OK)
         rc = read_metrics(file, out, e);
     if (rc == HPS_OK)
@@ -525,5 +569,6 @@ void hps_results_free(hps_results *r)
         free(r->metric_names[i]);
     free(r->metric_names);
     free(r->metrics);
+    free(r->rungs);
     memset(r, 0, sizeof *r);
 }

@@ -5,8 +5,8 @@
  * file or the new one, never a torn one.
  *
  * This file writes the attributes, /config, /provenance, /space and /metric_names
- * and makes the file durable; store_tables.c writes /trials, /failures and
- * /metrics. Strings are variable-length UTF-8 (h5py returns str for the
+ * and makes the file durable; store_tables.c writes /trials, /failures, /rungs
+ * and /metrics. Strings are variable-length UTF-8 (h5py returns str for the
  * attributes) except /trials' cause and /failures' stderr_tail, fixed-length
  * columns so the tables stay plain fixed-size records.
  */
@@ -315,14 +315,16 @@ static hid_t writer_fapl(void)
 
 int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
                     int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
-                    const char *const *metric_names, int n_metric_names, char *err, size_t errlen)
+                    const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
+                    int64_t n_rungs, char *err, size_t errlen)
 {
     hps_h5err e = {err, errlen};
     if (err && errlen)
         err[0] = '\0';
     if (!path || !meta || n_trials < 0 || (n_trials > 0 && !trials) || n_metrics < 0 ||
         (n_metrics > 0 && !metrics) || n_metric_names < 0 ||
-        (n_metric_names > 0 && !metric_names) || meta->n_provenance < 0 ||
+        (n_metric_names > 0 && !metric_names) || n_rungs < 0 || (n_rungs > 0 && !rungs) ||
+        meta->n_provenance < 0 ||
         (meta->n_provenance > 0 && !meta->provenance)) {
         hps_h5_errf(&e, "hps_store_write: invalid arguments");
         return HPS_EINVAL;
@@ -357,6 +359,8 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
         rc = hps_store_write_trials(file, meta->space, trials, n_trials, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_failures(file, trials, n_trials, &e);
+    if (rc == HPS_OK)
+        rc = hps_store_write_rungs(file, rungs, n_rungs, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_metrics(file, metrics, n_metrics, &e);
     if (rc == HPS_OK)

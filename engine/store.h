@@ -23,6 +23,12 @@
  *                           string of HPS_STDERR_TAIL_LEN bytes, NUL-padded, UTF-8);
  *                           one row per trial with a non-empty stderr_tail, in trial
  *                           order; always present, 0 rows when there are none
+ *   /rungs                  compound, chunked, extendible: trial_id (int64),
+ *                           bracket, rung (int32), budget (double), status (the
+ *                           /trials enum), objective, start, end (double), worker
+ *                           (int32); one row per result: every rung a trial ran,
+ *                           for Hyperband-family sweeps; /trials keeps each trial's
+ *                           latest. Always present, 0 rows when there are none
  *   /metrics                compound, chunked, extendible: trial_id, step,
  *                           resource, name_index, value
  *   /metric_names           variable-length strings
@@ -39,7 +45,8 @@
  * "attempts" without the prefix); hps_results_open() reads such a file with
  * exit_code -1, attempts 0 and no stderr tails. A tail longer than
  * HPS_STDERR_TAIL_LEN - 1 bytes is stored cut to that length (back to the start of
- * a UTF-8 character).
+ * a UTF-8 character). /rungs was added within format_version 1 too: a file
+ * without it reads with n_rungs = 0.
  */
 #ifndef HPS_ENGINE_STORE_H
 #define HPS_ENGINE_STORE_H
@@ -75,14 +82,17 @@ typedef struct hps_store_meta {
 
 /*
  * Write the whole file: path.tmp, fsync, rename to path. trials[i].values has
- * meta->space->n_params entries. Returns HPS_OK, HPS_EHDF5, HPS_EIO or HPS_EINVAL
- * (a status, a negative attempts count or a parameter value its column cannot
- * hold) with err filled (err may be NULL).
+ * meta->space->n_params entries; rungs (n_rungs rows, NULL when 0) are every
+ * result of the sweep's trials, written to /rungs in the order given. Nothing is
+ * taken over: the caller keeps every array. Returns HPS_OK, HPS_EHDF5, HPS_EIO,
+ * HPS_ENOMEM or HPS_EINVAL (a trial or rung status out of range, a negative
+ * attempts count or a parameter value its column cannot hold) with err filled
+ * (err may be NULL).
  */
 int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
                     int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
-                    const char *const *metric_names, int n_metric_names, char *err,
-                    size_t errlen);
+                    const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
+                    int64_t n_rungs, char *err, size_t errlen);
 
 /* Silence HDF5's automatic error stack printing (call once per process). */
 void hps_store_quiet(void);

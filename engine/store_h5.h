@@ -76,13 +76,15 @@ void hps_store_columns_free(char **cols, int n);
 
 /*
  * Create /trials with n rows from trials (each with space->n_params values),
- * /failures with one row per trial that has a non-empty stderr_tail, and /metrics
- * with n rows from metrics. Return HPS_OK, HPS_EHDF5, HPS_ENOMEM or HPS_EINVAL (a
- * status, attempts count or parameter value the column cannot hold), with e filled.
+ * /failures with one row per trial that has a non-empty stderr_tail, /rungs with n
+ * rows from rungs and /metrics with n rows from metrics. Return HPS_OK, HPS_EHDF5,
+ * HPS_ENOMEM or HPS_EINVAL (a status, attempts count or parameter value the column
+ * cannot hold), with e filled.
  */
 int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials, int64_t n,
                            const hps_h5err *e);
 int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e);
+int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e);
 int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e);
 
 /*

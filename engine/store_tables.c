@@ -1,9 +1,9 @@
 /*
- * The three extendible tables of sweep.h5, /trials, /failures and /metrics:
- * chunked datasets with unlimited rows. /trials and /metrics are each packed into
- * one buffer in their file layout and written with a single H5Dwrite; /failures,
- * whose rows carry a 2 KiB string, is written in blocks so that a sweep where
- * every trial failed does not need all of it in memory at once. /trials has the
+ * The four extendible tables of sweep.h5, /trials, /failures, /rungs and /metrics:
+ * chunked datasets with unlimited rows. /trials, /rungs and /metrics are each
+ * packed into one buffer in their file layout and written with a single H5Dwrite;
+ * /failures, whose rows carry a 2 KiB string, is written in blocks so that a sweep
+ * where every trial failed does not need all of it in memory at once. /trials has the
  * fixed columns, then one per parameter (named by hps_store_param_columns) typed
  * by the parameter: double, int64, an int32 enum of the choices or the int8
  * FALSE/TRUE enum.
@@ -53,6 +53,20 @@ enum {
     FOFF_ATTEMPTS = FOFF_EXIT_CODE + 4,
     FOFF_TAIL = FOFF_ATTEMPTS + 4,
     FAIL_ROWSIZE = FOFF_TAIL + HPS_STDERR_TAIL_LEN
+};
+
+/* A /rungs row as written: packed, in column order. */
+enum {
+    ROFF_TRIAL_ID = 0,
+    ROFF_BRACKET = ROFF_TRIAL_ID + 8,
+    ROFF_RUNG = ROFF_BRACKET + 4,
+    ROFF_BUDGET = ROFF_RUNG + 4,
+    ROFF_STATUS = ROFF_BUDGET + 8,
+    ROFF_OBJECTIVE = ROFF_STATUS + 1,
+    ROFF_START = ROFF_OBJECTIVE + 8,
+    ROFF_END = ROFF_START + 8,
+    ROFF_WORKER = ROFF_END + 8,
+    RUNG_ROWSIZE = ROFF_WORKER + 4
 };
 
 /* /failures rows packed per H5Dwrite (about 8 MiB). */
@@ -416,6 +430,55 @@ fail:
     hps_h5_close(ds);
     hps_h5_close(type);
     hps_h5_close(tail);
+    return rc;
+}
+
+int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t status = H5I_INVALID_HID, type = H5I_INVALID_HID;
+    unsigned char *buf = NULL;
+    for (int64_t r = 0; r < n; r++) {
+        if (rungs[r].status < HPS_TRIAL_RUNNING || rungs[r].status > HPS_TRIAL_PRUNED) {
+            hps_h5_errf(e, "trial %lld rung %d: invalid status %d", (long long)rungs[r].trial_id,
+                        (int)rungs[r].rung, (int)rungs[r].status);
+            return HPS_EINVAL;
+        }
+    }
+    if (!(buf = calloc((size_t)n + 1, RUNG_ROWSIZE))) {
+        hps_h5_errf(e, "out of memory writing /rungs (%lld rows)", (long long)n);
+        return HPS_ENOMEM;
+    }
+    for (int64_t r = 0; r < n; r++) {
+        const hps_rung *g = &rungs[r];
+        unsigned char *row = buf + (size_t)r * RUNG_ROWSIZE;
+        int8_t st = (int8_t)g->status;
+        memcpy(row + ROFF_TRIAL_ID, &g->trial_id, 8);
+        memcpy(row + ROFF_BRACKET, &g->bracket, 4);
+        memcpy(row + ROFF_RUNG, &g->rung, 4);
+        memcpy(row + ROFF_BUDGET, &g->budget, 8);
+        memcpy(row + ROFF_STATUS, &st, 1);
+        memcpy(row + ROFF_OBJECTIVE, &g->objective, 8);
+        memcpy(row + ROFF_START, &g->start, 8);
+        memcpy(row + ROFF_END, &g->end, 8);
+        memcpy(row + ROFF_WORKER, &g->worker, 4);
+    }
+    h5Check(e, status = hps_h5_status_type());
+    h5Check(e, type = H5Tcreate(H5T_COMPOUND, RUNG_ROWSIZE));
+    h5Check(e, H5Tinsert(type, "trial_id", ROFF_TRIAL_ID, H5T_NATIVE_INT64));
+    h5Check(e, H5Tinsert(type, "bracket", ROFF_BRACKET, H5T_NATIVE_INT32));
+    h5Check(e, H5Tinsert(type, "rung", ROFF_RUNG, H5T_NATIVE_INT32));
+    h5Check(e, H5Tinsert(type, "budget", ROFF_BUDGET, H5T_NATIVE_DOUBLE));
+    h5Check(e, H5Tinsert(type, "status", ROFF_STATUS, status));
+    h5Check(e, H5Tinsert(type, "objective", ROFF_OBJECTIVE, H5T_NATIVE_DOUBLE));
+    h5Check(e, H5Tinsert(type, "start", ROFF_START, H5T_NATIVE_DOUBLE));
+    h5Check(e, H5Tinsert(type, "end", ROFF_END, H5T_NATIVE_DOUBLE));
+    h5Check(e, H5Tinsert(type, "worker", ROFF_WORKER, H5T_NATIVE_INT32));
+    rc = write_table(file, "rungs", type, type, n, buf, e);
+fail:
+    free(buf);
+    hps_h5_close(type);
+    hps_h5_close(status);
     return rc;
 }
 

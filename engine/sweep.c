@@ -36,6 +36,7 @@ void hps_sweep_free(hps_sweep *s)
     free(s->metric_names);
     free(s->u_scratch);
     free(s->m_scratch);
+    free(s->rungs);
     hps_sweep_init(s);
 }
 
@@ -195,8 +196,10 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, char *err, size_t 
             return HPS_ENOMEM;
         hps_suggestion out = {.u = u, .trial_id = s->n_trials, .bracket = -1, .rung = -1};
         int rc = s->ops->suggest(s->strategy, &out);
-        if (rc != HPS_OK || out.trial_id != rec->trial_id ||
-            memcmp(u, sg.u, sizeof(double) * (size_t)s->d) != 0)
+        /* A promotion is checked by id and budget (its u is the trial's own). */
+        if (rc != HPS_OK || out.trial_id != rec->trial_id || out.promotion != sg.promotion ||
+            out.budget != sg.budget ||
+            (!sg.promotion && memcmp(u, sg.u, sizeof(double) * (size_t)s->d) != 0))
             s->replay_diverged = 1;
         free(u);
     }
@@ -218,6 +221,8 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, char *err, size_t 
     hps_trial *t = &s->trials[id];
     if (sg.promotion && t->status == HPS_TRIAL_RUNNING)
         return fail(err, errlen, HPS_ECORRUPT, "promotion of a running trial", rec);
+    t->prev_budget = sg.promotion ? t->budget : 0.0;
+    s->resource_dispatched += sg.budget - t->prev_budget;
     t->seed = sg.seed;
     t->budget = sg.budget;
     t->bracket = sg.bracket;
@@ -317,9 +322,12 @@ static int apply_report(hps_sweep *s, const hps_record *rec, char *err, size_t e
         hps_observation obs;
         if (!hps_sweep_intermediate(s, rec->trial_id, &s->m_scratch[i], &obs))
             continue;
-        hps_decision d;
+        hps_decision d = HPS_DECISION_CONTINUE;
         if ((rc = s->ops->observe(s->strategy, &obs, &d)) != HPS_OK)
             return fail(err, errlen, rc, "the strategy refused an intermediate report", rec);
+        if (d == HPS_DECISION_CONTINUE && s->pruner &&
+            (rc = s->pruner_ops->report(s->pruner, &obs, &d)) != HPS_OK)
+            return fail(err, errlen, rc, "the pruner refused an intermediate report", rec);
     }
     return HPS_OK;
 }
@@ -336,6 +344,24 @@ int hps_sweep_intermediate(const hps_sweep *s, int64_t trial_id, const hps_rec_m
     obs->resource = m->resource;
     obs->step = m->step;
     return 1;
+}
+
+/* Multi-fidelity trials: every result is also a row of /rungs. */
+static int add_rung(hps_sweep *s, const hps_trial *t)
+{
+    if (s->n_rungs == s->cap_rungs) {
+        int64_t cap = s->cap_rungs ? s->cap_rungs * 2 : 256;
+        hps_rung *r = realloc(s->rungs, (size_t)cap * sizeof *r);
+        if (!r)
+            return HPS_ENOMEM;
+        s->rungs = r;
+        s->cap_rungs = cap;
+    }
+    s->rungs[s->n_rungs++] = (hps_rung){.trial_id = t->trial_id, .bracket = t->bracket,
+                                        .rung = t->rung, .budget = t->budget,
+                                        .status = t->status, .objective = t->objective,
+                                        .start = t->start, .end = t->end, .worker = t->worker};
+    return HPS_OK;
 }
 
 static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
@@ -376,6 +402,8 @@ static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t e
         recompute_best(s);
     else
         update_best(s, t);
+    if (t->rung >= 0 && (rc = add_rung(s, t)) != HPS_OK)
+        return rc;
     if (s->strategy && s->replay_strategy) {
         hps_observation obs = {
             .trial_id = t->trial_id,
@@ -388,6 +416,8 @@ static int apply_result(hps_sweep *s, const hps_record *rec, char *err, size_t e
         rc = s->ops->observe(s->strategy, &obs, NULL);
         if (rc != HPS_OK)
             return fail(err, errlen, rc, "the strategy refused an observation", rec);
+        if (s->pruner && (rc = s->pruner_ops->finish(s->pruner, &obs)) != HPS_OK)
+            return fail(err, errlen, rc, "the pruner refused an observation", rec);
     }
     return HPS_OK;
 }

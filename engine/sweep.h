@@ -41,9 +41,15 @@ typedef struct hps_sweep {
     int64_t n_done, n_failed, n_running, n_interrupted, n_pruned;
     int64_t best_id;            /* -1 when none done */
 
-    /* Optional: replay into a strategy. */
+    int64_t n_rungs, cap_rungs;
+    hps_rung *rungs;            /* every result of a multi-fidelity trial (rung >= 0) */
+    double resource_dispatched; /* sum of budget increments of all SUGGEST records */
+
+    /* Optional: replay into a strategy (and its pruner). */
     const hps_strategy_ops *ops;
     void *strategy;
+    const hps_pruner_ops *pruner_ops;
+    void *pruner;               /* NULL: no pruner */
     int replay_strategy;        /* 1: SUGGEST/RESULT records call the strategy */
     int replay_diverged;        /* a replayed suggestion differed from the record */
 

@@ -473,7 +473,8 @@ void hps_yaml_format_number(double v, char *buf, size_t len)
         return;
     }
     if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(buf, len, "%.0f", v); /* "10", not "1e+01" */
+        /* "10", not "1e+01"; -0 is written as 0 (the same value for every use). */
+        snprintf(buf, len, "%.0f", v == 0 ? 0.0 : v);
         return;
     }
     for (int prec = 1; prec <= 17; prec++) {

@@ -99,9 +99,9 @@ void hps_yaml_suggest(const char *word, const char *const *candidates, const cha
 /* Optimal-string-alignment (Damerau) distance between a and b. */
 int hps_yaml_edit_distance(const char *a, const char *b);
 
-/* Canonical text of v: integral values below 1e15 as plain digits ("-5", "150"),
- * anything else as the shortest "%.Ng" that reads back as exactly v ("0.1",
- * "1e-05", "1.5e+20"). */
+/* Canonical text of v: integral values below 1e15 as plain digits ("-5", "150";
+ * -0 as "0"), anything else as the shortest "%.Ng" that reads back as exactly v
+ * ("0.1", "1e-05", "1.5e+20"). */
 void hps_yaml_format_number(double v, char *buf, size_t len);
 
 /* Parse a whole string as a YAML core-schema integer or float: HPS_OK or HPS_EINVAL

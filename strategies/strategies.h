@@ -11,5 +11,9 @@
 extern const hps_strategy_ops hps_strategy_random; /* random.c: uniform, sobol, halton */
 extern const hps_strategy_ops hps_strategy_grid;   /* grid.c: Cartesian product */
 extern const hps_strategy_ops hps_strategy_gp, hps_strategy_tpe; /* gp.c: Bayesian (GP); tpe.c */
+/* hyperband.c: the multi-fidelity family (schedulers in hyperband_sched.c) */
+extern const hps_strategy_ops hps_strategy_hyperband, hps_strategy_asha, hps_strategy_bohb;
+
+extern const hps_pruner_ops hps_pruner_median; /* median.c: median stopping rule */
 
 #endif

@@ -103,6 +103,7 @@ typedef struct trial_vars {
     int64_t trial_id;
     uint64_t seed;
     double budget;
+    double prev_budget;     /* > 0: a promotion continuing from this budget */
     const char *trial_dir;
 } trial_vars;
 
@@ -293,6 +294,12 @@ static char **build_env(const hps_objective_cfg *obj, const hps_cmd_env *env, co
     snprintf(buf, sizeof buf, "%.17g", v->budget);
     env_set(&e, "HPSWEEP_BUDGET", buf);
     env_set(&e, "HPSWEEP_TRIAL_DIR", v->trial_dir);
+    if (v->prev_budget > 0) {
+        /* A promotion: continue from the checkpoint in HPSWEEP_TRIAL_DIR. */
+        env_set(&e, "HPSWEEP_RESUME", "1");
+        snprintf(buf, sizeof buf, "%.17g", v->prev_budget);
+        env_set(&e, "HPSWEEP_PREV_BUDGET", buf);
+    }
     snprintf(buf, sizeof buf, "%d", attempt);
     env_set(&e, "HPSWEEP_ATTEMPT", buf);
     env_set(&e, "HPSWEEP_METRIC", env->metric);
@@ -661,8 +668,8 @@ static int classify(const outcome *o, const attempt *a, hps_wire_result *out)
 }
 
 int hps_command_run(const hps_objective_cfg *obj, const hps_space *space, const hps_cmd_env *env,
-                    int64_t trial_id, uint64_t seed, double budget, const double *values,
-                    hps_wire_result *out)
+                    int64_t trial_id, uint64_t seed, double budget, double prev_budget,
+                    const double *values, hps_wire_result *out)
 {
     char dir[4096], out_path[4200], err_path[4200];
     snprintf(dir, sizeof dir, "%s/trials/%lld", env->sweep_dir, (long long)trial_id);
@@ -678,7 +685,7 @@ int hps_command_run(const hps_objective_cfg *obj, const hps_space *space, const 
         out->end = wall();
         return HPS_OK;
     }
-    trial_vars v = {space, values, trial_id, seed, budget, dir};
+    trial_vars v = {space, values, trial_id, seed, budget, prev_budget, dir};
     attempt *a = malloc(sizeof *a);
     char **argv = build_argv(obj, &v);
     if (!a || !argv) {

@@ -14,6 +14,8 @@
  * (OMPI_*, PMIX_*, PMI_*, OPAL_*, HYDRA_*: the command is not part of the MPI
  * job), plus `env` from the config, HPSWEEP_TRIAL_ID, HPSWEEP_SEED,
  * HPSWEEP_BUDGET, HPSWEEP_TRIAL_DIR, HPSWEEP_ATTEMPT, HPSWEEP_METRIC,
+ * HPSWEEP_RESUME=1 and HPSWEEP_PREV_BUDGET for a promotion (continue from the
+ * checkpoint in the trial directory),
  * HPSWEEP_PARAMS (a JSON object of all parameters), HPSWEEP_PARAM_<NAME> per
  * parameter, and CUDA_VISIBLE_DEVICES when the worker owns GPUs.
  */
@@ -68,7 +70,7 @@ int hps_report_parse(const char *line, size_t len, int64_t *auto_step, hps_repor
  * cannot be made or the spawner is gone.
  */
 int hps_command_run(const hps_objective_cfg *obj, const hps_space *space, const hps_cmd_env *env,
-                    int64_t trial_id, uint64_t seed, double budget, const double *values,
-                    hps_wire_result *out);
+                    int64_t trial_id, uint64_t seed, double budget, double prev_budget,
+                    const double *values, hps_wire_result *out);
 
 #endif

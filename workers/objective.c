@@ -5,10 +5,20 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "hpsweep/results.h"
 #include "workers/objective.h"
+
+/* SplitMix64's finaliser (the same mixing as engine/seed.c; workers do not
+ * depend on the engine). */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
 
 static double monotonic(void)
 {
@@ -30,6 +40,18 @@ static int do_sleep(double seconds, hps_stop_fn stop, void *ctx)
         struct timespec ts = {(time_t)slice, (long)((slice - (double)(time_t)slice) * 1e9)};
         nanosleep(&ts, NULL);
     }
+}
+
+/* z ~ N(0,1) / sqrt(max(budget, 1)), deterministic in (seed, budget): a lower
+ * fidelity is a noisier view of the same function, and a re-run gives the same. */
+static double fidelity_noise(uint64_t seed, double budget)
+{
+    uint64_t bits;
+    memcpy(&bits, &budget, sizeof bits);
+    uint64_t a = mix(seed ^ mix(bits)), b = mix(a);
+    double u1 = ((double)(a >> 11) + 0.5) * 0x1.0p-53, u2 = (double)(b >> 11) * 0x1.0p-53;
+    double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    return z / sqrt(budget > 1.0 ? budget : 1.0);
 }
 
 int hps_objective_eval(const hps_objective_cfg *obj, const hps_space *space,
@@ -60,6 +82,8 @@ int hps_objective_eval(const hps_objective_cfg *obj, const hps_space *space,
     }
     case HPS_OBJ_TESTFUNC:
         v = obj->testfunc->fn(values, space->n_params);
+        if (obj->noise > 0)
+            v += obj->noise * fidelity_noise(seed, budget);
         break;
     case HPS_OBJ_COMMAND:
         /* Commands need the spawner and a trial directory: hps_command_run(). */

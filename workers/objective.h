@@ -25,6 +25,10 @@ typedef struct hps_objective_cfg {
     double sleep_seconds;           /* SLEEP: option `seconds` (default 0.1) */
     int sleep_param;                /* SLEEP: index of the parameter named by option
                                        `seconds_param`, or -1 to use sleep_seconds */
+    double noise;                   /* TESTFUNC: option `noise` (default 0): adds
+                                       noise * z / sqrt(max(budget, 1)), z ~ N(0,1)
+                                       drawn from (trial seed, budget): a fidelity
+                                       that sharpens with the budget */
 
     /* COMMAND (objective.command etc.; see the README). */
     int argc;                       /* >= 1 */

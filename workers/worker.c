@@ -178,7 +178,7 @@ static void run_batch(const hps_config *cfg, const hps_worker_env *we, const uns
                 r.status = HPS_TRIAL_PRUNED;
                 strcpy(r.cause, "pruned");
             } else if (hps_command_run(&cfg->objective, &cfg->space, &cmd, t.trial_id, t.seed,
-                                       t.budget, t.values, &r) != HPS_OK) {
+                                       t.budget, t.prev_budget, t.values, &r) != HPS_OK) {
                 hps_mpi_fail(MPI_ERR_OTHER, "running a command trial (spawner gone?)", __FILE__,
                              __LINE__);
             }

@@ -41,7 +41,20 @@ typedef struct hps_trial {
     int32_t exit_code;         /* external command's last exit code (-1: none / killed) */
     int32_t attempts;          /* attempts made (retries + 1); 0 for in-process objectives */
     char *stderr_tail;         /* last lines of a failed command's stderr, or NULL; owned */
+    double prev_budget;        /* budget of the rung this run continues (0: a fresh start);
+                                  in memory only */
 } hps_trial;
+
+/* One rung a trial ran (every result of a multi-fidelity trial; /rungs). */
+typedef struct hps_rung {
+    int64_t trial_id;
+    int32_t bracket, rung;
+    double budget;
+    int32_t status;            /* hps_trial_status of that run */
+    double objective;          /* NaN unless done */
+    double start, end;
+    int32_t worker;
+} hps_rung;
 
 typedef struct hps_metric {
     int64_t trial_id;
@@ -67,6 +80,8 @@ typedef struct hps_results {
     char **metric_names;
     int64_t n_metrics;
     hps_metric *metrics;
+    int64_t n_rungs;           /* /rungs: one row per result (0 in files without it) */
+    hps_rung *rungs;
 } hps_results;
 
 /*

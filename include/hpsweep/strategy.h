@@ -35,7 +35,8 @@ typedef enum hps_opt_type {
     HPS_OPT_INT = 0,    /* integer in [min, max] */
     HPS_OPT_FLOAT = 1,  /* real in [min, max] */
     HPS_OPT_ENUM = 2,   /* one of choices (NULL-terminated) */
-    HPS_OPT_BOOL = 3    /* true/false */
+    HPS_OPT_BOOL = 3,   /* true/false */
+    HPS_OPT_STRING = 4  /* any scalar, kept as text (e.g. a resource's name) */
 } hps_opt_type;
 
 typedef struct hps_option_spec {
@@ -68,7 +69,11 @@ int hps_strategy_cfg_bool(const hps_strategy_cfg *cfg, const char *key, int dflt
 /*
  * What suggest() fills in. The engine allocates u[n_params] and presets trial_id
  * to the id a new trial would get (ids are dense: 0, 1, 2, ...). A strategy that
- * promotes a paused trial sets trial_id to that trial's id and promotion = 1.
+ * promotes a trial sets trial_id to that trial's id, promotion = 1 and a larger
+ * budget (u is then ignored: the trial keeps its configuration). Only a trial
+ * whose last rung completed (observed FINAL) may be promoted; the objective then
+ * continues it from its checkpoint (HPSWEEP_RESUME=1). The FINAL observation of a
+ * trial reports resource = the budget it ran to.
  */
 typedef struct hps_suggestion {
     double *u;           /* [n_params] point in the unit hypercube (engine-owned buffer) */
@@ -129,6 +134,32 @@ typedef struct hps_strategy_ops {
 
     unsigned flags;                   /* HPS_STRATEGY_* */
 } hps_strategy_ops;
+
+/* ---- pruners ------------------------------------------------------------------ */
+
+/*
+ * A pruner stops unpromising trials early, for any strategy: `strategy.pruner`
+ * in the YAML. Like strategies, pruners are pure (no MPI, files, clocks) and
+ * deterministic, so replay restores them exactly. The engine calls report() for
+ * every intermediate observation of the sweep's metric the strategy answered
+ * CONTINUE to, and finish() for every final or failed trial (so it can learn
+ * completed curves).
+ */
+typedef struct hps_pruner_ops {
+    int version;                      /* HPS_STRATEGY_VERSION */
+    const char *name;                 /* "median" */
+    const hps_option_spec *options;   /* accepted options, terminated by {NULL} */
+    int (*create)(const hps_strategy_cfg *cfg, void **state, char *err, size_t errlen);
+    void (*destroy)(void *state);     /* NULL-safe */
+    /* An intermediate value (obs->kind INTERMEDIATE): CONTINUE or STOP. */
+    int (*report)(void *state, const hps_observation *obs, hps_decision *decision);
+    /* The trial ended (FINAL or FAILED). */
+    int (*finish)(void *state, const hps_observation *obs);
+} hps_pruner_ops;
+
+/* The registered pruner called name, or NULL; all pruners, NULL-terminated. */
+const hps_pruner_ops *hps_pruner_find(const char *name);
+const hps_pruner_ops *const *hps_pruner_list(void);
 
 /* The registered strategy called name, or NULL. */
 const hps_strategy_ops *hps_strategy_find(const char *name);

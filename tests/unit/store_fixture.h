@@ -1,8 +1,10 @@
 /*
  * The sweep that tests/unit/test_store.c writes and reads back: a space over every
  * parameter type, trials of every status (some with an exit code, retries and a
- * stderr tail), metrics and metadata, in a fresh temporary directory per test;
- * and the checks that compare what hps_results_open() read with what was written.
+ * stderr tail), the rungs of a Hyperband sweep (several per trial, every status),
+ * metrics and metadata, in a fresh temporary directory per test;
+ * the checks that compare what hps_results_open() read with what was written; and
+ * make_old_trials(), which rewrites /trials the way older files had it.
  * Included by test_store.c only, after cmocka.h.
  */
 #ifndef HPS_TESTS_STORE_FIXTURE_H
@@ -25,6 +27,7 @@
 
 #define N_TRIALS 7
 #define N_METRICS 9
+#define N_RUNGS 9
 
 /* A sweep to write: space, trials, metrics and metadata, all owned here. */
 typedef struct fixture {
@@ -34,6 +37,8 @@ typedef struct fixture {
     hps_trial trials[N_TRIALS];
     double values[N_TRIALS][8];
     hps_metric metrics[N_METRICS];
+    hps_rung rungs[N_RUNGS];
+    int64_t n_rungs; /* rows write_fixture writes and check_results expects; N_RUNGS */
     const char *metric_names[2];
     hps_kv provenance[3];
     hps_store_meta meta;
@@ -158,6 +163,40 @@ static int setup(void **state)
                                      .resource = 0.5 * i,
                                      .name_index = i % 2,
                                      .value = 1.0 / (i + 1)};
+    /*
+     * Trial 100 climbs three rungs; 104 is pruned at its second; 101 is still
+     * running, listed after later trials (rows keep the order given).
+     */
+    static const struct {
+        int64_t id;
+        int32_t bracket, rung;
+        double budget;
+        int32_t status;
+        double objective;
+    } rung_rows[N_RUNGS] = {
+        {100, 0, 0, 1, HPS_TRIAL_DONE, 0.875},
+        {100, 0, 1, 3, HPS_TRIAL_DONE, 0.5},
+        {100, 0, 2, 9, HPS_TRIAL_DONE, 1.0 / 3},
+        {102, 1, 0, 3, HPS_TRIAL_FAILED, NAN},
+        {103, 1, 0, 3, HPS_TRIAL_INTERRUPTED, NAN},
+        {104, 2, 0, 9, HPS_TRIAL_DONE, -2.25},
+        {104, 2, 1, 27, HPS_TRIAL_PRUNED, NAN},
+        {105, 0, 1, 3, HPS_TRIAL_DONE, 1e300},
+        {101, 0, 0, 1, HPS_TRIAL_RUNNING, NAN},
+    };
+    for (int i = 0; i < N_RUNGS; i++)
+        f->rungs[i] = (hps_rung){
+            .trial_id = rung_rows[i].id,
+            .bracket = rung_rows[i].bracket,
+            .rung = rung_rows[i].rung,
+            .budget = rung_rows[i].budget,
+            .status = rung_rows[i].status,
+            .objective = rung_rows[i].objective,
+            .start = 1.7e9 + 10 * i,
+            .end = rung_rows[i].status == HPS_TRIAL_RUNNING ? NAN : 1.7e9 + 10 * i + 0.25,
+            .worker = i % 3 + 1,
+        };
+    f->n_rungs = N_RUNGS;
     f->metric_names[0] = "loss";
     f->metric_names[1] = "accuracy (%)";
     f->provenance[0] = (hps_kv){"host", "node01"};
@@ -195,7 +234,7 @@ static int write_fixture(fixture *f, int64_t n_trials, int64_t n_metrics, int n_
 {
     char err[512];
     int rc = hps_store_write(f->path, &f->meta, f->trials, n_trials, f->metrics, n_metrics,
-                             f->metric_names, n_names, err, sizeof err);
+                             f->metric_names, n_names, f->rungs, f->n_rungs, err, sizeof err);
     if (rc != HPS_OK)
         print_message("hps_store_write: %s: %s\n", hps_err_name(rc), err);
     return rc;
@@ -280,6 +319,21 @@ static void check_results(const fixture *f, const hps_results *r, int64_t n_tria
         assert_int_equal(b->name_index, a->name_index);
         assert_true(b->resource == a->resource && b->value == a->value);
     }
+    assert_int_equal(r->n_rungs, f->n_rungs);
+    if (f->n_rungs == 0)
+        assert_null(r->rungs);
+    for (int64_t i = 0; i < f->n_rungs; i++) {
+        const hps_rung *a = &f->rungs[i], *b = &r->rungs[i];
+        assert_int_equal(b->trial_id, a->trial_id);
+        assert_int_equal(b->bracket, a->bracket);
+        assert_int_equal(b->rung, a->rung);
+        assert_int_equal(b->status, a->status);
+        assert_int_equal(b->worker, a->worker);
+        assert_same_double(b->budget, a->budget);
+        assert_same_double(b->objective, a->objective);
+        assert_same_double(b->start, a->start);
+        assert_same_double(b->end, a->end);
+    }
     assert_int_equal(r->n_metric_names, n_names);
     for (int i = 0; i < n_names; i++)
         assert_string_equal(r->metric_names[i], f->metric_names[i]);
@@ -316,6 +370,60 @@ static int trials_has_column(const char *path, const char *name)
     H5Dclose(ds);
     H5Fclose(file);
     return found;
+}
+
+/*
+ * Rewrite /trials of path as files written before exit_code and attempts existed:
+ * without those columns, and with the column legacy_from renamed to legacy_to.
+ */
+static void make_old_trials(const char *path, const char *legacy_from, const char *legacy_to)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    hid_t ds = H5Dopen2(file, "trials", H5P_DEFAULT);
+    hid_t ftype = H5Dget_type(ds), space = H5Dget_space(ds);
+    assert_true(ds >= 0 && ftype >= 0 && space >= 0);
+    int nmembers = H5Tget_nmembers(ftype);
+    size_t size = 0;
+    for (int i = 0; i < nmembers; i++) {
+        hid_t mt = H5Tget_member_type(ftype, (unsigned)i);
+        size += H5Tget_size(mt);
+        H5Tclose(mt);
+    }
+    hid_t old = H5Tcreate(H5T_COMPOUND, size), renamed = H5Tcreate(H5T_COMPOUND, size);
+    size_t off = 0;
+    for (int i = 0; i < nmembers; i++) {
+        char *name = H5Tget_member_name(ftype, (unsigned)i);
+        hid_t mt = H5Tget_member_type(ftype, (unsigned)i);
+        if (strcmp(name, "exit_code") != 0 && strcmp(name, "attempts") != 0) {
+            assert_true(H5Tinsert(old, name, off, mt) >= 0);
+            const char *to = strcmp(name, legacy_from) == 0 ? legacy_to : name;
+            assert_true(H5Tinsert(renamed, to, off, mt) >= 0);
+            off += H5Tget_size(mt);
+        }
+        H5Tclose(mt);
+        H5free_memory(name);
+    }
+    assert_true(H5Tpack(old) >= 0 && H5Tpack(renamed) >= 0);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    void *buf = calloc((size_t)n + 1, H5Tget_size(old));
+    assert_non_null(buf);
+    assert_true(H5Dread(ds, old, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Dclose(ds);
+    assert_true(H5Ldelete(file, "trials", H5P_DEFAULT) >= 0);
+    hsize_t dims[1] = {(hsize_t)n};
+    H5Sclose(space);
+    space = H5Screate_simple(1, dims, NULL); /* contiguous: the reader does not mind */
+    ds = H5Dcreate2(file, "trials", renamed, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(ds >= 0);
+    assert_true(H5Dwrite(ds, renamed, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    free(buf);
+    H5Dclose(ds);
+    H5Tclose(renamed);
+    H5Tclose(old);
+    H5Sclose(space);
+    H5Tclose(ftype);
+    H5Fclose(file);
 }
 
 #endif

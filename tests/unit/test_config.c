@@ -5,7 +5,8 @@
  * NAME.expect holding a substring the error must contain, "file:line:column:"
  * included) that every rule of the validator is checked against, and good
  * configs parsed into structs whose every field is checked (function and
- * external-command objectives), plus hps_parse_duration and hps_config_diff.
+ * external-command objectives, pruners, multi-fidelity options), plus
+ * hps_parse_duration and hps_config_diff.
  */
 #include <dirent.h>
 #include <math.h>
@@ -502,6 +503,302 @@ static void test_diff(void **state)
     hps_config_free(&b);
 }
 
+/* ---- pruners, noise, resources ------------------------------------------------------ */
+
+static const char *const two_d = "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                                 "  x2: {type: float, low: 0, high: 15}\n";
+
+/* Parse objective/strategy/budget text followed by the 2-d space. */
+static void parse_2d(const char *head, hps_config *cfg)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "%s%s", head, two_d);
+    parse_ok(yaml, cfg);
+}
+
+static void bad_2d(const char *head, const char *want)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "%s%s", head, two_d);
+    parse_bad(yaml, want);
+}
+
+static void test_pruner_config(void **state)
+{
+    (void)state;
+    hps_config c;
+    /* No pruner unless one is named; the scalar strategy form has none. */
+    parse_2d("objective: {function: branin}\nstrategy: grid\n", &c);
+    assert_null(c.pruner);
+    assert_null(c.pruner_ops);
+    assert_int_equal(c.pruner_cfg.n, 0);
+    hps_config_free(&c);
+
+    /* A name: the registered ops, no options, nothing passed to the strategy. */
+    parse_2d("objective: {function: branin}\nstrategy: {name: random, pruner: median}\n", &c);
+    assert_string_equal(c.strategy, "random");
+    assert_int_equal(c.strategy_cfg.n, 0);
+    assert_string_equal(c.pruner, "median");
+    assert_non_null(c.pruner_ops);
+    assert_ptr_equal(c.pruner_ops, hps_pruner_find("median"));
+    assert_string_equal(c.pruner_ops->name, "median");
+    assert_int_equal(c.pruner_cfg.n, 0);
+    hps_config_free(&c);
+    assert_null(c.pruner);
+
+    /* A mapping: its options as canonical text, in the order written, next to the
+     * strategy's own options (and without a strategy name: random). */
+    parse_2d("objective: {function: branin}\n"
+             "strategy:\n"
+             "  pruner:\n"
+             "    n_warmup_steps: 2.0\n"
+             "    name: median\n"
+             "    n_startup_trials: 5\n"
+             "  sampler: sobol\n",
+             &c);
+    assert_string_equal(c.strategy, "random");
+    assert_int_equal(c.strategy_cfg.n, 1);
+    assert_string_equal(c.strategy_cfg.keys[0], "sampler");
+    assert_string_equal(c.pruner, "median");
+    assert_ptr_equal(c.pruner_ops, hps_pruner_find("median"));
+    assert_int_equal(c.pruner_cfg.n, 2);
+    assert_string_equal(c.pruner_cfg.keys[0], "n_warmup_steps");
+    assert_string_equal(c.pruner_cfg.values[0], "2");
+    assert_string_equal(c.pruner_cfg.keys[1], "n_startup_trials");
+    assert_string_equal(c.pruner_cfg.values[1], "5");
+    assert_null(c.pruner_cfg.keys[2]);
+    assert_int_equal(hps_strategy_cfg_int(&c.pruner_cfg, "n_startup_trials", 0), 5);
+    assert_int_equal(hps_strategy_cfg_int(&c.pruner_cfg, "n_warmup_steps", 0), 2);
+    hps_config_free(&c);
+    assert_null(c.pruner_cfg.keys);
+
+    /* Any strategy takes a pruner; the mapping form with just a name. */
+    parse_2d("objective: {function: branin}\nstrategy: {name: grid, points: 3, "
+             "pruner: {name: median}}\n",
+             &c);
+    assert_string_equal(c.pruner, "median");
+    assert_int_equal(c.pruner_cfg.n, 0);
+    assert_int_equal(c.strategy_cfg.n, 1);
+    hps_config_free(&c);
+
+    /* Messages name the pruner's own paths. */
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: {name: median, n_startup_trial: 5}}\n",
+           "test.yaml:2:35: strategy.pruner: unknown option 'n_startup_trial' for pruner 'median'; "
+           "did you mean 'n_startup_trials'?");
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: {name: median, zzzzzzzz: 5}}\n",
+           "for pruner 'median'; options of 'median': ");
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: {name: median, nam: 5}}\n",
+           "did you mean 'name'?");
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: {name: median, "
+           "n_warmup_steps: -1}}\n",
+           "test.yaml:2:51: strategy.pruner.n_warmup_steps: -1 is out of range; expected an "
+           "integer in [");
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: {name: median, "
+           "n_startup_trials: many}}\n",
+           "test.yaml:2:53: strategy.pruner.n_startup_trials: expected an integer, got the "
+           "string 'many'");
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: {name: [median]}}\n",
+           "test.yaml:2:27: strategy.pruner.name: expected a string, got a list");
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: true}\n",
+           "test.yaml:2:20: strategy.pruner: expected a pruner name or a mapping with 'name' "
+           "and options, got the boolean true");
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: Median}\n",
+           "test.yaml:2:20: strategy.pruner: unknown pruner 'Median'; did you mean 'median'?");
+    /* The first problem in document order: the pruner before a later strategy option. */
+    bad_2d("objective: {function: branin}\nstrategy: {pruner: mediam, sampler: nope}\n",
+           "test.yaml:2:20: strategy.pruner: unknown pruner 'mediam'");
+    bad_2d("objective: {function: branin}\nstrategy: {sampler: nope, pruner: mediam}\n",
+           "test.yaml:2:21: strategy.sampler: unknown value 'nope'");
+}
+
+static void test_noise_and_resource(void **state)
+{
+    (void)state;
+    hps_config c;
+    parse_2d("objective: {function: branin, noise: 0.5}\nbudget: {max_resource: 1000}\n", &c);
+    assert_int_equal(c.objective.kind, HPS_OBJ_TESTFUNC);
+    assert_true(c.objective.noise == 0.5);
+    assert_true(c.max_resource == 1000);
+    hps_config_free(&c);
+
+    /* Defaults: no noise, no resource limit; noise 0 and an integer are fine, and a
+     * fractional resource budget too. */
+    parse_2d("objective: {function: branin}\n", &c);
+    assert_true(c.objective.noise == 0);
+    assert_true(c.max_resource == 0);
+    hps_config_free(&c);
+    parse_2d("objective: {function: branin, noise: 0}\n"
+             "budget: {max_trials: 5, max_resource: 2.5, max_time: 1h}\n",
+             &c);
+    assert_true(c.objective.noise == 0);
+    assert_true(c.max_resource == 2.5);
+    assert_true(c.max_trials == 5 && c.max_time == 3600);
+    hps_config_free(&c);
+    parse_2d("objective: {function: branin, noise: 3}\n", &c);
+    assert_true(c.objective.noise == 3);
+    hps_config_free(&c);
+
+    bad_2d("objective: {function: branin, noise: \"0.5\"}\n",
+           "test.yaml:1:38: objective.noise: expected a number, got the string '0.5'");
+    bad_2d("objective: {function: branin, noise: -1e-9}\n",
+           "test.yaml:1:38: objective.noise: must be >= 0, got -1e-9");
+    bad_2d("objective: {function: branin, noise: [1]}\n",
+           "objective.noise: expected a number, got a list");
+    parse_bad("objective: {command: [run], noise: 0}\nspace: {x: {type: bool}}\n",
+              "test.yaml:1:36: objective.noise: only for test functions, not with "
+              "objective.command");
+    parse_bad("objective: {function: noop, noise: 0}\nspace: {x: {type: bool}}\n",
+              "test.yaml:1:36: objective.noise: only for test functions, not with function: noop");
+    parse_bad("objective: {function: noise}\nspace: {x: {type: bool}}\n",
+              "objective.function: unknown function 'noise'");
+    parse_bad("objective: {function: branin, nosie: 1}\nspace: {x: {type: bool}}\n",
+              "test.yaml:1:31: objective: unknown key 'nosie'; did you mean 'noise'?");
+    bad_2d("objective: {function: branin}\nbudget: {max_resource: 0.0}\n",
+           "test.yaml:2:24: budget.max_resource: must be > 0, got 0.0");
+    bad_2d("objective: {function: branin}\nbudget: {max_resource: true}\n",
+           "budget.max_resource: expected a number, got the boolean true");
+    bad_2d("objective: {function: branin}\nbudget: {max_resource: -.inf}\n",
+           "budget.max_resource: expected a finite number");
+    bad_2d("objective: {function: branin}\nbudget: {max_resources: 5}\n",
+           "budget: unknown key 'max_resources'; did you mean 'max_resource'?");
+}
+
+/* A HPS_OPT_STRING option (hyperband's `resource`): any string or number scalar,
+ * kept exactly as written. */
+static void test_string_option(void **state)
+{
+    (void)state;
+    const hps_strategy_ops *hb = hps_strategy_find("hyperband");
+    assert_non_null(hb);
+    int has_resource = 0;
+    for (int i = 0; hb->options && hb->options[i].name; i++)
+        if (!strcmp(hb->options[i].name, "resource") && hb->options[i].type == HPS_OPT_STRING)
+            has_resource = 1;
+    assert_true(has_resource);
+
+    static const struct {
+        const char *written, *want;
+    } cases[] = {
+        {"epochs", "epochs"}, {"\"steps\"", "steps"},  {"'1e3'", "1e3"},
+        {"1e3", "1e3"},       {"012", "012"},          {"0.50", "0.50"},
+        {"\"true\"", "true"}, {"'a b: c'", "a b: c"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char head[256];
+        snprintf(head, sizeof head,
+                 "objective: {function: branin}\nstrategy:\n  name: hyperband\n  resource: %s\n",
+                 cases[i].written);
+        hps_config c;
+        parse_2d(head, &c);
+        assert_string_equal(c.strategy, "hyperband");
+        assert_ptr_equal(c.strategy_ops, hb);
+        assert_int_equal(c.strategy_cfg.n, 1);
+        assert_string_equal(c.strategy_cfg.keys[0], "resource");
+        if (strcmp(c.strategy_cfg.values[0], cases[i].want) != 0)
+            fail_msg("resource: %s stored as '%s', want '%s'", cases[i].written,
+                     c.strategy_cfg.values[0], cases[i].want);
+        assert_string_equal(hps_strategy_cfg_str(&c.strategy_cfg, "resource", "x"),
+                            cases[i].want);
+        hps_config_free(&c);
+    }
+
+    /* Together with a pruner and the budget's resource limit. */
+    hps_config c;
+    parse_2d("objective: {function: branin, noise: 0.25}\n"
+             "strategy:\n  name: hyperband\n  resource: epochs\n  pruner: median\n"
+             "budget: {max_resource: 1000}\n",
+             &c);
+    assert_string_equal(hps_strategy_cfg_str(&c.strategy_cfg, "resource", NULL), "epochs");
+    assert_int_equal(c.strategy_cfg.n, 1);
+    assert_string_equal(c.pruner, "median");
+    assert_true(c.objective.noise == 0.25);
+    assert_true(c.max_resource == 1000);
+    hps_config_free(&c);
+
+    bad_2d("objective: {function: branin}\nstrategy: {name: hyperband, resource: {a: 1}}\n",
+           "test.yaml:2:39: strategy.resource: expected a string or number, got a mapping");
+    bad_2d("objective: {function: branin}\nstrategy: {name: hyperband, resource: [a]}\n",
+           "test.yaml:2:39: strategy.resource: expected a string or number, got a list");
+    bad_2d("objective: {function: branin}\nstrategy: {name: hyperband, resource: false}\n",
+           "test.yaml:2:39: strategy.resource: expected a string or number, got the boolean "
+           "false (quote it to pass it as text)");
+    bad_2d("objective: {function: branin}\nstrategy: {name: hyperband, resource: null}\n",
+           "strategy.resource: expected a string or number, got null");
+    bad_2d("objective: {function: branin}\nstrategy: {name: hyperband, resource: \"\"}\n",
+           "test.yaml:2:39: strategy.resource: must not be empty");
+    bad_2d("objective: {function: branin}\nstrategy: {name: hyperband, resource: \"a\\0b\"}\n",
+           "strategy.resource: the string contains a NUL character");
+}
+
+static const char *pruner_diff_base =
+    "objective: {function: branin, noise: 0.5}\n"
+    "space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n"
+    "strategy:\n  name: random\n  pruner: {name: median, n_startup_trials: 5}\n"
+    "budget: {max_resource: 100}\n";
+
+static int pruner_diff(const char *other, char *buf, size_t len)
+{
+    hps_config a, b;
+    parse_ok(pruner_diff_base, &a);
+    parse_ok(other, &b);
+    int n = hps_config_diff(&a, &b, buf, len);
+    hps_config_free(&a);
+    hps_config_free(&b);
+    return n;
+}
+
+static void test_pruner_diff(void **state)
+{
+    (void)state;
+    char buf[1024];
+    /* Reformatted, numbers respelled, the resource budget changed: the same sweep. */
+    assert_int_equal(pruner_diff("budget: {max_resource: 5000, max_trials: 3}\n"
+                                 "strategy:\n  pruner:\n    n_startup_trials: 5.0\n"
+                                 "    name: 'median'\n  name: random\n"
+                                 "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                                 "  x2: {type: float, low: 0, high: 15}\n"
+                                 "objective: {noise: 5e-1, function: branin}\n",
+                                 buf, sizeof buf),
+                     0);
+    assert_string_equal(buf, "");
+
+    /* A changed pruner option and a changed noise. */
+    int n = pruner_diff("objective: {function: branin, noise: 0.25}\n"
+                        "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                        "  x2: {type: float, low: 0, high: 15}\n"
+                        "strategy: {pruner: {name: median, n_startup_trials: 10}}\n",
+                        buf, sizeof buf);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(buf, "objective.noise: '0.5' -> '0.25'\n"));
+    assert_non_null(strstr(buf, "strategy.pruner.n_startup_trials: '5' -> '10'\n"));
+
+    /* Options added and removed; no pruner at all; no noise (0). */
+    n = pruner_diff("objective: {function: branin}\n"
+                    "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                    "  x2: {type: float, low: 0, high: 15}\n"
+                    "strategy: {pruner: {name: median, n_warmup_steps: 1}}\n",
+                    buf, sizeof buf);
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(buf, "objective.noise: '0.5' -> '0'\n"));
+    assert_non_null(strstr(buf, "strategy.pruner.n_startup_trials: '5' -> (absent)\n"));
+    assert_non_null(strstr(buf, "strategy.pruner.n_warmup_steps: (absent) -> '1'\n"));
+    n = pruner_diff("objective: {function: branin, noise: 0.5}\n"
+                    "space:\n  x1: {type: float, low: -5, high: 10}\n"
+                    "  x2: {type: float, low: 0, high: 15}\n",
+                    buf, sizeof buf);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(buf, "strategy.pruner: 'median' -> (absent)\n"));
+    assert_non_null(strstr(buf, "strategy.pruner.n_startup_trials: '5' -> (absent)\n"));
+
+    /* -0 is no noise. */
+    hps_config a, b;
+    parse_2d("objective: {function: branin, noise: -0.0}\n", &a);
+    parse_2d("objective: {function: branin}\n", &b);
+    assert_int_equal(hps_config_diff(&a, &b, buf, sizeof buf), 0);
+    hps_config_free(&a);
+    hps_config_free(&b);
+}
+
 /* ---- external commands ------------------------------------------------------------ */
 
 static const char *command_yaml =
@@ -766,11 +1063,18 @@ static void mutate_all(const char *yaml)
     assert_true(ok > 0 && bad > 0);
 }
 
+static const char *pruner_yaml =
+    "objective: {function: branin, noise: 0.5}\n"
+    "space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n"
+    "strategy:\n  name: random\n  pruner: {name: median, n_startup_trials: 5}\n"
+    "budget: {max_resource: 81}\n";
+
 static void test_mutations(void **state)
 {
     (void)state;
     mutate_all(full_yaml);
     mutate_all(command_yaml);
+    mutate_all(pruner_yaml);
 }
 
 int main(void)
@@ -781,7 +1085,9 @@ int main(void)
         cmocka_unit_test(test_scalars),       cmocka_unit_test(test_errors),
         cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_diff),
         cmocka_unit_test(test_command_config), cmocka_unit_test(test_command_defaults),
-        cmocka_unit_test(test_command_diff),  cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_command_diff),  cmocka_unit_test(test_pruner_config),
+        cmocka_unit_test(test_noise_and_resource), cmocka_unit_test(test_string_option),
+        cmocka_unit_test(test_pruner_diff),   cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

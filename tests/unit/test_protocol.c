@@ -36,7 +36,7 @@ static void build_trials(hps_buf *b, int n)
 {
     hps_proto_trials_begin(b, TD);
     for (int i = 0; i < n; i++)
-        hps_proto_trials_add(b, 100 + i, 0xABCDEF0000000000ull + (uint64_t)i, 0.5 * i, VALS[i],
+        hps_proto_trials_add(b, 100 + i, 0xABCDEF0000000000ull + (uint64_t)i, 0.5 * i, 0.25 * i, VALS[i],
                              TD);
     assert_false(b->failed);
 }
@@ -46,7 +46,7 @@ static void test_trials_roundtrip(void **state)
     (void)state;
     hps_buf b = {0};
     build_trials(&b, 4);
-    assert_int_equal(b.len, 8 + 4 * (8 + 8 + 8 + 8 * TD));
+    assert_int_equal(b.len, 8 + 4 * (8 + 8 + 8 + 8 + 8 * TD));
 
     uint32_t count = 0, d = 0;
     assert_int_equal(hps_proto_trials_count(b.data, b.len, &count, &d), HPS_OK);
@@ -60,6 +60,7 @@ static void test_trials_roundtrip(void **state)
         assert_int_equal(t.trial_id, 100 + (int64_t)i);
         assert_true(t.seed == 0xABCDEF0000000000ull + i);
         assert_true(t.budget == 0.5 * i);
+        assert_true(t.prev_budget == 0.25 * i);
         assert_memory_equal(t.values, VALS[i], sizeof VALS[i]); /* bit for bit, NaN too */
         assert_true(((uintptr_t)t.values % sizeof(double)) == 0);
     }
@@ -81,7 +82,7 @@ static void test_trials_count_updates(void **state)
     assert_int_equal(count, 0);
     assert_int_equal(d, TD);
     for (int i = 0; i < 4; i++) {
-        hps_proto_trials_add(&b, i, (uint64_t)i, 0.0, VALS[i], TD);
+        hps_proto_trials_add(&b, i, (uint64_t)i, 0.0, 0.0, VALS[i], TD);
         assert_int_equal(hps_proto_trials_count(b.data, b.len, &count, &d), HPS_OK);
         assert_int_equal(count, (uint32_t)i + 1);
         assert_int_equal(d, TD);
@@ -102,8 +103,8 @@ static void test_trials_zero_dim(void **state)
     hps_buf b = {0};
     double none[1] = {0};
     hps_proto_trials_begin(&b, 0);
-    hps_proto_trials_add(&b, 5, 6, 7.0, none, 0);
-    assert_int_equal(b.len, 8 + 24);
+    hps_proto_trials_add(&b, 5, 6, 7.0, 3.0, none, 0);
+    assert_int_equal(b.len, 8 + 32);
     uint32_t count, d;
     assert_int_equal(hps_proto_trials_count(b.data, b.len, &count, &d), HPS_OK);
     assert_int_equal(count, 1);

@@ -1,8 +1,9 @@
 /*
  * Tests of the sweep.h5 writer (engine/store.c) and reader (engine/results.c):
  * a full round trip over every parameter type and trial status, exit codes,
- * attempts and stderr tails (/failures), the empty file, crash-safe overwrite,
- * files written before /failures and the exit_code/attempts columns existed, the
+ * attempts and stderr tails (/failures), every rung of a Hyperband sweep (/rungs),
+ * the empty file, crash-safe overwrite, files written before /failures, /rungs and
+ * the exit_code/attempts columns existed, the
  * error codes for missing, corrupt and newer files, and that h5dump and
  * h5py/pandas read the file (skipped where those tools are absent). The sweep
  * written is store_fixture.h's.
@@ -50,6 +51,7 @@ static void test_roundtrip(void **state)
 static void test_zero_trials(void **state)
 {
     fixture *f = *state;
+    f->n_rungs = 0;
     assert_int_equal(write_fixture(f, 0, 0, 0), HPS_OK);
     hps_results r;
     assert_int_equal(hps_results_open(f->path, &r, NULL, 0), HPS_OK);
@@ -59,6 +61,7 @@ static void test_zero_trials(void **state)
     hps_results_free(&r);
     assert_int_equal(table_rows(f->path, "trials"), 0);
     assert_int_equal(table_rows(f->path, "failures"), 0);
+    assert_int_equal(table_rows(f->path, "rungs"), 0);
 }
 
 static void test_empty_space(void **state)
@@ -95,7 +98,8 @@ static void test_overwrite(void **state)
     /* A write that fails half-way (choice index 9 of 4) leaves the old file and no temp. */
     f->values[3][3] = 9;
     assert_int_equal(
-        hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, NULL, 0, NULL, 0, err, sizeof err),
+        hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, NULL, 0, NULL, 0, NULL, 0, err,
+                        sizeof err),
         HPS_EINVAL);
     assert_non_null(strstr(err, "optimizer"));
     assert_false(file_exists(tmp));
@@ -109,7 +113,8 @@ static void test_overwrite(void **state)
     snprintf(bad, sizeof bad, "%s/no/such/dir/sweep.h5", f->dir);
     err[0] = '\0';
     assert_int_equal(
-        hps_store_write(bad, &f->meta, f->trials, 1, NULL, 0, NULL, 0, err, sizeof err), HPS_EIO);
+        hps_store_write(bad, &f->meta, f->trials, 1, NULL, 0, NULL, 0, NULL, 0, err, sizeof err),
+        HPS_EIO);
     assert_true(strlen(err) > 0);
     print_message("missing directory: %s\n", err);
     snprintf(bad, sizeof bad, "%s/no", f->dir);
@@ -122,26 +127,31 @@ static void test_invalid_values(void **state)
     char err[512];
     f->values[0][5] = 0.5; /* bool */
     assert_int_equal(
-        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, err, sizeof err),
+        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, NULL, 0, err,
+                        sizeof err),
         HPS_EINVAL);
     f->values[0][5] = 1;
     f->values[0][2] = NAN; /* int */
     assert_int_equal(
-        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, err, sizeof err),
+        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, NULL, 0, err,
+                        sizeof err),
         HPS_EINVAL);
     f->values[0][2] = 3;
     f->trials[0].status = 7;
     assert_int_equal(
-        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, err, sizeof err),
+        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, NULL, 0, err,
+                        sizeof err),
         HPS_EINVAL);
     f->trials[0].status = HPS_TRIAL_DONE;
     f->trials[0].attempts = -1;
     assert_int_equal(
-        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, err, sizeof err),
+        hps_store_write(f->path, &f->meta, f->trials, 1, NULL, 0, NULL, 0, NULL, 0, err,
+                        sizeof err),
         HPS_EINVAL);
     assert_non_null(strstr(err, "attempts"));
-    assert_int_equal(hps_store_write(NULL, &f->meta, NULL, 0, NULL, 0, NULL, 0, err, sizeof err),
-                     HPS_EINVAL);
+    assert_int_equal(
+        hps_store_write(NULL, &f->meta, NULL, 0, NULL, 0, NULL, 0, NULL, 0, err, sizeof err),
+        HPS_EINVAL);
     assert_false(file_exists(f->path));
 }
 
@@ -202,60 +212,6 @@ static void test_failures(void **state)
     free(utf8);
 }
 
-/*
- * Rewrite /trials of path as files written before exit_code and attempts existed:
- * without those columns, and with the column legacy_from renamed to legacy_to.
- */
-static void make_old_trials(const char *path, const char *legacy_from, const char *legacy_to)
-{
-    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    assert_true(file >= 0);
-    hid_t ds = H5Dopen2(file, "trials", H5P_DEFAULT);
-    hid_t ftype = H5Dget_type(ds), space = H5Dget_space(ds);
-    assert_true(ds >= 0 && ftype >= 0 && space >= 0);
-    int nmembers = H5Tget_nmembers(ftype);
-    size_t size = 0;
-    for (int i = 0; i < nmembers; i++) {
-        hid_t mt = H5Tget_member_type(ftype, (unsigned)i);
-        size += H5Tget_size(mt);
-        H5Tclose(mt);
-    }
-    hid_t old = H5Tcreate(H5T_COMPOUND, size), renamed = H5Tcreate(H5T_COMPOUND, size);
-    size_t off = 0;
-    for (int i = 0; i < nmembers; i++) {
-        char *name = H5Tget_member_name(ftype, (unsigned)i);
-        hid_t mt = H5Tget_member_type(ftype, (unsigned)i);
-        if (strcmp(name, "exit_code") != 0 && strcmp(name, "attempts") != 0) {
-            assert_true(H5Tinsert(old, name, off, mt) >= 0);
-            const char *to = strcmp(name, legacy_from) == 0 ? legacy_to : name;
-            assert_true(H5Tinsert(renamed, to, off, mt) >= 0);
-            off += H5Tget_size(mt);
-        }
-        H5Tclose(mt);
-        H5free_memory(name);
-    }
-    assert_true(H5Tpack(old) >= 0 && H5Tpack(renamed) >= 0);
-    hssize_t n = H5Sget_simple_extent_npoints(space);
-    void *buf = calloc((size_t)n + 1, H5Tget_size(old));
-    assert_non_null(buf);
-    assert_true(H5Dread(ds, old, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    H5Dclose(ds);
-    assert_true(H5Ldelete(file, "trials", H5P_DEFAULT) >= 0);
-    hsize_t dims[1] = {(hsize_t)n};
-    H5Sclose(space);
-    space = H5Screate_simple(1, dims, NULL); /* contiguous: the reader does not mind */
-    ds = H5Dcreate2(file, "trials", renamed, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(ds >= 0);
-    assert_true(H5Dwrite(ds, renamed, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
-    free(buf);
-    H5Dclose(ds);
-    H5Tclose(renamed);
-    H5Tclose(old);
-    H5Sclose(space);
-    H5Tclose(ftype);
-    H5Fclose(file);
-}
-
 static void test_old_layout(void **state)
 {
     fixture *f = *state;
@@ -267,12 +223,15 @@ static void test_old_layout(void **state)
     assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_OK);
     assert_true(trials_has_column(f->path, "param.attempts"));
 
-    /* Without /failures: the tails are gone, nothing else. */
+    /* Without /failures and /rungs: the tails and rungs are gone, nothing else. */
     hid_t file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(file >= 0);
     assert_true(H5Ldelete(file, "failures", H5P_DEFAULT) >= 0);
+    assert_true(H5Ldelete(file, "rungs", H5P_DEFAULT) >= 0);
     H5Fclose(file);
     assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    assert_int_equal(r.n_rungs, 0);
+    assert_null(r.rungs);
     for (int i = 0; i < N_TRIALS; i++) {
         assert_null(r.trials[i].stderr_tail);
         assert_int_equal(r.trials[i].exit_code, f->trials[i].exit_code);
@@ -289,7 +248,79 @@ static void test_old_layout(void **state)
         f->trials[i].attempts = 0;
         f->trials[i].stderr_tail = NULL;
     }
+    f->n_rungs = 0;
     check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+}
+
+/*
+ * Every rung a trial ran, in the order given: trial 100's three rungs, every
+ * status, NaN objectives and end; none at all; and the invalid ones refused.
+ */
+static void test_rungs(void **state)
+{
+    fixture *f = *state;
+    hps_results r;
+    char err[512];
+    assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_OK);
+    assert_int_equal(table_rows(f->path, "rungs"), N_RUNGS);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    int of_100 = 0, seen[HPS_TRIAL_PRUNED + 1] = {0};
+    for (int64_t i = 0; i < r.n_rungs; i++) {
+        of_100 += r.rungs[i].trial_id == 100;
+        seen[r.rungs[i].status]++;
+    }
+    assert_int_equal(of_100, 3);
+    for (int s = HPS_TRIAL_RUNNING; s <= HPS_TRIAL_PRUNED; s++)
+        assert_true(seen[s] > 0);
+    assert_int_equal(r.rungs[2].rung, 2);
+    assert_true(r.rungs[2].budget == 9 && r.rungs[2].objective == 1.0 / 3);
+    assert_true(isnan(r.rungs[6].objective) && r.rungs[6].status == HPS_TRIAL_PRUNED);
+    assert_true(isnan(r.rungs[8].end) && r.rungs[8].trial_id == 101);
+    hps_results_free(&r);
+    assert_null(r.rungs);
+    assert_int_equal(r.n_rungs, 0);
+
+    /* None: /rungs is there, empty, and reads back as no rungs. */
+    f->n_rungs = 0;
+    assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_OK);
+    assert_int_equal(table_rows(f->path, "rungs"), 0);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+
+    /* A file written before /rungs existed reads as one with none. */
+    f->n_rungs = N_RUNGS;
+    assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_OK);
+    hid_t file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    assert_true(H5Ldelete(file, "rungs", H5P_DEFAULT) >= 0);
+    assert_true(H5Fclose(file) >= 0);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    assert_int_equal(r.format_version, 1);
+    f->n_rungs = 0;
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+
+    /* A status out of range, or rows without an array, are refused; the old file stays. */
+    f->n_rungs = N_RUNGS;
+    f->rungs[4].status = HPS_TRIAL_PRUNED + 1;
+    assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_EINVAL);
+    f->rungs[4].status = -1;
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, NULL, 0, NULL, 0,
+                                     f->rungs, N_RUNGS, err, sizeof err),
+                     HPS_EINVAL);
+    assert_non_null(strstr(err, "trial 103 rung 0: invalid status -1"));
+    f->rungs[4].status = HPS_TRIAL_INTERRUPTED;
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, NULL, 0, NULL, 0,
+                                     NULL, 2, err, sizeof err),
+                     HPS_EINVAL);
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, NULL, 0, NULL, 0,
+                                     f->rungs, -1, err, sizeof err),
+                     HPS_EINVAL);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    assert_int_equal(r.n_rungs, 0);
     hps_results_free(&r);
 }
 
@@ -413,6 +444,18 @@ static const char py_check[] =
     "m = pandas.DataFrame(f['metrics'][:])\n"
     "assert list(m.columns) == ['trial_id', 'step', 'resource', 'name_index', 'value']\n"
     "assert len(m) == 9\n"
+    "rg = pandas.DataFrame(f['rungs'][:])\n"
+    "assert list(rg.columns) == ['trial_id', 'bracket', 'rung', 'budget', 'status',\n"
+    "                            'objective', 'start', 'end', 'worker'], list(rg.columns)\n"
+    "assert len(rg) == 9 and list(rg['trial_id'][:3]) == [100, 100, 100]\n"
+    "assert list(rg['rung'][:3]) == [0, 1, 2] and list(rg['budget'][:3]) == [1.0, 3.0, 9.0]\n"
+    "assert rg['bracket'].dtype == numpy.int32 and rg['worker'].dtype == numpy.int32\n"
+    "assert list(rg['status']) == [1, 1, 1, 2, 3, 1, 4, 1, 0], list(rg['status'])\n"
+    "assert rg['objective'][3] != rg['objective'][3] and rg['objective'][5] == -2.25\n"
+    "assert rg['end'][8] != rg['end'][8] and rg['start'][8] == 1.7e9 + 80\n"
+    "rs = h5py.check_enum_dtype(f['rungs'].dtype['status'])\n"
+    "assert rs == st, rs\n"
+    "assert f['rungs'].maxshape == (None,) and f['rungs'].chunks is not None\n"
     "sp = pandas.DataFrame(f['space'][:])\n"
     "assert sp['name'][7] == b'param.seed' and sp['choices'][3] == b'adam\\n\\n<empty>\\nsgd'\n";
 
@@ -466,8 +509,8 @@ static void test_write_speed(void **state)
     }
     char err[512];
     double t0 = now();
-    int rc = hps_store_write(f->path, &f->meta, trials, N, metrics, N, f->metric_names, 2, err,
-                             sizeof err);
+    int rc = hps_store_write(f->path, &f->meta, trials, N, metrics, N, f->metric_names, 2,
+                             f->rungs, N_RUNGS, err, sizeof err);
     double t1 = now();
     assert_int_equal(rc, HPS_OK);
     hps_results r;
@@ -504,6 +547,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rungs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),

@@ -377,7 +377,7 @@ static void test_registry(void **state)
         assert_non_null(ops->options);
         for (const hps_option_spec *o = ops->options; o->name; o++) {
             assert_non_null(o->help);
-            assert_true(o->type >= HPS_OPT_INT && o->type <= HPS_OPT_BOOL);
+            assert_true(o->type >= HPS_OPT_INT && o->type <= HPS_OPT_STRING);
             if (o->type == HPS_OPT_ENUM) {
                 assert_non_null(o->choices);
                 assert_non_null(o->choices[0]);
