@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "engine/clock.h"
 #include "engine/coordinator.h"
 #include "engine/progress.h"
 #include "engine/protocol.h"
@@ -62,13 +63,6 @@ typedef struct coord {
     hps_buf msg;                   /* PRUNE/REPORT scratch */
     int local_rc;                  /* in-process command trials: first report error */
 } coord;
-
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 int hps_coord_record(hps_sweep *s, hps_journal *j, uint32_t type, int64_t trial_id,
                      const hps_buf *payload, char *err, size_t errlen)
@@ -545,7 +539,7 @@ static int run_local(coord *c, int *ran)
 {
     hps_sweep *s = c->s;
     int want = batch_size(c);
-    double t0 = monotonic();
+    double t0 = hps_monotonic();
     int n = 0;
     while (n < want) {
         int64_t id;
@@ -586,7 +580,7 @@ static int run_local(coord *c, int *ran)
             break;
     }
     if (n > 0) {
-        learn_speed(c, monotonic() - t0, (uint32_t)n);
+        learn_speed(c, hps_monotonic() - t0, (uint32_t)n);
         *ran = 1;
     }
     return HPS_OK;
@@ -604,12 +598,12 @@ static int64_t running(const coord *c)
 
 static int maybe_write_store(coord *c, int force)
 {
-    double now = monotonic();
+    double now = hps_monotonic();
     if (!force && now - c->last_store < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost))
         return HPS_OK;
     int rc = hps_coord_write_store(c->s, c->o->h5_path, c->o->provenance, c->o->n_provenance,
                                    c->err, c->errlen);
-    double after = monotonic();
+    double after = hps_monotonic();
     c->store_cost = after - now;
     c->last_store = after;
     return rc;
@@ -704,7 +698,7 @@ static double cpu_seconds(void)
 static void summary(const coord *c)
 {
     const hps_sweep *s = c->s;
-    double wall = monotonic() - c->loop_start;
+    double wall = hps_monotonic() - c->loop_start;
     double cpu = cpu_seconds() - c->cpu_start;
     int64_t ended = s->n_done + s->n_failed + s->n_pruned - c->ended_at_start;
     fprintf(stderr, "hpsweep: %s: %lld trials ended in %.3f s (%.0f trials/s); coordinator CPU "
@@ -735,7 +729,7 @@ static int setup(coord *c)
             s->trials[i].status == HPS_TRIAL_INTERRUPTED)
             c->requeue[c->n_requeue++] = i;
     hps_progress_init(&c->progress, c->o->tty, c->o->max_trials, s);
-    c->last_store = c->loop_start = monotonic();
+    c->last_store = c->loop_start = hps_monotonic();
     c->cpu_start = cpu_seconds();
     c->ended_at_start = s->n_done + s->n_failed + s->n_pruned;
     if (strcmp(s->status, "running") != 0)

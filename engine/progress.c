@@ -5,14 +5,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "engine/clock.h"
 #include "engine/progress.h"
-
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void hps_format_duration(double secs, char *buf, size_t len)
 {
@@ -32,7 +26,7 @@ void hps_progress_init(hps_progress *p, int tty, int64_t max_trials, const hps_s
     p->tty = tty;
     p->max_trials = max_trials;
     p->done_at_start = s->n_done + s->n_failed + s->n_pruned;
-    p->start = monotonic();
+    p->start = hps_monotonic();
     p->last_draw = 0;
     p->drawn = 0;
 }
@@ -73,7 +67,7 @@ void hps_progress_trial(hps_progress *p, const hps_sweep *s, const hps_trial *t)
 
 void hps_progress_tick(hps_progress *p, const hps_sweep *s, int final)
 {
-    double now = monotonic();
+    double now = hps_monotonic();
     if (!p->tty)
         return;
     if (!final && now - p->last_draw < 0.1)

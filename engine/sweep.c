@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/clock.h"
 #include "engine/store.h"
 #include "engine/sweep.h"
 #include "hpsweep/error.h"
@@ -42,9 +43,7 @@ void hps_sweep_free(hps_sweep *s)
 
 double hps_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return hps_wall();
 }
 
 void hps_iso_time(double t, char *buf, size_t len)

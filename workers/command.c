@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/clock.h"
 #include "engine/export.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
@@ -25,20 +26,6 @@
 extern char **environ;
 
 #define LINE_MAX_BYTES 65536
-
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- strings ------------------------------------------------------------------------ */
 
@@ -503,7 +490,7 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
     }
     if (rc != HPS_OK)
         return rc;
-    double start = monotonic();
+    double start = hps_monotonic();
     double deadline = obj->timeout > 0 ? start + obj->timeout : INFINITY;
     double kill_at = INFINITY, next_poll = 0;
     int exited = 0, out_open = 1, ending = -1;
@@ -528,14 +515,14 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
                      * in its group (before reaping it, so the id was not reused). */
                     exited = 1;
                     o->wstatus = ws;
-                    drain_until = monotonic() + 2.0;
+                    drain_until = hps_monotonic() + 2.0;
                 }
             if (r == HPS_EIO) {
                 rc = HPS_EIO;
                 break;
             }
         }
-        double now = monotonic();
+        double now = hps_monotonic();
         if (exited) {
             if (now > drain_until)
                 break; /* a grandchild kept stdout open: stop reading */
@@ -677,12 +664,12 @@ int hps_command_run(const hps_objective_cfg *obj, const hps_space *space, const 
     snprintf(err_path, sizeof err_path, "%s/stderr.log", dir);
     memset(out, 0, sizeof *out);
     out->trial_id = trial_id;
-    out->start = wall();
+    out->start = hps_wall();
     out->exit_code = -1;
     if (mkdir_p(dir) != 0) {
         out->status = HPS_TRIAL_FAILED;
         snprintf(out->cause, sizeof out->cause, "trial-dir: %s", strerror(errno));
-        out->end = wall();
+        out->end = hps_wall();
         return HPS_OK;
     }
     trial_vars v = {space, values, trial_id, seed, budget, prev_budget, dir};
@@ -727,7 +714,7 @@ int hps_command_run(const hps_objective_cfg *obj, const hps_space *space, const 
     }
     if (out->status == HPS_TRIAL_FAILED)
         read_tail(err_path, out->stderr_tail);
-    out->end = wall();
+    out->end = hps_wall();
     free(a);
     free_vec(argv);
     return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/clock.h"
 #include "hpsweep/results.h"
 #include "workers/objective.h"
 
@@ -20,18 +21,11 @@ static uint64_t mix(uint64_t z)
     return z ^ (z >> 31);
 }
 
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int do_sleep(double seconds, hps_stop_fn stop, void *ctx)
 {
-    double end = monotonic() + seconds;
+    double end = hps_monotonic() + seconds;
     for (;;) {
-        double left = end - monotonic();
+        double left = end - hps_monotonic();
         if (left <= 0)
             return HPS_TRIAL_DONE;
         if (stop && stop(ctx))

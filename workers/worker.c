@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/clock.h"
 #include "engine/protocol.h"
 #include "engine/record.h"
 #include "hpsweep/error.h"
@@ -48,20 +49,6 @@ static void take_prunes(stop_ctx *c)
     }
 }
 
-static double monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Polled by long evaluations: a signal, or a STOP waiting from the coordinator
  * (probed at most every 10 ms so fast trials pay nothing). */
 static int should_stop(void *p)
@@ -69,7 +56,7 @@ static int should_stop(void *p)
     stop_ctx *c = p;
     if (*c->signalled)
         return 1;
-    double now = monotonic();
+    double now = hps_monotonic();
     if (now >= c->next_probe) {
         c->next_probe = now + 0.01;
         int flag = 0;
@@ -159,7 +146,7 @@ static void run_batch(const hps_config *cfg, const hps_worker_env *we, const uns
     uint32_t count, d;
     if (hps_proto_trials_count(msg, len, &count, &d) != HPS_OK || d != (uint32_t)cfg->space.n_params)
         hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a TRIALS message", __FILE__, __LINE__);
-    double t0 = monotonic();
+    double t0 = hps_monotonic();
     hps_proto_results_begin(out, 0.0);
     size_t off = 0;
     for (uint32_t i = 0; i < count; i++) {
@@ -168,7 +155,7 @@ static void run_batch(const hps_config *cfg, const hps_worker_env *we, const uns
             hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a trial", __FILE__, __LINE__);
         hps_wire_result r; /* not zeroed whole: stderr_tail is 2 KiB, per no-op trial */
         hps_wire_result_init(&r, t.trial_id);
-        r.start = wall();
+        r.start = hps_wall();
         if (should_stop(sc)) {
             r.status = HPS_TRIAL_INTERRUPTED;
             strcpy(r.cause, "interrupted");
@@ -187,10 +174,10 @@ static void run_batch(const hps_config *cfg, const hps_worker_env *we, const uns
                                           t.budget, should_stop, sc, &r.objective, r.cause,
                                           sizeof r.cause);
         }
-        r.end = wall();
+        r.end = hps_wall();
         hps_proto_results_add(out, &r);
     }
-    double secs = monotonic() - t0;
+    double secs = hps_monotonic() - t0;
     if (out->len >= sizeof(uint32_t) + sizeof(double))
         memcpy(out->data + sizeof(uint32_t), &secs, sizeof secs);
     if (out->failed)
