@@ -159,7 +159,8 @@ static int parse_query(int argc, char **argv, const char **file, hps_export_form
 static void usage_best(FILE *f)
 {
     fprintf(f, "usage: hpsweep best SWEEP.h5|DIR [--format json|yaml|env|args]\n\n"
-               "The best completed trial's configuration (by the sweep's metric and goal):\n"
+               "The best completed trial's configuration (by the sweep's metric and goal;\n"
+               "in a multi-fidelity sweep, among the trials at the largest budget reached):\n"
                "  json  {\"trial_id\", \"seed\", <metric>, \"params\": {...}} (default)\n"
                "  yaml  the same as YAML\n"
                "  env   NAME=value lines (names upper-cased; `eval` or source them)\n"
@@ -191,7 +192,7 @@ int hps_cli_best(int argc, char **argv)
         const hps_trial *t = &r.trials[k];
         if (t->status != HPS_TRIAL_DONE || isnan(t->objective))
             continue;
-        if (!best || (maximize ? t->objective > best->objective : t->objective < best->objective))
+        if (!best || hps_trial_better(t, best, maximize))
             best = t;
     }
     if (!best) {

@@ -572,3 +572,10 @@ void hps_results_free(hps_results *r)
     free(r->rungs);
     memset(r, 0, sizeof *r);
 }
+
+int hps_trial_better(const hps_trial *a, const hps_trial *b, int maximize)
+{
+    if (a->budget != b->budget)
+        return a->budget > b->budget;
+    return maximize ? a->objective > b->objective : a->objective < b->objective;
+}

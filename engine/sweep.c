@@ -261,8 +261,7 @@ static void update_best(hps_sweep *s, const hps_trial *t)
 {
     if (t->status != HPS_TRIAL_DONE || isnan(t->objective))
         return;
-    if (s->best_id < 0 || hps_sweep_oriented(s, t->objective) <
-                              hps_sweep_oriented(s, s->trials[s->best_id].objective))
+    if (s->best_id < 0 || hps_trial_better(t, &s->trials[s->best_id], s->cfg.maximize))
         s->best_id = t->trial_id;
 }
 

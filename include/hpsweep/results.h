@@ -64,6 +64,14 @@ typedef struct hps_metric {
     double value;
 } hps_metric;
 
+/*
+ * Is done trial a better than done trial b? The larger budget wins (a result at a
+ * higher fidelity is the one to trust in a multi-fidelity sweep; every budget is
+ * 0 otherwise), then the better objective for the goal. Both must be done with a
+ * finite objective.
+ */
+int hps_trial_better(const hps_trial *a, const hps_trial *b, int maximize);
+
 /* Lower-case name of a status ("done"), or "unknown". */
 const char *hps_trial_status_name(int status);
 
