@@ -375,8 +375,8 @@ static void test_replay_many_trials(void **state)
 
 /*
  * A promoted trial (multi-fidelity) that was the best leaves DONE while it runs
- * again: the best must then be the best trial that is still done, and after it
- * finishes at the larger budget with a worse value, the better other trial.
+ * again; once it finishes at the larger budget it is the best again, whatever its
+ * value: a result at a higher fidelity beats lower-budget ones (hps_trial_better).
  */
 static void test_best_follows_promotion(void **state)
 {
@@ -398,8 +398,8 @@ static void test_best_follows_promotion(void **state)
     assert_true(s.trials[0].budget == 9.0);
     int64_t best = s.best_id;
     hps_sweep_free(&s);
-    /* Trial 1 (2.0) beats trial 0's final 5.0. */
-    assert_int_equal(best, 1);
+    /* Trial 0's 5.0 at budget 9 beats trial 1's 2.0 at the smaller budget. */
+    assert_int_equal(best, 0);
 }
 
 /* While the promoted best trial runs, a new better trial must become the best. */
