@@ -123,11 +123,15 @@ static int open_results(const char *arg, hps_results *r)
 
 /* Parse "--format X" / "--format=X"; the one positional argument goes to *file. */
 static int parse_query(int argc, char **argv, const char **file, hps_export_format *fmt,
-                       void (*usage)(FILE *))
+                       void (*usage)(FILE *), int *rungs)
 {
     *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
+        if (rungs && strcmp(argv[i], "--rungs") == 0) {
+            *rungs = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) {
             if (i + 1 >= argc) {
                 usage(stderr);
@@ -176,7 +180,7 @@ int hps_cli_best(int argc, char **argv)
     }
     const char *file;
     hps_export_format fmt = HPS_EXPORT_JSON;
-    int rc = parse_query(argc, argv, &file, &fmt, usage_best);
+    int rc = parse_query(argc, argv, &file, &fmt, usage_best, NULL);
     if (rc != HPS_EXIT_OK)
         return rc;
     if (fmt == HPS_EXPORT_CSV) {
@@ -207,10 +211,13 @@ int hps_cli_best(int argc, char **argv)
 
 static void usage_trials(FILE *f)
 {
-    fprintf(f, "usage: hpsweep trials SWEEP.h5|DIR [--format csv|json]\n\n"
+    fprintf(f, "usage: hpsweep trials SWEEP.h5|DIR [--format csv|json] [--rungs]\n\n"
                "Every trial, one row (csv, the default) or object (json) each: trial_id,\n"
-               "status, seed, bracket, rung, budget, worker, start, end, objective, cause and\n"
-               "one column per parameter.\n");
+               "status, seed, bracket, rung, budget, worker, start, end, objective, cause,\n"
+               "exit_code, attempts and one column per parameter.\n"
+               "  --rungs   instead, every rung every trial ran (/rungs: multi-fidelity\n"
+               "            sweeps): trial_id, bracket, rung, budget, status, objective,\n"
+               "            start, end, worker\n");
 }
 
 int hps_cli_trials(int argc, char **argv)
@@ -221,7 +228,8 @@ int hps_cli_trials(int argc, char **argv)
     }
     const char *file;
     hps_export_format fmt = HPS_EXPORT_CSV;
-    int rc = parse_query(argc, argv, &file, &fmt, usage_trials);
+    int rungs = 0;
+    int rc = parse_query(argc, argv, &file, &fmt, usage_trials, &rungs);
     if (rc != HPS_EXIT_OK)
         return rc;
     if (fmt != HPS_EXPORT_CSV && fmt != HPS_EXPORT_JSON) {
@@ -231,7 +239,9 @@ int hps_cli_trials(int argc, char **argv)
     hps_results r;
     if ((rc = open_results(file, &r)) != HPS_EXIT_OK)
         return rc;
-    rc = hps_export_trials(stdout, &r, fmt) == 0 ? HPS_EXIT_OK : HPS_EXIT_ERROR;
+    rc = (rungs ? hps_export_rungs(stdout, &r, fmt) : hps_export_trials(stdout, &r, fmt)) == 0
+             ? HPS_EXIT_OK
+             : HPS_EXIT_ERROR;
     hps_results_free(&r);
     return rc;
 }

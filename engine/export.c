@@ -312,6 +312,42 @@ int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
     return ferror(f) ? -1 : 0;
 }
 
+int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt)
+{
+    if (fmt != HPS_EXPORT_CSV && fmt != HPS_EXPORT_JSON)
+        return -1;
+    int csv = fmt == HPS_EXPORT_CSV;
+    fputs(csv ? "trial_id,bracket,rung,budget,status,objective,start,end,worker\n" : "[", f);
+    for (int64_t k = 0; k < r->n_rungs; k++) {
+        const hps_rung *g = &r->rungs[k];
+        if (csv) {
+            fprintf(f, "%lld,%d,%d,", (long long)g->trial_id, g->bracket, g->rung);
+            csv_double(f, g->budget);
+            fprintf(f, ",%s,", hps_trial_status_name(g->status));
+            csv_double(f, g->objective);
+            fputc(',', f);
+            csv_double(f, g->start);
+            fputc(',', f);
+            csv_double(f, g->end);
+            fprintf(f, ",%d\n", g->worker);
+        } else {
+            fprintf(f, "%s\n  {\"trial_id\": %lld, \"bracket\": %d, \"rung\": %d, \"budget\": ",
+                    k ? "," : "", (long long)g->trial_id, g->bracket, g->rung);
+            json_number(f, g->budget);
+            fprintf(f, ", \"status\": \"%s\", \"objective\": ", hps_trial_status_name(g->status));
+            json_number(f, g->objective);
+            fputs(", \"start\": ", f);
+            json_number(f, g->start);
+            fputs(", \"end\": ", f);
+            json_number(f, g->end);
+            fprintf(f, ", \"worker\": %d}", g->worker);
+        }
+    }
+    if (!csv)
+        fputs(r->n_rungs ? "\n]\n" : "]\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
 int hps_export_parse_format(const char *s, hps_export_format *out)
 {
     static const struct {

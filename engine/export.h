@@ -26,6 +26,9 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
 /* Every trial of r, one row/object each, in fmt (csv, json). 0 or -1. */
 int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt);
 
+/* Every rung of r (/rungs), one row/object each, in fmt (csv, json). 0 or -1. */
+int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt);
+
 /* One value of parameter i in JSON / YAML syntax. */
 void hps_export_value_json(FILE *f, const hps_space *sp, int i, double v);
 void hps_export_value_yaml(FILE *f, const hps_space *sp, int i, double v);

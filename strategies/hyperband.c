@@ -67,33 +67,11 @@ static void set_err(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "%s", msg);
 }
 
-/* ---- the trial map -------------------------------------------------------------------- */
-
-static size_t hash_slot(int64_t id, size_t cap)
-{
-    uint64_t z = (uint64_t)id * 0x9E3779B97F4A7C15ull;
-    return (size_t)((z ^ (z >> 29)) & (cap - 1));
-}
+/* ---- the trial table ------------------------------------------------------------------ */
 
 int hb_trial_find(const hb_state *s, int64_t id)
 {
-    if (!s->hcap)
-        return -1;
-    for (size_t i = hash_slot(id, s->hcap);; i = (i + 1) & (s->hcap - 1)) {
-        if (s->hvals[i] < 0)
-            return -1;
-        if (s->hkeys[i] == id)
-            return s->hvals[i];
-    }
-}
-
-static void hash_put(int64_t *keys, int *vals, size_t cap, int64_t id, int v)
-{
-    size_t i = hash_slot(id, cap);
-    while (vals[i] >= 0)
-        i = (i + 1) & (cap - 1);
-    keys[i] = id;
-    vals[i] = v;
+    return hps_idmap_get(&s->ids, id);
 }
 
 /* Append trial id at point u; its index, or HPS_ENOMEM. */
@@ -111,29 +89,12 @@ static int trial_add(hb_state *s, int64_t id, const double *u)
         s->us = us;
         s->capt = cap;
     }
-    if (2 * ((size_t)s->nt + 1) > s->hcap) {
-        size_t cap = s->hcap ? 2 * s->hcap : 128;
-        int64_t *keys = malloc(sizeof *keys * cap);
-        int *vals = malloc(sizeof *vals * cap);
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            return HPS_ENOMEM;
-        }
-        for (size_t i = 0; i < cap; i++)
-            vals[i] = -1;
-        for (int k = 0; k < s->nt; k++)
-            hash_put(keys, vals, cap, s->t[k].id, k);
-        free(s->hkeys);
-        free(s->hvals);
-        s->hkeys = keys;
-        s->hvals = vals;
-        s->hcap = cap;
-    }
+    int rc = hps_idmap_put(&s->ids, id, s->nt);
+    if (rc != HPS_OK)
+        return rc;
     int k = s->nt++;
     s->t[k] = (hb_trial){.id = id, .bracket = -1, .rung = 0, .entry = -1, .model_level = -1};
     memcpy(s->us + (size_t)k * s->d, u, sizeof(double) * (size_t)s->d);
-    hash_put(s->hkeys, s->hvals, s->hcap, id, k);
     return k;
 }
 
@@ -188,8 +149,7 @@ static void hb_destroy(void *state)
     free(s->q);
     free(s->t);
     free(s->us);
-    free(s->hkeys);
-    free(s->hvals);
+    hps_idmap_free(&s->ids);
     free(s->sortbuf);
     free(s);
 }

@@ -20,6 +20,7 @@
 #include <gsl/gsl_qrng.h>
 
 #include "hpsweep/strategy.h"
+#include "strategies/idmap.h"
 
 #define HB_MAX_RATIO 1099511627776.0 /* 2^40: the largest max_resource / min_resource */
 
@@ -111,9 +112,7 @@ typedef struct hb_state {
     hb_trial *t;            /* trials, in the order they were started */
     double *us;             /* [capt][d] their unit points */
     int nt, capt;
-    int64_t *hkeys;         /* open-addressing map trial id -> index (hvals) */
-    int *hvals;
-    size_t hcap;
+    hps_idmap ids;          /* trial id -> index in t */
 
     hb_bracket *br;         /* hyperband: every bracket opened */
     int nbr, capbr, first_active, next_s;
@@ -135,10 +134,10 @@ typedef struct hb_state {
  * index, or HPS_EINVAL (the id is taken) / HPS_ENOMEM. */
 int hb_new_trial(hb_state *s, hps_suggestion *out, hb_rung *r, int bracket, int rung);
 
-/* ---- hyperband_sched.c -------------------------------------------------------------- */
-
 /* The index of trial id, or -1. */
 int hb_trial_find(const hb_state *s, int64_t id);
+
+/* ---- hyperband_sched.c -------------------------------------------------------------- */
 
 /* Append an entry for trial t (running) to rung r; its index, or HPS_ENOMEM (< 0). */
 int hb_rung_add(hb_rung *r, int t);

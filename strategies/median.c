@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "hpsweep/error.h"
+#include "strategies/idmap.h"
 #include "strategies/strategies.h"
 
 static const hps_option_spec median_options[] = {
@@ -59,9 +60,7 @@ typedef struct median_state {
     int nt, capt;
     int *done;          /* indices of completed trials, in completion order */
     int ndone, capdone;
-    int64_t *hkeys;     /* trial id -> index (hvals; -1 empty) */
-    int *hvals;
-    size_t hcap;
+    hps_idmap ids;      /* trial id -> index in t */
     double *vals;       /* scratch for the median */
     int capvals;
 } median_state;
@@ -75,8 +74,7 @@ static void median_destroy(void *state)
         free(s->t[i].c);
     free(s->t);
     free(s->done);
-    free(s->hkeys);
-    free(s->hvals);
+    hps_idmap_free(&s->ids);
     free(s->vals);
     free(s);
 }
@@ -103,37 +101,10 @@ static int median_create(const hps_strategy_cfg *cfg, void **state, char *err, s
     return HPS_OK;
 }
 
-static size_t slot(int64_t id, size_t cap)
-{
-    uint64_t z = (uint64_t)id * 0x9E3779B97F4A7C15ull;
-    return (size_t)((z ^ (z >> 29)) & (cap - 1));
-}
-
-static int find(const median_state *s, int64_t id)
-{
-    if (!s->hcap)
-        return -1;
-    for (size_t i = slot(id, s->hcap);; i = (i + 1) & (s->hcap - 1)) {
-        if (s->hvals[i] < 0)
-            return -1;
-        if (s->hkeys[i] == id)
-            return s->hvals[i];
-    }
-}
-
-static void put(int64_t *keys, int *vals, size_t cap, int64_t id, int v)
-{
-    size_t i = slot(id, cap);
-    while (vals[i] >= 0)
-        i = (i + 1) & (cap - 1);
-    keys[i] = id;
-    vals[i] = v;
-}
-
 /* The index of trial id, added when new; HPS_ENOMEM (< 0) on failure. */
 static int get(median_state *s, int64_t id)
 {
-    int k = find(s, id);
+    int k = hps_idmap_get(&s->ids, id);
     if (k >= 0)
         return k;
     if (s->nt == s->capt) {
@@ -144,28 +115,11 @@ static int get(median_state *s, int64_t id)
         s->t = t;
         s->capt = cap;
     }
-    if (2 * ((size_t)s->nt + 1) > s->hcap) {
-        size_t cap = s->hcap ? 2 * s->hcap : 64;
-        int64_t *keys = malloc(sizeof *keys * cap);
-        int *vals = malloc(sizeof *vals * cap);
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            return HPS_ENOMEM;
-        }
-        for (size_t i = 0; i < cap; i++)
-            vals[i] = -1;
-        for (int i = 0; i < s->nt; i++)
-            put(keys, vals, cap, s->t[i].id, i);
-        free(s->hkeys);
-        free(s->hvals);
-        s->hkeys = keys;
-        s->hvals = vals;
-        s->hcap = cap;
-    }
+    int rc = hps_idmap_put(&s->ids, id, s->nt);
+    if (rc != HPS_OK)
+        return rc;
     k = s->nt++;
     s->t[k] = (pt_trial){.id = id};
-    put(s->hkeys, s->hvals, s->hcap, id, k);
     return k;
 }
 
