@@ -345,16 +345,7 @@ static int poll_results(coord *c, unsigned char **buf, size_t *cap, int *got)
         if (!flag)
             return HPS_OK;
         int n;
-        mpiCheck(MPI_Get_count(&st, MPI_BYTE, &n));
-        if ((size_t)n > *cap) {
-            unsigned char *nb = realloc(*buf, (size_t)n);
-            if (!nb)
-                return HPS_ENOMEM;
-            *buf = nb;
-            *cap = (size_t)n;
-        }
-        mpiCheck(MPI_Recv(*buf, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
-                          MPI_STATUS_IGNORE));
+        hps_proto_recv(&st, buf, cap, &n);
         *got = 1;
         if (st.MPI_TAG == HPS_TAG_REPORT) {
             int rc = take_report(c, *buf, (size_t)n, st.MPI_SOURCE);
@@ -647,16 +638,7 @@ static void stop_workers(coord *c)
         }
         hps_backoff_reset(&bo);
         int n;
-        mpiCheck(MPI_Get_count(&st, MPI_BYTE, &n));
-        if ((size_t)n > cap) {
-            unsigned char *nb = realloc(buf, (size_t)n);
-            if (!nb)
-                hps_mpi_fail(MPI_ERR_NO_MEM, "draining worker messages", __FILE__, __LINE__);
-            buf = nb;
-            cap = (size_t)n;
-        }
-        mpiCheck(MPI_Recv(buf, n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
-                          MPI_STATUS_IGNORE));
+        hps_proto_recv(&st, &buf, &cap, &n);
         if (st.MPI_TAG == HPS_TAG_BYE)
             byes++;
     }

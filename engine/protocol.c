@@ -185,6 +185,23 @@ int hps_proto_report_next(const void *msg, size_t len, size_t *off, hps_wire_met
     return take(msg, len, off, &m->value, sizeof m->value);
 }
 
+void hps_proto_recv(const MPI_Status *st, unsigned char **buf, size_t *cap, int *len)
+{
+    int n;
+    mpiCheck(MPI_Get_count(st, MPI_BYTE, &n));
+    if ((size_t)n > *cap || !*buf) {
+        size_t ncap = (size_t)n > 64 ? (size_t)n : 64;
+        unsigned char *nb = realloc(*buf, ncap);
+        if (!nb)
+            hps_mpi_fail(MPI_ERR_NO_MEM, "allocating a message buffer", __FILE__, __LINE__);
+        *buf = nb;
+        *cap = ncap;
+    }
+    mpiCheck(MPI_Recv(*buf, n, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
+                      MPI_STATUS_IGNORE));
+    *len = n;
+}
+
 void hps_backoff_reset(hps_backoff *b)
 {
     b->ns = 0;

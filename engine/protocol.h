@@ -116,6 +116,13 @@ int hps_proto_results_next(const void *msg, size_t len, size_t *off, hps_wire_re
 int hps_proto_report_count(const void *msg, size_t len, int64_t *trial_id, uint32_t *count);
 int hps_proto_report_next(const void *msg, size_t len, size_t *off, hps_wire_metric *m);
 
+/*
+ * Receive the message st describes (from MPI_Iprobe) into *buf, growing it
+ * (*cap bytes; at least 64) as needed; *len gets its size. An allocation failure
+ * aborts the job (a rank cannot go on without its messages).
+ */
+void hps_proto_recv(const MPI_Status *st, unsigned char **buf, size_t *cap, int *len);
+
 /* Backoff state for cheap waiting. */
 typedef struct hps_backoff {
     long ns;

@@ -208,16 +208,7 @@ int hps_worker_run(const hps_config *cfg, const hps_worker_env *we, MPI_Comm gro
         }
         hps_backoff_reset(&bo);
         int n;
-        mpiCheck(MPI_Get_count(&st, MPI_BYTE, &n));
-        if ((size_t)n > cap || !msg) {
-            size_t ncap = (size_t)n > 64 ? (size_t)n : 64;
-            unsigned char *nm = realloc(msg, ncap);
-            if (!nm)
-                hps_mpi_fail(MPI_ERR_NO_MEM, "allocating a message buffer", __FILE__, __LINE__);
-            msg = nm;
-            cap = ncap;
-        }
-        mpiCheck(MPI_Recv(msg, n, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        hps_proto_recv(&st, &msg, &cap, &n);
         if (st.MPI_TAG == HPS_TAG_STOP)
             break;
         if (st.MPI_TAG == HPS_TAG_PRUNE && n == (int)sizeof(int64_t)) {
