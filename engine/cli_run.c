@@ -619,7 +619,8 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
                     (size - 1) % rpt == 1 ? "" : "s");
         int *leaders = malloc(sizeof(int) * (size_t)(n_groups > 0 ? n_groups : 1));
         hps_provenance prov;
-        hps_provenance_collect(&prov, full_argc, full_argv, p.config_dir, hosts, size, rpt);
+        hps_provenance_collect(&prov, full_argc, full_argv, p.config_dir, hosts, size, rpt,
+                               spawner);
         if (!leaders)
             hps_mpi_fail(MPI_ERR_NO_MEM, "allocating groups", __FILE__, __LINE__);
         for (int g = 0; g < n_groups; g++)

@@ -2,18 +2,25 @@
  * Collecting provenance (see provenance.h). Nothing here forks or runs a
  * program: it is called inside an MPI process.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <gsl/gsl_version.h>
 #include <hdf5.h>
 #include <mpi.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <yaml.h>
 
+#include "engine/clock.h"
 #include "engine/provenance.h"
 #include "engine/sweep.h"
+#include "hpsweep/error.h"
 #include "hps_version.h"
 
 static void add(hps_provenance *p, const char *key, const char *value)
@@ -133,8 +140,119 @@ static void mpi_library(char *out, size_t len)
     snprintf(out, len, "MPI %d.%d (%s)", major, minor, lib);
 }
 
+/* Run argv through the spawner (this is an MPI process: no fork here) and keep
+ * its first line of output in out. 0 on exit status 0 within 5 s, else -1. */
+static int capture(hps_spawner *sp, const char *const *argv, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!sp)
+        return -1;
+    extern char **environ;
+    hps_spawn_req req = {.argv = argv, .envp = (const char *const *)environ};
+    hps_child child;
+    char err[256];
+    if (hps_spawner_spawn(sp, &req, &child, err, sizeof err) != HPS_OK)
+        return -1;
+    size_t got = 0;
+    int status = -1, exited = 0, open_ = 1;
+    double deadline = hps_monotonic() + 5.0;
+    while ((open_ || !exited) && hps_monotonic() < deadline) {
+        struct pollfd pf[2] = {{.fd = open_ ? child.stdout_fd : -1, .events = POLLIN},
+                               {.fd = hps_spawner_fd(sp), .events = POLLIN}};
+        if (poll(pf, 2, 50) < 0 && errno != EINTR)
+            break;
+        if (open_ && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = read(child.stdout_fd, out + got, len - 1 - got);
+            if (n > 0)
+                got += (size_t)n;
+            else if (n == 0 || (errno != EAGAIN && errno != EINTR) || got + 1 >= len)
+                open_ = 0;
+        }
+        pid_t pid;
+        int ws;
+        while (hps_spawner_reap(sp, &pid, &ws) == HPS_OK)
+            if (pid == child.pid) {
+                exited = 1;
+                status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+            }
+    }
+    if (!exited) {
+        hps_child_signal(&child, SIGKILL);
+        for (int i = 0; i < 100 && !exited; i++) { /* reap it, so no notice is left */
+            pid_t pid;
+            int ws;
+            if (hps_spawner_reap(sp, &pid, &ws) == HPS_OK && pid == child.pid)
+                exited = 1;
+            else
+                poll(NULL, 0, 10);
+        }
+    }
+    close(child.stdout_fd);
+    out[got] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    return status == 0 ? 0 : -1;
+}
+
+/* "<commit> (clean|dirty)" from git itself when it is installed. */
+static int git_state(hps_spawner *sp, const char *dir, char *out, size_t len)
+{
+    char head[128], dirty[256];
+    const char *rev[] = {"git", "-C", dir, "rev-parse", "HEAD", NULL};
+    const char *st[] = {"git", "-C", dir, "status", "--porcelain", "--untracked-files=no", NULL};
+    if (capture(sp, rev, head, sizeof head) != 0 || !head[0])
+        return -1;
+    if (capture(sp, st, dirty, sizeof dirty) != 0)
+        return -1;
+    snprintf(out, len, "%s (%s)", head, dirty[0] ? "dirty" : "clean");
+    return 0;
+}
+
+/* NVIDIA GPUs and driver from /proc (no CUDA context is created here). */
+static void gpus(char *models, size_t mlen, char *driver, size_t dlen)
+{
+    snprintf(models, mlen, "none");
+    snprintf(driver, dlen, "none");
+    FILE *f = fopen("/proc/driver/nvidia/version", "r");
+    if (f) {
+        char line[512];
+        if (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(driver, dlen, "%s", line);
+        }
+        fclose(f);
+    }
+    DIR *d = opendir("/proc/driver/nvidia/gpus");
+    if (!d)
+        return;
+    size_t off = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[600], line[512], model[256] = "?";
+        snprintf(path, sizeof path, "/proc/driver/nvidia/gpus/%s/information", e->d_name);
+        FILE *g = fopen(path, "r");
+        while (g && fgets(line, sizeof line, g))
+            if (strncmp(line, "Model:", 6) == 0) {
+                char *m = line + 6;
+                while (*m == ' ' || *m == '\t')
+                    m++;
+                m[strcspn(m, "\n")] = '\0';
+                snprintf(model, sizeof model, "%s", m);
+            }
+        if (g)
+            fclose(g);
+        int n = snprintf(models + off, mlen - off, "%s%s (%s)", off ? ", " : "", model, e->d_name);
+        if (n < 0 || (size_t)n >= mlen - off)
+            break;
+        off += (size_t)n;
+    }
+    closedir(d);
+}
+
 void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char *config_dir,
-                            const char *hosts, int ranks, int ranks_per_trial)
+                            const char *hosts, int ranks, int ranks_per_trial,
+                            hps_spawner *spawner)
 {
     memset(p, 0, sizeof *p);
     char buf[4096];
@@ -172,8 +290,13 @@ void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char
     add(p, "start_time", buf);
     if (getcwd(buf, sizeof buf))
         add(p, "cwd", buf);
-    git_commit(config_dir, buf, sizeof buf);
+    if (git_state(spawner, config_dir, buf, sizeof buf) != 0)
+        git_commit(config_dir, buf, sizeof buf); /* no git: read .git, no dirty flag */
     add(p, "user_code_commit", buf);
+    char driver[512];
+    gpus(buf, sizeof buf, driver, sizeof driver);
+    add(p, "gpus", buf);
+    add(p, "nvidia_driver", driver);
 }
 
 void hps_provenance_free(hps_provenance *p)

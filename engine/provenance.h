@@ -12,6 +12,7 @@
 #define HPS_ENGINE_PROVENANCE_H
 
 #include "engine/store.h"
+#include "workers/spawner.h"
 
 #define HPS_PROVENANCE_MAX 24
 
@@ -23,7 +24,8 @@ typedef struct hps_provenance {
 
 /* Fill p. hosts: comma-separated host names (already gathered over MPI). */
 void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char *config_dir,
-                            const char *hosts, int ranks, int ranks_per_trial);
+                            const char *hosts, int ranks, int ranks_per_trial,
+                            hps_spawner *spawner);
 
 /* "MPI x.y (library string)", "HDF5 a.b.c", ... for --version. */
 void hps_versions_print(void);

@@ -59,7 +59,9 @@ assert len(df) == 60, len(df)
 assert {"trial_id", "status", "seed", "objective", "x1", "x2"} <= set(df.columns), df.columns
 assert f.attrs["format_version"] == 1 and f.attrs["metric"] == "loss"
 assert abs(df["objective"].min() - min(df["objective"])) == 0
-assert "hosts" in f["provenance"].attrs
+prov = f["provenance"].attrs
+for key in ("hosts", "mpi_library", "hdf5", "gsl", "libyaml", "user_code_commit", "gpus"):
+    assert key in prov, key
 print("ok: h5py + pandas read /trials:", df.shape)
 PYEOF
 else
