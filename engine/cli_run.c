@@ -659,8 +659,15 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
         mpiCheck(MPI_Comm_free(&group));
     prepared_free(&p);
     hps_config_free(&worker_cfg);
-    if (use_mpi)
+    if (use_mpi) {
+        /* Ranks that finish early (idle ranks outside any group, workers after STOP)
+         * wait here without spinning: MPI_Finalize's own wait polls a core. */
+        MPI_Request req;
+        int done;
+        mpiCheck(MPI_Ibarrier(MPI_COMM_WORLD, &req));
+        mpiCheck(hps_wait_request(&req, NULL, &done));
         mpiCheck(MPI_Finalize());
+    }
     hps_spawner_stop(spawner);
     return code;
 }
