@@ -14,6 +14,7 @@
  *   bench_gp_quality            full run: 20 seeds, serial + 4 + 8 pending
  *   bench_gp_quality quick      5 seeds, serial and 8 pending
  *   bench_gp_quality [quick|full] STRATEGY...   only these strategies
+ *   bench_gp_quality h6 [SEEDS]  gp's Hartmann6 best after 200 evaluations, per seed
  *
  * The unit cube maps linearly onto each function's standard domain.
  */
@@ -126,6 +127,26 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "h6") == 0) {
+        for (int i = 0; i < 6; i++) {
+            snprintf(names[i], sizeof names[i], "x%d", i);
+            params[i] = (hps_param){.name = names[i], .type = HPS_PARAM_FLOAT, .low = 0, .high = 1};
+        }
+        int nh = argc > 2 ? atoi(argv[2]) : 10;
+        const hps_testfunc *h6 = hps_testfunc_find("hartmann6");
+        double sum = 0;
+        int stuck = 0;
+        for (int sd = 0; sd < nh; sd++) {
+            double b = run(hps_strategy_find("gp"), h6, 6, 200, 1, 1000 + (uint64_t)sd, NULL);
+            printf("seed %d: %.4f\n", 1000 + sd, b);
+            fflush(stdout);
+            sum += b;
+            stuck += b - h6->minimum(6) > 0.05;
+        }
+        printf("hartmann6: mean best after 200 evaluations %.4f (%d seeds, %d stuck)\n", sum / nh,
+               nh, stuck);
+        return 0;
+    }
     int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
     int first_strat = argc > 1 && (strcmp(argv[1], "quick") == 0 || strcmp(argv[1], "full") == 0);
     int n_seeds = quick ? 5 : 20, n_eval = 100;

@@ -323,7 +323,7 @@ static int reader_need(chunk_reader *r, size_t need, bool *ok)
     }
     uint64_t want = r->limit - (r->base + r->have);
     size_t room = r->cap - r->have;
-    size_t got;
+    size_t got = 0;
     int rc = pread_full(r->fd, r->buf + r->have, want < room ? (size_t)want : room,
                         r->base + r->have, &got);
     r->have += got;

@@ -22,6 +22,17 @@
  * that is not within 1e-3 (Euclidean, unit cube) of a pending trial is suggested.
  * Beyond 250 observations fewer candidates are scored and refined (see gp_suggest).
  *
+ * Escape. A serial search that has not improved its best value by a relative 1e-4
+ * for 15 observations spends 5 of every 10 suggestions outside the ball of radius
+ * 0.4 sqrt(d) (unit cube) around the incumbent, scored on a model refitted to the
+ * observations outside that ball only. Inside a wide basin the main model's length
+ * scales grow along the basin's flat directions and its constant mean settles far
+ * above the data, so its EI elsewhere is nil and excluding the ball alone only moves
+ * the search to the ball's edge; the outside model, with its own incumbent, behaves
+ * like a restart that keeps the information outside the basin (Hartmann6: 5 of 10
+ * seeds stuck in the local minimum at 200 evaluations before, 2 after). Suggestions
+ * made while trials are pending never escape: the pending trials already diversify.
+ *
  * Failed trials are not fed as values: their points enter the model with the
  * worst value observed so far (re-imputed whenever that changes), which steers the
  * search away from them without inventing a value better than anything seen.
@@ -104,6 +115,9 @@ typedef struct gp_state {
     int n_fits;        /* refits so far */
     int n_final;       /* observations with a value */
     double worst;      /* largest observed value */
+    double best;       /* smallest observed value */
+    int best_row;      /* its model row */
+    int last_improve;  /* n_final when best last improved by a relative 1e-4 */
     int *failed_rows;  /* model rows of failed trials */
     int n_failed, cap_failed;
 
@@ -214,6 +228,13 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
         int new_worst = s->n_final == 0 || obs->value > s->worst;
         if (new_worst)
             s->worst = obs->value;
+        if (s->n_final == 0 || obs->value < s->best) {
+            if (s->n_final == 0 ||
+                s->best - obs->value > 1e-4 * (fabs(s->best) > 1e-12 ? fabs(s->best) : 1e-12))
+                s->last_improve = s->n_final + 1;
+            s->best = obs->value;
+            s->best_row = s->model.n;
+        }
         s->n_final++;
         rc = gp_model_add(&s->model, x, obs->value);
         if (rc == HPS_OK && new_worst && s->n_failed > 0) {
@@ -245,6 +266,45 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
     return rc;
 }
 
+/* ---- escaping a settled basin -------------------------------------------------------- */
+
+/* After STAG_K observations without a relative 1e-4 improvement of the best value,
+ * ESC_ON of every ESC_PERIOD serial suggestions search outside the ball of radius
+ * esc_radius() around the incumbent, on a model of the observations outside it. */
+#define STAG_K 15
+#define ESC_ON 5
+#define ESC_PERIOD 10
+
+static double esc_radius(int d)
+{
+    return 0.4 * sqrt((double)d);
+}
+
+/* A model of the observations farther than r (Euclidean, features) from the incumbent
+ * xb, fitted afresh: the landscape outside the basin the search has settled in, with
+ * its own incumbent. HPS_EINVAL when fewer than two observations are outside. */
+static int outside_model(gp_state *s, const double *xb, double r, gp_model *t)
+{
+    const gp_model *m = &s->model;
+    int rc = gp_model_init(t, m->dim, m->n_groups, m->group);
+    for (int i = 0; i < m->n && rc == HPS_OK; i++) {
+        const double *xi = m->x + (size_t)i * m->dim;
+        double d2 = 0.0;
+        for (int f = 0; f < m->dim; f++)
+            d2 += (xi[f] - xb[f]) * (xi[f] - xb[f]);
+        if (d2 >= r * r)
+            rc = gp_model_add(t, xi, m->y[i]);
+    }
+    if (rc != HPS_OK)
+        return rc;
+    if (t->n < 2)
+        return HPS_EINVAL;
+    gp_fit_opts fo = {.n_starts = 2, .n_screen = 8, .max_iter = 100,
+                      .max_points = s->fit_max_points,
+                      .seed = s->seed ^ gp_mix64((uint64_t)m->n + 0xBB67AE8584CAA73BULL)};
+    return gp_model_fit(t, &fo);
+}
+
 /* ---- suggest ---------------------------------------------------------------------------- */
 
 static int gp_suggest(void *state, hps_suggestion *out)
@@ -269,13 +329,36 @@ static int gp_suggest(void *state, hps_suggestion *out)
             nc = scaled < 256 ? (nc < 256 ? nc : 256) : (int)scaled;
             nr = nr > 1 ? (nr + 1) / 2 : nr;
         }
-        gp_optimize_opts o = {.acq = s->acq,
+        int stag = s->n_final - s->last_improve;
+        double *tu = NULL;
+        gp_model tm;
+        gp_model *use = &s->model;
+        memset(&tm, 0, sizeof tm);
+        double er = esc_radius(s->sp.d);
+        if (s->pend.n == 0 && stag >= STAG_K && (stag - STAG_K) % ESC_PERIOD < ESC_ON) {
+            tu = malloc(sizeof(double) * (size_t)s->sp.d);
+            if (!tu)
+                return HPS_ENOMEM;
+            const double *xb = s->model.x + (size_t)s->best_row * s->model.dim;
+            gp_space_unfeature(&s->sp, xb, tu);
+            rc = outside_model(s, xb, er, &tm);
+            if (rc == HPS_OK)
+                use = &tm;
+            else if (rc != HPS_EINVAL) {
+                gp_model_free(&tm);
+                free(tu);
+                return rc;
+            }
+        }
+        gp_optimize_opts o = {.tabu_u = tu, .tabu_r = er, .acq = s->acq,
                               .beta = s->beta,
                               .xi = s->xi,
                               .n_candidates = nc,
                               .n_refine = nr,
                               .seed = gp_mix64(s->seed ^ gp_mix64((uint64_t)out->trial_id))};
-        rc = gp_optimize(&s->sp, &s->model, &s->pend, &o, out->u);
+        rc = gp_optimize(&s->sp, use, &s->pend, &o, out->u);
+        gp_model_free(&tm);
+        free(tu);
     }
     if (rc != HPS_OK)
         return rc;

@@ -11,8 +11,9 @@
  *      float and int features (ints relaxed, then snapped), then one pass over
  *      each discrete parameter trying every other choice (categorical) or the
  *      neighbouring slices (int, bool), keeping improvements.
- *   4. The best point at least MIN_SEP away from every pending trial wins; when
- *      none is, the best-scoring candidate that is; failing that, the best point.
+ *   4. The best point at least MIN_SEP away from every pending trial (and outside
+ *      the tabu ball, when one is given) wins; when none is, the best-scoring
+ *      candidate that is; failing that, the best point.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -56,6 +57,19 @@ static int far_from_pending(const gp_pending *p, const double *u, int d)
             return 0;
     }
     return 1;
+}
+
+/* Clear of the pending trials and outside the tabu ball, if any. */
+static int allowed(const gp_pending *p, const gp_optimize_opts *o, const double *u, int d)
+{
+    if (o->tabu_u) {
+        double s = 0.0;
+        for (int i = 0; i < d; i++)
+            s += (u[i] - o->tabu_u[i]) * (u[i] - o->tabu_u[i]);
+        if (s < o->tabu_r * o->tabu_r)
+            return 0;
+    }
+    return far_from_pending(p, u, d);
 }
 
 static void fill_candidates(gp_space *sp, const gp_model *m, gsl_rng *rng, int n_q, int n_loc,
@@ -223,7 +237,7 @@ int gp_optimize(gp_space *sp, gp_model *m, const gp_pending *pend, const gp_opti
     int n_done = 0;
     for (int r = 0; r < nc && n_done < n_ref; r++) {
         const double *u0 = cu + (size_t)order[r].i * d;
-        if (!far_from_pending(pend, u0, d))
+        if (!allowed(pend, o, u0, d))
             continue;
         double *u = ru + (size_t)n_done * d;
         memcpy(x, cx + (size_t)order[r].i * D, sizeof(double) * (size_t)D);
@@ -244,13 +258,13 @@ int gp_optimize(gp_space *sp, gp_model *m, const gp_pending *pend, const gp_opti
     qsort(rv, (size_t)n_done, sizeof(scored), cmp_desc);
     int chosen = 0;
     for (int k = 0; k < n_done; k++)
-        if (far_from_pending(pend, ru + (size_t)rv[k].i * d, d)) {
+        if (allowed(pend, o, ru + (size_t)rv[k].i * d, d)) {
             memcpy(u_out, ru + (size_t)rv[k].i * d, sizeof(double) * (size_t)d);
             chosen = 1;
             break;
         }
     for (int r = 0; r < nc && !chosen; r++)
-        if (far_from_pending(pend, cu + (size_t)order[r].i * d, d)) {
+        if (allowed(pend, o, cu + (size_t)order[r].i * d, d)) {
             memcpy(u_out, cu + (size_t)order[r].i * d, sizeof(double) * (size_t)d);
             chosen = 1;
         }

@@ -78,6 +78,8 @@ typedef struct gp_optimize_opts {
     int n_candidates;
     int n_refine;
     uint64_t seed;
+    const double *tabu_u; /* NULL, or a unit point whose ball of radius tabu_r is avoided */
+    double tabu_r;
 } gp_optimize_opts;
 
 /* The next point u[d] for a factored model with at least one observation, given the
