@@ -22,6 +22,10 @@ start = 0
 if os.environ.get("HPSWEEP_RESUME") == "1" and os.path.exists(ckpt):
     start = int(open(ckpt).read())
     print(f"@hpsweep step={start} resumed_from={start}", flush=True)
+    if start >= budget:
+        # Killed after its last epoch but before hpsweep recorded the result: the
+        # checkpoint already holds the answer, so report it again.
+        print(f"@hpsweep step={start} loss={(x - 0.3) ** 2 + 1.0 / start!r}", flush=True)
 with open(os.path.join(tdir, "runs.log"), "a") as log:
     log.write(f"start {budget} from {start}\n")
 for epoch in range(start + 1, budget + 1):
