@@ -436,6 +436,10 @@ static int next_trial(coord *c, int worker, double now, int64_t *id)
         }
         seed = s->trials[sg.trial_id].seed;
         memcpy(c->u, s->u + (size_t)sg.trial_id * (size_t)s->d, sizeof(double) * (size_t)s->d);
+        if (sg.trial_id < c->cap_pruning) /* a new run: it may be stopped again */
+            c->pruning[sg.trial_id] = 0;
+        if (c->local_prune == sg.trial_id)
+            c->local_prune = -1;
     } else if (sg.trial_id != s->n_trials) {
         snprintf(c->err, c->errlen, "strategy '%s' changed a new trial's id", s->ops->name);
         return HPS_EINVAL;
