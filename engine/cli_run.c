@@ -389,7 +389,7 @@ static int prepare(const run_args *a, prepared *p, char *err, size_t errlen)
     p->max_resource = budget->max_resource;
     p->parallelism = budget->parallelism;
     if (p->max_trials == 0 && p->max_time == 0 && p->max_resource == 0 &&
-        strcmp(p->s.cfg.strategy, "grid") != 0) {
+        !(p->s.cfg.strategy_ops->flags & HPS_STRATEGY_FINITE)) {
         snprintf(err, errlen, "the sweep has no budget: set budget.max_trials, "
                  "budget.max_time or budget.max_resource (or pass --max-trials/--max-time)");
         return HPS_ECONFIG;

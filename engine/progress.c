@@ -57,7 +57,7 @@ void hps_progress_trial(hps_progress *p, const hps_sweep *s, const hps_trial *t)
         return;
     char vals[512];
     format_values(s, t, vals, sizeof vals);
-    if (t->status == 1)
+    if (t->status == HPS_TRIAL_DONE)
         fprintf(stderr, "trial %lld done %s=%.10g (%.3fs) %s\n", (long long)t->trial_id,
                 s->cfg.metric, t->objective, t->end - t->start, vals);
     else

@@ -271,4 +271,5 @@ const hps_strategy_ops hps_strategy_grid = {
     .observe = grid_observe,
     .save = grid_save,
     .restore = grid_restore,
+    .flags = HPS_STRATEGY_FINITE,
 };

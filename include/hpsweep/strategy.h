@@ -26,7 +26,10 @@
 enum {
     /* Suggestions learn from observations (a model): the engine keeps at most one
      * trial per worker in flight instead of batching trials ahead. */
-    HPS_STRATEGY_ADAPTIVE = 1u << 0
+    HPS_STRATEGY_ADAPTIVE = 1u << 0,
+    /* The strategy runs out by itself (suggest returns HPS_EDONE), so a sweep
+     * needs no budget (grid). */
+    HPS_STRATEGY_FINITE = 1u << 1
 };
 
 /* ---- options a strategy accepts under `strategy:` in the YAML ---------------- */
