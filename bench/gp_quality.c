@@ -9,12 +9,14 @@
  * measured for the issue (median regret at 100 evaluations, 20 seeds). Also: the
  * mean number of evaluations gp needs to reach Branin's minimum (regret < 1e-3 and
  * < 1e-2; scikit-optimize's gp_minimize: about 33) and gp's mean best Hartmann6 value
- * after 200 evaluations (gp_minimize: -3.299).
+ * after 200 evaluations over 20 seeds (gp_minimize: -3.299).
  *
  *   bench_gp_quality            full run: 20 seeds, serial + 4 + 8 pending
  *   bench_gp_quality quick      5 seeds, serial and 8 pending
  *   bench_gp_quality [quick|full] STRATEGY...   only these strategies
  *   bench_gp_quality h6 [SEEDS]  gp's Hartmann6 best after 200 evaluations, per seed
+ *   bench_gp_quality trace FN [STRATEGY [SEEDS]]  median regret by evaluation count,
+ *                               serially and with 4 and 8 pending
  *
  * The unit cube maps linearly onto each function's standard domain.
  */
@@ -125,6 +127,51 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* Median regret after 10, 20, ... 100 evaluations (and per seed at 100) for k = 1, 4, 8:
+ * where a parallel run falls behind the serial one, and by how many evaluations. */
+static int trace_main(int argc, char **argv)
+{
+    const problem *pr = NULL;
+    for (size_t p = 0; p < N_PROBLEMS; p++)
+        if (strcmp(problems[p].fn, argv[2]) == 0)
+            pr = &problems[p];
+    const hps_testfunc *tf = pr ? hps_testfunc_find(pr->fn) : NULL;
+    const hps_strategy_ops *ops = hps_strategy_find(argc > 3 ? argv[3] : "gp");
+    int n_seeds = argc > 4 ? atoi(argv[4]) : 20;
+    if (!tf || !ops || n_seeds < 1 || n_seeds > 64) {
+        fprintf(stderr, "trace: unknown function or strategy, or SEEDS not in 1..64\n");
+        return 2;
+    }
+    for (int i = 0; i < MAXD; i++) {
+        snprintf(names[i], sizeof names[i], "x%d", i);
+        params[i] = (hps_param){.name = names[i], .type = HPS_PARAM_FLOAT, .low = 0, .high = 1};
+    }
+    static double tr[64][100];
+    const int ks[] = {1, 4, 8};
+    double fmin = tf->minimum(pr->d);
+    printf("%s, %s, %d seeds: median regret after t evaluations\n k ", pr->fn, ops->name, n_seeds);
+    for (int t = 10; t <= 100; t += 10)
+        printf(" %9d", t);
+    printf("\n");
+    for (int ki = 0; ki < 3; ki++) {
+        for (int sd = 0; sd < n_seeds; sd++)
+            run(ops, tf, pr->d, 100, ks[ki], 1000 + (uint64_t)sd, tr[sd]);
+        printf("%2d ", ks[ki]);
+        for (int t = 10; t <= 100; t += 10) {
+            double v[64];
+            for (int sd = 0; sd < n_seeds; sd++)
+                v[sd] = tr[sd][t - 1] - fmin;
+            printf(" %9.3g", median(v, n_seeds));
+        }
+        printf("\n   per seed at 100:");
+        for (int sd = 0; sd < n_seeds; sd++)
+            printf(" %.2g", tr[sd][99] - fmin);
+        printf("\n");
+        fflush(stdout);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "h6") == 0) {
@@ -147,6 +194,8 @@ int main(int argc, char **argv)
                nh, stuck);
         return 0;
     }
+    if (argc > 2 && strcmp(argv[1], "trace") == 0)
+        return trace_main(argc, argv);
     int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
     int first_strat = argc > 1 && (strcmp(argv[1], "quick") == 0 || strcmp(argv[1], "full") == 0);
     int n_seeds = quick ? 5 : 20, n_eval = 100;
@@ -230,7 +279,7 @@ int main(int argc, char **argv)
                "average (%d seeds); gp_minimize: ~33\n",
                e3 / ns, e2 / ns, ns);
         const hps_testfunc *h6 = hps_testfunc_find("hartmann6");
-        int nh = quick ? 3 : 10;
+        int nh = quick ? 3 : 20;
         double sum = 0, t0 = now();
         for (int sd = 0; sd < nh; sd++)
             sum += run(gp, h6, 6, 200, 1, 1000 + (uint64_t)sd, NULL);

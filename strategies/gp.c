@@ -12,10 +12,14 @@
  * Suggestions. The first n_initial trial ids (and any suggestion before two
  * observations exist) take point trial_id of a Sobol sequence (Halton above 40
  * parameters) shifted by the seed. Afterwards: the model is conditioned on the
- * pending trials as fantasies at the posterior mean (kriging believer), which
- * keeps the mean and collapses the variance at and around them; n_candidates
- * shifted quasi-random points plus a quarter as many Gaussian perturbations of the
- * five best observations are scored by the acquisition; the best n_refine are
+ * pending trials as fantasies believed at their posterior mean plus pending_kappa
+ * (default 1) posterior standard deviations, which collapses the variance at and
+ * around them and, where the model is unsure, raises the mean there too, so a batch
+ * spreads while the model is learning and tightens as it converges (Hartmann6 with
+ * 4 pending: median regret 1e-5 at 100 evaluations against 1.4e-4 with the kriging
+ * believer, kappa 0); n_candidates shifted quasi-random points plus a quarter as
+ * many perturbations of the five best observations are scored by the acquisition
+ * (gp_optimize.c); the best n_refine are
  * refined by projected-gradient ascent on the float and int coordinates (ints
  * relaxed, then snapped), then by one pass over each discrete parameter's values
  * (every choice of a categorical, +-1 slice of an int or bool). The best result
@@ -32,6 +36,11 @@
  * like a restart that keeps the information outside the basin (Hartmann6: 5 of 10
  * seeds stuck in the local minimum at 200 evaluations before, 2 after). Suggestions
  * made while trials are pending never escape: the pending trials already diversify.
+ *
+ * Output warp. With output_warp: auto (the default) the model sees Box-Cox-warped
+ * values, the warp chosen on the initial design's values (gp_warp.c): objectives
+ * with a large dynamic range get a log-like warp, which at 100 evaluations cut the
+ * median regret on six_hump_camel 5x and on levy-5D 7x; Hartmann6 keeps its values.
  *
  * Failed trials are not fed as values: their points enter the model with the
  * worst value observed so far (re-imputed whenever that changes), which steers the
@@ -74,6 +83,7 @@
 #include "strategies/strategies.h"
 
 static const char *const acq_names[] = {"ei", "ucb", NULL};
+static const char *const warp_names[] = {"auto", "none", NULL};
 
 static const hps_option_spec gp_options[] = {
     {.name = "n_initial", .type = HPS_OPT_INT, .min = 0, .max = 100000,
@@ -96,6 +106,14 @@ static const hps_option_spec gp_options[] = {
     {.name = "n_refine", .type = HPS_OPT_INT, .min = 0, .max = 1000,
      .help = "best candidates refined by projected-gradient ascent (default 4; half "
              "beyond 250 observations)"},
+    {.name = "output_warp", .type = HPS_OPT_ENUM, .choices = warp_names,
+     .help = "auto (default): Box-Cox-warp the objective values before the GP sees them, "
+             "lambda in {1, 0.75, 0.5, 0.25, 0} chosen on the initial design's values "
+             "(1 leaves them as they are); none: never warp"},
+    {.name = "pending_kappa", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 10.0,
+     .help = "pending trials are believed to score the posterior mean plus this many "
+             "posterior standard deviations while the next point is chosen (default 1; "
+             "0: kriging believer)"},
     {.name = "fit_max_points", .type = HPS_OPT_INT, .min = 10, .max = 1000000,
      .help = "observations the hyper-parameter fit uses at most: the best third and an "
              "even spread of the rest (default 200)"},
@@ -107,7 +125,7 @@ typedef struct gp_state {
     uint64_t seed;
     int n_initial, refit_every, n_candidates, n_refine, fit_max_points;
     gp_acq_kind acq;
-    double beta, xi;
+    double beta, xi, kappa;
 
     gp_model model;
     int since_fit;     /* observations since the last refit */
@@ -165,6 +183,8 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
                                                                                : GP_ACQ_EI;
     s->beta = hps_strategy_cfg_double(cfg, "ucb_beta", 4.0);
     s->xi = hps_strategy_cfg_double(cfg, "xi", 0.0);
+    s->kappa = hps_strategy_cfg_double(cfg, "pending_kappa", 1.0);
+    int warp = strcmp(hps_strategy_cfg_str(cfg, "output_warp", "auto"), "none") != 0;
     s->refit_every = (int)hps_strategy_cfg_int(cfg, "refit_every", 1);
     s->n_candidates = (int)hps_strategy_cfg_int(cfg, "n_candidates", 1024);
     s->n_refine = (int)hps_strategy_cfg_int(cfg, "n_refine", 4);
@@ -179,6 +199,8 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
         gp_destroy(s);
         return rc;
     }
+    s->model.warp = warp;
+    s->model.warp_choose = s->n_initial;
     *state = s;
     return HPS_OK;
 }
@@ -287,6 +309,8 @@ static int outside_model(gp_state *s, const double *xb, double r, gp_model *t)
 {
     const gp_model *m = &s->model;
     int rc = gp_model_init(t, m->dim, m->n_groups, m->group);
+    t->warp = m->warp;
+    t->warp_choose = m->warp_choose;
     for (int i = 0; i < m->n && rc == HPS_OK; i++) {
         const double *xi = m->x + (size_t)i * m->dim;
         double d2 = 0.0;
@@ -353,6 +377,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
         gp_optimize_opts o = {.tabu_u = tu, .tabu_r = er, .acq = s->acq,
                               .beta = s->beta,
                               .xi = s->xi,
+                              .kappa = s->kappa,
                               .n_candidates = nc,
                               .n_refine = nr,
                               .seed = gp_mix64(s->seed ^ gp_mix64((uint64_t)out->trial_id))};

@@ -199,11 +199,18 @@ void gp_model_update_alpha(gp_model *m)
 {
     int n = m->n;
     double mean = 0.0, ss = 0.0;
+    double *z = m->ys; /* the outputs the GP sees, standardised in place below */
+    if (m->warp) {
+        m->warp_lambda = gp_warp(n, m->y, m->warp_choose, z);
+    } else {
+        m->warp_lambda = 1.0;
+        memcpy(z, m->y, sizeof(double) * (size_t)n);
+    }
     for (int i = 0; i < n; i++)
-        mean += m->y[i];
+        mean += z[i];
     mean = n > 0 ? mean / n : 0.0;
     for (int i = 0; i < n; i++)
-        ss += (m->y[i] - mean) * (m->y[i] - mean);
+        ss += (z[i] - mean) * (z[i] - mean);
     double sd = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
     if (!(sd > 1e-12 * (1.0 + fabs(mean))))
         sd = 1.0;
@@ -211,7 +218,7 @@ void gp_model_update_alpha(gp_model *m)
     m->y_sd = sd;
     double c = m->theta[GP_TH_MEAN(m->n_groups)];
     for (int i = 0; i < n; i++) {
-        m->ys[i] = (m->y[i] - mean) / sd;
+        m->ys[i] = (z[i] - mean) / sd;
         m->alpha[i] = m->ys[i] - c;
     }
     if (!m->factored)
@@ -227,6 +234,7 @@ int gp_model_factor(gp_model *m)
     int n = m->n;
     m->n_tot = n;
     m->factored = 0;
+    m->lied = 0;
     double *diag = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     if (!diag)
         return HPS_ENOMEM;
@@ -312,25 +320,50 @@ void gp_model_set_y(gp_model *m, int i, double y)
         m->y[i] = y;
 }
 
-int gp_model_push_fantasy(gp_model *m, const double *x)
+int gp_model_push_fantasy(gp_model *m, const double *x, double kappa)
 {
     int rc = reserve(m, m->n_tot + 1);
     if (rc != HPS_OK)
         return rc;
     int r = m->n_tot;
-    memcpy(m->x + (size_t)r * m->dim, x, sizeof(double) * (size_t)m->dim);
     if (!m->factored) {
+        memcpy(m->x + (size_t)r * m->dim, x, sizeof(double) * (size_t)m->dim);
         m->n_tot = r + 1;
         return HPS_OK;
     }
+    if (!(kappa > 0.0) && !m->lied) {
+        /* believed at the mean: every other row's alpha stays as it is, this one's is 0 */
+        memcpy(m->x + (size_t)r * m->dim, x, sizeof(double) * (size_t)m->dim);
+        append_row(m);
+        m->alpha[r] = 0.0;
+        return HPS_OK;
+    }
+    double mu, var;
+    double *work = malloc(sizeof(double) * (3 * (size_t)r + 1));
+    if (!work)
+        return HPS_ENOMEM;
+    gp_model_predict_grad(m, x, &mu, &var, NULL, NULL, work);
+    free(work);
+    memcpy(m->x + (size_t)r * m->dim, x, sizeof(double) * (size_t)m->dim);
     append_row(m);
-    m->alpha[r] = 0.0;
+    m->ys[r] = mu + (kappa > 0.0 ? kappa * sqrt(var) : 0.0);
+    int nt = m->n_tot;
+    double c = m->theta[GP_TH_MEAN(m->n_groups)];
+    for (int i = 0; i < nt; i++)
+        m->alpha[i] = m->ys[i] - c;
+    tri_solve(m, nt, 0, m->alpha);
+    tri_solve(m, nt, 1, m->alpha);
+    m->lied = 1;
     return HPS_OK;
 }
 
 void gp_model_pop_fantasies(gp_model *m)
 {
     m->n_tot = m->n;
+    if (m->lied) {
+        m->lied = 0;
+        gp_model_update_alpha(m);
+    }
 }
 
 /* ---- prediction -------------------------------------------------------------------------- */
@@ -356,6 +389,8 @@ void gp_model_predict(const gp_model *m, int nc, const double *xc, double *mu, d
     }
     for (int j = 0; j < nc; j++)
         mu[j] = c;
+    if (m->lied)
+        n = nt; /* fantasies carry weight in alpha */
     if (n > 0) {
         gsl_matrix_view Bn = gsl_matrix_view_array(work, n, nc);
         gsl_vector_const_view av = gsl_vector_const_view_array(m->alpha, n);
@@ -380,7 +415,7 @@ void gp_model_predict(const gp_model *m, int nc, const double *xc, double *mu, d
 void gp_model_predict_grad(const gp_model *m, const double *x, double *mu, double *var,
                            double *dmu, double *dvar, double *work)
 {
-    int nt = m->n_tot, n = m->n, D = m->dim;
+    int nt = m->n_tot, n = m->lied ? m->n_tot : m->n, D = m->dim;
     double c = m->theta[GP_TH_MEAN(m->n_groups)];
     if (dmu)
         for (int f = 0; f < D; f++)

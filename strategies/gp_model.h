@@ -15,10 +15,17 @@
  * The Cholesky factor of K + noise*I is kept up to date incrementally: adding an
  * observation appends one row in O(n^2); a refit refactorises in O(n^3) with a
  * blocked, BLAS-3 factorisation that escalates a diagonal jitter instead of failing.
- * "Fantasies" (pending points believed at the posterior mean: kriging believer) are
- * appended the same way and popped after a suggestion; because their believed value
- * equals the current mean, they leave the posterior mean unchanged (their weight in
- * alpha is exactly 0) and only shrink the variance around them.
+ * "Fantasies" (pending points) are appended the same way and popped after a
+ * suggestion. A fantasy is believed to score its posterior mean plus kappa posterior
+ * standard deviations, predicted when it is pushed: kappa = 0 is the kriging
+ * believer, which leaves the posterior mean unchanged (the fantasy's weight in alpha
+ * is exactly 0) and only shrinks the variance around it; kappa > 0 also raises the
+ * mean around it (alpha is then re-solved over all rows, O(n^2) per fantasy), which
+ * spreads a batch further where the model is unsure and hardly at all where it is
+ * sure.
+ *
+ * With warp set, the GP sees Box-Cox-warped outputs (gp_warp() below) before they
+ * are standardised; ys, y_mean, y_sd and every prediction are then in warped units.
  *
  * Everything here is deterministic: no clocks, no global state.
  */
@@ -47,8 +54,11 @@ typedef struct gp_model {
     int cap;            /* row capacity of x, L, y, alpha */
     double *x;          /* [cap][D] features, row-major */
     double *y;          /* [cap] raw outputs (real rows only) */
-    double *ys;         /* [cap] standardised outputs */
-    double y_mean, y_sd;
+    double *ys;         /* [cap] standardised (warped) outputs; fantasies' beliefs */
+    double y_mean, y_sd;  /* of the (warped) outputs */
+    int warp;           /* warp the outputs (gp_warp) before standardising them */
+    int warp_choose;    /* choose the warp from the first this many rows (0: all) */
+    double warp_lambda; /* the warp in use (1: none) */
 
     double *theta;      /* [GP_N_THETA(g)] current hyper-parameters */
     double *inv_ls2;    /* [g] 1/l^2, cached from theta */
@@ -58,6 +68,7 @@ typedef struct gp_model {
     double *L;          /* [cap][cap] lower Cholesky factor of K + (noise+jitter) I, ld = cap */
     double *alpha;      /* [cap] K^-1 (ys - mean) for the real rows (0 for fantasies) */
     int factored;       /* L, alpha valid for rows 0..n_tot-1 */
+    int lied;           /* a fantasy's belief differs from the mean: alpha covers n_tot rows */
 } gp_model;
 
 /* Options of one hyper-parameter fit. */
@@ -100,9 +111,15 @@ int gp_model_factor(gp_model *m);
 /* Fit the hyper-parameters (warm-started from the current ones), then factor. */
 int gp_model_fit(gp_model *m, const gp_fit_opts *opts);
 
-/* Push a fantasy at x[D] (kriging believer) / drop every fantasy. HPS_OK, HPS_ENOMEM. */
-int gp_model_push_fantasy(gp_model *m, const double *x);
+/* Push a fantasy at x[D] believed at mean + kappa * sd (kappa >= 0; 0: kriging
+ * believer) / drop every fantasy. HPS_OK, HPS_ENOMEM. */
+int gp_model_push_fantasy(gp_model *m, const double *x, double kappa);
 void gp_model_pop_fantasies(gp_model *m);
+
+/* The warped outputs z[n] of y[n]: Box-Cox of y - min(y) + 2 (median(y) - min(y))
+ * with lambda in {1, 0.75, 0.5, 0.25, 0} chosen by profile likelihood over the first
+ * n_choose outputs (0: all). Returns lambda; at 1, z = y. See gp_warp.c. */
+double gp_warp(int n, const double *y, int n_choose, double *z);
 
 /* Posterior (standardised units) of the latent function at nc points xc[nc][D]:
  * mean mu[nc], variance var[nc] (>= 0). work must hold n_tot*nc doubles. */

@@ -2,11 +2,14 @@
  * Acquisition optimisation for the `gp` strategy: from a factored model to the next
  * unit point (see gp_space.h for the contract and gp.c for the overall algorithm).
  *
- *   1. Pending trials are pushed into the model as fantasies (kriging believer).
+ *   1. Pending trials are pushed into the model as fantasies, believed at their
+ *      posterior mean plus kappa standard deviations (gp_model_push_fantasy).
  *   2. Candidates: n_candidates points of a freshly shifted Sobol/Halton sequence
- *      plus n_candidates/4 Gaussian perturbations (sd 0.2, 0.05, 0.01 in turn) of
- *      the five best observations, a discrete coordinate re-drawn with
- *      probability 0.2; all snapped to valid values and scored in batches.
+ *      plus n_candidates/4 perturbations of the five best observations, in turn
+ *      Gaussian with sd 0.2, 0.05 and 0.01 (a discrete coordinate re-drawn with
+ *      probability 0.2) and one coordinate re-drawn uniformly (which reaches the
+ *      other basins of a separable function, e.g. Styblinski-Tang, along one axis);
+ *      all snapped to valid values and scored in batches.
  *   3. The best n_refine candidates are refined: projected-gradient ascent on the
  *      float and int features (ints relaxed, then snapped), then one pass over
  *      each discrete parameter trying every other choice (categorical) or the
@@ -114,11 +117,17 @@ static void fill_candidates(gp_space *sp, const gp_model *m, gsl_rng *rng, int n
         if (n_inc < N_INCUMBENTS)
             n_inc++;
     }
-    static const double sds[3] = {0.2, 0.05, 0.01};
+    static const double sds[3] = {0.2, 0.05, 0.01}; /* modes 0-2; mode 3 below */
     for (int j = 0; j < n_loc && n_inc > 0; j++) {
         double *u = cu + (size_t)(n_q + j) * d;
         gp_space_unfeature(sp, m->x + (size_t)inc[j % n_inc] * m->dim, u);
-        double sd = sds[(j / n_inc) % 3];
+        int mode = (j / n_inc) % 4;
+        if (mode == 3) { /* one coordinate redrawn: another basin along one axis */
+            int i = (int)gsl_rng_uniform_int(rng, (unsigned long)d);
+            u[i] = gsl_rng_uniform(rng);
+            continue;
+        }
+        double sd = sds[mode];
         for (int i = 0; i < d; i++) {
             if (sp->kind[i] == GP_P_FLOAT || (sp->kind[i] == GP_P_INT && sp->card[i] > 16)) {
                 double t = u[i] + gsl_ran_gaussian_ziggurat(rng, sd);
@@ -205,7 +214,7 @@ int gp_optimize(gp_space *sp, gp_model *m, const gp_pending *pend, const gp_opti
     gp_model_pop_fantasies(m);
     for (int k = 0; k < pend->n; k++) {
         gp_space_features(sp, pend->u + (size_t)k * d, x);
-        if ((rc = gp_model_push_fantasy(m, x)) != HPS_OK)
+        if ((rc = gp_model_push_fantasy(m, x, o->kappa)) != HPS_OK)
             goto out;
     }
     rc = HPS_ENOMEM;

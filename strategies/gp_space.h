@@ -75,6 +75,7 @@ typedef struct gp_optimize_opts {
     gp_acq_kind acq;
     double beta;
     double xi;          /* EI: improvement sought beyond the best (standardised units) */
+    double kappa;       /* pending trials believed at mean + kappa sd (gp_model_push_fantasy) */
     int n_candidates;
     int n_refine;
     uint64_t seed;

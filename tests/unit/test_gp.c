@@ -109,9 +109,10 @@ static void test_predict_gradient(void **state)
     gp_model m;
     make_model(&m, 3, 2, 25, 7, theta);
     assert_int_equal(gp_model_factor(&m), HPS_OK);
-    /* with a fantasy too, so the variance path over n_tot rows is covered */
+    /* with a fantasy believed above its mean too, so the mean and variance paths over
+     * n_tot rows are covered */
     double xf[3] = {0.5, 0.5, 0.5};
-    assert_int_equal(gp_model_push_fantasy(&m, xf), HPS_OK);
+    assert_int_equal(gp_model_push_fantasy(&m, xf, 1.0), HPS_OK);
     double work[3 * 64], x[3] = {0.31, 0.62, 0.17}, mu, var, dmu[3], dvar[3];
     gp_model_predict_grad(&m, x, &mu, &var, dmu, dvar, work);
     for (int f = 0; f < 3; f++) {
@@ -240,7 +241,7 @@ static void test_jitter_duplicates(void **state)
     assert_true(isfinite(mu) && isfinite(var) && var >= 0.0);
     /* incremental rows on the degenerate design stay finite */
     assert_int_equal(gp_model_add(&m, x, 1.0), HPS_OK);
-    assert_int_equal(gp_model_push_fantasy(&m, x), HPS_OK);
+    assert_int_equal(gp_model_push_fantasy(&m, x, 1.0), HPS_OK);
     for (int i = 0; i < m.n_tot; i++)
         assert_true(isfinite(m.L[i * m.cap + i]) && m.L[i * m.cap + i] > 0.0);
     /* a hyper-parameter fit on it works too */
@@ -250,6 +251,77 @@ static void test_jitter_duplicates(void **state)
     double A[4] = {1.0, 1.0, 1.0, 1.0};
     assert_int_equal(gp_cholesky(A, 2, 2), 2);
     gp_model_free(&m);
+}
+
+/* A fantasy believed at mean + kappa sd: the posterior passes through its belief;
+ * with kappa 0 the mean is untouched everywhere; popping restores the model. */
+static void test_fantasy_belief(void **state)
+{
+    (void)state;
+    double theta[GP_N_THETA(2)] = {log(0.3), log(0.4), 0.0, log(1e-4), 0.0};
+    gp_model m;
+    make_model(&m, 2, 2, 12, 11, theta);
+    double xf[2] = {0.93, 0.07}, probe[3][2] = {{0.93, 0.075}, {0.5, 0.5}, {0.2, 0.8}};
+    double mu0[3], var0[3], mu1[3], var1[3], work[3 * 64], fm, fv;
+    gp_model_predict(&m, 3, &probe[0][0], mu0, var0, work);
+    gp_model_predict_grad(&m, xf, &fm, &fv, NULL, NULL, work);
+    assert_true(fv > 1e-3); /* far from the data: the belief differs from the mean */
+
+    assert_int_equal(gp_model_push_fantasy(&m, xf, 0.0), HPS_OK);
+    gp_model_predict(&m, 3, &probe[0][0], mu1, var1, work);
+    for (int j = 0; j < 3; j++) {
+        assert_true(fabs(mu1[j] - mu0[j]) < 1e-9);
+        assert_true(var1[j] <= var0[j] + 1e-12);
+    }
+    assert_true(var1[0] < 0.5 * var0[0]); /* the variance collapses next to it */
+    gp_model_pop_fantasies(&m);
+
+    assert_int_equal(gp_model_push_fantasy(&m, xf, 2.0), HPS_OK);
+    double bm, bv;
+    gp_model_predict_grad(&m, xf, &bm, &bv, NULL, NULL, work);
+    /* conditioning on the belief b with noise s2 moves the mean to mu + fv/(fv+s2)(b-mu) */
+    double expect = fm + fv / (fv + m.noise + m.jitter) * 2.0 * sqrt(fv);
+    assert_true(fabs(bm - expect) < 1e-6 * sqrt(fv));
+    gp_model_predict(&m, 3, &probe[0][0], mu1, var1, work);
+    assert_true(mu1[0] > mu0[0] + 0.1 * sqrt(fv)); /* raised around it */
+    assert_true(fabs(mu1[2] - mu0[2]) < fabs(mu1[0] - mu0[0])); /* less so far away */
+    gp_model_pop_fantasies(&m);
+    gp_model_predict(&m, 3, &probe[0][0], mu1, var1, work);
+    for (int j = 0; j < 3; j++)
+        assert_true(fabs(mu1[j] - mu0[j]) < 1e-12 && fabs(var1[j] - var0[j]) < 1e-12);
+    gp_model_free(&m);
+}
+
+/* The output warp: log for a long upper tail, none for a symmetric sample, chosen on
+ * the first n_choose values only, and always order-preserving. */
+static void test_warp(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    double y[N], z[N];
+    for (int i = 0; i < N; i++)
+        y[i] = exp(6.0 * ((i * 17) % N) / (double)N); /* log-uniform over 3 decades */
+    assert_true(gp_warp(N, y, 0, z) == 0.0);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            assert_true((y[i] < y[j]) == (z[i] < z[j]));
+
+    for (int i = 0; i < N; i++)
+        y[i] = -exp(6.0 * ((i * 17) % N) / (double)N); /* a long lower tail (Hartmann6) */
+    assert_true(gp_warp(N, y, 0, z) == 1.0);
+    assert_memory_equal(y, z, sizeof y);
+
+    /* the first 20 so, the rest a long upper tail: the choice follows n_choose */
+    for (int i = 20; i < N; i++)
+        y[i] = exp(0.4 * i);
+    assert_true(gp_warp(N, y, 20, z) == 1.0);
+    assert_true(gp_warp(N, y, 0, z) < 1.0);
+    /* too few values, or all equal: left alone */
+    assert_true(gp_warp(2, y, 0, z) == 1.0);
+    for (int i = 0; i < N; i++)
+        y[i] = 3.0;
+    assert_true(gp_warp(N, y, 0, z) == 1.0);
+    assert_memory_equal(y, z, sizeof y);
 }
 
 static void test_interpolates(void **state)
@@ -506,9 +578,10 @@ static void test_escape(void **state)
 static void test_options(void **state)
 {
     const hps_strategy_ops *gp = hps_strategy_find("gp");
-    const char *k[] = {"acquisition", "ucb_beta", "n_initial", "refit_every", "n_candidates"};
-    const char *v[] = {"ucb", "2.5", "4", "3", "64"};
-    hps_strategy_cfg cfg = {5, k, v};
+    const char *k[] = {"acquisition", "ucb_beta", "n_initial", "refit_every", "n_candidates",
+                       "output_warp", "pending_kappa"};
+    const char *v[] = {"ucb", "2.5", "4", "3", "64", "none", "0.5"};
+    hps_strategy_cfg cfg = {7, k, v};
     hps_space sp = unit_space(3);
     void *st = NULL;
     char err[128];
@@ -534,6 +607,8 @@ int main(void)
         cmocka_unit_test(test_incremental_cholesky),
         cmocka_unit_test(test_jitter_duplicates),
         cmocka_unit_test(test_interpolates),
+        cmocka_unit_test(test_fantasy_belief),
+        cmocka_unit_test(test_warp),
         cmocka_unit_test(test_log_ei),
         cmocka_unit_test(test_branin),
         cmocka_unit_test(test_pending_distinct),
