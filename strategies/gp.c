@@ -9,11 +9,16 @@
  * features; the emitted coordinate is the centre (k + 0.5)/K of the chosen slice.
  * Each parameter has one length scale.
  *
- * Suggestions. The first n_initial trial ids (and any suggestion before two
- * observations exist) take point trial_id of a Sobol sequence (Halton above 40
- * parameters) shifted by the seed. Afterwards: the model is conditioned on the
+ * Suggestions. The first n_initial trial ids, and every suggestion made before
+ * n_initial results are in (two at least), take point trial_id of a Sobol sequence
+ * (Halton above 40 parameters) shifted by the seed: with many workers the first
+ * results arrive while the rest of the design is still running, and model-based
+ * points chosen from a handful of them commit the search to the first basin found
+ * (Hartmann6 with 8 pending: 10 of 20 seeds in the local minimum at 100 evaluations
+ * with model-based points from the 8th result on, 8 with this rule). Afterwards: the
+ * model is conditioned on the
  * pending trials as fantasies believed at their posterior mean plus pending_kappa
- * (default 1) posterior standard deviations, which collapses the variance at and
+ * (default 0.5) posterior standard deviations, which collapses the variance at and
  * around them and, where the model is unsure, raises the mean there too, so a batch
  * spreads while the model is learning and tightens as it converges (chosen on
  * bench/gp_quality: during development it took levy-5D's median regret with 4
@@ -28,15 +33,21 @@
  * Beyond 250 observations fewer candidates are scored and refined (see gp_suggest).
  *
  * Escape. A serial search that has not improved its best value by a relative 1e-4
- * for 15 observations spends 5 of every 10 suggestions outside the ball of radius
+ * for 15 observations spends 7 of every 10 suggestions outside the ball of radius
  * 0.4 sqrt(d) (unit cube) around the incumbent, scored on a model refitted to the
  * observations outside that ball only. Inside a wide basin the main model's length
  * scales grow along the basin's flat directions and its constant mean settles far
  * above the data, so its EI elsewhere is nil and excluding the ball alone only moves
  * the search to the ball's edge; the outside model, with its own incumbent, behaves
  * like a restart that keeps the information outside the basin (Hartmann6: 5 of 10
- * seeds stuck in the local minimum at 200 evaluations before, 2 after). Suggestions
- * made while trials are pending never escape: the pending trials already diversify.
+ * seeds stuck in the local minimum at 200 evaluations without it; with 5 of 10
+ * suggestions escaping 4 of 20, with 7 of 10 3 of 20). The escaping suggestions
+ * tend to stay near the ball's surface, on the settled basin's outer slope, which
+ * is the best the outside model knows; excluding that slope from the outside model
+ * (a larger data radius) or aiming the escape at the incumbent's value instead of
+ * the outside best made it worse (5-7 of 20 stuck). Suggestions made while trials
+ * are pending never escape: with 8 pending, escaping half of them once stagnant left
+ * as many Hartmann6 seeds stuck, and cost levy and six_hump_camel precision.
  *
  * Output warp. With output_warp: auto (the default) the model sees Box-Cox-warped
  * values, the warp chosen on the initial design's values (gp_warp.c): objectives
@@ -89,8 +100,8 @@ static const char *const warp_names[] = {"auto", "none", NULL};
 
 static const hps_option_spec gp_options[] = {
     {.name = "n_initial", .type = HPS_OPT_INT, .min = 0, .max = 100000,
-     .help = "quasi-random (Sobol) trials before the model is used; 0 (default) picks "
-             "max(6, 2*d+2) for d parameters"},
+     .help = "quasi-random (Sobol) trials before the model is used, and results needed "
+             "before it is; 0 (default) picks max(6, 2*d+2) for d parameters"},
     {.name = "acquisition", .type = HPS_OPT_ENUM, .choices = acq_names,
      .help = "ei: expected improvement, computed as log-EI (default); ucb: lower "
              "confidence bound mu - sqrt(ucb_beta)*sigma"},
@@ -114,7 +125,7 @@ static const hps_option_spec gp_options[] = {
              "(1 leaves them as they are); none: never warp"},
     {.name = "pending_kappa", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 10.0,
      .help = "pending trials are believed to score the posterior mean plus this many "
-             "posterior standard deviations while the next point is chosen (default 1; "
+             "posterior standard deviations while the next point is chosen (default 0.5; "
              "0: kriging believer)"},
     {.name = "fit_max_points", .type = HPS_OPT_INT, .min = 10, .max = 1000000,
      .help = "observations the hyper-parameter fit uses at most: the best third and an "
@@ -185,7 +196,7 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
                                                                                : GP_ACQ_EI;
     s->beta = hps_strategy_cfg_double(cfg, "ucb_beta", 4.0);
     s->xi = hps_strategy_cfg_double(cfg, "xi", 0.0);
-    s->kappa = hps_strategy_cfg_double(cfg, "pending_kappa", 1.0);
+    s->kappa = hps_strategy_cfg_double(cfg, "pending_kappa", 0.5);
     int warp = strcmp(hps_strategy_cfg_str(cfg, "output_warp", "auto"), "none") != 0;
     s->refit_every = (int)hps_strategy_cfg_int(cfg, "refit_every", 1);
     s->n_candidates = (int)hps_strategy_cfg_int(cfg, "n_candidates", 1024);
@@ -296,7 +307,7 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
  * ESC_ON of every ESC_PERIOD serial suggestions search outside the ball of radius
  * esc_radius() around the incumbent, on a model of the observations outside it. */
 #define STAG_K 15
-#define ESC_ON 5
+#define ESC_ON 7
 #define ESC_PERIOD 10
 
 static double esc_radius(int d)
@@ -341,7 +352,8 @@ static int gp_suggest(void *state, hps_suggestion *out)
     out->bracket = -1;
     out->rung = -1;
     int rc;
-    if (out->trial_id < s->n_initial || s->n_final < 2 || !s->model.factored) {
+    if (out->trial_id < s->n_initial || s->model.n < s->n_initial || s->n_final < 2 ||
+        !s->model.factored) {
         rc = gp_space_initial_point(&s->sp, (uint64_t)(out->trial_id < 0 ? 0 : out->trial_id),
                                     out->u);
     } else {

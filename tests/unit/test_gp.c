@@ -407,6 +407,41 @@ static double dist(const double *a, const double *b, int d)
     return sqrt(s);
 }
 
+/* With 8 trials in flight the quasi-random design goes on until n_initial (here 6)
+ * results are in: the suggestions made before that are the design's points, the
+ * first one made after it is the model's. */
+static void test_initial_until_results(void **state)
+{
+    (void)state;
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    hps_space sp = unit_space(2);
+    void *busy = NULL, *idle = NULL;
+    assert_int_equal(gp->create(&sp, NULL, 9, &busy, NULL, 0), HPS_OK);
+    assert_int_equal(gp->create(&sp, NULL, 9, &idle, NULL, 0), HPS_OK);
+    double u[32][2], q[2];
+    int next = 0, done = 0;
+    for (; next < 8; next++) {
+        hps_suggestion s = {.u = u[next], .trial_id = next, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(busy, &s), HPS_OK);
+    }
+    for (; done < 7; done++, next++) { /* one result in, one more suggestion out */
+        hps_observation o = {.trial_id = done, .kind = HPS_OBS_FINAL, .u = u[done],
+                             .value = (u[done][0] - 0.3) * (u[done][0] - 0.3) + u[done][1]};
+        assert_int_equal(gp->observe(busy, &o, NULL), HPS_OK);
+        hps_suggestion s = {.u = u[next], .trial_id = next, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(busy, &s), HPS_OK);
+        /* a state that never sees a result suggests the design's point for this id */
+        hps_suggestion d = {.u = q, .trial_id = next, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(idle, &d), HPS_OK);
+        if (done + 1 < 6)
+            assert_memory_equal(u[next], q, sizeof q);
+        else
+            assert_memory_not_equal(u[next], q, sizeof q);
+    }
+    gp->destroy(busy);
+    gp->destroy(idle);
+}
+
 static void test_pending_distinct(void **state)
 {
     const hps_strategy_ops *gp = hps_strategy_find("gp");
@@ -611,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_warp),
         cmocka_unit_test(test_log_ei),
         cmocka_unit_test(test_branin),
+        cmocka_unit_test(test_initial_until_results),
         cmocka_unit_test(test_pending_distinct),
         cmocka_unit_test(test_mixed_space),
         cmocka_unit_test(test_replay_observations),
