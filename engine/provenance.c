@@ -207,6 +207,35 @@ static int git_state(hps_spawner *sp, const char *dir, char *out, size_t len)
     return 0;
 }
 
+void hps_nvidia_driver_version(const char *line, char *out, size_t len)
+{
+    /* the first whitespace-separated token of digits and dots with a dot in it */
+    const char *p = line;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = strcspn(p, " \t\n");
+        size_t digits = strspn(p, "0123456789.");
+        if (n > 0 && digits == n && memchr(p, '.', n) && p[0] != '.') {
+            snprintf(out, len, "%.*s", (int)n, p);
+            return;
+        }
+        p += n;
+        if (*p == '\n')
+            break;
+    }
+    /* no version-like token: the line itself, trimmed */
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t n = strcspn(line, "\n");
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        snprintf(out, len, "none");
+    else
+        snprintf(out, len, "%.*s", (int)n, line);
+}
+
 /* NVIDIA GPUs and driver from /proc (no CUDA context is created here). */
 static void gpus(char *models, size_t mlen, char *driver, size_t dlen)
 {
@@ -215,10 +244,8 @@ static void gpus(char *models, size_t mlen, char *driver, size_t dlen)
     FILE *f = fopen("/proc/driver/nvidia/version", "r");
     if (f) {
         char line[512];
-        if (fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\n")] = '\0';
-            snprintf(driver, dlen, "%s", line);
-        }
+        if (fgets(line, sizeof line, f))
+            hps_nvidia_driver_version(line, driver, dlen);
         fclose(f);
     }
     DIR *d = opendir("/proc/driver/nvidia/gpus");

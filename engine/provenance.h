@@ -6,10 +6,13 @@
  * libyaml, hosts (distinct host names, comma-separated), ranks, ranks_per_trial,
  * cpu_model, command_line, start_time, cwd, user_code_commit (the git commit of
  * the repository holding the config file, read from .git without running git;
- * "none" outside a repository).
+ * "none" outside a repository), gpus (model and PCI address of each NVIDIA GPU),
+ * nvidia_driver (its version), both from /proc/driver/nvidia, "none" without.
  */
 #ifndef HPS_ENGINE_PROVENANCE_H
 #define HPS_ENGINE_PROVENANCE_H
+
+#include <stddef.h>
 
 #include "engine/store.h"
 #include "workers/spawner.h"
@@ -31,5 +34,10 @@ void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char
 void hps_versions_print(void);
 
 void hps_provenance_free(hps_provenance *p);
+
+/* The driver version ("580.159.04") from the first line of /proc/driver/nvidia/version
+ * ("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release
+ * Build ..."); the trimmed line when it holds none; "none" for an empty one. */
+void hps_nvidia_driver_version(const char *line, char *out, size_t len);
 
 #endif
