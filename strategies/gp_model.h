@@ -66,7 +66,7 @@ typedef struct gp_model {
     double jitter;      /* extra diagonal from the last full factorisation */
 
     double *L;          /* [cap][cap] lower Cholesky factor of K + (noise+jitter) I, ld = cap */
-    double *alpha;      /* [cap] K^-1 (ys - mean) for the real rows (0 for fantasies) */
+    double *alpha;      /* [cap] K^-1 (ys - mean): real rows, fantasies 0 unless lied */
     int factored;       /* L, alpha valid for rows 0..n_tot-1 */
     int lied;           /* a fantasy's belief differs from the mean: alpha covers n_tot rows */
 } gp_model;
