@@ -142,10 +142,6 @@ static int trace_main(int argc, char **argv)
         fprintf(stderr, "trace: unknown function or strategy, or SEEDS not in 1..64\n");
         return 2;
     }
-    for (int i = 0; i < MAXD; i++) {
-        snprintf(names[i], sizeof names[i], "x%d", i);
-        params[i] = (hps_param){.name = names[i], .type = HPS_PARAM_FLOAT, .low = 0, .high = 1};
-    }
     static double tr[64][100];
     const int ks[] = {1, 4, 8};
     double fmin = tf->minimum(pr->d);
@@ -174,11 +170,12 @@ static int trace_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* every problem's space: its first d of these unit floats */
+    for (int i = 0; i < MAXD; i++) {
+        snprintf(names[i], sizeof names[i], "x%d", i);
+        params[i] = (hps_param){.name = names[i], .type = HPS_PARAM_FLOAT, .low = 0, .high = 1};
+    }
     if (argc > 1 && strcmp(argv[1], "h6") == 0) {
-        for (int i = 0; i < 6; i++) {
-            snprintf(names[i], sizeof names[i], "x%d", i);
-            params[i] = (hps_param){.name = names[i], .type = HPS_PARAM_FLOAT, .low = 0, .high = 1};
-        }
         int nh = argc > 2 ? atoi(argv[2]) : 10;
         const hps_testfunc *h6 = hps_testfunc_find("hartmann6");
         double sum = 0;
@@ -207,10 +204,6 @@ int main(int argc, char **argv)
     if (argc > 1 + first_strat) {
         strats = (const char **)(argv + 1 + first_strat);
         n_strats = argc - 1 - first_strat;
-    }
-    for (int i = 0; i < MAXD; i++) {
-        snprintf(names[i], sizeof names[i], "x%d", i);
-        params[i] = (hps_param){.name = names[i], .type = HPS_PARAM_FLOAT, .low = 0, .high = 1};
     }
 
     printf("median simple regret after %d evaluations over %d seeds (k = trials pending)\n",

@@ -195,6 +195,18 @@ static void tri_solve(const gp_model *m, int n, int trans, double *b)
                    &bv.vector);
 }
 
+/* alpha = ys - mean over the first rows rows, then K^-1 times that once factored. */
+static void set_alpha(gp_model *m, int rows)
+{
+    double c = m->theta[GP_TH_MEAN(m->n_groups)];
+    for (int i = 0; i < rows; i++)
+        m->alpha[i] = m->ys[i] - c;
+    if (!m->factored)
+        return;
+    tri_solve(m, rows, 0, m->alpha);
+    tri_solve(m, rows, 1, m->alpha);
+}
+
 void gp_model_update_alpha(gp_model *m)
 {
     int n = m->n;
@@ -216,17 +228,12 @@ void gp_model_update_alpha(gp_model *m)
         sd = 1.0;
     m->y_mean = mean;
     m->y_sd = sd;
-    double c = m->theta[GP_TH_MEAN(m->n_groups)];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         m->ys[i] = (z[i] - mean) / sd;
-        m->alpha[i] = m->ys[i] - c;
-    }
-    if (!m->factored)
-        return;
-    tri_solve(m, n, 0, m->alpha);
-    tri_solve(m, n, 1, m->alpha);
-    for (int i = n; i < m->n_tot; i++)
-        m->alpha[i] = 0.0;
+    set_alpha(m, n);
+    if (m->factored)
+        for (int i = n; i < m->n_tot; i++)
+            m->alpha[i] = 0.0;
 }
 
 int gp_model_factor(gp_model *m)
@@ -347,12 +354,7 @@ int gp_model_push_fantasy(gp_model *m, const double *x, double kappa)
     memcpy(m->x + (size_t)r * m->dim, x, sizeof(double) * (size_t)m->dim);
     append_row(m);
     m->ys[r] = mu + (kappa > 0.0 ? kappa * sqrt(var) : 0.0);
-    int nt = m->n_tot;
-    double c = m->theta[GP_TH_MEAN(m->n_groups)];
-    for (int i = 0; i < nt; i++)
-        m->alpha[i] = m->ys[i] - c;
-    tri_solve(m, nt, 0, m->alpha);
-    tri_solve(m, nt, 1, m->alpha);
+    set_alpha(m, m->n_tot);
     m->lied = 1;
     return HPS_OK;
 }
@@ -360,9 +362,9 @@ int gp_model_push_fantasy(gp_model *m, const double *x, double kappa)
 void gp_model_pop_fantasies(gp_model *m)
 {
     m->n_tot = m->n;
-    if (m->lied) {
+    if (m->lied) { /* the real rows' outputs are as they were: re-solve, no restandardising */
         m->lied = 0;
-        gp_model_update_alpha(m);
+        set_alpha(m, m->n);
     }
 }
 

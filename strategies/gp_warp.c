@@ -29,15 +29,10 @@
 #include <string.h>
 
 #include "strategies/gp_model.h"
+#include "strategies/strategies.h"
 
 static const double lambdas[] = {1.0, 0.75, 0.5, 0.25, 0.0};
 #define N_LAMBDAS (sizeof lambdas / sizeof lambdas[0])
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double box_cox(double t, double lambda)
 {
@@ -49,7 +44,7 @@ double gp_warp(int n, const double *y, int n_choose, double *z)
     memcpy(z, y, sizeof(double) * (size_t)(n > 0 ? n : 0));
     if (n < 3)
         return 1.0;
-    qsort(z, (size_t)n, sizeof(double), cmp_double);
+    qsort(z, (size_t)n, sizeof(double), hps_cmp_double);
     double ymin = z[0], delta = 2.0 * (z[n / 2] - ymin);
     memcpy(z, y, sizeof(double) * (size_t)n);
     if (!(delta > 0.0) || !isfinite(delta))
@@ -61,15 +56,15 @@ double gp_warp(int n, const double *y, int n_choose, double *z)
     for (int i = 0; i < nc; i++)
         slog += log(y[i] - ymin + delta);
     double best_ll = -HUGE_VAL, lambda = 1.0;
-    for (size_t l = 0; l < N_LAMBDAS; l++) {
+    for (size_t l = 0; l < N_LAMBDAS; l++) { /* z[0..nc) as scratch */
         double mean = 0.0, ss = 0.0;
-        for (int i = 0; i < nc; i++)
-            mean += box_cox(y[i] - ymin + delta, lambdas[l]);
-        mean /= nc;
         for (int i = 0; i < nc; i++) {
-            double t = box_cox(y[i] - ymin + delta, lambdas[l]) - mean;
-            ss += t * t;
+            z[i] = box_cox(y[i] - ymin + delta, lambdas[l]);
+            mean += z[i];
         }
+        mean /= nc;
+        for (int i = 0; i < nc; i++)
+            ss += (z[i] - mean) * (z[i] - mean);
         double var = ss / nc;
         if (!(var > 0.0))
             continue;
@@ -79,8 +74,10 @@ double gp_warp(int n, const double *y, int n_choose, double *z)
             lambda = lambdas[l];
         }
     }
-    if (lambda == 1.0)
+    if (lambda == 1.0) {
+        memcpy(z, y, sizeof(double) * (size_t)n);
         return 1.0;
+    }
     for (int i = 0; i < n; i++)
         z[i] = box_cox(y[i] - ymin + delta, lambda);
     return lambda;

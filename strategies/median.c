@@ -169,12 +169,6 @@ static int curve_at(const pt_trial *t, int64_t step, double *value)
     return 1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int median_report(void *state, const hps_observation *obs, hps_decision *decision)
 {
     median_state *s = state;
@@ -215,7 +209,7 @@ static int median_report(void *state, const hps_observation *obs, hps_decision *
     }
     if (m == 0)
         return HPS_OK;
-    qsort(s->vals, (size_t)m, sizeof *s->vals, cmp_double);
+    qsort(s->vals, (size_t)m, sizeof *s->vals, hps_cmp_double);
     double median = m % 2 ? s->vals[m / 2] : 0.5 * (s->vals[m / 2 - 1] + s->vals[m / 2]);
     if (isnan(best) || best > median) {
         *decision = HPS_DECISION_STOP;

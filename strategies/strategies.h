@@ -1,7 +1,8 @@
 /*
  * Private to strategies/: the ops tables the registry (registry.c) lists. Each
  * strategy lives in its own file and exports exactly one hps_strategy_ops; adding
- * a strategy means one extern line here and one table line in registry.c.
+ * a strategy means one extern line here and one table line in registry.c. Also the
+ * strategies' small shared helpers.
  */
 #ifndef HPS_STRATEGIES_H
 #define HPS_STRATEGIES_H
@@ -15,5 +16,12 @@ extern const hps_strategy_ops hps_strategy_gp, hps_strategy_tpe; /* gp.c: Bayesi
 extern const hps_strategy_ops hps_strategy_hyperband, hps_strategy_asha, hps_strategy_bohb;
 
 extern const hps_pruner_ops hps_pruner_median; /* median.c: median stopping rule */
+
+/* qsort comparator: doubles in ascending order (the callers pass no NaN). */
+static inline int hps_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 #endif
