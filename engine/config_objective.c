@@ -73,6 +73,13 @@ static int check_testfunc(hps_yaml_ctx *ctx, const yaml_node_t *fnode, const hps
                           tf->name, want, d);
 }
 
+static const char *testfunc_at(const void *ctx, size_t i)
+{
+    (void)ctx;
+    const hps_testfunc *const *all = hps_testfunc_list();
+    return all && all[i] ? all[i]->name : NULL;
+}
+
 static int find_function(hps_yaml_ctx *ctx, const yaml_node_t *fnode, hps_objective_cfg *obj)
 {
     const char *name = obj->function;
@@ -87,15 +94,9 @@ static int find_function(hps_yaml_ctx *ctx, const yaml_node_t *fnode, hps_object
     obj->kind = HPS_OBJ_TESTFUNC;
     if ((obj->testfunc = hps_testfunc_find(name)))
         return HPS_OK;
-    const hps_testfunc *const *all = hps_testfunc_list();
-    size_t n = 0;
-    while (all && all[n])
-        n++;
-    const char **names = calloc(n + 1, sizeof *names);
+    const char **names = hps_yaml_names(testfunc_at, NULL);
     if (!names)
         return HPS_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        names[i] = all[i]->name;
     char hint[1024];
     hps_yaml_suggest(name, names, builtin_functions, "available", hint, sizeof hint);
     free(names);

@@ -35,14 +35,15 @@ const char *hps_config_type_name(hps_param_type type)
     return (type >= HPS_PARAM_FLOAT && type <= HPS_PARAM_BOOL) ? type_names[type] : "unknown";
 }
 
+static const char *param_at(const void *ctx, size_t i)
+{
+    const hps_space *space = ctx;
+    return i < (size_t)space->n_params ? space->params[i].name : NULL;
+}
+
 const char **hps_config_param_names(const hps_space *space)
 {
-    const char **names = calloc((size_t)space->n_params + 1, sizeof *names);
-    if (!names)
-        return NULL;
-    for (int i = 0; i < space->n_params; i++)
-        names[i] = space->params[i].name;
-    return names;
+    return hps_yaml_names(param_at, space);
 }
 
 static int parse_bound(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,

@@ -24,46 +24,25 @@
 
 #define DEFAULT_STRATEGY "random"
 
-/* Names of options (or of a registry), NULL-terminated, borrowed. */
-static const char **option_names(const hps_option_spec *options)
+/* Names of options and of the registries, for hps_yaml_names. */
+static const char *option_at(const void *ctx, size_t i)
 {
-    size_t n = 0;
-    while (options && options[n].name)
-        n++;
-    const char **names = calloc(n + 1, sizeof *names);
-    if (!names)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        names[i] = options[i].name;
-    return names;
+    const hps_option_spec *options = ctx;
+    return options ? options[i].name : NULL;
 }
 
-static const char **strategy_names(void)
+static const char *strategy_at(const void *ctx, size_t i)
 {
+    (void)ctx;
     const hps_strategy_ops *const *all = hps_strategy_list();
-    size_t n = 0;
-    while (all && all[n])
-        n++;
-    const char **names = calloc(n + 1, sizeof *names);
-    if (!names)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        names[i] = all[i]->name;
-    return names;
+    return all && all[i] ? all[i]->name : NULL;
 }
 
-static const char **pruner_names(void)
+static const char *pruner_at(const void *ctx, size_t i)
 {
+    (void)ctx;
     const hps_pruner_ops *const *all = hps_pruner_list();
-    size_t n = 0;
-    while (all && all[n])
-        n++;
-    const char **names = calloc(n + 1, sizeof *names);
-    if (!names)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        names[i] = all[i]->name;
-    return names;
+    return all && all[i] ? all[i]->name : NULL;
 }
 
 static int range_error(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
@@ -198,7 +177,7 @@ static int find_strategy(hps_yaml_ctx *ctx, const yaml_node_t *name_node, const 
     cfg->strategy_ops = hps_strategy_find(name);
     if (cfg->strategy_ops)
         return HPS_OK;
-    const char **names = strategy_names();
+    const char **names = hps_yaml_names(strategy_at, NULL);
     if (!names)
         return HPS_ENOMEM;
     char hint[512];
@@ -222,7 +201,7 @@ static int unknown_option(hps_yaml_ctx *ctx, const yaml_node_t *k, const char *s
                           const char *kind, const char *owner, const hps_option_spec *options,
                           const char *const *extra)
 {
-    const char **names = option_names(options);
+    const char **names = hps_yaml_names(option_at, options);
     if (!names)
         return HPS_ENOMEM;
     const char *key = hps_yaml_text(k);
@@ -267,7 +246,7 @@ static int find_pruner(hps_yaml_ctx *ctx, const yaml_node_t *name_node, const ch
     cfg->pruner_ops = hps_pruner_find(name);
     if (cfg->pruner_ops)
         return HPS_OK;
-    const char **names = pruner_names();
+    const char **names = hps_yaml_names(pruner_at, NULL);
     if (!names)
         return HPS_ENOMEM;
     char hint[512];

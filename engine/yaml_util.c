@@ -347,6 +347,19 @@ static void append(char *buf, size_t len, const char *s)
         snprintf(buf + used, len - used, "%s", s);
 }
 
+const char **hps_yaml_names(const char *(*name_at)(const void *ctx, size_t i), const void *ctx)
+{
+    size_t n = 0;
+    while (name_at(ctx, n))
+        n++;
+    const char **names = calloc(n + 1, sizeof *names);
+    if (!names)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        names[i] = name_at(ctx, i);
+    return names;
+}
+
 void hps_yaml_suggest(const char *word, const char *const *candidates, const char *const *extra,
                       const char *list_label, char *buf, size_t len)
 {

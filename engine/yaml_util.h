@@ -96,6 +96,13 @@ yaml_node_t *hps_yaml_map_get(hps_yaml_ctx *ctx, const yaml_node_t *map, const c
 void hps_yaml_suggest(const char *word, const char *const *candidates, const char *const *extra,
                       const char *list_label, char *buf, size_t len);
 
+/*
+ * The candidates for hps_yaml_suggest from any list: name_at(ctx, 0), name_at(ctx, 1),
+ * ... up to the first NULL, in a calloc'd NULL-terminated array (the strings are
+ * borrowed; free the array). NULL when out of memory.
+ */
+const char **hps_yaml_names(const char *(*name_at)(const void *ctx, size_t i), const void *ctx);
+
 /* Optimal-string-alignment (Damerau) distance between a and b. */
 int hps_yaml_edit_distance(const char *a, const char *b);
 
