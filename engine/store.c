@@ -87,21 +87,30 @@ static int write_root(hid_t file, const hps_store_meta *m, const hps_h5err *e)
     return rc;
 }
 
-static int write_config(hid_t file, const char *text, const hps_h5err *e)
+/* A dataset of variable-length strings: scalar (one string) at rank 0, else n of them. */
+static int write_strings(hid_t file, const char *name, int rank, hsize_t n,
+                         const char *const *v, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    const char *v = text ? text : "";
+    hsize_t dims[1] = {n};
     h5Check(e, type = hps_h5_vstr_type());
-    h5Check(e, space = H5Screate(H5S_SCALAR));
-    h5Check(e, ds = H5Dcreate2(file, "config", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-    h5Check(e, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v));
+    h5Check(e, space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL));
+    h5Check(e, ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (n > 0)
+        h5Check(e, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
     rc = HPS_OK;
 fail:
     hps_h5_close(ds);
     hps_h5_close(space);
     hps_h5_close(type);
     return rc;
+}
+
+static int write_config(hid_t file, const char *text, const hps_h5err *e)
+{
+    const char *v = text ? text : "";
+    return write_strings(file, "config", 0, 1, &v, e);
 }
 
 static int write_provenance(hid_t file, const hps_store_meta *m, const hps_h5err *e)
@@ -236,27 +245,13 @@ fail:
 
 static int write_metric_names(hid_t file, const char *const *names, int n, const hps_h5err *e)
 {
-    int rc = HPS_EHDF5;
-    hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    hsize_t dims[1] = {(hsize_t)n};
     for (int i = 0; i < n; i++) {
         if (!names[i]) {
             hps_h5_errf(e, "metric name %d is NULL", i);
             return HPS_EINVAL;
         }
     }
-    h5Check(e, type = hps_h5_vstr_type());
-    h5Check(e, space = H5Screate_simple(1, dims, NULL));
-    h5Check(e, ds = H5Dcreate2(file, "metric_names", type, space, H5P_DEFAULT, H5P_DEFAULT,
-                               H5P_DEFAULT));
-    if (n > 0)
-        h5Check(e, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names));
-    rc = HPS_OK;
-fail:
-    hps_h5_close(ds);
-    hps_h5_close(space);
-    hps_h5_close(type);
-    return rc;
+    return write_strings(file, "metric_names", 1, (hsize_t)n, names, e);
 }
 
 /* fsync path (a file, or a directory when dir): open, fsync, close. */
