@@ -247,16 +247,12 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
     int failed = obs->kind == HPS_OBS_FAILED || !isfinite(obs->value);
     int rc;
     if (failed) {
-        if (s->n_failed == s->cap_failed) {
-            int cap = s->cap_failed ? 2 * s->cap_failed : 16;
-            int *r = realloc(s->failed_rows, sizeof(int) * (size_t)cap);
-            if (!r) {
-                free(x);
-                return HPS_ENOMEM;
-            }
-            s->failed_rows = r;
-            s->cap_failed = cap;
+        int *r = hps_grow(s->failed_rows, s->n_failed, &s->cap_failed, sizeof *r, 16);
+        if (!r) {
+            free(x);
+            return HPS_ENOMEM;
         }
+        s->failed_rows = r;
         s->failed_rows[s->n_failed++] = s->model.n;
         rc = gp_model_add(&s->model, x, s->n_final > 0 ? s->worst : 0.0);
     } else {

@@ -27,6 +27,7 @@
 
 #include "hpsweep/error.h"
 #include "strategies/hyperband.h"
+#include "strategies/strategies.h"
 
 /* ---- arithmetic ------------------------------------------------------------------------ */
 
@@ -65,14 +66,10 @@ double hb_rung_budget(double max_r, int s, int i, int eta)
 
 int hb_rung_add(hb_rung *r, int t)
 {
-    if (r->n == r->cap) {
-        int cap = r->cap ? 2 * r->cap : 16;
-        hb_entry *e = realloc(r->e, sizeof *e * (size_t)cap);
-        if (!e)
-            return HPS_ENOMEM;
-        r->e = e;
-        r->cap = cap;
-    }
+    hb_entry *e = hps_grow(r->e, r->n, &r->cap, sizeof *e, 16);
+    if (!e)
+        return HPS_ENOMEM;
+    r->e = e;
     r->e[r->n] = (hb_entry){.t = t, .state = HB_RUNNING, .value = 0.0};
     return r->n++;
 }
@@ -142,14 +139,10 @@ static int promote(hb_state *s, hps_suggestion *out, int t, hb_entry *e, hb_rung
 
 static int open_bracket(hb_state *s)
 {
-    if (s->nbr == s->capbr) {
-        int cap = s->capbr ? 2 * s->capbr : 8;
-        hb_bracket *b = realloc(s->br, sizeof *b * (size_t)cap);
-        if (!b)
-            return HPS_ENOMEM;
-        s->br = b;
-        s->capbr = cap;
-    }
+    hb_bracket *b = hps_grow(s->br, s->nbr, &s->capbr, sizeof *b, 8);
+    if (!b)
+        return HPS_ENOMEM;
+    s->br = b;
     int sb = s->next_s;
     hb_rung *rungs = calloc((size_t)sb + 1, sizeof *rungs);
     if (!rungs)

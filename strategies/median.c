@@ -107,14 +107,10 @@ static int get(median_state *s, int64_t id)
     int k = hps_idmap_get(&s->ids, id);
     if (k >= 0)
         return k;
-    if (s->nt == s->capt) {
-        int cap = s->capt ? 2 * s->capt : 32;
-        pt_trial *t = realloc(s->t, sizeof *t * (size_t)cap);
-        if (!t)
-            return HPS_ENOMEM;
-        s->t = t;
-        s->capt = cap;
-    }
+    pt_trial *t = hps_grow(s->t, s->nt, &s->capt, sizeof *t, 32);
+    if (!t)
+        return HPS_ENOMEM;
+    s->t = t;
     int rc = hps_idmap_put(&s->ids, id, s->nt);
     if (rc != HPS_OK)
         return rc;
@@ -138,14 +134,10 @@ static int curve_put(pt_trial *t, int64_t step, double value)
         t->c[lo].value = value;
         return HPS_OK;
     }
-    if (t->n == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 16;
-        pt_point *c = realloc(t->c, sizeof *c * (size_t)cap);
-        if (!c)
-            return HPS_ENOMEM;
-        t->c = c;
-        t->cap = cap;
-    }
+    pt_point *c = hps_grow(t->c, t->n, &t->cap, sizeof *c, 16);
+    if (!c)
+        return HPS_ENOMEM;
+    t->c = c;
     memmove(t->c + lo + 1, t->c + lo, sizeof *t->c * (size_t)(t->n - lo));
     t->c[lo] = (pt_point){step, value};
     t->n++;
@@ -227,14 +219,10 @@ static int median_finish(void *state, const hps_observation *obs)
     pt_trial *t = &s->t[k];
     if (obs->kind != HPS_OBS_FINAL || t->pruned || t->completed)
         return HPS_OK; /* only completed curves set the median, once each */
-    if (s->ndone == s->capdone) {
-        int cap = s->capdone ? 2 * s->capdone : 32;
-        int *d = realloc(s->done, sizeof *d * (size_t)cap);
-        if (!d)
-            return HPS_ENOMEM;
-        s->done = d;
-        s->capdone = cap;
-    }
+    int *d = hps_grow(s->done, s->ndone, &s->capdone, sizeof *d, 32);
+    if (!d)
+        return HPS_ENOMEM;
+    s->done = d;
     s->done[s->ndone++] = k;
     t->completed = 1;
     return HPS_OK;
