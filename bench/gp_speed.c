@@ -25,7 +25,7 @@
 #include <time.h>
 
 #include "hpsweep/error.h"
-#include "hpsweep/objective.h"
+#include "hpsweep/testfunc.h"
 #include "hpsweep/space.h"
 #include "hpsweep/strategy.h"
 

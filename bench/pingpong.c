@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine/protocol.h"
+#include "wire/mpi.h"
 
 int main(int argc, char **argv)
 {

@@ -1,12 +1,11 @@
 /*
- * hpsweep: the command-line entry point. Dispatches to the subcommands in
- * cli_run.c (run, resume) and cli_query.c (status, best, trials).
+ * hpsweep: the command-line entry point. Dispatches to the subcommands of the cli
+ * module (engine/cli/cli.h).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/cli.h"
-#include "engine/provenance.h"
+#include "cli/cli.h"
 
 static void usage(FILE *f)
 {
@@ -29,8 +28,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        hps_versions_print();
-        return HPS_EXIT_OK;
+        return hps_cli_version();
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

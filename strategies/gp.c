@@ -3,82 +3,44 @@
  * and expected improvement (gp_acq.h).
  *
  * Encoding. A float parameter is one feature (its unit coordinate; log-scaled
- * parameters are already uniform in log space there). An int or bool is one
- * feature snapped to the centre of its value's slice (encode(decode(u)), so log
- * ints are right too). A categorical with K choices is a one-hot block of K
- * features; the emitted coordinate is the centre (k + 0.5)/K of the chosen slice.
- * Each parameter has one length scale.
+ * parameters are already uniform in log space there); an int or bool is one
+ * feature snapped to its value's slice centre; a categorical with K choices is a
+ * one-hot block of K features. Each parameter has one length scale.
  *
- * Suggestions. The first n_initial trial ids, and every suggestion made before
- * n_initial results are in (two at least), take point trial_id of a Sobol sequence
- * (Halton above 40 parameters) shifted by the seed: with many workers the first
- * results arrive while the rest of the design is still running, and model-based
- * points chosen from a handful of them commit the search to the first basin found
- * (Hartmann6 with 8 pending: 10 of 20 seeds in the local minimum at 100 evaluations
- * with model-based points from the 8th result on, 8 with this rule). Afterwards: the
- * model is conditioned on the
- * pending trials as fantasies believed at their posterior mean plus pending_kappa
- * (default 0.5) posterior standard deviations, which collapses the variance at and
- * around them and, where the model is unsure, raises the mean there too, so a batch
- * spreads while the model is learning and tightens as it converges (chosen on
- * bench/gp_quality: during development it took levy-5D's median regret with 4
- * pending from 0.20 with the kriging believer, kappa 0, to 0.13; the README has the
- * current figures); n_candidates shifted quasi-random points plus a quarter as
- * many perturbations of the five best observations are scored by the acquisition
- * (gp_optimize.c); the best n_refine are
- * refined by projected-gradient ascent on the float and int coordinates (ints
- * relaxed, then snapped), then by one pass over each discrete parameter's values
- * (every choice of a categorical, +-1 slice of an int or bool). The best result
- * that is not within 1e-3 (Euclidean, unit cube) of a pending trial is suggested.
- * Beyond 250 observations fewer candidates are scored and refined (see gp_suggest).
+ * Suggestions. Until n_initial results are in (not merely n_initial trials
+ * started), trial_id takes point trial_id of a seeded, shifted Sobol sequence
+ * (Halton above 40 parameters): with many workers, model-based points chosen from
+ * the first handful of results would commit the search to the first basin found.
+ * Afterwards the model is conditioned on the pending trials as fantasies believed
+ * at their posterior mean plus pending_kappa standard deviations, so a batch
+ * spreads where the model is unsure; quasi-random candidates plus perturbations of
+ * the best observations are scored by the acquisition and the best refined
+ * (gp_optimize.c); the best that is not within 1e-3 of a pending trial wins.
  *
- * Escape. A serial search that has not improved its best value by a relative 1e-4
- * for 15 observations spends 7 of every 10 suggestions outside the ball of radius
- * 0.4 sqrt(d) (unit cube) around the incumbent, scored on a model refitted to the
- * observations outside that ball only. Inside a wide basin the main model's length
- * scales grow along the basin's flat directions and its constant mean settles far
- * above the data, so its EI elsewhere is nil and excluding the ball alone only moves
- * the search to the ball's edge; the outside model, with its own incumbent, behaves
- * like a restart that keeps the information outside the basin (Hartmann6: 5 of 10
- * seeds stuck in the local minimum at 200 evaluations without it; with 5 of 10
- * suggestions escaping 4 of 20, with 7 of 10 3 of 20). The escaping suggestions
- * tend to stay near the ball's surface, on the settled basin's outer slope, which
- * is the best the outside model knows; excluding that slope from the outside model
- * (a larger data radius) or aiming the escape at the incumbent's value instead of
- * the outside best made it worse (5-7 of 20 stuck). Suggestions made while trials
- * are pending never escape: with 8 pending, escaping half of them once stagnant left
- * as many Hartmann6 seeds stuck, and cost levy and six_hump_camel precision.
+ * Escape. A serial search that has stagnated for 15 observations spends 7 of every
+ * 10 suggestions outside a ball around the incumbent, scored on a model of the
+ * observations outside it: inside a wide basin the main model's EI elsewhere is
+ * nil, and the outside model behaves like a restart that keeps what it knows.
  *
- * Output warp. With output_warp: auto (the default) the model sees Box-Cox-warped
- * values, the warp chosen on the initial design's values (gp_warp.c): objectives
- * with a large dynamic range get a log-like warp, which at 100 evaluations cut the
- * median regret on six_hump_camel from 3.8e-5 to 1.7e-6 and on levy-5D from 0.49 to
- * 0.15; Hartmann6 keeps its values.
+ * Output warp: objectives with a large dynamic range are Box-Cox-warped
+ * (gp_warp.c). Failed trials enter with the worst value seen so far, which steers
+ * the search away from them without inventing a value.
  *
- * Failed trials are not fed as values: their points enter the model with the
- * worst value observed so far (re-imputed whenever that changes), which steers the
- * search away from them without inventing a value better than anything seen.
+ * Cost: observe() appends one row to the Cholesky factor (O(n^2)); the
+ * hyper-parameters are refitted (gp_fit.c) every refit_every observations, at
+ * most every n/20, on at most fit_max_points of them.
  *
- * Cost. observe() appends one row to the Cholesky factor (O(n^2)); the
- * hyper-parameters are refitted (gp_fit.c) after refit_every observations, and
- * never more often than every n/20 observations, on at most fit_max_points of them.
+ * Exactness: the model after k observations depends only on them (refits happen
+ * at fixed counts, from seeds derived from the count), and a suggestion's draws
+ * come from a generator seeded by (seed, trial_id), so a replay gives the same
+ * suggestions bit for bit.
  *
- * Exactness. The model after k observations depends only on those observations
- * (refits happen in observe() at fixed counts, from seeds derived from the count),
- * and a suggestion's random draws come from a generator seeded by (seed, trial_id).
- * So replaying the same observations with the same seed and the same pending
- * trials gives the same next suggestion, bit for bit; save/restore are not needed.
+ * GSL's error handler is left alone: every GSL call here has valid sizes and
+ * finite inputs, so only an allocation failure can raise, which comes back as
+ * HPS_ENOMEM under a non-aborting handler. The Cholesky factorisation is our own
+ * and escalates jitter, so singular matrices never reach GSL.
  *
- * GSL's error handler is left alone (library code should not change a process-wide
- * setting): every GSL call here is made with valid sizes and finite inputs, so the
- * only error it can raise is an allocation failure. Under GSL's default handler
- * that aborts; with an application's own handler (or gsl_set_error_handler_off())
- * the NULL comes back here and becomes HPS_ENOMEM. Singular matrices never reach
- * GSL: the Cholesky factorisation is our own (gp_cholesky) and escalates jitter.
- *
- * BLAS: the heavy algebra goes through GSL's CBLAS interface to OpenBLAS, whose own
- * threads only add overhead at these sizes; OPENBLAS_NUM_THREADS=1 is recommended
- * for the coordinator process.
+ * The measured effect of each rule is in the README and in bench/gp_quality.
  */
 #include <math.h>
 #include <stdio.h>
@@ -90,10 +52,10 @@
 #include <gsl/gsl_rng.h>
 
 #include "hpsweep/error.h"
-#include "strategies/gp_acq.h"
-#include "strategies/gp_model.h"
-#include "strategies/gp_space.h"
-#include "strategies/strategies.h"
+#include "gp_acq.h"
+#include "gp_model.h"
+#include "gp_space.h"
+#include "strategies.h"
 
 static const char *const acq_names[] = {"ei", "ucb", NULL};
 static const char *const warp_names[] = {"auto", "none", NULL};
@@ -150,7 +112,8 @@ typedef struct gp_state {
     int best_row;      /* its model row */
     int last_improve;  /* n_final when best last improved by a relative 1e-4 */
     int *failed_rows;  /* model rows of failed trials */
-    int n_failed, cap_failed;
+    int n_failed;
+    size_t cap_failed;
 
     gp_pending pend;   /* pending trials (trial id + unit point) */
 } gp_state;
@@ -247,7 +210,7 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
     int failed = obs->kind == HPS_OBS_FAILED || !isfinite(obs->value);
     int rc;
     if (failed) {
-        int *r = hps_grow(s->failed_rows, s->n_failed, &s->cap_failed, sizeof *r, 16);
+        int *r = hps_grow(s->failed_rows, &s->cap_failed, (size_t)s->n_failed + 1, sizeof *r, 16);
         if (!r) {
             free(x);
             return HPS_ENOMEM;
@@ -286,7 +249,7 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
                           .n_screen = fresh ? 8 : 0,
                           .max_iter = n < 100 ? 100 : 40,
                           .max_points = s->fit_max_points,
-                          .seed = s->seed ^ gp_mix64((uint64_t)n + 0x6A09E667F3BCC909ULL)};
+                          .seed = s->seed ^ hps_mix64((uint64_t)n + 0x6A09E667F3BCC909ULL)};
         rc = gp_model_fit(&s->model, &fo);
         s->fitted = 1;
         s->n_fits++;
@@ -334,7 +297,7 @@ static int outside_model(gp_state *s, const double *xb, double r, gp_model *t)
         return HPS_EINVAL;
     gp_fit_opts fo = {.n_starts = 2, .n_screen = 8, .max_iter = 100,
                       .max_points = s->fit_max_points,
-                      .seed = s->seed ^ gp_mix64((uint64_t)m->n + 0xBB67AE8584CAA73BULL)};
+                      .seed = s->seed ^ hps_mix64((uint64_t)m->n + 0xBB67AE8584CAA73BULL)};
     return gp_model_fit(t, &fo);
 }
 
@@ -390,7 +353,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
                               .kappa = s->kappa,
                               .n_candidates = nc,
                               .n_refine = nr,
-                              .seed = gp_mix64(s->seed ^ gp_mix64((uint64_t)out->trial_id))};
+                              .seed = hps_mix64(s->seed ^ hps_mix64((uint64_t)out->trial_id))};
         rc = gp_optimize(&s->sp, use, &s->pend, &o, out->u);
         gp_model_free(&tm);
         free(tu);

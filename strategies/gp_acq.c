@@ -21,7 +21,7 @@
 #include <gsl/gsl_sf_erf.h>
 
 #include "hpsweep/error.h"
-#include "strategies/gp_acq.h"
+#include "gp_acq.h"
 
 #define LOG_SQRT_2PI 0.91893853320467274178
 #define SQRT1_2 0.70710678118654752440

@@ -13,7 +13,7 @@
 #ifndef HPS_GP_ACQ_H
 #define HPS_GP_ACQ_H
 
-#include "strategies/gp_model.h"
+#include "gp_model.h"
 
 typedef enum gp_acq_kind { GP_ACQ_EI = 0, GP_ACQ_UCB = 1 } gp_acq_kind;
 

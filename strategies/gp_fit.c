@@ -33,7 +33,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "hpsweep/error.h"
-#include "strategies/gp_model.h"
+#include "gp_model.h"
 
 #define SQRT5 2.23606797749978969641
 #define LOG_2PI 1.83787706640934548356
@@ -334,7 +334,7 @@ int gp_model_fit(gp_model *m, const gp_fit_opts *o)
                                    .params = &P};
 
     /* Candidates: the warm start, the default, and draws from the prior. */
-    uint64_t sd = gp_mix64(o->seed);
+    uint64_t sd = hps_mix64(o->seed);
     gsl_rng_set(rng, (unsigned long)(sd ^ (sd >> 32)));
     memcpy(cand, m->theta, sizeof(double) * (size_t)nth);
     gp_default_theta(g, cand + nth);

@@ -16,7 +16,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "hpsweep/error.h"
-#include "strategies/gp_model.h"
+#include "gp_model.h"
 
 #define SQRT5 2.23606797749978969641
 #define CHOL_BLOCK 64
@@ -115,9 +115,7 @@ static int reserve(gp_model *m, int rows)
 {
     if (rows <= m->cap)
         return HPS_OK;
-    int cap = m->cap ? m->cap : 32;
-    while (cap < rows)
-        cap *= 2;
+    int cap = (int)hps_grow_cap((size_t)m->cap, (size_t)rows, 32);
     double *x = realloc(m->x, sizeof(double) * (size_t)cap * (size_t)(m->dim > 0 ? m->dim : 1));
     if (!x)
         return HPS_ENOMEM;

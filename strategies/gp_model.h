@@ -35,6 +35,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/grow.h"
+#include "core/seed.h"
+
 /* Layout of theta for a model with n_groups length scales. */
 #define GP_TH_LS 0                          /* [0, g): log length scale per group */
 #define GP_TH_SF2(g) (g)                    /* log signal variance */
@@ -146,12 +149,5 @@ double gp_model_kernel(const gp_model *m, const double *a, const double *b);
  * BLAS-3. Returns 0, or the 1-based index of the first non-positive pivot. */
 int gp_cholesky(double *A, int n, int lda);
 
-/* splitmix64's finaliser: the strategies' seed mixer. */
-static inline uint64_t gp_mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 #endif

@@ -27,7 +27,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "hpsweep/error.h"
-#include "strategies/gp_space.h"
+#include "gp_space.h"
 
 #define MIN_SEP 1e-3
 #define N_INCUMBENTS 5

@@ -18,7 +18,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "hpsweep/error.h"
-#include "strategies/gp_space.h"
+#include "gp_space.h"
 
 int gp_space_init(gp_space *sp, const hps_space *space, uint64_t seed)
 {
@@ -179,7 +179,7 @@ int gp_space_initial_point(gp_space *sp, uint64_t k, double *u)
         gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
         if (!rng)
             return HPS_ENOMEM;
-        gsl_rng_set(rng, gp_gsl_seed(sp->seed ^ gp_mix64(k + 1)));
+        gsl_rng_set(rng, gp_gsl_seed(sp->seed ^ hps_mix64(k + 1)));
         for (int i = 0; i < d; i++)
             sp->q[i] = gsl_rng_uniform(rng);
         gsl_rng_free(rng);
@@ -212,7 +212,7 @@ int gp_pending_add(gp_pending *p, int64_t id, const double *u, int d)
             return HPS_OK;
         }
     if (p->n == p->cap) {
-        int cap = p->cap ? 2 * p->cap : 16;
+        int cap = (int)hps_grow_cap((size_t)p->cap, (size_t)p->n + 1, 16);
         int64_t *ids = realloc(p->id, sizeof(int64_t) * (size_t)cap);
         if (!ids)
             return HPS_ENOMEM;

@@ -12,8 +12,8 @@
 #include <gsl/gsl_qrng.h>
 
 #include "hpsweep/space.h"
-#include "strategies/gp_acq.h"
-#include "strategies/gp_model.h"
+#include "gp_acq.h"
+#include "gp_model.h"
 
 typedef enum gp_pkind {
     GP_P_FLOAT = 0, /* one free feature: the unit coordinate */
@@ -92,7 +92,7 @@ int gp_optimize(gp_space *sp, gp_model *m, const gp_pending *pend, const gp_opti
 /* A 32-bit GSL seed from a 64-bit one. */
 static inline unsigned long gp_gsl_seed(uint64_t seed)
 {
-    uint64_t z = gp_mix64(seed + 0x9E3779B97F4A7C15ULL);
+    uint64_t z = hps_mix64(seed + 0x9E3779B97F4A7C15ULL);
     return (unsigned long)((z ^ (z >> 32)) & 0xFFFFFFFFULL);
 }
 

@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strategies/gp_model.h"
-#include "strategies/strategies.h"
+#include "gp_model.h"
+#include "strategies.h"
 
 static const double lambdas[] = {1.0, 0.75, 0.5, 0.25, 0.0};
 #define N_LAMBDAS (sizeof lambdas / sizeof lambdas[0])

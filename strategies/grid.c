@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "hpsweep/error.h"
-#include "strategies/strategies.h"
+#include "strategies.h"
 
 #define GRID_POINTS_DEFAULT 5
 #define GRID_POINTS_MAX 100000

@@ -31,8 +31,8 @@
 #include <string.h>
 
 #include "hpsweep/error.h"
-#include "strategies/hyperband.h"
-#include "strategies/strategies.h"
+#include "hyperband.h"
+#include "strategies.h"
 
 static const char *const sampler_names[] = {"random", "sobol", "gp", "tpe", NULL};
 
@@ -78,7 +78,7 @@ int hb_trial_find(const hb_state *s, int64_t id)
 static int trial_add(hb_state *s, int64_t id, const double *u)
 {
     if (s->nt == s->capt) {
-        int cap = s->capt ? 2 * s->capt : 64;
+        int cap = (int)hps_grow_cap((size_t)s->capt, (size_t)s->nt + 1, 64);
         hb_trial *t = realloc(s->t, sizeof *t * (size_t)cap);
         if (!t)
             return HPS_ENOMEM;
@@ -240,10 +240,7 @@ static int hb_create_kind(hb_kind kind, const char *dflt_sampler, const hps_spac
             goto oom;
         /* the Cranley-Patterson shift, hashed from the seed */
         for (int i = 0; i < s->d; i++) {
-            uint64_t z = seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1));
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-            z ^= z >> 31;
+            uint64_t z = hps_mix64(seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1)));
             s->shift[i] = (double)(z >> 11) * 0x1.0p-53;
         }
     }

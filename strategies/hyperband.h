@@ -19,8 +19,10 @@
 
 #include <gsl/gsl_qrng.h>
 
+#include "core/grow.h"
+#include "core/seed.h"
 #include "hpsweep/strategy.h"
-#include "strategies/idmap.h"
+#include "idmap.h"
 
 #define HB_MAX_RATIO 1099511627776.0 /* 2^40: the largest max_resource / min_resource */
 
@@ -53,7 +55,8 @@ typedef struct hb_entry {
 
 typedef struct hb_rung {
     hb_entry *e;
-    int n, cap;
+    int n;
+    size_t cap;
     int n_done;             /* entries HB_DONE or HB_FAILED */
 } hb_rung;
 
@@ -115,7 +118,8 @@ typedef struct hb_state {
     hps_idmap ids;          /* trial id -> index in t */
 
     hb_bracket *br;         /* hyperband: every bracket opened */
-    int nbr, capbr, first_active, next_s;
+    int nbr, first_active, next_s;
+    size_t capbr;
 
     hb_rung *asha;          /* asha: [s_max + 1] */
 

@@ -27,14 +27,12 @@
 #include <string.h>
 
 #include "hpsweep/error.h"
-#include "strategies/hyperband.h"
+#include "hyperband.h"
 
+/* One step of SplitMix64: advance by the golden increment, then mix. */
 static uint64_t mix64(uint64_t z)
 {
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return hps_mix64(z + HPS_GOLDEN);
 }
 
 /* A uniform double in [0,1) for (seed, trial id, stream, index). */
@@ -128,7 +126,7 @@ int hb_level_add(hb_state *s, int j, int t, double value, int failed)
 {
     hb_level *lv = &s->levels[j];
     if (lv->n == lv->cap) {
-        int cap = lv->cap ? 2 * lv->cap : 32;
+        int cap = (int)hps_grow_cap((size_t)lv->cap, (size_t)lv->n + 1, 32);
         int64_t *id = realloc(lv->id, sizeof *id * (size_t)cap);
         if (!id)
             return HPS_ENOMEM;

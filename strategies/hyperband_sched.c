@@ -26,8 +26,8 @@
 #include <string.h>
 
 #include "hpsweep/error.h"
-#include "strategies/hyperband.h"
-#include "strategies/strategies.h"
+#include "hyperband.h"
+#include "strategies.h"
 
 /* ---- arithmetic ------------------------------------------------------------------------ */
 
@@ -66,7 +66,7 @@ double hb_rung_budget(double max_r, int s, int i, int eta)
 
 int hb_rung_add(hb_rung *r, int t)
 {
-    hb_entry *e = hps_grow(r->e, r->n, &r->cap, sizeof *e, 16);
+    hb_entry *e = hps_grow(r->e, &r->cap, (size_t)r->n + 1, sizeof *e, 16);
     if (!e)
         return HPS_ENOMEM;
     r->e = e;
@@ -94,9 +94,7 @@ static int cmp_rank(const void *a, const void *b)
 int hb_rank(hb_state *s, const hb_rung *r)
 {
     if (r->n > s->sortcap) {
-        int cap = s->sortcap ? s->sortcap : 64;
-        while (cap < r->n)
-            cap *= 2;
+        int cap = (int)hps_grow_cap((size_t)s->sortcap, (size_t)r->n, 64);
         hb_rank_item *b = realloc(s->sortbuf, sizeof *b * (size_t)cap);
         if (!b)
             return HPS_ENOMEM;
@@ -139,7 +137,7 @@ static int promote(hb_state *s, hps_suggestion *out, int t, hb_entry *e, hb_rung
 
 static int open_bracket(hb_state *s)
 {
-    hb_bracket *b = hps_grow(s->br, s->nbr, &s->capbr, sizeof *b, 8);
+    hb_bracket *b = hps_grow(s->br, &s->capbr, (size_t)s->nbr + 1, sizeof *b, 8);
     if (!b)
         return HPS_ENOMEM;
     s->br = b;

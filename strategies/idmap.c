@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "hpsweep/error.h"
-#include "strategies/idmap.h"
+#include "idmap.h"
 
 #define IDMAP_MIN_CAP 64
 

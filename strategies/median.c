@@ -27,8 +27,8 @@
 #include <string.h>
 
 #include "hpsweep/error.h"
-#include "strategies/idmap.h"
-#include "strategies/strategies.h"
+#include "idmap.h"
+#include "strategies.h"
 
 static const hps_option_spec median_options[] = {
     {.name = "n_startup_trials", .type = HPS_OPT_INT, .min = 0, .max = 1000000000,
@@ -48,7 +48,8 @@ typedef struct pt_point {
 typedef struct pt_trial {
     int64_t id;
     pt_point *c;        /* the curve, sorted by step */
-    int n, cap;
+    int n;
+    size_t cap;
     int completed;      /* in the done set */
     int pruned;         /* told STOP: never sets the median */
 } pt_trial;
@@ -57,9 +58,11 @@ typedef struct median_state {
     long n_startup;
     int64_t warmup, interval;
     pt_trial *t;
-    int nt, capt;
+    int nt;
+    size_t capt;
     int *done;          /* indices of completed trials, in completion order */
-    int ndone, capdone;
+    int ndone;
+    size_t capdone;
     hps_idmap ids;      /* trial id -> index in t */
     double *vals;       /* scratch for the median */
     int capvals;
@@ -107,7 +110,7 @@ static int get(median_state *s, int64_t id)
     int k = hps_idmap_get(&s->ids, id);
     if (k >= 0)
         return k;
-    pt_trial *t = hps_grow(s->t, s->nt, &s->capt, sizeof *t, 32);
+    pt_trial *t = hps_grow(s->t, &s->capt, (size_t)s->nt + 1, sizeof *t, 32);
     if (!t)
         return HPS_ENOMEM;
     s->t = t;
@@ -134,7 +137,7 @@ static int curve_put(pt_trial *t, int64_t step, double value)
         t->c[lo].value = value;
         return HPS_OK;
     }
-    pt_point *c = hps_grow(t->c, t->n, &t->cap, sizeof *c, 16);
+    pt_point *c = hps_grow(t->c, &t->cap, (size_t)t->n + 1, sizeof *c, 16);
     if (!c)
         return HPS_ENOMEM;
     t->c = c;
@@ -219,7 +222,7 @@ static int median_finish(void *state, const hps_observation *obs)
     pt_trial *t = &s->t[k];
     if (obs->kind != HPS_OBS_FINAL || t->pruned || t->completed)
         return HPS_OK; /* only completed curves set the median, once each */
-    int *d = hps_grow(s->done, s->ndone, &s->capdone, sizeof *d, 32);
+    int *d = hps_grow(s->done, &s->capdone, (size_t)s->ndone + 1, sizeof *d, 32);
     if (!d)
         return HPS_ENOMEM;
     s->done = d;

@@ -35,7 +35,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "hpsweep/error.h"
-#include "strategies/strategies.h"
+#include "strategies.h"
 
 enum sampler { SAMPLER_UNIFORM = 0, SAMPLER_SOBOL = 1, SAMPLER_HALTON = 2 };
 
@@ -77,11 +77,7 @@ typedef struct random_blob_header {
 /* The 64-bit sweep seed mixed down to the 32 bits a GSL generator uses. */
 static unsigned long mix_seed(uint64_t seed)
 {
-    uint64_t z = seed + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (unsigned long)((z ^ (z >> 32)) & 0xFFFFFFFFull);
+    return hps_fold32(hps_mix64(seed + HPS_GOLDEN));
 }
 
 static void set_err(char *err, size_t errlen, const char *msg)

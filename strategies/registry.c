@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "strategies/strategies.h"
+#include "strategies.h"
 
 static const hps_strategy_ops *const registry[] = {
     &hps_strategy_random,

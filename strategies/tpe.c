@@ -35,7 +35,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "hpsweep/error.h"
-#include "strategies/strategies.h"
+#include "strategies.h"
 
 #define TPE_MIN_SEP 1e-3
 #define TPE_RETRIES 8
@@ -154,7 +154,7 @@ static int pending_add(tpe_state *s, int64_t id, const double *u)
 {
     pending_remove(s, id);
     if (s->np == s->capp) {
-        int cap = s->capp ? 2 * s->capp : 16;
+        int cap = (int)hps_grow_cap((size_t)s->capp, (size_t)s->np + 1, 16);
         int64_t *pid = realloc(s->pid, sizeof(int64_t) * (size_t)cap);
         if (!pid)
             return HPS_ENOMEM;
@@ -180,7 +180,7 @@ static int tpe_observe(void *state, const hps_observation *obs, hps_decision *de
         return HPS_OK;
     pending_remove(s, obs->trial_id);
     if (s->n == s->cap) {
-        int cap = s->cap ? 2 * s->cap : 64;
+        int cap = (int)hps_grow_cap((size_t)s->cap, (size_t)s->n + 1, 64);
         double *u = realloc(s->u, sizeof(double) * (size_t)cap * (size_t)(s->d > 0 ? s->d : 1));
         if (!u)
             return HPS_ENOMEM;
@@ -459,11 +459,7 @@ static int tpe_suggest(void *state, hps_suggestion *out)
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
         return HPS_ENOMEM;
-    uint64_t z = s->seed ^ (0x9E3779B97F4A7C15ULL * (uint64_t)(out->trial_id + 1));
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    gsl_rng_set(rng, (unsigned long)((z ^ (z >> 32)) & 0xFFFFFFFFULL));
+    gsl_rng_set(rng, hps_fold32(hps_mix64(s->seed ^ (HPS_GOLDEN * (uint64_t)(out->trial_id + 1)))));
 
     int rc = HPS_OK;
     if (s->n_final < s->n_startup) {

@@ -1,7 +1,7 @@
 /*
  * External-command trials (see command.h): argv and environment, the run loop
  * (stdout streaming and `@hpsweep` parsing, timeout, prune/interrupt), attempts
- * and the classification of how a command ended.
+ * and the classification of how a command ended, as the `command` objective.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/clock.h"
-#include "engine/export.h"
+#include "command.h"
+#include "core/clock.h"
+#include "core/grow.h"
+#include "core/json.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
-#include "workers/command.h"
+#include "trial.h"
 
 extern char **environ;
 
@@ -29,48 +31,32 @@ extern char **environ;
 
 /* ---- strings ------------------------------------------------------------------------ */
 
-typedef struct strbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} strbuf;
-
-static void sb_add(strbuf *b, const char *p, size_t n)
+/* A NUL-terminated string built in an hps_buf (the terminator is kept past len). */
+static void sb_add(hps_buf *b, const char *p, size_t n)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, p, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    hps_buf_grow(b, n + 1);
+    hps_buf_put(b, p, n);
+    if (!b->failed)
+        b->data[b->len] = '\0';
 }
 
-static void sb_str(strbuf *b, const char *s)
+static void sb_str(hps_buf *b, const char *s)
 {
     sb_add(b, s, strlen(s));
 }
 
 /* Take ownership of the string (an empty string when nothing was added). */
-static char *sb_take(strbuf *b)
+static char *sb_take(hps_buf *b)
 {
+    if (!b->failed && !b->data)
+        sb_add(b, "", 0);
     if (b->failed) {
-        free(b->s);
+        hps_buf_free(b);
         return NULL;
     }
-    if (!b->s)
-        sb_add(b, "", 0);
-    return b->s;
+    char *s = (char *)b->data;
+    b->data = NULL;
+    return s;
 }
 
 static void free_vec(char **v)
@@ -95,7 +81,7 @@ typedef struct trial_vars {
 } trial_vars;
 
 /* The text of placeholder name (len bytes) into b; 0 if unknown. */
-static int placeholder(strbuf *b, const trial_vars *v, const char *name, size_t len)
+static int placeholder(hps_buf *b, const trial_vars *v, const char *name, size_t len)
 {
     char buf[128];
     if (len == 8 && strncmp(name, "trial_id", 8) == 0) {
@@ -112,13 +98,7 @@ static int placeholder(strbuf *b, const trial_vars *v, const char *name, size_t 
             const hps_param *p = &v->space->params[i];
             if (strlen(p->name) != len || strncmp(p->name, name, len) != 0)
                 continue;
-            long k = (long)v->values[i];
-            if (p->type == HPS_PARAM_CATEGORICAL && k >= 0 && k < p->n_choices)
-                sb_str(b, p->choices[k].text);
-            else {
-                hps_space_format(v->space, i, v->values[i], buf, sizeof buf);
-                sb_str(b, buf);
-            }
+            sb_str(b, hps_space_value_text(v->space, i, v->values[i], buf, sizeof buf));
             return 1;
         }
         return 0;
@@ -131,7 +111,7 @@ static int placeholder(strbuf *b, const trial_vars *v, const char *name, size_t 
  * (the config rejects those) or out of memory. */
 static char *expand(const char *t, const trial_vars *v)
 {
-    strbuf b = {0};
+    hps_buf b = {0};
     for (const char *p = t; *p;) {
         if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
             sb_add(&b, p, 1);
@@ -139,7 +119,7 @@ static char *expand(const char *t, const trial_vars *v)
         } else if (p[0] == '{') {
             const char *end = strchr(p, '}');
             if (!end || !placeholder(&b, v, p + 1, (size_t)(end - p - 1))) {
-                free(b.s);
+                hps_buf_free(&b);
                 return NULL;
             }
             p = end + 1;
@@ -169,7 +149,8 @@ static char **build_argv(const hps_objective_cfg *obj, const trial_vars *v)
 
 typedef struct envvec {
     char **v;
-    int n, cap, failed;
+    size_t n, cap;
+    int failed;
 } envvec;
 
 static int env_is_launcher(const char *kv)
@@ -187,7 +168,7 @@ static void env_set(envvec *e, const char *key, const char *value)
     if (e->failed)
         return;
     size_t kl = strlen(key);
-    strbuf b = {0};
+    hps_buf b = {0};
     sb_str(&b, key);
     sb_add(&b, "=", 1);
     sb_str(&b, value);
@@ -196,23 +177,19 @@ static void env_set(envvec *e, const char *key, const char *value)
         e->failed = 1;
         return;
     }
-    for (int i = 0; i < e->n; i++)
+    for (size_t i = 0; i < e->n; i++)
         if (strncmp(e->v[i], key, kl) == 0 && e->v[i][kl] == '=') {
             free(e->v[i]);
             e->v[i] = kv;
             return;
         }
-    if (e->n + 2 > e->cap) {
-        int cap = e->cap ? e->cap * 2 : 64;
-        char **nv = realloc(e->v, sizeof(char *) * (size_t)cap);
-        if (!nv) {
-            free(kv);
-            e->failed = 1;
-            return;
-        }
-        e->v = nv;
-        e->cap = cap;
+    char **nv = hps_grow(e->v, &e->cap, e->n + 2, sizeof *nv, 64);
+    if (!nv) {
+        free(kv);
+        e->failed = 1;
+        return;
     }
+    e->v = nv;
     e->v[e->n++] = kv;
     e->v[e->n] = NULL;
 }
@@ -245,7 +222,7 @@ static char *params_json(const hps_space *sp, const double *values)
             fputc(*p, f);
         }
         fputs("\": ", f);
-        hps_export_value_json(f, sp, i, values[i]);
+        hps_json_value(f, sp, i, values[i]);
     }
     fputc('}', f);
     if (fclose(f) != 0) {
@@ -255,7 +232,7 @@ static char *params_json(const hps_space *sp, const double *values)
     return buf;
 }
 
-static char **build_env(const hps_objective_cfg *obj, const hps_cmd_env *env, const trial_vars *v,
+static char **build_env(const hps_objective_cfg *obj, const hps_objective *o, const trial_vars *v,
                         int attempt)
 {
     envvec e = {0};
@@ -289,7 +266,7 @@ static char **build_env(const hps_objective_cfg *obj, const hps_cmd_env *env, co
     }
     snprintf(buf, sizeof buf, "%d", attempt);
     env_set(&e, "HPSWEEP_ATTEMPT", buf);
-    env_set(&e, "HPSWEEP_METRIC", env->metric);
+    env_set(&e, "HPSWEEP_METRIC", o->metric);
     char *json = params_json(v->space, v->values);
     if (!json)
         e.failed = 1;
@@ -299,17 +276,10 @@ static char **build_env(const hps_objective_cfg *obj, const hps_cmd_env *env, co
     for (int i = 0; i < v->space->n_params; i++) {
         char name[300], val[128];
         env_param_name(name, sizeof name, v->space->params[i].name);
-        const hps_param *p = &v->space->params[i];
-        long k = (long)v->values[i];
-        if (p->type == HPS_PARAM_CATEGORICAL && k >= 0 && k < p->n_choices)
-            env_set(&e, name, p->choices[k].text);
-        else {
-            hps_space_format(v->space, i, v->values[i], val, sizeof val);
-            env_set(&e, name, val);
-        }
+        env_set(&e, name, hps_space_value_text(v->space, i, v->values[i], val, sizeof val));
     }
-    if (env->gpus)
-        env_set(&e, "CUDA_VISIBLE_DEVICES", env->gpus);
+    if (o->rt.gpus)
+        env_set(&e, "CUDA_VISIBLE_DEVICES", o->rt.gpus);
     if (e.failed) {
         free_vec(e.v);
         return NULL;
@@ -383,8 +353,9 @@ int hps_report_parse(const char *line, size_t len, int64_t *auto_step, hps_repor
 /* ---- one attempt ------------------------------------------------------------------------ */
 
 typedef struct attempt {
-    const hps_cmd_env *env;
-    int64_t trial_id;
+    hps_trial_ctx *ctx;
+    hps_spawner *spawner;
+    const char *metric;
     int out_log;               /* stdout.log */
     size_t line_len;
     int line_overflow;
@@ -400,11 +371,11 @@ static void take_line(attempt *a)
     if (!a->line_overflow &&
         hps_report_parse(a->line, a->line_len, &a->auto_step, &r)) {
         for (int i = 0; i < r.n; i++)
-            if (strcmp(r.names[i], a->env->metric) == 0) {
+            if (strcmp(r.names[i], a->metric) == 0) {
                 a->have_metric = 1;
                 a->last_metric = r.values[i];
             }
-        a->env->report(a->env->ctx, a->trial_id, &r);
+        hps_trial_report_line(a->ctx, &r);
     }
     a->line_len = 0;
     a->line_overflow = 0;
@@ -482,8 +453,8 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
                          .cwd = obj->workdir, .stderr_path = stderr_path};
     hps_child child;
     char err[256] = "";
-    int rc = hps_spawner_spawn(a->env->spawner, &req, &child, err, sizeof err);
-    if (rc == HPS_EOBJECTIVE) {
+    int rc = hps_spawner_spawn(a->spawner, &req, &child, err, sizeof err);
+    if (rc == HPS_EEXEC) {
         o->end = END_EXEC;
         snprintf(o->exec_err, sizeof o->exec_err, "%s", err);
         return HPS_OK;
@@ -497,7 +468,7 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
     double drain_until = INFINITY;
     while (!exited || out_open) {
         struct pollfd pf[2] = {{.fd = out_open ? child.stdout_fd : -1, .events = POLLIN},
-                               {.fd = hps_spawner_fd(a->env->spawner), .events = POLLIN}};
+                               {.fd = hps_spawner_fd(a->spawner), .events = POLLIN}};
         int pr = poll(pf, 2, 10);
         if (pr < 0 && errno != EINTR) {
             rc = HPS_EIO;
@@ -509,7 +480,7 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
             pid_t pid;
             int ws;
             int r;
-            while ((r = hps_spawner_reap(a->env->spawner, &pid, &ws)) == HPS_OK)
+            while ((r = hps_spawner_reap(a->spawner, &pid, &ws)) == HPS_OK)
                 if (pid == child.pid) {
                     /* The spawner has already killed what the command left behind
                      * in its group (before reaping it, so the id was not reused). */
@@ -530,7 +501,7 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
         }
         if (ending < 0 && now >= next_poll) {
             next_poll = now + 0.01;
-            int p = a->env->poll(a->env->ctx, a->trial_id);
+            int p = hps_trial_poll(a->ctx);
             if (p == HPS_POLL_INTERRUPT)
                 ending = END_INTERRUPTED;
             else if (p == HPS_POLL_PRUNE)
@@ -582,23 +553,8 @@ static void read_tail(const char *path, char *out)
     memmove(out, start, strlen(start) + 1);
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return -1;
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return (mkdir(tmp, 0777) != 0 && errno != EEXIST) ? -1 : 0;
-}
-
 /* Classify an ended attempt into out; returns 1 when it may be retried. */
-static int classify(const outcome *o, const attempt *a, hps_wire_result *out)
+static int classify(const outcome *o, const attempt *a, hps_outcome *out)
 {
     out->exit_code = -1;
     switch (o->end) {
@@ -654,47 +610,50 @@ static int classify(const outcome *o, const attempt *a, hps_wire_result *out)
     return 0;
 }
 
-int hps_command_run(const hps_objective_cfg *obj, const hps_space *space, const hps_cmd_env *env,
-                    int64_t trial_id, uint64_t seed, double budget, double prev_budget,
-                    const double *values, hps_wire_result *out)
+static int command_init(const hps_objective_env *env, void **state, char *err, size_t errlen)
 {
-    char dir[4096], out_path[4200], err_path[4200];
-    snprintf(dir, sizeof dir, "%s/trials/%lld", env->sweep_dir, (long long)trial_id);
-    snprintf(out_path, sizeof out_path, "%s/stdout.log", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr.log", dir);
-    memset(out, 0, sizeof *out);
-    out->trial_id = trial_id;
-    out->start = hps_wall();
-    out->exit_code = -1;
-    if (mkdir_p(dir) != 0) {
-        out->status = HPS_TRIAL_FAILED;
+    (void)err;
+    (void)errlen;
+    *state = (void *)env->internal; /* the objective instance's hps_builtin_env */
+    return HPS_OK;
+}
+
+/* Run the command for one trial (all attempts) and fill the trial's outcome:
+ * status, cause, exit_code, attempts and the stderr tail of a failure. */
+static int command_run(void *state, hps_trial_ctx *ctx)
+{
+    const hps_builtin_env *be = state;
+    const hps_objective_cfg *obj = be->cfg;
+    const hps_trial_spec *t = ctx->spec;
+    hps_outcome *out = ctx->out;
+    ctx->own_outcome = 1;
+    const char *dir = hps_trial_dir(ctx);
+    if (!dir) {
         snprintf(out->cause, sizeof out->cause, "trial-dir: %s", strerror(errno));
-        out->end = hps_wall();
         return HPS_OK;
     }
-    trial_vars v = {space, values, trial_id, seed, budget, prev_budget, dir};
+    char out_path[HPS_PATH_MAX + 16], err_path[HPS_PATH_MAX + 16];
+    snprintf(out_path, sizeof out_path, "%s/stdout.log", dir);
+    snprintf(err_path, sizeof err_path, "%s/stderr.log", dir);
+    trial_vars v = {be->space, t->values, t->trial_id, t->seed, t->budget, t->prev_budget, dir};
     attempt *a = malloc(sizeof *a);
     char **argv = build_argv(obj, &v);
-    if (!a || !argv) {
-        free(a);
-        free_vec(argv);
-        return HPS_ENOMEM;
-    }
-    int rc = HPS_OK;
-    for (int n = 1; n <= obj->retries + 1; n++) {
-        char **envp = build_env(obj, env, &v, n);
+    int rc = a && argv ? HPS_OK : HPS_ENOMEM;
+    for (int n = 1; rc == HPS_OK && n <= obj->retries + 1; n++) {
+        char **envp = build_env(obj, ctx->obj, &v, n);
         if (!envp) {
             rc = HPS_ENOMEM;
             break;
         }
         memset(a, 0, offsetof(attempt, line));
-        a->env = env;
-        a->trial_id = trial_id;
+        a->ctx = ctx;
+        a->spawner = be->rt->spawner;
+        a->metric = ctx->obj->metric;
         a->out_log = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (a->out_log >= 0 && n > 1) {
             char sep[96];
             int sl = snprintf(sep, sizeof sep, "=== hpsweep: attempt %d of trial %lld ===\n", n,
-                              (long long)trial_id);
+                              (long long)t->trial_id);
             if (write(a->out_log, sep, (size_t)sl) < 0) {
                 /* the log is best effort */
             }
@@ -708,14 +667,22 @@ int hps_command_run(const hps_objective_cfg *obj, const hps_space *space, const 
         if (rc != HPS_OK)
             break;
         out->objective = 0;
-        int retry = classify(&o, a, out);
-        if (!retry || n == obj->retries + 1)
+        if (!classify(&o, a, out) || n == obj->retries + 1)
             break;
     }
-    if (out->status == HPS_TRIAL_FAILED)
-        read_tail(err_path, out->stderr_tail);
-    out->end = hps_wall();
+    if (rc == HPS_OK && out->status == HPS_TRIAL_FAILED) {
+        read_tail(err_path, ctx->tail);
+        out->stderr_tail = ctx->tail;
+        out->stderr_len = (uint32_t)strlen(ctx->tail);
+    }
     free(a);
     free_vec(argv);
+    if (rc != HPS_OK)
+        hps_trial_fatal(ctx, rc); /* the spawner is gone or memory ran out */
     return rc;
 }
+
+const hps_objective_ops hps_objective_command = {
+    .version = HPS_OBJECTIVE_VERSION, .name = "command", .init = command_init,
+    .run = command_run,
+};

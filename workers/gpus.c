@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workers/gpus.h"
+#include "gpus.h"
 
 /* When the job already restricts devices (Slurm's --gpus), honour that list. */
 static const char *job_devices(void)

@@ -1,61 +1,83 @@
 /*
- * Objective evaluation inside a worker: the built-in test functions, `sleep`,
- * `noop`, and external commands (workers/command.h runs those).
+ * Objectives inside hpsweep: the built-in ops tables (test functions, sleep, noop,
+ * external commands) behind the public objective API (hpsweep/objective.h), and an
+ * objective instance: the ops, their state and where this rank runs trials. Every
+ * rank that runs trials opens one instance and runs each trial through
+ * hps_trial_run() (trial.h).
  */
 #ifndef HPS_WORKERS_OBJECTIVE_H
 #define HPS_WORKERS_OBJECTIVE_H
 
 #include <stddef.h>
-#include <stdint.h>
 
+#include "core/fs.h"
+#include "core/objective_cfg.h"
+#include "core/trial.h"
 #include "hpsweep/objective.h"
 #include "hpsweep/space.h"
+#include "spawner.h"
 
-typedef enum hps_objective_kind {
-    HPS_OBJ_TESTFUNC = 0, /* a built-in test function on the numeric parameters */
-    HPS_OBJ_SLEEP = 1,    /* sleeps, reports the duration; for overhead benchmarks */
-    HPS_OBJ_NOOP = 2,     /* returns 0 at once */
-    HPS_OBJ_COMMAND = 3   /* an external command (argv, never a shell) */
-} hps_objective_kind;
+/* What the built-in objectives need from the rank they run on. */
+typedef struct hps_objective_runtime {
+    hps_spawner *spawner;      /* forked before MPI_Init (commands) */
+    const char *sweep_dir;     /* absolute path of the sweep directory */
+    const char *config_dir;    /* directory of the sweep's config file */
+    const char *gpus;          /* CUDA_VISIBLE_DEVICES for this rank, or NULL */
+    int group_rank, group_size;
+} hps_objective_runtime;
 
-typedef struct hps_objective_cfg {
-    hps_objective_kind kind;
-    char *function;                 /* name as written ("branin", "sleep", "noop") */
-    const hps_testfunc *testfunc;   /* TESTFUNC only */
-    double sleep_seconds;           /* SLEEP: option `seconds` (default 0.1) */
-    int sleep_param;                /* SLEEP: index of the parameter named by option
-                                       `seconds_param`, or -1 to use sleep_seconds */
-    double noise;                   /* TESTFUNC: option `noise` (default 0): adds
-                                       noise * z / sqrt(max(budget, 1)), z ~ N(0,1)
-                                       drawn from (trial seed, budget): a fidelity
-                                       that sharpens with the budget */
+/* What a built-in's init() finds in hps_objective_env.internal. */
+typedef struct hps_builtin_env {
+    const hps_objective_cfg *cfg;
+    const hps_space *space;
+    const hps_objective_runtime *rt;
+} hps_builtin_env;
 
-    /* COMMAND (objective.command etc.; see the README). */
-    int argc;                       /* >= 1 */
-    char **argv;                    /* templates: "{name}" is replaced by a parameter's
-                                       value or by trial_id, seed, budget, trial_dir;
-                                       "{{" and "}}" are literal braces */
-    char *workdir;                  /* `workdir` joined to the config file's directory
-                                       (default: that directory) */
-    int n_env;
-    char **env_keys, **env_values;  /* `env`: extra variables, values literal */
-    double timeout;                 /* seconds per attempt; 0: none */
-    int retries;                    /* extra attempts after a crash or timeout (same seed) */
-    int gpus_per_trial;             /* GPUs per trial (CUDA_VISIBLE_DEVICES); 0: none */
-    double kill_grace;              /* seconds from SIGTERM to SIGKILL (default 10) */
-} hps_objective_cfg;
+/* Per-trial state the runner keeps between trials (see trial.c). */
+struct hps_trial_ctx {
+    struct hps_objective *obj;
+    const hps_trial_spec *spec;
+    const hps_trial_hooks *hooks;  /* NULL on ranks that do not talk to the coordinator */
+    hps_outcome *out;
+    int own_outcome;               /* 1: the objective filled *out itself (commands) */
+    int have_result, have_metric;
+    double result, last_metric;    /* hps_trial_set_result; the sweep's metric as reported */
+    int stop;                      /* HPS_POLL_* once a poll said stop */
+    int fatal;                     /* an error that ends the rank's work, not the trial's */
+    int dir_state;                 /* 0: not made yet, 1: made, -1: could not be made */
+    char dir[HPS_PATH_MAX];
+    char cause[HPS_CAUSE_LEN];
+    hps_rec_metric own;            /* the result as the sweep's metric, when not reported */
+    hps_report_line line;          /* report scratch */
+    char tail[HPS_STDERR_TAIL_LEN];/* a failed command's stderr tail */
+};
 
-/* Polled during long evaluations: non-zero means abandon the trial. */
-typedef int (*hps_stop_fn)(void *ctx);
+typedef struct hps_objective {
+    const hps_objective_ops *ops;
+    void *state;
+    const hps_space *space;
+    const char *metric;
+    hps_objective_runtime rt;
+    hps_builtin_env builtin;
+    hps_trial_ctx ctx;
+} hps_objective;
+
+/* The built-in ops table for cfg's kind. */
+const hps_objective_ops *hps_objective_builtin(const hps_objective_cfg *cfg);
 
 /*
- * Evaluate one trial: values[space->n_params] as decoded by the space. Returns the
- * trial status: HPS_TRIAL_DONE with *objective set, HPS_TRIAL_FAILED with cause
- * (e.g. "nan" for a non-finite value), or HPS_TRIAL_INTERRUPTED when stop() said
- * so. stop may be NULL.
+ * Open the objective cfg describes on this rank (init() runs here). space and
+ * metric must outlive it; rt is copied. HPS_OK, or an error with err filled.
  */
-int hps_objective_eval(const hps_objective_cfg *obj, const hps_space *space,
-                       const double *values, uint64_t seed, double budget, hps_stop_fn stop,
-                       void *stop_ctx, double *objective, char *cause, size_t causelen);
+int hps_objective_open(hps_objective *o, const hps_objective_cfg *cfg, const hps_space *space,
+                       const char *metric, const hps_objective_runtime *rt, char *err,
+                       size_t errlen);
+
+/* fini() and free; NULL-safe, and safe on a zeroed or half-opened instance. */
+void hps_objective_close(hps_objective *o);
+
+/* The built-in tables (builtin.c, command.c). */
+extern const hps_objective_ops hps_objective_testfunc, hps_objective_sleep, hps_objective_noop,
+    hps_objective_command;
 
 #endif

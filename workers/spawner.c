@@ -21,7 +21,7 @@
  */
 #define _GNU_SOURCE
 
-#include "workers/spawner.h"
+#include "spawner.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -808,26 +808,26 @@ int hps_spawner_spawn(hps_spawner *sp, const hps_spawn_req *req, hps_child *chil
     switch (m.a) {
     case STEP_EXEC:
         set_err(err, errlen, "exec: %s", why);
-        return HPS_EOBJECTIVE;
+        return HPS_EEXEC;
     case STEP_CHDIR:
         set_err(err, errlen, "exec: %s (chdir '%s')", why, req->cwd ? req->cwd : "");
-        return HPS_EOBJECTIVE;
+        return HPS_EEXEC;
     case STEP_STDERR:
         set_err(err, errlen, "exec: %s (open '%s')", why,
                 req->stderr_path ? req->stderr_path : "");
-        return HPS_EOBJECTIVE;
+        return HPS_EEXEC;
     case STEP_CHILD_SETUP:
         set_err(err, errlen, "exec: %s (child setup)", why);
-        return HPS_EOBJECTIVE;
+        return HPS_EEXEC;
     case STEP_PIPE:
         set_err(err, errlen, "spawn: pipe: %s", why);
-        return HPS_EOBJECTIVE;
+        return HPS_EEXEC;
     case STEP_FORK:
         set_err(err, errlen, "spawn: fork: %s", why);
-        return HPS_EOBJECTIVE;
+        return HPS_EEXEC;
     case STEP_STATUS:
         set_err(err, errlen, "spawn: status pipe: %s", why);
-        return HPS_EOBJECTIVE;
+        return HPS_EEXEC;
     default:
         set_err(err, errlen, "spawner: %s", "protocol error");
         return HPS_EIO;

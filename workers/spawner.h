@@ -70,11 +70,11 @@ typedef struct hps_child {
  *
  * Returns HPS_OK with *child filled: the child is running (or has already exited: its
  * exit notice then comes through hps_spawner_reap()), and the caller owns
- * child->stdout_fd. Returns HPS_EOBJECTIVE with err = "exec: <strerror>" when the
+ * child->stdout_fd. Returns HPS_EEXEC with err = "exec: <strerror>" when the
  * program cannot be run: not found, not executable, cwd missing or stderr_path not
  * writable (the latter two add the path in parentheses). The spawner learns this
  * through a CLOEXEC status pipe and reaps the failed child itself, so the caller never
- * gets a pid, an fd or an exit notice for a failed exec. Also HPS_EOBJECTIVE, with
+ * gets a pid, an fd or an exit notice for a failed exec. Also HPS_EEXEC, with
  * err = "spawn: <what>: <strerror>", when the spawner could not create the child
  * (fork or pipe failed: out of processes or fds). HPS_EINVAL for an empty argv,
  * HPS_EIO (err set) when the spawner itself is gone.

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "hpsweep/objective.h"
+#include "hpsweep/testfunc.h"
 
 #define PI 3.14159265358979323846
 

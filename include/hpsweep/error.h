@@ -25,7 +25,9 @@
     X(EOBJECTIVE, "objective failed")                                         \
     X(EVERSION, "unsupported format version")                                 \
     X(ENOSYS, "operation not supported")                                      \
-    X(EINTR, "interrupted by a signal")
+    X(EINTR, "interrupted by a signal")                                       \
+    X(EEXEC, "the program cannot be run")                                     \
+    X(EFAILURES, "too many trials failed in a row")
 
 enum {
     HPS_OK = 0,

@@ -1,31 +1,137 @@
 /*
- * Objectives: the built-in test functions.
+ * The objective API: what a trial runs.
  *
- * A built-in test function is evaluated on the numeric values of the sweep's
- * parameters, in the order the space lists them (x[0] = first parameter, ...).
- * Each knows its standard domain and its global minimum, so sweeps and benchmarks
- * can report simple regret (best found - known minimum).
+ * Every objective — a built-in test function, `sleep`/`noop`, an external command,
+ * a user's C plugin, the built-in trainer — is a const table of function pointers
+ * (hps_objective_ops, version first, fields only ever appended, optional hooks may
+ * be NULL) plus an opaque state. hpsweep calls
+ *
+ *   init()  once per rank, before the first trial, with the objective's options;
+ *   run()   once per trial, with an opaque trial context (below) — on every rank
+ *           of the trial group when the ops set HPS_OBJECTIVE_GROUP, else on the
+ *           group's leader only;
+ *   fini()  once per rank at the end.
+ *
+ * A C plugin is a shared library that exports one table under the name
+ * HPS_OBJECTIVE_SYMBOL:
+ *
+ *   const hps_objective_ops hpsweep_objective = {
+ *       .version = HPS_OBJECTIVE_VERSION, .name = "mymodel",
+ *       .flags = HPS_OBJECTIVE_GROUP, .init = my_init, .run = my_run, .fini = my_fini,
+ *   };
+ *
+ * A trial's result is the value given to hps_trial_set_result(), else the last
+ * value of the sweep's metric reported with hps_trial_report(); a trial that gives
+ * neither fails with cause "no-metric", a non-finite one with "nan". run() returns
+ * HPS_OK, or an error code after hps_trial_fail() recorded why (the trial's cause).
+ *
+ * All functions here return HPS_OK or a negative HPS_* code (hpsweep/error.h).
  */
 #ifndef HPSWEEP_OBJECTIVE_H
 #define HPSWEEP_OBJECTIVE_H
 
-typedef struct hps_testfunc {
-    const char *name;      /* "branin", "hartmann6", ... */
-    int min_dim, max_dim;  /* dimensions accepted (max_dim 0: any >= min_dim) */
-    /* Evaluate at x[d]. */
-    double (*fn)(const double *x, int d);
-    /* The standard domain: low[d], high[d]. */
-    void (*domain)(int d, double *low, double *high);
-    /* The global minimum value in d dimensions. */
-    double (*minimum)(int d);
-    /* One global minimiser in d dimensions, written to x[d]. */
-    void (*argmin)(int d, double *x);
-} hps_testfunc;
+#include <stddef.h>
+#include <stdint.h>
 
-/* The test function called name, or NULL. */
-const hps_testfunc *hps_testfunc_find(const char *name);
+#define HPS_OBJECTIVE_VERSION 1
 
-/* All test functions, NULL-terminated. */
-const hps_testfunc *const *hps_testfunc_list(void);
+/* The symbol a plugin exports: a `const hps_objective_ops`. */
+#define HPS_OBJECTIVE_SYMBOL "hpsweep_objective"
+
+/* hps_objective_ops.flags */
+enum {
+    /* run() is called on every rank of the trial group (data-parallel training);
+     * without it only the group's leader runs trials. */
+    HPS_OBJECTIVE_GROUP = 1u << 0
+};
+
+/* What init() learns about its run; valid until fini(). */
+typedef struct hps_objective_env {
+    int n_options;                     /* objective.options from the config, as text */
+    const char *const *option_keys;
+    const char *const *option_values;
+    const char *config_dir;            /* directory of the sweep's config file */
+    const char *sweep_dir;             /* the sweep directory (absolute) */
+    const char *metric;                /* the sweep's metric name */
+    int group_rank, group_size;        /* this rank's place in its trial group */
+    int device;                        /* CUDA device of this rank, -1 without GPUs */
+    const void *internal;              /* built-in objectives only; NULL for plugins */
+} hps_objective_env;
+
+typedef struct hps_trial_ctx hps_trial_ctx;
+
+typedef struct hps_objective_ops {
+    int version;                       /* HPS_OBJECTIVE_VERSION */
+    const char *name;
+    unsigned flags;                    /* HPS_OBJECTIVE_* */
+    /* Optional. HPS_OK, or an error with a message in err[errlen]. */
+    int (*init)(const hps_objective_env *env, void **state, char *err, size_t errlen);
+    /* Run one trial (see above). */
+    int (*run)(void *state, hps_trial_ctx *ctx);
+    /* Optional; NULL-safe on state. */
+    void (*fini)(void *state);
+} hps_objective_ops;
+
+/* ---- the trial context ------------------------------------------------------------ */
+
+/*
+ * Parameter values by name. float parameters read as double; int parameters as
+ * int64 (or double); categorical parameters as their choice's text (string), and
+ * as double when the choice was written as a number; bool parameters as bool
+ * (0/1). HPS_ENOENT for an unknown name, HPS_EINVAL for a type that does not
+ * convert. *out is left alone on error. Strings stay valid during run().
+ */
+int hps_trial_param_double(const hps_trial_ctx *ctx, const char *name, double *out);
+int hps_trial_param_int(const hps_trial_ctx *ctx, const char *name, int64_t *out);
+int hps_trial_param_string(const hps_trial_ctx *ctx, const char *name, const char **out);
+int hps_trial_param_bool(const hps_trial_ctx *ctx, const char *name, int *out);
+
+int64_t hps_trial_id(const hps_trial_ctx *ctx);
+uint64_t hps_trial_seed(const hps_trial_ctx *ctx);
+/* The resource to run to (epochs, say; 0: the objective's own full budget). */
+double hps_trial_budget(const hps_trial_ctx *ctx);
+/* The budget a promotion continues from (its checkpoint's); 0 for a fresh start. */
+double hps_trial_prev_budget(const hps_trial_ctx *ctx);
+/* 1 when the trial continues from a checkpoint (prev_budget > 0). */
+int hps_trial_resumed(const hps_trial_ctx *ctx);
+/* The trial's own directory (trials/<id>, made on first call; keep checkpoints there),
+ * or NULL when it cannot be made. */
+const char *hps_trial_dir(hps_trial_ctx *ctx);
+
+/* This rank's place in the trial group. */
+int hps_trial_group_rank(const hps_trial_ctx *ctx);
+int hps_trial_group_size(const hps_trial_ctx *ctx);
+/* CUDA device of this rank, -1 without GPUs. */
+int hps_trial_device(const hps_trial_ctx *ctx);
+
+/*
+ * Report intermediate values (an epoch's losses, say). Only group rank 0's reports
+ * count; calls on other ranks return HPS_OK and are ignored. The sweep's metric is
+ * shown to the strategy and the pruner, which may stop the trial (see
+ * hps_trial_should_stop). hps_trial_report gives one value at step (resource =
+ * step); hps_trial_report_many gives n values measured at the same step/resource.
+ */
+int hps_trial_report(hps_trial_ctx *ctx, int64_t step, const char *name, double value);
+int hps_trial_report_many(hps_trial_ctx *ctx, int64_t step, double resource, int n,
+                          const char *const *names, const double *values);
+
+/* The trial's result (see the top of this file). */
+int hps_trial_set_result(hps_trial_ctx *ctx, double value);
+
+/*
+ * Whether the trial should stop now: the strategy or pruner stopped it, or the
+ * sweep is being interrupted. Collective when run() runs on the whole group: every
+ * rank must call it at the same points and gets the same answer, so ranks never
+ * part ways in the middle of a collective. Return from run() soon after a 1.
+ */
+int hps_trial_should_stop(hps_trial_ctx *ctx);
+
+/* Record why the trial failed (printf-style; cut to the cause's length) and return
+ * HPS_EOBJECTIVE, for `return hps_trial_fail(ctx, "diverged at epoch %d", e);`. */
+int hps_trial_fail(hps_trial_ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 #endif

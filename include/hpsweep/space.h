@@ -69,6 +69,14 @@ long hps_space_cardinality(const hps_space *space, int i);
  */
 int hps_space_format(const hps_space *space, int i, double value, char *buf, size_t len);
 
+/*
+ * Parameter i's value as text, whatever its length: a categorical's choice text
+ * itself (owned by the space), anything else formatted by hps_space_format into
+ * buf. The text a trial's command line, environment and exports show.
+ */
+const char *hps_space_value_text(const hps_space *space, int i, double value, char *buf,
+                                 size_t len);
+
 /* Index of the parameter called name, or -1. */
 int hps_space_find(const hps_space *space, const char *name);
 

@@ -20,7 +20,7 @@
 
 #include <hdf5.h>
 
-#include "engine/store.h"
+#include "store/store.h"
 #include "hps_version.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"

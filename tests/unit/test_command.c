@@ -18,6 +18,7 @@
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
 #include "workers/command.h"
+#include "workers/trial.h"
 
 /* ---- parsing ---------------------------------------------------------------------- */
 
@@ -116,19 +117,29 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Run one command trial (id 7, seed 99, budget 3) through the objective instance
+ * and the one trial runner, as a worker does. */
 static int run(fixture *f, const char *script, int retries, double timeout, double prev_budget,
-               const char *gpus, hps_wire_result *out)
+               const char *gpus, hps_outcome *out)
 {
     char *argv[] = {"sh", "-c", (char *)script, "sh", "{lr}", "{opt}", "{trial_id}", "{{x}}",
                     NULL};
     hps_objective_cfg obj = {.kind = HPS_OBJ_COMMAND, .argc = 8, .argv = argv,
                              .workdir = f->dir, .timeout = timeout, .retries = retries,
                              .kill_grace = 0.2};
-    hps_cmd_env env = {.spawner = f->sp, .sweep_dir = f->dir, .metric = "loss", .gpus = gpus,
-                       .report = on_report, .poll = on_poll, .ctx = f};
-    double values[2] = {0.5, 0};
+    hps_objective_runtime rt = {.spawner = f->sp, .sweep_dir = f->dir, .gpus = gpus,
+                                .group_size = 1};
+    static hps_objective o; /* the outcome points into it until the next run */
+    hps_objective_close(&o);
+    char err[256];
+    assert_int_equal(hps_objective_open(&o, &obj, &f->space, "loss", &rt, err, sizeof err),
+                     HPS_OK);
+    hps_trial_hooks hooks = {.report = on_report, .poll = on_poll, .ctx = f};
+    static double values[2] = {0.5, 0};
+    hps_trial_spec spec = {.trial_id = 7, .seed = 99, .budget = 3.0,
+                           .prev_budget = prev_budget, .values = values};
     f->n_reports = 0;
-    return hps_command_run(&obj, &f->space, &env, 7, 99, 3.0, prev_budget, values, out);
+    return hps_trial_run(&o, &spec, &hooks, out);
 }
 
 static char *slurp(const char *path)
@@ -146,7 +157,7 @@ static void test_environment_and_args(void **state)
 {
     fixture *f = *state;
     setenv("OMPI_COMM_WORLD_RANK", "3", 1); /* a launcher variable the trial must not see */
-    hps_wire_result r;
+    hps_outcome r;
     const char *script = "printf '%s|' \"$1\" \"$2\" \"$3\" \"$4\" > args; env > env.txt; "
                          "echo '@hpsweep step=1 loss=0.5'; echo '@hpsweep step=2 loss=0.25'";
     assert_int_equal(run(f, script, 0, 0, 2.0, "4,5", &r), HPS_OK);
@@ -180,13 +191,14 @@ static void test_environment_and_args(void **state)
 static void test_causes_and_retries(void **state)
 {
     fixture *f = *state;
-    hps_wire_result r;
+    hps_outcome r;
     assert_int_equal(run(f, "echo oops >&2; exit 4", 2, 0, 0, NULL, &r), HPS_OK);
     assert_int_equal(r.status, HPS_TRIAL_FAILED);
     assert_string_equal(r.cause, "exit:4");
     assert_int_equal(r.exit_code, 4);
     assert_int_equal(r.attempts, 3);
-    assert_string_equal(r.stderr_tail, "oops\noops\noops\n");
+    assert_int_equal(r.stderr_len, 15);
+    assert_memory_equal(r.stderr_tail, "oops\noops\noops\n", 15);
 
     assert_int_equal(run(f, "kill -ABRT $$", 0, 0, 0, NULL, &r), HPS_OK);
     assert_string_equal(r.cause, "signal:SIGABRT");
@@ -204,7 +216,7 @@ static void test_prune(void **state)
 {
     fixture *f = *state;
     f->prune_after = 1;
-    hps_wire_result r;
+    hps_outcome r;
     const char *script = "i=0; while [ $i -lt 100 ]; do echo \"@hpsweep step=$i loss=$i\"; "
                          "sleep 0.05; i=$((i+1)); done";
     assert_int_equal(run(f, script, 0, 0, 0, NULL, &r), HPS_OK);

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "engine/config.h"
+#include "config/config.h"
 #include "hpsweep/error.h"
 
 #define BAD_DIR HPS_TEST_DATA_DIR "/bad_configs"

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/export.h"
+#include "core/json.h"
+#include "hpsweep/error.h"
+#include "store/export.h"
 #include "hpsweep/results.h"
 
 /* ---- building the results -------------------------------------------------------- */
@@ -183,7 +185,7 @@ static void test_best_json(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_JSON), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_JSON), HPS_OK);
     out_check(&o, "{\n"
                   "  \"trial_id\": 0,\n"
                   "  \"seed\": 11,\n"
@@ -200,7 +202,7 @@ static void test_best_json(void **state)
 
     /* A NaN objective is null in JSON; other choice kinds keep their types. */
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_JSON), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_JSON), HPS_OK);
     out_check(&o, "{\n"
                   "  \"trial_id\": 1,\n"
                   "  \"seed\": 12,\n"
@@ -226,7 +228,7 @@ static void test_best_json_no_params(void **state)
     hps_trial t = {.trial_id = 4, .seed = 5, .objective = -1.5};
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON), HPS_OK);
     out_check(&o, "{\n  \"trial_id\": 4,\n  \"seed\": 5,\n  \"objective\": -1.5,\n"
                   "  \"params\": {}\n}\n");
 }
@@ -238,7 +240,7 @@ static void test_best_yaml(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_YAML), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_YAML), HPS_OK);
     out_check(&o, "trial_id: 0\n"
                   "seed: 11\n"
                   "loss: 0.25\n"
@@ -284,7 +286,7 @@ static void test_best_env(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ENV), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ENV), HPS_OK);
     out_check(&o, "LR=0.125\n"
                   "LAYERS=4\n"
                   "MOMENTUM=0.5\n"
@@ -292,7 +294,7 @@ static void test_best_env(void **state)
                   "USE_BN=true\n"
                   "_2ND=3\n");
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_ENV), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_ENV), HPS_OK);
     out_check(&o, "LR=0.001\n"
                   "LAYERS=1\n"
                   "MOMENTUM=0\n"
@@ -309,10 +311,10 @@ static void test_best_args(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ARGS), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ARGS), HPS_OK);
     out_check(&o, "--lr 0.125 --layers 4 --momentum 0.5 --opt 'a b' --use-bn true --2nd 3\n");
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_ARGS), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_ARGS), HPS_OK);
     out_check(&o, "--lr 1 --layers 8 --momentum 1 --opt yes --use-bn true --2nd 9\n");
     release(&r);
 }
@@ -324,7 +326,7 @@ static void test_best_bad_format(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_CSV), -1);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_CSV), HPS_EINVAL);
     out_check(&o, "");
     release(&r);
 }
@@ -347,7 +349,7 @@ static void test_value_json(void **state)
     hps_results r;
     build(&r);
     const hps_space *sp = &r.space;
-    value_fn j = hps_export_value_json;
+    value_fn j = hps_json_value;
     check_value(j, sp, 3, OPT_AB, "\"a b\"");
     check_value(j, sp, 3, OPT_YES, "\"yes\"");
     check_value(j, sp, 3, OPT_XY, "\"x: y\"");
@@ -529,7 +531,7 @@ static void test_env_values_quoting(void **state)
         hps_trial t = {.trial_id = 0, .values = &v};
         out o;
         out_open(&o);
-        assert_int_equal(hps_export_best(o.f, &one, &t, HPS_EXPORT_ENV), 0);
+        assert_int_equal(hps_export_best(o.f, &one, &t, HPS_EXPORT_ENV), HPS_OK);
         out_check(&o, cases[i].line);
     }
     release(&r);
@@ -544,7 +546,7 @@ static void test_trials_csv(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), HPS_OK);
     out_check(&o,
               "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,"
               "lr,layers,momentum,opt,use-bn,2nd\n"
@@ -578,7 +580,7 @@ static void test_trials_csv_quoting(void **state)
     r.n_trials = 4;
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), HPS_OK);
     out_check(&o, "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,"
                   "\"s,t\"\n"
                   "0,done,0,0,0,0,0,0,0,0,,0,0,\"a,b\"\n"
@@ -595,7 +597,7 @@ static void test_trials_json(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_JSON), 0);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_JSON), HPS_OK);
     out_check(&o,
               "[\n"
               "  {\"trial_id\": 0, \"status\": \"done\", \"seed\": 11, \"bracket\": -1, "
@@ -625,16 +627,16 @@ static void test_trials_empty(void **state)
     r.n_trials = 0;
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_JSON), 0);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_JSON), HPS_OK);
     out_check(&o, "[]\n");
     out_open(&o);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), HPS_OK);
     out_check(&o, "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,"
                   "lr,layers,momentum,opt,use-bn,2nd\n");
     out_open(&o);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_YAML), -1);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_ENV), -1);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_ARGS), -1);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_YAML), HPS_EINVAL);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_ENV), HPS_EINVAL);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_ARGS), HPS_EINVAL);
     out_check(&o, "");
     release(&r);
 }
@@ -662,24 +664,24 @@ static void test_long_choice_text(void **state)
 
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON), HPS_OK);
     snprintf(want, sizeof want,
              "{\n  \"trial_id\": 0,\n  \"seed\": 0,\n  \"m\": 1,\n  \"params\": {\n"
              "    \"s\": \"%s\"\n  }\n}\n", longtext);
     bad += !out_same(&o, want);
 
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ENV), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ENV), HPS_OK);
     snprintf(want, sizeof want, "S=%s\n", longtext);
     bad += !out_same(&o, want);
 
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ARGS), 0);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ARGS), HPS_OK);
     snprintf(want, sizeof want, "--s %s\n", longtext);
     bad += !out_same(&o, want);
 
     out_open(&o);
-    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), 0);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), HPS_OK);
     snprintf(want, sizeof want,
              "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,cause,exit_code,attempts,s\n"
              "0,done,0,0,0,0,0,0,0,1,,0,0,%s\n", longtext);
@@ -700,13 +702,13 @@ static void test_parse_format(void **state)
               {"args", HPS_EXPORT_ARGS}, {"csv", HPS_EXPORT_CSV}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         hps_export_format f = (hps_export_format)-1;
-        assert_int_equal(hps_export_parse_format(ok[i].name, &f), 0);
+        assert_int_equal(hps_export_parse_format(ok[i].name, &f), HPS_OK);
         assert_int_equal(f, ok[i].fmt);
     }
     static const char *const bad[] = {"", "xml", "jso", "jsonx", " json", "yml"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hps_export_format f = HPS_EXPORT_CSV;
-        assert_int_equal(hps_export_parse_format(bad[i], &f), -1);
+        assert_int_equal(hps_export_parse_format(bad[i], &f), HPS_EINVAL);
         assert_int_equal(f, HPS_EXPORT_CSV); /* untouched */
     }
 }
@@ -719,9 +721,9 @@ static void test_write_error(void **state)
     build(&r);
     FILE *f = fopen("/dev/null", "r");
     assert_non_null(f);
-    assert_int_equal(hps_export_best(f, &r, &r.trials[0], HPS_EXPORT_JSON), -1);
+    assert_int_equal(hps_export_best(f, &r, &r.trials[0], HPS_EXPORT_JSON), HPS_EIO);
     clearerr(f);
-    assert_int_equal(hps_export_trials(f, &r, HPS_EXPORT_CSV), -1);
+    assert_int_equal(hps_export_trials(f, &r, HPS_EXPORT_CSV), HPS_EIO);
     fclose(f);
     release(&r);
 }

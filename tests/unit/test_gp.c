@@ -21,7 +21,7 @@
 #include <gsl/gsl_sf_erf.h>
 
 #include "hpsweep/error.h"
-#include "hpsweep/objective.h"
+#include "hpsweep/testfunc.h"
 #include "hpsweep/space.h"
 #include "hpsweep/strategy.h"
 #include "strategies/gp_acq.h"

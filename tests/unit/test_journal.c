@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/journal.h"
+#include "store/journal.h"
 #include "hpsweep/error.h"
 
 /* Table-only CRC from journal.c, to compare with the dispatched one. */

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "engine/provenance.h"
+#include "cli/provenance.h"
 
 static void check(const char *line, const char *want)
 {

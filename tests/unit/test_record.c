@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/record.h"
+#include "store/record.h"
 #include "hpsweep/error.h"
 
 /* A record type's decoder, as one signature (out-parameters are scratch). */
@@ -47,7 +47,7 @@ static int dec_dispatch(const void *p, uint32_t len)
 
 static int dec_result(const void *p, uint32_t len)
 {
-    hps_rec_result r;
+    hps_outcome r;
     return hps_rec_decode_result(p, len, &r, m_scratch, 16);
 }
 
@@ -293,8 +293,8 @@ static void test_result_roundtrip(void **state)
         {.name_index = 1, .step = 2, .resource = 2.5, .value = -0.125},
         {.name_index = 0, .step = INT64_MAX, .resource = 1e300, .value = NAN},
     };
-    hps_rec_result r = {.status = 2, .worker = 3, .objective = 0.75, .start = 10.0, .end = 20.5,
-                        .exit_code = 139, .attempts = 3, .stderr_tail = "Traceback\nboom\n",
+    hps_outcome r = {.status = 2, .worker = 3, .objective = 0.75, .start = 10.0, .end = 20.5,
+                        .exit_code = 139, .attempts = 3, .stderr_tail = "Traceback\nboom\n", .stderr_len = 15,
                         .n_metrics = 3, .metrics = m};
     /* A cause of exactly HPS_CAUSE_LEN - 1 characters. */
     memset(r.cause, 'c', HPS_CAUSE_LEN - 1);
@@ -306,7 +306,7 @@ static void test_result_roundtrip(void **state)
     assert_int_equal(hps_rec_encode_result(&b, &r), HPS_OK);
     assert_int_equal(b.len, 4 + 4 + 8 * 3 + 2 + (HPS_CAUSE_LEN - 1) + 4 + 4 + 2 + 15 + 4 + 3 * 28);
 
-    hps_rec_result d;
+    hps_outcome d;
     memset(&d, 0x7F, sizeof d);
     hps_rec_metric mb[3];
     assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, mb, 3), HPS_OK);
@@ -338,7 +338,7 @@ static void test_result_roundtrip(void **state)
     assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, mb, 0), HPS_ECORRUPT);
 
     /* No metrics, empty cause, NaN objective. */
-    hps_rec_result e = {.status = 1, .objective = NAN, .n_metrics = 0, .metrics = NULL};
+    hps_outcome e = {.status = 1, .objective = NAN, .n_metrics = 0, .metrics = NULL};
     e.cause[0] = '\0';
     assert_int_equal(hps_rec_encode_result(&b, &e), HPS_OK);
     assert_int_equal(b.len, 4 + 4 + 24 + 2 + 4 + 4 + 2 + 4);
@@ -355,11 +355,11 @@ static void test_result_roundtrip(void **state)
 static void test_result_cause_unterminated(void **state)
 {
     (void)state;
-    hps_rec_result r = {.status = 2};
+    hps_outcome r = {.status = 2};
     memset(r.cause, 'x', HPS_CAUSE_LEN);
     hps_buf b = {0};
     assert_int_equal(hps_rec_encode_result(&b, &r), HPS_OK);
-    hps_rec_result d;
+    hps_outcome d;
     assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, NULL, 0), HPS_OK);
     assert_int_equal(strlen(d.cause), HPS_CAUSE_LEN - 1);
     hps_buf_free(&b);
@@ -390,7 +390,7 @@ static void test_result_cause_too_long(void **state)
     uint32_t nm = 0;
     hps_buf_put(&b, &nm, 4);
     assert_false(b.failed);
-    hps_rec_result d;
+    hps_outcome d;
     assert_int_equal(hps_rec_decode_result(b.data, (uint32_t)b.len, &d, NULL, 0), HPS_ECORRUPT);
 
     /* The same layout with HPS_CAUSE_LEN - 1 is fine. */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/seed.h"
+#include "core/seed.h"
 
 /* The reference formulas, written from seed.h's comment. */
 static uint64_t ref_mix64(uint64_t z)
@@ -58,34 +58,34 @@ static void test_trial_seed(void **state)
 {
     (void)state;
     /* trial_seed(0, 0) is SplitMix64(0)'s first output. */
-    assert_true(hps_trial_seed(0, 0) == 0xE220A8397B1DCDAFull);
-    assert_true(hps_trial_seed(0, 1) == 0x6E789E6AA1B965F4ull);
+    assert_true(hps_seed_trial(0, 0) == 0xE220A8397B1DCDAFull);
+    assert_true(hps_seed_trial(0, 1) == 0x6E789E6AA1B965F4ull);
     for (int64_t id = 0; id < 4; id++) {
-        assert_true(hps_trial_seed(42, id) == ref_trial_seed(42, id));
-        assert_true(hps_trial_seed(42, id) ==
+        assert_true(hps_seed_trial(42, id) == ref_trial_seed(42, id));
+        assert_true(hps_seed_trial(42, id) ==
                     ref_mix64(42 + 0x9E3779B97F4A7C15ull * (uint64_t)(id + 1)));
     }
-    assert_true(hps_trial_seed(42, 0) != hps_trial_seed(42, 1));
-    assert_true(hps_trial_seed(42, 0) != hps_trial_seed(43, 0));
+    assert_true(hps_seed_trial(42, 0) != hps_seed_trial(42, 1));
+    assert_true(hps_seed_trial(42, 0) != hps_seed_trial(43, 0));
     /* Modulo 2^64: a seed near the top wraps. */
     uint64_t big = 0xFFFFFFFFFFFFFFF0ull;
-    assert_true(hps_trial_seed(big, 5) == ref_trial_seed(big, 5));
-    assert_true(hps_trial_seed(big, 123456789) == ref_trial_seed(big, 123456789));
+    assert_true(hps_seed_trial(big, 5) == ref_trial_seed(big, 5));
+    assert_true(hps_seed_trial(big, 123456789) == ref_trial_seed(big, 123456789));
     /* It depends only on (sweep seed, trial id). */
-    assert_true(hps_trial_seed(7, 3) == hps_trial_seed(7, 3));
+    assert_true(hps_seed_trial(7, 3) == hps_seed_trial(7, 3));
 }
 
 static void test_strategy_seed(void **state)
 {
     (void)state;
-    assert_true(hps_strategy_seed(42) == ref_strategy_seed(42));
-    assert_true(hps_strategy_seed(42) == ref_mix64(42 ^ 0x5354524154454759ull));
-    assert_true(hps_strategy_seed(0) == ref_mix64(0x5354524154454759ull));
-    assert_true(hps_strategy_seed(0xFFFFFFFFFFFFFFFFull) ==
+    assert_true(hps_seed_strategy(42) == ref_strategy_seed(42));
+    assert_true(hps_seed_strategy(42) == ref_mix64(42 ^ 0x5354524154454759ull));
+    assert_true(hps_seed_strategy(0) == ref_mix64(0x5354524154454759ull));
+    assert_true(hps_seed_strategy(0xFFFFFFFFFFFFFFFFull) ==
                 ref_strategy_seed(0xFFFFFFFFFFFFFFFFull));
     /* Not the same stream as any early trial. */
     for (int64_t id = 0; id < 1000; id++)
-        assert_true(hps_strategy_seed(42) != hps_trial_seed(42, id));
+        assert_true(hps_seed_strategy(42) != hps_seed_trial(42, id));
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -101,7 +101,7 @@ static void test_trial_seeds_distinct(void **state)
     uint64_t *v = malloc(sizeof *v * (size_t)n);
     assert_non_null(v);
     for (int i = 0; i < n; i++)
-        v[i] = hps_trial_seed(42, i);
+        v[i] = hps_seed_trial(42, i);
     qsort(v, (size_t)n, sizeof *v, cmp_u64);
     for (int i = 1; i < n; i++)
         if (v[i] == v[i - 1])

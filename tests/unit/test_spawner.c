@@ -306,17 +306,17 @@ static void test_exec_failures(void **state)
     close(fd);
 
     const char *const missing[] = {"hps-no-such-program-4711", NULL};
-    expect_spawn_error(sp, missing, ENV, NULL, NULL, HPS_EOBJECTIVE, "exec: ", ENOENT);
+    expect_spawn_error(sp, missing, ENV, NULL, NULL, HPS_EEXEC, "exec: ", ENOENT);
     const char *const noexec[] = {file, NULL};
-    expect_spawn_error(sp, noexec, ENV, NULL, NULL, HPS_EOBJECTIVE, "exec: ", EACCES);
+    expect_spawn_error(sp, noexec, ENV, NULL, NULL, HPS_EEXEC, "exec: ", EACCES);
     const char *const ok[] = {"true", NULL};
-    expect_spawn_error(sp, ok, ENV, "/nonexistent/hps-dir", NULL, HPS_EOBJECTIVE,
+    expect_spawn_error(sp, ok, ENV, "/nonexistent/hps-dir", NULL, HPS_EEXEC,
                        "exec: ", ENOENT);
-    expect_spawn_error(sp, ok, ENV, NULL, "/nonexistent/hps-dir/err.log", HPS_EOBJECTIVE,
+    expect_spawn_error(sp, ok, ENV, NULL, "/nonexistent/hps-dir/err.log", HPS_EEXEC,
                        "exec: ", ENOENT);
     /* PATH comes from the child's environment, not the spawner's. */
     const char *const nopath[] = {"PATH=/nonexistent", NULL};
-    expect_spawn_error(sp, ok, nopath, NULL, NULL, HPS_EOBJECTIVE, "exec: ", ENOENT);
+    expect_spawn_error(sp, ok, nopath, NULL, NULL, HPS_EEXEC, "exec: ", ENOENT);
     const char *const empty[] = {NULL};
     expect_spawn_error(sp, empty, ENV, NULL, NULL, HPS_EINVAL, "spawn: ", 0);
     const char *const blank[] = {"", NULL};

@@ -35,7 +35,7 @@
 #include "hpsweep/error.h"
 #include "hpsweep/space.h"
 #include "hpsweep/strategy.h"
-#include "tests/unit/strategy_driver.h"
+#include "strategy_driver.h"
 
 /* ---- spaces ------------------------------------------------------------------- */
 

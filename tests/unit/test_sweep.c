@@ -20,10 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/config.h"
-#include "engine/journal.h"
-#include "engine/record.h"
-#include "engine/sweep.h"
+#include "config/config.h"
+#include "store/journal.h"
+#include "store/record.h"
+#include "coord/sweep.h"
+#include "core/seed.h"
 #include "hpsweep/error.h"
 #include "hpsweep/strategy.h"
 
@@ -141,7 +142,7 @@ static void put_suggest(jw *w, int64_t id, const double *u)
 static void put_result(jw *w, int64_t id, int status, double obj, const char *cause,
                        const hps_rec_metric *m, uint32_t nm)
 {
-    hps_rec_result r = {.status = status,
+    hps_outcome r = {.status = status,
                         .worker = 7,
                         .objective = obj,
                         .start = 200.0 + (double)id,
@@ -203,7 +204,7 @@ static void write_story(jw *w, const char *yaml, const char *source, const char 
 /* Replay w's journal into s; returns the code, err holds the message. */
 static int replay(jw *w, hps_sweep *s, char *err, size_t errlen)
 {
-    hps_sweep_init(s);
+    hps_sweep_init(s, 0);
     err[0] = '\0';
     return hps_sweep_replay(s, w->j, err, errlen);
 }
@@ -663,7 +664,7 @@ static void test_err_result_malformed(void **state)
     jw *w = *state;
     put_header(w, yaml_min, "q.yaml");
     put_suggest(w, 0, U[0]);
-    hps_rec_result r = {.status = HPS_TRIAL_DONE};
+    hps_outcome r = {.status = HPS_TRIAL_DONE};
     assert_int_equal(hps_rec_encode_result(&w->b, &r), HPS_OK);
     assert_int_equal(hps_journal_append(w->j, HPS_REC_RESULT, 0, w->b.data,
                                         (uint32_t)w->b.len - 1),
@@ -676,9 +677,9 @@ static void test_apply_null_err(void **state)
 {
     (void)state;
     hps_sweep s;
-    hps_sweep_init(&s);
+    hps_sweep_init(&s, 0);
     hps_record rec = {.seq = 1, .type = HPS_REC_STATUS, .trial_id = -1, .payload = "", .len = 0};
-    assert_int_equal(hps_sweep_apply(&s, &rec, NULL, 0), HPS_ECORRUPT);
+    assert_int_equal(hps_sweep_apply(&s, &rec, NULL, NULL, 0), HPS_ECORRUPT);
     hps_sweep_free(&s);
 }
 
@@ -699,12 +700,12 @@ static void *make_random(uint64_t seed)
     return st;
 }
 
-/* Write HEADER + 6 SUGGESTs from a random strategy (seed), RESULTs for some,
- * with trial tamper's u[1] nudged (tamper < 0: none). */
-static void write_from_strategy(jw *w, uint64_t seed, int tamper)
+/* Write HEADER (sweep seed 42) + 6 SUGGESTs from a random strategy made with
+ * strategy_seed, RESULTs for some, with trial tamper's u[1] nudged (tamper < 0: none). */
+static void write_from_strategy(jw *w, uint64_t strategy_seed, int tamper)
 {
     const hps_strategy_ops *ops = hps_strategy_find("random");
-    void *st = make_random(seed);
+    void *st = make_random(strategy_seed);
     put_header(w, yaml_min, "s.yaml");
     for (int64_t id = 0; id < 6; id++) {
         double u[D];
@@ -721,16 +722,16 @@ static void write_from_strategy(jw *w, uint64_t seed, int tamper)
     ops->destroy(st);
 }
 
-static void replay_with_strategy(jw *w, uint64_t seed, hps_sweep *s)
+/* Replay with HPS_SWEEP_STRATEGY: the HEADER makes the recorded config's strategy
+ * (random, seeded from the sweep seed 42) and every record feeds it. */
+static void replay_with_strategy(jw *w, hps_sweep *s)
 {
     char err[512] = "";
-    hps_sweep_init(s);
-    s->ops = hps_strategy_find("random");
-    s->strategy = make_random(seed);
-    s->replay_strategy = 1;
+    hps_sweep_init(s, HPS_SWEEP_STRATEGY);
     int rc = hps_sweep_replay(s, w->j, err, sizeof err);
     if (rc != HPS_OK)
         fail_msg("replay: %s: %s", hps_err_name(rc), err);
+    assert_non_null(s->strategy);
     assert_int_equal(s->n_trials, 6);
     assert_int_equal(s->n_done, 3);
     assert_int_equal(s->n_running, 3);
@@ -755,13 +756,13 @@ static int strat_teardown(void **state)
 static void test_strategy_replay_same(void **state)
 {
     jw *w = *state;
-    write_from_strategy(w, 77, -1);
+    write_from_strategy(w, hps_seed_strategy(42), -1);
     hps_sweep s;
-    replay_with_strategy(w, 77, &s);
+    replay_with_strategy(w, &s);
     assert_int_equal(s.replay_diverged, 0);
     /* The replayed strategy continues where the recorded one would have. */
     const hps_strategy_ops *ops = s.ops;
-    void *fresh = make_random(77);
+    void *fresh = make_random(hps_seed_strategy(42));
     double u1[D], u2[D];
     for (int k = 0; k <= 6; k++) {
         hps_suggestion a = {.u = u1, .trial_id = k};
@@ -771,19 +772,18 @@ static void test_strategy_replay_same(void **state)
     assert_int_equal(ops->suggest(s.strategy, &b), HPS_OK);
     assert_memory_equal(u1, u2, sizeof u1);
     ops->destroy(fresh);
-    ops->destroy(s.strategy);
     hps_sweep_free(&s);
 }
 
 static void test_strategy_replay_tampered(void **state)
 {
     jw *w = *state;
-    write_from_strategy(w, 77, 3);
+    write_from_strategy(w, hps_seed_strategy(42), 3);
     hps_sweep s;
-    replay_with_strategy(w, 77, &s);
+    replay_with_strategy(w, &s);
     assert_int_equal(s.replay_diverged, 1);
     /* The journal wins: trial 3 keeps the recorded (tampered) point. */
-    void *ref = make_random(77);
+    void *ref = make_random(hps_seed_strategy(42));
     double u[D];
     for (int k = 0; k <= 3; k++) {
         hps_suggestion a = {.u = u, .trial_id = k};
@@ -792,57 +792,33 @@ static void test_strategy_replay_tampered(void **state)
     u[1] = nextafter(u[1], 2.0);
     assert_memory_equal(s.u + 3 * D, u, sizeof u);
     s.ops->destroy(ref);
-    s.ops->destroy(s.strategy);
     hps_sweep_free(&s);
 }
 
+/* Suggestions recorded by a strategy of another seed than the sweep's. */
 static void test_strategy_replay_other_seed(void **state)
 {
     jw *w = *state;
-    write_from_strategy(w, 77, -1);
+    write_from_strategy(w, hps_seed_strategy(43), -1);
     hps_sweep s;
-    replay_with_strategy(w, 78, &s);
+    replay_with_strategy(w, &s);
     assert_int_equal(s.replay_diverged, 1);
-    s.ops->destroy(s.strategy);
     hps_sweep_free(&s);
 }
 
-/* replay_strategy == 0: the attached strategy is not called. */
+/* Without HPS_SWEEP_STRATEGY no strategy is made, so none is fed or checked. */
 static void test_strategy_not_replayed(void **state)
 {
     jw *w = *state;
-    write_from_strategy(w, 77, 3);
+    write_from_strategy(w, hps_seed_strategy(43), 3);
     hps_sweep s;
     char err[512];
-    hps_sweep_init(&s);
-    s.ops = hps_strategy_find("random");
-    s.strategy = make_random(78);
-    s.replay_strategy = 0;
+    hps_sweep_init(&s, 0);
     assert_int_equal(hps_sweep_replay(&s, w->j, err, sizeof err), HPS_OK);
+    assert_null(s.strategy);
     assert_int_equal(s.replay_diverged, 0);
-    /* Its stream is untouched: the first suggestion is a fresh strategy's first. */
-    void *fresh = make_random(78);
-    double u1[D], u2[D];
-    hps_suggestion a = {.u = u1, .trial_id = 0}, b = {.u = u2, .trial_id = 0};
-    assert_int_equal(s.ops->suggest(fresh, &a), HPS_OK);
-    assert_int_equal(s.ops->suggest(s.strategy, &b), HPS_OK);
-    assert_memory_equal(u1, u2, sizeof u1);
-    s.ops->destroy(fresh);
-    s.ops->destroy(s.strategy);
+    assert_int_equal(s.n_trials, 6);
     hps_sweep_free(&s);
-}
-
-/* ---- small helpers ----------------------------------------------------------------- */
-
-static void test_iso_time(void **state)
-{
-    (void)state;
-    char buf[32];
-    hps_iso_time(0.0, buf, sizeof buf);
-    assert_string_equal(buf, "1970-01-01T00:00:00Z");
-    hps_iso_time(1700000000.9, buf, sizeof buf);
-    assert_string_equal(buf, "2023-11-14T22:13:20Z");
-    assert_true(hps_now() > 1.6e9);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -887,7 +863,6 @@ int main(void)
         TS(test_strategy_replay_tampered),
         TS(test_strategy_replay_other_seed),
         TS(test_strategy_not_replayed),
-        cmocka_unit_test(test_iso_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

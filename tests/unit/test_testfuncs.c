@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "hpsweep/objective.h"
+#include "hpsweep/testfunc.h"
 
 #define PI 3.14159265358979323846
 #define MAX_D 10

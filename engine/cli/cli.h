@@ -1,0 +1,31 @@
+/*
+ * The hpsweep subcommands. Each takes the arguments after its name (argv[0] is
+ * the subcommand) and returns the process exit code (HPS_EXIT_*).
+ */
+#ifndef HPS_CLI_CLI_H
+#define HPS_CLI_CLI_H
+
+enum {
+    HPS_EXIT_OK = 0,          /* success */
+    HPS_EXIT_ERROR = 1,       /* runtime error (I/O, MPI, corrupt data), or a sweep stopped
+                                 by budget.max_consecutive_failures */
+    HPS_EXIT_USAGE = 2,       /* usage or configuration error, or a refused operation;
+                                 nothing written */
+    HPS_EXIT_NO_RESULT = 3,   /* `best`: no trial has completed */
+    HPS_EXIT_INTERRUPTED = 75 /* SIGTERM/SIGINT/SIGUSR1 stopped the sweep (EX_TEMPFAIL);
+                                 resume it */
+};
+
+int hps_cli_run(int argc, char **argv, char **full_argv, int full_argc);
+int hps_cli_resume(int argc, char **argv, char **full_argv, int full_argc);
+int hps_cli_status(int argc, char **argv);
+int hps_cli_best(int argc, char **argv);
+int hps_cli_trials(int argc, char **argv);
+
+/* `hpsweep --version`: versions of hpsweep and the libraries it was built with. */
+int hps_cli_version(void);
+
+/* Does argv hold -h/--help? */
+int hps_cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * Sweep configuration: the YAML file parsed (libyaml) and validated into
+ * hps_config.
+ *
+ * Validation is strict and precise: every problem is reported as
+ * "file:line:column: message" (unknown keys with a "did you mean" suggestion,
+ * wrong types, ranges, empty ranges, log with non-positive bounds, duplicate
+ * names). Nothing is written by the parser.
+ */
+#ifndef HPS_CONFIG_CONFIG_H
+#define HPS_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/objective_cfg.h"
+#include "hpsweep/space.h"
+#include "hpsweep/strategy.h"
+
+typedef struct hps_config {
+    char *source;                   /* file name used in messages */
+    char *text;                     /* the YAML, verbatim */
+    size_t text_len;
+    char *name;                     /* default: file name without extension */
+    uint64_t seed;
+    int seed_given;                 /* 0: no `seed` key (the engine picks and records one) */
+    hps_objective_cfg objective;
+    char *metric;                   /* default "objective" */
+    int maximize;                   /* goal: 0 minimize (default), 1 maximize */
+    hps_space space;
+    char *strategy;                 /* default "random" */
+    const hps_strategy_ops *strategy_ops;
+    hps_strategy_cfg strategy_cfg;  /* owns its key/value strings */
+    char *pruner;                   /* strategy.pruner name, or NULL (none) */
+    const hps_pruner_ops *pruner_ops;
+    hps_strategy_cfg pruner_cfg;    /* the pruner's options; owns its strings */
+    int64_t max_trials;             /* 0: unlimited */
+    double max_time;                /* seconds; 0: unlimited */
+    double max_resource;            /* budget.max_resource: stop suggesting once the
+                                       resource dispatched (sum of budget increments)
+                                       reaches this; 0: unlimited */
+    int max_consecutive_failures;   /* budget.max_consecutive_failures: stop the sweep
+                                       after this many failed attempts in a row
+                                       (default 10; 0: never) */
+    int parallelism;                /* max concurrent trials; 0: one per trial group */
+    int ranks_per_trial;            /* default 1 */
+    char *output;                   /* default "runs"; the sweep dir is output/name */
+} hps_config;
+
+/* Parse and validate the file at path. HPS_OK, HPS_ENOENT/HPS_EIO (err says why),
+ * HPS_ECONFIG (err holds "file:line:column: message"). cfg is zeroed first and
+ * must be freed with hps_config_free() whatever the result. */
+int hps_config_load(const char *path, hps_config *cfg, char *err, size_t errlen);
+
+/* The same for YAML text already in memory; source names it in messages. */
+int hps_config_parse(const char *text, size_t len, const char *source, hps_config *cfg,
+                     char *err, size_t errlen);
+
+/* Free everything cfg owns and zero it; NULL-safe. */
+void hps_config_free(hps_config *cfg);
+
+/*
+ * Compare two configs key by key (dotted paths such as "space.lr.high"), ignoring
+ * the keys a resume may change: budget.*, output, parallelism. Writes the
+ * differing keys as "key: 'a' -> 'b'" lines into buf (may be NULL) and returns how
+ * many keys differ (0: same sweep).
+ */
+int hps_config_diff(const hps_config *recorded, const hps_config *now, char *buf, size_t len);
+
+/* Parse a duration: a number of seconds, or a number with unit s, m, h, d
+ * ("90", "90s", "1.5m", "2h"). Returns HPS_OK or HPS_EINVAL. */
+int hps_parse_duration(const char *text, double *seconds);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * Private seams of the config parser, shared by engine/config.c (the document
+ * and the top-level keys), engine/config_space.c (`space:`),
+ * engine/config_objective.c (`objective:`), engine/config_command.c (its
+ * external-command form), engine/config_strategy.c
+ * (`strategy:`) and engine/config_diff.c (hps_config_diff). Not the API.
+ */
+#ifndef HPS_CONFIG_CONFIG_INTERNAL_H
+#define HPS_CONFIG_CONFIG_INTERNAL_H
+
+#include "config.h"
+#include "yaml_util.h"
+
+/* Longest dotted path used in messages ("space.<name>.choices"); longer names are
+ * cut in messages only. */
+#define HPS_CONFIG_PATH_MAX 256
+
+/* Parse the `space:` mapping (node non-NULL) into space, which must be zeroed. On
+ * failure space holds what was built so far (free it with hps_space_free). */
+int hps_config_space_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_space *space);
+
+/* Parse `objective:` (node non-NULL) into cfg->objective; cfg->space must be
+ * parsed first (test-function dimensions, seconds_param). */
+int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg);
+
+/* Free what an objective owns (function name, argv, workdir, env) and zero it. */
+void hps_config_objective_free(hps_objective_cfg *obj);
+
+/* The keys of `objective:` that only an external command takes, in the order
+ * config_objective.c lists them right after function, seconds, seconds_param. */
+enum {
+    HPS_CMD_COMMAND,
+    HPS_CMD_WORKDIR,
+    HPS_CMD_ENV,
+    HPS_CMD_TIMEOUT,
+    HPS_CMD_RETRIES,
+    HPS_CMD_GPUS_PER_TRIAL,
+    HPS_CMD_KILL_GRACE,
+    HPS_CMD_COUNT
+};
+
+/* Parse the external-command form of `objective:` (it has `command` and no
+ * `function`) into cfg->objective; cfg->source fixes the directory a relative
+ * workdir is joined to, cfg->space the valid placeholders. vals[HPS_CMD_*] are
+ * the nodes of those keys (NULL when absent). */
+int hps_config_command_parse(hps_yaml_ctx *ctx, yaml_node_t *const *vals, hps_config *cfg);
+
+/* A duration (hps_parse_duration) at node: > 0 when positive, else >= 0; errors
+ * are reported under path ("budget.max_time: must be > 0, got 0s"). */
+int hps_config_get_duration(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
+                            int positive, double *out);
+
+/* A string or a number scalar (a number keeps its text) at node, copied into *out;
+ * null, booleans, lists and mappings are reported under path ("expected a string
+ * or number, got ..."). */
+int hps_config_get_text(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, char **out);
+
+/* An integer from 0 to INT_MAX at node (retries, max_consecutive_failures). */
+int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, int *out);
+
+/* Parse `strategy:` (node may be NULL: the default, random) into cfg->strategy,
+ * cfg->strategy_ops and cfg->strategy_cfg, and its `pruner` into cfg->pruner,
+ * cfg->pruner_ops and cfg->pruner_cfg; a `points` mapping sets
+ * cfg->space.params[i].grid_points, so cfg->space must be parsed first. */
+int hps_config_strategy_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg);
+
+/* A NULL-terminated array of the space's parameter names (for suggestions); the
+ * names are borrowed. NULL when out of memory. Free the array with free(). */
+const char **hps_config_param_names(const hps_space *space);
+
+/* The name of a parameter type ("float", "int", "categorical", "bool"). */
+const char *hps_config_type_name(hps_param_type type);
+
+#endif

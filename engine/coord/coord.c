@@ -1,0 +1,560 @@
+/*
+ * The coordinator loop (see coord.h for the design). One iteration:
+ *   1. take every message waiting (results, reports: commit + decisions)
+ *   2. fill every idle trial group with a batch (re-runs first, then suggestions)
+ *   3. fsync the journal once if anything was appended (group commit)
+ *   4. every few seconds: rewrite sweep.h5; on a terminal, redraw the live line
+ *   5. if nothing happened, wait (the transport's idle: a backoff sleep, or the
+ *      simulated clock moving on)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "coord.h"
+#include "core/clock.h"
+#include "core/grow.h"
+#include "hpsweep/error.h"
+#include "progress.h"
+#include "wire/protocol.h"
+
+#define BATCH_TARGET_SECONDS 0.005
+#define BATCH_MAX 1024
+#define STORE_MIN_INTERVAL 2.0
+
+/* A group's batches in flight, oldest first. A batch's results may arrive in one
+ * message (MPI) or trial by trial (in-process). */
+typedef struct group {
+    int busy;             /* batches in flight (0..2) */
+    int head;             /* index of the oldest in left[] */
+    int64_t left[2];      /* trials of each batch still to report */
+    int64_t in_flight;    /* trials in flight */
+} group;
+
+typedef struct coord {
+    hps_sweep *s;
+    hps_journal *j;
+    hps_transport *t;
+    const hps_coord_opts *o;
+    char *err;
+    size_t errlen;
+    group *groups;
+    int n_active;         /* groups that get trials (parallelism cap) */
+    int64_t *requeue;     /* trials to re-run, ascending id */
+    int64_t n_requeue, requeue_pos;
+    int exhausted;        /* strategy said EDONE or the budget is spent */
+    int waiting;          /* strategy said EAGAIN */
+    double ewma;          /* seconds per trial (< 0: unknown) */
+    hps_buf rec;          /* record payload scratch */
+    double run_start;     /* wall time this run began */
+    double last_store, store_cost;
+    hps_progress progress;
+    double loop_start, cpu_start;  /* for the summary line */
+    int64_t ended_at_start;
+    unsigned char *pruning;        /* [cap_pruning] 1: a PRUNE went out for the trial */
+    size_t cap_pruning;
+    int consecutive_failures;      /* failed attempts since the last good trial */
+    int too_many_failures;         /* budget.max_consecutive_failures reached */
+    hps_report_line *line;         /* REPORT decoding scratch */
+} coord;
+
+static int commit(coord *c, uint32_t type, int64_t trial_id, const hps_buf *payload,
+                  hps_apply_out *out)
+{
+    if (payload->failed)
+        return HPS_ENOMEM;
+    return hps_sweep_commit(c->s, c->j, type, trial_id, payload->data, (uint32_t)payload->len,
+                            out, c->err, c->errlen);
+}
+
+static int write_store(coord *c, char *err, size_t errlen)
+{
+    if (!c->o->h5_path)
+        return HPS_OK;
+    return hps_sweep_write_store(c->s, c->o->h5_path, c->o->provenance, c->o->n_provenance, err,
+                                 errlen);
+}
+
+/* ---- reports ------------------------------------------------------------------------ */
+
+/* Metric index of name, committing a METRIC_NAME record the first time. */
+static int metric_index(coord *c, const char *name, int32_t *index)
+{
+    int i = hps_sweep_metric_index(c->s, name);
+    if (i >= 0) {
+        *index = i;
+        return HPS_OK;
+    }
+    int rc = hps_rec_encode_string(&c->rec, c->s->n_metric_names, name);
+    if (rc == HPS_OK)
+        rc = commit(c, HPS_REC_METRIC_NAME, -1, &c->rec, NULL);
+    *index = c->s->n_metric_names - 1;
+    return rc;
+}
+
+/* Ask group g to stop trial_id (once per run of the trial). */
+static int prune(coord *c, int g, int64_t trial_id)
+{
+    size_t need = (size_t)trial_id + 1, old = c->cap_pruning;
+    unsigned char *p = hps_grow(c->pruning, &c->cap_pruning, need, 1, 1024);
+    if (!p)
+        return HPS_ENOMEM;
+    memset(p + old, 0, c->cap_pruning - old);
+    c->pruning = p;
+    if (p[trial_id])
+        return HPS_OK;
+    p[trial_id] = 1;
+    return c->t->ops->prune(c->t, g, trial_id);
+}
+
+/* An intermediate report: commit its metrics (the strategy and pruner see the
+ * sweep's metric inside), and stop the trial if either says so. */
+static int take_report(coord *c, int g, const void *msg, size_t len)
+{
+    int64_t trial_id;
+    hps_report_line *line = c->line;
+    if (hps_proto_report_decode(msg, len, &trial_id, line) != HPS_OK) {
+        snprintf(c->err, c->errlen, "malformed REPORT message from worker %d",
+                 c->t->workers[g]);
+        return HPS_ECORRUPT;
+    }
+    hps_sweep *s = c->s;
+    if (trial_id < 0 || trial_id >= s->n_trials || s->trials[trial_id].status != HPS_TRIAL_RUNNING)
+        return HPS_OK; /* a late report of a trial already journaled as ended */
+    hps_rec_metric m[HPS_REPORT_MAX_METRICS];
+    int rc;
+    for (int i = 0; i < line->n; i++) {
+        if ((rc = metric_index(c, line->names[i], &m[i].name_index)) != HPS_OK)
+            return rc;
+        m[i].step = line->step;
+        m[i].resource = line->resource;
+        m[i].value = line->values[i];
+    }
+    hps_apply_out out;
+    if ((rc = hps_rec_encode_report(&c->rec, m, (uint32_t)line->n)) != HPS_OK ||
+        (rc = commit(c, HPS_REC_REPORT, trial_id, &c->rec, &out)) != HPS_OK)
+        return rc;
+    return out.decision != HPS_DECISION_CONTINUE ? prune(c, g, trial_id) : HPS_OK;
+}
+
+/* ---- results ----------------------------------------------------------------------- */
+
+/* Failed attempts in a row stop the sweep at budget.max_consecutive_failures. */
+static void count_failures(coord *c, const hps_trial *t)
+{
+    if (t->status == HPS_TRIAL_FAILED)
+        c->consecutive_failures += t->attempts > 1 ? t->attempts : 1;
+    else if (t->status == HPS_TRIAL_DONE || t->status == HPS_TRIAL_PRUNED)
+        c->consecutive_failures = 0;
+    int max = c->s->cfg.max_consecutive_failures;
+    if (max > 0 && c->consecutive_failures >= max && !c->too_many_failures) {
+        c->too_many_failures = 1;
+        snprintf(c->err, c->errlen, "stopped after %d failed attempts in a row "
+                 "(budget.max_consecutive_failures); the last, trial %lld, failed with '%s'%s%s",
+                 c->consecutive_failures, (long long)t->trial_id, t->cause,
+                 t->stderr_tail ? ". The end of its stderr:\n" : "",
+                 t->stderr_tail ? t->stderr_tail : "");
+    }
+}
+
+static int handle_result(coord *c, int g, int64_t trial_id, const void *bytes, uint32_t len)
+{
+    hps_sweep *s = c->s;
+    int32_t status;
+    double end;
+    if (hps_outcome_peek(bytes, len, &status, &end) != HPS_OK) {
+        snprintf(c->err, c->errlen, "malformed result in a message from worker %d",
+                 c->t->workers[g]);
+        return HPS_ECORRUPT;
+    }
+    if (trial_id < 0 || trial_id >= s->n_trials ||
+        s->trials[trial_id].status != HPS_TRIAL_RUNNING) {
+        snprintf(c->err, c->errlen, "worker %d reported trial %lld, which is not running",
+                 c->t->workers[g], (long long)trial_id);
+        return HPS_ECORRUPT;
+    }
+    int rc;
+    if (status == HPS_TRIAL_INTERRUPTED) {
+        /* The worker itself was signalled (preemption reaches every rank): the
+         * trial will be re-run on resume; the coordinator shuts down too. */
+        if ((rc = hps_rec_encode_interrupt(&c->rec, end)) != HPS_OK ||
+            (rc = commit(c, HPS_REC_INTERRUPT, trial_id, &c->rec, NULL)) != HPS_OK)
+            return rc;
+        if (!*c->o->signalled)
+            *c->o->signalled = SIGTERM;
+        return HPS_OK;
+    }
+    if ((rc = hps_sweep_commit(s, c->j, HPS_REC_RESULT, trial_id, bytes, len, NULL, c->err,
+                               c->errlen)) != HPS_OK)
+        return rc;
+    const hps_trial *t = &s->trials[trial_id];
+    count_failures(c, t);
+    if (!c->o->quiet)
+        hps_progress_trial(&c->progress, s, t);
+    return HPS_OK;
+}
+
+static void learn_speed(coord *c, double eval_seconds, uint32_t count)
+{
+    if (count == 0)
+        return;
+    double per = eval_seconds / count;
+    c->ewma = c->ewma < 0 ? per : 0.7 * c->ewma + 0.3 * per;
+}
+
+static int take_results(coord *c, int g, const void *msg, size_t len)
+{
+    uint32_t count;
+    double eval;
+    group *gr = &c->groups[g];
+    if (hps_proto_results_count(msg, len, &count, &eval) != HPS_OK) {
+        snprintf(c->err, c->errlen, "malformed RESULTS message from worker %d",
+                 c->t->workers[g]);
+        return HPS_ECORRUPT;
+    }
+    if (count > gr->in_flight) {
+        snprintf(c->err, c->errlen, "unexpected RESULTS from worker %d", c->t->workers[g]);
+        return HPS_ECORRUPT;
+    }
+    gr->in_flight -= count;
+    for (int64_t k = count; k > 0;) {
+        int64_t take = k < gr->left[gr->head] ? k : gr->left[gr->head];
+        gr->left[gr->head] -= take;
+        k -= take;
+        if (gr->left[gr->head] == 0) {
+            gr->head = 1 - gr->head;
+            gr->busy--;
+        }
+    }
+    learn_speed(c, eval, count);
+    size_t off = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        int64_t id;
+        const void *bytes;
+        uint32_t n;
+        if (hps_proto_results_next(msg, len, &off, &id, &bytes, &n) != HPS_OK) {
+            snprintf(c->err, c->errlen, "malformed result in a message from worker %d",
+                     c->t->workers[g]);
+            return HPS_ECORRUPT;
+        }
+        int rc = handle_result(c, g, id, bytes, n);
+        if (rc != HPS_OK)
+            return rc;
+    }
+    return HPS_OK;
+}
+
+/* The transport's deliver callback: one message from group g. */
+static int deliver(void *core, int g, int tag, const void *msg, size_t len)
+{
+    coord *c = core;
+    if (g < 0 || g >= c->t->n_groups) {
+        snprintf(c->err, c->errlen, "a message from an unknown trial group (%d)", g);
+        return HPS_ECORRUPT;
+    }
+    if (tag == HPS_TAG_REPORT)
+        return take_report(c, g, msg, len);
+    if (tag == HPS_TAG_RESULTS)
+        return take_results(c, g, msg, len);
+    snprintf(c->err, c->errlen, "unexpected message (tag %d) from worker %d", tag,
+             c->t->workers[g]);
+    return HPS_ECORRUPT;
+}
+
+static int halted(void *core)
+{
+    const coord *c = core;
+    return *c->o->signalled || c->too_many_failures;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+static int budget_left(coord *c)
+{
+    const hps_coord_opts *o = c->o;
+    if (*o->signalled || c->too_many_failures)
+        return 0;
+    if (o->max_time > 0 && c->t->ops->wall(c->t) - c->run_start >= o->max_time)
+        return 0;
+    if (o->max_resource > 0 && c->s->resource_dispatched >= o->max_resource)
+        return 0;
+    return 1;
+}
+
+/* The next trial to run: a re-run first, else a new suggestion. Returns HPS_OK
+ * with *id set, HPS_EAGAIN or HPS_EDONE. */
+static int next_trial(coord *c, int32_t worker, double now, int64_t *id)
+{
+    hps_sweep *s = c->s;
+    int rc;
+    if (c->requeue_pos < c->n_requeue) {
+        *id = c->requeue[c->requeue_pos++];
+        if ((rc = hps_rec_encode_dispatch(&c->rec, worker, now)) != HPS_OK)
+            return rc;
+        return commit(c, HPS_REC_DISPATCH, *id, &c->rec, NULL);
+    }
+    if (c->exhausted || !budget_left(c))
+        return HPS_EDONE;
+    /* max_trials counts configurations (trial ids). Every suggest() that returns a
+     * suggestion is journaled, so none is asked for that could not be run: at the
+     * limit, promotions stop too (budget.max_resource bounds multi-fidelity sweeps). */
+    if (c->o->max_trials > 0 && s->n_trials >= c->o->max_trials) {
+        c->exhausted = 1;
+        return HPS_EDONE;
+    }
+    hps_apply_out out;
+    rc = hps_sweep_commit_suggest(s, c->j, worker, now, &out, c->err, c->errlen);
+    if (rc == HPS_EDONE)
+        c->exhausted = 1;
+    else if (rc == HPS_EAGAIN)
+        c->waiting = 1;
+    if (rc != HPS_OK)
+        return rc;
+    if (out.promotion && (size_t)out.trial_id < c->cap_pruning)
+        c->pruning[out.trial_id] = 0; /* a new run: it may be stopped again */
+    *id = out.trial_id;
+    return HPS_OK;
+}
+
+static int batch_size(const coord *c)
+{
+    /* A model-based strategy suggests better with every result: no batching ahead. */
+    if (c->ewma < 0 || (c->s->ops->flags & HPS_STRATEGY_ADAPTIVE))
+        return 1;
+    double n = BATCH_TARGET_SECONDS / (c->ewma > 1e-9 ? c->ewma : 1e-9);
+    if (n < 1)
+        return 1;
+    return n > BATCH_MAX ? BATCH_MAX : (int)n;
+}
+
+/* Fill group g with one batch. Sets *sent when a batch went out. */
+static int fill_group(coord *c, int g, int *sent)
+{
+    hps_sweep *s = c->s;
+    group *gr = &c->groups[g];
+    int want = batch_size(c);
+    int depth = want > 1 ? 2 : 1;
+    if (gr->busy >= depth)
+        return HPS_OK;
+    hps_buf *b = c->t->ops->buffer(c->t, g);
+    if (!b)
+        return HPS_OK;
+    hps_proto_trials_begin(b, (uint32_t)s->d);
+    int n = 0;
+    double now = c->t->ops->wall(c->t); /* one dispatch time for the batch */
+    while (n < want) {
+        int64_t id;
+        int rc = next_trial(c, c->t->workers[g], now, &id);
+        if (rc == HPS_EDONE || rc == HPS_EAGAIN)
+            break;
+        if (rc != HPS_OK)
+            return rc;
+        const hps_trial *t = &s->trials[id];
+        hps_trial_spec spec = {.trial_id = id, .seed = t->seed, .budget = t->budget,
+                               .prev_budget = t->prev_budget, .values = t->values};
+        hps_proto_trials_add(b, &spec, (uint32_t)s->d);
+        n++;
+    }
+    if (n == 0)
+        return HPS_OK;
+    if (b->failed)
+        return HPS_ENOMEM;
+    gr->left[(gr->head + gr->busy) % 2] = n;
+    gr->busy++;
+    gr->in_flight += n;
+    *sent = 1;
+    return c->t->ops->send(c->t, g);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+static int64_t running(const coord *c)
+{
+    int64_t r = 0;
+    for (int g = 0; g < c->t->n_groups; g++)
+        r += c->groups[g].in_flight;
+    return r;
+}
+
+static int maybe_write_store(coord *c, int force)
+{
+    double now = c->t->ops->monotonic(c->t);
+    if (!force && now - c->last_store < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost))
+        return HPS_OK;
+    int rc = write_store(c, c->err, c->errlen);
+    double after = c->t->ops->monotonic(c->t);
+    c->store_cost = after - now;
+    c->last_store = after;
+    return rc;
+}
+
+static int set_status(coord *c, const char *status)
+{
+    int rc = hps_rec_encode_string(&c->rec, 0, status);
+    if (rc != HPS_OK)
+        return rc;
+    return commit(c, HPS_REC_STATUS, -1, &c->rec, NULL);
+}
+
+static int sync_journal(coord *c)
+{
+    if (hps_journal_pending(c->j) == 0)
+        return HPS_OK;
+    int rc = hps_journal_sync(c->j);
+    if (rc != HPS_OK)
+        snprintf(c->err, c->errlen, "writing the journal: %s", hps_strerror(rc));
+    return rc;
+}
+
+/* Commit every running trial as interrupted, then the sweep's status. */
+static int interrupt_running(coord *c, const char *status)
+{
+    hps_sweep *s = c->s;
+    double now = c->t->ops->wall(c->t);
+    for (int64_t i = 0; i < s->n_trials; i++) {
+        if (s->trials[i].status != HPS_TRIAL_RUNNING)
+            continue;
+        int rc = hps_rec_encode_interrupt(&c->rec, now);
+        if (rc == HPS_OK)
+            rc = commit(c, HPS_REC_INTERRUPT, i, &c->rec, NULL);
+        if (rc != HPS_OK)
+            return rc;
+    }
+    return set_status(c, status);
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* One line, even with --quiet: what this run did and what it cost the
+ * coordinator (benchmarks read it). */
+static void summary(const coord *c)
+{
+    const hps_sweep *s = c->s;
+    double wall = hps_monotonic() - c->loop_start;
+    double cpu = cpu_seconds() - c->cpu_start;
+    int64_t ended = s->n_done + s->n_failed + s->n_pruned - c->ended_at_start;
+    fprintf(stderr, "hpsweep: %s: %lld trials ended in %.3f s (%.0f trials/s); coordinator CPU "
+            "%.3f s (%.1f%% of one core); best %s = %.10g (trial %lld)\n", s->status,
+            (long long)ended, wall, wall > 0 ? (double)ended / wall : 0.0, cpu,
+            wall > 0 ? 100.0 * cpu / wall : 0.0, s->cfg.metric,
+            s->best_id >= 0 ? s->trials[s->best_id].objective : NAN, (long long)s->best_id);
+}
+
+static int setup(coord *c)
+{
+    hps_sweep *s = c->s;
+    hps_transport *t = c->t;
+    c->ewma = -1;
+    c->n_active = t->n_groups;
+    if (c->o->parallelism > 0 && c->o->parallelism < c->n_active)
+        c->n_active = c->o->parallelism;
+    c->groups = calloc((size_t)(t->n_groups > 0 ? t->n_groups : 1), sizeof *c->groups);
+    c->requeue = malloc(sizeof(int64_t) * (size_t)(s->n_trials > 0 ? s->n_trials : 1));
+    c->line = malloc(sizeof *c->line);
+    if (!c->groups || !c->requeue || !c->line)
+        return HPS_ENOMEM;
+    t->deliver = deliver;
+    t->halted = halted;
+    t->core = c;
+    for (int64_t i = 0; i < s->n_trials; i++)
+        if (s->trials[i].status == HPS_TRIAL_RUNNING ||
+            s->trials[i].status == HPS_TRIAL_INTERRUPTED)
+            c->requeue[c->n_requeue++] = i;
+    hps_progress_init(&c->progress, c->o->tty, c->o->max_trials, s);
+    c->run_start = t->ops->wall(t);
+    c->last_store = t->ops->monotonic(t);
+    c->loop_start = hps_monotonic();
+    c->cpu_start = cpu_seconds();
+    c->ended_at_start = s->n_done + s->n_failed + s->n_pruned;
+    if (strcmp(s->status, "running") != 0)
+        return set_status(c, "running");
+    return HPS_OK;
+}
+
+static void teardown(coord *c)
+{
+    free(c->groups);
+    free(c->requeue);
+    free(c->pruning);
+    free(c->line);
+    hps_buf_free(&c->rec);
+}
+
+static int loop(coord *c)
+{
+    hps_transport *t = c->t;
+    for (;;) {
+        int busy = 0, rc;
+        if ((rc = t->ops->poll(t, &busy)) != HPS_OK)
+            return rc;
+        if (busy)
+            c->waiting = 0;
+        if (*c->o->signalled || c->too_many_failures)
+            return HPS_OK;
+        for (int g = 0; g < c->n_active; g++)
+            if ((rc = fill_group(c, g, &busy)) != HPS_OK)
+                return rc;
+        if ((rc = sync_journal(c)) != HPS_OK)
+            return rc;
+        if (!c->o->quiet)
+            hps_progress_tick(&c->progress, c->s, 0);
+        if ((rc = maybe_write_store(c, 0)) != HPS_OK)
+            return rc;
+        int more = c->requeue_pos < c->n_requeue ||
+                   (!c->exhausted && budget_left(c) &&
+                    !(c->o->max_trials > 0 && c->s->n_trials >= c->o->max_trials));
+        if (running(c) == 0 && (!more || (c->waiting && !busy))) {
+            if (more && c->waiting) {
+                snprintf(c->err, c->errlen, "strategy '%s' is waiting for results, but no "
+                         "trial is running", c->s->ops->name);
+                return HPS_EAGAIN;
+            }
+            return HPS_OK;
+        }
+        t->ops->idle(t, busy);
+    }
+}
+
+int hps_coordinator_run(hps_sweep *s, hps_journal *j, hps_transport *t, const hps_coord_opts *o,
+                        char *err, size_t errlen)
+{
+    coord c = {.s = s, .j = j, .t = t, .o = o, .err = err, .errlen = errlen};
+    int rc = setup(&c);
+    if (rc == HPS_OK)
+        rc = loop(&c);
+    int interrupted = rc == HPS_OK && *o->signalled;
+    if (rc == HPS_OK && c.too_many_failures) {
+        (void)interrupt_running(&c, "failed");
+        rc = HPS_EFAILURES; /* err says why */
+    } else if (rc == HPS_OK) {
+        rc = interrupted ? interrupt_running(&c, "interrupted") : set_status(&c, "completed");
+    } else if (rc != HPS_ENOMEM) {
+        (void)interrupt_running(&c, "interrupted"); /* keep the record straight; the error wins */
+    }
+    int src = sync_journal(&c);
+    if (rc == HPS_OK)
+        rc = src;
+    char serr[512] = "";
+    int wrc = write_store(&c, serr, sizeof serr);
+    if (rc == HPS_OK && wrc != HPS_OK) {
+        snprintf(err, errlen, "writing %s: %s", o->h5_path, serr);
+        rc = wrc;
+    }
+    if (!o->quiet)
+        hps_progress_tick(&c.progress, s, 1);
+    summary(&c);
+    t->ops->stop(t);
+    teardown(&c);
+    if (rc == HPS_OK && interrupted)
+        return HPS_EINTR;
+    return rc;
+}

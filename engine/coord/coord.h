@@ -1,0 +1,50 @@
+/*
+ * The coordinator core: suggest, dispatch, record — behind a transport.
+ *
+ * It owns no MPI and no clock of its own: trial groups are reached through an
+ * hps_transport (MPI, in-process or simulated; transport.h) and time is the
+ * transport's. Every event is committed to the sweep (sweep.h: apply, then append
+ * to the journal); results that arrive together share one fsync (group commit).
+ * Trials go to groups in batches whose size adapts to the measured trial time
+ * (about 5 ms of work per batch, 1 trial when trials are slow or the strategy is
+ * adaptive), with a second batch in flight for very fast trials so workers never
+ * wait on the coordinator's fsync. sweep.h5 is rewritten whole (temp + rename)
+ * every few seconds (at most ~5% of the time) and at the end.
+ */
+#ifndef HPS_COORD_COORD_H
+#define HPS_COORD_COORD_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "store/journal.h"
+#include "store/store.h"
+#include "sweep.h"
+#include "transport.h"
+
+typedef struct hps_coord_opts {
+    const char *h5_path;            /* sweep.h5; NULL: never written (benchmarks) */
+    int quiet;                      /* no per-trial progress output */
+    int tty;                        /* progress as one live line */
+    volatile sig_atomic_t *signalled;
+    const hps_kv *provenance;
+    int n_provenance;
+    int64_t max_trials;             /* 0: unlimited */
+    double max_time;                /* seconds for this run; 0: unlimited */
+    double max_resource;            /* total budget dispatched; 0: unlimited */
+    int parallelism;                /* max groups busy at once; 0: all */
+} hps_coord_opts;
+
+/*
+ * Run the sweep s (replayed from journal j with HPS_SWEEP_STRATEGY) to its budget
+ * on the groups of t. Trials that were running or interrupted are re-run first,
+ * with their recorded seeds. Returns HPS_OK when the sweep completed, HPS_EINTR
+ * when a signal interrupted it (running trials journaled as interrupted, sweep.h5
+ * written), HPS_EFAILURES when budget.max_consecutive_failures failed attempts in
+ * a row stopped it (status "failed"), or an error with err filled. Always tells
+ * the groups to stop.
+ */
+int hps_coordinator_run(hps_sweep *s, hps_journal *j, hps_transport *t, const hps_coord_opts *o,
+                        char *err, size_t errlen);
+
+#endif

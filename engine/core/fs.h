@@ -1,0 +1,18 @@
+/*
+ * Filesystem helpers every module shares: joining paths, making directories.
+ */
+#ifndef HPS_CORE_FS_H
+#define HPS_CORE_FS_H
+
+#include <stddef.h>
+
+#define HPS_PATH_MAX 4096
+
+/* dir/name into buf; HPS_EINVAL if it does not fit. */
+int hps_path_join(char *buf, size_t len, const char *dir, const char *name);
+
+/* mkdir -p (mode 0777 & ~umask). HPS_OK, HPS_EINVAL (path too long) or HPS_EIO
+ * with err (may be NULL) saying which directory could not be made and why. */
+int hps_mkdir_p(const char *path, char *err, size_t errlen);
+
+#endif

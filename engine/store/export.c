@@ -1,0 +1,292 @@
+/*
+ * Writing trials and best configurations for other programs: JSON, YAML,
+ * KEY=value environment lines, command-line arguments and CSV. Values keep their
+ * types (numbers stay numbers, categorical strings are quoted as each format
+ * needs) and floats are printed with 17 significant digits, so they round-trip.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/json.h"
+#include "export.h"
+#include "hpsweep/error.h"
+
+static void yaml_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs(isnan(v) ? ".nan" : v > 0 ? ".inf" : "-.inf", f);
+}
+
+/* YAML needs quotes for strings that would read as something else. */
+static int yaml_needs_quotes(const char *s)
+{
+    if (!*s)
+        return 1;
+    const char *special[] = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        if (strcasecmp(s, special[i]) == 0)
+            return 1;
+    const char *num = (s[0] == '+' || s[0] == '-') ? s + 1 : s;
+    if (strcasecmp(s, ".nan") == 0 || strcasecmp(num, ".inf") == 0)
+        return 1;
+    char *end;
+    (void)strtod(s, &end);
+    if (*end == '\0')
+        return 1;
+    if (strchr(":#{}[],&*!|>'\"%@`", s[0]) || s[0] == '-' || s[0] == '?' || isspace((unsigned char)s[0]))
+        return 1;
+    for (const char *p = s; *p; p++)
+        if ((*p == ':' && (p[1] == ' ' || p[1] == '\0')) || (*p == ' ' && p[1] == '#') ||
+            *p == '\n' || (unsigned char)*p < 0x20)
+            return 1;
+    return isspace((unsigned char)s[strlen(s) - 1]);
+}
+
+void hps_export_value_yaml(FILE *f, const hps_space *sp, int i, double v)
+{
+    if (hps_space_value_is_string(sp, i, v)) {
+        const char *s = sp->params[i].choices[(long)v].text;
+        if (yaml_needs_quotes(s))
+            hps_json_string(f, s); /* a JSON string is a valid YAML double-quoted scalar */
+        else
+            fputs(s, f);
+        return;
+    }
+    if (sp->params[i].type == HPS_PARAM_FLOAT && !isfinite(v)) {
+        yaml_number(f, v);
+        return;
+    }
+    hps_json_value(f, sp, i, v);
+}
+
+/* Shell-quote s unless it is made of safe characters only. */
+static void shell_word(FILE *f, const char *s)
+{
+    int safe = *s != '\0';
+    for (const char *p = s; *p && safe; p++)
+        safe = isalnum((unsigned char)*p) || strchr("@%+=:,./_-", *p);
+    if (safe) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*p, f);
+    }
+    fputc('\'', f);
+}
+
+void hps_export_env_name(FILE *f, const char *name)
+{
+    if (isdigit((unsigned char)name[0]))
+        fputc('_', f);
+    for (const char *p = name; *p; p++)
+        fputc(isalnum((unsigned char)*p) ? toupper((unsigned char)*p) : '_', f);
+}
+
+int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_export_format fmt)
+{
+    const hps_space *sp = &r->space;
+    char buf[256];
+    switch (fmt) {
+    case HPS_EXPORT_JSON:
+        fprintf(f, "{\n  \"trial_id\": %lld,\n  \"seed\": %llu,\n  ", (long long)t->trial_id,
+                (unsigned long long)t->seed);
+        hps_json_string(f, r->metric);
+        fputs(": ", f);
+        hps_json_number(f, t->objective);
+        fputs(",\n  \"params\": {", f);
+        for (int i = 0; i < sp->n_params; i++) {
+            fputs(i ? ",\n    " : "\n    ", f);
+            hps_json_string(f, sp->params[i].name);
+            fputs(": ", f);
+            hps_json_value(f, sp, i, t->values[i]);
+        }
+        fputs(sp->n_params ? "\n  }\n}\n" : "}\n}\n", f);
+        break;
+    case HPS_EXPORT_YAML:
+        fprintf(f, "trial_id: %lld\nseed: %llu\n", (long long)t->trial_id,
+                (unsigned long long)t->seed);
+        fprintf(f, "%s: ", r->metric);
+        yaml_number(f, t->objective);
+        fputs("\nparams:\n", f);
+        for (int i = 0; i < sp->n_params; i++) {
+            fprintf(f, "  %s: ", sp->params[i].name);
+            hps_export_value_yaml(f, sp, i, t->values[i]);
+            fputc('\n', f);
+        }
+        break;
+    case HPS_EXPORT_ENV:
+        for (int i = 0; i < sp->n_params; i++) {
+            hps_export_env_name(f, sp->params[i].name);
+            fputc('=', f);
+            shell_word(f, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
+            fputc('\n', f);
+        }
+        break;
+    case HPS_EXPORT_ARGS:
+        for (int i = 0; i < sp->n_params; i++) {
+            fprintf(f, "%s--%s ", i ? " " : "", sp->params[i].name);
+            shell_word(f, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
+        }
+        fputc('\n', f);
+        break;
+    default:
+        return HPS_EINVAL;
+    }
+    return ferror(f) ? HPS_EIO : HPS_OK;
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_double(FILE *f, double v)
+{
+    if (isnan(v))
+        return; /* an empty field: pandas reads NaN */
+    fprintf(f, "%.17g", v);
+}
+
+static const char *fixed_columns[] = {"trial_id", "status", "seed",  "bracket", "rung",
+                                      "budget",   "worker", "start", "end",     "objective",
+                                      "cause",    "exit_code", "attempts"};
+
+int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
+{
+    const hps_space *sp = &r->space;
+    char buf[256];
+    size_t nfixed = sizeof fixed_columns / sizeof fixed_columns[0];
+    if (fmt == HPS_EXPORT_CSV) {
+        for (size_t c = 0; c < nfixed; c++)
+            fprintf(f, "%s%s", c ? "," : "", fixed_columns[c]);
+        for (int i = 0; i < sp->n_params; i++) {
+            fputc(',', f);
+            csv_field(f, sp->params[i].name);
+        }
+        fputc('\n', f);
+        for (int64_t k = 0; k < r->n_trials; k++) {
+            const hps_trial *t = &r->trials[k];
+            fprintf(f, "%lld,%s,%llu,%d,%d,", (long long)t->trial_id,
+                    hps_trial_status_name(t->status), (unsigned long long)t->seed, t->bracket,
+                    t->rung);
+            csv_double(f, t->budget);
+            fprintf(f, ",%d,", t->worker);
+            csv_double(f, t->start);
+            fputc(',', f);
+            csv_double(f, t->end);
+            fputc(',', f);
+            csv_double(f, t->objective);
+            fputc(',', f);
+            csv_field(f, t->cause);
+            fprintf(f, ",%d,%d", t->exit_code, t->attempts);
+            for (int i = 0; i < sp->n_params; i++) {
+                fputc(',', f);
+                csv_field(f, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
+            }
+            fputc('\n', f);
+        }
+    } else if (fmt == HPS_EXPORT_JSON) {
+        fputs("[", f);
+        for (int64_t k = 0; k < r->n_trials; k++) {
+            const hps_trial *t = &r->trials[k];
+            fprintf(f, "%s\n  {\"trial_id\": %lld, \"status\": \"%s\", \"seed\": %llu, "
+                    "\"bracket\": %d, \"rung\": %d, \"budget\": ", k ? "," : "",
+                    (long long)t->trial_id, hps_trial_status_name(t->status),
+                    (unsigned long long)t->seed, t->bracket, t->rung);
+            hps_json_number(f, t->budget);
+            fprintf(f, ", \"worker\": %d, \"start\": ", t->worker);
+            hps_json_number(f, t->start);
+            fputs(", \"end\": ", f);
+            hps_json_number(f, t->end);
+            fputs(", \"objective\": ", f);
+            hps_json_number(f, t->objective);
+            fputs(", \"cause\": ", f);
+            hps_json_string(f, t->cause);
+            fprintf(f, ", \"exit_code\": %d, \"attempts\": %d", t->exit_code, t->attempts);
+            fputs(", \"params\": {", f);
+            for (int i = 0; i < sp->n_params; i++) {
+                fputs(i ? ", " : "", f);
+                hps_json_string(f, sp->params[i].name);
+                fputs(": ", f);
+                hps_json_value(f, sp, i, t->values[i]);
+            }
+            fputs("}}", f);
+        }
+        fputs(r->n_trials ? "\n]\n" : "]\n", f);
+    } else {
+        return HPS_EINVAL;
+    }
+    return ferror(f) ? HPS_EIO : HPS_OK;
+}
+
+int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt)
+{
+    if (fmt != HPS_EXPORT_CSV && fmt != HPS_EXPORT_JSON)
+        return HPS_EINVAL;
+    int csv = fmt == HPS_EXPORT_CSV;
+    fputs(csv ? "trial_id,bracket,rung,budget,status,objective,start,end,worker\n" : "[", f);
+    for (int64_t k = 0; k < r->n_rungs; k++) {
+        const hps_rung *g = &r->rungs[k];
+        if (csv) {
+            fprintf(f, "%lld,%d,%d,", (long long)g->trial_id, g->bracket, g->rung);
+            csv_double(f, g->budget);
+            fprintf(f, ",%s,", hps_trial_status_name(g->status));
+            csv_double(f, g->objective);
+            fputc(',', f);
+            csv_double(f, g->start);
+            fputc(',', f);
+            csv_double(f, g->end);
+            fprintf(f, ",%d\n", g->worker);
+        } else {
+            fprintf(f, "%s\n  {\"trial_id\": %lld, \"bracket\": %d, \"rung\": %d, \"budget\": ",
+                    k ? "," : "", (long long)g->trial_id, g->bracket, g->rung);
+            hps_json_number(f, g->budget);
+            fprintf(f, ", \"status\": \"%s\", \"objective\": ", hps_trial_status_name(g->status));
+            hps_json_number(f, g->objective);
+            fputs(", \"start\": ", f);
+            hps_json_number(f, g->start);
+            fputs(", \"end\": ", f);
+            hps_json_number(f, g->end);
+            fprintf(f, ", \"worker\": %d}", g->worker);
+        }
+    }
+    if (!csv)
+        fputs(r->n_rungs ? "\n]\n" : "]\n", f);
+    return ferror(f) ? HPS_EIO : HPS_OK;
+}
+
+int hps_export_parse_format(const char *s, hps_export_format *out)
+{
+    static const struct {
+        const char *name;
+        hps_export_format fmt;
+    } table[] = {{"json", HPS_EXPORT_JSON}, {"yaml", HPS_EXPORT_YAML}, {"env", HPS_EXPORT_ENV},
+                 {"args", HPS_EXPORT_ARGS}, {"csv", HPS_EXPORT_CSV}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(s, table[i].name) == 0) {
+            *out = table[i].fmt;
+            return HPS_OK;
+        }
+    return HPS_EINVAL;
+}

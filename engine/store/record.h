@@ -1,0 +1,89 @@
+/*
+ * Journal record types and their payloads.
+ *
+ * The journal (journal.h) stores opaque payloads; this module defines what the
+ * engine puts in them. Payloads are packed little-endian fields in the order
+ * listed; decode() checks every length and returns HPS_ECORRUPT on a short or
+ * inconsistent payload. Replaying the records in order rebuilds the sweep:
+ *
+ *   HEADER       first record: format version, sweep seed, created time, YAML text,
+ *                the config file's path (it names the sweep when the YAML has no name)
+ *   SUGGEST      the strategy suggested trial_id (one strategy.suggest() call):
+ *                seed, budget, bracket, rung, promotion, worker, start, u[d]
+ *   DISPATCH     a re-run of a known trial (after resume) started on worker at start
+ *   RESULT       the trial ended (done/failed/pruned): its outcome (core/trial.h)
+ *   REPORT       an intermediate report of a running trial: metrics (each with its
+ *                step and resource), the metric list of core/trial.h
+ *   INTERRUPT    the trial was running when the sweep was interrupted
+ *   METRIC_NAME  metric name index i is called name
+ *   STATUS       the sweep's status changed ("completed", "interrupted", ...)
+ */
+#ifndef HPS_STORE_RECORD_H
+#define HPS_STORE_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/trial.h"
+
+enum {
+    HPS_REC_HEADER = 1,
+    HPS_REC_SUGGEST = 2,
+    HPS_REC_DISPATCH = 3,
+    HPS_REC_RESULT = 4,
+    HPS_REC_INTERRUPT = 5,
+    HPS_REC_METRIC_NAME = 6,
+    HPS_REC_STATUS = 7,
+    HPS_REC_REPORT = 8
+};
+
+#define HPS_JOURNAL_FORMAT 1
+
+typedef struct hps_rec_header {
+    uint32_t version;
+    uint64_t seed;
+    double created;             /* Unix time */
+    const char *config_text;    /* not NUL-terminated when decoded: use config_len */
+    uint32_t config_len;
+    const char *source;         /* the config file's path; not NUL-terminated when decoded */
+    uint32_t source_len;
+} hps_rec_header;
+
+typedef struct hps_rec_suggest {
+    uint64_t seed;
+    double budget;
+    int32_t bracket, rung, promotion, worker;
+    double start;
+    uint32_t n;                 /* number of coordinates */
+    const double *u;            /* decode: points into a caller buffer (see below) */
+} hps_rec_suggest;
+
+/* Encoders: reset b, then write the payload. Return HPS_OK or HPS_ENOMEM. */
+int hps_rec_encode_header(hps_buf *b, const hps_rec_header *h);
+int hps_rec_encode_suggest(hps_buf *b, const hps_rec_suggest *s);
+int hps_rec_encode_dispatch(hps_buf *b, int32_t worker, double start);
+int hps_rec_encode_result(hps_buf *b, const hps_outcome *r);
+int hps_rec_encode_interrupt(hps_buf *b, double when);
+int hps_rec_encode_report(hps_buf *b, const hps_rec_metric *m, uint32_t n);
+int hps_rec_encode_string(hps_buf *b, int32_t index, const char *s);
+
+/* Decoders. Pointers in the output point into payload (or into u_buf / m_buf,
+ * which must hold n doubles / as many metrics as the record has: the decoder
+ * copies into them so the result is aligned; hps_metrics_bound(len) metrics always
+ * suffice). Return HPS_OK or HPS_ECORRUPT. */
+int hps_rec_decode_header(const void *p, uint32_t len, hps_rec_header *h);
+int hps_rec_decode_suggest(const void *p, uint32_t len, hps_rec_suggest *s, double *u_buf,
+                           uint32_t u_cap);
+int hps_rec_decode_dispatch(const void *p, uint32_t len, int32_t *worker, double *start);
+int hps_rec_decode_result(const void *p, uint32_t len, hps_outcome *r, hps_rec_metric *m_buf,
+                          uint32_t m_cap);
+int hps_rec_decode_interrupt(const void *p, uint32_t len, double *when);
+/* REPORT: *n metrics copied into m_buf (capacity m_cap). */
+int hps_rec_decode_report(const void *p, uint32_t len, hps_rec_metric *m_buf, uint32_t m_cap,
+                          uint32_t *n);
+/* index and a pointer to the (not NUL-terminated) string of length *slen. */
+int hps_rec_decode_string(const void *p, uint32_t len, int32_t *index, const char **s,
+                          uint32_t *slen);
+
+#endif

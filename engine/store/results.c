@@ -1,0 +1,581 @@
+/*
+ * The sweep.h5 reader: hps_results_open() loads a results file written by store.c
+ * (layout in store.h) into an hps_results, so the CLI and user code never touch
+ * HDF5 themselves.
+ *
+ * Tables are read by column name (store_read.c), so the file's column order and
+ * any extra columns do not matter. Enum columns (status, categoricals, bools) come
+ * back as their integer values: the status code, the choice index and 0/1.
+ *
+ * Files written before /trials had exit_code and attempts, and before /failures
+ * and /rungs existed, still read: their trials get exit_code -1, attempts 0 and no
+ * stderr_tail, their parameter columns are named by the rule of that time, and
+ * they have no rungs.
+ */
+#include "hpsweep/results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "store.h"
+#include "store_h5.h"
+#include "store_read.h"
+#include "hpsweep/error.h"
+
+const char *hps_trial_status_name(int status)
+{
+    static const char *const names[] = {"running", "done", "failed", "interrupted", "pruned"};
+    return status >= 0 && status < (int)(sizeof names / sizeof names[0]) ? names[status]
+                                                                         : "unknown";
+}
+
+/* Split s at '\n' into n new strings (n = newlines + 1). */
+static char **split_lines(const char *s, int *n)
+{
+    int count = 1;
+    for (const char *p = s; *p; p++)
+        count += *p == '\n';
+    char **parts = calloc((size_t)count, sizeof *parts);
+    if (!parts)
+        return NULL;
+    for (int i = 0; i < count; i++) {
+        const char *end = strchr(s, '\n');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        parts[i] = malloc(len + 1);
+        if (!parts[i]) {
+            for (int k = 0; k < i; k++)
+                free(parts[k]);
+            free(parts);
+            return NULL;
+        }
+        memcpy(parts[i], s, len);
+        parts[i][len] = '\0';
+        s += len + (end != NULL);
+    }
+    *n = count;
+    return parts;
+}
+
+/* A choice's kind: from its stored kind name, else guessed from its text. */
+static hps_choice_kind choice_kind(const char *kind, const char *text)
+{
+    if (kind)
+        return strcmp(kind, "number") == 0 ? HPS_CHOICE_NUMBER
+               : strcmp(kind, "bool") == 0 ? HPS_CHOICE_BOOL
+                                           : HPS_CHOICE_STRING;
+    if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0)
+        return HPS_CHOICE_BOOL;
+    char *end;
+    double v = strtod(text, &end);
+    return text[0] && *end == '\0' && isfinite(v) ? HPS_CHOICE_NUMBER : HPS_CHOICE_STRING;
+}
+
+/* Fill p's choices from the '\n'-joined texts and (optional) kind names. */
+static int param_choices(hps_param *p, const char *texts, const char *kinds, const hps_h5err *e)
+{
+    int n = 0, nk = 0;
+    char **parts = split_lines(texts, &n);
+    char **kparts = kinds ? split_lines(kinds, &nk) : NULL;
+    int rc = parts && (!kinds || kparts) ? HPS_OK : HPS_ENOMEM;
+    if (rc == HPS_OK && kparts && nk != n) {
+        hps_h5_errf(e, "/space: parameter %s has %d choices but %d choice kinds", p->name, n, nk);
+        rc = HPS_ECORRUPT;
+    }
+    if (rc == HPS_OK && !(p->choices = calloc((size_t)n, sizeof *p->choices)))
+        rc = HPS_ENOMEM;
+    for (int k = 0; rc == HPS_OK && k < n; k++) {
+        hps_choice *c = &p->choices[k];
+        c->text = parts[k];
+        parts[k] = NULL;
+        p->n_choices = k + 1;
+        c->kind = choice_kind(kparts ? kparts[k] : NULL, c->text);
+        c->number = c->kind == HPS_CHOICE_NUMBER ? strtod(c->text, NULL)
+                    : c->kind == HPS_CHOICE_BOOL ? (strcmp(c->text, "true") == 0)
+                                                 : 0;
+    }
+    for (int k = 0; parts && k < n; k++)
+        free(parts[k]);
+    for (int k = 0; kparts && k < nk; k++)
+        free(kparts[k]);
+    free(parts);
+    free(kparts);
+    return rc;
+}
+
+static int read_space(hid_t file, hps_space *space, const hps_h5err *e)
+{
+    h5col cols[] = {
+        {.name = "name", .want = COL_VSTR},
+        {.name = "type", .want = COL_I64},
+        {.name = "low", .want = COL_F64},
+        {.name = "high", .want = COL_F64},
+        {.name = "log", .want = COL_I64},
+        {.name = "choices", .want = COL_VSTR},
+        {.name = "grid_points", .want = COL_I64},
+        {.name = "choice_kinds", .want = COL_VSTR, .optional = 1},
+    };
+    h5table t;
+    int rc = hps_h5_read_table(file, "space", cols, (int)(sizeof cols / sizeof cols[0]), &t, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (t.n > 0 && !(space->params = calloc((size_t)t.n, sizeof *space->params)))
+        rc = HPS_ENOMEM;
+    for (int64_t r = 0; rc == HPS_OK && r < t.n; r++) {
+        hps_param *p = &space->params[r];
+        space->n_params = (int)r + 1;
+        int64_t type = hps_h5_get_i64(&t, &cols[1], r);
+        if (!(p->name = strdup(hps_h5_get_vstr(&t, &cols[0], r)))) {
+            rc = HPS_ENOMEM;
+            break;
+        }
+        if (type < HPS_PARAM_FLOAT || type > HPS_PARAM_BOOL) {
+            hps_h5_errf(e, "/space: parameter %s has unknown type %lld", p->name, (long long)type);
+            rc = HPS_ECORRUPT;
+            break;
+        }
+        p->type = (hps_param_type)type;
+        p->low = hps_h5_get_f64(&t, &cols[2], r);
+        p->high = hps_h5_get_f64(&t, &cols[3], r);
+        p->log = hps_h5_get_i64(&t, &cols[4], r) != 0;
+        p->grid_points = (int)hps_h5_get_i64(&t, &cols[6], r);
+        if (p->type == HPS_PARAM_CATEGORICAL)
+            rc = param_choices(p, hps_h5_get_vstr(&t, &cols[5], r),
+                               cols[7].present ? hps_h5_get_vstr(&t, &cols[7], r) : NULL, e);
+    }
+    if (rc == HPS_ENOMEM)
+        hps_h5_errf(e, "out of memory reading /space");
+    hps_h5_table_free(&t);
+    return rc;
+}
+
+/* Parameter value of p stored in column c of row r, as space.h defines values. */
+static int param_value(const h5table *t, const h5col *c, const hps_param *p, int64_t r, double *v)
+{
+    if (p->type == HPS_PARAM_FLOAT) {
+        *v = hps_h5_get_f64(t, c, r);
+        return HPS_OK;
+    }
+    int64_t x = hps_h5_get_i64(t, c, r);
+    if (p->type == HPS_PARAM_CATEGORICAL && (x < 0 || x >= p->n_choices))
+        return HPS_ECORRUPT;
+    *v = p->type == HPS_PARAM_BOOL ? (x != 0) : (double)x;
+    return HPS_OK;
+}
+
+/*
+ * Whether /trials has the int32 exit_code and attempts columns (1), lacks them as
+ * a file written before they existed does (0), or cannot be opened (< 0). A
+ * parameter of such a file may itself be called exit_code, but its column is then
+ * an int64, a double or an enum, never a plain int32.
+ */
+static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
+{
+    if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0)
+        return 0; /* hps_h5_read_table reports the missing table */
+    int rc = hps_h5_has_column(file, "trials", "exit_code", H5T_INTEGER, 4, e);
+    return rc == 1 ? hps_h5_has_column(file, "trials", "attempts", H5T_INTEGER, 4, e) : rc;
+}
+
+static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    enum {
+        C_ID,
+        C_STATUS,
+        C_SEED,
+        C_BRACKET,
+        C_RUNG,
+        C_BUDGET,
+        C_WORKER,
+        C_START,
+        C_END,
+        C_OBJECTIVE,
+        C_CAUSE,
+        C_FIXED /* the columns of every version; exit_code and attempts follow the parameters */
+    };
+    static const h5col_as fixed_as[C_FIXED] = {COL_I64, COL_I64, COL_U64, COL_I64,
+                                               COL_I64, COL_F64, COL_I64, COL_F64,
+                                               COL_F64, COL_F64, COL_FSTR};
+    const hps_space *space = &res->space;
+    int np = space->n_params, c_exit = C_FIXED + np, c_attempts = c_exit + 1;
+    char **names = NULL;
+    h5table t = {.mtype = H5I_INVALID_HID, .space = H5I_INVALID_HID};
+    h5col *cols = calloc((size_t)(C_FIXED + np + 2), sizeof *cols);
+    int modern = trials_have_exit_columns(file, e);
+    int rc = !cols ? HPS_ENOMEM : modern < 0 ? modern : HPS_OK;
+    if (rc == HPS_OK)
+        rc = hps_store_param_columns_n(
+            space, modern ? hps_store_n_fixed_columns : hps_store_n_legacy_columns, &names);
+    if (rc != HPS_OK)
+        goto done;
+    for (int i = 0; i < C_FIXED; i++)
+        cols[i] = (h5col){.name = hps_store_fixed_columns[i], .want = fixed_as[i]};
+    cols[C_CAUSE].len = HPS_CAUSE_LEN;
+    for (int i = 0; i < np; i++)
+        cols[C_FIXED + i] = (h5col){
+            .name = names[i], .want = space->params[i].type == HPS_PARAM_FLOAT ? COL_F64 : COL_I64};
+    cols[c_exit] = (h5col){.name = "exit_code", .want = COL_I64};
+    cols[c_attempts] = (h5col){.name = "attempts", .want = COL_I64};
+    rc = hps_h5_read_table(file, "trials", cols, c_exit + (modern ? 2 : 0), &t, e);
+    if (rc != HPS_OK)
+        goto done;
+    if (t.n > 0 && !(res->trials = calloc((size_t)t.n, sizeof *res->trials))) {
+        rc = HPS_ENOMEM;
+        goto done;
+    }
+    for (int64_t r = 0; r < t.n; r++) {
+        hps_trial *tr = &res->trials[r];
+        res->n_trials = r + 1;
+        tr->trial_id = hps_h5_get_i64(&t, &cols[C_ID], r);
+        tr->status = (int32_t)hps_h5_get_i64(&t, &cols[C_STATUS], r);
+        memcpy(&tr->seed, hps_h5_cell(&t, &cols[C_SEED], r), sizeof tr->seed);
+        tr->bracket = (int32_t)hps_h5_get_i64(&t, &cols[C_BRACKET], r);
+        tr->rung = (int32_t)hps_h5_get_i64(&t, &cols[C_RUNG], r);
+        tr->budget = hps_h5_get_f64(&t, &cols[C_BUDGET], r);
+        tr->worker = (int32_t)hps_h5_get_i64(&t, &cols[C_WORKER], r);
+        tr->start = hps_h5_get_f64(&t, &cols[C_START], r);
+        tr->end = hps_h5_get_f64(&t, &cols[C_END], r);
+        tr->objective = hps_h5_get_f64(&t, &cols[C_OBJECTIVE], r);
+        memcpy(tr->cause, hps_h5_cell(&t, &cols[C_CAUSE], r), HPS_CAUSE_LEN);
+        tr->cause[HPS_CAUSE_LEN - 1] = '\0';
+        tr->exit_code = modern ? (int32_t)hps_h5_get_i64(&t, &cols[c_exit], r) : -1;
+        tr->attempts = modern ? (int32_t)hps_h5_get_i64(&t, &cols[c_attempts], r) : 0;
+        if (np == 0)
+            continue;
+        if (!(tr->values = malloc((size_t)np * sizeof *tr->values))) {
+            rc = HPS_ENOMEM;
+            goto done;
+        }
+        for (int i = 0; i < np; i++) {
+            if (param_value(&t, &cols[C_FIXED + i], &space->params[i], r, &tr->values[i]) !=
+                HPS_OK) {
+                hps_h5_errf(e, "/trials row %lld: %s is not a valid choice index", (long long)r,
+                            names[i]);
+                rc = HPS_ECORRUPT;
+                goto done;
+            }
+        }
+    }
+done:
+    if (rc == HPS_ENOMEM)
+        hps_h5_errf(e, "out of memory reading /trials");
+    hps_h5_table_free(&t);
+    hps_store_columns_free(names, np);
+    free(cols);
+    return rc;
+}
+
+/* Index of the trial with id that has no stderr_tail yet, searching from *from on, then wrapping. */
+static int64_t failed_trial(const hps_results *res, int64_t id, int64_t *from)
+{
+    for (int64_t k = 0; k < res->n_trials; k++) {
+        int64_t i = (*from + k) % res->n_trials;
+        if (res->trials[i].trial_id == id && !res->trials[i].stderr_tail) {
+            *from = i + 1;
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* /failures rows read per block: each holds a HPS_STDERR_TAIL_LEN string. */
+#define FAILURE_BLOCK_ROWS 1024
+
+/*
+ * Give each trial with a /failures row its stderr_tail. Rows are in trial order,
+ * so each is looked for after the previous one's trial. A file without /failures
+ * (written before it existed) leaves every stderr_tail NULL.
+ */
+static int read_failures(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    if (H5Lexists(file, "failures", H5P_DEFAULT) <= 0)
+        return HPS_OK;
+    h5col cols[] = {
+        {.name = "trial_id", .want = COL_I64},
+        {.name = "stderr_tail", .want = COL_FSTR, .len = HPS_STDERR_TAIL_LEN},
+    };
+    int rc = HPS_OK;
+    int64_t next = 0;
+    h5table t = {.total = 1};
+    for (int64_t first = 0; rc == HPS_OK && first < t.total; first += FAILURE_BLOCK_ROWS) {
+        rc = hps_h5_read_rows(file, "failures", cols, 2, first, FAILURE_BLOCK_ROWS, &t, e);
+        if (rc != HPS_OK)
+            break;
+        for (int64_t r = 0; rc == HPS_OK && r < t.n; r++) {
+            int64_t id = hps_h5_get_i64(&t, &cols[0], r);
+            const char *tail = (const char *)hps_h5_cell(&t, &cols[1], r);
+            size_t len = strnlen(tail, HPS_STDERR_TAIL_LEN - 1);
+            int64_t i = failed_trial(res, id, &next);
+            if (i < 0) {
+                hps_h5_errf(e, "/failures row %lld: trial %lld is not in /trials",
+                            (long long)(first + r), (long long)id);
+                rc = HPS_ECORRUPT;
+            } else if (len > 0) {
+                char *copy = malloc(len + 1);
+                if (!copy) {
+                    hps_h5_errf(e, "out of memory reading /failures");
+                    rc = HPS_ENOMEM;
+                    break;
+                }
+                memcpy(copy, tail, len);
+                copy[len] = '\0';
+                res->trials[i].stderr_tail = copy;
+            }
+        }
+        int64_t total = t.total;
+        hps_h5_table_free(&t);
+        t.total = total;
+    }
+    return rc;
+}
+
+static int read_metrics(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    h5col cols[] = {
+        {.name = "trial_id", .want = COL_I64}, {.name = "step", .want = COL_I64},
+        {.name = "resource", .want = COL_F64}, {.name = "name_index", .want = COL_I64},
+        {.name = "value", .want = COL_F64},
+    };
+    h5table t;
+    int rc = hps_h5_read_table(file, "metrics", cols, (int)(sizeof cols / sizeof cols[0]), &t, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (t.n > 0 && !(res->metrics = calloc((size_t)t.n, sizeof *res->metrics))) {
+        hps_h5_errf(e, "out of memory reading /metrics");
+        rc = HPS_ENOMEM;
+    }
+    for (int64_t r = 0; rc == HPS_OK && r < t.n; r++) {
+        hps_metric *m = &res->metrics[r];
+        m->trial_id = hps_h5_get_i64(&t, &cols[0], r);
+        m->step = hps_h5_get_i64(&t, &cols[1], r);
+        m->resource = hps_h5_get_f64(&t, &cols[2], r);
+        m->name_index = (int32_t)hps_h5_get_i64(&t, &cols[3], r);
+        m->value = hps_h5_get_f64(&t, &cols[4], r);
+    }
+    if (rc == HPS_OK)
+        res->n_metrics = t.n;
+    hps_h5_table_free(&t);
+    return rc;
+}
+
+/* /rungs into res->rungs; a file written before it existed has none. */
+static int read_rungs(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    if (H5Lexists(file, "rungs", H5P_DEFAULT) <= 0)
+        return HPS_OK;
+    h5col cols[] = {
+        {.name = "trial_id", .want = COL_I64}, {.name = "bracket", .want = COL_I64},
+        {.name = "rung", .want = COL_I64},     {.name = "budget", .want = COL_F64},
+        {.name = "status", .want = COL_I64},   {.name = "objective", .want = COL_F64},
+        {.name = "start", .want = COL_F64},    {.name = "end", .want = COL_F64},
+        {.name = "worker", .want = COL_I64},
+    };
+    h5table t;
+    int rc = hps_h5_read_table(file, "rungs", cols, (int)(sizeof cols / sizeof cols[0]), &t, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (t.n > 0 && !(res->rungs = calloc((size_t)t.n, sizeof *res->rungs))) {
+        hps_h5_errf(e, "out of memory reading /rungs");
+        rc = HPS_ENOMEM;
+    }
+    for (int64_t r = 0; rc == HPS_OK && r < t.n; r++) {
+        hps_rung *g = &res->rungs[r];
+        g->trial_id = hps_h5_get_i64(&t, &cols[0], r);
+        g->bracket = (int32_t)hps_h5_get_i64(&t, &cols[1], r);
+        g->rung = (int32_t)hps_h5_get_i64(&t, &cols[2], r);
+        g->budget = hps_h5_get_f64(&t, &cols[3], r);
+        g->status = (int32_t)hps_h5_get_i64(&t, &cols[4], r);
+        g->objective = hps_h5_get_f64(&t, &cols[5], r);
+        g->start = hps_h5_get_f64(&t, &cols[6], r);
+        g->end = hps_h5_get_f64(&t, &cols[7], r);
+        g->worker = (int32_t)hps_h5_get_i64(&t, &cols[8], r);
+    }
+    if (rc == HPS_OK)
+        res->n_rungs = t.n;
+    hps_h5_table_free(&t);
+    return rc;
+}
+
+static int read_metric_names(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    int rc = HPS_ECORRUPT;
+    hid_t ds = H5I_INVALID_HID, ftype = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    hid_t mt = H5I_INVALID_HID;
+    char **raw = NULL;
+    hssize_t n = 0;
+    if (H5Lexists(file, "metric_names", H5P_DEFAULT) <= 0) {
+        hps_h5_errf(e, "not an hpsweep results file: no /metric_names");
+        return HPS_ECORRUPT;
+    }
+    h5Check(e, ds = H5Dopen2(file, "metric_names", H5P_DEFAULT));
+    h5Check(e, ftype = H5Dget_type(ds));
+    h5Check(e, space = H5Dget_space(ds));
+    h5Check(e, n = H5Sget_simple_extent_npoints(space));
+    if (H5Tis_variable_str(ftype) <= 0 || n > INT32_MAX) {
+        hps_h5_errf(e, "/metric_names is not a list of variable-length strings");
+        goto fail;
+    }
+    rc = HPS_ENOMEM;
+    if (n > 0 && (!(raw = calloc((size_t)n, sizeof *raw)) ||
+                  !(res->metric_names = calloc((size_t)n, sizeof *res->metric_names))))
+        goto fail;
+    rc = HPS_ECORRUPT;
+    h5Check(e, mt = hps_h5_vstr_type());
+    h5Check(e, H5Tset_cset(mt, H5Tget_cset(ftype)));
+    if (n > 0)
+        h5Check(e, H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw));
+    rc = HPS_OK;
+    for (hssize_t i = 0; i < n; i++) {
+        res->n_metric_names = (int)i + 1;
+        if (!(res->metric_names[i] = strdup(raw[i] ? raw[i] : ""))) {
+            rc = HPS_ENOMEM;
+            break;
+        }
+    }
+    if (n > 0)
+        hps_h5_reclaim(mt, space, raw);
+fail:
+    if (rc == HPS_ENOMEM)
+        hps_h5_errf(e, "out of memory reading /metric_names");
+    free(raw);
+    hps_h5_close(mt);
+    hps_h5_close(space);
+    hps_h5_close(ftype);
+    hps_h5_close(ds);
+    return rc;
+}
+
+/*
+ * Attributes, /config, /space, /trials, /failures, /rungs, /metrics and
+ * /metric_names, in that order.
+ */
+static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
+{
+    int rc = hps_h5_read_num_attr(file, "format_version", H5T_NATIVE_INT, &out->format_version, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (out->format_version > HPS_STORE_FORMAT_VERSION) {
+        hps_h5_errf(e, "format_version %d is newer than this build reads (%d)", out->format_version,
+                    HPS_STORE_FORMAT_VERSION);
+        return HPS_EVERSION;
+    }
+    if (out->format_version < 1) {
+        hps_h5_errf(e, "invalid format_version %d", out->format_version);
+        return HPS_ECORRUPT;
+    }
+    struct {
+        const char *name;
+        char **dst;
+    } strs[] = {{"hpsweep_version", &out->hpsweep_version},
+                {"name", &out->name},
+                {"strategy", &out->strategy},
+                {"objective", &out->objective},
+                {"metric", &out->metric},
+                {"goal", &out->goal},
+                {"status", &out->status},
+                {"created", &out->created},
+                {"updated", &out->updated}};
+    for (size_t i = 0; rc == HPS_OK && i < sizeof strs / sizeof strs[0]; i++)
+        rc = hps_h5_read_str_attr(file, strs[i].name, strs[i].dst, e);
+    if (rc == HPS_OK)
+        rc = hps_h5_read_num_attr(file, "seed", H5T_NATIVE_UINT64, &out->seed, e);
+    if (rc == HPS_OK) {
+        hid_t ds = H5I_INVALID_HID;
+        if (H5Lexists(file, "config", H5P_DEFAULT) <= 0 ||
+            (ds = H5Dopen2(file, "config", H5P_DEFAULT)) < 0) {
+            hps_h5_errf(e, "not an hpsweep results file: no readable /config");
+            rc = HPS_ECORRUPT;
+        } else {
+            rc = hps_h5_read_string(ds, 0, "/config", &out->config_text, e);
+        }
+        hps_h5_close(ds);
+    }
+    if (rc == HPS_OK)
+        rc = read_space(file, &out->space, e);
+    if (rc == HPS_OK)
+        rc = read_trials(file, out, e);
+    if (rc == HPS_OK)
+        rc = read_failures(file, out, e);
+    if (rc == HPS_OK)
+        rc = read_rungs(file, out, e);
+    if (rc == HPS_OK)
+        rc = read_metrics(file, out, e);
+    if (rc == HPS_OK)
+        rc = read_metric_names(file, out, e);
+    return rc;
+}
+
+int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen)
+{
+    hps_h5err e = {err, errlen};
+    if (err && errlen)
+        err[0] = '\0';
+    if (!out)
+        return HPS_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!path)
+        return HPS_EINVAL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        int code = errno == ENOENT ? HPS_ENOENT : HPS_EIO;
+        hps_h5_errf(&e, "%s: %s", path, strerror(errno));
+        return code;
+    }
+    close(fd);
+
+    int rc = HPS_ECORRUPT;
+    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+    h5Check(&e, fapl = H5Pcreate(H5P_FILE_ACCESS));
+    h5Check(&e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
+#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+    /* Lock where the file system can, read anyway where it cannot (NFS, Lustre). */
+    h5Check(&e, H5Pset_file_locking(fapl, 1, 1));
+#endif
+    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (file < 0) {
+        hps_h5_report(&e, __FILE__, __LINE__, "H5Fopen");
+        goto fail;
+    }
+    rc = read_all(file, out, &e);
+fail:
+    hps_h5_close(file);
+    hps_h5_close(fapl);
+    if (rc != HPS_OK)
+        hps_results_free(out);
+    return rc;
+}
+
+void hps_results_free(hps_results *r)
+{
+    if (!r)
+        return;
+    char *strs[] = {r->hpsweep_version, r->name,    r->strategy, r->objective,  r->metric, r->goal,
+                    r->status,          r->created, r->updated,  r->config_text};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(strs[i]);
+    hps_space_free(&r->space);
+    for (int64_t i = 0; i < r->n_trials; i++) {
+        free(r->trials[i].values);
+        free(r->trials[i].stderr_tail);
+    }
+    free(r->trials);
+    for (int i = 0; i < r->n_metric_names; i++)
+        free(r->metric_names[i]);
+    free(r->metric_names);
+    free(r->metrics);
+    free(r->rungs);
+    memset(r, 0, sizeof *r);
+}
+
+int hps_trial_better(const hps_trial *a, const hps_trial *b, int maximize)
+{
+    if (a->budget != b->budget)
+        return a->budget > b->budget;
+    return maximize ? a->objective > b->objective : a->objective < b->objective;
+}

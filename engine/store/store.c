@@ -1,0 +1,389 @@
+/*
+ * The sweep.h5 writer. hps_store_write() lays out the whole results file described
+ * in store.h from the engine's in-memory tables, into "<path>.tmp", then fsyncs it,
+ * renames it over path and fsyncs the directory, so a reader sees either the old
+ * file or the new one, never a torn one.
+ *
+ * This file writes the attributes, /config, /provenance, /space and /metric_names
+ * and makes the file durable; store_tables.c writes /trials, /failures, /rungs
+ * and /metrics. Strings are variable-length UTF-8 (h5py returns str for the
+ * attributes) except /trials' cause and /failures' stderr_tail, fixed-length
+ * columns so the tables stay plain fixed-size records.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "store_h5.h"
+#include "hps_version.h"
+#include "hpsweep/error.h"
+
+void hps_store_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static int write_str_attr(hid_t loc, const char *name, const char *value, const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+    const char *v = value ? value : "";
+    h5Check(e, type = hps_h5_vstr_type());
+    h5Check(e, space = H5Screate(H5S_SCALAR));
+    h5Check(e, attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+    h5Check(e, H5Awrite(attr, type, &v));
+    rc = HPS_OK;
+fail:
+    if (rc != HPS_OK && e->buf) {
+        size_t used = strlen(e->buf);
+        if (used < e->len)
+            snprintf(e->buf + used, e->len - used, " (attribute '%s')", name);
+    }
+    hps_h5_close(attr);
+    hps_h5_close(space);
+    hps_h5_close(type);
+    return rc;
+}
+
+static int write_num_attr(hid_t loc, const char *name, hid_t type, const void *value,
+                          const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+    h5Check(e, space = H5Screate(H5S_SCALAR));
+    h5Check(e, attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+    h5Check(e, H5Awrite(attr, type, value));
+    rc = HPS_OK;
+fail:
+    hps_h5_close(attr);
+    hps_h5_close(space);
+    return rc;
+}
+
+static int write_root(hid_t file, const hps_store_meta *m, const hps_h5err *e)
+{
+    int version = HPS_STORE_FORMAT_VERSION;
+    int rc = write_num_attr(file, "format_version", H5T_NATIVE_INT, &version, e);
+    if (rc == HPS_OK)
+        rc = write_str_attr(file, "hpsweep_version", HPS_VERSION, e);
+    if (rc == HPS_OK)
+        rc = write_str_attr(file, "name", m->name, e);
+    if (rc == HPS_OK)
+        rc = write_num_attr(file, "seed", H5T_NATIVE_UINT64, &m->seed, e);
+    const char *names[] = {"strategy", "objective", "metric", "goal",
+                           "status",   "created",   "updated"};
+    const char *values[] = {m->strategy, m->objective, m->metric, m->goal,
+                            m->status,   m->created,   m->updated};
+    for (size_t i = 0; rc == HPS_OK && i < sizeof names / sizeof names[0]; i++)
+        rc = write_str_attr(file, names[i], values[i], e);
+    return rc;
+}
+
+/* A dataset of variable-length strings: scalar (one string) at rank 0, else n of them. */
+static int write_strings(hid_t file, const char *name, int rank, hsize_t n,
+                         const char *const *v, const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    hsize_t dims[1] = {n};
+    h5Check(e, type = hps_h5_vstr_type());
+    h5Check(e, space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL));
+    h5Check(e, ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (n > 0)
+        h5Check(e, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
+    rc = HPS_OK;
+fail:
+    hps_h5_close(ds);
+    hps_h5_close(space);
+    hps_h5_close(type);
+    return rc;
+}
+
+static int write_config(hid_t file, const char *text, const hps_h5err *e)
+{
+    const char *v = text ? text : "";
+    return write_strings(file, "config", 0, 1, &v, e);
+}
+
+static int write_provenance(hid_t file, const hps_store_meta *m, const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t g = H5I_INVALID_HID;
+    h5Check(e, g = H5Gcreate2(file, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    rc = HPS_OK;
+    for (int i = 0; rc == HPS_OK && i < m->n_provenance; i++) {
+        if (!m->provenance[i].key || !m->provenance[i].key[0]) {
+            hps_h5_errf(e, "provenance entry %d has no key", i);
+            rc = HPS_EINVAL;
+            break;
+        }
+        rc = write_str_attr(g, m->provenance[i].key, m->provenance[i].value, e);
+    }
+fail:
+    hps_h5_close(g);
+    return rc;
+}
+
+/* Join n strings with '\n' into a new string; NULL when out of memory. */
+static char *join_lines(const char *const *items, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(items[i]) + 1;
+    char *s = malloc(len), *p = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        size_t k = strlen(items[i]);
+        memcpy(p, items[i], k);
+        p += k;
+        if (i + 1 < n)
+            *p++ = '\n';
+    }
+    *p = '\0';
+    return s;
+}
+
+typedef struct space_row {
+    const char *name;
+    int8_t type;
+    double low, high;
+    int8_t log;
+    const char *choices;
+    int32_t grid_points;
+    const char *choice_kinds;
+} space_row;
+
+/* Fill row from p; its choices and choice_kinds strings are new (free them). */
+static int space_row_fill(space_row *row, const hps_param *p)
+{
+    static const char *const kind_names[] = {"string", "number", "bool"};
+    row->name = p->name ? p->name : "";
+    row->type = (int8_t)p->type;
+    row->low = p->low;
+    row->high = p->high;
+    row->log = (int8_t)(p->log != 0);
+    row->grid_points = p->grid_points;
+    int n = p->type == HPS_PARAM_CATEGORICAL ? p->n_choices : 0;
+    const char **texts = calloc((size_t)n + 1, sizeof *texts);
+    const char **kinds = calloc((size_t)n + 1, sizeof *kinds);
+    if (!texts || !kinds) {
+        free(texts);
+        free(kinds);
+        return HPS_ENOMEM;
+    }
+    for (int k = 0; k < n; k++) {
+        texts[k] = p->choices[k].text ? p->choices[k].text : "";
+        unsigned kind = (unsigned)p->choices[k].kind;
+        kinds[k] = kind < 3 ? kind_names[kind] : "string";
+    }
+    row->choices = join_lines(texts, n);
+    row->choice_kinds = join_lines(kinds, n);
+    free(texts);
+    free(kinds);
+    return row->choices && row->choice_kinds ? HPS_OK : HPS_ENOMEM;
+}
+
+static int write_space(hid_t file, const hps_space *space, const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    int n = space ? space->n_params : 0;
+    hid_t vstr = H5I_INVALID_HID, ptype = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
+    hid_t ftype = H5I_INVALID_HID, dspace = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    space_row *rows = calloc((size_t)n + 1, sizeof *rows);
+    if (!rows)
+        return HPS_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (space_row_fill(&rows[i], &space->params[i]) != HPS_OK) {
+            hps_h5_errf(e, "out of memory writing /space");
+            rc = HPS_ENOMEM;
+            goto fail;
+        }
+    }
+    h5Check(e, vstr = hps_h5_vstr_type());
+    h5Check(e, ptype = hps_h5_ptype_type());
+    h5Check(e, mtype = H5Tcreate(H5T_COMPOUND, sizeof(space_row)));
+    h5Check(e, H5Tinsert(mtype, "name", HOFFSET(space_row, name), vstr));
+    h5Check(e, H5Tinsert(mtype, "type", HOFFSET(space_row, type), ptype));
+    h5Check(e, H5Tinsert(mtype, "low", HOFFSET(space_row, low), H5T_NATIVE_DOUBLE));
+    h5Check(e, H5Tinsert(mtype, "high", HOFFSET(space_row, high), H5T_NATIVE_DOUBLE));
+    h5Check(e, H5Tinsert(mtype, "log", HOFFSET(space_row, log), H5T_NATIVE_INT8));
+    h5Check(e, H5Tinsert(mtype, "choices", HOFFSET(space_row, choices), vstr));
+    h5Check(e, H5Tinsert(mtype, "grid_points", HOFFSET(space_row, grid_points), H5T_NATIVE_INT32));
+    h5Check(e, H5Tinsert(mtype, "choice_kinds", HOFFSET(space_row, choice_kinds), vstr));
+    h5Check(e, ftype = H5Tcopy(mtype));
+    h5Check(e, H5Tpack(ftype));
+    hsize_t dims[1] = {(hsize_t)n};
+    h5Check(e, dspace = H5Screate_simple(1, dims, NULL));
+    h5Check(e,
+            ds = H5Dcreate2(file, "space", ftype, dspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (n > 0)
+        h5Check(e, H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows));
+    rc = HPS_OK;
+fail:
+    for (int i = 0; i < n; i++) {
+        free((char *)rows[i].choices);
+        free((char *)rows[i].choice_kinds);
+    }
+    free(rows);
+    hps_h5_close(ds);
+    hps_h5_close(dspace);
+    hps_h5_close(ftype);
+    hps_h5_close(mtype);
+    hps_h5_close(ptype);
+    hps_h5_close(vstr);
+    return rc;
+}
+
+static int write_metric_names(hid_t file, const char *const *names, int n, const hps_h5err *e)
+{
+    for (int i = 0; i < n; i++) {
+        if (!names[i]) {
+            hps_h5_errf(e, "metric name %d is NULL", i);
+            return HPS_EINVAL;
+        }
+    }
+    return write_strings(file, "metric_names", 1, (hsize_t)n, names, e);
+}
+
+/* fsync path (a file, or a directory when dir): open, fsync, close. */
+static int fsync_path(const char *path, int dir, const hps_h5err *e)
+{
+    int fd = open(path, dir ? (O_RDONLY | O_DIRECTORY) : O_RDWR);
+    if (fd < 0) {
+        hps_h5_errf(e, "open %s: %s", path, strerror(errno));
+        return HPS_EIO;
+    }
+    int rc = HPS_OK;
+    /* Some file systems cannot fsync a directory; the rename is then as durable as they allow. */
+    if (fsync(fd) != 0 && !(dir && (errno == EINVAL || errno == ENOTSUP))) {
+        hps_h5_errf(e, "fsync %s: %s", path, strerror(errno));
+        rc = HPS_EIO;
+    }
+    if (close(fd) != 0 && rc == HPS_OK) {
+        hps_h5_errf(e, "close %s: %s", path, strerror(errno));
+        rc = HPS_EIO;
+    }
+    return rc;
+}
+
+static int fsync_parent(const char *path, const hps_h5err *e)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return fsync_path(".", 1, e);
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = malloc(len + 1);
+    if (!dir)
+        return HPS_ENOMEM;
+    memcpy(dir, path, len);
+    dir[len] = '\0';
+    int rc = fsync_path(dir, 1, e);
+    free(dir);
+    return rc;
+}
+
+/* A file-access property list: objects close with the file; no locks on the private temp file. */
+static hid_t writer_fapl(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0)
+        return fapl;
+    int ok = H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0;
+#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+    ok = ok && H5Pset_file_locking(fapl, 0, 1) >= 0;
+#endif
+    if (!ok) {
+        H5Pclose(fapl);
+        return H5I_INVALID_HID;
+    }
+    return fapl;
+}
+
+int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
+                    int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
+                    const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
+                    int64_t n_rungs, char *err, size_t errlen)
+{
+    hps_h5err e = {err, errlen};
+    if (err && errlen)
+        err[0] = '\0';
+    if (!path || !meta || n_trials < 0 || (n_trials > 0 && !trials) || n_metrics < 0 ||
+        (n_metrics > 0 && !metrics) || n_metric_names < 0 ||
+        (n_metric_names > 0 && !metric_names) || n_rungs < 0 || (n_rungs > 0 && !rungs) ||
+        meta->n_provenance < 0 ||
+        (meta->n_provenance > 0 && !meta->provenance)) {
+        hps_h5_errf(&e, "hps_store_write: invalid arguments");
+        return HPS_EINVAL;
+    }
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + sizeof ".tmp");
+    if (!tmp) {
+        hps_h5_errf(&e, "out of memory");
+        return HPS_ENOMEM;
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", sizeof ".tmp");
+
+    int rc = HPS_EHDF5, created = 0;
+    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+    h5Check(&e, fapl = writer_fapl());
+    file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (file < 0) {
+        hps_h5_report(&e, __FILE__, __LINE__, "H5Fcreate(path.tmp)");
+        rc = HPS_EIO;
+        goto fail;
+    }
+    created = 1;
+    rc = write_root(file, meta, &e);
+    if (rc == HPS_OK)
+        rc = write_config(file, meta->config_text, &e);
+    if (rc == HPS_OK)
+        rc = write_provenance(file, meta, &e);
+    if (rc == HPS_OK)
+        rc = write_space(file, meta->space, &e);
+    if (rc == HPS_OK)
+        rc = hps_store_write_trials(file, meta->space, trials, n_trials, &e);
+    if (rc == HPS_OK)
+        rc = hps_store_write_failures(file, trials, n_trials, &e);
+    if (rc == HPS_OK)
+        rc = hps_store_write_rungs(file, rungs, n_rungs, &e);
+    if (rc == HPS_OK)
+        rc = hps_store_write_metrics(file, metrics, n_metrics, &e);
+    if (rc == HPS_OK)
+        rc = write_metric_names(file, metric_names, n_metric_names, &e);
+    if (rc != HPS_OK)
+        goto fail;
+    hid_t closing = file;
+    file = H5I_INVALID_HID;
+    if (H5Fclose(closing) < 0) {
+        hps_h5_report(&e, __FILE__, __LINE__, "H5Fclose(path.tmp)");
+        rc = HPS_EIO;
+        goto fail;
+    }
+    rc = fsync_path(tmp, 0, &e);
+    if (rc != HPS_OK)
+        goto fail;
+    if (rename(tmp, path) != 0) {
+        hps_h5_errf(&e, "rename %s to %s: %s", tmp, path, strerror(errno));
+        rc = HPS_EIO;
+        goto fail;
+    }
+    created = 0;
+    rc = fsync_parent(path, &e);
+fail:
+    hps_h5_close(file);
+    hps_h5_close(fapl);
+    if (created)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}

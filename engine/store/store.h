@@ -1,0 +1,100 @@
+/*
+ * The HDF5 results file (sweep.h5), written whole from the engine's in-memory
+ * trial table: to "<path>.tmp", fsync, rename over path. Readers (h5py, h5dump,
+ * `hpsweep best`) therefore always see a complete file, even while the sweep runs
+ * or after a kill -9, and the file can be rebuilt from the journal at any time.
+ *
+ * Layout (format_version 1), readable without hpsweep:
+ *   /  attrs   format_version (int), hpsweep_version, name, seed (uint64), strategy,
+ *              objective, metric, goal, status, created, updated (strings)
+ *   /config                 the sweep YAML verbatim (variable-length string)
+ *   /provenance             group; one string attribute per provenance key
+ *   /space                  compound: name, type, low, high, log, choices
+ *                           (choices joined with '\n'), grid_points
+ *   /trials                 compound, chunked, extendible (unlimited rows):
+ *                           trial_id, status (enum), seed, bracket, rung, budget,
+ *                           worker, start, end, objective, cause, exit_code (int32,
+ *                           -1: none), attempts (int32), then one column per
+ *                           parameter: float/int as double/int64, categorical as an
+ *                           int32 enum of its choices, bool as an int8 enum
+ *                           FALSE/TRUE (h5py reads it as numpy bool)
+ *   /failures               compound, chunked, extendible: trial_id (int64),
+ *                           exit_code (int32), attempts (int32), stderr_tail (fixed
+ *                           string of HPS_STDERR_TAIL_LEN bytes, NUL-padded, UTF-8);
+ *                           one row per trial with a non-empty stderr_tail, in trial
+ *                           order; always present, 0 rows when there are none
+ *   /rungs                  compound, chunked, extendible: trial_id (int64),
+ *                           bracket, rung (int32), budget (double), status (the
+ *                           /trials enum), objective, start, end (double), worker
+ *                           (int32); one row per result: every rung a trial ran,
+ *                           for Hyperband-family sweeps; /trials keeps each trial's
+ *                           latest. Always present, 0 rows when there are none
+ *   /metrics                compound, chunked, extendible: trial_id, step,
+ *                           resource, name_index, value
+ *   /metric_names           variable-length strings
+ *
+ * A parameter's /trials column is named after the parameter unless that equals a
+ * fixed column or an earlier parameter's column; then "param." is prepended until
+ * it is unique (a parameter "seed" gets the column "param.seed"). /space also has
+ * choice_kinds ("string", "number" or "bool" per choice, joined with '\n') so that
+ * choices read back with their kind; a categorical enum's members are the choice
+ * texts, "<empty>" for an empty one and a "~1", "~2", ... suffix on a repeat.
+ *
+ * exit_code, attempts and /failures were added within format_version 1: files
+ * written before them lack those columns (and name a parameter "exit_code" or
+ * "attempts" without the prefix); hps_results_open() reads such a file with
+ * exit_code -1, attempts 0 and no stderr tails. A tail longer than
+ * HPS_STDERR_TAIL_LEN - 1 bytes is stored cut to that length (back to the start of
+ * a UTF-8 character). /rungs was added within format_version 1 too: a file
+ * without it reads with n_rungs = 0.
+ */
+#ifndef HPS_STORE_STORE_H
+#define HPS_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpsweep/results.h"
+#include "hpsweep/space.h"
+
+#define HPS_STORE_FORMAT_VERSION 1
+
+typedef struct hps_kv {
+    const char *key;
+    const char *value;
+} hps_kv;
+
+typedef struct hps_store_meta {
+    const char *name;
+    uint64_t seed;
+    const char *strategy;
+    const char *objective;
+    const char *metric;
+    const char *goal;          /* "minimize" | "maximize" */
+    const char *status;        /* "running" | "completed" | "interrupted" | ... */
+    const char *created;       /* ISO 8601 UTC */
+    const char *updated;
+    const char *config_text;
+    const hps_space *space;
+    int n_provenance;
+    const hps_kv *provenance;
+} hps_store_meta;
+
+/*
+ * Write the whole file: path.tmp, fsync, rename to path. trials[i].values has
+ * meta->space->n_params entries; rungs (n_rungs rows, NULL when 0) are every
+ * result of the sweep's trials, written to /rungs in the order given. Nothing is
+ * taken over: the caller keeps every array. Returns HPS_OK, HPS_EHDF5, HPS_EIO,
+ * HPS_ENOMEM or HPS_EINVAL (a trial or rung status out of range, a negative
+ * attempts count or a parameter value its column cannot hold) with err filled
+ * (err may be NULL).
+ */
+int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
+                    int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
+                    const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
+                    int64_t n_rungs, char *err, size_t errlen);
+
+/* Silence HDF5's automatic error stack printing (call once per process). */
+void hps_store_quiet(void);
+
+#endif

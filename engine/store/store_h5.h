@@ -1,0 +1,104 @@
+/*
+ * What the sweep.h5 writer (store.c) and reader (results.c) share: the h5Check
+ * macro that turns a failed HDF5 call into file:line plus HDF5's own message, the
+ * datatypes both sides must agree on (strings, the status/type/bool enums) and the
+ * rule that names each parameter's column in /trials.
+ */
+#ifndef HPS_STORE_STORE_H5_H
+#define HPS_STORE_STORE_H5_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hdf5.h>
+
+#include "hpsweep/results.h"
+#include "hpsweep/space.h"
+
+/* Where a failed check writes its message; buf may be NULL. */
+typedef struct hps_h5err {
+    char *buf;
+    size_t len;
+} hps_h5err;
+
+/*
+ * Evaluate an HDF5 call (or an assignment from one); if it returns a negative
+ * value, record "file:line: expr: <innermost HDF5 message>" in *e and jump to the
+ * enclosing function's fail label.
+ */
+#define h5Check(e, expr)                                                                           \
+    do {                                                                                           \
+        if ((expr) < 0) {                                                                          \
+            hps_h5_report((e), __FILE__, __LINE__, #expr);                                         \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* Fill e with where a call failed and the innermost message on HDF5's error stack. */
+void hps_h5_report(const hps_h5err *e, const char *file, int line, const char *expr);
+
+/* printf into e (no-op when e->buf is NULL). */
+void hps_h5_errf(const hps_h5err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Close any HDF5 identifier (file, group, dataset, attribute, type, space, plist); skips < 0. */
+void hps_h5_close(hid_t id);
+
+/* A new variable-length UTF-8 string type; close it with H5Tclose. */
+hid_t hps_h5_vstr_type(void);
+
+/* The /trials status enum over int8 (running=0 .. pruned=4). */
+hid_t hps_h5_status_type(void);
+
+/* The /space type enum over int8 (float=0, int=1, categorical=2, bool=3). */
+hid_t hps_h5_ptype_type(void);
+
+/* The bool column enum over int8 {FALSE=0, TRUE=1}, which h5py reads as numpy bool. */
+hid_t hps_h5_bool_type(void);
+
+/* Free the strings of a variable-length buffer read with type over space. */
+herr_t hps_h5_reclaim(hid_t type, hid_t space, void *buf);
+
+/*
+ * The /trials column name of every parameter, in space order: the parameter's own
+ * name, or "param." prepended (repeatedly) while it equals a fixed column or an
+ * earlier parameter's column. Returns HPS_OK or HPS_ENOMEM; free with
+ * hps_store_columns_free.
+ */
+int hps_store_param_columns(const hps_space *space, char ***out);
+
+/*
+ * The same rule against only the first n_fixed fixed columns: the reader names the
+ * columns of a file written before exit_code and attempts existed with
+ * n_fixed = hps_store_n_legacy_columns.
+ */
+int hps_store_param_columns_n(const hps_space *space, int n_fixed, char ***out);
+void hps_store_columns_free(char **cols, int n);
+
+/*
+ * Create /trials with n rows from trials (each with space->n_params values),
+ * /failures with one row per trial that has a non-empty stderr_tail, /rungs with n
+ * rows from rungs and /metrics with n rows from metrics. Return HPS_OK, HPS_EHDF5,
+ * HPS_ENOMEM or HPS_EINVAL (a status, attempts count or parameter value the column
+ * cannot hold), with e filled.
+ */
+int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials, int64_t n,
+                           const hps_h5err *e);
+int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e);
+int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e);
+int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e);
+
+/*
+ * The /failures stderr_tail column: a fixed-length UTF-8 string of
+ * HPS_STDERR_TAIL_LEN bytes, NUL-padded. A new type; close it with H5Tclose.
+ */
+hid_t hps_h5_tail_type(void);
+
+/*
+ * Fixed /trials columns, in file order; files written before exit_code and
+ * attempts existed have only the first hps_store_n_legacy_columns of them.
+ */
+extern const char *const hps_store_fixed_columns[];
+extern const int hps_store_n_fixed_columns;
+extern const int hps_store_n_legacy_columns;
+
+#endif
