@@ -371,7 +371,5 @@ const hps_strategy_ops hps_strategy_gp = {
     .destroy = gp_destroy,
     .suggest = gp_suggest,
     .observe = gp_observe,
-    .save = NULL,
-    .restore = NULL,
     .flags = HPS_STRATEGY_ADAPTIVE,
 };

@@ -49,16 +49,6 @@ typedef struct grid_state {
     uint64_t next;    /* index of the next point to suggest */
 } grid_state;
 
-#define GRID_MAGIC 0x47535048u /* "HPSG" in little-endian bytes */
-#define GRID_BLOB_VERSION 1u
-
-typedef struct grid_blob {
-    uint32_t magic;
-    uint32_t version;
-    uint64_t total;
-    uint64_t next;
-} grid_blob;
-
 static void grid_destroy(void *state)
 {
     grid_state *s = state;
@@ -228,39 +218,6 @@ static int grid_observe(void *state, const hps_observation *obs, hps_decision *d
     return HPS_OK;
 }
 
-static int grid_save(const void *state, void **blob, size_t *len)
-{
-    const grid_state *s = state;
-    grid_blob b = {.magic = GRID_MAGIC, .version = GRID_BLOB_VERSION,
-                   .total = s->total, .next = s->next};
-    void *p = malloc(sizeof b);
-    if (!p)
-        return HPS_ENOMEM;
-    memcpy(p, &b, sizeof b);
-    *blob = p;
-    *len = sizeof b;
-    return HPS_OK;
-}
-
-/* HPS_ECORRUPT for a blob that is not ours, HPS_EVERSION for a newer format,
- * HPS_EMISMATCH when it was saved for a grid of another size. */
-static int grid_restore(void *state, const void *blob, size_t len)
-{
-    grid_state *s = state;
-    grid_blob b;
-    if (!blob || len != sizeof b)
-        return HPS_ECORRUPT;
-    memcpy(&b, blob, sizeof b);
-    if (b.magic != GRID_MAGIC)
-        return HPS_ECORRUPT;
-    if (b.version != GRID_BLOB_VERSION)
-        return HPS_EVERSION;
-    if (b.total != s->total || b.next > b.total)
-        return HPS_EMISMATCH;
-    s->next = b.next;
-    return HPS_OK;
-}
-
 const hps_strategy_ops hps_strategy_grid = {
     .version = HPS_STRATEGY_VERSION,
     .name = "grid",
@@ -269,7 +226,5 @@ const hps_strategy_ops hps_strategy_grid = {
     .destroy = grid_destroy,
     .suggest = grid_suggest,
     .observe = grid_observe,
-    .save = grid_save,
-    .restore = grid_restore,
     .flags = HPS_STRATEGY_FINITE,
 };

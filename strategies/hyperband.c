@@ -23,7 +23,7 @@
  * Exactness. Every decision is a function of the seed and the call sequence:
  * uniform points are hashed from (seed, trial id), the Sobol sequence advances one
  * point per configuration, ranks break ties by trial id, and the models are fed in
- * observation order. The engine resumes by replay; save/restore are not provided.
+ * observation order. The engine resumes by replay.
  */
 #include <math.h>
 #include <stdio.h>
@@ -345,8 +345,6 @@ const hps_strategy_ops hps_strategy_hyperband = {
     .destroy = hb_destroy,
     .suggest = hb_suggest,
     .observe = hb_observe,
-    .save = NULL,
-    .restore = NULL,
     .flags = HPS_STRATEGY_ADAPTIVE,
 };
 
@@ -358,8 +356,6 @@ const hps_strategy_ops hps_strategy_asha = {
     .destroy = hb_destroy,
     .suggest = hb_suggest,
     .observe = hb_observe,
-    .save = NULL,
-    .restore = NULL,
     .flags = HPS_STRATEGY_ADAPTIVE,
 };
 
@@ -371,7 +367,5 @@ const hps_strategy_ops hps_strategy_bohb = {
     .destroy = hb_destroy,
     .suggest = hb_suggest,
     .observe = hb_observe,
-    .save = NULL,
-    .restore = NULL,
     .flags = HPS_STRATEGY_ADAPTIVE,
 };

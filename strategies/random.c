@@ -22,10 +22,6 @@
  * Observations are accepted and ignored. suggest() never returns HPS_EDONE except
  * when Sobol runs out of points (after 2^30 - 1, GSL's limit); the engine stops
  * the sweep at max_trials.
- *
- * save() writes a blob of the RNG and quasi-random generator states (raw, as GSL
- * keeps them: a blob is only meant for the same build on the same platform), the
- * shift and the count, behind a magic number and a version.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,20 +55,6 @@ typedef struct random_state {
     double *q;         /* [dim] scratch for the raw quasi-random point */
     uint64_t count;    /* points suggested so far */
 } random_state;
-
-#define RANDOM_MAGIC 0x52535048u /* "HPSR" in little-endian bytes */
-#define RANDOM_BLOB_VERSION 1u
-
-/* The blob header; the shift, the RNG state and the qrng state follow it. */
-typedef struct random_blob_header {
-    uint32_t magic;
-    uint32_t version;
-    uint32_t sampler;
-    uint32_t dim;
-    uint64_t count;
-    uint64_t rng_size;
-    uint64_t qrng_size;
-} random_blob_header;
 
 /* The 64-bit sweep seed mixed down to the 32 bits a GSL generator uses. */
 static unsigned long mix_seed(uint64_t seed)
@@ -184,75 +166,6 @@ static int random_observe(void *state, const hps_observation *obs, hps_decision 
     return HPS_OK;
 }
 
-static size_t qrng_bytes(const random_state *s)
-{
-    return s->qrng ? gsl_qrng_size(s->qrng) : 0;
-}
-
-static int random_save(const void *state, void **blob, size_t *len)
-{
-    const random_state *s = state;
-    size_t shift_bytes = s->shift ? (size_t)s->dim * sizeof(double) : 0;
-    random_blob_header h = {
-        .magic = RANDOM_MAGIC,
-        .version = RANDOM_BLOB_VERSION,
-        .sampler = (uint32_t)s->sampler,
-        .dim = (uint32_t)s->dim,
-        .count = s->count,
-        .rng_size = gsl_rng_size(s->rng),
-        .qrng_size = qrng_bytes(s),
-    };
-    size_t n = sizeof h + shift_bytes + (size_t)h.rng_size + (size_t)h.qrng_size;
-    unsigned char *b = malloc(n);
-    if (!b)
-        return HPS_ENOMEM;
-    unsigned char *p = b;
-    memcpy(p, &h, sizeof h);
-    p += sizeof h;
-    if (shift_bytes)
-        memcpy(p, s->shift, shift_bytes);
-    p += shift_bytes;
-    memcpy(p, gsl_rng_state(s->rng), (size_t)h.rng_size);
-    p += h.rng_size;
-    if (h.qrng_size)
-        memcpy(p, gsl_qrng_state(s->qrng), (size_t)h.qrng_size);
-    *blob = b;
-    *len = n;
-    return HPS_OK;
-}
-
-/* Restore into a state created for the same space and sampler. HPS_ECORRUPT for
- * a blob that is not ours or is truncated, HPS_EVERSION for a newer format,
- * HPS_EMISMATCH when it was saved for another sampler or dimension. */
-static int random_restore(void *state, const void *blob, size_t len)
-{
-    random_state *s = state;
-    random_blob_header h;
-    if (!blob || len < sizeof h)
-        return HPS_ECORRUPT;
-    memcpy(&h, blob, sizeof h);
-    if (h.magic != RANDOM_MAGIC)
-        return HPS_ECORRUPT;
-    if (h.version != RANDOM_BLOB_VERSION)
-        return HPS_EVERSION;
-    if (h.sampler != (uint32_t)s->sampler || h.dim != (uint32_t)s->dim)
-        return HPS_EMISMATCH;
-    size_t shift_bytes = s->shift ? (size_t)s->dim * sizeof(double) : 0;
-    if (h.rng_size != gsl_rng_size(s->rng) || h.qrng_size != qrng_bytes(s) ||
-        len != sizeof h + shift_bytes + (size_t)h.rng_size + (size_t)h.qrng_size)
-        return HPS_ECORRUPT;
-    const unsigned char *p = (const unsigned char *)blob + sizeof h;
-    if (shift_bytes)
-        memcpy(s->shift, p, shift_bytes);
-    p += shift_bytes;
-    memcpy(gsl_rng_state(s->rng), p, (size_t)h.rng_size);
-    p += h.rng_size;
-    if (h.qrng_size)
-        memcpy(gsl_qrng_state(s->qrng), p, (size_t)h.qrng_size);
-    s->count = h.count;
-    return HPS_OK;
-}
-
 const hps_strategy_ops hps_strategy_random = {
     .version = HPS_STRATEGY_VERSION,
     .name = "random",
@@ -261,6 +174,4 @@ const hps_strategy_ops hps_strategy_random = {
     .destroy = random_destroy,
     .suggest = random_suggest,
     .observe = random_observe,
-    .save = random_save,
-    .restore = random_restore,
 };

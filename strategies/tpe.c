@@ -21,8 +21,8 @@
  * to 1 for older ones (Optuna's default_weights).
  *
  * A suggestion's draws come from a generator seeded by (seed, trial_id), so the
- * same observations and pending trials give the same suggestion bit for bit (the
- * engine's replay-based resume needs no save/restore). A draw that lands within
+ * same observations and pending trials give the same suggestion bit for bit (which
+ * the engine's replay-based resume relies on). A draw that lands within
  * 1e-3 of a pending trial is redrawn (up to 8 times). Cost per suggestion:
  * O(n log n + d * n_ei_candidates * n).
  */
@@ -544,7 +544,5 @@ const hps_strategy_ops hps_strategy_tpe = {
     .destroy = tpe_destroy,
     .suggest = tpe_suggest,
     .observe = tpe_observe,
-    .save = NULL,
-    .restore = NULL,
     .flags = HPS_STRATEGY_ADAPTIVE,
 };

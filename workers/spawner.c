@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 
+#include "core/grow.h"
 #include "spawner.h"
 
 #include <dirent.h>
@@ -211,18 +212,14 @@ static void spawner_shutdown(spawner_state *s)
     _exit(0);
 }
 
+/* hps_grow on an array held through a void pointer: 0, or -1 (unchanged) when out
+ * of memory. */
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
+    void *q = hps_grow(*p, cap, need, elem, 16);
     if (!q)
         return -1;
     *p = q;
-    *cap = c;
     return 0;
 }
 

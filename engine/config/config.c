@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "core/grow.h"
 #include "hpsweep/error.h"
 
 static const char *const top_keys[] = {"name", "seed", "objective", "metric", "space",
@@ -476,15 +477,12 @@ int hps_config_load(const char *path, hps_config *cfg, char *err, size_t errlen)
     char *buf = malloc(cap);
     int rc = buf ? HPS_OK : HPS_ENOMEM;
     while (rc == HPS_OK) {
-        if (len == cap) {
-            char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) {
-                rc = HPS_ENOMEM;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
+        char *bigger = hps_grow(buf, &cap, len + 1, 1, 4096);
+        if (!bigger) {
+            rc = HPS_ENOMEM;
+            break;
         }
+        buf = bigger;
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
         if (got == 0) {

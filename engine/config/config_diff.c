@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #include "config_internal.h"
+#include "core/grow.h"
 #include "hpsweep/error.h"
 
 typedef struct flat_entry {
@@ -32,7 +33,8 @@ typedef struct flat_entry {
 
 typedef struct flat {
     flat_entry *e;
-    int n, cap;
+    int n;
+    size_t cap;
     int oom;
 } flat;
 
@@ -50,16 +52,12 @@ static void put(flat *f, const char *key, const char *value)
 {
     if (f->oom)
         return;
-    if (f->n == f->cap) {
-        int cap = f->cap ? f->cap * 2 : 32;
-        flat_entry *e = realloc(f->e, (size_t)cap * sizeof *e);
-        if (!e) {
-            f->oom = 1;
-            return;
-        }
-        f->e = e;
-        f->cap = cap;
+    flat_entry *e = hps_grow(f->e, &f->cap, (size_t)f->n + 1, sizeof *e, 32);
+    if (!e) {
+        f->oom = 1;
+        return;
     }
+    f->e = e;
     char *k = hps_yaml_strdup(key);
     char *v = hps_yaml_strdup(value);
     if (!k || !v) {

@@ -22,6 +22,7 @@
  *
  * A journal handle is not thread-safe; only the coordinator writes the file.
  */
+#include "core/grow.h"
 #include "journal.h"
 
 #include "hpsweep/error.h"
@@ -578,16 +579,10 @@ int hps_journal_append(hps_journal *j, uint32_t type, int64_t trial_id, const vo
         (len > 0 && !payload))
         return HPS_EINVAL;
     size_t need = REC_OVERHEAD + (size_t)len;
-    if (j->cap - j->len < need) {
-        size_t cap = j->cap ? j->cap : BUF_MIN;
-        while (cap - j->len < need)
-            cap *= 2;
-        unsigned char *nb = realloc(j->buf, cap);
-        if (!nb)
-            return HPS_ENOMEM;
-        j->buf = nb;
-        j->cap = cap;
-    }
+    unsigned char *nb = hps_grow(j->buf, &j->cap, j->len + need, 1, BUF_MIN);
+    if (!nb)
+        return HPS_ENOMEM;
+    j->buf = nb;
     unsigned char *p = j->buf + j->len;
     uint64_t seq = j->last_seq + 1;
     put_u32(p, len);

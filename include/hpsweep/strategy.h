@@ -20,7 +20,9 @@
 
 #include "hpsweep/space.h"
 
-#define HPS_STRATEGY_VERSION 1
+/* 2: the save/restore hooks of version 1 are gone (resume replays the journal
+ * through a fresh strategy, which is exact because strategies are pure). */
+#define HPS_STRATEGY_VERSION 2
 
 /* hps_strategy_ops.flags */
 enum {
@@ -129,11 +131,6 @@ typedef struct hps_strategy_ops {
     /* Record an observation; for HPS_OBS_INTERMEDIATE also decide (decision may be
      * NULL for other kinds). HPS_OK or an error code. */
     int (*observe)(void *state, const hps_observation *obs, hps_decision *decision);
-
-    /* Optional (may be NULL): a versioned blob of what cannot be recomputed, and
-     * its inverse. blob is malloc'd; the caller frees it. */
-    int (*save)(const void *state, void **blob, size_t *len);
-    int (*restore)(void *state, const void *blob, size_t len);
 
     unsigned flags;                   /* HPS_STRATEGY_* */
 } hps_strategy_ops;

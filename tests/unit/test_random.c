@@ -2,7 +2,7 @@
  * The `random` strategy beyond the contract: the uniform sampler's distribution,
  * the low discrepancy of the shifted Sobol and Halton samplers (with the uniform
  * sampler failing the same checks, so they measure something), the shift and the
- * seed mixing, the dimension limits, and the saved blob's checks.
+ * seed mixing, and the dimension limits.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -289,57 +289,6 @@ static void test_unknown_sampler(void **state)
     free_space(sp);
 }
 
-static void test_blob_checks(void **state)
-{
-    const hps_strategy_ops *ops = hps_strategy_find("random");
-    hps_space *sp = unit_space(3), *sp4 = unit_space(4);
-    const char *samplers[] = {"uniform", "sobol", "halton"};
-    for (int k = 0; k < 3; k++) {
-        void *a = make(sp, samplers[k], 11);
-        double u[3];
-        for (int i = 0; i < 1000; i++) {
-            hps_suggestion s = {.u = u};
-            assert_int_equal(ops->suggest(a, &s), HPS_OK);
-        }
-        void *blob;
-        size_t len;
-        assert_int_equal(ops->save(a, &blob, &len), HPS_OK);
-
-        /* Another seed restored from the blob continues the saved sequence. */
-        void *b = make(sp, samplers[k], 12);
-        assert_int_equal(ops->restore(b, blob, len), HPS_OK);
-        for (int i = 0; i < 20; i++) {
-            double ua[3], ub[3];
-            hps_suggestion sa = {.u = ua}, sb = {.u = ub};
-            assert_int_equal(ops->suggest(a, &sa), HPS_OK);
-            assert_int_equal(ops->suggest(b, &sb), HPS_OK);
-            assert_memory_equal(ua, ub, sizeof ua);
-        }
-
-        /* A newer version, another sampler or dimension, or junk are refused. */
-        unsigned char *bad = malloc(len);
-        assert_non_null(bad);
-        memcpy(bad, blob, len);
-        bad[4] ^= 0x02; /* version field */
-        assert_int_equal(ops->restore(b, bad, len), HPS_EVERSION);
-        void *other = make(sp, samplers[(k + 1) % 3], 11);
-        assert_int_equal(ops->restore(other, blob, len), HPS_EMISMATCH);
-        ops->destroy(other);
-        other = make(sp4, samplers[k], 11);
-        assert_int_equal(ops->restore(other, blob, len), HPS_EMISMATCH);
-        ops->destroy(other);
-        assert_int_equal(ops->restore(b, blob, 3), HPS_ECORRUPT);
-        assert_int_equal(ops->restore(b, NULL, 0), HPS_ECORRUPT);
-        assert_int_equal(ops->restore(b, blob, len - 8), HPS_ECORRUPT);
-        free(bad);
-        free(blob);
-        ops->destroy(a);
-        ops->destroy(b);
-    }
-    free_space(sp);
-    free_space(sp4);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,7 +301,6 @@ int main(void)
         cmocka_unit_test(test_observe_ignored),
         cmocka_unit_test(test_dimension_limits),
         cmocka_unit_test(test_unknown_sampler),
-        cmocka_unit_test(test_blob_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

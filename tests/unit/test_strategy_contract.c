@@ -9,8 +9,6 @@
  *   seeds          different seeds => different suggestions (seed-dependent ones)
  *   bounds_counts  every u in [0,1]; at least 100 suggestions or HPS_EDONE, and
  *                  HPS_EDONE for good once returned (grid: exactly its product)
- *   save_restore   save after k steps, restore into a fresh state: the next 30
- *                  decisions are identical (when the ops have save/restore)
  *   replay         a fresh state fed a recorded, irregular sequence of calls
  *                  reproduces every suggestion and the next one bit for bit
  *   pending        8 outstanding suggestions are pairwise distinct (not grid)
@@ -225,54 +223,6 @@ static void test_bounds_counts(void **state)
     }
 }
 
-static void test_save_restore(void **state)
-{
-    const strat_case *c = *state;
-    if (!c->ops->save || !c->ops->restore) {
-        assert_true(!c->ops->save && !c->ops->restore); /* both or neither */
-        skip();
-    }
-    const long ks[] = {0, 1, 25, 61};
-    for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
-        void *a = create_or_fail(c, 99);
-        driver da;
-        driver_init(&da, c->ops, a, c->sp->space.n_params, 3, 1);
-        driver_run_steps(&da, ks[j], NULL, NULL);
-
-        void *blob = NULL;
-        size_t len = 0;
-        assert_int_equal(c->ops->save(a, &blob, &len), HPS_OK);
-        assert_non_null(blob);
-        assert_true(len >= 8); /* at least a magic and a version */
-
-        void *b = create_or_fail(c, 99);
-        /* A damaged blob is refused: wrong magic, truncated. */
-        unsigned char *bad = malloc(len);
-        assert_non_null(bad);
-        memcpy(bad, blob, len);
-        bad[0] ^= 0x5A;
-        assert_int_not_equal(c->ops->restore(b, bad, len), HPS_OK);
-        assert_int_not_equal(c->ops->restore(b, blob, len - 1), HPS_OK);
-        free(bad);
-        assert_int_equal(c->ops->restore(b, blob, len), HPS_OK);
-        free(blob);
-
-        driver db = da;
-        db.st = b;
-        int idle = da.done && da.npend == 0; /* a finished grid has nothing left */
-        trace ta = {0}, tb = {0};
-        driver_run_steps(&da, 30, &ta, NULL);
-        driver_run_steps(&db, 30, &tb, NULL);
-        assert_int_equal(ta.len, tb.len);
-        assert_true(idle || ta.len > 0);
-        assert_memory_equal(ta.buf, tb.buf, ta.len);
-        free(ta.buf);
-        free(tb.buf);
-        c->ops->destroy(a);
-        c->ops->destroy(b);
-    }
-}
-
 /* Feed a fresh state the recorded calls: every suggestion must come out as
  * recorded, and so must the one after. */
 static void test_replay(void **state)
@@ -373,7 +323,6 @@ static void test_registry(void **state)
         assert_non_null(ops->destroy);
         assert_non_null(ops->suggest);
         assert_non_null(ops->observe);
-        assert_true((ops->save == NULL) == (ops->restore == NULL));
         assert_non_null(ops->options);
         for (const hps_option_spec *o = ops->options; o->name; o++) {
             assert_non_null(o->help);
@@ -441,7 +390,7 @@ static const struct {
     CMUnitTestFunction fn;
 } properties[] = {
     {"determinism", test_determinism}, {"seeds", test_seeds},
-    {"bounds_counts", test_bounds_counts}, {"save_restore", test_save_restore},
+    {"bounds_counts", test_bounds_counts},
     {"replay", test_replay}, {"pending", test_pending},
 };
 #define N_PROPS (sizeof properties / sizeof properties[0])
