@@ -268,6 +268,7 @@ static int sim_send(hps_transport *t, int g)
     schedule(b, 0, gr->nb == 0 || gr->free_at < now ? now : gr->free_at);
     gr->free_at = b->n ? b->t[b->n - 1].end : gr->free_at;
     gr->nb++;
+    s->st.batches++;
     heap_fix(s, g);
     return HPS_OK;
 }

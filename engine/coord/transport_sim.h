@@ -35,6 +35,7 @@ typedef struct hps_sim_stats {
     double now;                /* simulated seconds since the start */
     double busy;               /* group-seconds spent running trials */
     int64_t trials;            /* trials run (a pruned one counts) */
+    int64_t batches;           /* TRIALS messages sent */
     int64_t pruned;            /* trials cut short by prune() */
 } hps_sim_stats;
 
