@@ -111,23 +111,28 @@ static int param(const hps_trial_ctx *ctx, const char *name, const hps_param **p
     return HPS_OK;
 }
 
+/* A categorical value v whose choice was written as `kind`: its number into *v. */
+static int choice_number(const hps_param *p, hps_choice_kind kind, double *v)
+{
+    long k = (long)*v;
+    if (k < 0 || k >= p->n_choices || p->choices[k].kind != kind)
+        return HPS_EINVAL;
+    *v = p->choices[k].number;
+    return HPS_OK;
+}
+
 int hps_trial_param_double(const hps_trial_ctx *ctx, const char *name, double *out)
 {
     const hps_param *p;
     double v;
     int rc = param(ctx, name, &p, &v);
-    if (rc != HPS_OK)
-        return rc;
-    if (p->type == HPS_PARAM_CATEGORICAL) {
-        long k = (long)v;
-        if (k < 0 || k >= p->n_choices || p->choices[k].kind != HPS_CHOICE_NUMBER)
-            return HPS_EINVAL;
-        v = p->choices[k].number;
-    } else if (p->type == HPS_PARAM_BOOL) {
-        return HPS_EINVAL;
-    }
-    *out = v;
-    return HPS_OK;
+    if (rc == HPS_OK && p->type == HPS_PARAM_CATEGORICAL)
+        rc = choice_number(p, HPS_CHOICE_NUMBER, &v);
+    else if (rc == HPS_OK && p->type == HPS_PARAM_BOOL)
+        rc = HPS_EINVAL;
+    if (rc == HPS_OK)
+        *out = v;
+    return rc;
 }
 
 int hps_trial_param_int(const hps_trial_ctx *ctx, const char *name, int64_t *out)
@@ -138,10 +143,8 @@ int hps_trial_param_int(const hps_trial_ctx *ctx, const char *name, int64_t *out
     if (rc != HPS_OK)
         return rc;
     if (p->type == HPS_PARAM_CATEGORICAL) {
-        long k = (long)v;
-        if (k < 0 || k >= p->n_choices || p->choices[k].kind != HPS_CHOICE_NUMBER)
-            return HPS_EINVAL;
-        v = p->choices[k].number;
+        if ((rc = choice_number(p, HPS_CHOICE_NUMBER, &v)) != HPS_OK)
+            return rc;
     } else if (p->type != HPS_PARAM_INT) {
         return HPS_EINVAL;
     }
@@ -173,10 +176,8 @@ int hps_trial_param_bool(const hps_trial_ctx *ctx, const char *name, int *out)
     if (rc != HPS_OK)
         return rc;
     if (p->type == HPS_PARAM_CATEGORICAL) {
-        long k = (long)v;
-        if (k < 0 || k >= p->n_choices || p->choices[k].kind != HPS_CHOICE_BOOL)
-            return HPS_EINVAL;
-        v = p->choices[k].number;
+        if ((rc = choice_number(p, HPS_CHOICE_BOOL, &v)) != HPS_OK)
+            return rc;
     } else if (p->type != HPS_PARAM_BOOL) {
         return HPS_EINVAL;
     }

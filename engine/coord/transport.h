@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/trial.h"
 
 typedef struct hps_transport hps_transport;
@@ -61,7 +62,14 @@ struct hps_transport {
     int (*deliver)(void *core, int g, int tag, const void *msg, size_t len);
     int (*halted)(void *core);  /* non-zero: run no further trial of a batch */
     void *core;
+    hps_backoff idle_backoff;   /* the real transports' idle() */
 };
+
+/* The real clocks and the backoff idle, for transports whose groups run in real
+ * time (MPI, in-process). */
+double hps_transport_real_monotonic(hps_transport *t);
+double hps_transport_real_wall(hps_transport *t);
+void hps_transport_backoff_idle(hps_transport *t, int busy);
 
 /* Free t (any transport); NULL-safe. */
 static inline void hps_transport_destroy(hps_transport *t)

@@ -22,7 +22,6 @@ typedef struct inproc_transport {
     hps_buf batch, results, report;
     int64_t prune_id;             /* the running trial, once the core asked to stop it */
     int rc;                       /* the first error the core returned from a report */
-    hps_backoff bo;
 } inproc_transport;
 
 static hps_buf *inproc_buffer(hps_transport *t, int g)
@@ -98,30 +97,9 @@ static int inproc_prune(hps_transport *t, int g, int64_t trial_id)
     return HPS_OK;
 }
 
-static void inproc_idle(hps_transport *t, int busy)
-{
-    inproc_transport *p = (inproc_transport *)t;
-    if (busy)
-        hps_backoff_reset(&p->bo);
-    else
-        hps_backoff_sleep(&p->bo);
-}
-
 static void inproc_stop(hps_transport *t)
 {
     (void)t;
-}
-
-static double inproc_monotonic(hps_transport *t)
-{
-    (void)t;
-    return hps_monotonic();
-}
-
-static double inproc_wall(hps_transport *t)
-{
-    (void)t;
-    return hps_wall();
 }
 
 static void inproc_destroy(hps_transport *t)
@@ -135,8 +113,8 @@ static void inproc_destroy(hps_transport *t)
 
 static const hps_transport_ops inproc_ops = {
     .name = "in-process", .buffer = inproc_buffer, .send = inproc_send, .poll = inproc_poll,
-    .prune = inproc_prune, .idle = inproc_idle, .stop = inproc_stop,
-    .monotonic = inproc_monotonic, .wall = inproc_wall, .destroy = inproc_destroy,
+    .prune = inproc_prune, .idle = hps_transport_backoff_idle, .stop = inproc_stop,
+    .monotonic = hps_transport_real_monotonic, .wall = hps_transport_real_wall, .destroy = inproc_destroy,
 };
 
 int hps_transport_inproc_create(hps_trial_runner run, void *runner,

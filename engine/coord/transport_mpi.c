@@ -26,7 +26,6 @@ typedef struct mpi_transport {
     mpi_group *g;
     unsigned char *buf;    /* receive buffer */
     size_t cap;
-    hps_backoff bo;
 } mpi_transport;
 
 static int group_of(const mpi_transport *m, int rank)
@@ -89,15 +88,6 @@ static int mpi_prune(hps_transport *t, int g, int64_t trial_id)
     return HPS_OK;
 }
 
-static void mpi_idle(hps_transport *t, int busy)
-{
-    mpi_transport *m = (mpi_transport *)t;
-    if (busy)
-        hps_backoff_reset(&m->bo);
-    else
-        hps_backoff_sleep(&m->bo);
-}
-
 /* Tell every leader to stop and drain what they still send until each says BYE. */
 static void mpi_stop(hps_transport *t)
 {
@@ -127,18 +117,6 @@ static void mpi_stop(hps_transport *t)
                 mpiCheck(MPI_Wait(&m->g[g].req[k], MPI_STATUS_IGNORE));
 }
 
-static double mpi_monotonic(hps_transport *t)
-{
-    (void)t;
-    return hps_monotonic();
-}
-
-static double mpi_wall(hps_transport *t)
-{
-    (void)t;
-    return hps_wall();
-}
-
 static void mpi_destroy(hps_transport *t)
 {
     mpi_transport *m = (mpi_transport *)t;
@@ -153,8 +131,8 @@ static void mpi_destroy(hps_transport *t)
 
 static const hps_transport_ops mpi_ops = {
     .name = "mpi", .buffer = mpi_buffer, .send = mpi_send, .poll = mpi_poll,
-    .prune = mpi_prune, .idle = mpi_idle, .stop = mpi_stop, .monotonic = mpi_monotonic,
-    .wall = mpi_wall, .destroy = mpi_destroy,
+    .prune = mpi_prune, .idle = hps_transport_backoff_idle, .stop = mpi_stop, .monotonic = hps_transport_real_monotonic,
+    .wall = hps_transport_real_wall, .destroy = mpi_destroy,
 };
 
 int hps_transport_mpi_create(int n_groups, const int32_t *leaders, hps_transport **out)

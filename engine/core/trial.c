@@ -72,16 +72,23 @@ int hps_outcome_encode(hps_buf *b, const hps_outcome *o)
     return hps_buf_status(b);
 }
 
+/* The fixed fields that open an outcome. */
+static void read_head(hps_cursor *c, hps_outcome *o)
+{
+    HPS_CURSOR_GET(c, o->status);
+    HPS_CURSOR_GET(c, o->worker);
+    HPS_CURSOR_GET(c, o->objective);
+    HPS_CURSOR_GET(c, o->start);
+    HPS_CURSOR_GET(c, o->end);
+}
+
 int hps_outcome_peek(const void *p, size_t len, int32_t *status, double *end)
 {
     hps_cursor c = hps_cursor_make(p, len);
-    int32_t worker;
-    double objective, start;
-    HPS_CURSOR_GET(&c, *status);
-    HPS_CURSOR_GET(&c, worker);
-    HPS_CURSOR_GET(&c, objective);
-    HPS_CURSOR_GET(&c, start);
-    HPS_CURSOR_GET(&c, *end);
+    hps_outcome o;
+    read_head(&c, &o);
+    *status = o.status;
+    *end = o.end;
     return c.bad ? HPS_ECORRUPT : HPS_OK;
 }
 
@@ -99,11 +106,7 @@ int hps_outcome_decode(const void *p, size_t len, hps_outcome *o, hps_rec_metric
                        uint32_t m_cap)
 {
     hps_cursor c = hps_cursor_make(p, len);
-    HPS_CURSOR_GET(&c, o->status);
-    HPS_CURSOR_GET(&c, o->worker);
-    HPS_CURSOR_GET(&c, o->objective);
-    HPS_CURSOR_GET(&c, o->start);
-    HPS_CURSOR_GET(&c, o->end);
+    read_head(&c, o);
     uint16_t cl = 0;
     HPS_CURSOR_GET(&c, cl);
     if (cl >= HPS_CAUSE_LEN)
