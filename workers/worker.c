@@ -33,8 +33,9 @@ static int was_pruned(const leader *c, int64_t trial_id)
     return 0;
 }
 
-/* A new run of trial_id starts: a request received so far was for an earlier run
- * (a promoted trial whose last run ended before the request arrived). */
+/* A promoted trial's new run starts: a request received so far was for its
+ * earlier run (which ended before the request arrived). Requests sent before this
+ * batch are all in the ring: the serve loop receives in the coordinator's order. */
 static void forget_prune(leader *c, int64_t trial_id)
 {
     int n = c->n_pruned < PRUNE_MEMORY ? c->n_pruned : PRUNE_MEMORY;
@@ -162,8 +163,8 @@ static void run_batch(hps_objective *o, int32_t rank, const unsigned char *msg, 
             strcpy(r.cause, "interrupted");
             r.start = r.end = hps_wall();
         } else {
-            take_prunes(lc);
-            forget_prune(lc, t.trial_id);
+            if (t.prev_budget > 0)
+                forget_prune(lc, t.trial_id);
             int rc = hps_trial_run(o, &t, &hooks, &r);
             if (rc != HPS_OK)
                 hps_mpi_fail(MPI_ERR_OTHER, "running a trial (spawner gone?)", __FILE__,

@@ -42,30 +42,6 @@ int hps_buf_status(const hps_buf *b)
     return b->failed ? HPS_ENOMEM : HPS_OK;
 }
 
-void hps_cursor_get(hps_cursor *c, void *out, size_t n)
-{
-    if (c->bad || c->left < n) {
-        c->bad = 1;
-        memset(out, 0, n);
-        return;
-    }
-    memcpy(out, c->p, n);
-    c->p += n;
-    c->left -= n;
-}
-
-void hps_cursor_view(hps_cursor *c, const void **out, size_t n)
-{
-    if (c->bad || c->left < n) {
-        c->bad = 1;
-        *out = NULL;
-        return;
-    }
-    *out = c->p;
-    c->p += n;
-    c->left -= n;
-}
-
 int hps_cursor_finish(const hps_cursor *c)
 {
     return (c->bad || c->left != 0) ? HPS_ECORRUPT : HPS_OK;

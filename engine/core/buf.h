@@ -64,11 +64,32 @@ static inline hps_cursor hps_cursor_make(const void *p, size_t len)
     return c;
 }
 
-/* Copy n bytes into out (zeros and `bad` when fewer are left). */
-void hps_cursor_get(hps_cursor *c, void *out, size_t n);
+/* Copy n bytes into out (zeros and `bad` when fewer are left). Inline: decoders
+ * read records field by field on the hot path. */
+static inline void hps_cursor_get(hps_cursor *c, void *out, size_t n)
+{
+    if (c->bad || c->left < n) {
+        c->bad = 1;
+        memset(out, 0, n);
+        return;
+    }
+    memcpy(out, c->p, n);
+    c->p += n;
+    c->left -= n;
+}
 
 /* Point *out at the next n bytes without copying (NULL and `bad` when fewer are left). */
-void hps_cursor_view(hps_cursor *c, const void **out, size_t n);
+static inline void hps_cursor_view(hps_cursor *c, const void **out, size_t n)
+{
+    if (c->bad || c->left < n) {
+        c->bad = 1;
+        *out = NULL;
+        return;
+    }
+    *out = c->p;
+    c->p += n;
+    c->left -= n;
+}
 
 #define HPS_CURSOR_GET(c, v) hps_cursor_get((c), &(v), sizeof(v))
 
