@@ -1,0 +1,176 @@
+/*
+ * What `hpsweep run` and `resume` do on rank 0 before any trial (engine/cli/
+ * run_prepare.c): a fresh sweep directory with its journal (HEADER, the metric's
+ * name) and lock; the refusals (a directory that holds a sweep, a resume without
+ * a journal, a changed config, no budget, a second coordinator) with their exit
+ * codes; a resume that replays the strategy and takes a new budget.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/run.h"
+#include "hpsweep/error.h"
+
+static char dir[64];
+
+static void write_config(const char *name, const char *body)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%s", body);
+    assert_int_equal(fclose(f), 0);
+}
+
+static const char *base =
+    "name: prep\n"
+    "seed: 3\n"
+    "objective: {function: branin}\n"
+    "space:\n"
+    "  x1: {type: float, low: -5, high: 10}\n"
+    "  x2: {type: float, low: 0, high: 15}\n";
+
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/hps-prep-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char b[1024];
+    snprintf(b, sizeof b, "%soutput: %s/runs\nbudget: {max_trials: 12}\n", base, dir);
+    write_config("ok.yaml", b);
+    snprintf(b, sizeof b, "%soutput: %s/runs\nbudget: {max_trials: 40}\n", base, dir);
+    write_config("more.yaml", b);
+    snprintf(b, sizeof b, "%soutput: %s/runs\nbudget: {max_trials: 12}\nstrategy: tpe\n", base,
+             dir);
+    write_config("other.yaml", b);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path(char *out, size_t len, const char *rel)
+{
+    snprintf(out, len, "%s/%s", dir, rel);
+}
+
+static void test_fresh_then_refusals(void **state)
+{
+    (void)state;
+    char cfg[128], more[128], other[128], sweep[128], err[2048];
+    path(cfg, sizeof cfg, "ok.yaml");
+    path(more, sizeof more, "more.yaml");
+    path(other, sizeof other, "other.yaml");
+    path(sweep, sizeof sweep, "runs/prep");
+
+    run_args a = {.config = cfg};
+    prepared p;
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    assert_int_equal(p.max_trials, 12);
+    assert_true(p.s.have_header && p.s.strategy != NULL);
+    assert_int_equal(p.s.n_metric_names, 1);
+    assert_string_equal(p.s.metric_names[0], "objective");
+    assert_true(p.s.seed == 3);
+    struct stat st;
+    char j[160];
+    snprintf(j, sizeof j, "%s/journal", sweep);
+    assert_int_equal(stat(j, &st), 0);
+    snprintf(j, sizeof j, "%s/trials", sweep);
+    assert_int_equal(stat(j, &st), 0);
+    /* A second coordinator on the same directory is refused while the lock is held. */
+    run_args r = {.resume = 1, .dir = sweep};
+    prepared q;
+    assert_int_equal(hps_prepare(&r, &q, err, sizeof err), HPS_ELOCKED);
+    assert_int_equal(hps_prepare_exit(HPS_ELOCKED), HPS_EXIT_USAGE);
+    hps_prepared_free(&q);
+    hps_prepared_free(&p);
+
+    /* run into a directory that holds a sweep: refused, pointing at resume. */
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_EEXIST);
+    assert_non_null(strstr(err, "hpsweep resume"));
+    hps_prepared_free(&p);
+
+    /* resume with a changed config: refused, naming the key. */
+    run_args rc = {.resume = 1, .dir = sweep, .config = other};
+    assert_int_equal(hps_prepare(&rc, &p, err, sizeof err), HPS_EMISMATCH);
+    assert_non_null(strstr(err, "strategy"));
+    hps_prepared_free(&p);
+
+    /* resume with a new budget: taken; the command line's wins over both. */
+    run_args rb = {.resume = 1, .dir = sweep, .config = more};
+    assert_int_equal(hps_prepare(&rb, &p, err, sizeof err), HPS_OK);
+    assert_int_equal(p.max_trials, 40);
+    hps_prepared_free(&p);
+    rb.max_trials = 7;
+    assert_int_equal(hps_prepare(&rb, &p, err, sizeof err), HPS_OK);
+    assert_int_equal(p.max_trials, 7);
+    hps_prepared_free(&p);
+
+    /* run --resume continues the same sweep. */
+    run_args ar = {.config = cfg, .resume = 1};
+    assert_int_equal(hps_prepare(&ar, &p, err, sizeof err), HPS_OK);
+    assert_false(p.s.replay_diverged);
+    hps_prepared_free(&p);
+}
+
+static void test_missing_and_no_budget(void **state)
+{
+    (void)state;
+    char err[2048], nowhere[128], nob[128];
+    path(nowhere, sizeof nowhere, "runs/none");
+    run_args r = {.resume = 1, .dir = nowhere};
+    prepared p;
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_ENOENT);
+    assert_non_null(strstr(err, "holds no sweep"));
+    hps_prepared_free(&p);
+
+    char b[1024];
+    snprintf(b, sizeof b, "%soutput: %s/runs\n", base, dir);
+    write_config("nobudget.yaml", b);
+    path(nob, sizeof nob, "nobudget.yaml");
+    run_args a = {.config = nob};
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_ECONFIG);
+    assert_non_null(strstr(err, "no budget"));
+    assert_int_equal(hps_prepare_exit(HPS_ECONFIG), HPS_EXIT_USAGE);
+    hps_prepared_free(&p);
+    /* --max-trials is a budget. */
+    a.max_trials = 5;
+    a.resume = 1;
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    assert_int_equal(p.max_trials, 5);
+    hps_prepared_free(&p);
+
+    /* A config that does not parse: the parser's positioned message. */
+    write_config("bad.yaml", "name: x\nspace: [\n");
+    path(nob, sizeof nob, "bad.yaml");
+    run_args c = {.config = nob};
+    assert_int_not_equal(hps_prepare(&c, &p, err, sizeof err), HPS_OK);
+    assert_non_null(strstr(err, "bad.yaml:"));
+    hps_prepared_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fresh_then_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_and_no_budget, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
