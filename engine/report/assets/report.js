@@ -53,10 +53,13 @@
     document.getElementById("report").append(s);
     return s;
   }
-  function card(parent, title, tall) {
+  /* A titled card holding a chart; minWidth (px): the chart scrolls sideways in a
+     narrower card rather than crowd its labels. */
+  function card(parent, title, tall, minWidth) {
     const canvas = el("canvas", { role: "img", "aria-label": title });
-    const c = el("div", { class: "card" }, el("h3", { text: title }),
-                 el("div", { class: "chart" + (tall ? " tall" : "") }, canvas));
+    const box = el("div", { class: "chart" + (tall ? " tall" : "") }, canvas);
+    if (minWidth) box.style.minWidth = `${minWidth}px`;
+    const c = el("div", { class: "card" }, el("h3", { text: title }), minWidth ? el("div", { class: "scroll" }, box) : box);
     parent.append(c);
     return { card: c, canvas };
   }
@@ -64,7 +67,8 @@
     try {
       const ch = new Chart(canvas.getContext("2d"), config);
       const points = ch.data.datasets.reduce((s, d) => s + d.data.length, 0);
-      state.charts.push({ name, type: config.type, points });
+      const legend = ch.legend && ch.legend.legendItems ? ch.legend.legendItems.map((i) => i.text) : [];
+      state.charts.push({ name, type: config.type, points, legend });
       return ch;
     } catch (e) {
       state.errors.push(name + ": " + e);
@@ -367,7 +371,7 @@
   }
   function parcoords() {
     const ids = D.parcoords;
-    const s = section("parcoords", `Parallel coordinates of the top ${ids.length} trials`,
+    const s = section("parcoords", `Parallel coordinates of the top ${ids.length > 1 ? ids.length + " " : ""}trials`,
       "One line per trial, through one vertical axis per parameter and a last one for the metric. Each axis runs " +
       "from its parameter's lower bound (bottom) to its upper bound (top), on a log scale for log parameters; " +
       `categorical axes place their choices evenly; the ${metric} axis spans the values shown. Darker lines are better trials.`);
@@ -401,6 +405,10 @@
       const text = (t, tx, ty) => { /* with a white halo, readable over the lines */
         g.strokeStyle = "rgba(255,255,255,0.9)"; g.lineWidth = 3; g.strokeText(t, tx, ty); g.fillText(t, tx, ty);
       };
+      /* On a narrow chart, range labels on every few axes only, and short choice labels. */
+      const spacing = axes.length > 1 ? (x.getPixelForValue(axes.length - 1) - x.getPixelForValue(0)) / (axes.length - 1) : 100;
+      const every = Math.max(1, Math.ceil(40 / spacing)), chars = Math.max(3, Math.min(10, Math.floor((spacing - 8) / 6.5)));
+      const labelled = (i) => i === axes.length - 1 || (i % every === 0 && axes.length - 1 - i >= every);
       for (let i = 0; i < axes.length; i++) {
         const px = x.getPixelForValue(i), top = y.getPixelForValue(1), bot = y.getPixelForValue(0);
         g.strokeStyle = "#666"; g.lineWidth = 1;
@@ -410,12 +418,14 @@
         if (p && (p.type === "categorical" || p.type === "bool")) {
           const labels = choiceLabels(p), step = labels.length > 1 ? (bot - top) / (labels.length - 1) : 0;
           const every = Math.max(1, Math.ceil(14 / Math.max(step, 1)));
+          g.textAlign = i === axes.length - 1 ? "right" : "left";
           labels.forEach((l, k) => { if (k % every === 0 || k === labels.length - 1) {
             g.textBaseline = "middle";
-            text(short(l, 10), px + (i === axes.length - 1 ? -4 : 4), labels.length > 1 ? bot - k * step : (top + bot) / 2);
+            text(short(l, chars), px + (i === axes.length - 1 ? -4 : 4), labels.length > 1 ? bot - k * step : (top + bot) / 2);
           } });
           continue;
         }
+        if (!labelled(i)) continue;
         g.textBaseline = "bottom"; text(rangeText(i, true), px, top - 3);
         g.textBaseline = "top"; text(rangeText(i, false), px, bot + 3);
       }
@@ -438,7 +448,8 @@
     o.scales = { x: { type: "category", offset: false, grid: { display: false },
                       ticks: { autoSkip: false, maxRotation: 45, callback: (v, k) => short(axes[k], 16) } },
                  y: { display: false, min: -0.08, max: 1.02 } };
-    const c = card(s, `Top ${rows.length} trials across ${P.length} parameter${P.length > 1 ? "s" : ""} and ${metric}`, true);
+    const c = card(s, `Top ${rows.length} trials across ${P.length} parameter${P.length > 1 ? "s" : ""} and ${metric}`, true,
+                   64 * axes.length);
     c.card.append(el("p", { class: "note", text: "best " }, el("span", { class: "swatch" }), ` rank ${rows.length}`));
     chart(c.canvas, { type: "line", data: { labels: axes, datasets: sets }, options: o, plugins: [axesPlugin] }, "parcoords");
   }
@@ -446,11 +457,12 @@
   /* ---- learning curves ----------------------------------------------------------------- */
   function curves() {
     const cv = D.curves;
-    const s = section("curves", "Learning curves",
+    const drawn = cv && cv.n_trials && cv.longest >= 2;
+    const s = section("curves", "Learning curves", drawn ?
       `${metric} as each trial reported it along the way (@hpsweep lines, /metrics), one line per trial. ` +
       (MF ? "Colour: the largest budget the trial reached (its last rung); " : "Colour: the trial's status; ") +
-      "dashed lines are pruned trials, thick lines the best trials.");
-    if (!cv || !cv.n_trials || cv.longest < 2) {
+      "dashed lines are pruned trials, thick lines the best trials." : null);
+    if (!drawn) {
       s.append(el("p", { text: (cv && cv.n_trials ? `Every trial reported only its final value of ${metric}, so there are no curves to draw. `
                                                    : `No values of ${metric} were recorded in /metrics. `) +
         "A command objective reports intermediate values with @hpsweep lines; multi-fidelity strategies record one per rung." }));
@@ -500,7 +512,7 @@
   /* ---- tables ------------------------------------------------------------------------- */
   function topTable() {
     const rows = D.top.rows;
-    const s = section("top", `Top ${rows.length} trials`,
+    const s = section("top", rows.length ? `Top ${rows.length} trials` : "Top trials",
       `Ranked as hpsweep best ranks them (${MF ? "the largest budget first, then " : ""}the ${D.sweep.goal === "maximize" ? "largest" : "smallest"} ${metric}). ` +
       "Values are rounded here; hover a cell for its exact value. The first row is what hpsweep best prints.");
     if (!rows.length) { s.append(el("p", { text: "No trial has completed yet." })); return; }
