@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,14 @@ static int write_file(const hps_results *r, const hps_report_opts *opts, const c
     return HPS_EXIT_OK;
 }
 
+/* Monotonic seconds, or NaN when the clock cannot be read. */
+static double now_seconds(void)
+{
+    struct timespec t;
+    return clock_gettime(CLOCK_MONOTONIC, &t) == 0 ? (double)t.tv_sec + 1e-9 * (double)t.tv_nsec
+                                                   : NAN;
+}
+
 int hps_cli_report(int argc, char **argv)
 {
     if (hps_cli_wants_help(argc, argv)) {
@@ -181,8 +190,7 @@ int hps_cli_report(int argc, char **argv)
         usage_report(stderr);
         return rc;
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = now_seconds();
     char h5path[HPS_PATH_MAX], out[HPS_PATH_MAX];
     hps_results r;
     if ((rc = open_results(a.file, &r, h5path, sizeof h5path)) != HPS_EXIT_OK)
@@ -211,12 +219,11 @@ int hps_cli_report(int argc, char **argv)
     } else {
         rc = write_file(&r, &a.opts, dest);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = now_seconds() - t0;
     struct stat st;
     if (rc == HPS_EXIT_OK && strcmp(dest, "-") != 0 && stat(dest, &st) == 0)
         fprintf(stderr, "hpsweep: wrote %s (%.1f kB, %lld trials) in %.2f s\n", dest,
-                (double)st.st_size / 1e3, (long long)r.n_trials,
-                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                (double)st.st_size / 1e3, (long long)r.n_trials, isfinite(seconds) ? seconds : 0.0);
     hps_results_free(&r);
     return rc;
 }

@@ -147,10 +147,12 @@ static void write_history(hps_report_ctx *c, hps_json *w)
         keys[j] = (by_key){(double)r->trials[c->ranked[j]].trial_id, c->ranked[j]};
     hps_json_key(w, "by_trial");
     best_steps(c, keys, c->n_ranked, w);
+    int64_t n = 0; /* a trial without an end time has no place on this axis */
     for (int64_t j = 0; j < c->n_ranked; j++)
-        keys[j] = (by_key){r->trials[c->ranked[j]].end - c->t0, c->ranked[j]};
+        if (isfinite(r->trials[c->ranked[j]].end))
+            keys[n++] = (by_key){r->trials[c->ranked[j]].end - c->t0, c->ranked[j]};
     hps_json_key(w, "by_time");
-    best_steps(c, keys, c->n_ranked, w);
+    best_steps(c, keys, n, w);
     hps_json_end_object(w);
     free(keys);
 }
@@ -300,9 +302,9 @@ static void write_curves(hps_report_ctx *c, hps_json *w)
             rank_of[c->ranked[j]] = j + 1;
         for (int64_t k = 0; k < r->n_metrics; k++) {
             const hps_metric *m = &r->metrics[k];
-            int64_t t = m->name_index == c->metric_index && isfinite(m->value)
-                            ? find_trial(ids, nt, m->trial_id)
-                            : -1;
+            int usable = m->name_index == c->metric_index && isfinite(m->value) &&
+                         isfinite(m->resource);
+            int64_t t = usable ? find_trial(ids, nt, m->trial_id) : -1;
             if (t >= 0)
                 rows[nm++] = (metric_row){t, m->resource, m->step, k};
         }
