@@ -471,7 +471,13 @@
     if (cv.n_shown < cv.n_trials)
       s.append(el("p", { class: "note sampled", text: `Showing the curves of ${count(cv.n_shown)} of ${count(cv.n_trials)} trials: ` +
         `the ${count(cv.n_top)} best and an even sample of the rest; each curve has at most ${cv.max_points} points.` }));
-    const groupOf = (l) => (MF ? `budget ${fmt(l.budget)}` + (l.rung >= 0 ? ` (rung ${l.rung})` : "") : l.status);
+    /* Groups: the budget reached (multi-fidelity; with the rung it is in each bracket
+       that ran it), else the status. */
+    const rungsAt = new Map();
+    for (const l of cv.lines) if (MF && l.rung >= 0) rungsAt.set(l.budget, (rungsAt.get(l.budget) || new Set()).add(l.rung));
+    const rungText = (b) => { const r = [...(rungsAt.get(b) || [])].sort((x, y) => x - y);
+                              return r.length ? ` (rung${r.length > 1 ? "s" : ""} ${r.join(", ")})` : ""; };
+    const groupOf = (l) => (MF ? `budget ${fmt(l.budget)}${rungText(l.budget)}` : l.status);
     const colorOf = (l) => (MF ? budgetColor(l.budget) : COLOR[l.status] || COLOR.done);
     const groups = new Map();
     const all = [];
