@@ -38,8 +38,15 @@ static void number_column(hps_json *w, const char *key, const double *v, const i
 static void write_scatter(hps_report_ctx *c, hps_json *w)
 {
     const hps_results *r = c->r;
-    int64_t cap = c->opts.max_points;
-    int64_t keep = cap / 10 > c->opts.top_k ? cap / 10 : c->opts.top_k;
+    /* Keep the best tenth of the cap, and at least the top-k table's and the
+     * parallel-coordinates plot's trials (both are looked up in this sample). */
+    int64_t cap = c->opts.max_points, keep = cap / 10;
+    if (keep < c->opts.top_k)
+        keep = c->opts.top_k;
+    if (keep < MAX_PARCOORDS)
+        keep = MAX_PARCOORDS;
+    if (keep > cap)
+        keep = cap;
     int64_t *chosen = malloc((size_t)(c->n_ranked > 0 ? c->n_ranked : 1) * sizeof *chosen);
     double *col = malloc((size_t)(r->n_trials > 0 ? r->n_trials : 1) * sizeof *col);
     int64_t n = 0;

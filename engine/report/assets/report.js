@@ -192,6 +192,7 @@
   }
   function sampleNote() {
     if (!S || S.n_shown >= S.n_total) return null;
+    if (S.keep_best >= S.n_shown) return `Showing the best ${count(S.n_shown)} of ${count(S.n_total)} completed trials.`;
     return `Showing ${count(S.n_shown)} of ${count(S.n_total)} completed trials: the best ` +
            `${count(S.keep_best)} and an even sample of the rest, in trial order.`;
   }
@@ -370,14 +371,13 @@
     return hi > lo ? (x - lo) / (hi - lo) : 0.5;
   }
   function parcoords() {
-    const ids = D.parcoords;
-    const s = section("parcoords", `Parallel coordinates of the top ${ids.length > 1 ? ids.length + " " : ""}trials`,
+    const where = new Map(S ? S.id.map((id, j) => [id, j]) : []);
+    const rows = D.parcoords.map((id) => where.get(id)).filter((j) => j !== undefined);
+    const s = section("parcoords", `Parallel coordinates of the top ${rows.length > 1 ? rows.length + " " : ""}trials`,
       "One line per trial, through one vertical axis per parameter and a last one for the metric. Each axis runs " +
       "from its parameter's lower bound (bottom) to its upper bound (top), on a log scale for log parameters; " +
       `categorical axes place their choices evenly; the ${metric} axis spans the values shown. Darker lines are better trials.`);
-    if (ids.length < 2 || !P.length) { s.append(el("p", { text: "Needs at least two completed trials and one parameter." })); return; }
-    const where = new Map(S.id.map((id, j) => [id, j]));
-    const rows = ids.map((id) => where.get(id)).filter((j) => j !== undefined);
+    if (rows.length < 2 || !P.length) { s.append(el("p", { text: "Needs at least two completed trials and one parameter." })); return; }
     const ys = rows.map((j) => S.y[j]);
     const ylo = Math.min(...ys), yhi = Math.max(...ys);
     const axes = P.map((p) => p.name).concat([metric]);
