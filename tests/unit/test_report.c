@@ -32,7 +32,8 @@ static const char *find_ci(const char *hay, const char *needle)
     size_t n = strlen(needle);
     for (; *hay; hay++) {
         size_t k = 0;
-        while (k < n && hay[k] && tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
+        while (k < n && hay[k] &&
+               tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
             k++;
         if (k == n)
             return hay;
@@ -362,7 +363,8 @@ static void test_page_is_safe_and_ranks_like_best(void **state)
     assert_non_null(strstr(data, "\"cause\":\"exit:1\",\"count\":1"));
     *end = '<';
     /* The title is HTML-escaped, and nothing is loaded from the network. */
-    assert_non_null(strstr(html, "<title>hpsweep report: &lt;/script&gt;&lt;script&gt;alert(&#39;name&#39;)"));
+    assert_non_null(strstr(
+        html, "<title>hpsweep report: &lt;/script&gt;&lt;script&gt;alert(&#39;name&#39;)"));
     const char *refs[] = {"src=\"http", "src='http", "href=\"http", "href='http", "url(http",
                           "@import"};
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
