@@ -3,6 +3,8 @@
 # through sudo). Python's h5py and pandas are only for the tests' read check.
 #   --torch   also install python3-torch (~750 MB) so the PyTorch example's
 #             integration test runs instead of skipping
+#   --browser also install chromium (~300 MB with its libraries) so the HTML
+#             report's integration test renders reports instead of skipping
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -12,6 +14,10 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config git ca-certificates procps util-linux \
     libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libgsl-dev libopenblas-dev \
     libyaml-dev libcmocka-dev python3 python3-h5py python3-pandas >/dev/null
-if [ "${1:-}" = --torch ]; then
-    $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
-fi
+for opt in "$@"; do
+    case $opt in
+    --torch) $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null ;;
+    --browser) $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null ;;
+    *) echo "setup-debian.sh: unknown option $opt (--torch, --browser)" >&2; exit 2 ;;
+    esac
+done

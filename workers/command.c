@@ -222,7 +222,7 @@ static char *params_json(const hps_space *sp, const double *values)
             fputc(*p, f);
         }
         fputs("\": ", f);
-        hps_json_value(f, sp, i, values[i]);
+        hps_json_put_value(f, sp, i, values[i]);
     }
     fputc('}', f);
     if (fclose(f) != 0) {

@@ -21,6 +21,7 @@ int hps_cli_resume(int argc, char **argv, char **full_argv, int full_argc);
 int hps_cli_status(int argc, char **argv);
 int hps_cli_best(int argc, char **argv);
 int hps_cli_trials(int argc, char **argv);
+int hps_cli_report(int argc, char **argv);
 
 /* `hpsweep --version`: versions of hpsweep and the libraries it was built with. */
 int hps_cli_version(void);

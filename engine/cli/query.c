@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "query.h"
 #include "coord/sweep.h"
 #include "core/clock.h"
 #include "hpsweep/error.h"
@@ -98,18 +99,16 @@ int hps_cli_status(int argc, char **argv)
 
 /* ---- best / trials --------------------------------------------------------------- */
 
-/* FILE may be sweep.h5 or the sweep directory holding it. */
-static int open_results(const char *arg, hps_results *r)
+int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len)
 {
-    char path[HPS_PATH_MAX];
     struct stat st;
     if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (hps_path_join(path, sizeof path, arg, "sweep.h5") != HPS_OK) {
+        if (hps_path_join(path, len, arg, "sweep.h5") != HPS_OK) {
             fprintf(stderr, "hpsweep: path too long: %s\n", arg);
             return HPS_EXIT_USAGE;
         }
     } else {
-        snprintf(path, sizeof path, "%s", arg);
+        snprintf(path, len, "%s", arg);
     }
     hps_store_quiet();
     char err[1024] = "";
@@ -188,7 +187,8 @@ int hps_cli_best(int argc, char **argv)
         return HPS_EXIT_USAGE;
     }
     hps_results r;
-    if ((rc = open_results(file, &r)) != HPS_EXIT_OK)
+    char h5[HPS_PATH_MAX];
+    if ((rc = hps_cli_open_results(file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
         return rc;
     int maximize = r.goal && strcmp(r.goal, "maximize") == 0;
     const hps_trial *best = NULL;
@@ -237,7 +237,8 @@ int hps_cli_trials(int argc, char **argv)
         return HPS_EXIT_USAGE;
     }
     hps_results r;
-    if ((rc = open_results(file, &r)) != HPS_EXIT_OK)
+    char h5[HPS_PATH_MAX];
+    if ((rc = hps_cli_open_results(file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
         return rc;
     rc = (rungs ? hps_export_rungs(stdout, &r, fmt) : hps_export_trials(stdout, &r, fmt)) == HPS_OK
              ? HPS_EXIT_OK

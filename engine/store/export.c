@@ -53,7 +53,7 @@ void hps_export_value_yaml(FILE *f, const hps_space *sp, int i, double v)
     if (hps_space_value_is_string(sp, i, v)) {
         const char *s = sp->params[i].choices[(long)v].text;
         if (yaml_needs_quotes(s))
-            hps_json_string(f, s); /* a JSON string is a valid YAML double-quoted scalar */
+            hps_json_put_string(f, s); /* a JSON string is a valid YAML double-quoted scalar */
         else
             fputs(s, f);
         return;
@@ -62,7 +62,7 @@ void hps_export_value_yaml(FILE *f, const hps_space *sp, int i, double v)
         yaml_number(f, v);
         return;
     }
-    hps_json_value(f, sp, i, v);
+    hps_json_put_value(f, sp, i, v);
 }
 
 /* Shell-quote s unless it is made of safe characters only. */
@@ -101,15 +101,15 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
     case HPS_EXPORT_JSON:
         fprintf(f, "{\n  \"trial_id\": %lld,\n  \"seed\": %llu,\n  ", (long long)t->trial_id,
                 (unsigned long long)t->seed);
-        hps_json_string(f, r->metric);
+        hps_json_put_string(f, r->metric);
         fputs(": ", f);
-        hps_json_number(f, t->objective);
+        hps_json_put_number(f, t->objective);
         fputs(",\n  \"params\": {", f);
         for (int i = 0; i < sp->n_params; i++) {
             fputs(i ? ",\n    " : "\n    ", f);
-            hps_json_string(f, sp->params[i].name);
+            hps_json_put_string(f, sp->params[i].name);
             fputs(": ", f);
-            hps_json_value(f, sp, i, t->values[i]);
+            hps_json_put_value(f, sp, i, t->values[i]);
         }
         fputs(sp->n_params ? "\n  }\n}\n" : "}\n}\n", f);
         break;
@@ -214,22 +214,22 @@ int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
                     "\"bracket\": %d, \"rung\": %d, \"budget\": ", k ? "," : "",
                     (long long)t->trial_id, hps_trial_status_name(t->status),
                     (unsigned long long)t->seed, t->bracket, t->rung);
-            hps_json_number(f, t->budget);
+            hps_json_put_number(f, t->budget);
             fprintf(f, ", \"worker\": %d, \"start\": ", t->worker);
-            hps_json_number(f, t->start);
+            hps_json_put_number(f, t->start);
             fputs(", \"end\": ", f);
-            hps_json_number(f, t->end);
+            hps_json_put_number(f, t->end);
             fputs(", \"objective\": ", f);
-            hps_json_number(f, t->objective);
+            hps_json_put_number(f, t->objective);
             fputs(", \"cause\": ", f);
-            hps_json_string(f, t->cause);
+            hps_json_put_string(f, t->cause);
             fprintf(f, ", \"exit_code\": %d, \"attempts\": %d", t->exit_code, t->attempts);
             fputs(", \"params\": {", f);
             for (int i = 0; i < sp->n_params; i++) {
                 fputs(i ? ", " : "", f);
-                hps_json_string(f, sp->params[i].name);
+                hps_json_put_string(f, sp->params[i].name);
                 fputs(": ", f);
-                hps_json_value(f, sp, i, t->values[i]);
+                hps_json_put_value(f, sp, i, t->values[i]);
             }
             fputs("}}", f);
         }
@@ -261,13 +261,13 @@ int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt)
         } else {
             fprintf(f, "%s\n  {\"trial_id\": %lld, \"bracket\": %d, \"rung\": %d, \"budget\": ",
                     k ? "," : "", (long long)g->trial_id, g->bracket, g->rung);
-            hps_json_number(f, g->budget);
+            hps_json_put_number(f, g->budget);
             fprintf(f, ", \"status\": \"%s\", \"objective\": ", hps_trial_status_name(g->status));
-            hps_json_number(f, g->objective);
+            hps_json_put_number(f, g->objective);
             fputs(", \"start\": ", f);
-            hps_json_number(f, g->start);
+            hps_json_put_number(f, g->start);
             fputs(", \"end\": ", f);
-            hps_json_number(f, g->end);
+            hps_json_put_number(f, g->end);
             fprintf(f, ", \"worker\": %d}", g->worker);
         }
     }

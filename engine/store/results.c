@@ -10,7 +10,7 @@
  * Files written before /trials had exit_code and attempts, and before /failures
  * and /rungs existed, still read: their trials get exit_code -1, attempts 0 and no
  * stderr_tail, their parameter columns are named by the rule of that time, and
- * they have no rungs.
+ * they have no rungs. A file without /provenance reads with none.
  */
 #include "hpsweep/results.h"
 
@@ -451,9 +451,90 @@ fail:
     return rc;
 }
 
+/* Attribute names gathered by collect_attr_name: counted when keys is NULL. */
+typedef struct attr_names {
+    char **keys;
+    int n, cap;
+} attr_names;
+
+static herr_t collect_attr_name(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+    attr_names *a = data;
+    if (a->keys) {
+        if (a->n >= a->cap || !(a->keys[a->n] = strdup(name)))
+            return -1;
+    }
+    a->n++;
+    return 0;
+}
+
 /*
- * Attributes, /config, /space, /trials, /failures, /rungs, /metrics and
- * /metric_names, in that order.
+ * The string attributes of /provenance, in name order, into res->provenance_keys
+ * and _values. Attributes of other types are skipped (the writer stores strings
+ * only); a file without the group has none.
+ */
+static int read_provenance(hid_t file, hps_results *res, const hps_h5err *e)
+{
+    if (H5Lexists(file, "provenance", H5P_DEFAULT) <= 0)
+        return HPS_OK;
+    int rc = HPS_ECORRUPT;
+    hid_t g = H5I_INVALID_HID, attr = H5I_INVALID_HID, type = H5I_INVALID_HID;
+    attr_names names = {0};
+    h5Check(e, g = H5Gopen2(file, "provenance", H5P_DEFAULT));
+    h5Check(e, H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_attr_name, &names));
+    if (names.n == 0) {
+        rc = HPS_OK;
+        goto fail;
+    }
+    names.cap = names.n;
+    names.n = 0;
+    rc = HPS_ENOMEM;
+    if (!(names.keys = calloc((size_t)names.cap, sizeof *names.keys)) ||
+        !(res->provenance_values = calloc((size_t)names.cap, sizeof *res->provenance_values)))
+        goto fail;
+    /* From here on hps_results_free() frees every slot of both arrays. */
+    res->provenance_keys = names.keys;
+    res->n_provenance = names.cap;
+    rc = HPS_ECORRUPT;
+    h5Check(e, H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_attr_name, &names));
+    int kept = 0; /* keys[0..kept) are the string attributes, values[0..kept) theirs */
+    for (int i = 0; i < names.n; i++) {
+        h5Check(e, attr = H5Aopen(g, names.keys[i], H5P_DEFAULT));
+        h5Check(e, type = H5Aget_type(attr));
+        char *key = names.keys[i];
+        names.keys[i] = NULL;
+        if (H5Tget_class(type) == H5T_STRING) {
+            names.keys[kept] = key;
+            char what[300];
+            snprintf(what, sizeof what, "/provenance attribute '%s'", key);
+            if ((rc = hps_h5_read_string(attr, 1, what, &res->provenance_values[kept++], e)) !=
+                HPS_OK)
+                goto fail;
+            rc = HPS_ECORRUPT;
+        } else {
+            free(key);
+        }
+        hps_h5_close(type);
+        hps_h5_close(attr);
+        type = attr = H5I_INVALID_HID;
+    }
+    res->n_provenance = kept;
+    rc = HPS_OK;
+fail:
+    if (rc == HPS_ENOMEM) {
+        hps_h5_errf(e, "out of memory reading /provenance");
+        if (!res->provenance_keys)
+            free(names.keys);
+    }
+    hps_h5_close(type);
+    hps_h5_close(attr);
+    hps_h5_close(g);
+    return rc;
+}
+
+/*
+ * Attributes, /config, /space, /trials, /failures, /rungs, /metrics,
+ * /metric_names and /provenance, in that order.
  */
 static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
 {
@@ -508,6 +589,8 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
         rc = read_metrics(file, out, e);
     if (rc == HPS_OK)
         rc = read_metric_names(file, out, e);
+    if (rc == HPS_OK)
+        rc = read_provenance(file, out, e);
     return rc;
 }
 
@@ -570,6 +653,12 @@ void hps_results_free(hps_results *r)
     free(r->metric_names);
     free(r->metrics);
     free(r->rungs);
+    for (int i = 0; r->provenance_keys && i < r->n_provenance; i++)
+        free(r->provenance_keys[i]);
+    for (int i = 0; r->provenance_values && i < r->n_provenance; i++)
+        free(r->provenance_values[i]);
+    free(r->provenance_keys);
+    free(r->provenance_values);
     memset(r, 0, sizeof *r);
 }
 

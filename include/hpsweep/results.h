@@ -2,8 +2,8 @@
  * Trials and the results reader.
  *
  * hps_trial is one row of /trials in sweep.h5; hps_metric one row of /metrics.
- * hps_results_open() loads a whole sweep.h5 (attributes, space, trials, metrics)
- * so tools (the CLI's best/trials, user C code) need not speak HDF5.
+ * hps_results_open() loads a whole sweep.h5 (attributes, space, trials, metrics,
+ * provenance) so tools (the CLI's best/trials, user C code) need not speak HDF5.
  */
 #ifndef HPSWEEP_RESULTS_H
 #define HPSWEEP_RESULTS_H
@@ -90,6 +90,9 @@ typedef struct hps_results {
     hps_metric *metrics;
     int64_t n_rungs;           /* /rungs: one row per result (0 in files without it) */
     hps_rung *rungs;
+    int n_provenance;          /* /provenance string attributes, by name (0 without it) */
+    char **provenance_keys;    /* [n_provenance] "hpsweep_version", "hosts", ...; owned */
+    char **provenance_values;  /* [n_provenance]; owned */
 } hps_results;
 
 /*

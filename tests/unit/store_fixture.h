@@ -287,6 +287,21 @@ static void check_results(const fixture *f, const hps_results *r, int64_t n_tria
         }
     }
 
+    /* /provenance comes back in name order, whatever order it was written in. */
+    assert_int_equal(r->n_provenance, m->n_provenance);
+    for (int i = 0; i < m->n_provenance; i++) {
+        int found = 0;
+        for (int k = 0; k < r->n_provenance; k++) {
+            if (strcmp(r->provenance_keys[k], m->provenance[i].key) == 0) {
+                assert_string_equal(r->provenance_values[k], m->provenance[i].value);
+                found = 1;
+            }
+            if (k > 0)
+                assert_true(strcmp(r->provenance_keys[k - 1], r->provenance_keys[k]) < 0);
+        }
+        assert_true(found);
+    }
+
     assert_int_equal(r->n_trials, n_trials);
     for (int64_t i = 0; i < n_trials; i++) {
         const hps_trial *a = &f->trials[i], *b = &r->trials[i];

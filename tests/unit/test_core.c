@@ -164,11 +164,11 @@ static void test_json(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
-    hps_json_string(f, "a\"b\\c\n\t\x01");
+    hps_json_put_string(f, "a\"b\\c\n\t\x01");
     fputc(' ', f);
-    hps_json_number(f, 0.1);
+    hps_json_put_number(f, 0.1);
     fputc(' ', f);
-    hps_json_number(f, INFINITY);
+    hps_json_put_number(f, INFINITY);
     hps_choice ch[2] = {{.kind = HPS_CHOICE_STRING, .text = "sgd"},
                         {.kind = HPS_CHOICE_NUMBER, .text = "0.5", .number = 0.5}};
     hps_param p[3] = {{.name = "c", .type = HPS_PARAM_CATEGORICAL, .n_choices = 2, .choices = ch},
@@ -176,13 +176,13 @@ static void test_json(void **state)
                       {.name = "b", .type = HPS_PARAM_BOOL}};
     hps_space sp = {.n_params = 3, .params = p};
     fputc(' ', f);
-    hps_json_value(f, &sp, 0, 0);
+    hps_json_put_value(f, &sp, 0, 0);
     fputc(' ', f);
-    hps_json_value(f, &sp, 0, 1);
+    hps_json_put_value(f, &sp, 0, 1);
     fputc(' ', f);
-    hps_json_value(f, &sp, 1, 42);
+    hps_json_put_value(f, &sp, 1, 42);
     fputc(' ', f);
-    hps_json_value(f, &sp, 2, 1);
+    hps_json_put_value(f, &sp, 2, 1);
     assert_int_equal(fclose(f), 0);
     assert_string_equal(text, "\"a\\\"b\\\\c\\n\\t\\u0001\" 0.10000000000000001 null \"sgd\" 0.5 42 "
                               "true");

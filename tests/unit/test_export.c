@@ -349,7 +349,7 @@ static void test_value_json(void **state)
     hps_results r;
     build(&r);
     const hps_space *sp = &r.space;
-    value_fn j = hps_json_value;
+    value_fn j = hps_json_put_value;
     check_value(j, sp, 3, OPT_AB, "\"a b\"");
     check_value(j, sp, 3, OPT_YES, "\"yes\"");
     check_value(j, sp, 3, OPT_XY, "\"x: y\"");

@@ -76,6 +76,8 @@ static void test_empty_space(void **state)
     hps_results r;
     assert_int_equal(hps_results_open(f->path, &r, NULL, 0), HPS_OK);
     assert_int_equal(r.space.n_params, 0);
+    assert_int_equal(r.n_provenance, 0);
+    assert_null(r.provenance_keys);
     assert_int_equal(r.n_trials, N_TRIALS);
     assert_null(r.trials[0].values);
     assert_string_equal(r.trials[2].cause, "exit status 3");
