@@ -76,8 +76,11 @@ int hps_cli_status(int argc, char **argv)
     printf("seed       %llu\n", (unsigned long long)s.seed);
     printf("created    %s (%s ago)\n", created, age);
     printf("trials     %lld", (long long)s.n_trials);
-    if (s.cfg.max_trials > 0)
-        printf(" of %lld", (long long)s.cfg.max_trials);
+    if (s.budget.max_trials > 0 && s.n_trials <= s.budget.max_trials)
+        printf(" of %lld", (long long)s.budget.max_trials);
+    else if (s.budget.max_trials > 0)
+        printf(" (more than budget.max_trials %lld, lowered since)",
+               (long long)s.budget.max_trials);
     printf(": %lld done, %lld running, %lld failed, %lld interrupted, %lld pruned\n",
            (long long)s.n_done, (long long)s.n_running, (long long)s.n_failed,
            (long long)s.n_interrupted, (long long)s.n_pruned);

@@ -217,6 +217,51 @@ static void open_objective(const rank_env *e, const char *config_dir, int grank,
     exit(HPS_EXIT_USAGE);
 }
 
+/* The budget as words: "max_trials 100, max_time 1:00:00", or "none (grid: every point)". */
+static void budget_words(const hps_rec_budget *g, char *buf, size_t len)
+{
+    char t[32];
+    size_t off = 0;
+    buf[0] = '\0';
+    if (g->max_trials > 0)
+        off += (size_t)snprintf(buf + off, len - off, "max_trials %lld", (long long)g->max_trials);
+    if (g->max_time > 0 && off < len) {
+        hps_format_duration(g->max_time, t, sizeof t);
+        off += (size_t)snprintf(buf + off, len - off, "%smax_time %s per run", off ? ", " : "", t);
+    }
+    if (g->max_resource > 0 && off < len)
+        off += (size_t)snprintf(buf + off, len - off, "%smax_resource %g", off ? ", " : "",
+                                g->max_resource);
+    if (off == 0)
+        snprintf(buf, len, "until the strategy runs out");
+}
+
+/* The first line of a run: what starts (or what a resume restored and will re-run),
+ * where, on what, with which budget. */
+static void say_start(const prepared *p, const rank_env *e)
+{
+    const hps_sweep *s = &p->s;
+    char where[64], budget[160];
+    if (e->n_groups > 0)
+        snprintf(where, sizeof where, "%d trial group%s of %d rank%s", e->n_groups,
+                 e->n_groups == 1 ? "" : "s", e->rpt, e->rpt == 1 ? "" : "s");
+    else
+        snprintf(where, sizeof where, "serial (trials run in this process)");
+    budget_words(&s->budget, budget, sizeof budget);
+    if (p->fresh) {
+        fprintf(stderr, "hpsweep: sweep %s in %s: strategy %s, %s, seed %llu; budget: %s\n",
+                s->cfg.name, p->dir, s->cfg.strategy, where, (unsigned long long)s->seed,
+                budget);
+        return;
+    }
+    fprintf(stderr, "hpsweep: resuming sweep %s in %s: %lld trials recorded (%lld done, %lld "
+            "failed, %lld pruned), %lld to re-run first with their seeds; strategy %s "
+            "restored, %s, seed %llu; budget: %s\n", s->cfg.name, p->dir,
+            (long long)s->n_trials, (long long)s->n_done, (long long)s->n_failed,
+            (long long)s->n_pruned, (long long)p->n_rerun, s->cfg.strategy, where,
+            (unsigned long long)s->seed, budget);
+}
+
 /* Rank 0: coordinate the groups (or, without workers, run trials itself). */
 static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **full_argv,
                       int full_argc)
@@ -249,13 +294,9 @@ static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **
     hps_coord_opts o = {
         .h5_path = p->h5_path, .quiet = a->quiet, .tty = isatty(STDERR_FILENO),
         .signalled = &g_signalled, .provenance = prov.kv, .n_provenance = prov.n,
-        .max_trials = p->max_trials, .max_time = p->max_time, .max_resource = p->max_resource,
-        .parallelism = p->parallelism,
     };
     if (!a->quiet)
-        fprintf(stderr, "hpsweep: sweep %s in %s: strategy %s, %d trial group%s, seed %llu\n",
-                p->s.cfg.name, p->dir, p->s.cfg.strategy, e->n_groups,
-                e->n_groups == 1 ? "" : "s", (unsigned long long)p->s.seed);
+        say_start(p, e);
     rc = hps_coordinator_run(&p->s, p->j, t, &o, err, sizeof err);
     int code = HPS_EXIT_OK;
     if (rc == HPS_EINTR) {
@@ -284,19 +325,12 @@ static void serve(const rank_env *e)
     hps_objective_close(&o);
 }
 
-/* Trial groups and GPUs, once every rank has the config. HPS_EXIT_OK, or
- * HPS_EXIT_USAGE when there are too few ranks for one group. */
-static int form_groups(rank_env *e)
+/* Trial groups and GPUs, once every rank has the config (rank 0 checked that
+ * there are enough ranks for one group). */
+static void form_groups(rank_env *e)
 {
     e->rpt = e->cfg->ranks_per_trial > 0 ? e->cfg->ranks_per_trial : 1;
     e->n_groups = (e->size - 1) / e->rpt;
-    if (e->size > 1 && e->n_groups == 0) {
-        if (e->rank == 0)
-            fprintf(stderr, "hpsweep: ranks_per_trial is %d but only %d worker rank%s: start "
-                    "at least %d ranks\n", e->rpt, e->size - 1, e->size == 2 ? "" : "s",
-                    e->rpt + 1);
-        return HPS_EXIT_USAGE;
-    }
     e->hosts = gather_hosts(e->use_mpi, e->rank, e->size);
     int my_group = e->rank == 0 ? -1 : (e->rank - 1) / e->rpt;
     if (e->use_mpi)
@@ -309,7 +343,6 @@ static int form_groups(rank_env *e)
         fprintf(stderr, "hpsweep: warning: rank %d: this node has fewer GPUs than its trial "
                 "groups need (gpus_per_trial %d); groups share GPUs (%s)\n", e->rank,
                 e->cfg->objective.gpus_per_trial, e->gpus);
-    return HPS_EXIT_OK;
 }
 
 /* Set up the process before MPI: signals, the spawner (an MPI process never
@@ -373,7 +406,9 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
     p.lock_fd = -1;
     char err[4096] = "";
     if (e.rank == 0) {
-        int rc = hps_prepare(a, &p, err, sizeof err);
+        run_args ra = *a;
+        ra.ranks = e.size;
+        int rc = hps_prepare(&ra, &p, err, sizeof err);
         if (rc != HPS_OK) {
             fprintf(stderr, "hpsweep: %s\n", err);
             code = hps_prepare_exit(rc);
@@ -388,7 +423,7 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
                         sizeof e.sweep_dir);
     e.cfg = e.rank == 0 ? &p.s.cfg : &worker_cfg;
     if (code == HPS_EXIT_OK)
-        code = form_groups(&e);
+        form_groups(&e);
     if (code == HPS_EXIT_OK && e.rank == 0)
         code = coordinate(a, &p, &e, full_argv, full_argc);
     else if (code == HPS_EXIT_OK && e.group != MPI_COMM_NULL)

@@ -21,6 +21,7 @@ typedef struct run_args {
     int quiet;
     int64_t max_trials;     /* --max-trials override (0: none) */
     double max_time;        /* --max-time override (0: none) */
+    int ranks;              /* the job's ranks (1: serial), to check ranks_per_trial */
 } run_args;
 
 /* Parse the arguments of `run` (resume 0) or `resume` (1): HPS_EXIT_OK, or the
@@ -41,15 +42,15 @@ typedef struct prepared {
     hps_sweep s;                /* replayed, with its strategy */
     hps_config file_cfg;        /* the config file given (run, or resume --config) */
     int have_file_cfg;
-    int64_t max_trials;
-    double max_time;
-    double max_resource;
-    int parallelism;
+    int fresh;                  /* this run created the sweep */
+    int64_t n_rerun;            /* trials that were running or interrupted */
 } prepared;
 
 /*
  * Rank 0: load the config, make or open the sweep directory (locked), create the
- * journal or replay it, and settle the budget. HPS_OK, or an error with err
+ * journal or replay it, and settle the budget (a BUDGET record when it differs
+ * from the recorded one). Everything a run can be refused for is checked before
+ * anything is written, so a refusal leaves no trace. HPS_OK, or an error with err
  * filled; hps_prepared_free() whatever it returns.
  */
 int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen);

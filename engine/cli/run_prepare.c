@@ -1,10 +1,16 @@
 /*
  * What rank 0 does before any rank runs a trial (see run.h): load the config,
- * make or open the sweep directory and lock it, create the journal (the HEADER
- * and the metric's name committed through the sweep, like every later record) or
- * replay it through a fresh strategy, check a resume's config against the
- * recorded one, and settle the budget.
+ * make or open the sweep directory and lock it, create the journal or replay it
+ * through a fresh strategy, check a resume's config against the recorded one, and
+ * settle the budget.
+ *
+ * A new sweep is built in memory first — its HEADER, the metric's name and any
+ * budget override applied to a fresh sweep state, which makes the strategy — and
+ * checked (a budget, enough ranks for a trial group); only then are the directory,
+ * its lock and the journal made and those records appended. So a refused run
+ * writes nothing, and a failure while writing removes what this run made.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +25,13 @@
 #include "run.h"
 #include "store/record.h"
 #include "store/sweepdir.h"
+
+/* Records applied to a new sweep before its journal exists. */
+typedef struct pending {
+    uint32_t type[3];
+    hps_buf payload[3];
+    int n;
+} pending;
 
 static int file_exists(const char *path)
 {
@@ -37,43 +50,77 @@ static int set_paths(prepared *p, const char *dir, char *err, size_t errlen)
     return HPS_OK;
 }
 
-/* A new sweep: make the directory, lock it, create the journal and commit its
- * HEADER and the metric's name (index 0). */
-static int create_sweep(prepared *p, const hps_config *cfg, uint64_t seed, char *err,
-                        size_t errlen)
+/* Apply a record to the new sweep in memory and keep it for the journal. */
+static int apply_pending(prepared *p, pending *q, uint32_t type, char *err, size_t errlen)
 {
-    char trials[HPS_PATH_MAX];
-    int rc = hps_mkdir_p(p->dir, err, errlen);
-    if (rc == HPS_OK && hps_path_join(trials, sizeof trials, p->dir, "trials") == HPS_OK)
-        rc = hps_mkdir_p(trials, err, errlen);
-    if (rc != HPS_OK)
-        return rc;
-    if ((rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen)) != HPS_OK)
-        return rc;
-    if ((rc = hps_journal_open(p->journal_path, HPS_JOURNAL_CREATE, &p->j)) != HPS_OK) {
-        snprintf(err, errlen, "cannot create %s: %s", p->journal_path, hps_strerror(rc));
-        return rc;
-    }
+    hps_buf *b = &q->payload[q->n];
+    hps_record rec = {.seq = (uint64_t)q->n + 1, .type = type, .trial_id = -1,
+                      .payload = b->data, .len = (uint32_t)b->len};
+    q->type[q->n++] = type;
+    return hps_sweep_apply(&p->s, &rec, NULL, err, errlen);
+}
+
+/* The new sweep in memory: HEADER (which makes the strategy) and the metric's name. */
+static int plan_sweep(prepared *p, pending *q, uint64_t seed, char *err, size_t errlen)
+{
+    const hps_config *cfg = &p->file_cfg;
     /* The config's absolute path: a resume from another directory must resolve
      * `workdir` (relative to the config file) the same way. */
     char source[HPS_PATH_MAX];
     if (!realpath(cfg->source, source))
         snprintf(source, sizeof source, "%s", cfg->source);
-    hps_buf b = {0};
     hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = seed, .created = hps_wall(),
                         .config_text = cfg->text, .config_len = (uint32_t)cfg->text_len,
                         .source = source, .source_len = (uint32_t)strlen(source)};
     hps_sweep_init(&p->s, HPS_SWEEP_STRATEGY);
-    rc = hps_rec_encode_header(&b, &h);
+    int rc = hps_rec_encode_header(&q->payload[q->n], &h);
     if (rc == HPS_OK)
-        rc = hps_sweep_commit(&p->s, p->j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len, NULL, err,
-                              errlen);
-    if (rc == HPS_OK && (rc = hps_rec_encode_string(&b, 0, cfg->metric)) == HPS_OK)
-        rc = hps_sweep_commit(&p->s, p->j, HPS_REC_METRIC_NAME, -1, b.data, (uint32_t)b.len,
-                              NULL, err, errlen);
-    hps_buf_free(&b);
+        rc = apply_pending(p, q, HPS_REC_HEADER, err, errlen);
+    if (rc == HPS_OK && (rc = hps_rec_encode_string(&q->payload[q->n], 0, cfg->metric)) == HPS_OK)
+        rc = apply_pending(p, q, HPS_REC_METRIC_NAME, err, errlen);
+    return rc;
+}
+
+/* Remove what write_sweep made, the directory too when it made it (and it is then
+ * empty). Best effort: this runs after another error, which is the one reported. */
+static void unmake_sweep(prepared *p, int made_dir)
+{
+    char path[HPS_PATH_MAX];
+    hps_journal_close(p->j);
+    p->j = NULL;
+    unlink(p->journal_path);
+    if (p->lock_fd >= 0) {
+        close(p->lock_fd);
+        p->lock_fd = -1;
+        if (hps_path_join(path, sizeof path, p->dir, "lock") == HPS_OK)
+            unlink(path);
+    }
+    if (made_dir) {
+        if (hps_path_join(path, sizeof path, p->dir, "trials") == HPS_OK)
+            rmdir(path);
+        rmdir(p->dir);
+    }
+}
+
+/* Make the directory, lock it, create the journal and append the planned records. */
+static int write_sweep(prepared *p, pending *q, char *err, size_t errlen)
+{
+    char trials[HPS_PATH_MAX];
+    int made_dir = !file_exists(p->dir);
+    int rc = hps_mkdir_p(p->dir, err, errlen);
+    if (rc == HPS_OK && hps_path_join(trials, sizeof trials, p->dir, "trials") == HPS_OK)
+        rc = hps_mkdir_p(trials, err, errlen);
+    if (rc == HPS_OK)
+        rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen);
+    if (rc == HPS_OK && (rc = hps_journal_open(p->journal_path, HPS_JOURNAL_CREATE, &p->j)) != HPS_OK)
+        snprintf(err, errlen, "cannot create %s: %s", p->journal_path, hps_strerror(rc));
+    for (int i = 0; rc == HPS_OK && i < q->n; i++)
+        rc = hps_journal_append(p->j, q->type[i], -1, q->payload[i].data,
+                                (uint32_t)q->payload[i].len);
     if (rc == HPS_OK && (rc = hps_journal_sync(p->j)) != HPS_OK)
         snprintf(err, errlen, "cannot write %s: %s", p->journal_path, hps_strerror(rc));
+    if (rc != HPS_OK && rc != HPS_ELOCKED)
+        unmake_sweep(p, made_dir);
     return rc;
 }
 
@@ -98,6 +145,9 @@ static int open_sweep(prepared *p, char *err, size_t errlen)
     if (rc == HPS_OK && p->s.replay_diverged)
         fprintf(stderr, "hpsweep: warning: the strategy's replayed suggestions differ from the "
                 "journal (was hpsweep or the strategy changed?); continuing from the journal\n");
+    for (int64_t i = 0; i < p->s.n_trials; i++)
+        p->n_rerun += p->s.trials[i].status == HPS_TRIAL_RUNNING ||
+                      p->s.trials[i].status == HPS_TRIAL_INTERRUPTED;
     return rc;
 }
 
@@ -137,22 +187,69 @@ static int check_same_sweep(const run_args *a, prepared *p, char *err, size_t er
     return HPS_EMISMATCH;
 }
 
-/* The budget: the command line's overrides, else the config file's (a resume with
- * --config), else the recorded config's. */
-static int settle_budget(const run_args *a, prepared *p, const hps_config *budget, char *err,
-                         size_t errlen)
+/*
+ * This run's budget: the recorded one (the config's, or the last override), or a
+ * resume's config file's, with the command line's overrides on top. Refused when
+ * there is none (a grid ends by itself) or too few ranks for one trial group.
+ */
+static int run_budget(const run_args *a, const prepared *p, hps_rec_budget *g, char *err,
+                      size_t errlen)
 {
-    p->max_trials = a->max_trials ? a->max_trials : budget->max_trials;
-    p->max_time = a->max_time > 0 ? a->max_time : budget->max_time;
-    p->max_resource = budget->max_resource;
-    p->parallelism = budget->parallelism;
-    if (p->max_trials == 0 && p->max_time == 0 && p->max_resource == 0 &&
+    *g = p->s.budget;
+    if (p->have_file_cfg && !p->fresh)
+        hps_sweep_config_budget(&p->file_cfg, g);
+    if (a->max_trials)
+        g->max_trials = a->max_trials;
+    if (a->max_time > 0)
+        g->max_time = a->max_time;
+    if (g->max_trials == 0 && g->max_time == 0 && g->max_resource == 0 &&
         !(p->s.cfg.strategy_ops->flags & HPS_STRATEGY_FINITE)) {
         snprintf(err, errlen, "the sweep has no budget: set budget.max_trials, "
                  "budget.max_time or budget.max_resource (or pass --max-trials/--max-time)");
         return HPS_ECONFIG;
     }
+    int rpt = p->s.cfg.ranks_per_trial > 0 ? p->s.cfg.ranks_per_trial : 1;
+    if (a->ranks > 1 && (a->ranks - 1) / rpt == 0) {
+        snprintf(err, errlen, "ranks_per_trial is %d but only %d worker rank%s: start at least "
+                 "%d ranks", rpt, a->ranks - 1, a->ranks == 2 ? "" : "s", rpt + 1);
+        return HPS_ECONFIG;
+    }
     return HPS_OK;
+}
+
+/* A new sweep: planned in memory, checked, then written. */
+static int create(const run_args *a, prepared *p, char *err, size_t errlen)
+{
+    pending q = {0};
+    uint64_t seed = p->file_cfg.seed_given ? p->file_cfg.seed : hps_fresh_seed();
+    hps_rec_budget g;
+    int rc = plan_sweep(p, &q, seed, err, errlen);
+    if (rc == HPS_OK)
+        rc = run_budget(a, p, &g, err, errlen);
+    if (rc == HPS_OK && !hps_budget_same(&g, &p->s.budget) &&
+        (rc = hps_rec_encode_budget(&q.payload[q.n], &g)) == HPS_OK)
+        rc = apply_pending(p, &q, HPS_REC_BUDGET, err, errlen);
+    if (rc == HPS_OK)
+        rc = write_sweep(p, &q, err, errlen);
+    for (int i = 0; i < 3; i++)
+        hps_buf_free(&q.payload[i]);
+    return rc;
+}
+
+/* An existing sweep: opened, checked, its budget recorded when it changed. */
+static int resume(const run_args *a, prepared *p, char *err, size_t errlen)
+{
+    hps_rec_budget g;
+    int rc = open_sweep(p, err, errlen);
+    if (rc == HPS_OK && p->have_file_cfg)
+        rc = check_same_sweep(a, p, err, errlen);
+    if (rc == HPS_OK)
+        rc = run_budget(a, p, &g, err, errlen);
+    if (rc == HPS_OK)
+        rc = hps_sweep_commit_budget(&p->s, p->j, &g, err, errlen);
+    if (rc == HPS_OK && hps_journal_pending(p->j) > 0 && (rc = hps_journal_sync(p->j)) != HPS_OK)
+        snprintf(err, errlen, "cannot write %s: %s", p->journal_path, hps_strerror(rc));
+    return rc;
 }
 
 int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen)
@@ -169,7 +266,6 @@ int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen)
         snprintf(tmp, sizeof tmp, "%s", a->config);
         snprintf(p->config_dir, sizeof p->config_dir, "%s", dirname(tmp));
     }
-    int fresh = 0;
     if (a->dir) {
         if ((rc = set_paths(p, a->dir, err, errlen)) != HPS_OK)
             return rc;
@@ -177,24 +273,10 @@ int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen)
             snprintf(err, errlen, "%s holds no sweep (no journal file there)", a->dir);
             return HPS_ENOENT;
         }
-    } else if ((rc = run_dir(a, p, &fresh, err, errlen)) != HPS_OK) {
+    } else if ((rc = run_dir(a, p, &p->fresh, err, errlen)) != HPS_OK) {
         return rc;
     }
-    if (fresh) {
-        uint64_t seed = p->file_cfg.seed_given ? p->file_cfg.seed : hps_fresh_seed();
-        rc = create_sweep(p, &p->file_cfg, seed, err, errlen);
-    } else {
-        rc = open_sweep(p, err, errlen);
-    }
-    if (rc != HPS_OK)
-        return rc;
-    const hps_config *budget = &p->s.cfg;
-    if (p->have_file_cfg && !fresh) {
-        if ((rc = check_same_sweep(a, p, err, errlen)) != HPS_OK)
-            return rc;
-        budget = &p->file_cfg;
-    }
-    return settle_budget(a, p, budget, err, errlen);
+    return p->fresh ? create(a, p, err, errlen) : resume(a, p, err, errlen);
 }
 
 int hps_prepare_exit(int rc)

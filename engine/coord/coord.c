@@ -148,7 +148,7 @@ static void count_failures(coord *c, const hps_trial *t)
         c->consecutive_failures += t->attempts > 1 ? t->attempts : 1;
     else if (t->status == HPS_TRIAL_DONE || t->status == HPS_TRIAL_PRUNED)
         c->consecutive_failures = 0;
-    int max = c->s->cfg.max_consecutive_failures;
+    int max = c->s->budget.max_consecutive_failures;
     if (max > 0 && c->consecutive_failures >= max && !c->too_many_failures) {
         c->too_many_failures = 1;
         snprintf(c->err, c->errlen, "stopped after %d failed attempts in a row "
@@ -274,11 +274,12 @@ static int halted(void *core)
 static int budget_left(coord *c)
 {
     const hps_coord_opts *o = c->o;
+    const hps_rec_budget *b = &c->s->budget;
     if (*o->signalled || c->too_many_failures)
         return 0;
-    if (o->max_time > 0 && c->t->ops->wall(c->t) - c->run_start >= o->max_time)
+    if (b->max_time > 0 && c->t->ops->wall(c->t) - c->run_start >= b->max_time)
         return 0;
-    if (o->max_resource > 0 && c->s->resource_dispatched >= o->max_resource)
+    if (b->max_resource > 0 && c->s->resource_dispatched >= b->max_resource)
         return 0;
     return 1;
 }
@@ -300,7 +301,7 @@ static int next_trial(coord *c, int32_t worker, double now, int64_t *id)
     /* max_trials counts configurations (trial ids). Every suggest() that returns a
      * suggestion is journaled, so none is asked for that could not be run: at the
      * limit, promotions stop too (budget.max_resource bounds multi-fidelity sweeps). */
-    if (c->o->max_trials > 0 && s->n_trials >= c->o->max_trials) {
+    if (s->budget.max_trials > 0 && s->n_trials >= s->budget.max_trials) {
         c->exhausted = 1;
         return HPS_EDONE;
     }
@@ -455,8 +456,8 @@ static int setup(coord *c)
     hps_transport *t = c->t;
     c->ewma = -1;
     c->n_active = t->n_groups;
-    if (c->o->parallelism > 0 && c->o->parallelism < c->n_active)
-        c->n_active = c->o->parallelism;
+    if (s->budget.parallelism > 0 && s->budget.parallelism < c->n_active)
+        c->n_active = s->budget.parallelism;
     c->groups = calloc((size_t)(t->n_groups > 0 ? t->n_groups : 1), sizeof *c->groups);
     c->requeue = malloc(sizeof(int64_t) * (size_t)(s->n_trials > 0 ? s->n_trials : 1));
     c->line = malloc(sizeof *c->line);
@@ -469,7 +470,7 @@ static int setup(coord *c)
         if (s->trials[i].status == HPS_TRIAL_RUNNING ||
             s->trials[i].status == HPS_TRIAL_INTERRUPTED)
             c->requeue[c->n_requeue++] = i;
-    hps_progress_init(&c->progress, c->o->tty, c->o->max_trials, s);
+    hps_progress_init(&c->progress, c->o->tty, s->budget.max_trials, s);
     c->run_start = t->ops->wall(t);
     c->last_store = t->ops->monotonic(t);
     c->loop_start = hps_monotonic();
@@ -511,7 +512,8 @@ static int loop(coord *c)
             return rc;
         int more = c->requeue_pos < c->n_requeue ||
                    (!c->exhausted && budget_left(c) &&
-                    !(c->o->max_trials > 0 && c->s->n_trials >= c->o->max_trials));
+                    !(c->s->budget.max_trials > 0 &&
+                      c->s->n_trials >= c->s->budget.max_trials));
         if (running(c) == 0 && (!more || (c->waiting && !busy))) {
             if (more && c->waiting) {
                 snprintf(c->err, c->errlen, "strategy '%s' is waiting for results, but no "

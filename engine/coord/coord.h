@@ -29,15 +29,12 @@ typedef struct hps_coord_opts {
     volatile sig_atomic_t *signalled;
     const hps_kv *provenance;
     int n_provenance;
-    int64_t max_trials;             /* 0: unlimited */
-    double max_time;                /* seconds for this run; 0: unlimited */
-    double max_resource;            /* total budget dispatched; 0: unlimited */
-    int parallelism;                /* max groups busy at once; 0: all */
 } hps_coord_opts;
 
 /*
  * Run the sweep s (replayed from journal j with HPS_SWEEP_STRATEGY) to its budget
- * on the groups of t. Trials that were running or interrupted are re-run first,
+ * (s->budget: max_trials, max_time for this run, max_resource, the failure limit,
+ * parallelism) on the groups of t. Trials that were running or interrupted are re-run first,
  * with their recorded seeds. Returns HPS_OK when the sweep completed, HPS_EINTR
  * when a signal interrupted it (running trials journaled as interrupted, sweep.h5
  * written), HPS_EFAILURES when budget.max_consecutive_failures failed attempts in

@@ -190,7 +190,7 @@ static int apply_header(hps_sweep *s, const hps_record *rec, char *err, size_t e
         return fail(err, errlen, HPS_ECORRUPT, "a second HEADER record", rec);
     if (hps_rec_decode_header(rec->payload, rec->len, &h) != HPS_OK)
         return fail(err, errlen, HPS_ECORRUPT, "malformed HEADER", rec);
-    if (h.version != HPS_JOURNAL_FORMAT)
+    if (h.version < HPS_JOURNAL_FORMAT_MIN || h.version > HPS_JOURNAL_FORMAT)
         return fail(err, errlen, HPS_EVERSION, "unsupported journal format version", rec);
     char source[1024];
     snprintf(source, sizeof source, "%.*s", (int)h.source_len, h.source);
@@ -200,6 +200,7 @@ static int apply_header(hps_sweep *s, const hps_record *rec, char *err, size_t e
     s->seed = h.seed;
     s->created = h.created;
     s->d = s->cfg.space.n_params;
+    hps_sweep_config_budget(&s->cfg, &s->budget);
     s->have_header = 1;
     size_t d = (size_t)(s->d > 0 ? s->d : 1);
     s->u_scratch = malloc(sizeof(double) * d);
@@ -555,6 +556,25 @@ static int apply_string(hps_sweep *s, const hps_record *rec, char *err, size_t e
     return HPS_OK;
 }
 
+void hps_sweep_config_budget(const hps_config *cfg, hps_rec_budget *out)
+{
+    *out = (hps_rec_budget){.max_trials = cfg->max_trials, .max_time = cfg->max_time,
+                            .max_resource = cfg->max_resource,
+                            .max_consecutive_failures = cfg->max_consecutive_failures,
+                            .parallelism = cfg->parallelism};
+}
+
+static int apply_budget(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
+{
+    hps_rec_budget g;
+    if (hps_rec_decode_budget(rec->payload, rec->len, &g) != HPS_OK || g.max_trials < 0 ||
+        !(g.max_time >= 0) || !(g.max_resource >= 0) || g.max_consecutive_failures < 0 ||
+        g.parallelism < 0)
+        return fail(err, errlen, HPS_ECORRUPT, "malformed BUDGET", rec);
+    s->budget = g;
+    return HPS_OK;
+}
+
 static int apply(hps_sweep *s, const hps_record *rec, const hps_rec_suggest *draft,
                  hps_apply_out *out, char *err, size_t errlen)
 {
@@ -578,6 +598,8 @@ static int apply(hps_sweep *s, const hps_record *rec, const hps_rec_suggest *dra
         return apply_string(s, rec, err, errlen);
     case HPS_REC_REPORT:
         return apply_report(s, rec, out, err, errlen);
+    case HPS_REC_BUDGET:
+        return apply_budget(s, rec, err, errlen);
     default:
         return fail(err, errlen, HPS_ECORRUPT, "unknown record type", rec);
     }
@@ -621,6 +643,19 @@ int hps_sweep_commit_suggest(hps_sweep *s, hps_journal *j, int32_t worker, doubl
     rec.payload = s->rec.data;
     rec.len = (uint32_t)s->rec.len;
     return append(j, &rec, err, errlen);
+}
+
+int hps_sweep_commit_budget(hps_sweep *s, hps_journal *j, const hps_rec_budget *g, char *err,
+                            size_t errlen)
+{
+    if (hps_budget_same(g, &s->budget))
+        return HPS_OK;
+    int rc = hps_rec_encode_budget(&s->rec, g);
+    if (rc != HPS_OK)
+        return rc;
+    /* Applying a BUDGET leaves s->rec alone, so it can carry the payload. */
+    return hps_sweep_commit(s, j, HPS_REC_BUDGET, -1, s->rec.data, (uint32_t)s->rec.len, NULL,
+                            err, errlen);
 }
 
 typedef struct replay_ctx {

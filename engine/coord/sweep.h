@@ -61,6 +61,8 @@ typedef struct hps_sweep {
     int64_t n_done, n_failed, n_running, n_interrupted, n_pruned;
     int64_t best_id;            /* -1 when none done */
 
+    hps_rec_budget budget;      /* in force: the config's, then the last BUDGET record's */
+
     int64_t n_rungs;
     size_t cap_rungs;
     hps_rung *rungs;            /* every result of a multi-fidelity trial (rung >= 0) */
@@ -118,6 +120,13 @@ int hps_sweep_commit(hps_sweep *s, hps_journal *j, uint32_t type, int64_t trial_
  */
 int hps_sweep_commit_suggest(hps_sweep *s, hps_journal *j, int32_t worker, double start,
                              hps_apply_out *out, char *err, size_t errlen);
+
+/* The budget cfg sets (its budget: section and parallelism). */
+void hps_sweep_config_budget(const hps_config *cfg, hps_rec_budget *out);
+
+/* Commit a BUDGET record when g differs from the budget in force (else nothing). */
+int hps_sweep_commit_budget(hps_sweep *s, hps_journal *j, const hps_rec_budget *g, char *err,
+                            size_t errlen);
 
 /* Replay every record of j into s. */
 int hps_sweep_replay(hps_sweep *s, hps_journal *j, char *err, size_t errlen);

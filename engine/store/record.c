@@ -72,6 +72,25 @@ int hps_rec_encode_string(hps_buf *b, int32_t index, const char *s)
     return hps_buf_status(b);
 }
 
+int hps_budget_same(const hps_rec_budget *a, const hps_rec_budget *b)
+{
+    return a->max_trials == b->max_trials && a->max_time == b->max_time &&
+           a->max_resource == b->max_resource &&
+           a->max_consecutive_failures == b->max_consecutive_failures &&
+           a->parallelism == b->parallelism;
+}
+
+int hps_rec_encode_budget(hps_buf *b, const hps_rec_budget *g)
+{
+    hps_buf_reset(b);
+    HPS_BUF_PUT(b, g->max_trials);
+    HPS_BUF_PUT(b, g->max_time);
+    HPS_BUF_PUT(b, g->max_resource);
+    HPS_BUF_PUT(b, g->max_consecutive_failures);
+    HPS_BUF_PUT(b, g->parallelism);
+    return hps_buf_status(b);
+}
+
 int hps_rec_decode_header(const void *p, uint32_t len, hps_rec_header *h)
 {
     hps_cursor c = hps_cursor_make(p, len);
@@ -146,5 +165,16 @@ int hps_rec_decode_string(const void *p, uint32_t len, int32_t *index, const cha
     const void *v;
     hps_cursor_view(&c, &v, *slen);
     *s = v;
+    return hps_cursor_finish(&c);
+}
+
+int hps_rec_decode_budget(const void *p, uint32_t len, hps_rec_budget *g)
+{
+    hps_cursor c = hps_cursor_make(p, len);
+    HPS_CURSOR_GET(&c, g->max_trials);
+    HPS_CURSOR_GET(&c, g->max_time);
+    HPS_CURSOR_GET(&c, g->max_resource);
+    HPS_CURSOR_GET(&c, g->max_consecutive_failures);
+    HPS_CURSOR_GET(&c, g->parallelism);
     return hps_cursor_finish(&c);
 }

@@ -17,6 +17,10 @@
  *   INTERRUPT    the trial was running when the sweep was interrupted
  *   METRIC_NAME  metric name index i is called name
  *   STATUS       the sweep's status changed ("completed", "interrupted", ...)
+ *   BUDGET       the budget in force from here on (a run's --max-trials/--max-time, a
+ *                resume's --config): max_trials, max_time, max_resource,
+ *                max_consecutive_failures, parallelism; before the first, the
+ *                config's. Journal format 2 (format 1 journals have none).
  */
 #ifndef HPS_STORE_RECORD_H
 #define HPS_STORE_RECORD_H
@@ -35,10 +39,13 @@ enum {
     HPS_REC_INTERRUPT = 5,
     HPS_REC_METRIC_NAME = 6,
     HPS_REC_STATUS = 7,
-    HPS_REC_REPORT = 8
+    HPS_REC_REPORT = 8,
+    HPS_REC_BUDGET = 9
 };
 
-#define HPS_JOURNAL_FORMAT 1
+/* The HEADER's format: 2 since BUDGET records; replay reads 1 and 2. */
+#define HPS_JOURNAL_FORMAT 2
+#define HPS_JOURNAL_FORMAT_MIN 1
 
 typedef struct hps_rec_header {
     uint32_t version;
@@ -59,6 +66,18 @@ typedef struct hps_rec_suggest {
     const double *u;            /* decode: points into a caller buffer (see below) */
 } hps_rec_suggest;
 
+/* A sweep's budget: what stops it (0: no limit of that kind). */
+typedef struct hps_rec_budget {
+    int64_t max_trials;
+    double max_time;            /* seconds per run */
+    double max_resource;
+    int32_t max_consecutive_failures;
+    int32_t parallelism;        /* trial groups busy at once; 0: all */
+} hps_rec_budget;
+
+/* Whether two budgets are the same in every field. */
+int hps_budget_same(const hps_rec_budget *a, const hps_rec_budget *b);
+
 /* Encoders: reset b, then write the payload. Return HPS_OK or HPS_ENOMEM. */
 int hps_rec_encode_header(hps_buf *b, const hps_rec_header *h);
 int hps_rec_encode_suggest(hps_buf *b, const hps_rec_suggest *s);
@@ -67,6 +86,7 @@ int hps_rec_encode_result(hps_buf *b, const hps_outcome *r);
 int hps_rec_encode_interrupt(hps_buf *b, double when);
 int hps_rec_encode_report(hps_buf *b, const hps_rec_metric *m, uint32_t n);
 int hps_rec_encode_string(hps_buf *b, int32_t index, const char *s);
+int hps_rec_encode_budget(hps_buf *b, const hps_rec_budget *g);
 
 /* Decoders. Pointers in the output point into payload (or into u_buf / m_buf,
  * which must hold n doubles / as many metrics as the record has: the decoder
@@ -85,5 +105,6 @@ int hps_rec_decode_report(const void *p, uint32_t len, hps_rec_metric *m_buf, ui
 /* index and a pointer to the (not NUL-terminated) string of length *slen. */
 int hps_rec_decode_string(const void *p, uint32_t len, int32_t *index, const char **s,
                           uint32_t *slen);
+int hps_rec_decode_budget(const void *p, uint32_t len, hps_rec_budget *g);
 
 #endif

@@ -135,11 +135,17 @@ static void make_transport(world *w, int groups)
     assert_int_equal(hps_transport_sim_create(&o, &w->t), HPS_OK);
 }
 
+/* Run the sweep with this budget (committed as a BUDGET record when it differs
+ * from the config's, as a run with --max-trials does). */
 static int run(world *w, int64_t max_trials, double max_time, int parallelism, char *err,
                size_t errlen)
 {
-    hps_coord_opts o = {.quiet = 1, .signalled = &w->signalled, .max_trials = max_trials,
-                        .max_time = max_time, .parallelism = parallelism};
+    hps_rec_budget g = w->s.budget;
+    g.max_trials = max_trials;
+    g.max_time = max_time;
+    g.parallelism = parallelism;
+    assert_int_equal(hps_sweep_commit_budget(&w->s, w->j, &g, err, errlen), HPS_OK);
+    hps_coord_opts o = {.quiet = 1, .signalled = &w->signalled};
     return hps_coordinator_run(&w->s, w->j, w->t, &o, err, errlen);
 }
 

@@ -71,6 +71,79 @@ static void path(char *out, size_t len, const char *rel)
     snprintf(out, len, "%s/%s", dir, rel);
 }
 
+static int exists(const char *rel)
+{
+    char p[160];
+    struct stat st;
+    path(p, sizeof p, rel);
+    return stat(p, &st) == 0;
+}
+
+/* Every refusal of a new sweep leaves nothing behind: no budget, too few ranks
+ * for a trial group, a strategy that refuses its options for this space. */
+static void test_refusals_write_nothing(void **state)
+{
+    (void)state;
+    char err[2048], cfg[128], b[1024];
+    prepared p;
+    snprintf(b, sizeof b, "%soutput: %s/runs\nbudget: {max_trials: 5}\nranks_per_trial: 3\n",
+             base, dir);
+    write_config("rpt.yaml", b);
+    path(cfg, sizeof cfg, "rpt.yaml");
+    run_args a = {.config = cfg, .ranks = 3};
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_ECONFIG);
+    assert_non_null(strstr(err, "ranks_per_trial is 3 but only 2 worker ranks"));
+    hps_prepared_free(&p);
+    assert_false(exists("runs"));
+    a.ranks = 4; /* enough */
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    hps_prepared_free(&p);
+    assert_true(exists("runs/prep/journal"));
+
+    /* 41 parameters: the sobol sampler refuses them when the strategy is made. */
+    char big[8192];
+    int n = snprintf(big, sizeof big, "name: wide\nobjective: {function: sphere}\n"
+                     "strategy: {name: random, sampler: sobol}\nbudget: {max_trials: 5}\n"
+                     "output: %s/runs\nspace:\n", dir);
+    for (int i = 0; i < 41; i++)
+        n += snprintf(big + n, sizeof big - (size_t)n, "  x%d: {type: float, low: 0, high: 1}\n",
+                      i);
+    write_config("wide.yaml", big);
+    path(cfg, sizeof cfg, "wide.yaml");
+    run_args w = {.config = cfg};
+    assert_int_equal(hps_prepare(&w, &p, err, sizeof err), HPS_ECONFIG);
+    assert_non_null(strstr(err, "sobol"));
+    hps_prepared_free(&p);
+    assert_false(exists("runs/wide"));
+}
+
+/* --max-trials is recorded (a BUDGET record) and a resume without it keeps it. */
+static void test_budget_override_recorded(void **state)
+{
+    (void)state;
+    char err[2048], cfg[128], sweep[128];
+    path(cfg, sizeof cfg, "ok.yaml");
+    path(sweep, sizeof sweep, "runs/prep");
+    prepared p;
+    run_args a = {.config = cfg, .max_trials = 100};
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    assert_int_equal(p.s.budget.max_trials, 100);
+    hps_prepared_free(&p);
+    run_args r = {.resume = 1, .dir = sweep};
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_OK);
+    assert_int_equal(p.s.budget.max_trials, 100);
+    assert_int_equal(p.fresh, 0);
+    hps_prepared_free(&p);
+    /* A later override wins, and is kept in turn. */
+    r.max_trials = 150;
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_OK);
+    hps_prepared_free(&p);
+    r.max_trials = 0;
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_OK);
+    assert_int_equal(p.s.budget.max_trials, 150);
+    hps_prepared_free(&p);
+}
+
 static void test_fresh_then_refusals(void **state)
 {
     (void)state;
@@ -83,7 +156,7 @@ static void test_fresh_then_refusals(void **state)
     run_args a = {.config = cfg};
     prepared p;
     assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
-    assert_int_equal(p.max_trials, 12);
+    assert_int_equal(p.s.budget.max_trials, 12);
     assert_true(p.s.have_header && p.s.strategy != NULL);
     assert_int_equal(p.s.n_metric_names, 1);
     assert_string_equal(p.s.metric_names[0], "objective");
@@ -116,11 +189,11 @@ static void test_fresh_then_refusals(void **state)
     /* resume with a new budget: taken; the command line's wins over both. */
     run_args rb = {.resume = 1, .dir = sweep, .config = more};
     assert_int_equal(hps_prepare(&rb, &p, err, sizeof err), HPS_OK);
-    assert_int_equal(p.max_trials, 40);
+    assert_int_equal(p.s.budget.max_trials, 40);
     hps_prepared_free(&p);
     rb.max_trials = 7;
     assert_int_equal(hps_prepare(&rb, &p, err, sizeof err), HPS_OK);
-    assert_int_equal(p.max_trials, 7);
+    assert_int_equal(p.s.budget.max_trials, 7);
     hps_prepared_free(&p);
 
     /* run --resume continues the same sweep. */
@@ -150,11 +223,12 @@ static void test_missing_and_no_budget(void **state)
     assert_non_null(strstr(err, "no budget"));
     assert_int_equal(hps_prepare_exit(HPS_ECONFIG), HPS_EXIT_USAGE);
     hps_prepared_free(&p);
+    assert_false(exists("runs/prep")); /* a refusal writes nothing */
     /* --max-trials is a budget. */
     a.max_trials = 5;
     a.resume = 1;
     assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
-    assert_int_equal(p.max_trials, 5);
+    assert_int_equal(p.s.budget.max_trials, 5);
     hps_prepared_free(&p);
 
     /* A config that does not parse: the parser's positioned message. */
@@ -171,6 +245,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fresh_then_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_no_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budget_override_recorded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
