@@ -185,9 +185,24 @@ static int read_array(hid_t loc, const char *name, hid_t mem_type, void *data, i
     return rc;
 }
 
-static const char *field_label(int i)
+/* A field's value for a message: the name of an enum where it has one. */
+static void field_text(const hps_ckpt *ck, int i, char *buf, size_t len)
 {
-    return fields[i].name;
+    static const char *const act[] = {"relu", "tanh", "gelu"};
+    static const char *const opt[] = {"sgd", "adam", "adamw"};
+    static const char *const task[] = {"classification", "regression"};
+    int64_t v = (int64_t)field_bits(ck, i);
+    const char *name = NULL;
+    if (fields[i].offset == offsetof(hps_ckpt, activation) && v >= 0 && v < 3)
+        name = act[v];
+    else if (fields[i].offset == offsetof(hps_ckpt, optimizer) && v >= 0 && v < 3)
+        name = opt[v];
+    else if (fields[i].offset == offsetof(hps_ckpt, task) && v >= 0 && v < 2)
+        name = task[v];
+    if (name)
+        snprintf(buf, len, "%s", name);
+    else
+        snprintf(buf, len, "%lld", (long long)v);
 }
 
 int hps_ckpt_read(const char *path, const hps_ckpt *expect, hps_ckpt *got, float *w,
@@ -243,10 +258,13 @@ int hps_ckpt_read(const char *path, const hps_ckpt *expect, hps_ckpt *got, float
         if (i == 0)
             errf(err, errlen, "%s: checkpoint seed %llu differs from the trial's %llu", path,
                  (unsigned long long)got->seed, (unsigned long long)expect->seed);
-        else
-            errf(err, errlen, "%s: %s is %lld in the checkpoint, %lld in the trial", path,
-                 field_label(i), (long long)field_bits(got, i),
-                 (long long)field_bits(expect, i));
+        else {
+            char was[32], now[32];
+            field_text(got, i, was, sizeof was);
+            field_text(expect, i, now, sizeof now);
+            errf(err, errlen, "%s: %s is %s in the checkpoint, %s in the trial", path,
+                 fields[i].name, was, now);
+        }
         rc = HPS_EMISMATCH;
         goto done;
     }

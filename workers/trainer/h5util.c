@@ -23,7 +23,7 @@ typedef struct last_msg {
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
 {
     last_msg *m = data;
-    /* H5E_WALK_DOWNWARD starts at the innermost frame: keep the first. */
+    /* H5E_WALK_UPWARD starts at the innermost (most specific) frame: keep it. */
     if (n == 0 && e->desc)
         snprintf(m->buf, m->len, "%s", e->desc);
     return 0;
@@ -35,7 +35,7 @@ void hps_tr_h5_last(char *buf, size_t len)
         return;
     buf[0] = '\0';
     last_msg m = {buf, len};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &m);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &m);
 }
 
 void hps_tr_h5_close(hid_t id)

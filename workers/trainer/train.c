@@ -199,8 +199,11 @@ static int load_checkpoint(trial *T, int *found)
     /* CPU backend: backend memory is host memory, so read straight into it. */
     int rc = hps_ckpt_read(T->ckpt_path, &expect, &got, T->w, T->m1, T->m2, T->err, T->errlen);
     if (rc == HPS_ENOENT) {
-        if (T->p->prev_epochs == 0)
+        if (T->p->prev_epochs == 0) {
+            if (T->err && T->errlen)
+                T->err[0] = '\0'; /* a fresh trial: no checkpoint is the normal case */
             return HPS_OK;
+        }
         errf(T->err, T->errlen, "%s: no checkpoint to continue from (prev_epochs = %lld)",
              T->ckpt_path, (long long)T->p->prev_epochs);
         return HPS_ENOENT;
