@@ -105,41 +105,57 @@ static void cpu_bias_act(float *z, float *a, float *mask, const float *bias, int
     }
 }
 
+/* act'(z) for one unit. */
+static inline float act_grad(float z, int act)
+{
+    if (act == HPS_ACT_RELU)
+        return z > 0.0f ? 1.0f : 0.0f;
+    if (act == HPS_ACT_TANH) {
+        float t = tanhf(z);
+        return 1.0f - t * t;
+    }
+    float pdf = 0.39894228040143268f * expf(-0.5f * z * z);
+    return gelu_cdf(z) + z * pdf;
+}
+
+/* One row: dz = da * act'(z) [* mask], db += dz, in a single pass. */
+static inline void act_back_row(float *dz, const float *da, const float *z, const float *mask,
+                                float *restrict db, int n, int act)
+{
+    if (act == HPS_ACT_RELU) {
+        /* The loads are unconditional so the selects vectorise. */
+        if (mask)
+            for (int j = 0; j < n; j++) {
+                float g = da[j];
+                float d = (z[j] > 0.0f ? g : 0.0f) * mask[j];
+                dz[j] = d;
+                db[j] += d;
+            }
+        else
+            for (int j = 0; j < n; j++) {
+                float g = da[j];
+                float d = z[j] > 0.0f ? g : 0.0f;
+                dz[j] = d;
+                db[j] += d;
+            }
+        return;
+    }
+    for (int j = 0; j < n; j++) {
+        float d = da[j] * act_grad(z[j], act);
+        if (mask)
+            d *= mask[j];
+        dz[j] = d;
+        db[j] += d;
+    }
+}
+
 static void cpu_act_back(float *dz, const float *da, const float *z, const float *mask,
                          float *db, int64_t rows, int n, int act)
 {
     for (int j = 0; j < n; j++)
         db[j] = 0.0f;
-    for (int64_t i = 0; i < rows; i++) {
-        const float *zr = z + i * n;
-        const float *dar = da + i * n;
-        const float *mr = mask ? mask + i * n : NULL;
-        float *dzr = dz + i * n;
-        switch (act) {
-        case HPS_ACT_RELU:
-            for (int j = 0; j < n; j++)
-                dzr[j] = zr[j] > 0.0f ? dar[j] : 0.0f;
-            break;
-        case HPS_ACT_TANH:
-            for (int j = 0; j < n; j++) {
-                float t = tanhf(zr[j]);
-                dzr[j] = dar[j] * (1.0f - t * t);
-            }
-            break;
-        default:
-            for (int j = 0; j < n; j++) {
-                float x = zr[j];
-                float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
-                dzr[j] = dar[j] * (gelu_cdf(x) + x * pdf);
-            }
-            break;
-        }
-        if (mr)
-            for (int j = 0; j < n; j++)
-                dzr[j] *= mr[j];
-        for (int j = 0; j < n; j++)
-            db[j] += dzr[j];
-    }
+    for (int64_t i = 0; i < rows; i++)
+        act_back_row(dz + i * n, da + i * n, z + i * n, mask ? mask + i * n : NULL, db, n, act);
 }
 
 static void cpu_loss(float *logits, const float *bias, const void *labels, int64_t rows, int n,
@@ -173,19 +189,26 @@ static void cpu_loss(float *logits, const float *bias, const void *labels, int64
                 zmax = zr[j];
                 best = j;
             }
+        /* exp once per logit: kept in dlogits (when wanted) and normalised after. */
+        float *dr = dlogits ? dlogits + i * n : NULL;
         double s = 0.0;
-        for (int j = 0; j < n; j++)
-            s += exp((double)zr[j] - (double)zmax);
+        for (int j = 0; j < n; j++) {
+            double e = exp((double)zr[j] - (double)zmax);
+            s += e;
+            if (dr)
+                dr[j] = (float)e;
+        }
         double lse = (double)zmax + log(s);
         lsum += lse - (double)zr[y];
         good += best == y;
-        if (dlogits) {
-            float *dr = dlogits + i * n;
+        if (dr) {
+            float inv = (float)(1.0 / s);
             for (int j = 0; j < n; j++) {
-                float p = (float)exp((double)zr[j] - lse);
-                dr[j] = j == y ? p - 1.0f : p;
+                dr[j] *= inv;
                 dbias[j] += dr[j];
             }
+            dr[y] -= 1.0f;
+            dbias[y] -= 1.0f;
         }
     }
     *loss_sum += lsum;
@@ -195,7 +218,9 @@ static void cpu_loss(float *logits, const float *bias, const void *labels, int64
 static int cpu_optim(const hps_optim_step *s, float *restrict w, const float *restrict grad,
                      float *restrict m1, float *restrict m2, int64_t n)
 {
-    float check = 0.0f; /* becomes NaN when any new weight is Inf or NaN */
+    /* x - x is 0 for a finite x and NaN for Inf or NaN: an integer OR of that
+     * test vectorises, where a float sum (the obvious check) would not. */
+    int bad = 0;
     const float lr = s->lr, scale = s->grad_scale, wd = s->weight_decay;
     if (s->kind == HPS_OPT_SGD) {
         const float mu = s->momentum;
@@ -203,7 +228,7 @@ static int cpu_optim(const hps_optim_step *s, float *restrict w, const float *re
             for (int64_t i = 0; i < n; i++) {
                 float g = grad[i] * scale + wd * w[i];
                 w[i] -= lr * g;
-                check += w[i] * 0.0f;
+                bad |= (w[i] - w[i]) != 0.0f;
             }
         } else if (s->nesterov) {
             for (int64_t i = 0; i < n; i++) {
@@ -211,7 +236,7 @@ static int cpu_optim(const hps_optim_step *s, float *restrict w, const float *re
                 float b = mu * m1[i] + g;
                 m1[i] = b;
                 w[i] -= lr * (g + mu * b);
-                check += w[i] * 0.0f;
+                bad |= (w[i] - w[i]) != 0.0f;
             }
         } else {
             for (int64_t i = 0; i < n; i++) {
@@ -219,7 +244,7 @@ static int cpu_optim(const hps_optim_step *s, float *restrict w, const float *re
                 float b = mu * m1[i] + g;
                 m1[i] = b;
                 w[i] -= lr * b;
-                check += w[i] * 0.0f;
+                bad |= (w[i] - w[i]) != 0.0f;
             }
         }
     } else {
@@ -241,10 +266,10 @@ static int cpu_optim(const hps_optim_step *s, float *restrict w, const float *re
             float wi = w[i] * shrink;
             wi -= step * m / (sqrtf(v) * inv_sqrt_bc2 + eps);
             w[i] = wi;
-            check += wi * 0.0f;
+            bad |= (wi - wi) != 0.0f;
         }
     }
-    return isnan(check) ? 1 : 0;
+    return bad;
 }
 
 const hps_train_ops hps_train_ops_cpu = {

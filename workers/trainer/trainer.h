@@ -74,9 +74,11 @@ typedef struct hps_train_hooks {
     /*
      * Group rank 0 only: one report per completed epoch. epoch counts epochs done
      * (1-based, cumulative across resumes); names/values hold n metrics, valid for
-     * the call only: train_loss, val_loss, then val_accuracy (classification) or
-     * val_rmse (regression). Non-zero return fails the trial on every rank.
-     * May be NULL.
+     * the call only: train_loss (the mean loss of the epoch's training samples as
+     * the steps computed them: with dropout, before each step's update), val_loss
+     * (mean loss on /val, no dropout), then val_accuracy (classification) or
+     * val_rmse (regression: sqrt(val_loss)). Non-zero return fails the trial on
+     * every rank. May be NULL.
      */
     int (*report)(void *ctx, int64_t epoch, int n, const char *const *names,
                   const double *values);
@@ -269,7 +271,8 @@ typedef struct hps_train_result {
  * written by group rank 0 only: when the file exists training continues from
  * the epoch it holds (a checkpoint that already holds `epochs` is reported again
  * and nothing trains); when it is missing and prev_epochs > 0 the trial fails.
- * result (caller-owned) is filled on every rank, identically. err receives the
+ * result (caller-owned) is filled on every rank, identically but for
+ * train_seconds. err receives the
  * cause of a failure ("nan-loss at epoch 3", "checkpoint.h5: hidden_units is
  * 128 in the checkpoint, 64 in the trial", ...); a rank that fails makes every
  * rank fail at the next collective point, the others with "rank R of G failed".
