@@ -3,21 +3,25 @@
  * trainer's layout, built the way scikit-learn's make_classification builds
  * one, so a sweep over the trainer has something real to find.
  *
- * With F features: I = max(2, F/4) informative, R = min(F - I, F/4) redundant,
- * the rest noise. Each class owns CLUSTERS Gaussian clusters; cluster k has its
- * centroid on a distinct vertex of the hypercube {-SEP, +SEP}^I (random normal
- * centroids when there are more clusters than vertices) and its own random
- * linear map A_k (entries uniform in [-1, 1] times sqrt(3 / I), so each
- * coordinate has variance ~1) applied to standard normals: clusters are skewed
- * and overlap. SEP = 1.25 was chosen on seed 42 at the default size: a linear
- * model reaches ~59% validation accuracy, the default 2 x 128 ReLU MLP with
- * Adam ~89% in 10 epochs, a tuned one ~91%, a bad learning rate stays at chance. Redundant features are the informative ones
+ * With F features: I = min(64, max(2, F/4)) informative, R = min(F - I, F/4,
+ * 256) redundant, the rest noise. Each class owns CLUSTERS Gaussian clusters;
+ * cluster k has its centroid on a distinct vertex of the hypercube
+ * {-SEP, +SEP}^I (random normal centroids when there are more clusters than
+ * vertices) and its own random linear map A_k (entries uniform in [-1, 1] times
+ * sqrt(3 / I), so each coordinate has variance ~1) applied to standard normals:
+ * clusters are skewed and overlap. Redundant features are the informative ones
  * times a random I x R matrix (uniform [-1, 1]); noise features are N(0, 1).
  * FLIP of the labels are then replaced by uniformly random classes, and the
  * columns are shuffled. Sample s (0-based) belongs to cluster s mod (classes x
  * CLUSTERS); every number of sample s is a pure function of (seed, s) (rng.h,
  * tag SYNTH), so rows are generated in chunks in any order. Rows are shuffled,
  * the first 80% go to /train and the rest to /val.
+ *
+ * SEP = 1.25 was chosen on seed 42 at the default size (20000 x 32, 5 classes).
+ * Checked on seeds 7 and 1234 (not tuned on), validation accuracy: a linear
+ * model 62-65%; the trainer's defaults (2 x 128 ReLU, Adam 1e-3) 91.5-93.7%
+ * after 10 epochs; 2 x 256, Adam 3e-3, dropout 0.3, cosine, 20 epochs
+ * 93.8-95.5%; learning rate 1e-7 or 5: 20-24% (chance is 20%).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -282,6 +286,8 @@ int hps_dataset_synth(const char *path, int64_t samples, int features, int class
     if (S.inf > 64)
         S.inf = 64;
     S.red = features - S.inf < features / 4 ? features - S.inf : features / 4;
+    if (S.red > 256)
+        S.red = 256;
     S.k = classes * CLUSTERS;
     int64_t n_val = samples / 5 > 1 ? samples / 5 : 1;
     S.n_train = samples - n_val;
