@@ -395,6 +395,18 @@ static void end_process(rank_env *e)
     hps_spawner_stop(e->spawner);
 }
 
+static const char *exit_meaning(int code)
+{
+    switch (code) {
+    case HPS_EXIT_INTERRUPTED:
+        return "interrupted: resume it";
+    case HPS_EXIT_USAGE:
+        return "refused: nothing was written";
+    default:
+        return "an error, said above";
+    }
+}
+
 static int run_main(const run_args *a, char **full_argv, int full_argc)
 {
     rank_env e = {0};
@@ -428,10 +440,16 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
         code = coordinate(a, &p, &e, full_argv, full_argc);
     else if (code == HPS_EXIT_OK && e.group != MPI_COMM_NULL)
         serve(&e);
+    if (e.rank == 0 && e.use_mpi && code != HPS_EXIT_OK)
+        fprintf(stderr, "hpsweep: exit status %d (%s). Open MPI's mpirun may add that \"1 "
+                "process returned a non-zero exit code\": that is this status, not a crash "
+                "(mpirun -q leaves the note out)\n", code, exit_meaning(code));
     hps_prepared_free(&p);
     hps_config_free(&worker_cfg);
     end_process(&e);
-    return code;
+    /* Rank 0 alone carries the job's status (it said why); the other ranks' 0 keeps
+     * Open MPI from naming them too. */
+    return e.rank == 0 ? code : HPS_EXIT_OK;
 }
 
 int hps_cli_run(int argc, char **argv, char **full_argv, int full_argc)

@@ -436,18 +436,24 @@ static double cpu_seconds(void)
 }
 
 /* One line, even with --quiet: what this run did and what it cost the
- * coordinator (benchmarks read it). */
+ * coordinator (benchmarks read it). In-process, the CPU is the trials' too. */
 static void summary(const coord *c)
 {
     const hps_sweep *s = c->s;
     double wall = hps_monotonic() - c->loop_start;
     double cpu = cpu_seconds() - c->cpu_start;
     int64_t ended = s->n_done + s->n_failed + s->n_pruned - c->ended_at_start;
-    fprintf(stderr, "hpsweep: %s: %lld trials ended in %.3f s (%.0f trials/s); coordinator CPU "
-            "%.3f s (%.1f%% of one core); best %s = %.10g (trial %lld)\n", s->status,
-            (long long)ended, wall, wall > 0 ? (double)ended / wall : 0.0, cpu,
-            wall > 0 ? 100.0 * cpu / wall : 0.0, s->cfg.metric,
-            s->best_id >= 0 ? s->trials[s->best_id].objective : NAN, (long long)s->best_id);
+    char share[48] = "", best[160];
+    if (wall >= 0.5) /* a share of a shorter interval means little */
+        snprintf(share, sizeof share, " (%.1f%% of one core)", 100.0 * cpu / wall);
+    if (s->best_id >= 0)
+        snprintf(best, sizeof best, "best %s = %.10g (trial %lld)", s->cfg.metric,
+                 s->trials[s->best_id].objective, (long long)s->best_id);
+    else
+        snprintf(best, sizeof best, "no trial completed");
+    fprintf(stderr, "hpsweep: %s: %lld trials ended in %.3f s (%.0f trials/s); %s CPU %.3f s%s; "
+            "%s\n", s->status, (long long)ended, wall, wall > 0 ? (double)ended / wall : 0.0,
+            c->t->workers[0] == 0 ? "process" : "coordinator", cpu, share, best);
 }
 
 static int setup(coord *c)

@@ -42,14 +42,20 @@ void hps_progress_trial(hps_progress *p, const hps_sweep *s, const hps_trial *t)
 {
     if (p->tty)
         return;
-    char vals[512];
+    char vals[512], which[96];
     format_values(s, t, vals, sizeof vals);
-    if (t->status == HPS_TRIAL_DONE)
-        fprintf(stderr, "trial %lld done %s=%.10g (%.3fs) %s\n", (long long)t->trial_id,
-                s->cfg.metric, t->objective, t->end - t->start, vals);
+    /* A multi-fidelity trial ends once per rung: say which. */
+    if (t->rung >= 0)
+        snprintf(which, sizeof which, "trial %lld rung %d (budget %g)", (long long)t->trial_id,
+                 t->rung, t->budget);
     else
-        fprintf(stderr, "trial %lld %s (%s) %s\n", (long long)t->trial_id,
-                hps_trial_status_name(t->status), t->cause, vals);
+        snprintf(which, sizeof which, "trial %lld", (long long)t->trial_id);
+    if (t->status == HPS_TRIAL_DONE)
+        fprintf(stderr, "%s done %s=%.10g (%.3fs) %s\n", which, s->cfg.metric, t->objective,
+                t->end - t->start, vals);
+    else
+        fprintf(stderr, "%s %s (%s) %s\n", which, hps_trial_status_name(t->status), t->cause,
+                vals);
 }
 
 void hps_progress_tick(hps_progress *p, const hps_sweep *s, int final)

@@ -36,14 +36,30 @@ for sig in INT TERM; do
 done
 
 rm -rf runs
-setsid mpirun --allow-run-as-root --oversubscribe -np 3 "$HPS" run slow.yaml --quiet >/dev/null 2>&1 &
+setsid mpirun -q --allow-run-as-root --oversubscribe -np 3 "$HPS" run slow.yaml --quiet >/dev/null 2>usr1.err &
 pid=$!
 sleep 1.5
 kill -USR1 "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 [ "$rc" = 75 ] || fail "SIGUSR1 via mpirun: exit code $rc, expected 75"
+# A clean stop looks clean: rank 0 says what the status means, last; with mpirun
+# -q Open MPI adds no "process returned a non-zero exit code" banner.
+grep -q "interrupted by signal" usr1.err || { cat usr1.err; fail "SIGUSR1 via mpirun: no interruption message"; }
+grep -q "exit status 75 (interrupted: resume it)" usr1.err || { cat usr1.err; fail "SIGUSR1 via mpirun: the status is not explained"; }
+if grep -q "non-zero exit code\. Per user" usr1.err; then cat usr1.err; fail "SIGUSR1 via mpirun -q: Open MPI's banner"; fi
 n=$(status_count runs/slow interrupted)
 [ "$n" -ge 1 ] || fail "SIGUSR1 via mpirun: no interrupted trial"
 hps_mpirun 2 "$HPS" resume runs/slow --quiet 2>/dev/null
 [ "$(status_count runs/slow done)" = 12 ] || fail "resume after SIGUSR1 did not finish"
 ok "SIGUSR1 via mpirun: exit 75, $n interrupted, resumed to completion"
+
+# A refusal under mpirun: exit 2, the reason once (from rank 0 only), explained.
+set +e
+hps_mpirun 3 "$HPS" run slow.yaml >/dev/null 2>refuse.err
+rc=$?
+set -e
+[ "$rc" = 2 ] || { cat refuse.err; fail "a refused run under mpirun: exit code $rc, expected 2"; }
+[ "$(grep -c "already holds a sweep" refuse.err)" = 1 ] || { cat refuse.err; fail "refusal: the reason is not said once"; }
+grep -q "exit status 2 (refused: nothing was written)" refuse.err || { cat refuse.err; fail "refusal: the status is not explained"; }
+if grep -q "processes returned" refuse.err; then cat refuse.err; fail "refusal: several ranks returned non-zero"; fi
+ok "a clean stop and a refusal under mpirun: the status from rank 0 alone, explained last; no banner with -q"
