@@ -25,8 +25,10 @@
 static void usage_status(FILE *f)
 {
     fprintf(f, "usage: hpsweep status DIR\n\n"
-               "Counts and the best trial so far of the sweep in DIR, read from its journal.\n"
-               "Safe while the sweep runs.\n");
+               "Counts and the best trial so far of the sweep in DIR (or of the sweep a file\n"
+               "such as DIR/sweep.h5 belongs to), read from its journal. Safe while the\n"
+               "sweep runs.\n\n"
+               "Exit codes: 0 done, 1 error (unreadable journal), 2 bad usage or no sweep.\n");
 }
 
 int hps_cli_status(int argc, char **argv)
@@ -39,7 +41,19 @@ int hps_cli_status(int argc, char **argv)
         usage_status(stderr);
         return HPS_EXIT_USAGE;
     }
+    /* DIR, or a file in it (its sweep.h5, its journal): the sweep directory. */
+    char dirbuf[HPS_PATH_MAX];
     const char *dir = argv[1];
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+        char *slash = strrchr(dirbuf, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dirbuf, sizeof dirbuf, ".");
+        dir = dirbuf;
+    }
     char path[HPS_PATH_MAX];
     if (hps_path_join(path, sizeof path, dir, "journal") != HPS_OK) {
         fprintf(stderr, "hpsweep: path too long: %s\n", dir);
@@ -123,15 +137,16 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
     return HPS_EXIT_OK;
 }
 
-/* Parse "--format X" / "--format=X"; the one positional argument goes to *file. */
+/* Parse "--format X" / "--format=X" and the command's one flag (NULL: none),
+ * which sets *flag_set; the one positional argument goes to *file. */
 static int parse_query(int argc, char **argv, const char **file, hps_export_format *fmt,
-                       void (*usage)(FILE *), int *rungs)
+                       void (*usage)(FILE *), const char *flag, int *flag_set)
 {
     *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
-        if (rungs && strcmp(argv[i], "--rungs") == 0) {
-            *rungs = 1;
+        if (flag && strcmp(argv[i], flag) == 0) {
+            *flag_set = 1;
             continue;
         }
         if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) {
@@ -164,14 +179,19 @@ static int parse_query(int argc, char **argv, const char **file, hps_export_form
 
 static void usage_best(FILE *f)
 {
-    fprintf(f, "usage: hpsweep best SWEEP.h5|DIR [--format json|yaml|env|args]\n\n"
+    fprintf(f, "usage: hpsweep best SWEEP.h5|DIR [--format json|yaml|env|args] [--with-seed]\n\n"
                "The best completed trial's configuration (by the sweep's metric and goal;\n"
                "in a multi-fidelity sweep, among the trials at the largest budget reached):\n"
-               "  json  {\"trial_id\", \"seed\", <metric>, \"params\": {...}} (default)\n"
+               "  json  {\"trial_id\", \"seed\", [\"budget\",] <metric>, \"params\": {...}}\n"
+               "        (the default)\n"
                "  yaml  the same as YAML\n"
-               "  env   NAME=value lines (names upper-cased; `eval` or source them)\n"
+               "  env   NAME=value lines (names upper-cased), then HPSWEEP_SEED (and\n"
+               "        HPSWEEP_BUDGET) as the trial's command got them; to re-run it:\n"
+               "        set -a; eval \"$(hpsweep best DIR --format env)\"; set +a\n"
                "  args  --name value ... on one line, shell-quoted\n"
-               "Exit status 3 when no trial has completed.\n");
+               "  --with-seed   args: also --seed SEED (and --budget B)\n\n"
+               "Exit codes: 0 done, 1 error (unreadable file), 2 bad usage or no such file,\n"
+               "3 no trial has completed.\n");
 }
 
 int hps_cli_best(int argc, char **argv)
@@ -182,7 +202,8 @@ int hps_cli_best(int argc, char **argv)
     }
     const char *file;
     hps_export_format fmt = HPS_EXPORT_JSON;
-    int rc = parse_query(argc, argv, &file, &fmt, usage_best, NULL);
+    int with_seed = 0;
+    int rc = parse_query(argc, argv, &file, &fmt, usage_best, "--with-seed", &with_seed);
     if (rc != HPS_EXIT_OK)
         return rc;
     if (fmt == HPS_EXPORT_CSV) {
@@ -207,7 +228,9 @@ int hps_cli_best(int argc, char **argv)
         hps_results_free(&r);
         return HPS_EXIT_NO_RESULT;
     }
-    rc = hps_export_best(stdout, &r, best, fmt) == HPS_OK ? HPS_EXIT_OK : HPS_EXIT_ERROR;
+    rc = hps_export_best(stdout, &r, best, fmt, with_seed ? HPS_EXPORT_WITH_SEED : 0) == HPS_OK
+             ? HPS_EXIT_OK
+             : HPS_EXIT_ERROR;
     hps_results_free(&r);
     return rc;
 }
@@ -232,7 +255,7 @@ int hps_cli_trials(int argc, char **argv)
     const char *file;
     hps_export_format fmt = HPS_EXPORT_CSV;
     int rungs = 0;
-    int rc = parse_query(argc, argv, &file, &fmt, usage_trials, &rungs);
+    int rc = parse_query(argc, argv, &file, &fmt, usage_trials, "--rungs", &rungs);
     if (rc != HPS_EXIT_OK)
         return rc;
     if (fmt != HPS_EXPORT_CSV && fmt != HPS_EXPORT_JSON) {

@@ -93,7 +93,8 @@ void hps_export_env_name(FILE *f, const char *name)
         fputc(isalnum((unsigned char)*p) ? toupper((unsigned char)*p) : '_', f);
 }
 
-int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_export_format fmt)
+int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_export_format fmt,
+                    unsigned flags)
 {
     const hps_space *sp = &r->space;
     char buf[256];
@@ -101,6 +102,8 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
     case HPS_EXPORT_JSON:
         fprintf(f, "{\n  \"trial_id\": %lld,\n  \"seed\": %llu,\n  ", (long long)t->trial_id,
                 (unsigned long long)t->seed);
+        if (t->budget > 0)
+            fprintf(f, "\"budget\": %.17g,\n  ", t->budget);
         hps_json_put_string(f, r->metric);
         fputs(": ", f);
         hps_json_put_number(f, t->objective);
@@ -116,6 +119,8 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
     case HPS_EXPORT_YAML:
         fprintf(f, "trial_id: %lld\nseed: %llu\n", (long long)t->trial_id,
                 (unsigned long long)t->seed);
+        if (t->budget > 0)
+            fprintf(f, "budget: %.17g\n", t->budget);
         fprintf(f, "%s: ", r->metric);
         yaml_number(f, t->objective);
         fputs("\nparams:\n", f);
@@ -132,11 +137,20 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
             shell_word(f, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
             fputc('\n', f);
         }
+        /* What hpsweep set for the trial, so that `set -a; eval ...` re-runs it as ran. */
+        fprintf(f, "HPSWEEP_SEED=%llu\n", (unsigned long long)t->seed);
+        if (t->budget > 0)
+            fprintf(f, "HPSWEEP_BUDGET=%.17g\n", t->budget);
         break;
     case HPS_EXPORT_ARGS:
         for (int i = 0; i < sp->n_params; i++) {
             fprintf(f, "%s--%s ", i ? " " : "", sp->params[i].name);
             shell_word(f, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
+        }
+        if (flags & HPS_EXPORT_WITH_SEED) {
+            fprintf(f, "%s--seed %llu", sp->n_params ? " " : "", (unsigned long long)t->seed);
+            if (t->budget > 0)
+                fprintf(f, " --budget %.17g", t->budget);
         }
         fputc('\n', f);
         break;

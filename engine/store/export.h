@@ -21,8 +21,20 @@ typedef enum hps_export_format {
 /* "json" -> HPS_EXPORT_JSON, ...; HPS_EINVAL for an unknown name. */
 int hps_export_parse_format(const char *s, hps_export_format *out);
 
-/* The best trial t of r in fmt (json, yaml, env, args). */
-int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_export_format fmt);
+/* hps_export_best flags */
+enum {
+    HPS_EXPORT_WITH_SEED = 1u << 0 /* args: also --seed SEED (and --budget B when > 0) */
+};
+
+/*
+ * The best trial t of r in fmt: json and yaml give trial_id, seed, budget (when a
+ * multi-fidelity trial has one), the metric and params; env gives NAME=value per
+ * parameter plus HPSWEEP_SEED (and HPSWEEP_BUDGET), what the trial's command got;
+ * args gives --name value per parameter (and --seed/--budget with
+ * HPS_EXPORT_WITH_SEED).
+ */
+int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_export_format fmt,
+                    unsigned flags);
 
 /* Every trial of r, one row/object each, in fmt (csv, json). */
 int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt);

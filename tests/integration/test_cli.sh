@@ -84,3 +84,58 @@ for lib in hpsweep MPI HDF5 GSL libyaml; do
 done
 expect_exit 2 "$HPS" frobnicate
 ok "--help for every subcommand, --version names MPI, HDF5, GSL, libyaml"
+
+# ---- the first hour (issue 16) -----------------------------------------------------
+
+# A refused config writes nothing, so adding the budget is all it takes.
+grep -v '^budget' good.yaml | sed 's/name: cli/name: nobudget/' > nobudget.yaml
+expect_exit 2 "$HPS" run nobudget.yaml
+grep -q "has no budget" "$WORK/err" || { cat "$WORK/err"; fail "no 'no budget' message"; }
+[ ! -e runs/nobudget ] || fail "a config without a budget left runs/nobudget behind"
+echo "budget: {max_trials: 3}" >> nobudget.yaml
+"$HPS" run nobudget.yaml --quiet 2>/dev/null || fail "run refused after the budget was added"
+ok "a refused config writes nothing; adding the budget is enough"
+
+# run --max-trials is recorded: a plain resume after an interruption goes on to it,
+# and status counts against it.
+cat > over.yaml <<'YAML'
+name: over
+seed: 2
+objective: {function: sleep, seconds: 0.05}
+space:
+  x: {type: float, low: 0, high: 1}
+budget: {max_trials: 12}
+YAML
+"$HPS" run over.yaml --max-trials 40 --quiet 2>/dev/null &
+pid=$!
+for _ in $(seq 200); do [ "$(status_count runs/over done 2>/dev/null)" -ge 15 ] 2>/dev/null && break; sleep 0.05; done
+kill -INT "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" = 75 ] || fail "--max-trials run: exit $rc after SIGINT, expected 75"
+"$HPS" status runs/over | grep -Eq '^trials +[0-9]+ of 40:' || { "$HPS" status runs/over; fail "status does not count against 40"; }
+"$HPS" resume runs/over 2>resume.err >/dev/null
+grep -q "resuming sweep over in runs/over: .* to re-run first" resume.err || { cat resume.err; fail "resume's first line does not say what was restored"; }
+grep -q "budget: max_trials 40" resume.err || { cat resume.err; fail "resume does not say its budget"; }
+[ "$(status_count runs/over done)" = 40 ] || { "$HPS" status runs/over; fail "resume forgot --max-trials 40"; }
+"$HPS" status runs/over | grep -Eq '^trials +40 of 40:' || fail "status after resume"
+ok "run --max-trials 40, SIGINT, plain resume: 40 trials; the resume says what it restored"
+
+# status accepts the sweep's files too.
+"$HPS" status runs/over/sweep.h5 | grep -q '^sweep *over' || fail "status of sweep.h5 did not use its directory"
+ok "status DIR/sweep.h5 reports the sweep in DIR"
+
+# A serial run says so; an all-failed sweep says no trial completed.
+"$HPS" run good.yaml --output serialrun 2>serial.err >/dev/null
+grep -q "serial (trials run in this process)" serial.err || { cat serial.err; fail "serial run not named"; }
+grep -q "process CPU" serial.err || { cat serial.err; fail "serial summary should say process CPU"; }
+cat > allfail.yaml <<'YAML'
+name: allfail
+objective: {command: ["false"]}
+space:
+  x: {type: float, low: 0, high: 1}
+budget: {max_trials: 3, max_consecutive_failures: 0}
+YAML
+"$HPS" run allfail.yaml --quiet 2>allfail.err || true
+grep -q "no trial completed" allfail.err || { cat allfail.err; fail "an all-failed sweep did not say so"; }
+if grep -q "(trial -1)" allfail.err; then cat allfail.err; fail "'trial -1' in the summary"; fi
+ok "serial runs and all-failed sweeps are worded plainly"

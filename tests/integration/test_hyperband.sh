@@ -49,8 +49,11 @@ space:
 strategy: {name: hyperband, resource: epochs, min_resource: 1, max_resource: 9, eta: 3}
 budget: {max_resource: 120}
 YAML
-hps_mpirun 4 "$HPS" run hb.yaml --quiet 2>/dev/null
+hps_mpirun 4 "$HPS" run hb.yaml 2>hb.log
 "$HPS" status runs/hb | grep -q '^status *completed' || fail "hyperband sweep did not complete"
+# Progress lines say which rung of a trial ended (a trial ends once per rung).
+grep -Eq '^trial [0-9]+ rung [1-9] \(budget [0-9.]+\) done loss=' hb.log ||
+    { head -20 hb.log; fail "progress lines do not name the rung and budget"; }
 resumed=$(cat runs/hb/trials/*/stdout.log | grep -c 'resumed_from=' || true)
 [ "$resumed" -ge 1 ] || fail "no promoted trial resumed from its checkpoint"
 # A promoted trial's runs.log: the second run started from the first run's budget.

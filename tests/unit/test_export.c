@@ -185,7 +185,7 @@ static void test_best_json(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_JSON), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_JSON, 0), HPS_OK);
     out_check(&o, "{\n"
                   "  \"trial_id\": 0,\n"
                   "  \"seed\": 11,\n"
@@ -202,7 +202,7 @@ static void test_best_json(void **state)
 
     /* A NaN objective is null in JSON; other choice kinds keep their types. */
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_JSON), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_JSON, 0), HPS_OK);
     out_check(&o, "{\n"
                   "  \"trial_id\": 1,\n"
                   "  \"seed\": 12,\n"
@@ -228,7 +228,7 @@ static void test_best_json_no_params(void **state)
     hps_trial t = {.trial_id = 4, .seed = 5, .objective = -1.5};
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON, 0), HPS_OK);
     out_check(&o, "{\n  \"trial_id\": 4,\n  \"seed\": 5,\n  \"objective\": -1.5,\n"
                   "  \"params\": {}\n}\n");
 }
@@ -240,7 +240,7 @@ static void test_best_yaml(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_YAML), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_YAML, 0), HPS_OK);
     out_check(&o, "trial_id: 0\n"
                   "seed: 11\n"
                   "loss: 0.25\n"
@@ -263,9 +263,10 @@ static void test_best_yaml_nan_objective(void **state)
     build(&r);
     out o;
     out_open(&o);
-    int rc = hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_YAML);
+    int rc = hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_YAML, 0);
     int same = out_same(&o, "trial_id: 2\n"
                             "seed: 13\n"
+                            "budget: 3.5\n"
                             "loss: .nan\n"
                             "params:\n"
                             "  lr: 1\n"
@@ -286,21 +287,34 @@ static void test_best_env(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ENV), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ENV, 0), HPS_OK);
     out_check(&o, "LR=0.125\n"
                   "LAYERS=4\n"
                   "MOMENTUM=0.5\n"
                   "OPT='a b'\n"
                   "USE_BN=true\n"
-                  "_2ND=3\n");
+                  "_2ND=3\n"
+                  "HPSWEEP_SEED=11\n");
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_ENV), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[1], HPS_EXPORT_ENV, 0), HPS_OK);
     out_check(&o, "LR=0.001\n"
                   "LAYERS=1\n"
                   "MOMENTUM=0\n"
                   "OPT='x: y'\n"
                   "USE_BN=false\n"
-                  "_2ND=0\n");
+                  "_2ND=0\n"
+                  "HPSWEEP_SEED=12\n");
+    /* A multi-fidelity trial's budget too. */
+    out_open(&o);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_ENV, 0), HPS_OK);
+    out_check(&o, "LR=1\n"
+                  "LAYERS=8\n"
+                  "MOMENTUM=1\n"
+                  "OPT=yes\n"
+                  "USE_BN=true\n"
+                  "_2ND=9\n"
+                  "HPSWEEP_SEED=13\n"
+                  "HPSWEEP_BUDGET=3.5\n");
     release(&r);
 }
 
@@ -311,11 +325,22 @@ static void test_best_args(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ARGS), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ARGS, 0), HPS_OK);
     out_check(&o, "--lr 0.125 --layers 4 --momentum 0.5 --opt 'a b' --use-bn true --2nd 3\n");
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_ARGS), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_ARGS, 0), HPS_OK);
     out_check(&o, "--lr 1 --layers 8 --momentum 1 --opt yes --use-bn true --2nd 9\n");
+    /* --with-seed: also the seed, and the budget of a multi-fidelity trial. */
+    out_open(&o);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_ARGS, HPS_EXPORT_WITH_SEED),
+                     HPS_OK);
+    out_check(&o, "--lr 0.125 --layers 4 --momentum 0.5 --opt 'a b' --use-bn true --2nd 3 "
+                  "--seed 11\n");
+    out_open(&o);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[2], HPS_EXPORT_ARGS, HPS_EXPORT_WITH_SEED),
+                     HPS_OK);
+    out_check(&o, "--lr 1 --layers 8 --momentum 1 --opt yes --use-bn true --2nd 9 --seed 13 "
+                  "--budget 3.5\n");
     release(&r);
 }
 
@@ -326,7 +351,7 @@ static void test_best_bad_format(void **state)
     build(&r);
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_CSV), HPS_EINVAL);
+    assert_int_equal(hps_export_best(o.f, &r, &r.trials[0], HPS_EXPORT_CSV, 0), HPS_EINVAL);
     out_check(&o, "");
     release(&r);
 }
@@ -522,6 +547,7 @@ static void test_env_values_quoting(void **state)
         {OPT_ADAM, "OPT=adam\n"},  {OPT_NUM, "OPT=0.1\n"},      {OPT_BOOL, "OPT=true\n"},
         {OPT_APOS, "OPT='it'\\''s'\n"},
     };
+    /* (each ends with the trial's seed, 0 here) */
     /* A one-parameter view of the space: just "opt". */
     hps_results one = r;
     one.space.n_params = 1;
@@ -531,8 +557,10 @@ static void test_env_values_quoting(void **state)
         hps_trial t = {.trial_id = 0, .values = &v};
         out o;
         out_open(&o);
-        assert_int_equal(hps_export_best(o.f, &one, &t, HPS_EXPORT_ENV), HPS_OK);
-        out_check(&o, cases[i].line);
+        assert_int_equal(hps_export_best(o.f, &one, &t, HPS_EXPORT_ENV, 0), HPS_OK);
+        char want[96];
+        snprintf(want, sizeof want, "%sHPSWEEP_SEED=0\n", cases[i].line);
+        out_check(&o, want);
     }
     release(&r);
 }
@@ -664,19 +692,19 @@ static void test_long_choice_text(void **state)
 
     out o;
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_JSON, 0), HPS_OK);
     snprintf(want, sizeof want,
              "{\n  \"trial_id\": 0,\n  \"seed\": 0,\n  \"m\": 1,\n  \"params\": {\n"
              "    \"s\": \"%s\"\n  }\n}\n", longtext);
     bad += !out_same(&o, want);
 
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ENV), HPS_OK);
-    snprintf(want, sizeof want, "S=%s\n", longtext);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ENV, 0), HPS_OK);
+    snprintf(want, sizeof want, "S=%s\nHPSWEEP_SEED=0\n", longtext);
     bad += !out_same(&o, want);
 
     out_open(&o);
-    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ARGS), HPS_OK);
+    assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ARGS, 0), HPS_OK);
     snprintf(want, sizeof want, "--s %s\n", longtext);
     bad += !out_same(&o, want);
 
@@ -721,7 +749,7 @@ static void test_write_error(void **state)
     build(&r);
     FILE *f = fopen("/dev/null", "r");
     assert_non_null(f);
-    assert_int_equal(hps_export_best(f, &r, &r.trials[0], HPS_EXPORT_JSON), HPS_EIO);
+    assert_int_equal(hps_export_best(f, &r, &r.trials[0], HPS_EXPORT_JSON, 0), HPS_EIO);
     clearerr(f);
     assert_int_equal(hps_export_trials(f, &r, HPS_EXPORT_CSV), HPS_EIO);
     fclose(f);
