@@ -243,7 +243,8 @@ static void usage_trials(FILE *f)
                "exit_code, attempts and one column per parameter.\n"
                "  --rungs   instead, every rung every trial ran (/rungs: multi-fidelity\n"
                "            sweeps): trial_id, bracket, rung, budget, status, objective,\n"
-               "            start, end, worker\n");
+               "            start, end, worker\n\n"
+               "Exit codes: 0 done, 1 error (unreadable file), 2 bad usage or no such file.\n");
 }
 
 int hps_cli_trials(int argc, char **argv)

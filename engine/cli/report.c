@@ -37,7 +37,9 @@ static void usage_report(FILE *f)
             "  --top K            rows of the top-trials table (default 10)\n"
             "  --title TEXT       the page's title (default: hpsweep report: <name>)\n"
             "  --max-points N     trials per scatter plot at most (default 5000; the\n"
-            "                     best are always among them, and the page says so)\n");
+            "                     best are always among them, and the page says so)\n\n"
+            "Exit codes: 0 done, 1 error (not a sweep file, a failed write), 2 bad usage\n"
+            "or no such file.\n");
 }
 
 /* A positive integer option value, or -1. */

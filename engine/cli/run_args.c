@@ -10,6 +10,12 @@
 #include "hpsweep/error.h"
 #include "run.h"
 
+#define EXIT_CODES                                                                          \
+    "Exit codes: 0 done, 1 error (or budget.max_consecutive_failures reached),\n"            \
+    "2 bad usage or config, or refused (nothing written), 75 interrupted by\n"                \
+    "SIGTERM/SIGINT/SIGUSR1 (resume it later). Under mpirun the status comes from\n"          \
+    "rank 0; mpirun -q leaves out Open MPI's note about a non-zero exit code.\n"
+
 static void usage_run(FILE *f)
 {
     fprintf(f,
@@ -23,11 +29,10 @@ static void usage_run(FILE *f)
             "  --resume          if the directory already holds this sweep, continue it\n"
             "                    (the config must match the recorded one, budget aside)\n"
             "  --output DIR      parent directory of the sweep (overrides `output:`)\n"
-            "  --max-trials N    override budget.max_trials\n"
-            "  --max-time D      override budget.max_time (e.g. 90, 30s, 10m, 2h)\n"
-            "  --quiet           no progress output\n\n"
-            "Exit codes: 0 done, 1 error, 2 bad usage/config (nothing written),\n"
-            "75 interrupted by SIGTERM/SIGINT/SIGUSR1 (resume it later).\n");
+            "  --max-trials N    override budget.max_trials (recorded: a resume keeps it)\n"
+            "  --max-time D      override budget.max_time (e.g. 90, 30s, 10m, 2h; recorded)\n"
+            "  --quiet           no per-trial progress; the summary line stays\n\n"
+            "%s", EXIT_CODES);
 }
 
 static void usage_resume(FILE *f)
@@ -43,9 +48,11 @@ static void usage_resume(FILE *f)
             "  --config FILE     check FILE against the recorded config (keys other than\n"
             "                    budget, output and parallelism must match) and take its\n"
             "                    budget\n"
-            "  --max-trials N    raise or lower the trial budget\n"
-            "  --max-time D      time budget for this run\n"
-            "  --quiet           no progress output\n");
+            "  --max-trials N    raise or lower the trial budget (recorded: later resumes\n"
+            "                    keep it)\n"
+            "  --max-time D      time budget per run (recorded)\n"
+            "  --quiet           no per-trial progress; the summary line stays\n\n"
+            "%s", EXIT_CODES);
 }
 
 int hps_run_parse_args(int argc, char **argv, int resume, run_args *a)
