@@ -214,15 +214,7 @@ int hps_cli_best(int argc, char **argv)
     char h5[HPS_PATH_MAX];
     if ((rc = hps_cli_open_results(file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
         return rc;
-    int maximize = r.goal && strcmp(r.goal, "maximize") == 0;
-    const hps_trial *best = NULL;
-    for (int64_t k = 0; k < r.n_trials; k++) {
-        const hps_trial *t = &r.trials[k];
-        if (t->status != HPS_TRIAL_DONE || isnan(t->objective))
-            continue;
-        if (!best || hps_trial_better(t, best, maximize))
-            best = t;
-    }
+    const hps_trial *best = hps_results_best(&r);
     if (!best) {
         fprintf(stderr, "hpsweep: %s: no trial has completed yet\n", file);
         hps_results_free(&r);

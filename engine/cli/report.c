@@ -20,6 +20,7 @@
 #include "hpsweep/error.h"
 #include "query.h"
 #include "report/report.h"
+#include "store/export.h"
 #include "store/store.h"
 #include "store/sweepdir.h"
 
@@ -151,6 +152,24 @@ static int write_file(const hps_results *r, const hps_report_opts *opts, const c
     return HPS_EXIT_OK;
 }
 
+/* The best trial as `hpsweep best --format json` prints it, in a malloc'd string
+ * (NULL when no trial has completed or memory is short: the page then omits it). */
+static char *best_json(const hps_results *r)
+{
+    const hps_trial *best = hps_results_best(r);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = best ? open_memstream(&text, &len) : NULL;
+    if (!m)
+        return NULL;
+    int rc = hps_export_best(m, r, best, HPS_EXPORT_JSON, 0);
+    if (fclose(m) != 0 || rc != HPS_OK) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 /* Monotonic seconds, or NaN when the clock cannot be read. */
 static double now_seconds(void)
 {
@@ -190,6 +209,8 @@ int hps_cli_report(int argc, char **argv)
         strftime(generated, sizeof generated, "%Y-%m-%dT%H:%M:%SZ", &tm);
     a.opts.generator = "hpsweep " HPS_VERSION " (" HPS_GIT_COMMIT ")";
     a.opts.generated = generated;
+    char *best = best_json(&r);
+    a.opts.best_json = best;
 
     if (strcmp(dest, "-") == 0) {
         char err[256] = "";
@@ -205,6 +226,7 @@ int hps_cli_report(int argc, char **argv)
     if (rc == HPS_EXIT_OK && strcmp(dest, "-") != 0 && stat(dest, &st) == 0)
         fprintf(stderr, "hpsweep: wrote %s (%.1f kB, %lld trials) in %.2f s\n", dest,
                 (double)st.st_size / 1e3, (long long)r.n_trials, isfinite(seconds) ? seconds : 0.0);
+    free(best);
     hps_results_free(&r);
     return rc;
 }

@@ -32,6 +32,8 @@ typedef struct hps_report_opts {
     const char *title;     /* page title; NULL: "hpsweep report: <sweep name>" */
     const char *generator; /* "hpsweep 0.1.0 (commit)" shown in the footer; may be NULL */
     const char *generated; /* when the page was made (ISO 8601); may be NULL */
+    const char *best_json; /* the best trial as `hpsweep best --format json` prints it,
+                              shown verbatim; NULL: none (no trial completed) */
 } hps_report_opts;
 
 /*

@@ -82,6 +82,8 @@ static void write_sweep(const hps_report_ctx *c, hps_json *w)
     hps_json_key(w, "format_version");
     hps_json_int(w, r->format_version);
     hps_json_end_object(w);
+    hps_json_key(w, "best_json"); /* `hpsweep best --format json`'s own text, or null */
+    hps_json_string(w, c->opts.best_json);
 
     int64_t counts[5] = {0};
     for (int64_t i = 0; i < r->n_trials; i++)

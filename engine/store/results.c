@@ -668,3 +668,17 @@ int hps_trial_better(const hps_trial *a, const hps_trial *b, int maximize)
         return a->budget > b->budget;
     return maximize ? a->objective > b->objective : a->objective < b->objective;
 }
+
+const hps_trial *hps_results_best(const hps_results *r)
+{
+    int maximize = r->goal && strcmp(r->goal, "maximize") == 0;
+    const hps_trial *best = NULL;
+    for (int64_t k = 0; k < r->n_trials; k++) {
+        const hps_trial *t = &r->trials[k];
+        if (t->status != HPS_TRIAL_DONE || isnan(t->objective))
+            continue;
+        if (!best || hps_trial_better(t, best, maximize))
+            best = t;
+    }
+    return best;
+}

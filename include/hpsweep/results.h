@@ -102,6 +102,10 @@ typedef struct hps_results {
  */
 int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen);
 
+/* The best done trial of r by hps_trial_better and r's goal (what `hpsweep best`
+ * prints), or NULL when no trial has completed. */
+const hps_trial *hps_results_best(const hps_results *r);
+
 /* Free everything in r and zero it; NULL-safe. */
 void hps_results_free(hps_results *r);
 

@@ -221,15 +221,12 @@
     if (!best) return;
     const rows = P.map((p, i) => el("tr", {}, el("td", { class: "kv-key", text: p.name }),
       el("td", { class: "kv-value", text: typeof best.params[i] === "string" ? best.params[i] : JSON.stringify(best.params[i]) })));
-    const lines = [`{`, `  "trial_id": ${best.trial_id},`, `  "seed": ${best.seed},`,
-      `  ${JSON.stringify(metric)}: ${JSON.stringify(best.value)},`, `  "params": {` +
-      P.map((p, i) => `\n    ${JSON.stringify(p.name)}: ${JSON.stringify(best.params[i])}`).join(",") +
-      (P.length ? "\n  }" : "}"), `}`];
-    s.append(el("div", { class: "grid" },
-      el("div", { class: "card" }, el("h3", { text: `Best configuration (trial ${best.trial_id})` }),
-         el("div", { class: "scroll" }, el("table", {}, el("tbody", {}, ...rows)))),
-      el("div", { class: "card" }, el("h3", { text: "As hpsweep best --format json prints it" }),
-         el("pre", { id: "best-json", text: lines.join("\n") }))));
+    const cards = [el("div", { class: "card" }, el("h3", { text: `Best configuration (trial ${best.trial_id})` }),
+         el("div", { class: "scroll" }, el("table", {}, el("tbody", {}, ...rows))))];
+    if (D.best_json) /* hpsweep best's own text, passed in verbatim */
+      cards.push(el("div", { class: "card" }, el("h3", { text: "As hpsweep best --format json prints it" }),
+         el("pre", { id: "best-json", text: D.best_json.replace(/\n$/, "") })));
+    s.append(el("div", { class: "grid" }, ...cards));
   }
 
   /* ---- optimisation history ----------------------------------------------------------- */
