@@ -1,9 +1,6 @@
 /*
- * `hpsweep status`, `hpsweep best` and `hpsweep trials`: reading a sweep.
- *
- * status reads the journal read-only (never the HDF5 file, which a running
- * coordinator replaces every few seconds), so it works while the sweep runs and
- * after a crash. best and trials read sweep.h5 (a path to it, or the sweep
+ * `hpsweep best` and `hpsweep trials`: reading a sweep's results (status.c reads
+ * its journal). best and trials read sweep.h5 (a path to it, or the sweep
  * directory) with the public results reader, exactly as a user's program would.
  */
 #include <math.h>
@@ -19,100 +16,6 @@
 #include "store/export.h"
 #include "store/store.h"
 #include "store/sweepdir.h"
-
-/* ---- status ------------------------------------------------------------------------ */
-
-static void usage_status(FILE *f)
-{
-    fprintf(f, "usage: hpsweep status DIR\n\n"
-               "Counts and the best trial so far of the sweep in DIR (or of the sweep a file\n"
-               "such as DIR/sweep.h5 belongs to), read from its journal. Safe while the\n"
-               "sweep runs.\n\n"
-               "Exit codes: 0 done, 1 error (unreadable journal), 2 bad usage or no sweep.\n");
-}
-
-int hps_cli_status(int argc, char **argv)
-{
-    if (hps_cli_wants_help(argc, argv)) {
-        usage_status(stdout);
-        return HPS_EXIT_OK;
-    }
-    if (argc != 2) {
-        usage_status(stderr);
-        return HPS_EXIT_USAGE;
-    }
-    /* DIR, or a file in it (its sweep.h5, its journal): the sweep directory. */
-    char dirbuf[HPS_PATH_MAX];
-    const char *dir = argv[1];
-    struct stat st;
-    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        snprintf(dirbuf, sizeof dirbuf, "%s", dir);
-        char *slash = strrchr(dirbuf, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            snprintf(dirbuf, sizeof dirbuf, ".");
-        dir = dirbuf;
-    }
-    char path[HPS_PATH_MAX];
-    if (hps_path_join(path, sizeof path, dir, "journal") != HPS_OK) {
-        fprintf(stderr, "hpsweep: path too long: %s\n", dir);
-        return HPS_EXIT_USAGE;
-    }
-    hps_journal *j;
-    int rc = hps_journal_open(path, HPS_JOURNAL_READ, &j);
-    if (rc != HPS_OK) {
-        fprintf(stderr, "hpsweep: %s: %s\n", path,
-                rc == HPS_ENOENT ? "no sweep here (no journal)" : hps_strerror(rc));
-        return rc == HPS_ENOENT ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
-    }
-    hps_sweep s;
-    hps_sweep_init(&s, 0);
-    char err[1024] = "";
-    rc = hps_sweep_replay(&s, j, err, sizeof err);
-    hps_journal_close(j);
-    if (rc != HPS_OK) {
-        fprintf(stderr, "hpsweep: %s: %s\n", path, err[0] ? err : hps_strerror(rc));
-        hps_sweep_free(&s);
-        return HPS_EXIT_ERROR;
-    }
-    int live = hps_sweepdir_locked(dir);
-    const char *state = live ? "running" : s.status;
-    if (!live && strcmp(s.status, "running") == 0)
-        state = "stopped (the coordinator ended without finishing: resume it)";
-    char created[40], age[32];
-    hps_iso_time(s.created, created, sizeof created);
-    hps_format_duration(hps_wall() - s.created, age, sizeof age);
-    printf("sweep      %s (%s)\n", s.cfg.name, dir);
-    printf("status     %s\n", state);
-    printf("strategy   %s, objective %s, %s %s\n", s.cfg.strategy, s.cfg.objective.function,
-           s.cfg.maximize ? "maximize" : "minimize", s.cfg.metric);
-    printf("seed       %llu\n", (unsigned long long)s.seed);
-    printf("created    %s (%s ago)\n", created, age);
-    printf("trials     %lld", (long long)s.n_trials);
-    if (s.budget.max_trials > 0 && s.n_trials <= s.budget.max_trials)
-        printf(" of %lld", (long long)s.budget.max_trials);
-    else if (s.budget.max_trials > 0)
-        printf(" (more than budget.max_trials %lld, lowered since)",
-               (long long)s.budget.max_trials);
-    printf(": %lld done, %lld running, %lld failed, %lld interrupted, %lld pruned\n",
-           (long long)s.n_done, (long long)s.n_running, (long long)s.n_failed,
-           (long long)s.n_interrupted, (long long)s.n_pruned);
-    if (s.best_id >= 0) {
-        const hps_trial *t = &s.trials[s.best_id];
-        printf("best       %s = %.10g (trial %lld)\n", s.cfg.metric, t->objective,
-               (long long)t->trial_id);
-        for (int i = 0; i < s.d; i++) {
-            char v[128];
-            hps_space_format(&s.cfg.space, i, t->values[i], v, sizeof v);
-            printf("           %s = %s\n", s.cfg.space.params[i].name, v);
-        }
-    } else {
-        printf("best       (no trial done yet)\n");
-    }
-    hps_sweep_free(&s);
-    return HPS_EXIT_OK;
-}
 
 /* ---- best / trials --------------------------------------------------------------- */
 

@@ -212,6 +212,12 @@ void hps_json_int(hps_json *w, int64_t v)
     fprintf(w->f, "%lld", (long long)v);
 }
 
+void hps_json_uint(hps_json *w, uint64_t v)
+{
+    before_value(w);
+    fprintf(w->f, "%llu", (unsigned long long)v);
+}
+
 void hps_json_bool(hps_json *w, int v)
 {
     before_value(w);

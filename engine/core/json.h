@@ -57,6 +57,7 @@ void hps_json_string(hps_json *w, const char *s); /* NULL writes null */
 /* v with `digits` significant digits (17 round-trips a double); NaN/inf as null. */
 void hps_json_number(hps_json *w, double v, int digits);
 void hps_json_int(hps_json *w, int64_t v);
+void hps_json_uint(hps_json *w, uint64_t v); /* seeds: all 64 bits */
 void hps_json_bool(hps_json *w, int v);
 void hps_json_null(hps_json *w);
 

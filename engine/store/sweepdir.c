@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sweepdir.h"
@@ -24,7 +25,16 @@ int hps_sweepdir_lock(const char *dir, int *fd, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return HPS_EIO;
     }
-    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+    /* `hpsweep status` probes the lock with a shared flock for a moment: retry
+     * briefly, so that a probe never turns a coordinator away. One that really
+     * holds the lock holds it far longer than this. */
+    int locked = flock(f, LOCK_EX | LOCK_NB) == 0;
+    for (int i = 0; i < 20 && !locked && errno == EWOULDBLOCK; i++) {
+        struct timespec pause = {0, 25 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        locked = flock(f, LOCK_EX | LOCK_NB) == 0;
+    }
+    if (!locked) {
         int e = errno;
         char holder[256] = "";
         ssize_t n = pread(f, holder, sizeof holder - 1, 0);

@@ -16,11 +16,13 @@
 
 #include "core/fs.h"
 
-/* Take dir/lock without waiting: HPS_OK with *fd set (keep it open), or
+/* Take dir/lock (waiting at most half a second, the length of any
+ * hps_sweepdir_locked probe): HPS_OK with *fd set (keep it open), or
  * HPS_ELOCKED with err naming the holder, or HPS_EIO. */
 int hps_sweepdir_lock(const char *dir, int *fd, char *err, size_t errlen);
 
-/* Is dir/lock held by a running coordinator? 1 yes, 0 no (or no lock file). */
+/* Is dir/lock held by a running coordinator? 1 yes, 0 no (or no lock file). It
+ * holds a shared lock for a moment to find out; hps_sweepdir_lock waits that out. */
 int hps_sweepdir_locked(const char *dir);
 
 #endif
