@@ -2,8 +2,10 @@
  * Unit tests for the trainer's optimisers, learning-rate schedules and
  * parameter table (workers/trainer/ops_cpu.c optim, params.c): exact values of
  * SGD (momentum, Nesterov, L2 decay), Adam and AdamW steps computed here by
- * hand in double, non-finite detection, the schedules at given epochs, and
- * setting parameters by name with their error messages.
+ * hand in double, non-finite detection, the schedules at given epochs,
+ * setting parameters by name with their error messages, and that the backend
+ * tables (the CPU's, and the CUDA one in builds with CUDA) are complete and of
+ * this build's version.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -250,12 +252,43 @@ static void test_param_table(void **state)
     assert_non_null(strstr(err, "'activation'"));
 }
 
+/* Every entry of a backend table is set, and the table is of this build's version. */
+static void table_complete(const hps_train_ops *t, int host_memory)
+{
+    assert_int_equal(t->version, HPS_TRAIN_OPS_VERSION);
+    assert_non_null(t->name);
+    assert_int_equal(t->host_memory, host_memory);
+    const void *entries[] = {
+        (const void *)t->open,       (const void *)t->close,      (const void *)t->status,
+        (const void *)t->stream,     (const void *)t->alloc,      (const void *)t->free,
+        (const void *)t->host_alloc, (const void *)t->host_free,  (const void *)t->to_backend,
+        (const void *)t->to_host,    (const void *)t->zero,       (const void *)t->stage_mark,
+        (const void *)t->stage_wait, (const void *)t->gemm,       (const void *)t->bias_act,
+        (const void *)t->act_back,   (const void *)t->loss,       (const void *)t->optim,
+    };
+    /* One pointer above per entry: the table's size tells when one is added. */
+    assert_int_equal(sizeof entries, sizeof *t - offsetof(hps_train_ops, open));
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        assert_non_null(entries[i]);
+}
+
+static void test_backend_tables(void **state)
+{
+    (void)state;
+    table_complete(&hps_train_ops_cpu, 1);
+#if HPS_HAVE_CUDA
+    /* Compiled and linked here; its kernels run only where there is a GPU. */
+    table_complete(&hps_train_ops_cuda, 0);
+    assert_string_equal(hps_train_ops_cuda.name, "cuda");
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgd_momentum),    cmocka_unit_test(test_adam_steps),
         cmocka_unit_test(test_optim_nonfinite), cmocka_unit_test(test_schedules),
-        cmocka_unit_test(test_param_table),
+        cmocka_unit_test(test_param_table),     cmocka_unit_test(test_backend_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

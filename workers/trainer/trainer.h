@@ -328,9 +328,10 @@ typedef struct hps_train_result {
  * HPS_EMISMATCH (a checkpoint of another shape or seed), HPS_EVERSION,
  * HPS_EOBJECTIVE (nan-loss, or a hook returned non-zero), HPS_ENOMEM, or the
  * allreduce callback's error. params.device >= 0: HPS_ENOSYS when this build has
- * no CUDA or the device cannot be used ("CUDA device 1: invalid device
- * ordinal"), HPS_EINVAL when a group of several ranks has no allreduce_device,
- * HPS_EIO for a failure on the device (the CUDA or cuBLAS call is named).
+ * no CUDA or the device cannot be used ("CUDA device 1: cudaSetDevice(...)
+ * (ops_cuda.cu:LINE): invalid device ordinal"), HPS_EINVAL when a group of
+ * several ranks has no allreduce_device, HPS_EIO for a failure on the device
+ * (the CUDA or cuBLAS call is named the same way).
  */
 int hps_train_run(const hps_train_params *params, const char *dataset_path,
                   const hps_train_comm *comm, const hps_train_hooks *hooks,
