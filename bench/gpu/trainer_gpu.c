@@ -44,7 +44,7 @@
 
 bench_tally bench_results;
 
-/* ---- the table ----------------------------------------------------------------------------- */
+/* ---- the table -------------------------------------------------------------------------- */
 
 void section(const char *title)
 {
@@ -106,7 +106,7 @@ void make_dataset(const bench_opts *o, const char *name, int64_t samples, uint64
     }
 }
 
-/* ---- 1. what runs here ------------------------------------------------------------------------ */
+/* ---- 1. what runs here ------------------------------------------------------------------ */
 
 static void describe(const bench_opts *o)
 {
@@ -129,7 +129,7 @@ static void describe(const bench_opts *o)
            "the result\n");
 }
 
-/* ---- 2. epoch times --------------------------------------------------------------------------- */
+/* ---- 2. epoch times --------------------------------------------------------------------- */
 
 /* Seconds per epoch of hps_train_run on the GPU (the training steps of `epochs` epochs). */
 static double our_epoch(const bench_opts *o, const char *data, int64_t batch, int epochs)
@@ -224,7 +224,7 @@ static void epoch_times(const bench_opts *o)
     fflush(stdout);
 }
 
-/* ---- 3. the allreduce ------------------------------------------------------------------------- */
+/* ---- 3. the allreduce ------------------------------------------------------------------- */
 
 typedef struct step_bench {
     hps_backend *be;
@@ -387,7 +387,7 @@ static void allreduce_cost(const bench_opts *o)
     free(b.perm);
 }
 
-/* ---- main --------------------------------------------------------------------------------------- */
+/* ---- main ------------------------------------------------------------------------------- */
 
 static void usage(void)
 {

@@ -31,7 +31,7 @@
 #include "trainer/trainer.h"
 #include "trainer_gpu.h"
 
-/* ---- one pass on both backends ------------------------------------------------------------ */
+/* ---- one pass on both backends ---------------------------------------------------------- */
 
 typedef struct shape {
     const char *name;
@@ -201,7 +201,7 @@ static void pass_check(const bench_opts *o, const shape *sh, int tf32)
     side_close(&gpu);
 }
 
-/* ---- the optimiser -------------------------------------------------------------------------- */
+/* ---- the optimiser ---------------------------------------------------------------------- */
 
 #define OPT_N 100003
 
@@ -289,7 +289,7 @@ static void optim_check(const bench_opts *o, int kind, int nesterov, const char 
             free(h[s][k]);
 }
 
-/* ---- whole epochs ------------------------------------------------------------------------------ */
+/* ---- whole epochs ----------------------------------------------------------------------- */
 
 static void train_params(hps_train_params *p, const bench_opts *o, int optimizer)
 {

@@ -40,7 +40,8 @@ if [ -z "$bin" ]; then
   if [ ! -x "$bin" ]; then
     say "== building bench_trainer_gpu in $build"
     { cmake -S "$repo" -B "$build" -DHPS_BENCH=ON &&
-      cmake --build "$build" -j"$(nproc)" --target bench_trainer_gpu; } 2>&1 | tail -20 | tee -a "$log"
+      cmake --build "$build" -j"$(nproc)" --target bench_trainer_gpu; } 2>&1 |
+      tail -20 | tee -a "$log"
   fi
 fi
 if [ ! -x "$bin" ]; then
