@@ -1,5 +1,5 @@
 /*
- * bench_trainer_gpu's checks: the CUDA backend (workers/trainer/ops_cuda.cu)
+ * bench_trainer_gpu's checks: the CUDA backend (workers/trainer/ops_cuda*.cu)
  * against the CPU backend on the same inputs, each row with its tolerance.
  *
  *   one pass   the same weights, batch and dropout key through hps_mlp on both

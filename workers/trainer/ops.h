@@ -4,7 +4,7 @@
  * + mask + bias-gradient, the two losses, the optimiser step over the flat
  * parameter buffer) and the memory they run on. mlp.c composes them and never
  * touches the numbers itself, so the CUDA backend (cuBLAS plus a few element-wise
- * kernels, ops_cuda.cu) implements this table over device memory while the
+ * kernels, ops_cuda*.cu) implements this table over device memory while the
  * model, the flat buffer's layout, the data order and the checkpoints stay as
  * they are.
  *
@@ -164,7 +164,7 @@ typedef struct hps_train_ops {
 extern const hps_train_ops hps_train_ops_cpu;
 
 #if HPS_HAVE_CUDA
-/* The CUDA backend (ops_cuda.cu): cuBLAS SGEMM and CUDA kernels on one stream. */
+/* The CUDA backend (ops_cuda.cu, ops_cuda_math.cu): cuBLAS SGEMM and CUDA kernels on one stream. */
 extern const hps_train_ops hps_train_ops_cuda;
 #endif
 

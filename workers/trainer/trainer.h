@@ -48,7 +48,7 @@
  *
  * GPUs (params.device >= 0, builds with CUDA). The same model, data order,
  * dropout masks (the same rng.h functions), optimiser arithmetic and checkpoint
- * format run on the CUDA backend (ops_cuda.cu): cuBLAS SGEMM (TF32 when
+ * format run on the CUDA backend (ops_cuda*.cu): cuBLAS SGEMM (TF32 when
  * params.tf32) and CUDA kernels on one stream. The loader stays on the host; each
  * step's batch goes to the device through page-locked buffers with an
  * asynchronous copy, and the step -- forward, backward, the gradient allreduce,
