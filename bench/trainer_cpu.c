@@ -156,13 +156,13 @@ static int rank_init(bench_rank *b, int rank, int size, int64_t batch)
     b->size = size;
     b->batch = batch;
     int64_t cap = (batch + size - 1) / size;
-    if (hps_mlp_init(&b->m, &hps_train_ops_cpu, FEAT, 2, 256, CLASSES, HPS_ACT_RELU,
+    if (hps_mlp_init(&b->m, &hps_train_ops_cpu, NULL, FEAT, 2, 256, CLASSES, HPS_ACT_RELU,
                      HPS_TASK_CLASSIFY, cap) != HPS_OK)
         return -1;
     size_t pb = sizeof(float) * (size_t)b->m.n_params;
-    b->w = hps_train_ops_cpu.alloc(pb);
-    b->g = hps_train_ops_cpu.alloc(pb);
-    b->m1 = hps_train_ops_cpu.alloc(pb);
+    b->w = hps_train_ops_cpu.alloc(NULL, pb);
+    b->g = hps_train_ops_cpu.alloc(NULL, pb);
+    b->m1 = hps_train_ops_cpu.alloc(NULL, pb);
     if (!b->w || !b->g || !b->m1)
         return -1;
     hps_mlp_init_params(&b->m, 7, b->w);
@@ -172,9 +172,9 @@ static int rank_init(bench_rank *b, int rank, int size, int64_t batch)
 
 static void rank_free(bench_rank *b)
 {
-    hps_train_ops_cpu.free(b->w);
-    hps_train_ops_cpu.free(b->g);
-    hps_train_ops_cpu.free(b->m1);
+    hps_train_ops_cpu.free(NULL, b->w);
+    hps_train_ops_cpu.free(NULL, b->g);
+    hps_train_ops_cpu.free(NULL, b->m1);
     hps_mlp_free(&b->m);
 }
 
@@ -200,12 +200,13 @@ static double rank_steps(bench_rank *b, int steps, double *times)
             ((int32_t *)b->m.y)[i] = data_y[rows[i]];
             b->m.row_ids[i] = rows[i];
         }
-        hps_mlp_stats st = {0, 0};
-        hps_mlp_pass(&b->m, b->w, n, NULL, b->g, &st);
+        double st[2] = {0, 0};
+        hps_mlp_pass(&b->m, b->w, n, NULL, b->g, st);
         if (b->size > 1)
             group_allreduce(b, b->g);
-        hps_train_ops_cpu.optim(&os, b->w, b->g, b->m1, NULL, b->m.n_params);
-        loss = st.loss_sum;
+        int32_t bad = 0;
+        hps_train_ops_cpu.optim(NULL, &os, b->w, b->g, b->m1, NULL, b->m.n_params, &bad);
+        loss = st[0];
         b->k++;
         if (times)
             times[s] = now() - t0;
@@ -324,7 +325,7 @@ static double end_to_end(int quick)
     p.batch_size = 128;
     p.epochs = 2;
     p.seed = 3;
-    hps_train_comm one = {0, 1, NULL, NULL};
+    hps_train_comm one = {.rank = 0, .size = 1};
     hps_train_result res;
     int rc = hps_train_run(&p, path, &one, NULL, NULL, &res, err, sizeof err);
     unlink(path);

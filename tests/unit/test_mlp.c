@@ -6,8 +6,9 @@
  * (relu, tanh, gelu), with and without dropout (the mask the float pass drew is
  * fixed in the reference), for both losses (softmax cross-entropy, squared
  * error) and for a linear model. Also: the forward loss and accuracy match the
- * reference, dropout masks follow the row id and not the position, the flat
- * layout and the seeded initialisation.
+ * reference, dropout masks follow the row id and not the position and are
+ * rng.h's definition (shared with the CUDA kernels; pinned), the flat layout
+ * and the seeded initialisation.
  *
  * Tolerance: |analytic - numeric| <= 1e-4 + 2e-3 |numeric| for every parameter
  * (float sums of ~10 terms against a double difference with h = 1e-6).
@@ -134,8 +135,8 @@ static void gradient_check(int act, int task, int hidden_layers, double dropout)
 {
     hps_mlp m;
     int outputs = task == HPS_TASK_CLASSIFY ? 4 : 1;
-    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, D, hidden_layers, H, outputs, act,
-                                  task, ROWS),
+    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, NULL, D, hidden_layers, H, outputs,
+                                  act, task, ROWS),
                      HPS_OK);
     const int64_t P = m.n_params;
     float *w = calloc((size_t)P, sizeof(float)), *g = calloc((size_t)P, sizeof(float));
@@ -147,8 +148,8 @@ static void gradient_check(int act, int task, int hidden_layers, double dropout)
     fill_inputs(&m, ROWS, 5);
 
     hps_dropout drop = {.p = dropout, .seed = 99, .epoch = 2, .row_ids = m.row_ids};
-    hps_mlp_stats st = {0, 0};
-    hps_mlp_pass(&m, w, ROWS, &drop, g, &st);
+    double st[2] = {0, 0}; /* loss sum, correct */
+    hps_mlp_pass(&m, w, ROWS, &drop, g, st);
 
     float *masks[HPS_MLP_MAX_LIN] = {0};
     int kept = 0, dropped = 0;
@@ -171,9 +172,9 @@ static void gradient_check(int act, int task, int hidden_layers, double dropout)
         wd[j] = w[j];
     int correct = 0;
     double ref = ref_loss(&m, wd, m.x, m.y, ROWS, dropout > 0 ? masks : NULL, &correct);
-    assert_near(st.loss_sum, ref, 1e-5 * (1.0 + fabs(ref)));
+    assert_near(st[0], ref, 1e-5 * (1.0 + fabs(ref)));
     if (task == HPS_TASK_CLASSIFY)
-        assert_int_equal(st.correct, correct);
+        assert_int_equal((int)st[1], correct);
 
     const double h = 1e-6;
     double worst = 0.0;
@@ -243,12 +244,10 @@ static void test_softmax_stable(void **state)
     (void)state;
     float logits[3] = {1000.0f, 0.0f, -1000.0f}, bias[3] = {0, 0, 0}, d[3], db[3];
     int32_t label = 1;
-    double loss = 0;
-    int64_t correct = 0;
-    hps_train_ops_cpu.loss(logits, bias, &label, 1, 3, HPS_TASK_CLASSIFY, d, db, &loss,
-                           &correct);
-    assert_near(loss, 1000.0, 1e-9);
-    assert_int_equal(correct, 0);
+    double sums[2] = {0, 0};
+    hps_train_ops_cpu.loss(NULL, logits, bias, &label, 1, 3, HPS_TASK_CLASSIFY, d, db, sums);
+    assert_near(sums[0], 1000.0, 1e-9);
+    assert_near(sums[1], 0.0, 0);
     assert_near(d[0], 1.0, 1e-7);
     assert_near(d[1], -1.0, 1e-7);
     assert_near(d[2], 0.0, 1e-7);
@@ -260,7 +259,7 @@ static void test_mask_follows_row(void **state)
 {
     (void)state;
     hps_mlp m;
-    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, D, 1, H, 3, HPS_ACT_RELU,
+    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, NULL, D, 1, H, 3, HPS_ACT_RELU,
                                   HPS_TASK_CLASSIFY, 2),
                      HPS_OK);
     float *w = calloc((size_t)m.n_params, sizeof(float));
@@ -268,22 +267,70 @@ static void test_mask_follows_row(void **state)
     hps_mlp_init_params(&m, 3, w);
     fill_inputs(&m, 2, 1);
     hps_dropout drop = {.p = 0.5, .seed = 7, .epoch = 4, .row_ids = m.row_ids};
-    hps_mlp_stats st = {0, 0};
+    double st[2] = {0, 0};
     m.row_ids[0] = 10;
     m.row_ids[1] = 20;
-    hps_mlp_pass(&m, w, 2, &drop, NULL, &st);
+    hps_mlp_pass(&m, w, 2, &drop, NULL, st);
     float first[2 * H];
     memcpy(first, m.mask[0], sizeof first);
     m.row_ids[0] = 20;
     m.row_ids[1] = 10;
-    hps_mlp_pass(&m, w, 2, &drop, NULL, &st);
+    hps_mlp_pass(&m, w, 2, &drop, NULL, st);
     assert_memory_equal(first, m.mask[0] + H, H * sizeof(float));
     assert_memory_equal(first + H, m.mask[0], H * sizeof(float));
     /* Another epoch draws another mask. */
     drop.epoch = 5;
-    hps_mlp_pass(&m, w, 2, &drop, NULL, &st);
+    hps_mlp_pass(&m, w, 2, &drop, NULL, st);
     assert_true(memcmp(first, m.mask[0] + H, H * sizeof(float)) != 0 ||
                 memcmp(first + H, m.mask[0], H * sizeof(float)) != 0);
+    free(w);
+    hps_mlp_free(&m);
+}
+
+/*
+ * The mask is rng.h's definition (hps_dropout_row / hps_dropout_keep), which the
+ * CUDA kernels call too: every unit the CPU pass drew equals it, and its bits
+ * for two keys are pinned here, so a change to the definition -- which would
+ * part the two backends' masks and every recorded run's -- is deliberate.
+ */
+static void test_mask_definition(void **state)
+{
+    (void)state;
+    hps_mlp m;
+    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, NULL, D, 2, H, 3, HPS_ACT_GELU,
+                                  HPS_TASK_CLASSIFY, 3),
+                     HPS_OK);
+    float *w = calloc((size_t)m.n_params, sizeof(float));
+    assert_non_null(w);
+    hps_mlp_init_params(&m, 3, w);
+    fill_inputs(&m, 3, 1);
+    m.row_ids[0] = 5;
+    m.row_ids[1] = 123456789;
+    m.row_ids[2] = 0;
+    const double p = 0.3;
+    hps_dropout drop = {.p = p, .seed = 99, .epoch = 6, .row_ids = m.row_ids};
+    double st[2] = {0, 0};
+    hps_mlp_pass(&m, w, 3, &drop, NULL, st);
+    const uint64_t thr = hps_dropout_threshold(p);
+    const float scale = (float)(1.0 / (1.0 - p));
+    for (int l = 0; l < 2; l++)
+        for (int r = 0; r < 3; r++) {
+            uint64_t key = hps_dropout_row(99, 6, m.row_ids[r], l);
+            for (int u = 0; u < H; u++) {
+                float want = hps_dropout_keep(key, u, thr) ? scale : 0.0f;
+                assert_memory_equal(&m.mask[l][r * H + u], &want, sizeof want);
+            }
+        }
+    assert_true(thr == 5033165); /* llround(0.3 * 2^24) */
+    uint64_t bits = 0, key = hps_dropout_row(7, 4, 10, 0);
+    for (int u = 0; u < 64; u++)
+        bits |= (uint64_t)hps_dropout_keep(key, u, hps_dropout_threshold(0.5)) << u;
+    assert_true(bits == UINT64_C(0x0324885cc7877471));
+    bits = 0;
+    key = hps_dropout_row(UINT64_MAX, 123456, 987654321, 15);
+    for (int u = 0; u < 64; u++)
+        bits |= (uint64_t)hps_dropout_keep(key, 65000 + u, hps_dropout_threshold(0.1)) << u;
+    assert_true(bits == UINT64_C(0xbfb3ffeffff7ffdf));
     free(w);
     hps_mlp_free(&m);
 }
@@ -292,7 +339,7 @@ static void test_layout_and_init(void **state)
 {
     (void)state;
     hps_mlp m;
-    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, 784, 2, 256, 10, HPS_ACT_RELU,
+    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, NULL, 784, 2, 256, 10, HPS_ACT_RELU,
                                   HPS_TASK_CLASSIFY, 4),
                      HPS_OK);
     assert_int_equal(m.n_params, 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10);
@@ -330,11 +377,11 @@ static void test_layout_and_init(void **state)
     free(b);
     hps_mlp_free(&m);
     /* Shapes that do not fit. */
-    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, 0, 1, 4, 2, 0, 0, 4), HPS_EINVAL);
-    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, 4, HPS_TRAIN_MAX_HIDDEN + 1, 4, 2, 0,
-                                  0, 4),
+    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, NULL, 0, 1, 4, 2, 0, 0, 4), HPS_EINVAL);
+    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, NULL, 4, HPS_TRAIN_MAX_HIDDEN + 1, 4,
+                                  2, 0, 0, 4),
                      HPS_EINVAL);
-    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, 1 << 20, 1, 1 << 12, 2, 0, 0, 4),
+    assert_int_equal(hps_mlp_init(&m, &hps_train_ops_cpu, NULL, 1 << 20, 1, 1 << 12, 2, 0, 0, 4),
                      HPS_EINVAL);
     hps_mlp_free(&m);
 }
@@ -345,7 +392,8 @@ int main(void)
         cmocka_unit_test(test_grad_relu),       cmocka_unit_test(test_grad_tanh),
         cmocka_unit_test(test_grad_gelu),       cmocka_unit_test(test_grad_dropout),
         cmocka_unit_test(test_grad_linear),     cmocka_unit_test(test_softmax_stable),
-        cmocka_unit_test(test_mask_follows_row), cmocka_unit_test(test_layout_and_init),
+        cmocka_unit_test(test_mask_follows_row), cmocka_unit_test(test_mask_definition),
+        cmocka_unit_test(test_layout_and_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

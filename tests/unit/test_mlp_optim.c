@@ -2,8 +2,10 @@
  * Unit tests for the trainer's optimisers, learning-rate schedules and
  * parameter table (workers/trainer/ops_cpu.c optim, params.c): exact values of
  * SGD (momentum, Nesterov, L2 decay), Adam and AdamW steps computed here by
- * hand in double, non-finite detection, the schedules at given epochs, and
- * setting parameters by name with their error messages.
+ * hand in double, non-finite detection, the schedules at given epochs,
+ * setting parameters by name with their error messages, and that the backend
+ * tables (the CPU's, and the CUDA one in builds with CUDA) are complete and of
+ * this build's version.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,15 @@
 #include "trainer/ops.h"
 #include "trainer/trainer.h"
 #include "trainer_fixture.h"
+
+/* One step through the CPU backend; returns the non-finite flag it set. */
+static int step(const hps_optim_step *s, float *w, const float *g, float *m1, float *m2,
+                int64_t n)
+{
+    int32_t bad = 0;
+    hps_train_ops_cpu.optim(NULL, s, w, g, m1, m2, n, &bad);
+    return bad;
+}
 
 static hps_optim_step base_step(int kind)
 {
@@ -34,18 +45,18 @@ static void test_sgd_momentum(void **state)
     hps_optim_step s = base_step(HPS_OPT_SGD);
     float w[2] = {1.0f, -2.0f}, g[2] = {2.0f, 4.0f}, m1[2] = {0, 0};
     /* Gradient sums 2 and 4 over a batch of 2: means 1 and 2. */
-    assert_int_equal(hps_train_ops_cpu.optim(&s, w, g, m1, NULL, 2), 0);
+    assert_int_equal(step(&s, w, g, m1, NULL, 2), 0);
     assert_near(m1[0], 1.0, 1e-7);
     assert_near(w[0], 0.9, 1e-7);
     assert_near(w[1], -2.2, 1e-6);
-    assert_int_equal(hps_train_ops_cpu.optim(&s, w, g, m1, NULL, 2), 0);
+    assert_int_equal(step(&s, w, g, m1, NULL, 2), 0);
     assert_near(m1[0], 1.9, 1e-6);          /* 0.9 * 1 + 1 */
     assert_near(w[0], 0.9 - 0.19, 1e-6);    /* w - lr * buf */
 
     /* Nesterov: w -= lr (g + mu buf). */
     s.nesterov = 1;
     float wn[1] = {1.0f}, gn[1] = {2.0f}, mn[1] = {0};
-    hps_train_ops_cpu.optim(&s, wn, gn, mn, NULL, 1);
+    step(&s, wn, gn, mn, NULL, 1);
     assert_near(wn[0], 1.0 - 0.1 * (1.0 + 0.9 * 1.0), 1e-6);
 
     /* L2 decay joins the gradient: g = 1 + 0.1 * 1; no momentum. */
@@ -53,7 +64,7 @@ static void test_sgd_momentum(void **state)
     s.momentum = 0.0f;
     s.weight_decay = 0.1f;
     float wd[1] = {1.0f}, gd[1] = {2.0f}, md[1] = {0};
-    hps_train_ops_cpu.optim(&s, wd, gd, md, NULL, 1);
+    step(&s, wd, gd, md, NULL, 1);
     assert_near(wd[0], 1.0 - 0.1 * 1.1, 1e-6);
 }
 
@@ -84,7 +95,7 @@ static void test_adam_steps(void **state)
         for (int t = 1; t <= 3; t++) {
             s.t = t;
             g[0] = (float)(t == 2 ? -0.6 : 1.0); /* sums over a batch of 2 */
-            assert_int_equal(hps_train_ops_cpu.optim(&s, w, g, m1, m2, 1), 0);
+            assert_int_equal(step(&s, w, g, m1, m2, 1), 0);
             rw = adam_ref(rw, g[0] * 0.5, &rm, &rv, t, 0.01, 0.05, kind == HPS_OPT_ADAMW);
             assert_near(w[0], rw, 1e-6);
             assert_near(m1[0], rm, 1e-7);
@@ -95,7 +106,7 @@ static void test_adam_steps(void **state)
     hps_optim_step s = base_step(HPS_OPT_ADAM);
     s.lr = 0.001f;
     float w[2] = {0.0f, 0.0f}, g[2] = {3.0f, -0.2f}, m1[2] = {0, 0}, m2[2] = {0, 0};
-    hps_train_ops_cpu.optim(&s, w, g, m1, m2, 2);
+    step(&s, w, g, m1, m2, 2);
     assert_near(w[0], -0.001, 1e-9);
     assert_near(w[1], 0.001, 1e-9);
 }
@@ -106,9 +117,9 @@ static void test_optim_nonfinite(void **state)
     for (int kind = HPS_OPT_SGD; kind <= HPS_OPT_ADAMW; kind++) {
         hps_optim_step s = base_step(kind);
         float w[3] = {1, 2, 3}, g[3] = {0.1f, NAN, 0.2f}, m1[3] = {0}, m2[3] = {0};
-        assert_int_equal(hps_train_ops_cpu.optim(&s, w, g, m1, m2, 3), 1);
+        assert_int_equal(step(&s, w, g, m1, m2, 3), 1);
         float w2[2] = {1, 2}, g2[2] = {INFINITY, 1.0f}, a[2] = {0}, b[2] = {0};
-        assert_int_equal(hps_train_ops_cpu.optim(&s, w2, g2, a, b, 2), 1);
+        assert_int_equal(step(&s, w2, g2, a, b, 2), 1);
     }
 }
 
@@ -163,6 +174,10 @@ static void test_param_table(void **state)
     assert_int_equal(p.batch_size, 128);
     assert_int_equal(p.optimizer, HPS_OPT_ADAM);
     assert_int_equal(p.threads, 1);
+    assert_int_equal(p.device, -1); /* the CPU unless asked */
+    assert_int_equal(p.tf32, 0);
+    assert_int_equal(hps_train_param_find("device")->tunable, 0);
+    assert_int_equal(hps_train_param_find("tf32")->tunable, 0);
     /* Every entry has a name, help and a default that parses. */
     for (int i = 0; i < hps_train_n_params; i++) {
         const hps_train_param_info *info = &hps_train_param_table[i];
@@ -184,6 +199,13 @@ static void test_param_table(void **state)
     assert_int_equal(p.optimizer, HPS_OPT_SGD);
     assert_int_equal(hps_train_params_set_text(&p, "nesterov", "true", err, sizeof err), HPS_OK);
     assert_int_equal(p.nesterov, 1);
+    assert_int_equal(hps_train_params_set_text(&p, "tf32", "true", err, sizeof err), HPS_OK);
+    assert_int_equal(p.tf32, 1);
+    assert_int_equal(hps_train_params_set_number(&p, "device", 2, err, sizeof err), HPS_OK);
+    assert_int_equal(p.device, 2);
+    assert_int_equal(hps_train_params_set_number(&p, "device", -2, err, sizeof err),
+                     HPS_ECONFIG);
+    assert_string_equal(err, "trainer parameter 'device': -2 is outside [-1, 1023]");
     assert_int_equal(hps_train_params_set_number(&p, "batch_size", 256, err, sizeof err),
                      HPS_OK);
     assert_int_equal(p.batch_size, 256);
@@ -230,12 +252,43 @@ static void test_param_table(void **state)
     assert_non_null(strstr(err, "'activation'"));
 }
 
+/* Every entry of a backend table is set, and the table is of this build's version. */
+static void table_complete(const hps_train_ops *t, int host_memory)
+{
+    assert_int_equal(t->version, HPS_TRAIN_OPS_VERSION);
+    assert_non_null(t->name);
+    assert_int_equal(t->host_memory, host_memory);
+    const void *entries[] = {
+        (const void *)t->open,       (const void *)t->close,      (const void *)t->status,
+        (const void *)t->stream,     (const void *)t->alloc,      (const void *)t->free,
+        (const void *)t->host_alloc, (const void *)t->host_free,  (const void *)t->to_backend,
+        (const void *)t->to_host,    (const void *)t->zero,       (const void *)t->stage_mark,
+        (const void *)t->stage_wait, (const void *)t->gemm,       (const void *)t->bias_act,
+        (const void *)t->act_back,   (const void *)t->loss,       (const void *)t->optim,
+    };
+    /* One pointer above per entry: the table's size tells when one is added. */
+    assert_int_equal(sizeof entries, sizeof *t - offsetof(hps_train_ops, open));
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        assert_non_null(entries[i]);
+}
+
+static void test_backend_tables(void **state)
+{
+    (void)state;
+    table_complete(&hps_train_ops_cpu, 1);
+#if HPS_HAVE_CUDA
+    /* Compiled and linked here; its kernels run only where there is a GPU. */
+    table_complete(&hps_train_ops_cuda, 0);
+    assert_string_equal(hps_train_ops_cuda.name, "cuda");
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgd_momentum),    cmocka_unit_test(test_adam_steps),
         cmocka_unit_test(test_optim_nonfinite), cmocka_unit_test(test_schedules),
-        cmocka_unit_test(test_param_table),
+        cmocka_unit_test(test_param_table),     cmocka_unit_test(test_backend_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

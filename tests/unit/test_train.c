@@ -16,6 +16,13 @@
  *     same points on every rank, mid-epoch and at epoch ends, and stops all.
  *   - Failures reach every rank: a NaN in a training row one rank reads, a
  *     diverging run (nan-loss at epoch 1), bad params, bad comm, no dataset.
+ *   - The GPU path of the loop (staging, host mirrors, sums and flags read at
+ *     check points, the gradient through allreduce_device) on the CPU's kernels
+ *     (the fixture's emulated device): bit-identical to the CPU path for G = 1,
+ *     2, 3, every pointer on the right side of each copy and allreduce.
+ *   - Backend choice: device >= 0 in a build without CUDA is HPS_ENOSYS with
+ *     the reason; with CUDA but no usable GPU it names the device; a device
+ *     group without allreduce_device is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +36,7 @@
 #include <string.h>
 
 #include "hpsweep/error.h"
+#include "trainer/train.h"
 #include "trainer/trainer.h"
 #include "trainer_fixture.h"
 
@@ -317,7 +325,7 @@ static void test_bad_arguments(void **state)
     base_params(&p);
     hps_train_result res;
     char err[256];
-    hps_train_comm one = {0, 1, NULL, NULL};
+    hps_train_comm one = {.rank = 0, .size = 1};
     p.hidden_units = 0;
     assert_int_equal(hps_train_run(&p, data, &one, NULL, NULL, &res, err, sizeof err),
                      HPS_ECONFIG);
@@ -328,10 +336,10 @@ static void test_bad_arguments(void **state)
                      HPS_ECONFIG);
     assert_string_equal(err, "prev_epochs is 1 but no checkpoint path was given");
     base_params(&p);
-    hps_train_comm two = {0, 2, NULL, NULL};
+    hps_train_comm two = {.rank = 0, .size = 2};
     assert_int_equal(hps_train_run(&p, data, &two, NULL, NULL, &res, err, sizeof err),
                      HPS_EINVAL);
-    hps_train_comm bad = {2, 2, NULL, NULL};
+    hps_train_comm bad = {.rank = 2, .size = 2};
     assert_int_equal(hps_train_run(&p, data, &bad, NULL, NULL, &res, err, sizeof err),
                      HPS_EINVAL);
     char none[700];
@@ -347,6 +355,92 @@ static void test_bad_arguments(void **state)
     assert_int_equal(run.rc[1], HPS_ENOENT);
 }
 
+/* The device path of the loop on the CPU's kernels: the CPU path's results, bit for bit. */
+static void test_device_path_on_cpu(void **state)
+{
+    (void)state;
+    const hps_train_ops *emu = emu_device_ops();
+    for (int g = 1; g <= 3; g++) {
+        tg_run cpu, dev;
+        memset(&cpu, 0, sizeof cpu);
+        base_params(&cpu.params);
+        cpu.params.dropout = 0.2;
+        cpu.params.stop_every = 7; /* check points mid-epoch too */
+        cpu.params.optimizer = g == 2 ? HPS_OPT_SGD : HPS_OPT_ADAMW;
+        dev = cpu;
+        dev.ops = emu;
+        dev.device_comm = 1;
+        int64_t nc, nd;
+        float *wc = train_group(&cpu, g, "cpu", &nc);
+        float *wd = train_group(&dev, g, "dev", &nd);
+        assert_int_equal(nc, nd);
+        assert_memory_equal(wc, wd, sizeof(float) * (size_t)nc);
+        assert_memory_equal(cpu.report, dev.report, sizeof cpu.report);
+        for (int r = 0; r < g; r++) {
+            /* 25 steps an epoch, 3 epochs: one device allreduce a step (none alone). */
+            assert_int_equal(dev.device_calls[r], g > 1 ? 75 : 0);
+            assert_int_equal(dev.result[r].samples, cpu.result[r].samples);
+        }
+        free(wc);
+        free(wd);
+    }
+    assert_int_equal(emu_misuse(), 0);
+}
+
+static void test_device_choice(void **state)
+{
+    (void)state;
+    hps_train_params p;
+    base_params(&p);
+    p.epochs = 1;
+    hps_train_result res;
+    char err[512];
+    hps_train_comm one = {.rank = 0, .size = 1};
+    p.device = 0;
+    int rc = hps_train_run(&p, data, &one, NULL, NULL, &res, err, sizeof err);
+#if HPS_HAVE_CUDA
+    /* A build with CUDA: this machine may or may not have a usable GPU. */
+    if (rc != HPS_OK) {
+        print_message("device 0: %s (%s)\n", hps_err_name(rc), err);
+        assert_true(rc == HPS_ENOSYS || rc == HPS_EIO || rc == HPS_ENOMEM);
+        assert_non_null(strstr(err, "CUDA device 0"));
+    }
+#else
+    assert_int_equal(rc, HPS_ENOSYS);
+    assert_non_null(strstr(err, "device 0 asks for a GPU, but this build of hpsweep has no "
+                                "CUDA"));
+    assert_null(hps_train_backend(0, NULL, 0));
+#endif
+    assert_ptr_equal(hps_train_backend(-1, NULL, 0), &hps_train_ops_cpu);
+    /* Bad params are reported before the backend is looked at. */
+    p.device = 3;
+    p.hidden_units = 0;
+    assert_int_equal(hps_train_run(&p, data, &one, NULL, NULL, &res, err, sizeof err),
+                     HPS_ECONFIG);
+    p.device = 1024;
+    p.hidden_units = 16;
+    assert_int_equal(hps_train_run(&p, data, &one, NULL, NULL, &res, err, sizeof err),
+                     HPS_ECONFIG);
+    assert_non_null(strstr(err, "'device'"));
+    /* A group of two on a device backend needs the device allreduce. */
+    tgroup g;
+    tg_init(&g, 1);
+    tg_rank me = {&g, 0};
+    hps_train_comm two = {.rank = 0, .size = 2, .allreduce = tg_allreduce, .ctx = &me};
+    p.device = -1; /* (checked before any collective: nobody waits for rank 1) */
+    assert_int_equal(hps_train_run_ops(emu_device_ops(), &p, data, &two, NULL, NULL, &res,
+                                       err, sizeof err),
+                     HPS_EINVAL);
+    assert_string_equal(err, "a trial group of 2 ranks on the emulated-device backend needs a "
+                             "device allreduce callback (allreduce_device)");
+    tg_free(&g);
+    /* A table of another version is refused. */
+    hps_train_ops old = hps_train_ops_cpu;
+    old.version = 1;
+    assert_int_equal(hps_train_run_ops(&old, &p, data, &one, NULL, NULL, &res, err, sizeof err),
+                     HPS_EVERSION);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +451,8 @@ int main(void)
         cmocka_unit_test(test_rank_failure_reaches_all),
         cmocka_unit_test(test_nan_loss),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_device_path_on_cpu),
+        cmocka_unit_test(test_device_choice),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

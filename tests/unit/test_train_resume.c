@@ -10,7 +10,11 @@
  *   - a missing checkpoint with prev_epochs > 0, a corrupt one (flipped bytes,
  *     truncated, not HDF5), one of another shape or seed, one past the budget:
  *     each fails the trial with a clear cause, on every rank of a group;
- *   - no temp file is left after a write.
+ *   - no temp file is left after a write;
+ *   - a checkpoint written by the GPU path of the loop (the fixture's emulated
+ *     device: host mirrors copied from device memory) resumes on the CPU path
+ *     and the other way round, bit-exact with a straight CPU run: the format
+ *     and the state are the same whichever backend wrote them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -181,6 +185,55 @@ static void test_resume_bit_exact(void **state)
     (void)state;
     resume_exact(1);
     resume_exact(2);
+}
+
+/* 2 epochs on first_ops, 2 more on then_ops (NULL: the CPU), against 4 straight on the CPU. */
+static void resume_across(const hps_train_ops *first_ops, const hps_train_ops *then_ops)
+{
+    char straight[700], split[700];
+    snprintf(straight, sizeof straight, "%s/across_straight.h5", dir);
+    snprintf(split, sizeof split, "%s/across_split.h5", dir);
+    remove(straight);
+    remove(split);
+    tg_run a, b1, b2;
+    memset(&a, 0, sizeof a);
+    params(&a.params, 0, 4);
+    a.data = data;
+    a.ckpt = straight;
+    run_ok(&a, 1);
+    memset(&b1, 0, sizeof b1);
+    params(&b1.params, 0, 2);
+    b1.data = data;
+    b1.ckpt = split;
+    b1.ops = first_ops;
+    run_ok(&b1, 1);
+    memset(&b2, 0, sizeof b2);
+    params(&b2.params, 2, 4);
+    b2.data = data;
+    b2.ckpt = split;
+    b2.ops = then_ops;
+    run_ok(&b2, 1);
+    assert_int_equal(b2.result[0].start_epoch, 2);
+    assert_memory_equal(a.report[2], b2.report[0], sizeof a.report[2]);
+    assert_memory_equal(a.report[3], b2.report[1], sizeof a.report[3]);
+    ckpt_dump da, db;
+    dump(straight, &a.params, &da, NPARAMS);
+    dump(split, &b2.params, &db, NPARAMS);
+    assert_int_equal(da.ck.step, db.ck.step);
+    assert_memory_equal(da.w, db.w, sizeof(float) * NPARAMS);
+    assert_memory_equal(da.m1, db.m1, sizeof(float) * NPARAMS);
+    assert_memory_equal(da.m2, db.m2, sizeof(float) * NPARAMS);
+    dump_free(&da);
+    dump_free(&db);
+}
+
+static void test_resume_across_backends(void **state)
+{
+    (void)state;
+    const hps_train_ops *dev = emu_device_ops();
+    resume_across(dev, NULL); /* written from device memory, resumed on the CPU */
+    resume_across(NULL, dev); /* written on the CPU, resumed into device memory */
+    assert_int_equal(emu_misuse(), 0);
 }
 
 static void test_rerun_reports_again(void **state)
@@ -364,6 +417,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_bit_exact),
+        cmocka_unit_test(test_resume_across_backends),
         cmocka_unit_test(test_rerun_reports_again),
         cmocka_unit_test(test_bad_checkpoints),
     };

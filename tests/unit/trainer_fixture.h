@@ -1,10 +1,12 @@
 /*
  * Shared fixtures of the trainer's tests (test_dataset, test_train,
  * test_train_resume): a double-precision near-equality assertion, a scratch
- * directory, an HDF5 writer for hand-made (good and bad) datasets, and a trial
+ * directory, an HDF5 writer for hand-made (good and bad) datasets, a trial
  * group of G threads joined by a barrier-based in-process allreduce that sums
  * in rank order on every rank (so every rank gets the identical sum, as
- * MPI_Allreduce gives).
+ * MPI_Allreduce gives), and an emulated device: the CPU kernels behind a table
+ * whose memory counts as device memory, which runs the trial loop's GPU path
+ * (staging, host mirrors, the device allreduce) without a GPU.
  */
 #ifndef HPS_TESTS_TRAINER_FIXTURE_H
 #define HPS_TESTS_TRAINER_FIXTURE_H
@@ -18,6 +20,8 @@
 
 #include <hdf5.h>
 
+#include "trainer/ops.h"
+#include "trainer/train.h"
 #include "trainer/trainer.h"
 
 /* |a - b| <= tol, in double, with both values printed on failure. */
@@ -106,6 +110,118 @@ static inline void write_regression(const char *path, int n_train, int n_val, in
     H5Fclose(f);
 }
 
+/* ---- an emulated device -------------------------------------------------------------------- */
+
+/*
+ * hps_train_ops_cpu with host_memory = 0: hps_train_run_ops then stages every
+ * batch through host_alloc buffers and to_backend copies, keeps host mirrors of
+ * the state, reads the loss sums and the non-finite flag with to_host, and sums
+ * the gradient with allreduce_device -- with the CPU's kernels, so the results
+ * must equal the CPU path's bit for bit. Its "device" allocations are
+ * registered, and every copy and allreduce checks which side each pointer is on
+ * (emu_misuse() counts the violations).
+ */
+#define EMU_MAX 512
+
+typedef struct emu_registry {
+    pthread_mutex_t lock;
+    const char *p[EMU_MAX];
+    size_t n[EMU_MAX];
+    int misuse;
+} emu_registry;
+
+static inline emu_registry *emu_reg(void)
+{
+    static emu_registry r = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    return &r;
+}
+
+static inline int emu_is_device(const void *q)
+{
+    emu_registry *r = emu_reg();
+    const char *c = q;
+    int found = 0;
+    pthread_mutex_lock(&r->lock);
+    for (int i = 0; i < EMU_MAX && !found; i++)
+        found = r->p[i] && c >= r->p[i] && c < r->p[i] + r->n[i];
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}
+
+static inline void emu_flag_misuse(void)
+{
+    emu_registry *r = emu_reg();
+    pthread_mutex_lock(&r->lock);
+    r->misuse++;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static inline int emu_misuse(void)
+{
+    return emu_reg()->misuse;
+}
+
+static inline void *emu_alloc(hps_backend *be, size_t bytes)
+{
+    void *q = hps_train_ops_cpu.alloc(be, bytes);
+    emu_registry *r = emu_reg();
+    int slot = -1;
+    pthread_mutex_lock(&r->lock);
+    for (int i = 0; i < EMU_MAX && slot < 0 && q; i++)
+        if (!r->p[i]) {
+            slot = i;
+            r->p[i] = q;
+            r->n[i] = bytes ? bytes : 1;
+        }
+    if (q && slot < 0)
+        r->misuse++; /* the registry is full: enlarge EMU_MAX */
+    pthread_mutex_unlock(&r->lock);
+    return q;
+}
+
+static inline void emu_free(hps_backend *be, void *q)
+{
+    emu_registry *r = emu_reg();
+    pthread_mutex_lock(&r->lock);
+    for (int i = 0; i < EMU_MAX && q; i++)
+        if (r->p[i] == q) {
+            r->p[i] = NULL;
+            r->n[i] = 0;
+        }
+    pthread_mutex_unlock(&r->lock);
+    hps_train_ops_cpu.free(be, q);
+}
+
+static inline void emu_to_backend(hps_backend *be, void *dst, const void *src, size_t bytes)
+{
+    if (!emu_is_device(dst) || emu_is_device(src))
+        emu_flag_misuse();
+    hps_train_ops_cpu.to_backend(be, dst, src, bytes);
+}
+
+static inline void emu_to_host(hps_backend *be, void *dst, const void *src, size_t bytes)
+{
+    if (emu_is_device(dst) || !emu_is_device(src))
+        emu_flag_misuse();
+    hps_train_ops_cpu.to_host(be, dst, src, bytes);
+}
+
+/* The table (filled on the first call: call it before starting threads). */
+static inline const hps_train_ops *emu_device_ops(void)
+{
+    static hps_train_ops t;
+    if (!t.name) {
+        t = hps_train_ops_cpu;
+        t.name = "emulated-device";
+        t.host_memory = 0;
+        t.alloc = emu_alloc;
+        t.free = emu_free;
+        t.to_backend = emu_to_backend;
+        t.to_host = emu_to_host;
+    }
+    return &t;
+}
+
 /* ---- a group of threads -------------------------------------------------------------------- */
 
 #define TG_MAX 4
@@ -118,6 +234,7 @@ typedef struct tgroup {
     float *scratch[TG_MAX];
     size_t scratch_n[TG_MAX];
     long calls[TG_MAX];
+    long device_calls[TG_MAX];
 } tgroup;
 
 typedef struct tg_rank {
@@ -125,14 +242,13 @@ typedef struct tg_rank {
     int rank;
 } tg_rank;
 
-static inline int tg_allreduce(void *ctx, float *buf, size_t n)
+/* Sum buf over the group in rank order; every rank receives the identical sum. */
+static inline int tg_sum(tg_rank *me, float *buf, size_t n)
 {
-    tg_rank *me = ctx;
     tgroup *g = me->g;
     int r = me->rank;
     g->bufs[r] = buf;
     g->n[r] = n;
-    g->calls[r]++;
     pthread_barrier_wait(&g->bar);
     int same = 1;
     for (int k = 0; k < g->size; k++)
@@ -156,6 +272,27 @@ static inline int tg_allreduce(void *ctx, float *buf, size_t n)
     return 0;
 }
 
+/* The group's allreduce: host memory (an emulated device's memory is not). */
+static inline int tg_allreduce(void *ctx, float *buf, size_t n)
+{
+    tg_rank *me = ctx;
+    if (emu_is_device(buf))
+        emu_flag_misuse();
+    me->g->calls[me->rank]++;
+    return tg_sum(me, buf, n);
+}
+
+/* The device allreduce of the emulated device: the same sum, of its memory. */
+static inline int tg_allreduce_device(void *ctx, float *buf, size_t n, void *stream)
+{
+    tg_rank *me = ctx;
+    (void)stream;
+    if (!emu_is_device(buf))
+        emu_flag_misuse();
+    me->g->device_calls[me->rank]++;
+    return tg_sum(me, buf, n);
+}
+
 static inline void tg_init(tgroup *g, int size)
 {
     memset(g, 0, sizeof *g);
@@ -176,12 +313,15 @@ static inline void tg_free(tgroup *g)
 typedef struct tg_run {
     hps_train_params params;
     const char *data, *ckpt;
+    const hps_train_ops *ops;        /* NULL: hps_train_run; else hps_train_run_ops on it */
+    int device_comm;                 /* give the group allreduce_device */
     int stop_after_calls;            /* should_stop says yes at this call (0: never) */
     /* Out, per rank: */
     int rc[TG_MAX];
     char err[TG_MAX][512];
     hps_train_result result[TG_MAX];
     int stop_calls[TG_MAX];
+    long device_calls[TG_MAX];       /* allreduce_device calls per rank */
     /* Rank 0's reports: */
     int n_reports;
     int64_t report_epoch[TG_MAX_EPOCHS];
@@ -217,15 +357,27 @@ static inline int tg_should_stop(void *ctx)
     return t->run->stop_after_calls > 0 && calls >= t->run->stop_after_calls;
 }
 
+/* One rank's trial, on run->ops when given. */
+static inline int tg_call(tg_run *run, int r, const hps_train_comm *comm,
+                          const hps_train_hooks *hooks)
+{
+    if (run->ops)
+        return hps_train_run_ops(run->ops, &run->params, run->data, comm, hooks, run->ckpt,
+                                 &run->result[r], run->err[r], sizeof run->err[r]);
+    return hps_train_run(&run->params, run->data, comm, hooks, run->ckpt, &run->result[r],
+                         run->err[r], sizeof run->err[r]);
+}
+
 static inline void *tg_main(void *arg)
 {
     tg_thread *t = arg;
     tg_run *run = t->run;
     int r = t->me.rank;
-    hps_train_comm comm = {r, t->me.g->size, tg_allreduce, &t->me};
+    hps_train_comm comm = {.rank = r, .size = t->me.g->size, .allreduce = tg_allreduce,
+                           .ctx = &t->me,
+                           .allreduce_device = run->device_comm ? tg_allreduce_device : NULL};
     hps_train_hooks hooks = {tg_report, tg_should_stop, t};
-    run->rc[r] = hps_train_run(&run->params, run->data, &comm, &hooks, run->ckpt,
-                               &run->result[r], run->err[r], sizeof run->err[r]);
+    run->rc[r] = tg_call(run, r, &comm, &hooks);
     return NULL;
 }
 
@@ -245,16 +397,17 @@ static inline void tg_train(tg_run *run, int size)
     }
     if (size == 1) {
         /* A group of one needs no allreduce: run it with none, on this thread. */
-        hps_train_comm comm = {0, 1, NULL, NULL};
+        hps_train_comm comm = {.rank = 0, .size = 1};
         hps_train_hooks hooks = {tg_report, tg_should_stop, &ctx[0]};
-        run->rc[0] = hps_train_run(&run->params, run->data, &comm, &hooks, run->ckpt,
-                                   &run->result[0], run->err[0], sizeof run->err[0]);
+        run->rc[0] = tg_call(run, 0, &comm, &hooks);
     } else {
         for (int r = 0; r < size; r++)
             assert_int_equal(pthread_create(&th[r], NULL, tg_main, &ctx[r]), 0);
         for (int r = 0; r < size; r++)
             assert_int_equal(pthread_join(th[r], NULL), 0);
     }
+    for (int r = 0; r < size; r++)
+        run->device_calls[r] = g.device_calls[r];
     tg_free(&g);
 }
 

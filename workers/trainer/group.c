@@ -33,18 +33,32 @@ double hps_unpack_sum(const float *in)
     return (double)in[0] + (double)in[1];
 }
 
+/* A callback's non-zero answer as an HPS_E* code, with the message. */
+static int callback_failed(const hps_train_comm *comm, const char *what, size_t n, int rc,
+                           char *err, size_t errlen)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s of %zu floats failed on rank %d of %d (%d)", what, n,
+                 comm->rank, comm->size, rc);
+    return rc < 0 && rc > HPS_ERRNO_BASE_ && rc < HPS_ERRNO_END_ ? rc : HPS_EIO;
+}
+
 int hps_group_allreduce(const hps_train_comm *comm, float *buf, size_t n, char *err,
                         size_t errlen)
 {
     if (comm->size <= 1)
         return HPS_OK;
     int rc = comm->allreduce(comm->ctx, buf, n);
-    if (rc == 0)
+    return rc == 0 ? HPS_OK : callback_failed(comm, "allreduce", n, rc, err, errlen);
+}
+
+int hps_group_allreduce_device(const hps_train_comm *comm, float *buf, size_t n, void *stream,
+                               char *err, size_t errlen)
+{
+    if (comm->size <= 1)
         return HPS_OK;
-    if (err && errlen)
-        snprintf(err, errlen, "allreduce of %zu floats failed on rank %d of %d (%d)", n,
-                 comm->rank, comm->size, rc);
-    return rc < 0 && rc > HPS_ERRNO_BASE_ && rc < HPS_ERRNO_END_ ? rc : HPS_EIO;
+    int rc = comm->allreduce_device(comm->ctx, buf, n, stream);
+    return rc == 0 ? HPS_OK : callback_failed(comm, "device allreduce", n, rc, err, errlen);
 }
 
 int hps_group_sync(const hps_train_comm *comm, float *buf, size_t n_payload, int local_rc,

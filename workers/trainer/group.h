@@ -11,8 +11,10 @@
  *     where the other ranks contribute zeros), and a hi + lo float split for
  *     sums of doubles: exact to ~2^-48 for a group of one, to float precision
  *     (~6e-8 relative) of the total across ranks -- enough for metrics.
- * The callback must leave the identical sum on every rank (MPI_Allreduce and
- * NCCL do), which keeps the ranks' weights identical.
+ * The callbacks must leave the identical sum on every rank (MPI_Allreduce and
+ * NCCL do), which keeps the ranks' weights identical. The gradient of a trial on
+ * a GPU is summed on the device (hps_group_allreduce_device); every collective
+ * here stays on the host.
  */
 #ifndef HPS_TRAINER_GROUP_H
 #define HPS_TRAINER_GROUP_H
@@ -57,5 +59,13 @@ int hps_group_sync(const hps_train_comm *comm, float *buf, size_t n_payload, int
  */
 int hps_group_allreduce(const hps_train_comm *comm, float *buf, size_t n, char *err,
                         size_t errlen);
+
+/*
+ * The sum of n floats of device memory in place through comm->allreduce_device,
+ * queued on stream (a cudaStream_t). Returns HPS_OK or the callback's failure
+ * with a message. A group of one skips the callback.
+ */
+int hps_group_allreduce_device(const hps_train_comm *comm, float *buf, size_t n, void *stream,
+                               char *err, size_t errlen);
 
 #endif

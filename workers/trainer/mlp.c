@@ -18,16 +18,18 @@
 #include "hpsweep/error.h"
 #include "rng.h"
 
-static float *alloc_floats(const hps_train_ops *ops, int64_t n)
+static float *alloc_floats(const hps_mlp *m, int64_t n)
 {
-    return ops->alloc((size_t)n * sizeof(float));
+    return m->ops->alloc(m->be, (size_t)n * sizeof(float));
 }
 
-int hps_mlp_init(hps_mlp *m, const hps_train_ops *ops, int64_t features, int hidden_layers,
-                 int hidden_units, int outputs, int act, int task, int64_t cap)
+int hps_mlp_init(hps_mlp *m, const hps_train_ops *ops, hps_backend *be, int64_t features,
+                 int hidden_layers, int hidden_units, int outputs, int act, int task,
+                 int64_t cap)
 {
     memset(m, 0, sizeof *m);
     m->ops = ops;
+    m->be = be;
     if (features < 1 || features > INT_MAX || hidden_layers < 0 ||
         hidden_layers > HPS_TRAIN_MAX_HIDDEN || hidden_units < 1 || outputs < 1 || cap < 1 ||
         cap > INT_MAX)
@@ -57,20 +59,20 @@ int hps_mlp_init(hps_mlp *m, const hps_train_ops *ops, int64_t features, int hid
     }
     m->n_params = off;
 
-    m->x = alloc_floats(ops, cap * features);
-    m->y = ops->alloc((size_t)cap * 4);
-    m->row_ids = ops->alloc((size_t)cap * sizeof(int64_t));
-    m->d0 = alloc_floats(ops, cap * widest);
-    m->d1 = alloc_floats(ops, cap * widest);
+    m->x = alloc_floats(m, cap * features);
+    m->y = ops->alloc(be, (size_t)cap * 4);
+    m->row_ids = ops->alloc(be, (size_t)cap * sizeof(int64_t));
+    m->d0 = alloc_floats(m, cap * widest);
+    m->d1 = alloc_floats(m, cap * widest);
     if (!m->x || !m->y || !m->row_ids || !m->d0 || !m->d1)
         goto nomem;
     for (int l = 0; l < m->n_lin; l++) {
         int64_t out = m->dims[l + 1];
-        if (!(m->z[l] = alloc_floats(ops, cap * out)))
+        if (!(m->z[l] = alloc_floats(m, cap * out)))
             goto nomem;
         if (l + 1 < m->n_lin) {
-            m->a[l] = alloc_floats(ops, cap * out);
-            m->mask[l] = alloc_floats(ops, cap * out);
+            m->a[l] = alloc_floats(m, cap * out);
+            m->mask[l] = alloc_floats(m, cap * out);
             if (!m->a[l] || !m->mask[l])
                 goto nomem;
         }
@@ -86,15 +88,16 @@ void hps_mlp_free(hps_mlp *m)
     if (!m || !m->ops)
         return;
     const hps_train_ops *ops = m->ops;
-    ops->free(m->x);
-    ops->free(m->y);
-    ops->free(m->row_ids);
-    ops->free(m->d0);
-    ops->free(m->d1);
+    hps_backend *be = m->be;
+    ops->free(be, m->x);
+    ops->free(be, m->y);
+    ops->free(be, m->row_ids);
+    ops->free(be, m->d0);
+    ops->free(be, m->d1);
     for (int l = 0; l < HPS_MLP_MAX_LIN; l++) {
-        ops->free(m->z[l]);
-        ops->free(m->a[l]);
-        ops->free(m->mask[l]);
+        ops->free(be, m->z[l]);
+        ops->free(be, m->a[l]);
+        ops->free(be, m->mask[l]);
     }
     memset(m, 0, sizeof *m);
 }
@@ -115,14 +118,15 @@ void hps_mlp_init_params(const hps_mlp *m, uint64_t seed, float *w)
 }
 
 void hps_mlp_pass(hps_mlp *m, const float *w, int64_t rows, const hps_dropout *drop,
-                  float *grad, hps_mlp_stats *st)
+                  float *grad, double *sums)
 {
     const hps_train_ops *ops = m->ops;
+    hps_backend *be = m->be;
     const int L = m->n_lin;
     const int r = (int)rows;
     if (rows <= 0) {
         if (grad)
-            ops->zero(grad, (size_t)m->n_params * sizeof(float));
+            ops->zero(be, grad, (size_t)m->n_params * sizeof(float));
         return;
     }
     const int dropping = drop && drop->p > 0.0;
@@ -130,15 +134,14 @@ void hps_mlp_pass(hps_mlp *m, const float *w, int64_t rows, const hps_dropout *d
     const float *in = m->x;
     for (int l = 0; l < L; l++) {
         int din = m->dims[l], dout = m->dims[l + 1];
-        ops->gemm(0, 0, r, dout, din, in, din, w + m->w_off[l], dout, 0.0f, m->z[l], dout);
+        ops->gemm(be, 0, 0, r, dout, din, in, din, w + m->w_off[l], dout, 0.0f, m->z[l], dout);
         if (l + 1 < L) {
-            ops->bias_act(m->z[l], m->a[l], m->mask[l], w + m->b_off[l], rows, dout, m->act,
-                          dropping ? drop : NULL, l);
+            ops->bias_act(be, m->z[l], m->a[l], m->mask[l], w + m->b_off[l], rows, dout,
+                          m->act, dropping ? drop : NULL, l);
             in = m->a[l];
         } else {
-            ops->loss(m->z[l], w + m->b_off[l], m->y, rows, dout, m->task,
-                      grad ? m->d0 : NULL, grad ? grad + m->b_off[l] : NULL, &st->loss_sum,
-                      &st->correct);
+            ops->loss(be, m->z[l], w + m->b_off[l], m->y, rows, dout, m->task,
+                      grad ? m->d0 : NULL, grad ? grad + m->b_off[l] : NULL, sums);
         }
     }
     if (!grad)
@@ -148,11 +151,11 @@ void hps_mlp_pass(hps_mlp *m, const float *w, int64_t rows, const hps_dropout *d
     for (int l = L - 1; l >= 0; l--) {
         int din = m->dims[l], dout = m->dims[l + 1];
         const float *a_in = l == 0 ? m->x : m->a[l - 1];
-        ops->gemm(1, 0, din, dout, r, a_in, din, dz, dout, 0.0f, grad + m->w_off[l], dout);
+        ops->gemm(be, 1, 0, din, dout, r, a_in, din, dz, dout, 0.0f, grad + m->w_off[l], dout);
         if (l == 0)
             break;
-        ops->gemm(0, 1, r, din, dout, dz, dout, w + m->w_off[l], dout, 0.0f, spare, din);
-        ops->act_back(spare, spare, m->z[l - 1], dropping ? m->mask[l - 1] : NULL,
+        ops->gemm(be, 0, 1, r, din, dout, dz, dout, w + m->w_off[l], dout, 0.0f, spare, din);
+        ops->act_back(be, spare, spare, m->z[l - 1], dropping ? m->mask[l - 1] : NULL,
                       grad + m->b_off[l - 1], rows, din, m->act);
         float *t = dz;
         dz = spare;

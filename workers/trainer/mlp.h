@@ -22,6 +22,7 @@
 
 typedef struct hps_mlp {
     const hps_train_ops *ops;   /* read-only after init */
+    hps_backend *be;            /* the open backend the kernels run on (borrowed) */
     int n_lin;                  /* linear layers: hidden_layers + 1 */
     int dims[HPS_MLP_MAX_LIN + 1]; /* dims[0] = features, dims[n_lin] = outputs */
     int64_t w_off[HPS_MLP_MAX_LIN], b_off[HPS_MLP_MAX_LIN]; /* into the flat buffer */
@@ -41,12 +42,6 @@ typedef struct hps_mlp {
     float *d0, *d1;             /* [cap x max hidden/output dim] backward ping-pong */
 } hps_mlp;
 
-/* Per-pass sums over the rows (host). */
-typedef struct hps_mlp_stats {
-    double loss_sum;            /* sum of per-sample losses (CE, or squared error) */
-    int64_t correct;            /* classification: argmax == label */
-} hps_mlp_stats;
-
 /*
  * Shape the model and allocate its workspace for cap rows. features >= 1,
  * hidden_layers in [0, HPS_TRAIN_MAX_HIDDEN], hidden_units >= 1, outputs =
@@ -55,8 +50,9 @@ typedef struct hps_mlp_stats {
  * GEMM operand) or HPS_ENOMEM. Free with hps_mlp_free (safe on a zeroed or
  * half-built model).
  */
-int hps_mlp_init(hps_mlp *m, const hps_train_ops *ops, int64_t features, int hidden_layers,
-                 int hidden_units, int outputs, int act, int task, int64_t cap);
+int hps_mlp_init(hps_mlp *m, const hps_train_ops *ops, hps_backend *be, int64_t features,
+                 int hidden_layers, int hidden_units, int outputs, int act, int task,
+                 int64_t cap);
 void hps_mlp_free(hps_mlp *m);
 
 /*
@@ -67,13 +63,15 @@ void hps_mlp_free(hps_mlp *m);
 void hps_mlp_init_params(const hps_mlp *m, uint64_t seed, float *w);
 
 /*
- * Forward over the first `rows` (<= cap) rows of m->x / m->y, adding the loss
- * and correct count to *st. drop: dropout for training (NULL or p == 0: none;
- * its row_ids is m->row_ids). When grad is not NULL, backward too: grad
- * [n_params] (backend memory) is overwritten with the SUM over the rows of the
- * per-sample gradients. rows == 0 leaves grad zeroed. w: backend memory.
+ * Forward over the first `rows` (<= cap) rows of m->x / m->y, adding the sum of
+ * the per-sample losses to sums[0] and the correct predictions (classification:
+ * argmax == label) to sums[1] (backend memory, 2 doubles). drop: dropout for
+ * training (NULL or p == 0: none; its row_ids is m->row_ids). When grad is not
+ * NULL, backward too: grad [n_params] (backend memory) is overwritten with the
+ * SUM over the rows of the per-sample gradients. rows == 0 leaves grad zeroed.
+ * w: backend memory. Everything is queued on the backend: nothing waits.
  */
 void hps_mlp_pass(hps_mlp *m, const float *w, int64_t rows, const hps_dropout *drop,
-                  float *grad, hps_mlp_stats *st);
+                  float *grad, double *sums);
 
 #endif

@@ -2,7 +2,9 @@
  * The CPU backend of hps_train_ops: OpenBLAS SGEMM for the layers and fused
  * single-pass C loops for everything element-wise, so each activation matrix is
  * walked once per direction. Loops keep a fixed order (rows, then units), which
- * with one OpenBLAS thread makes every result bit-reproducible.
+ * with one OpenBLAS thread makes every result bit-reproducible. It has no
+ * instance (open gives NULL), never fails after open, and its backend memory is
+ * host memory, so the copies are memcpy and the staging slots need no waiting.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -10,12 +12,42 @@
 
 #include <cblas.h>
 
+#include "hpsweep/error.h"
 #include "ops.h"
 #include "rng.h"
 #include "trainer.h"
 
-static void *cpu_alloc(size_t bytes)
+static int cpu_open(const hps_backend_cfg *cfg, hps_backend **be, char *err, size_t errlen)
 {
+    (void)cfg;
+    (void)err;
+    (void)errlen;
+    *be = NULL;
+    return HPS_OK;
+}
+
+static void cpu_close(hps_backend *be)
+{
+    (void)be;
+}
+
+static int cpu_status(hps_backend *be, char *err, size_t errlen)
+{
+    (void)be;
+    (void)err;
+    (void)errlen;
+    return HPS_OK;
+}
+
+static void *cpu_stream(hps_backend *be)
+{
+    (void)be;
+    return NULL;
+}
+
+static void *cpu_alloc(hps_backend *be, size_t bytes)
+{
+    (void)be;
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded == 0)
         rounded = 64;
@@ -25,26 +57,37 @@ static void *cpu_alloc(size_t bytes)
     return p;
 }
 
-static void cpu_free(void *p)
+static void cpu_free(hps_backend *be, void *p)
 {
+    (void)be;
     free(p);
 }
 
-static void cpu_copy(void *dst, const void *src, size_t bytes)
+static void cpu_copy(hps_backend *be, void *dst, const void *src, size_t bytes)
 {
+    (void)be;
     if (bytes)
         memcpy(dst, src, bytes);
 }
 
-static void cpu_zero(void *p, size_t bytes)
+static void cpu_zero(hps_backend *be, void *p, size_t bytes)
 {
+    (void)be;
     if (bytes)
         memset(p, 0, bytes);
 }
 
-static void cpu_gemm(int trans_a, int trans_b, int m, int n, int k, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc)
+static void cpu_stage(hps_backend *be, int slot)
 {
+    (void)be;
+    (void)slot;
+}
+
+static void cpu_gemm(hps_backend *be, int trans_a, int trans_b, int m, int n, int k,
+                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                     int ldc)
+{
+    (void)be;
     if (m <= 0 || n <= 0)
         return;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
@@ -76,14 +119,15 @@ static void act_row(float *restrict a, const float *restrict z, int n, int act)
     }
 }
 
-static void cpu_bias_act(float *z, float *a, float *mask, const float *bias, int64_t rows,
-                         int n, int act, const hps_dropout *drop, int layer)
+static void cpu_bias_act(hps_backend *be, float *z, float *a, float *mask, const float *bias,
+                         int64_t rows, int n, int act, const hps_dropout *drop, int layer)
 {
+    (void)be;
     int use_drop = drop && drop->p > 0.0;
     uint64_t thr = 0;
     float scale = 1.0f;
     if (use_drop) {
-        thr = (uint64_t)llround(drop->p * 16777216.0);
+        thr = hps_dropout_threshold(drop->p);
         scale = (float)(1.0 / (1.0 - drop->p));
     }
     for (int64_t i = 0; i < rows; i++) {
@@ -94,10 +138,9 @@ static void cpu_bias_act(float *z, float *a, float *mask, const float *bias, int
         act_row(ar, zr, n, act);
         if (use_drop) {
             float *restrict mr = mask + i * n;
-            uint64_t base = hps_rng_base(HPS_RNG_TAG_DROP, drop->seed, (uint64_t)drop->epoch,
-                                         (uint64_t)drop->row_ids[i], (uint64_t)layer);
+            uint64_t key = hps_dropout_row(drop->seed, drop->epoch, drop->row_ids[i], layer);
             for (int j = 0; j < n; j++) {
-                float m = (hps_rng_at(base, (uint64_t)j) >> 40) >= thr ? scale : 0.0f;
+                float m = hps_dropout_keep(key, j, thr) ? scale : 0.0f;
                 mr[j] = m;
                 ar[j] *= m;
             }
@@ -149,19 +192,20 @@ static inline void act_back_row(float *dz, const float *da, const float *z, cons
     }
 }
 
-static void cpu_act_back(float *dz, const float *da, const float *z, const float *mask,
-                         float *db, int64_t rows, int n, int act)
+static void cpu_act_back(hps_backend *be, float *dz, const float *da, const float *z,
+                         const float *mask, float *db, int64_t rows, int n, int act)
 {
+    (void)be;
     for (int j = 0; j < n; j++)
         db[j] = 0.0f;
     for (int64_t i = 0; i < rows; i++)
         act_back_row(dz + i * n, da + i * n, z + i * n, mask ? mask + i * n : NULL, db, n, act);
 }
 
-static void cpu_loss(float *logits, const float *bias, const void *labels, int64_t rows, int n,
-                     int task, float *dlogits, float *dbias, double *loss_sum,
-                     int64_t *correct)
+static void cpu_loss(hps_backend *be, float *logits, const float *bias, const void *labels,
+                     int64_t rows, int n, int task, float *dlogits, float *dbias, double *sums)
 {
+    (void)be;
     double lsum = 0.0;
     int64_t good = 0;
     if (dbias)
@@ -211,13 +255,15 @@ static void cpu_loss(float *logits, const float *bias, const void *labels, int64
             dbias[y] -= 1.0f;
         }
     }
-    *loss_sum += lsum;
-    *correct += good;
+    sums[0] += lsum;
+    sums[1] += (double)good;
 }
 
-static int cpu_optim(const hps_optim_step *s, float *restrict w, const float *restrict grad,
-                     float *restrict m1, float *restrict m2, int64_t n)
+static void cpu_optim(hps_backend *be, const hps_optim_step *s, float *restrict w,
+                      const float *restrict grad, float *restrict m1, float *restrict m2,
+                      int64_t n, int32_t *flag)
 {
+    (void)be;
     /* x - x is 0 for a finite x and NaN for Inf or NaN: an integer OR of that
      * test vectorises, where a float sum (the obvious check) would not. */
     int bad = 0;
@@ -269,17 +315,27 @@ static int cpu_optim(const hps_optim_step *s, float *restrict w, const float *re
             bad |= (wi - wi) != 0.0f;
         }
     }
-    return bad;
+    if (bad)
+        *flag = 1;
 }
 
 const hps_train_ops hps_train_ops_cpu = {
     .version = HPS_TRAIN_OPS_VERSION,
     .name = "cpu",
+    .host_memory = 1,
+    .open = cpu_open,
+    .close = cpu_close,
+    .status = cpu_status,
+    .stream = cpu_stream,
     .alloc = cpu_alloc,
     .free = cpu_free,
+    .host_alloc = cpu_alloc,
+    .host_free = cpu_free,
     .to_backend = cpu_copy,
     .to_host = cpu_copy,
     .zero = cpu_zero,
+    .stage_mark = cpu_stage,
+    .stage_wait = cpu_stage,
     .gemm = cpu_gemm,
     .bias_act = cpu_bias_act,
     .act_back = cpu_act_back,

@@ -67,6 +67,10 @@ const hps_train_param_info hps_train_param_table[] = {
      "ask should_stop every this many steps (0: once per epoch)", 0},
     {"cache_mb", HPS_TRAIN_INT, 0, 1 << 30, NULL, "1024",
      "a group of one keeps /train in memory up to this many MiB; /val slices too", 0},
+    {"device", HPS_TRAIN_INT, -1, 1023, NULL, "-1",
+     "-1: train on the CPU; >= 0: on this CUDA device (builds with CUDA)", 0},
+    {"tf32", HPS_TRAIN_CATEGORICAL, 0, 0, bool_choices, "false",
+     "GPU: TF32 tensor-core GEMMs (faster; inputs rounded to 10 mantissa bits)", 0},
 };
 const int hps_train_n_params = (int)(sizeof hps_train_param_table / sizeof hps_train_param_table[0]);
 
@@ -91,6 +95,7 @@ static const setter setters[] = {
     FIELD(F_INT64, epochs),          FIELD(F_INT64, prev_epochs),
     FIELD(F_UINT64, seed),           FIELD(F_INT, threads),
     FIELD(F_INT64, stop_every),      FIELD(F_INT64, cache_mb),
+    FIELD(F_INT, device),            FIELD(F_INT, tf32),
 };
 _Static_assert(sizeof setters / sizeof setters[0] ==
                    sizeof hps_train_param_table / sizeof hps_train_param_table[0],

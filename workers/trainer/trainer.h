@@ -46,15 +46,49 @@
  *          or float32 [N] or [N, 1]: regression (MSE loss, val_rmse)
  *   /val/y    same type as /train/y, Nv rows; N >= 1 and Nv >= 1.
  *
+ * GPUs (params.device >= 0, builds with CUDA). The same model, data order,
+ * dropout masks (the same rng.h functions), optimiser arithmetic and checkpoint
+ * format run on the CUDA backend (ops_cuda*.cu): cuBLAS SGEMM (TF32 when
+ * params.tf32) and CUDA kernels on one stream. The loader stays on the host; each
+ * step's batch goes to the device through page-locked buffers with an
+ * asynchronous copy, and the step -- forward, backward, the gradient allreduce,
+ * the optimiser -- is queued without the host waiting for it. The group sums the
+ * gradient buffer in place on the device with comm.allreduce_device (NCCL);
+ * everything else the group shares still goes through comm.allreduce.
+ *
+ * Check points. Besides the gradient allreduce a step has no collective: the
+ * group compares notes at check points -- every params.stop_every steps (where
+ * should_stop is asked) and at the last step of each epoch. There every rank
+ * reads its training-loss sum and its non-finite flag (on a device: the one
+ * wait for the device in those steps), and one allreduce sums the loss and
+ * carries each rank's failure. So a rank that fails (a bad row, a device error)
+ * fails every rank at the next check point, a non-finite update is reported at
+ * the check point after it ("nan-loss at epoch 3 (found at step 50 ...)"), and
+ * until then a failed rank adds zero gradients. The CPU and CUDA paths share
+ * this loop (train.c) line for line.
+ *
+ * Cross-backend results. The CUDA path trains the same model as the CPU path up
+ * to the order of float sums (cuBLAS against OpenBLAS, fused multiply-adds, the
+ * GPU's tanhf/erff/exp): a checkpoint of either resumes on the other
+ * (the format is one), and tests/device/trainer_gpu.sh checks on a GPU that
+ * the masks agree bit for bit and the losses after an epoch within 1e-3
+ * relative. TF32 rounds GEMM inputs to 10 mantissa bits: it is off unless asked
+ * for. On one GPU model the CUDA path is deterministic run to run.
+ *
  * Thread safety: every function may run concurrently in several threads (the
  * tests run a group as threads); HDF5 must then be a thread-safe build, as
  * Debian's libhdf5 is. hps_train_run sets OpenBLAS's (process-wide) thread count.
+ * A trial on a GPU makes params.device the calling thread's current device.
  */
 #ifndef HPS_WORKERS_TRAINER_H
 #define HPS_WORKERS_TRAINER_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- the group and the hooks, supplied by the caller ------------------------------ */
 
@@ -68,6 +102,17 @@ typedef struct hps_train_comm {
      */
     int (*allreduce)(void *ctx, float *buf, size_t n);
     void *ctx;
+    /*
+     * Appended for trials on a GPU; may be NULL otherwise (and for a group of
+     * one, where it is never called). Sum n floats in place across the group in
+     * device memory (buf is on params.device): every rank calls it once per
+     * training step with the gradient buffer. stream is the trial's
+     * cudaStream_t: the sum must be ordered on it -- queued there, as
+     * ncclAllReduce(buf, buf, n, ncclFloat, ncclSum, comm, stream) does -- and
+     * the call may return before it is done. Returns 0, or non-zero on failure
+     * like allreduce. Receives the same ctx.
+     */
+    int (*allreduce_device)(void *ctx, float *buf, size_t n, void *stream);
 } hps_train_comm;
 
 typedef struct hps_train_hooks {
@@ -143,6 +188,8 @@ typedef struct hps_train_params {
     int threads;            /* OpenBLAS threads for this rank */
     int64_t stop_every;     /* should_stop every this many steps; 0 = per epoch only */
     int64_t cache_mb;       /* group of 1: keep /train in memory up to this size */
+    int device;             /* -1: the CPU; >= 0: this CUDA device (builds with CUDA) */
+    int tf32;               /* GPU: 1 = TF32 tensor-core GEMMs (faster, ~1e-3 relative) */
 } hps_train_params;
 
 #define HPS_TRAIN_MAX_HIDDEN 16
@@ -280,11 +327,19 @@ typedef struct hps_train_result {
  * params), HPS_ENOENT / HPS_ECORRUPT / HPS_EIO (dataset or checkpoint),
  * HPS_EMISMATCH (a checkpoint of another shape or seed), HPS_EVERSION,
  * HPS_EOBJECTIVE (nan-loss, or a hook returned non-zero), HPS_ENOMEM, or the
- * allreduce callback's error.
+ * allreduce callback's error. params.device >= 0: HPS_ENOSYS when this build has
+ * no CUDA or the device cannot be used ("CUDA device 1: cudaSetDevice(...)
+ * (ops_cuda.cu:LINE): invalid device ordinal"), HPS_EINVAL when a group of
+ * several ranks has no allreduce_device, HPS_EIO for a failure on the device
+ * (the CUDA or cuBLAS call is named the same way).
  */
 int hps_train_run(const hps_train_params *params, const char *dataset_path,
                   const hps_train_comm *comm, const hps_train_hooks *hooks,
                   const char *checkpoint_path, hps_train_result *result, char *err,
                   size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
