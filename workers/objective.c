@@ -18,6 +18,8 @@ const hps_objective_ops *hps_objective_builtin(const hps_objective_cfg *cfg)
         return &hps_objective_noop;
     case HPS_OBJ_COMMAND:
         return &hps_objective_command;
+    case HPS_OBJ_PLUGIN:
+        return NULL; /* not loadable yet */
     }
     return NULL;
 }
