@@ -5,6 +5,7 @@
  * replay it through a fresh strategy, check a resume's config against the
  * recorded one, and settle the budget.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,7 @@ int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen)
     } else if ((rc = run_dir(a, p, &fresh, err, errlen)) != HPS_OK) {
         return rc;
     }
+    p->fresh = fresh;
     if (fresh) {
         uint64_t seed = p->file_cfg.seed_given ? p->file_cfg.seed : hps_fresh_seed();
         rc = create_sweep(p, &p->file_cfg, seed, err, errlen);
@@ -223,4 +225,24 @@ void hps_prepared_free(prepared *p)
     p->j = NULL;
     p->have_file_cfg = 0;
     p->lock_fd = -1;
+}
+
+void hps_prepare_abandon(prepared *p)
+{
+    if (!p->fresh)
+        return;
+    char path[HPS_PATH_MAX];
+    hps_journal_close(p->j);
+    p->j = NULL;
+    if (unlink(p->journal_path) != 0)
+        fprintf(stderr, "hpsweep: cannot remove %s: %s\n", p->journal_path, strerror(errno));
+    if (hps_path_join(path, sizeof path, p->dir, "trials") == HPS_OK)
+        (void)rmdir(path); /* only when empty: nothing of a user's is removed */
+    if (hps_path_join(path, sizeof path, p->dir, "lock") == HPS_OK)
+        (void)unlink(path);
+    if (p->lock_fd >= 0)
+        close(p->lock_fd);
+    p->lock_fd = -1;
+    (void)rmdir(p->dir);
+    p->fresh = 0;
 }
