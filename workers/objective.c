@@ -39,12 +39,12 @@ int hps_objective_open(hps_objective *o, const hps_objective_cfg *cfg, const hps
     o->rt = *rt;
     o->builtin = (hps_builtin_env){.cfg = cfg, .space = space, .rt = &o->rt};
     o->ctx.obj = o;
-    o->crash_retries = -1;
     int plugin = cfg->kind == HPS_OBJ_PLUGIN;
     int rc;
     if (plugin) {
         if ((rc = hps_plugin_load(cfg->plugin, &o->dl, &o->ops, err, errlen)) != HPS_OK)
             return rc;
+        o->count_crashes = 1;
         o->crash_retries = cfg->retries;
     } else if (!(o->ops = hps_objective_builtin(cfg))) {
         snprintf(err, errlen, "unknown objective kind %d", (int)cfg->kind);

@@ -70,8 +70,9 @@ typedef struct hps_objective {
     void *dl;                      /* a plugin's dlopen handle, else NULL */
     hps_group solo;                /* the leader's group of one when the ops lack
                                       HPS_OBJECTIVE_GROUP in a larger group */
-    int crash_retries;             /* >= 0: count the runs the job died in (plugins: the
-                                      attempt file, trial_group.c); -1: not counted */
+    int count_crashes;             /* 1: count the runs the job died in (plugins: the
+                                      attempt record, trial_group.c) */
+    int crash_retries;             /* re-runs allowed after such deaths */
     hps_trial_ctx ctx;
 } hps_objective;
 

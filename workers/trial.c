@@ -69,7 +69,7 @@ int hps_trial_run(hps_objective *o, const hps_trial_spec *spec, const hps_trial_
         return c->fatal;
     if (!c->own_outcome)
         classify(c, rc);
-    if (o->crash_retries >= 0)
+    if (o->count_crashes)
         out->attempts = c->attempt;
     hps_trial_agree(c, rc);
     if (out->status == HPS_TRIAL_DONE && !c->have_metric) {

@@ -92,7 +92,7 @@ static int leader_verdict(hps_trial_ctx *c, int grouped, int32_t *msg)
             return START_PRUNE;
     }
     char path[HPS_PATH_MAX + 16];
-    if (o->crash_retries < 0 || !attempt_path(c, path, sizeof path))
+    if (!o->count_crashes || !attempt_path(c, path, sizeof path))
         return START_GO;
     int died = read_died(path);
     if (died > o->crash_retries) {
