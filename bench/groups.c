@@ -1,18 +1,20 @@
 /*
  * What a trial group costs (bench/groups.sh runs it; not a test):
  *
- *   bootstrap  making a group of 2: MPI_Comm_split, then hps_group_init (the
+ *   bootstrap  making a group (of 2 by default): MPI_Comm_split, then hps_group_init (the
  *              objectives' duplicate communicator, the node split, the leader's
  *              host) -- as a multiple of the bare MPI_Comm_split; and, built with
  *              CUDA and NCCL on a node with a GPU per rank, the group's NCCL
  *              communicator (hps_devcomm_nccl: unique id, broadcast,
  *              ncclCommInitRank)
  *   per trial  a no-op trial through the one runner (hps_trial_run) on a group
- *              of 2 (the leader's start broadcast and the outcome allgather),
+ *              (the leader's start broadcast and the outcome allgather; none for
+ *              a group of one),
  *              with and without the attempt record a plugin trial writes, against
  *              the same no-op on a rank alone (the in-process `noop` path)
  *
- *   mpirun -np 2 bench_groups [trials]     (an even number of ranks: groups of 2)
+ *   mpirun -np 2 bench_groups [trials] [group size]   (default 20000, 2; the ranks
+ *                                                     must fill the groups)
  *
  * Prints one "name value" line per figure and the ratios.
  */
@@ -86,13 +88,15 @@ int main(int argc, char **argv)
     int rank, size;
     mpiCheck(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     mpiCheck(MPI_Comm_size(MPI_COMM_WORLD, &size));
-    if (size < 2 || size % 2) {
+    long n = argc > 1 ? atol(argv[1]) : 20000;
+    int gs = argc > 2 ? atoi(argv[2]) : 2;
+    if (gs < 1 || size % gs || n < 10) {
         if (rank == 0)
-            fprintf(stderr, "bench_groups: run with mpirun -np 2 (or another even count)\n");
+            fprintf(stderr, "bench_groups: %d ranks do not fill groups of %d (mpirun -np 2 "
+                    "bench_groups [trials >= 10] [group size])\n", size, gs);
         MPI_Finalize();
         return 2;
     }
-    long n = argc > 1 ? atol(argv[1]) : 20000;
     const int reps = 50;
 
     /* Bootstrap. */
@@ -102,7 +106,7 @@ int main(int argc, char **argv)
         hps_group g;
         mpiCheck(MPI_Barrier(MPI_COMM_WORLD));
         double t0 = MPI_Wtime();
-        mpiCheck(MPI_Comm_split(MPI_COMM_WORLD, rank / 2, rank, &c));
+        mpiCheck(MPI_Comm_split(MPI_COMM_WORLD, rank / gs, rank, &c));
         double t1 = MPI_Wtime();
         hps_group_init(&g, c, -1);
         double t2 = MPI_Wtime();
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
     double split_us = slowest_us(t_split, reps), init_us = slowest_us(t_init, reps);
 
     MPI_Comm c;
-    mpiCheck(MPI_Comm_split(MPI_COMM_WORLD, rank / 2, rank, &c));
+    mpiCheck(MPI_Comm_split(MPI_COMM_WORLD, rank / gs, rank, &c));
     hps_group g;
     hps_group_init(&g, c, -1);
     /* NCCL: only with a device for every rank of this node. */
@@ -149,11 +153,12 @@ int main(int argc, char **argv)
     trials(&o, n / 10);
     double grouped = slowest_us(trials(&o, n), n);
     objective(&o, &grouped_noop, &g, dir, 1);
+    trials(&o, 64); /* the 64 trial directories exist already: time the record alone */
     double recorded = slowest_us(trials(&o, n / 10), n / 10);
     free(o.ctx.ends);
 
     if (rank == 0) {
-        printf("ranks %d (groups of 2), %ld trials\n", size, n);
+        printf("ranks %d (groups of %d), %ld trials\n", size, gs, n);
         printf("group_bootstrap_us %.1f  (%.1fx a bare MPI_Comm_split of %.1f us)\n", init_us,
                init_us / split_us, split_us);
         if (nccl_us >= 0)
@@ -162,9 +167,9 @@ int main(int argc, char **argv)
             printf("nccl_comm_us not measured: %s\n",
                    hps_devcomm_built() ? "no GPU for every rank" : "built without CUDA/NCCL");
         printf("trial_alone_us %.3f\n", alone);
-        printf("trial_group2_us %.2f  (%.0fx alone)\n", grouped, grouped / alone);
-        printf("trial_group2_record_us %.2f  (%.0fx alone, %.1fx without the record)\n", recorded,
-               recorded / alone, recorded / grouped);
+        printf("trial_group%d_us %.2f  (%.0fx alone)\n", gs, grouped, grouped / alone);
+        printf("trial_group%d_record_us %.2f  (%.0fx alone, %.1fx without the record)\n", gs,
+               recorded, recorded / alone, recorded / grouped);
     }
     hps_group_free(&g);
     mpiCheck(MPI_Comm_free(&c));

@@ -97,6 +97,8 @@ def main(argv):
         torch.cuda.set_device(local % torch.cuda.device_count())
     device = torch.device("cuda" if cuda else "cpu")
     dist.init_process_group(backend)
+    print(f"ddp_torch.py: rank {rank} of {world}, backend {backend}, device {device}"
+          f"{' ' + torch.cuda.get_device_name() if cuda else ''}", file=sys.stderr, flush=True)
     seed = hs.seed(0) & MASK63
     trial = hs.trial_id(-1)
 

@@ -49,7 +49,7 @@ for t in $(seq 0 7); do
     [ -f "$s0" ] && [ -f "$s1" ] || fail "trial $t: a rank did not record what it saw"
     cmp -s "$s0" "$s1" || { cat "$s0" "$s1" >&2; fail "trial $t: ranks saw different trials"; }
     grep -q "seed $(csv_field "$D" "$t" seed) " "$s0" || fail "trial $t: not the recorded seed"
-    grep -q " group 2 mpi 2$" "$s0" || { cat "$s0" >&2; fail "trial $t: not a group of 2"; }
+    grep -q " group 2 mpi 2 nccl 0$" "$s0" || { cat "$s0" >&2; fail "trial $t: not a group of 2"; }
 done
 rows=$(h5dump -H -d /metrics "$D/sweep.h5" | sed -n 's/.*DATASPACE  SIMPLE { ( \([0-9]*\) ).*/\1/p')
 [ "$rows" = 48 ] || fail "/metrics holds $rows rows, expected 8 trials x 6 epochs"

@@ -230,16 +230,17 @@ static void record_seen(hps_trial_ctx *ctx, const char *dir, double lr, int64_t 
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/seen.rank%d", dir, hps_trial_group_rank(ctx));
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return;
     MPI_Comm comm;
     int mpi_size = -1;
     if (hps_trial_mpi_comm(ctx, &comm) == HPS_OK)
         MPI_Comm_size(comm, &mpi_size);
-    fprintf(f, "trial %lld seed %llu lr %.17g batch %lld budget %.17g group %d mpi %d\n",
+    int nccl = hps_trial_nccl_comm(ctx) != NULL; /* collective: before any early return */
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fprintf(f, "trial %lld seed %llu lr %.17g batch %lld budget %.17g group %d mpi %d nccl %d\n",
             (long long)hps_trial_id(ctx), (unsigned long long)hps_trial_seed(ctx), lr,
-            (long long)batch, hps_trial_budget(ctx), hps_trial_group_size(ctx), mpi_size);
+            (long long)batch, hps_trial_budget(ctx), hps_trial_group_size(ctx), mpi_size, nccl);
     fclose(f);
 }
 
