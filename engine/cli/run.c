@@ -6,8 +6,9 @@
  * nothing was written. On success it broadcasts the sweep's YAML (the recorded
  * one on resume) and seed; every rank parses it, the workers form trial groups
  * and open the objective (run_setup.c: all ranks agree it opened everywhere
- * before anything runs), then serve, and rank 0 coordinates. Without an MPI launcher (no mpirun/srun
- * variables in the environment) hpsweep runs serially without initialising MPI.
+ * before anything runs), then serve, and rank 0 coordinates. Without an MPI
+ * launcher (no mpirun/srun variables in the environment) hpsweep runs serially
+ * without initialising MPI.
  */
 #include <errno.h>
 #include <gsl/gsl_errno.h>
