@@ -81,6 +81,8 @@ int hps_objective_open(hps_objective *o, const hps_objective_cfg *cfg, const hps
     if (rc != HPS_OK) {
         snprintf(err, errlen, "objective '%s': init failed: %s",
                  o->ops->name ? o->ops->name : "?", ierr[0] ? ierr : hps_strerror(rc));
+        if (o->state && o->ops->fini)
+            o->ops->fini(o->state); /* what a failed init() set up so far */
         o->state = NULL;
         o->ops = NULL;
         hps_objective_close(o);

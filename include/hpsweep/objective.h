@@ -94,7 +94,9 @@ typedef struct hps_objective_ops {
     int version;                       /* HPS_OBJECTIVE_VERSION */
     const char *name;
     unsigned flags;                    /* HPS_OBJECTIVE_* */
-    /* Optional. HPS_OK, or an error with a message in err[errlen]. */
+    /* Optional. HPS_OK, or an error with a message in err[errlen]. When it fails
+     * with *state set, fini(*state) is called (if there is a fini), so init may
+     * set *state first and leave the freeing of a half-made state to fini. */
     int (*init)(const hps_objective_env *env, void **state, char *err, size_t errlen);
     /* Run one trial (see above). */
     int (*run)(void *state, hps_trial_ctx *ctx);
