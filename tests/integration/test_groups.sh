@@ -6,7 +6,9 @@
 #     one MASTER_PORT per attempt shared by both ranks; each rank its own
 #     CUDA_VISIBLE_DEVICES from the job's list (3,5,7,9: no GPU is touched);
 #     per-rank logs; only rank 0's @hpsweep lines count;
-# (b) a timeout stops both ranks' commands (cause "timeout", no process left);
+# (b) a timeout stops both ranks' commands (cause "timeout", no process left), and
+#     so do a prune (median pruner) and a preemption (SIGUSR1: exit 75, the running
+#     trials interrupted);
 # (c) a node with fewer GPUs than ranks: exit 2 on every rank with the way out,
 #     nothing written; with share_gpus: true a warning and both ranks share.
 source "$(dirname "$0")/lib.sh"
@@ -16,6 +18,10 @@ cat > probe.sh <<'SH'
 echo "rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK/$LOCAL_WORLD_SIZE master=$MASTER_ADDR:$MASTER_PORT cvd=${CUDA_VISIBLE_DEVICES-unset}"
 echo $$ > "$HPSWEEP_TRIAL_DIR/pid.$RANK"
 if [ "$MODE" = hang ]; then sleep 300; fi
+if [ "$MODE" = steps ]; then
+    i=0
+    while [ $i -lt 60 ]; do echo "@hpsweep step=$i loss=$HPSWEEP_PARAM_X"; sleep 0.05; i=$((i+1)); done
+fi
 echo "@hpsweep step=1 loss=$(( RANK * 100 + 1 ))"
 SH
 chmod +x probe.sh
@@ -67,6 +73,45 @@ for t in 0 1; do
     done
 done
 ok "a timeout stopped both ranks' commands (cause timeout, no process left)"
+
+# (b') a prune and a preemption stop both ranks too ------------------------------
+gone() { # DIR TRIAL: neither rank's command of that trial still runs
+    for r in 0 1; do
+        pid=$(cat "$1/trials/$2/pid.$r")
+        ! kill -0 "$pid" 2>/dev/null || fail "$1 trial $2: rank $r's command ($pid) still runs"
+    done; }
+write prune steps
+sed -i -e 's/max_trials: 4/max_trials: 6/' -e 's/^seed: 4/seed: 12/' prune.yaml
+printf 'strategy: {name: random, pruner: {name: median, n_startup_trials: 2}}\n' >> prune.yaml
+timeout 200 mpirun --allow-run-as-root --oversubscribe -np 3 "$HPS" run prune.yaml --quiet \
+    2>err || { cat err >&2; fail "the pruning sweep failed"; }
+pruned=$("$HPS" trials runs/prune --format csv | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next}
+    $c["status"]=="pruned"{print $c["trial_id"]}')
+[ -n "$pruned" ] || { "$HPS" trials runs/prune >&2; fail "no trial was pruned"; }
+for t in $pruned; do
+    gone runs/prune "$t"
+    n=$(grep -c '^@hpsweep' "runs/prune/trials/$t/rank1.stdout.log")
+    [ "$n" -lt 60 ] || fail "trial $t: rank 1 ran its 60 steps although the trial was pruned"
+done
+write preempt hang
+setsid mpirun --allow-run-as-root --oversubscribe -np 5 "$HPS" run preempt.yaml --quiet \
+    >out 2>err &
+job=$!
+for _ in $(seq 600); do
+    [ -f runs/preempt/trials/0/pid.1 ] && [ -f runs/preempt/trials/1/pid.1 ] && break
+    sleep 0.1
+done
+sleep 0.5
+kill -USR1 "$job"
+set +e
+wait "$job"
+rc=$?
+set -e
+[ "$rc" = 75 ] || { cat err >&2; fail "SIGUSR1: mpirun exited $rc, not 75"; }
+[ "$(status_count runs/preempt interrupted)" = 2 ] || fail "the running trials were not interrupted"
+gone runs/preempt 0
+gone runs/preempt 1
+ok "a prune ($(echo $pruned | wc -w) trials) and a preemption (SIGUSR1, exit 75) stopped both ranks' commands"
 
 # (c) ---------------------------------------------------------------------------
 write short run
