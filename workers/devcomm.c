@@ -79,14 +79,17 @@ void *hps_devcomm_nccl(hps_group *g)
     return g->nccl;
 }
 
-int hps_devcomm_allreduce(hps_group *g, void *buf, size_t count, int type)
+int hps_devcomm_allreduce(hps_group *g, void *buf, size_t count, int type, void *stream,
+                          int wait)
 {
     ncclComm_t comm = hps_devcomm_nccl(g);
     if (!comm)
         return HPS_ENOSYS;
     ncclDataType_t t = type == HPS_FLOAT32 ? ncclFloat32 : ncclFloat64;
-    ncclCheck(g, comm, ncclAllReduce(buf, buf, count, t, ncclSum, comm, 0));
-    cudaCheck(g, cudaStreamSynchronize(0));
+    cudaStream_t s = (cudaStream_t)stream;
+    ncclCheck(g, comm, ncclAllReduce(buf, buf, count, t, ncclSum, comm, s));
+    if (wait)
+        cudaCheck(g, cudaStreamSynchronize(s));
     return HPS_OK;
 }
 
@@ -128,12 +131,15 @@ void *hps_devcomm_nccl(hps_group *g)
     return NULL;
 }
 
-int hps_devcomm_allreduce(hps_group *g, void *buf, size_t count, int type)
+int hps_devcomm_allreduce(hps_group *g, void *buf, size_t count, int type, void *stream,
+                          int wait)
 {
     (void)g;
     (void)buf;
     (void)count;
     (void)type;
+    (void)stream;
+    (void)wait;
     return HPS_ENOSYS;
 }
 

@@ -39,10 +39,11 @@ void hps_devcomm_bind(const hps_group *g);
 void *hps_devcomm_nccl(hps_group *g);
 
 /* Sum count elements of type (HPS_FLOAT32 or HPS_FLOAT64, hpsweep/objective.h)
- * at device pointer buf over the group, in place, with ncclAllReduce on the
- * default stream, and wait for it. HPS_OK, or HPS_ENOSYS without NCCL.
- * Collective. */
-int hps_devcomm_allreduce(hps_group *g, void *buf, size_t count, int type);
+ * at device pointer buf over the group, in place, with ncclAllReduce queued on
+ * stream (a cudaStream_t; NULL: the default stream); with wait, synchronise the
+ * stream before returning. HPS_OK, or HPS_ENOSYS without NCCL. Collective. */
+int hps_devcomm_allreduce(hps_group *g, void *buf, size_t count, int type, void *stream,
+                          int wait);
 
 /* After a failed trial: abort the communicator (ncclCommAbort) so the next use
  * makes a fresh one. Called on every rank of the group alike. */

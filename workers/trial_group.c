@@ -1,7 +1,8 @@
 /*
  * The trial runner's group side (see trial.h) and the public API that concerns
  * the group: hps_trial_should_stop, hps_trial_attempt, hps_trial_mpi_comm,
- * hps_trial_nccl_comm and hps_trial_allreduce (hpsweep/objective.h).
+ * hps_trial_nccl_comm, hps_trial_allreduce and hps_trial_allreduce_async
+ * (hpsweep/objective.h).
  *
  * A grouped trial, on every rank of the group, in step:
  *
@@ -177,6 +178,17 @@ void hps_trial_agree(hps_trial_ctx *c, int rc)
 
 /* ---- the public API ------------------------------------------------------------------ */
 
+int hps_trial_allreduce_async(hps_trial_ctx *ctx, void *buf, size_t count, hps_dtype type,
+                              void *stream)
+{
+    if (!ctx || (type != HPS_FLOAT32 && type != HPS_FLOAT64) || (!buf && count > 0))
+        return HPS_EINVAL;
+    hps_group *g = ctx->obj->rt.group;
+    if (!g || g->size <= 1 || count == 0)
+        return HPS_OK;
+    return hps_devcomm_allreduce(g, buf, count, type, stream, 0);
+}
+
 int hps_trial_attempt(const hps_trial_ctx *ctx)
 {
     return ctx && ctx->attempt > 0 ? ctx->attempt : 1;
@@ -223,7 +235,7 @@ int hps_trial_allreduce(hps_trial_ctx *ctx, void *buf, size_t count, hps_dtype t
     if (!g || g->size <= 1 || count == 0)
         return HPS_OK;
     if (on_device)
-        return hps_devcomm_allreduce(g, buf, count, type);
+        return hps_devcomm_allreduce(g, buf, count, type, NULL, 1);
     MPI_Datatype t = type == HPS_FLOAT32 ? MPI_FLOAT : MPI_DOUBLE;
     size_t size = type == HPS_FLOAT32 ? sizeof(float) : sizeof(double);
     for (size_t off = 0; off < count;) {

@@ -178,6 +178,17 @@ int hps_trial_allreduce(hps_trial_ctx *ctx, void *buf, size_t count, hps_dtype t
                         int on_device);
 
 /*
+ * The device-memory sum of hps_trial_allreduce, queued on stream (a
+ * cudaStream_t; NULL: the default stream) as ncclAllReduce queues it, returning
+ * at once: the sum is in buf when the stream gets there (a training step's
+ * gradients, overlapped with other work on the stream). Collective. HPS_ENOSYS
+ * without NCCL, HPS_OK at once for a group of one, HPS_EINVAL for a bad type or
+ * NULL buf.
+ */
+int hps_trial_allreduce_async(hps_trial_ctx *ctx, void *buf, size_t count, hps_dtype type,
+                              void *stream);
+
+/*
  * Report intermediate values (an epoch's losses, say). Only group rank 0's reports
  * count; calls on other ranks return HPS_OK and are ignored, as is the result
  * they set with hps_trial_set_result. The sweep's metric is

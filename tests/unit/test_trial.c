@@ -464,6 +464,8 @@ static int group_api_run(void *state, hps_trial_ctx *ctx)
     assert_int_equal(hps_trial_allreduce(ctx, buf, 3, (hps_dtype)7, 0), HPS_EINVAL);
     assert_int_equal(hps_trial_allreduce(ctx, NULL, 3, HPS_FLOAT64, 0), HPS_EINVAL);
     assert_int_equal(hps_trial_allreduce(NULL, buf, 3, HPS_FLOAT64, 0), HPS_EINVAL);
+    assert_int_equal(hps_trial_allreduce_async(ctx, buf, 3, HPS_FLOAT64, NULL), HPS_OK);
+    assert_int_equal(hps_trial_allreduce_async(ctx, NULL, 3, HPS_FLOAT32, NULL), HPS_EINVAL);
     /* No MPI in this process: no communicator, no NCCL. */
     char comm[64];
     assert_int_equal(hps_trial_mpi_comm(ctx, comm), HPS_ENOSYS);
