@@ -5,8 +5,9 @@
  * (hps_group_init, hps_devcomm_nccl: unique id on group rank 0, MPI broadcast,
  * ncclCommInitRank on each rank's device), times it, sums a 256 MB float buffer
  * over the group with ncclAllReduce (out of place, 20 timed after 5 warm-ups),
- * checks the sum, then aborts the communicator and makes it again as a failed
- * trial makes the runner do.
+ * checks the sum and hpsweep's own device sums (synchronous and on a stream, the
+ * paths of hps_trial_allreduce and hps_trial_allreduce_async), then aborts the
+ * communicator and makes it again as a failed trial makes the runner do.
  *
  *   mpirun -np N nccl_bw [G] [MB]      (default G = N, MB = 256)
  *
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hpsweep/objective.h"
 #include "wire/mpi.h"
 #include "workers/devcomm.h"
 #include "workers/gpus.h"
@@ -93,6 +95,18 @@ int main(int argc, char **argv)
     double t = (MPI_Wtime() - t0) / iters;
     cudaCheck(cudaMemcpy(host, recv, sizeof(float) * 4, cudaMemcpyDeviceToHost));
     CHECK("the sum", host[0] == (float)gsize && host[3] == (float)gsize, "wrong value");
+    /* hpsweep's own device sums (hps_trial_allreduce's and _async's path): the
+     * group's sum of gsize is gsize * gsize, then summed once more on a stream. */
+    CHECK("hps_devcomm_allreduce", hps_devcomm_allreduce(&g, recv, 4, HPS_FLOAT32, NULL, 1) == 0,
+          "an error");
+    cudaStream_t st;
+    cudaCheck(cudaStreamCreate(&st));
+    CHECK("hps_devcomm_allreduce (stream)",
+          hps_devcomm_allreduce(&g, recv, 4, HPS_FLOAT32, st, 0) == 0, "an error");
+    cudaCheck(cudaStreamSynchronize(st));
+    cudaCheck(cudaStreamDestroy(st));
+    cudaCheck(cudaMemcpy(host, recv, sizeof(float) * 4, cudaMemcpyDeviceToHost));
+    CHECK("hpsweep's device sums", host[2] == (float)(gsize * gsize * gsize), "wrong value");
     double bytes = (double)count * sizeof(float);
     double alg = bytes / t / 1e9, bus = alg * 2.0 * (gsize - 1) / gsize;
 
