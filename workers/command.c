@@ -1,7 +1,9 @@
 /*
- * External-command trials (see command.h): argv and environment, the run loop
- * (stdout streaming and `@hpsweep` parsing, timeout, prune/interrupt), attempts
- * and the classification of how a command ended, as the `command` objective.
+ * External-command trials (see command.h): the run loop (stdout streaming and
+ * `@hpsweep` parsing, timeout, prune/interrupt), attempts and the classification
+ * of how a command ended, as the `command` objective. Its argv and environment
+ * are made in command_env.c; a launch: group command's agreement with its group
+ * is in command_group.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,273 +21,11 @@
 
 #include "command.h"
 #include "core/clock.h"
-#include "core/grow.h"
-#include "core/json.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
 #include "trial.h"
 
-extern char **environ;
-
 #define LINE_MAX_BYTES 65536
-
-/* ---- strings ------------------------------------------------------------------------ */
-
-/* A NUL-terminated string built in an hps_buf (the terminator is kept past len). */
-static void sb_add(hps_buf *b, const char *p, size_t n)
-{
-    hps_buf_grow(b, n + 1);
-    hps_buf_put(b, p, n);
-    if (!b->failed)
-        b->data[b->len] = '\0';
-}
-
-static void sb_str(hps_buf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-/* Take ownership of the string (an empty string when nothing was added). */
-static char *sb_take(hps_buf *b)
-{
-    if (!b->failed && !b->data)
-        sb_add(b, "", 0);
-    if (b->failed) {
-        hps_buf_free(b);
-        return NULL;
-    }
-    char *s = (char *)b->data;
-    b->data = NULL;
-    return s;
-}
-
-static void free_vec(char **v)
-{
-    if (!v)
-        return;
-    for (char **p = v; *p; p++)
-        free(*p);
-    free(v);
-}
-
-/* ---- argv ---------------------------------------------------------------------------- */
-
-typedef struct trial_vars {
-    const hps_space *space;
-    const double *values;
-    int64_t trial_id;
-    uint64_t seed;
-    double budget;
-    double prev_budget;     /* > 0: a promotion continuing from this budget */
-    const char *trial_dir;
-} trial_vars;
-
-/* The text of placeholder name (len bytes) into b; 0 if unknown. */
-static int placeholder(hps_buf *b, const trial_vars *v, const char *name, size_t len)
-{
-    char buf[128];
-    if (len == 8 && strncmp(name, "trial_id", 8) == 0) {
-        snprintf(buf, sizeof buf, "%lld", (long long)v->trial_id);
-    } else if (len == 4 && strncmp(name, "seed", 4) == 0) {
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)v->seed);
-    } else if (len == 6 && strncmp(name, "budget", 6) == 0) {
-        snprintf(buf, sizeof buf, "%.17g", v->budget);
-    } else if (len == 9 && strncmp(name, "trial_dir", 9) == 0) {
-        sb_str(b, v->trial_dir);
-        return 1;
-    } else {
-        for (int i = 0; i < v->space->n_params; i++) {
-            const hps_param *p = &v->space->params[i];
-            if (strlen(p->name) != len || strncmp(p->name, name, len) != 0)
-                continue;
-            sb_str(b, hps_space_value_text(v->space, i, v->values[i], buf, sizeof buf));
-            return 1;
-        }
-        return 0;
-    }
-    sb_str(b, buf);
-    return 1;
-}
-
-/* Expand "{name}", "{{" and "}}" in template t. NULL on an unknown placeholder
- * (the config rejects those) or out of memory. */
-static char *expand(const char *t, const trial_vars *v)
-{
-    hps_buf b = {0};
-    for (const char *p = t; *p;) {
-        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-            sb_add(&b, p, 1);
-            p += 2;
-        } else if (p[0] == '{') {
-            const char *end = strchr(p, '}');
-            if (!end || !placeholder(&b, v, p + 1, (size_t)(end - p - 1))) {
-                hps_buf_free(&b);
-                return NULL;
-            }
-            p = end + 1;
-        } else {
-            sb_add(&b, p, 1);
-            p++;
-        }
-    }
-    return sb_take(&b);
-}
-
-static char **build_argv(const hps_objective_cfg *obj, const trial_vars *v)
-{
-    char **argv = calloc((size_t)obj->argc + 1, sizeof *argv);
-    if (!argv)
-        return NULL;
-    for (int i = 0; i < obj->argc; i++) {
-        if (!(argv[i] = expand(obj->argv[i], v))) {
-            free_vec(argv);
-            return NULL;
-        }
-    }
-    return argv;
-}
-
-/* ---- environment --------------------------------------------------------------------- */
-
-typedef struct envvec {
-    char **v;
-    size_t n, cap;
-    int failed;
-} envvec;
-
-static int env_is_launcher(const char *kv)
-{
-    static const char *prefixes[] = {"OMPI_", "PMIX_", "PMI_", "OPAL_", "HYDRA_", "ORTE_"};
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (strncmp(kv, prefixes[i], strlen(prefixes[i])) == 0)
-            return 1;
-    return 0;
-}
-
-/* Set key=value, replacing an earlier entry for key. */
-static void env_set(envvec *e, const char *key, const char *value)
-{
-    if (e->failed)
-        return;
-    size_t kl = strlen(key);
-    hps_buf b = {0};
-    sb_str(&b, key);
-    sb_add(&b, "=", 1);
-    sb_str(&b, value);
-    char *kv = sb_take(&b);
-    if (!kv) {
-        e->failed = 1;
-        return;
-    }
-    for (size_t i = 0; i < e->n; i++)
-        if (strncmp(e->v[i], key, kl) == 0 && e->v[i][kl] == '=') {
-            free(e->v[i]);
-            e->v[i] = kv;
-            return;
-        }
-    char **nv = hps_grow(e->v, &e->cap, e->n + 2, sizeof *nv, 64);
-    if (!nv) {
-        free(kv);
-        e->failed = 1;
-        return;
-    }
-    e->v = nv;
-    e->v[e->n++] = kv;
-    e->v[e->n] = NULL;
-}
-
-static void env_param_name(char *out, size_t len, const char *name)
-{
-    size_t o = (size_t)snprintf(out, len, "HPSWEEP_PARAM_");
-    for (const char *p = name; *p && o + 1 < len; p++, o++) {
-        unsigned char c = (unsigned char)*p;
-        out[o] = (c >= 'a' && c <= 'z') ? (char)(c - 32)
-                 : ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? (char)c : '_';
-    }
-    out[o < len ? o : len - 1] = '\0';
-}
-
-/* HPSWEEP_PARAMS: {"name": value, ...} with JSON types. */
-static char *params_json(const hps_space *sp, const double *values)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    fputc('{', f);
-    for (int i = 0; i < sp->n_params; i++) {
-        fprintf(f, "%s\"", i ? ", " : "");
-        for (const char *p = sp->params[i].name; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                fputc('\\', f);
-            fputc(*p, f);
-        }
-        fputs("\": ", f);
-        hps_json_put_value(f, sp, i, values[i]);
-    }
-    fputc('}', f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-static char **build_env(const hps_objective_cfg *obj, const hps_objective *o, const trial_vars *v,
-                        int attempt)
-{
-    envvec e = {0};
-    for (char **p = environ; p && *p; p++) {
-        const char *eq = strchr(*p, '=');
-        if (!eq || env_is_launcher(*p))
-            continue;
-        char key[512];
-        size_t kl = (size_t)(eq - *p);
-        if (kl >= sizeof key)
-            continue;
-        memcpy(key, *p, kl);
-        key[kl] = '\0';
-        env_set(&e, key, eq + 1);
-    }
-    for (int i = 0; i < obj->n_env; i++)
-        env_set(&e, obj->env_keys[i], obj->env_values[i]);
-    char buf[128];
-    snprintf(buf, sizeof buf, "%lld", (long long)v->trial_id);
-    env_set(&e, "HPSWEEP_TRIAL_ID", buf);
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v->seed);
-    env_set(&e, "HPSWEEP_SEED", buf);
-    snprintf(buf, sizeof buf, "%.17g", v->budget);
-    env_set(&e, "HPSWEEP_BUDGET", buf);
-    env_set(&e, "HPSWEEP_TRIAL_DIR", v->trial_dir);
-    if (v->prev_budget > 0) {
-        /* A promotion: continue from the checkpoint in HPSWEEP_TRIAL_DIR. */
-        env_set(&e, "HPSWEEP_RESUME", "1");
-        snprintf(buf, sizeof buf, "%.17g", v->prev_budget);
-        env_set(&e, "HPSWEEP_PREV_BUDGET", buf);
-    }
-    snprintf(buf, sizeof buf, "%d", attempt);
-    env_set(&e, "HPSWEEP_ATTEMPT", buf);
-    env_set(&e, "HPSWEEP_METRIC", o->metric);
-    char *json = params_json(v->space, v->values);
-    if (!json)
-        e.failed = 1;
-    else
-        env_set(&e, "HPSWEEP_PARAMS", json);
-    free(json);
-    for (int i = 0; i < v->space->n_params; i++) {
-        char name[300], val[128];
-        env_param_name(name, sizeof name, v->space->params[i].name);
-        env_set(&e, name, hps_space_value_text(v->space, i, v->values[i], val, sizeof val));
-    }
-    if (o->rt.gpus)
-        env_set(&e, "CUDA_VISIBLE_DEVICES", o->rt.gpus);
-    if (e.failed) {
-        free_vec(e.v);
-        return NULL;
-    }
-    return e.v;
-}
 
 /* ---- report lines ---------------------------------------------------------------------- */
 
@@ -438,35 +178,66 @@ static const char *signal_name(int sig)
     return NULL;
 }
 
-enum { END_EXITED, END_TIMEOUT, END_PRUNED, END_INTERRUPTED, END_EXEC };
+enum { END_EXITED, END_TIMEOUT, END_PRUNED, END_INTERRUPTED, END_EXEC, END_GROUP };
 
 typedef struct outcome {
     int end;        /* END_* */
     int wstatus;
+    double t_end;   /* wall time the command ended (or could not start) */
     char exec_err[HPS_CAUSE_LEN];
 } outcome;
 
-static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, char **envp,
-                       const char *stderr_path, outcome *o)
+static int failed_by_itself(int wstatus)
 {
-    hps_spawn_req req = {.argv = (const char *const *)argv, .envp = (const char *const *)envp,
-                         .cwd = obj->workdir, .stderr_path = stderr_path};
-    hps_child child;
-    char err[256] = "";
-    int rc = hps_spawner_spawn(a->spawner, &req, &child, err, sizeof err);
-    if (rc == HPS_EEXEC) {
+    return WIFSIGNALED(wstatus) || (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0);
+}
+
+/* How an agreed stop ends this rank's command. */
+static int stop_end(int stop)
+{
+    return stop == HPS_CMD_STOP_INTERRUPT ? END_INTERRUPTED
+           : stop == HPS_CMD_STOP_PRUNE   ? END_PRUNED
+                                          : END_TIMEOUT;
+}
+
+/* One attempt: start the command (unless exec_err says it cannot be), stream its
+ * stdout, and end it on a timeout, a prune or an interruption. With sync (launch:
+ * group in a group of several) the group decides those together, a rank's own
+ * failure stops every rank's command, and the attempt ends when every rank's
+ * command has ended; a rank whose command could not start takes part all the
+ * same, so its peers never wait on it. */
+static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, char **envp,
+                       const char *stderr_path, hps_cmd_sync *sync, outcome *o)
+{
+    hps_child child = {.pid = 0, .stdout_fd = -1};
+    int exited = 0, out_open = 0, ending = -1, rc = HPS_OK;
+    if (o->exec_err[0]) {
         o->end = END_EXEC;
-        snprintf(o->exec_err, sizeof o->exec_err, "%s", err);
-        return HPS_OK;
+    } else {
+        hps_spawn_req req = {.argv = (const char *const *)argv,
+                             .envp = (const char *const *)envp, .cwd = obj->workdir,
+                             .stderr_path = stderr_path};
+        rc = hps_spawner_spawn(a->spawner, &req, &child, o->exec_err, sizeof o->exec_err);
+        if (rc == HPS_EEXEC) {
+            o->end = END_EXEC;
+            rc = HPS_OK;
+        } else if (rc != HPS_OK) {
+            return rc;
+        } else {
+            out_open = 1;
+        }
     }
-    if (rc != HPS_OK)
-        return rc;
-    double start = hps_monotonic();
-    double deadline = obj->timeout > 0 ? start + obj->timeout : INFINITY;
-    double kill_at = INFINITY, next_poll = 0;
-    int exited = 0, out_open = 1, ending = -1;
-    double drain_until = INFINITY;
-    while (!exited || out_open) {
+    if (o->end == END_EXEC) {
+        exited = 1;
+        o->t_end = hps_wall();
+        if (!sync)
+            return HPS_OK;
+    }
+    double deadline = obj->timeout > 0 ? hps_monotonic() + obj->timeout : INFINITY;
+    double kill_at = INFINITY, next_poll = 0, drain_until = INFINITY;
+    if (sync)
+        hps_cmd_sync_init(sync, a->ctx, deadline);
+    for (;;) {
         struct pollfd pf[2] = {{.fd = out_open ? child.stdout_fd : -1, .events = POLLIN},
                                {.fd = hps_spawner_fd(a->spawner), .events = POLLIN}};
         int pr = poll(pf, 2, 10);
@@ -481,11 +252,12 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
             int ws;
             int r;
             while ((r = hps_spawner_reap(a->spawner, &pid, &ws)) == HPS_OK)
-                if (pid == child.pid) {
+                if (!exited && pid == child.pid) {
                     /* The spawner has already killed what the command left behind
                      * in its group (before reaping it, so the id was not reused). */
                     exited = 1;
                     o->wstatus = ws;
+                    o->t_end = hps_wall();
                     drain_until = hps_monotonic() + 2.0;
                 }
             if (r == HPS_EIO) {
@@ -494,12 +266,22 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
             }
         }
         double now = hps_monotonic();
-        if (exited) {
-            if (now > drain_until)
-                break; /* a grandchild kept stdout open: stop reading */
+        int output_done = !out_open || now > drain_until; /* a grandchild may keep stdout */
+        if (sync) {
+            int own = exited && ending < 0 && (o->end == END_EXEC || failed_by_itself(o->wstatus));
+            hps_cmd_sync_step(sync, now, exited, own);
+            if (!exited && ending < 0 && (sync->stop || sync->peer_failed)) {
+                ending = sync->stop ? stop_end(sync->stop) : END_GROUP;
+                hps_child_signal(&child, SIGTERM);
+                kill_at = now + obj->kill_grace;
+            }
+            if (exited && output_done && sync->all_exited)
+                break;
+        } else if (exited) {
+            if (output_done)
+                break;
             continue;
-        }
-        if (ending < 0 && now >= next_poll) {
+        } else if (ending < 0 && now >= next_poll) {
             next_poll = now + 0.01;
             int p = hps_trial_poll(a->ctx);
             if (p == HPS_POLL_INTERRUPT)
@@ -513,19 +295,21 @@ static int run_attempt(const hps_objective_cfg *obj, attempt *a, char **argv, ch
                 kill_at = now + obj->kill_grace;
             }
         }
-        if (now >= kill_at) {
+        if (!exited && now >= kill_at) {
             hps_child_signal(&child, SIGKILL);
             kill_at = INFINITY;
         }
     }
-    if (!exited) /* the spawner died or poll failed: make sure the group is gone */
+    if (child.pid > 0 && !exited) /* the spawner died or poll failed: make sure it is gone */
         hps_child_signal(&child, SIGKILL);
     if (out_open)
         (void)drain(a, child.stdout_fd);
     if (a->line_len > 0)
         take_line(a); /* a last line without a newline */
-    close(child.stdout_fd);
-    o->end = ending >= 0 ? ending : END_EXITED;
+    if (child.stdout_fd >= 0)
+        close(child.stdout_fd);
+    if (o->end != END_EXEC)
+        o->end = ending >= 0 ? ending : END_EXITED;
     return rc;
 }
 
@@ -553,61 +337,69 @@ static void read_tail(const char *path, char *out)
     memmove(out, start, strlen(start) + 1);
 }
 
-/* Classify an ended attempt into out; returns 1 when it may be retried. */
-static int classify(const outcome *o, const attempt *a, hps_outcome *out)
+/* Classify an ended attempt, as rank 0 sees it (lead: the trial's outcome, with its
+ * metric) or as another rank of a launch: group command does (its own exit only),
+ * into out and end (end->retry: it may be retried). */
+static void classify(const outcome *o, const attempt *a, int lead, hps_outcome *out,
+                     hps_cmd_end *end)
 {
+    memset(end, 0, sizeof *end);
+    end->t_end = o->t_end;
     out->exit_code = -1;
+    out->status = HPS_TRIAL_FAILED;
     switch (o->end) {
     case END_EXEC:
-        out->status = HPS_TRIAL_FAILED;
         snprintf(out->cause, sizeof out->cause, "%s", o->exec_err);
-        return 0;
+        end->own_failure = 1;
+        break;
     case END_INTERRUPTED:
         out->status = HPS_TRIAL_INTERRUPTED;
         snprintf(out->cause, sizeof out->cause, "interrupted");
-        return 0;
+        break;
     case END_PRUNED:
         out->status = HPS_TRIAL_PRUNED;
         snprintf(out->cause, sizeof out->cause, "pruned");
         if (a->have_metric && isfinite(a->last_metric))
             out->objective = a->last_metric;
-        return 0;
-    case END_TIMEOUT:
-        out->status = HPS_TRIAL_FAILED;
-        snprintf(out->cause, sizeof out->cause, "timeout");
-        return 1;
-    default:
         break;
+    case END_TIMEOUT: /* the leader's clock decides: its failure */
+        snprintf(out->cause, sizeof out->cause, "timeout");
+        end->own_failure = end->retry = lead;
+        break;
+    case END_GROUP: /* stopped because another rank's command failed */
+        snprintf(out->cause, sizeof out->cause, "stopped");
+        break;
+    default:
+        if (WIFSIGNALED(o->wstatus)) {
+            int sig = WTERMSIG(o->wstatus);
+            const char *name = signal_name(sig);
+            if (name)
+                snprintf(out->cause, sizeof out->cause, "signal:%s", name);
+            else
+                snprintf(out->cause, sizeof out->cause, "signal:%d", sig);
+            end->own_failure = end->retry = 1;
+            break;
+        }
+        out->exit_code = WIFEXITED(o->wstatus) ? WEXITSTATUS(o->wstatus) : -1;
+        if (out->exit_code != 0) {
+            snprintf(out->cause, sizeof out->cause, "exit:%d", out->exit_code);
+            end->own_failure = end->retry = 1;
+        } else if (!lead) {
+            out->status = HPS_TRIAL_DONE;
+        } else if (!a->have_metric) {
+            snprintf(out->cause, sizeof out->cause, "no-metric");
+            end->own_failure = 1;
+        } else if (!isfinite(a->last_metric)) {
+            snprintf(out->cause, sizeof out->cause, "nan");
+            end->own_failure = 1;
+        } else {
+            out->status = HPS_TRIAL_DONE;
+            out->objective = a->last_metric;
+        }
     }
-    if (WIFSIGNALED(o->wstatus)) {
-        int sig = WTERMSIG(o->wstatus);
-        const char *name = signal_name(sig);
-        out->status = HPS_TRIAL_FAILED;
-        if (name)
-            snprintf(out->cause, sizeof out->cause, "signal:%s", name);
-        else
-            snprintf(out->cause, sizeof out->cause, "signal:%d", sig);
-        return 1;
-    }
-    out->exit_code = WIFEXITED(o->wstatus) ? WEXITSTATUS(o->wstatus) : -1;
-    if (out->exit_code != 0) {
-        out->status = HPS_TRIAL_FAILED;
-        snprintf(out->cause, sizeof out->cause, "exit:%d", out->exit_code);
-        return 1;
-    }
-    if (!a->have_metric) {
-        out->status = HPS_TRIAL_FAILED;
-        snprintf(out->cause, sizeof out->cause, "no-metric");
-        return 0;
-    }
-    if (!isfinite(a->last_metric)) {
-        out->status = HPS_TRIAL_FAILED;
-        snprintf(out->cause, sizeof out->cause, "nan");
-        return 0;
-    }
-    out->status = HPS_TRIAL_DONE;
-    out->objective = a->last_metric;
-    return 0;
+    end->status = out->status;
+    end->exit_code = out->exit_code;
+    memcpy(end->cause, out->cause, sizeof end->cause);
 }
 
 static int command_init(const hps_objective_env *env, void **state, char *err, size_t errlen)
@@ -618,29 +410,80 @@ static int command_init(const hps_objective_env *env, void **state, char *err, s
     return HPS_OK;
 }
 
+/* Rank k's log of stream ("stdout", "stderr") in trial directory dir: rank 0's
+ * (and a command on the leader's) are stdout.log and stderr.log. */
+static void log_path(char *out, size_t len, const char *dir, int rank, const char *stream)
+{
+    if (rank > 0)
+        snprintf(out, len, "%s/rank%d.%s.log", dir, rank, stream);
+    else
+        snprintf(out, len, "%s/%s.log", dir, stream);
+}
+
+static void open_log(attempt *a, const char *path, int n, int64_t trial_id)
+{
+    a->out_log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (a->out_log >= 0 && n > 1) {
+        char sep[96];
+        int sl = snprintf(sep, sizeof sep, "=== hpsweep: attempt %d of trial %lld ===\n", n,
+                          (long long)trial_id);
+        if (write(a->out_log, sep, (size_t)sl) < 0) {
+            /* the log is best effort */
+        }
+    }
+}
+
 /* Run the command for one trial (all attempts) and fill the trial's outcome:
- * status, cause, exit_code, attempts and the stderr tail of a failure. */
+ * status, cause, exit_code, attempts and the stderr tail of a failure. With
+ * launch: group this runs on every rank of the group, in step (see command.h). */
 static int command_run(void *state, hps_trial_ctx *ctx)
 {
     const hps_builtin_env *be = state;
     const hps_objective_cfg *obj = be->cfg;
     const hps_trial_spec *t = ctx->spec;
+    hps_objective *ob = ctx->obj;
     hps_outcome *out = ctx->out;
     ctx->own_outcome = 1;
+    int launch_group = (ob->ops->flags & HPS_OBJECTIVE_GROUP) != 0;
+    int grouped = hps_objective_grouped(ob);
+    const hps_group *g = ob->rt.group;
+    int rank = ob->rt.group_rank;
+    char dir_err[HPS_CAUSE_LEN] = "";
     const char *dir = hps_trial_dir(ctx);
     if (!dir) {
-        snprintf(out->cause, sizeof out->cause, "trial-dir: %s", strerror(errno));
-        return HPS_OK;
+        snprintf(dir_err, sizeof dir_err, "trial-dir: %s", strerror(errno));
+        if (!grouped) {
+            snprintf(out->cause, sizeof out->cause, "%s", dir_err);
+            return HPS_OK;
+        }
     }
-    char out_path[HPS_PATH_MAX + 16], err_path[HPS_PATH_MAX + 16];
-    snprintf(out_path, sizeof out_path, "%s/stdout.log", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr.log", dir);
-    trial_vars v = {be->space, t->values, t->trial_id, t->seed, t->budget, t->prev_budget, dir};
+    char out_path[HPS_PATH_MAX + 32] = "", err_path[HPS_PATH_MAX + 32] = "";
+    if (dir) {
+        log_path(out_path, sizeof out_path, dir, rank, "stdout");
+        log_path(err_path, sizeof err_path, dir, rank, "stderr");
+    }
+    hps_cmd_vars v = {be->space, t->values, t->trial_id, t->seed, t->budget, t->prev_budget,
+                      dir ? dir : ""};
     attempt *a = malloc(sizeof *a);
-    char **argv = build_argv(obj, &v);
-    int rc = a && argv ? HPS_OK : HPS_ENOMEM;
+    hps_cmd_end *ends = grouped ? calloc((size_t)g->size, sizeof *ends) : NULL;
+    hps_cmd_sync *sync = grouped ? malloc(sizeof *sync) : NULL;
+    char **argv = hps_cmd_argv(obj, &v);
+    int rc = a && argv && (!grouped || (ends && sync)) ? HPS_OK : HPS_ENOMEM;
+    int failing = -1;
     for (int n = 1; rc == HPS_OK && n <= obj->retries + 1; n++) {
-        char **envp = build_env(obj, ctx->obj, &v, n);
+        outcome o;
+        memset(&o, 0, sizeof o);
+        snprintf(o.exec_err, sizeof o.exec_err, "%s", dir_err);
+        hps_cmd_dist dist;
+        if (launch_group) {
+            int port = hps_cmd_master_port(g, rank == 0, o.exec_err, sizeof o.exec_err);
+            dist = (hps_cmd_dist){.rank = rank, .size = ob->rt.group_size,
+                                  .local_rank = g ? g->local_rank : 0,
+                                  .local_size = g ? g->local_size : 1,
+                                  .master_addr = g ? g->leader_host : "127.0.0.1",
+                                  .master_port = port};
+        }
+        char **envp = hps_cmd_env(obj, ob, &v, n, launch_group ? &dist : NULL);
         if (!envp) {
             rc = HPS_ENOMEM;
             break;
@@ -648,35 +491,36 @@ static int command_run(void *state, hps_trial_ctx *ctx)
         memset(a, 0, offsetof(attempt, line));
         a->ctx = ctx;
         a->spawner = be->rt->spawner;
-        a->metric = ctx->obj->metric;
-        a->out_log = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (a->out_log >= 0 && n > 1) {
-            char sep[96];
-            int sl = snprintf(sep, sizeof sep, "=== hpsweep: attempt %d of trial %lld ===\n", n,
-                              (long long)t->trial_id);
-            if (write(a->out_log, sep, (size_t)sl) < 0) {
-                /* the log is best effort */
-            }
-        }
-        outcome o = {0};
-        rc = run_attempt(obj, a, argv, envp, err_path, &o);
+        a->metric = ob->metric;
+        open_log(a, out_path, n, t->trial_id);
+        rc = run_attempt(obj, a, argv, envp, err_path, sync, &o);
         if (a->out_log >= 0)
             close(a->out_log);
-        free_vec(envp);
+        hps_cmd_free_vec(envp);
         out->attempts = n;
         if (rc != HPS_OK)
             break;
         out->objective = 0;
-        if (!classify(&o, a, out) || n == obj->retries + 1)
+        hps_cmd_end mine;
+        classify(&o, a, rank == 0, out, &mine);
+        int retry = mine.retry;
+        failing = mine.own_failure ? rank : -1;
+        if (grouped)
+            failing = hps_cmd_agree(g, &mine, ends, out, &retry);
+        if (!retry || n == obj->retries + 1)
             break;
     }
-    if (rc == HPS_OK && out->status == HPS_TRIAL_FAILED) {
-        read_tail(err_path, ctx->tail);
+    if (rc == HPS_OK && out->status == HPS_TRIAL_FAILED && rank == 0 && dir) {
+        char tail_path[HPS_PATH_MAX + 32];
+        log_path(tail_path, sizeof tail_path, dir, failing > 0 ? failing : 0, "stderr");
+        read_tail(tail_path, ctx->tail);
         out->stderr_tail = ctx->tail;
         out->stderr_len = (uint32_t)strlen(ctx->tail);
     }
     free(a);
-    free_vec(argv);
+    free(ends);
+    free(sync);
+    hps_cmd_free_vec(argv);
     if (rc != HPS_OK)
         hps_trial_fatal(ctx, rc); /* the spawner is gone or memory ran out */
     return rc;
@@ -685,4 +529,9 @@ static int command_run(void *state, hps_trial_ctx *ctx)
 const hps_objective_ops hps_objective_command = {
     .version = HPS_OBJECTIVE_VERSION, .name = "command", .init = command_init,
     .run = command_run,
+};
+
+const hps_objective_ops hps_objective_command_group = {
+    .version = HPS_OBJECTIVE_VERSION, .name = "command", .flags = HPS_OBJECTIVE_GROUP,
+    .init = command_init, .run = command_run,
 };

@@ -76,3 +76,10 @@ char *hps_gpu_list(int local_index, int per_trial, int count, int *wrapped)
     }
     return out;
 }
+
+int hps_gpu_ordinal(int local_index, int per, int count)
+{
+    if (per <= 0 || count <= 0)
+        return -1;
+    return (int)(((long long)local_index * per) % count);
+}

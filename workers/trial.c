@@ -1,5 +1,7 @@
 /*
- * The trial runner and the public trial-context API (hpsweep/objective.h).
+ * The trial runner and the public trial-context API (hpsweep/objective.h); what
+ * concerns the trial group (start, agreement, should_stop, communicators, the
+ * attempt record) is in trial_group.c.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -53,14 +55,23 @@ int hps_trial_run(hps_objective *o, const hps_trial_spec *spec, const hps_trial_
     c->stop = HPS_POLL_GO;
     c->fatal = HPS_OK;
     c->dir_state = 0;
+    c->attempt = 1;
+    c->guarded = 0;
     c->cause[0] = '\0';
     hps_outcome_init(out);
     out->start = hps_wall();
-    int rc = o->ops->run(o->state, c);
+    int rc = HPS_OK;
+    if (hps_trial_begin(c))
+        rc = o->ops->run(o->state, c);
+    else if (c->cause[0])
+        rc = HPS_EOBJECTIVE; /* crashed too often: not run again */
     if (c->fatal != HPS_OK)
         return c->fatal;
     if (!c->own_outcome)
         classify(c, rc);
+    if (o->count_crashes)
+        out->attempts = c->attempt;
+    hps_trial_agree(c, rc);
     if (out->status == HPS_TRIAL_DONE && !c->have_metric) {
         c->own = (hps_rec_metric){.name_index = 0, .step = 0, .resource = spec->budget,
                                   .value = out->objective};
@@ -71,10 +82,17 @@ int hps_trial_run(hps_objective *o, const hps_trial_spec *spec, const hps_trial_
     return HPS_OK;
 }
 
+int hps_trial_poll_raw(hps_trial_ctx *ctx)
+{
+    if (ctx->hooks && ctx->hooks->poll)
+        return ctx->hooks->poll(ctx->hooks->ctx, ctx->spec->trial_id);
+    return HPS_POLL_GO;
+}
+
 int hps_trial_poll(hps_trial_ctx *ctx)
 {
-    if (ctx->stop == HPS_POLL_GO && ctx->hooks && ctx->hooks->poll)
-        ctx->stop = ctx->hooks->poll(ctx->hooks->ctx, ctx->spec->trial_id);
+    if (ctx->stop == HPS_POLL_GO)
+        ctx->stop = hps_trial_poll_raw(ctx);
     return ctx->stop;
 }
 
@@ -236,8 +254,7 @@ int hps_trial_group_size(const hps_trial_ctx *ctx)
 
 int hps_trial_device(const hps_trial_ctx *ctx)
 {
-    (void)ctx;
-    return -1;
+    return ctx->obj->rt.group ? ctx->obj->rt.group->device : -1;
 }
 
 int hps_trial_report_many(hps_trial_ctx *ctx, int64_t step, double resource, int n,
@@ -273,11 +290,6 @@ int hps_trial_set_result(hps_trial_ctx *ctx, double value)
     ctx->have_result = 1;
     ctx->result = value;
     return HPS_OK;
-}
-
-int hps_trial_should_stop(hps_trial_ctx *ctx)
-{
-    return hps_trial_poll(ctx) != HPS_POLL_GO;
 }
 
 int hps_trial_fail(hps_trial_ctx *ctx, const char *fmt, ...)

@@ -1,6 +1,9 @@
 /*
- * Worker ranks: a leader's serve loop and the other group members' relay loop
- * (see worker.h and wire/protocol.h).
+ * Worker ranks: a leader's serve loop and the other group members' loop (see
+ * worker.h and wire/protocol.h). Members receive each batch the leader relays;
+ * for grouped objectives (trial.h) they run its trials too, in the same order,
+ * with hooks that only see this rank's signals; only the leader talks to the
+ * coordinator.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,13 +118,41 @@ static void group_bcast(MPI_Comm group, uint32_t count, void *data, uint32_t len
     mpiCheck(hps_mpi_wait(&req, NULL, &done));
 }
 
-/* A non-leader group member: receive each relayed batch until the stop. The
- * built-in objectives run on the leader alone; data-parallel objectives join in
- * here with the group communicator. */
-static int member_loop(MPI_Comm group)
+/* A member's poll: only its own signals (the leader polls the coordinator). */
+static int member_poll(void *ctx, int64_t trial_id)
+{
+    (void)trial_id;
+    return *(volatile sig_atomic_t *)ctx ? HPS_POLL_INTERRUPT : HPS_POLL_GO;
+}
+
+/* A member runs a relayed batch's trials in the leader's order (grouped
+ * objectives); outcomes stay here, the leader's go to the coordinator. */
+static void member_batch(hps_objective *o, const unsigned char *msg, size_t len,
+                         volatile sig_atomic_t *signalled)
+{
+    uint32_t count, d;
+    if (hps_proto_trials_count(msg, len, &count, &d) != HPS_OK ||
+        d != (uint32_t)o->space->n_params)
+        hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a relayed batch", __FILE__, __LINE__);
+    hps_trial_hooks hooks = {.poll = member_poll, .ctx = (void *)signalled};
+    size_t off = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        hps_trial_spec t;
+        if (hps_proto_trials_next(msg, len, &off, d, &t) != HPS_OK)
+            hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a relayed trial", __FILE__, __LINE__);
+        hps_outcome r;
+        if (hps_trial_run(o, &t, &hooks, &r) != HPS_OK)
+            hps_mpi_fail(MPI_ERR_OTHER, "running a trial (spawner gone?)", __FILE__, __LINE__);
+    }
+}
+
+/* A non-leader group member: receive each relayed batch until the stop, and run
+ * it when the objective is grouped. */
+static int member_loop(hps_objective *o, MPI_Comm group, volatile sig_atomic_t *signalled)
 {
     unsigned char *buf = NULL;
     size_t cap = 0;
+    int grouped = hps_objective_grouped(o);
     for (;;) {
         uint32_t hdr[2];
         MPI_Request req;
@@ -136,6 +167,8 @@ static int member_loop(MPI_Comm group)
         buf = nb;
         mpiCheck(MPI_Ibcast(buf, (int)hdr[1], MPI_BYTE, 0, group, &req));
         mpiCheck(hps_mpi_wait(&req, NULL, &done));
+        if (grouped)
+            member_batch(o, buf, hdr[1], signalled);
     }
     free(buf);
     return HPS_OK;
@@ -157,7 +190,9 @@ static void run_batch(hps_objective *o, int32_t rank, const unsigned char *msg, 
         if (hps_proto_trials_next(msg, len, &off, d, &t) != HPS_OK)
             hps_mpi_fail(MPI_ERR_TRUNCATE, "decoding a trial", __FILE__, __LINE__);
         hps_outcome r;
-        if (should_stop(lc)) {
+        /* A grouped objective's members must learn of a stop too: the runner's
+         * begin asks the same poll and tells them. */
+        if (!hps_objective_grouped(o) && should_stop(lc)) {
             hps_outcome_init(&r);
             r.status = HPS_TRIAL_INTERRUPTED;
             strcpy(r.cause, "interrupted");
@@ -184,7 +219,7 @@ int hps_worker_run(hps_objective *o, MPI_Comm group, volatile sig_atomic_t *sign
     mpiCheck(MPI_Comm_rank(group, &grank));
     mpiCheck(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     if (grank != 0)
-        return member_loop(group);
+        return member_loop(o, group, signalled);
 
     leader lc = {.signalled = signalled};
     hps_buf out = {0};

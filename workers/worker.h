@@ -5,7 +5,9 @@
  * group's lowest rank is its leader. The leader receives batches of trials from
  * the coordinator, relays them to its group, runs each through the one trial
  * runner (trial.h) and sends one RESULTS message per batch (wire/protocol.h).
- * Waiting never spins a core.
+ * For grouped objectives (HPS_OBJECTIVE_GROUP: plugins, launch: group) the other
+ * ranks run the same trials in the same order, in step with the leader through
+ * the runner; only the leader reports. Waiting never spins a core.
  */
 #ifndef HPS_WORKERS_WORKER_H
 #define HPS_WORKERS_WORKER_H

@@ -5,8 +5,10 @@
  * broadcasts a verdict: on failure every rank exits with the same code and
  * nothing was written. On success it broadcasts the sweep's YAML (the recorded
  * one on resume) and seed; every rank parses it, the workers form trial groups
- * and serve, rank 0 coordinates. Without an MPI launcher (no mpirun/srun
- * variables in the environment) hpsweep runs serially without initialising MPI.
+ * and open the objective (run_setup.c: all ranks agree it opened everywhere
+ * before anything runs), then serve, and rank 0 coordinates. Without an MPI
+ * launcher (no mpirun/srun variables in the environment) hpsweep runs serially
+ * without initialising MPI.
  */
 #include <errno.h>
 #include <gsl/gsl_errno.h>
@@ -24,7 +26,6 @@
 #include "run.h"
 #include "store/store.h"
 #include "wire/mpi.h"
-#include "workers/gpus.h"
 #include "workers/spawner.h"
 #include "workers/trial.h"
 #include "workers/worker.h"
@@ -147,74 +148,10 @@ static int share_config(int use_mpi, int rank, int verdict, const hps_sweep *s, 
     return 0;
 }
 
-/* CUDA_VISIBLE_DEVICES for this rank: group leaders on a node are numbered in
- * rank order and each gets gpus_per_trial GPUs. NULL when there are none to give
- * (or this rank runs no trials). */
-static char *assign_gpus(int use_mpi, int rank, int size, MPI_Comm group, int per_trial,
-                         int *wrapped)
-{
-    /* Who runs trials: group leaders, or rank 0 itself when it has no workers. */
-    int leader = rank == 0 && size == 1, index = 0;
-    if (use_mpi) {
-        if (group != MPI_COMM_NULL) {
-            int grank;
-            mpiCheck(MPI_Comm_rank(group, &grank));
-            leader = grank == 0;
-        }
-        MPI_Comm node;
-        int nrank, nsize;
-        mpiCheck(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
-                                     &node));
-        mpiCheck(MPI_Comm_rank(node, &nrank));
-        mpiCheck(MPI_Comm_size(node, &nsize));
-        int *flags = malloc(sizeof(int) * (size_t)nsize);
-        if (!flags)
-            hps_mpi_fail(MPI_ERR_NO_MEM, "assigning GPUs", __FILE__, __LINE__);
-        mpiCheck(MPI_Allgather(&leader, 1, MPI_INT, flags, 1, MPI_INT, node));
-        for (int i = 0; i < nrank; i++)
-            index += flags[i];
-        free(flags);
-        mpiCheck(MPI_Comm_free(&node));
-    }
-    if (!leader)
-        return NULL;
-    return hps_gpu_list(index, per_trial, hps_gpu_count(), wrapped);
-}
-
-/* What every rank knows once rank 0 has shared the sweep. */
-typedef struct rank_env {
-    int use_mpi, rank, size;
-    hps_spawner *spawner;
-    const hps_config *cfg;          /* rank 0: the sweep's; workers: worker_cfg */
-    char sweep_dir[HPS_PATH_MAX];   /* absolute */
-    int rpt, n_groups;              /* ranks per trial, trial groups */
-    MPI_Comm group;                 /* this rank's trial group (MPI_COMM_NULL: none) */
-    char *gpus;                     /* this rank's CUDA_VISIBLE_DEVICES, or NULL */
-    char *hosts;                    /* rank 0: every rank's host */
-} rank_env;
-
 static int trial_runner(void *runner, const hps_trial_spec *spec, const hps_trial_hooks *hooks,
                         hps_outcome *out)
 {
     return hps_trial_run(runner, spec, hooks, out);
-}
-
-/* Open this rank's objective; a failure is fatal to the job (every rank runs the
- * same one, so all fail alike). */
-static void open_objective(const rank_env *e, const char *config_dir, int grank, int gsize,
-                           hps_objective *o)
-{
-    hps_objective_runtime rt = {.spawner = e->spawner, .sweep_dir = e->sweep_dir,
-                                .config_dir = config_dir, .gpus = e->gpus,
-                                .group_rank = grank, .group_size = gsize};
-    char err[1024];
-    if (hps_objective_open(o, &e->cfg->objective, &e->cfg->space, e->cfg->metric, &rt, err,
-                           sizeof err) == HPS_OK)
-        return;
-    fprintf(stderr, "hpsweep: rank %d: %s\n", e->rank, err);
-    if (e->use_mpi)
-        MPI_Abort(MPI_COMM_WORLD, HPS_EXIT_USAGE);
-    exit(HPS_EXIT_USAGE);
 }
 
 /* The budget as words: "max_trials 100, max_time 1:00:00", or "none (grid: every point)". */
@@ -263,7 +200,7 @@ static void say_start(const prepared *p, const rank_env *e)
 }
 
 /* Rank 0: coordinate the groups (or, without workers, run trials itself). */
-static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **full_argv,
+static int coordinate(const run_args *a, prepared *p, rank_env *e, char **full_argv,
                       int full_argc)
 {
     char err[4096] = "";
@@ -272,7 +209,6 @@ static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **
                 "rank%s stay idle\n", e->size - 1, e->rpt, (e->size - 1) % e->rpt,
                 (e->size - 1) % e->rpt == 1 ? "" : "s");
     hps_transport *t = NULL;
-    hps_objective local = {0};
     int rc;
     if (e->n_groups > 0) {
         int32_t *leaders = malloc(sizeof(int32_t) * (size_t)e->n_groups);
@@ -283,8 +219,7 @@ static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **
         rc = hps_transport_mpi_create(e->n_groups, leaders, &t);
         free(leaders);
     } else {
-        open_objective(e, p->config_dir, 0, 1, &local);
-        rc = hps_transport_inproc_create(trial_runner, &local, &g_signalled, &t);
+        rc = hps_transport_inproc_create(trial_runner, &e->obj, &g_signalled, &t);
     }
     if (rc != HPS_OK)
         hps_mpi_fail(MPI_ERR_NO_MEM, "making the transport", __FILE__, __LINE__);
@@ -308,41 +243,14 @@ static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **
         code = HPS_EXIT_ERROR;
     }
     hps_transport_destroy(t);
-    hps_objective_close(&local);
     hps_provenance_free(&prov);
     return code;
 }
 
 /* A worker rank: serve its group's trials until the coordinator says stop. */
-static void serve(const rank_env *e)
+static void serve(rank_env *e)
 {
-    int grank, gsize;
-    mpiCheck(MPI_Comm_rank(e->group, &grank));
-    mpiCheck(MPI_Comm_size(e->group, &gsize));
-    hps_objective o;
-    open_objective(e, NULL, grank, gsize, &o);
-    hps_worker_run(&o, e->group, &g_signalled);
-    hps_objective_close(&o);
-}
-
-/* Trial groups and GPUs, once every rank has the config (rank 0 checked that
- * there are enough ranks for one group). */
-static void form_groups(rank_env *e)
-{
-    e->rpt = e->cfg->ranks_per_trial > 0 ? e->cfg->ranks_per_trial : 1;
-    e->n_groups = (e->size - 1) / e->rpt;
-    e->hosts = gather_hosts(e->use_mpi, e->rank, e->size);
-    int my_group = e->rank == 0 ? -1 : (e->rank - 1) / e->rpt;
-    if (e->use_mpi)
-        mpiCheck(MPI_Comm_split(MPI_COMM_WORLD, my_group >= 0 && my_group < e->n_groups
-                                ? my_group : MPI_UNDEFINED, e->rank, &e->group));
-    int wrapped = 0;
-    e->gpus = assign_gpus(e->use_mpi, e->rank, e->size, e->group,
-                          e->cfg->objective.gpus_per_trial, &wrapped);
-    if (wrapped)
-        fprintf(stderr, "hpsweep: warning: rank %d: this node has fewer GPUs than its trial "
-                "groups need (gpus_per_trial %d); groups share GPUs (%s)\n", e->rank,
-                e->cfg->objective.gpus_per_trial, e->gpus);
+    hps_worker_run(&e->obj, e->group, &g_signalled);
 }
 
 /* Set up the process before MPI: signals, the spawner (an MPI process never
@@ -381,6 +289,7 @@ static int start_process(rank_env *e)
  * STOP) wait without spinning (MPI_Finalize's own wait polls a core). */
 static void end_process(rank_env *e)
 {
+    hps_run_teardown(e);
     free(e->hosts);
     free(e->gpus);
     if (e->group != MPI_COMM_NULL)
@@ -434,8 +343,12 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
     code = share_config(e.use_mpi, e.rank, code, &p.s, &worker_cfg, e.sweep_dir,
                         sizeof e.sweep_dir);
     e.cfg = e.rank == 0 ? &p.s.cfg : &worker_cfg;
-    if (code == HPS_EXIT_OK)
-        form_groups(&e);
+    if (code == HPS_EXIT_OK) {
+        e.hosts = gather_hosts(e.use_mpi, e.rank, e.size);
+        code = hps_run_setup(&e);
+        if (code != HPS_EXIT_OK && e.rank == 0)
+            hps_prepare_abandon(&p); /* a new sweep that never ran leaves nothing behind */
+    }
     if (code == HPS_EXIT_OK && e.rank == 0)
         code = coordinate(a, &p, &e, full_argv, full_argc);
     else if (code == HPS_EXIT_OK && e.group != MPI_COMM_NULL)

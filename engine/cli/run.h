@@ -6,12 +6,16 @@
 #ifndef HPS_CLI_RUN_H
 #define HPS_CLI_RUN_H
 
+#include <mpi.h>
 #include <stdint.h>
 
 #include "config/config.h"
 #include "coord/sweep.h"
 #include "core/fs.h"
 #include "store/journal.h"
+#include "workers/group.h"
+#include "workers/objective.h"
+#include "workers/spawner.h"
 
 typedef struct run_args {
     int resume;             /* resume an existing sweep */
@@ -59,5 +63,42 @@ int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen);
 int hps_prepare_exit(int rc);
 
 void hps_prepared_free(prepared *p);
+
+/* A new sweep that will not run after all (the objective did not open on every
+ * rank): remove what hps_prepare made (journal, lock, an empty trials/ and the
+ * directory when empty), so the same command can be run again. Nothing for a
+ * resumed sweep. */
+void hps_prepare_abandon(prepared *p);
+
+/* What every rank knows once rank 0 has shared the sweep (run.c, run_setup.c). */
+typedef struct rank_env {
+    int use_mpi, rank, size;
+    hps_spawner *spawner;
+    const hps_config *cfg;          /* rank 0: the sweep's; workers: their parsed copy */
+    char sweep_dir[HPS_PATH_MAX];   /* absolute */
+    char config_dir[HPS_PATH_MAX];  /* the config file's directory (from cfg->source) */
+    int rpt, n_groups;              /* ranks per trial, trial groups */
+    MPI_Comm group;                 /* this rank's trial group (MPI_COMM_NULL: none) */
+    char *gpus;                     /* this rank's CUDA_VISIBLE_DEVICES, or NULL */
+    int device;                     /* its CUDA ordinal for in-process code, or -1 */
+    char *hosts;                    /* rank 0: every rank's host */
+    int runs_trials;                /* a group member, or rank 0 without workers */
+    hps_group grt;                  /* its trial group's runtime, when runs_trials */
+    hps_objective obj;              /* its open objective, when runs_trials */
+    int obj_open;
+} rank_env;
+
+/*
+ * Every rank, once it has the config: form the trial groups (MPI_Comm_split of
+ * ranks 1..N-1), place each rank that runs trial code on its GPUs, set up its
+ * group (communicators, NCCL later) and open the objective (a plugin is loaded
+ * and init() runs). Collective: the ranks agree (an allreduce) that every one of
+ * them succeeded before any trial runs; otherwise each failing rank prints why
+ * and every rank returns HPS_EXIT_USAGE.
+ */
+int hps_run_setup(rank_env *e);
+
+/* Close the objective and free the group's runtime (collective with the group). */
+void hps_run_teardown(rank_env *e);
 
 #endif

@@ -306,3 +306,11 @@ void hps_prepared_free(prepared *p)
     p->have_file_cfg = 0;
     p->lock_fd = -1;
 }
+
+void hps_prepare_abandon(prepared *p)
+{
+    if (!p->fresh)
+        return;
+    unmake_sweep(p, 1); /* rmdir: the directory goes only when nothing else is in it */
+    p->fresh = 0;
+}

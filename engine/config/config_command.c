@@ -11,8 +11,12 @@
  *                   HPSWEEP_* names are reserved for the variables hpsweep sets
  *   timeout         a duration > 0 per attempt (default: none)
  *   retries         extra attempts after a crash or timeout (default 0)
- *   gpus_per_trial  GPUs per trial (default 0)
+ *   gpus_per_trial  launch: leader only: GPUs of the command (default 0)
  *   kill_grace      a duration >= 0 from SIGTERM to SIGKILL (default 10 s)
+ *   launch          leader (default: the group's leader runs the command) or
+ *                   group (every rank of the group runs it, torchrun-style)
+ *   gpus_per_rank,  launch: group only (config_plugin.c parses them): GPUs per
+ *   share_gpus      rank, and whether ranks may share a GPU
  *
  * The templates are only validated here; the worker substitutes them. Because
  * {seed} and friends share a namespace with the parameters, a parameter named
@@ -164,6 +168,28 @@ static int parse_argv(hps_yaml_ctx *ctx, const yaml_node_t *list, hps_config *cf
     return HPS_OK;
 }
 
+char *hps_config_resolve(const hps_config *cfg, const char *written)
+{
+    if (written && written[0] == '/')
+        return hps_yaml_strdup(written);
+    const char *src = cfg->source;
+    const char *slash = strrchr(src, '/');
+    size_t dlen = !slash ? 1 : slash == src ? 1 : (size_t)(slash - src);
+    const char *dir = slash ? src : ".";
+    size_t wlen = written ? strlen(written) : 0;
+    char *out = malloc(dlen + 1 + wlen + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, dir, dlen);
+    out[dlen] = '\0';
+    if (written) {
+        if (out[dlen - 1] != '/')
+            strcat(out, "/");
+        strcat(out, written);
+    }
+    return out;
+}
+
 /* workdir resolved against the directory of cfg->source: "a/b/c.yaml" with "."
  * gives "a/b/.", with no workdir "a/b"; a source without '/' counts as ".". */
 static int resolve_workdir(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg)
@@ -178,30 +204,49 @@ static int resolve_workdir(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_confi
             return hps_yaml_error(ctx, node, "objective.workdir: must not be empty (leave it out "
                                              "for the config file's directory)");
         }
-        if (written[0] == '/') {
-            cfg->objective.workdir = written;
-            return HPS_OK;
+    }
+    cfg->objective.workdir = hps_config_resolve(cfg, written);
+    free(written);
+    return cfg->objective.workdir ? HPS_OK : HPS_ENOMEM;
+}
+
+static const char *const launch_names[] = {"leader", "group", NULL};
+
+/* `launch`: leader (default) or group; then the GPU keys that go with it. */
+static int parse_launch(hps_yaml_ctx *ctx, yaml_node_t *const *vals, hps_objective_cfg *obj)
+{
+    const yaml_node_t *node = vals[HPS_CMD_LAUNCH];
+    obj->gpus_per_rank = -1;
+    if (node) {
+        char *name = NULL;
+        int rc = hps_yaml_get_string(ctx, node, "objective.launch", &name);
+        if (rc != HPS_OK)
+            return rc;
+        if (!strcmp(name, "leader") || !strcmp(name, "group")) {
+            obj->launch = name[0] == 'g' ? HPS_LAUNCH_GROUP : HPS_LAUNCH_LEADER;
+            free(name);
+        } else {
+            char hint[256];
+            hps_yaml_suggest(name, launch_names, NULL, "valid values", hint, sizeof hint);
+            rc = hps_yaml_error(ctx, node, "objective.launch: unknown value '%s'%s", name, hint);
+            free(name);
+            return rc;
         }
     }
-    const char *src = cfg->source;
-    const char *slash = strrchr(src, '/');
-    size_t dlen = !slash ? 1 : slash == src ? 1 : (size_t)(slash - src);
-    const char *dir = slash ? src : ".";
-    size_t wlen = written ? strlen(written) : 0;
-    char *out = malloc(dlen + 1 + wlen + 1);
-    if (!out) {
-        free(written);
-        return HPS_ENOMEM;
+    if (obj->launch == HPS_LAUNCH_GROUP) {
+        if (vals[HPS_CMD_GPUS_PER_TRIAL])
+            return hps_yaml_error(ctx, vals[HPS_CMD_GPUS_PER_TRIAL],
+                                  "objective.gpus_per_trial: with launch: group every rank gets "
+                                  "its own GPUs; use gpus_per_rank (a trial then has "
+                                  "gpus_per_rank x ranks_per_trial)");
+        return hps_config_gpus_parse(ctx, vals, obj);
     }
-    memcpy(out, dir, dlen);
-    out[dlen] = '\0';
-    if (written) {
-        if (out[dlen - 1] != '/')
-            strcat(out, "/");
-        strcat(out, written);
-    }
-    free(written);
-    cfg->objective.workdir = out;
+    for (int k = HPS_CMD_GPUS_PER_RANK; k <= HPS_CMD_SHARE_GPUS; k++)
+        if (vals[k])
+            return hps_yaml_error(ctx, vals[k], "objective.%s: only with launch: group (a command "
+                                                "on every rank of the group); with launch: leader "
+                                                "use gpus_per_trial",
+                                  k == HPS_CMD_GPUS_PER_RANK ? "gpus_per_rank" : "share_gpus");
     return HPS_OK;
 }
 
@@ -265,7 +310,8 @@ int hps_config_command_parse(hps_yaml_ctx *ctx, yaml_node_t *const *vals, hps_co
     int rc;
     if ((rc = check_param_names(ctx, &cfg->space)) != HPS_OK ||
         (rc = parse_argv(ctx, vals[HPS_CMD_COMMAND], cfg)) != HPS_OK ||
-        (rc = resolve_workdir(ctx, vals[HPS_CMD_WORKDIR], cfg)) != HPS_OK)
+        (rc = resolve_workdir(ctx, vals[HPS_CMD_WORKDIR], cfg)) != HPS_OK ||
+        (rc = parse_launch(ctx, vals, obj)) != HPS_OK)
         return rc;
     if (vals[HPS_CMD_ENV] && (rc = parse_env(ctx, vals[HPS_CMD_ENV], obj)) != HPS_OK)
         return rc;

@@ -14,7 +14,9 @@
  * An external command contributes its argv (one key, a list, since inserting an
  * argument shifts the rest), workdir as written (the resolved path depends on
  * where the config file was read from, which a resume may change), each env
- * variable, timeout, retries, gpus_per_trial and kill_grace.
+ * variable, timeout, retries, gpus_per_trial, kill_grace and launch. A plugin
+ * contributes its path as written, each option and retries; an objective on
+ * every rank of a group (plugin, launch: group) gpus_per_rank and share_gpus.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,12 +113,13 @@ static char *quote_append(char *acc, const char *s, int *oom)
     return join_append(acc, "\"", oom);
 }
 
-/* objective.workdir as written in c->text ("." when absent: the same directory);
- * c->objective.workdir when there is no text to read. NULL when out of memory. */
-static char *written_workdir(const hps_config *c)
+/* objective.<key> as written in c->text (dflt when absent); resolved (the parsed
+ * path) when there is no text to read. NULL when out of memory. */
+static char *written_path(const hps_config *c, const char *key, const char *resolved,
+                          const char *dflt)
 {
     if (!c->text)
-        return hps_yaml_strdup(c->objective.workdir ? c->objective.workdir : ".");
+        return hps_yaml_strdup(resolved ? resolved : dflt);
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser))
@@ -127,11 +130,11 @@ static char *written_workdir(const hps_config *c)
         hps_yaml_ctx ctx = {.doc = &doc, .source = "", .err = NULL, .errlen = 0};
         const yaml_node_t *obj =
             hps_yaml_map_get(&ctx, yaml_document_get_root_node(&doc), "objective", NULL);
-        const char *text = hps_yaml_text(hps_yaml_map_get(&ctx, obj, "workdir", NULL));
-        out = hps_yaml_strdup(text ? text : ".");
+        const char *text = hps_yaml_text(hps_yaml_map_get(&ctx, obj, key, NULL));
+        out = hps_yaml_strdup(text ? text : dflt);
         yaml_document_delete(&doc);
     } else {
-        out = hps_yaml_strdup(c->objective.workdir ? c->objective.workdir : ".");
+        out = hps_yaml_strdup(resolved ? resolved : dflt);
     }
     yaml_parser_delete(&parser);
     return out;
@@ -152,7 +155,7 @@ static void put_command(flat *f, const hps_config *c)
     if (!f->oom)
         put(f, "objective.command", list);
     free(list);
-    char *workdir = written_workdir(c);
+    char *workdir = written_path(c, "workdir", o->workdir, ".");
     if (workdir)
         put(f, "objective.workdir", workdir);
     else
@@ -168,6 +171,35 @@ static void put_command(flat *f, const hps_config *c)
     snprintf(buf, sizeof buf, "%d", o->gpus_per_trial);
     put(f, "objective.gpus_per_trial", buf);
     put_number(f, "objective.kill_grace", o->kill_grace);
+    put(f, "objective.launch", o->launch == HPS_LAUNCH_GROUP ? "group" : "leader");
+}
+
+/* Where a group's ranks run (plugins, launch: group). */
+static void put_gpus(flat *f, const hps_objective_cfg *o)
+{
+    char buf[48];
+    snprintf(buf, sizeof buf, "%d", o->gpus_per_rank);
+    put(f, "objective.gpus_per_rank", o->gpus_per_rank < 0 ? "default" : buf);
+    put(f, "objective.share_gpus", o->share_gpus ? "true" : "false");
+}
+
+static void put_plugin(flat *f, const hps_config *c)
+{
+    const hps_objective_cfg *o = &c->objective;
+    char key[HPS_CONFIG_PATH_MAX + 32];
+    char buf[48];
+    char *plugin = written_path(c, "plugin", o->plugin, "");
+    if (plugin)
+        put(f, "objective.plugin", plugin);
+    else
+        f->oom = 1;
+    free(plugin);
+    for (int i = 0; i < o->n_options; i++) {
+        snprintf(key, sizeof key, "objective.options.%s", o->option_keys[i]);
+        put(f, key, o->option_values[i]);
+    }
+    snprintf(buf, sizeof buf, "%d", o->retries);
+    put(f, "objective.retries", buf);
 }
 
 static void put_param(flat *f, const hps_param *p)
@@ -224,6 +256,10 @@ static void flatten(const hps_config *c, flat *f)
         put_number(f, "objective.noise", c->objective.noise);
     if (c->objective.kind == HPS_OBJ_COMMAND)
         put_command(f, c);
+    if (c->objective.kind == HPS_OBJ_PLUGIN)
+        put_plugin(f, c);
+    if (hps_objective_cfg_every_rank(&c->objective))
+        put_gpus(f, &c->objective);
     put(f, "metric.name", c->metric ? c->metric : "");
     put(f, "metric.goal", c->maximize ? "maximize" : "minimize");
 

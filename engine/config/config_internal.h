@@ -26,8 +26,9 @@ int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_c
 /* Free what an objective owns (function name, argv, workdir, env) and zero it. */
 void hps_config_objective_free(hps_objective_cfg *obj);
 
-/* The keys of `objective:` that only an external command takes, in the order
- * config_objective.c lists them right after function, seconds, seconds_param. */
+/* The keys of `objective:` that an external command takes, in the order
+ * config_objective.c lists them right after function, seconds, seconds_param
+ * (retries, gpus_per_rank and share_gpus are also a plugin's). */
 enum {
     HPS_CMD_COMMAND,
     HPS_CMD_WORKDIR,
@@ -36,6 +37,9 @@ enum {
     HPS_CMD_RETRIES,
     HPS_CMD_GPUS_PER_TRIAL,
     HPS_CMD_KILL_GRACE,
+    HPS_CMD_LAUNCH,
+    HPS_CMD_GPUS_PER_RANK,
+    HPS_CMD_SHARE_GPUS,
     HPS_CMD_COUNT
 };
 
@@ -44,6 +48,26 @@ enum {
  * workdir is joined to, cfg->space the valid placeholders. vals[HPS_CMD_*] are
  * the nodes of those keys (NULL when absent). */
 int hps_config_command_parse(hps_yaml_ctx *ctx, yaml_node_t *const *vals, hps_config *cfg);
+
+/* Parse the plugin form of `objective:` (it has `plugin`): the library's path
+ * (joined to the config file's directory), its `options`, `retries`,
+ * `gpus_per_rank` and `share_gpus`. plugin and options are those keys' nodes
+ * (options may be NULL), cmd_vals[HPS_CMD_*] the command keys' (a command-only
+ * key given is an error). */
+int hps_config_plugin_parse(hps_yaml_ctx *ctx, const yaml_node_t *plugin,
+                            const yaml_node_t *options, yaml_node_t *const *cmd_vals,
+                            hps_config *cfg);
+
+/* gpus_per_rank and share_gpus (cmd_vals[HPS_CMD_GPUS_PER_RANK], [HPS_CMD_SHARE_GPUS])
+ * of an objective that runs on every rank of a group. */
+int hps_config_gpus_parse(hps_yaml_ctx *ctx, yaml_node_t *const *cmd_vals,
+                          hps_objective_cfg *obj);
+
+/* written (may be NULL: the directory itself) joined to the directory of the
+ * config file cfg->source, unless absolute: "a/b/c.yaml" with "x" gives "a/b/x",
+ * with NULL "a/b"; a source without '/' counts as ".". malloc'd, NULL when out of
+ * memory. */
+char *hps_config_resolve(const hps_config *cfg, const char *written);
 
 /* A duration (hps_parse_duration) at node: > 0 when positive, else >= 0; errors
  * are reported under path ("budget.max_time: must be > 0, got 0s"). */

@@ -8,7 +8,10 @@
  *                  the noise that shrinks with the budget (workers/objective.h)
  *   command ...    an external command instead of a function; it and its own
  *                  keys (workdir, env, timeout, retries, gpus_per_trial,
- *                  kill_grace) are parsed by config_command.c
+ *                  kill_grace, launch, gpus_per_rank, share_gpus) are parsed by
+ *                  config_command.c
+ *   plugin ...     a C plugin instead (with options, retries, gpus_per_rank,
+ *                  share_gpus): config_plugin.c
  *
  * A test function is evaluated on the parameters in space order, so the space
  * must hold only float/int parameters, as many as the function accepts; the
@@ -21,13 +24,15 @@
 #include "config_internal.h"
 #include "hpsweep/error.h"
 
-/* Function keys first, then the command keys in HPS_CMD_* order, then noise. */
-static const char *const objective_keys[] = {"function", "seconds",        "seconds_param",
-                                             "command",  "workdir",        "env",
-                                             "timeout",  "retries",        "gpus_per_trial",
-                                             "kill_grace", "noise",        NULL};
+/* Function keys first, then the command keys in HPS_CMD_* order, then noise and
+ * the plugin's own keys. */
+static const char *const objective_keys[] = {
+    "function",   "seconds", "seconds_param", "command",       "workdir",
+    "env",        "timeout", "retries",       "gpus_per_trial", "kill_grace",
+    "launch",     "gpus_per_rank", "share_gpus", "noise",       "plugin",
+    "options",    NULL};
 enum { O_FUNCTION, O_SECONDS, O_SECONDS_PARAM, O_COMMAND, O_NOISE = O_COMMAND + HPS_CMD_COUNT,
-       O_COUNT };
+       O_PLUGIN, O_OPTIONS, O_COUNT };
 static const char *const builtin_functions[] = {"sleep", "noop", NULL};
 
 #define DEFAULT_SLEEP_SECONDS 0.1
@@ -118,6 +123,13 @@ void hps_config_objective_free(hps_objective_cfg *obj)
     }
     free(obj->env_keys);
     free(obj->env_values);
+    free(obj->plugin);
+    for (int i = 0; i < obj->n_options; i++) {
+        free(obj->option_keys ? obj->option_keys[i] : NULL);
+        free(obj->option_values ? obj->option_values[i] : NULL);
+    }
+    free(obj->option_keys);
+    free(obj->option_values);
     memset(obj, 0, sizeof *obj);
 }
 
@@ -129,6 +141,31 @@ int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_c
         return rc;
     hps_objective_cfg *obj = &cfg->objective;
     obj->sleep_param = -1;
+    obj->gpus_per_rank = -1;
+    if (v[O_PLUGIN] && (v[O_FUNCTION] || v[O_COMMAND])) {
+        const yaml_node_t *other = v[O_FUNCTION] ? v[O_FUNCTION] : v[O_COMMAND];
+        const yaml_node_t *later =
+            other->start_mark.index > v[O_PLUGIN]->start_mark.index ? other : v[O_PLUGIN];
+        return hps_yaml_error(ctx, later, "objective: give one of function (a built-in), "
+                                          "command (an external program) or plugin (a C "
+                                          "shared library)");
+    }
+    if (!v[O_PLUGIN] && v[O_OPTIONS])
+        return hps_yaml_error(ctx, v[O_OPTIONS], "objective.options: only for objective.plugin "
+                                                 "(a C shared library)%s",
+                              v[O_COMMAND] ? "; pass a command's settings as arguments or env"
+                                           : "");
+    if (v[O_PLUGIN]) {
+        for (int i = O_SECONDS; i <= O_SECONDS_PARAM; i++)
+            if (v[i])
+                return hps_yaml_error(ctx, v[i], "objective.%s: only valid with function: sleep, "
+                                                 "not with objective.plugin",
+                                      objective_keys[i]);
+        if (v[O_NOISE])
+            return hps_yaml_error(ctx, v[O_NOISE], "objective.noise: only for test functions, "
+                                                   "not with objective.plugin");
+        return hps_config_plugin_parse(ctx, v[O_PLUGIN], v[O_OPTIONS], v + O_COMMAND, cfg);
+    }
     if (v[O_FUNCTION] && v[O_COMMAND]) {
         const yaml_node_t *later =
             v[O_COMMAND]->start_mark.index > v[O_FUNCTION]->start_mark.index ? v[O_COMMAND]
@@ -149,8 +186,8 @@ int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_c
         return hps_config_command_parse(ctx, v + O_COMMAND, cfg);
     }
     if (!v[O_FUNCTION])
-        return hps_yaml_error(ctx, node, "objective: missing required key 'function' or "
-                                         "'command'");
+        return hps_yaml_error(ctx, node, "objective: missing required key 'function', "
+                                         "'command' or 'plugin'");
     for (int i = O_COMMAND + 1; i < O_NOISE; i++)
         if (v[i])
             return hps_yaml_error(ctx, v[i], "objective.%s: only for objective.command (an "

@@ -2,7 +2,9 @@
  * External-command trials (workers/command.c) without MPI: `@hpsweep` line
  * parsing, and whole trials run through a real spawner — the environment a
  * command sees (HPSWEEP_*, promotions, GPUs, launcher variables removed),
- * placeholders, reports as they arrive, causes, retries and pruning.
+ * placeholders, reports as they arrive, causes, retries and pruning, and
+ * launch: group's torchrun variables on a rank that is its own group (groups of
+ * several are tested under mpirun: tests/integration/test_groups.sh).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
 #include "workers/command.h"
+#include "workers/group.h"
 #include "workers/trial.h"
 
 /* ---- parsing ---------------------------------------------------------------------- */
@@ -117,6 +120,10 @@ static int teardown(void **state)
     return 0;
 }
 
+/* launch and group of the next run() (launch: group in a group of one). */
+static hps_launch next_launch = HPS_LAUNCH_LEADER;
+static hps_group *next_group;
+
 /* Run one command trial (id 7, seed 99, budget 3) through the objective instance
  * and the one trial runner, as a worker does. */
 static int run(fixture *f, const char *script, int retries, double timeout, double prev_budget,
@@ -126,9 +133,9 @@ static int run(fixture *f, const char *script, int retries, double timeout, doub
                     NULL};
     hps_objective_cfg obj = {.kind = HPS_OBJ_COMMAND, .argc = 8, .argv = argv,
                              .workdir = f->dir, .timeout = timeout, .retries = retries,
-                             .kill_grace = 0.2};
+                             .kill_grace = 0.2, .launch = next_launch};
     hps_objective_runtime rt = {.spawner = f->sp, .sweep_dir = f->dir, .gpus = gpus,
-                                .group_size = 1};
+                                .group_size = 1, .group = next_group};
     static hps_objective o; /* the outcome points into it until the next run */
     hps_objective_close(&o);
     char err[256];
@@ -226,6 +233,40 @@ static void test_prune(void **state)
     f->prune_after = -1;
 }
 
+/* launch: group on a rank that is its group: torchrun's variables for a world of
+ * one (MASTER_PORT a free port), the leader's logs and metric as ever. */
+static void test_launch_group_alone(void **state)
+{
+    fixture *f = *state;
+    hps_group g;
+    hps_group_init_solo(&g, -1);
+    next_launch = HPS_LAUNCH_GROUP;
+    next_group = &g;
+    hps_outcome r;
+    assert_int_equal(run(f, "env > env.txt; echo '@hpsweep step=1 loss=0.5'", 0, 0, 0, "2", &r),
+                     HPS_OK);
+    next_launch = HPS_LAUNCH_LEADER;
+    next_group = NULL;
+    assert_int_equal(r.status, HPS_TRIAL_DONE);
+    assert_true(r.objective == 0.5);
+    char path[256], want[HPS_HOST_MAX + 32];
+    snprintf(path, sizeof path, "%s/env.txt", f->dir);
+    const char *env = slurp(path);
+    assert_non_null(strstr(env, "\nRANK=0\n"));
+    assert_non_null(strstr(env, "\nWORLD_SIZE=1\n"));
+    assert_non_null(strstr(env, "\nLOCAL_RANK=0\n"));
+    assert_non_null(strstr(env, "\nLOCAL_WORLD_SIZE=1\n"));
+    snprintf(want, sizeof want, "\nMASTER_ADDR=%s\n", g.host);
+    assert_non_null(strstr(env, want));
+    const char *port = strstr(env, "\nMASTER_PORT=");
+    assert_non_null(port);
+    assert_true(atoi(port + 13) > 0);
+    assert_non_null(strstr(env, "CUDA_VISIBLE_DEVICES=2\n"));
+    snprintf(path, sizeof path, "%s/trials/7/stdout.log", f->dir);
+    assert_int_equal(access(path, F_OK), 0);
+    hps_group_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_environment_and_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_causes_and_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_launch_group_alone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1020,9 +1020,100 @@ static void test_command_diff(void **state)
              &a);
     assert_int_equal(parse_at(cmd_diff_base, "s.yaml", &b), HPS_OK);
     n = hps_config_diff(&a, &b, buf, sizeof buf);
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 11);
     assert_non_null(strstr(buf, "objective.function: 'noop' -> 'command'\n"));
     assert_non_null(strstr(buf, "objective.workdir: (absent) -> '.'\n"));
+    assert_non_null(strstr(buf, "objective.launch: (absent) -> 'leader'\n"));
+    hps_config_free(&a);
+    hps_config_free(&b);
+}
+
+/* objective.plugin: the path joined to the config's directory, options as text in
+ * the order written (booleans as true/false), retries defaulting to 1, the GPU
+ * keys; launch: group for a command, with its GPU keys. */
+static void test_plugin_config(void **state)
+{
+    (void)state;
+    hps_config c;
+    assert_int_equal(parse_at("objective:\n  plugin: build/libm.so\n"
+                              "  options: {epochs: 10, data: \"a b\", fast: true, lr: 1e-3}\n"
+                              "  gpus_per_rank: 2\n  share_gpus: true\n"
+                              "space: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                              "sweeps/p.yaml", &c),
+                     HPS_OK);
+    assert_int_equal(c.objective.kind, HPS_OBJ_PLUGIN);
+    assert_string_equal(c.objective.function, "plugin");
+    assert_string_equal(c.objective.plugin, "sweeps/build/libm.so");
+    assert_int_equal(c.objective.n_options, 4);
+    const char *keys[] = {"epochs", "data", "fast", "lr"};
+    const char *values[] = {"10", "a b", "true", "1e-3"};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(c.objective.option_keys[i], keys[i]);
+        assert_string_equal(c.objective.option_values[i], values[i]);
+    }
+    assert_int_equal(c.objective.retries, 1);
+    assert_int_equal(c.objective.gpus_per_rank, 2);
+    assert_int_equal(c.objective.share_gpus, 1);
+    assert_true(hps_objective_cfg_every_rank(&c.objective));
+    hps_config_free(&c);
+
+    assert_int_equal(parse_at("objective: {plugin: /opt/libm.so, retries: 0}\n"
+                              "space: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                              "p.yaml", &c),
+                     HPS_OK);
+    assert_string_equal(c.objective.plugin, "/opt/libm.so");
+    assert_int_equal(c.objective.retries, 0);
+    assert_int_equal(c.objective.n_options, 0);
+    assert_int_equal(c.objective.gpus_per_rank, -1); /* the default: decided per node */
+    assert_int_equal(c.objective.share_gpus, 0);
+    hps_config_free(&c);
+
+    assert_int_equal(parse_at("objective: {command: [python3, t.py], launch: group,\n"
+                              "            gpus_per_rank: 1}\n"
+                              "space: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                              "p.yaml", &c),
+                     HPS_OK);
+    assert_int_equal(c.objective.kind, HPS_OBJ_COMMAND);
+    assert_int_equal(c.objective.launch, HPS_LAUNCH_GROUP);
+    assert_int_equal(c.objective.gpus_per_rank, 1);
+    assert_true(hps_objective_cfg_every_rank(&c.objective));
+    hps_config_free(&c);
+
+    assert_int_equal(parse_at("objective: {command: [python3, t.py], launch: leader}\n"
+                              "space: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                              "p.yaml", &c),
+                     HPS_OK);
+    assert_int_equal(c.objective.launch, HPS_LAUNCH_LEADER);
+    assert_false(hps_objective_cfg_every_rank(&c.objective));
+    hps_config_free(&c);
+}
+
+/* A resume must keep the plugin (as written), its options, retries and GPU keys. */
+static void test_plugin_diff(void **state)
+{
+    (void)state;
+    const char *base = "objective:\n  plugin: lib/libm.so\n  options: {epochs: 10}\n"
+                       "space: {lr: {type: float, low: 0.001, high: 0.1}}\n";
+    hps_config a, b;
+    char buf[2048];
+    assert_int_equal(parse_at(base, "x/s.yaml", &a), HPS_OK);
+    /* The same file read from elsewhere: the path as written is the same. */
+    assert_int_equal(parse_at(base, "/elsewhere/s.yaml", &b), HPS_OK);
+    assert_int_equal(hps_config_diff(&a, &b, buf, sizeof buf), 0);
+    hps_config_free(&b);
+    assert_int_equal(parse_at("objective:\n  plugin: lib/libn.so\n  options: {epochs: 12, x: 1}\n"
+                              "  retries: 3\n  gpus_per_rank: 0\n  share_gpus: true\n"
+                              "space: {lr: {type: float, low: 0.001, high: 0.1}}\n",
+                              "x/s.yaml", &b),
+                     HPS_OK);
+    int n = hps_config_diff(&a, &b, buf, sizeof buf);
+    assert_int_equal(n, 6);
+    assert_non_null(strstr(buf, "objective.plugin: 'lib/libm.so' -> 'lib/libn.so'\n"));
+    assert_non_null(strstr(buf, "objective.options.epochs: '10' -> '12'\n"));
+    assert_non_null(strstr(buf, "objective.options.x: (absent) -> '1'\n"));
+    assert_non_null(strstr(buf, "objective.retries: '1' -> '3'\n"));
+    assert_non_null(strstr(buf, "objective.gpus_per_rank: 'default' -> '0'\n"));
+    assert_non_null(strstr(buf, "objective.share_gpus: 'false' -> 'true'\n"));
     hps_config_free(&a);
     hps_config_free(&b);
 }
@@ -1088,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_command_diff),  cmocka_unit_test(test_pruner_config),
         cmocka_unit_test(test_noise_and_resource), cmocka_unit_test(test_string_option),
         cmocka_unit_test(test_pruner_diff),   cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_plugin_config), cmocka_unit_test(test_plugin_diff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

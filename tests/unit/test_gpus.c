@@ -41,6 +41,18 @@ static void test_lists(void **state)
     check(0, 1, 0, NULL, 0);    /* no GPUs present */
 }
 
+/* The CUDA ordinal of in-process code: the first of its devices' positions. */
+static void test_ordinals(void **state)
+{
+    (void)state;
+    assert_int_equal(hps_gpu_ordinal(0, 1, 4), 0);
+    assert_int_equal(hps_gpu_ordinal(3, 1, 4), 3);
+    assert_int_equal(hps_gpu_ordinal(1, 2, 4), 2);
+    assert_int_equal(hps_gpu_ordinal(4, 1, 4), 0); /* wraps: shared */
+    assert_int_equal(hps_gpu_ordinal(0, 0, 4), -1);
+    assert_int_equal(hps_gpu_ordinal(0, 1, 0), -1);
+}
+
 static void test_job_devices(void **state)
 {
     (void)state;
@@ -59,6 +71,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists),
         cmocka_unit_test(test_job_devices),
+        cmocka_unit_test(test_ordinals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

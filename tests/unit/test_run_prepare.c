@@ -3,7 +3,8 @@
  * run_prepare.c): a fresh sweep directory with its journal (HEADER, the metric's
  * name) and lock; the refusals (a directory that holds a sweep, a resume without
  * a journal, a changed config, no budget, a second coordinator) with their exit
- * codes; a resume that replays the strategy and takes a new budget.
+ * codes; a resume that replays the strategy and takes a new budget; a new sweep
+ * abandoned when the objective did not open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,6 +204,39 @@ static void test_fresh_then_refusals(void **state)
     hps_prepared_free(&p);
 }
 
+/* A new sweep whose objective did not open everywhere is abandoned: no journal,
+ * lock, trials/ or directory left, so the same run can start again; a resumed
+ * sweep is never touched. */
+static void test_abandon(void **state)
+{
+    (void)state;
+    char cfg[128], sweep[128], err[2048];
+    path(cfg, sizeof cfg, "ok.yaml");
+    path(sweep, sizeof sweep, "runs/prep");
+    run_args a = {.config = cfg};
+    prepared p;
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    assert_true(p.fresh);
+    hps_prepare_abandon(&p);
+    hps_prepared_free(&p);
+    struct stat st;
+    assert_int_not_equal(stat(sweep, &st), 0);
+    char runs[128];
+    path(runs, sizeof runs, "runs");
+    assert_int_equal(stat(runs, &st), 0); /* the output directory stays */
+
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    hps_prepared_free(&p);
+    run_args r = {.resume = 1, .dir = sweep};
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_OK);
+    assert_false(p.fresh);
+    hps_prepare_abandon(&p);
+    hps_prepared_free(&p);
+    char j[160];
+    snprintf(j, sizeof j, "%s/journal", sweep);
+    assert_int_equal(stat(j, &st), 0);
+}
+
 static void test_missing_and_no_budget(void **state)
 {
     (void)state;
@@ -247,6 +281,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_and_no_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_override_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * result and its reports become the outcome (done, failed with the objective's
  * cause or "no-metric"/"nan", interrupted, pruned), the result recorded as the
  * sweep's metric when it was not reported, typed parameter access by name, the
- * trial directory, and the built-in test-function, sleep and noop objectives.
+ * trial directory, the built-in test-function, sleep and noop objectives, the
+ * attempt record that counts the runs a job died in, and the group API on a rank
+ * that runs trials alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 
 #include "hpsweep/error.h"
 #include "hpsweep/objective.h"
+#include "workers/group.h"
 #include "workers/trial.h"
 
 /* ---- a space with one parameter of each kind --------------------------------------- */
@@ -354,10 +357,164 @@ static void test_builtins(void **state)
     hps_objective_close(&obj);
 }
 
+/* ---- the attempt record and the group API of a rank alone ------------------------- */
+
+static int runs_seen;
+
+static int counting_run(void *state, hps_trial_ctx *ctx)
+{
+    (void)state;
+    runs_seen++;
+    if (!ctx->obj->count_crashes)
+        return hps_trial_set_result(ctx, 2.0);
+    /* While it runs, the record says this attempt began. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/attempt", hps_trial_dir(ctx));
+    FILE *f = fopen(path, "r");
+    int n = -1;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    fclose(f);
+    assert_int_equal(n, hps_trial_attempt(ctx));
+    return hps_trial_set_result(ctx, 2.0);
+}
+
+static void write_record(const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/trials/4", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/trials/4/attempt", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int record_exists(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/trials/4/attempt", dir);
+    return access(path, F_OK) == 0;
+}
+
+/* A plugin's runs are counted in trials/<id>/attempt: removed when a run ends, left
+ * behind when the job dies in one; past `retries` such deaths the trial fails
+ * without running. */
+static void test_attempt_record(void **state)
+{
+    (void)state;
+    static const hps_objective_ops counting = {.version = HPS_OBJECTIVE_VERSION, .name = "c",
+                                               .run = counting_run};
+    char trials[128];
+    snprintf(trials, sizeof trials, "%s/trials", dir);
+    mkdir(trials, 0755);
+    memset(&obj, 0, sizeof obj);
+    obj.ops = &counting;
+    obj.space = &space;
+    obj.metric = "loss";
+    obj.rt = (hps_objective_runtime){.sweep_dir = dir, .group_size = 1};
+    obj.ctx.obj = &obj;
+    obj.count_crashes = 1;
+    obj.crash_retries = 1;
+    hps_trial_spec spec = {.trial_id = 4, .seed = 5, .budget = 0, .values = values};
+    hps_outcome out;
+    runs_seen = 0;
+    assert_int_equal(hps_trial_run(&obj, &spec, NULL, &out), HPS_OK);
+    assert_int_equal(out.status, HPS_TRIAL_DONE);
+    assert_int_equal(out.attempts, 1);
+    assert_false(record_exists());
+    /* The job died once in this trial: the next run is attempt 2. */
+    write_record("1\n");
+    assert_int_equal(hps_trial_run(&obj, &spec, NULL, &out), HPS_OK);
+    assert_int_equal(out.status, HPS_TRIAL_DONE);
+    assert_int_equal(out.attempts, 2);
+    assert_false(record_exists());
+    assert_int_equal(runs_seen, 2);
+    /* Twice, with retries 1: failed without running, the record kept. */
+    write_record("2\n");
+    assert_int_equal(hps_trial_run(&obj, &spec, NULL, &out), HPS_OK);
+    assert_int_equal(out.status, HPS_TRIAL_FAILED);
+    assert_string_equal(out.cause, "crash: job died in 2 attempts");
+    assert_int_equal(out.attempts, 2);
+    assert_int_equal(runs_seen, 2);
+    assert_true(record_exists());
+    /* A garbled record counts as none. */
+    write_record("x");
+    assert_int_equal(hps_trial_run(&obj, &spec, NULL, &out), HPS_OK);
+    assert_int_equal(out.status, HPS_TRIAL_DONE);
+    assert_int_equal(out.attempts, 1);
+    /* Objectives that do not count crashes never write one. */
+    obj.count_crashes = 0;
+    assert_int_equal(hps_trial_run(&obj, &spec, NULL, &out), HPS_OK);
+    assert_false(record_exists());
+    assert_int_equal(out.attempts, 0);
+}
+
+static int group_api_run(void *state, hps_trial_ctx *ctx)
+{
+    (void)state;
+    double buf[3] = {1, 2, 3};
+    float fb[2] = {4, 5};
+    /* A group of one: the sum is the values themselves. */
+    assert_int_equal(hps_trial_allreduce(ctx, buf, 3, HPS_FLOAT64, 0), HPS_OK);
+    assert_true(buf[0] == 1 && buf[2] == 3);
+    assert_int_equal(hps_trial_allreduce(ctx, fb, 2, HPS_FLOAT32, 0), HPS_OK);
+    assert_true(fb[1] == 5.0f);
+    assert_int_equal(hps_trial_allreduce(ctx, buf, 3, (hps_dtype)7, 0), HPS_EINVAL);
+    assert_int_equal(hps_trial_allreduce(ctx, NULL, 3, HPS_FLOAT64, 0), HPS_EINVAL);
+    assert_int_equal(hps_trial_allreduce(NULL, buf, 3, HPS_FLOAT64, 0), HPS_EINVAL);
+    assert_int_equal(hps_trial_allreduce_async(ctx, buf, 3, HPS_FLOAT64, NULL), HPS_OK);
+    assert_int_equal(hps_trial_allreduce_async(ctx, NULL, 3, HPS_FLOAT32, NULL), HPS_EINVAL);
+    /* No MPI in this process: no communicator, no NCCL. */
+    char comm[64];
+    assert_int_equal(hps_trial_mpi_comm(ctx, comm), HPS_ENOSYS);
+    assert_int_equal(hps_trial_mpi_comm(ctx, NULL), HPS_EINVAL);
+    assert_null(hps_trial_nccl_comm(ctx));
+    assert_int_equal(hps_trial_device(ctx), -1);
+    assert_int_equal(hps_trial_attempt(ctx), 1);
+    assert_int_equal(hps_trial_group_rank(ctx), 0);
+    assert_int_equal(hps_trial_group_size(ctx), 1);
+    assert_false(hps_trial_should_stop(ctx));
+    return hps_trial_set_result(ctx, 3.0);
+}
+
+/* The group API on a rank that runs trials alone, with and without a group
+ * runtime (hps_group_init_solo outside MPI). */
+static void test_group_of_one(void **state)
+{
+    (void)state;
+    static const hps_objective_ops gapi = {.version = HPS_OBJECTIVE_VERSION, .name = "g",
+                                           .flags = HPS_OBJECTIVE_GROUP, .run = group_api_run};
+    hps_group g;
+    hps_group_init_solo(&g, -1);
+    assert_int_equal(g.size, 1);
+    assert_false(g.mpi);
+    assert_true(g.host[0] != '\0');
+    assert_string_equal(g.host, g.leader_host);
+    for (int with_group = 0; with_group < 2; with_group++) {
+        memset(&obj, 0, sizeof obj);
+        obj.ops = &gapi;
+        obj.space = &space;
+        obj.metric = "loss";
+        obj.rt = (hps_objective_runtime){.sweep_dir = dir, .group_size = 1,
+                                         .group = with_group ? &g : NULL};
+        obj.ctx.obj = &obj;
+        assert_false(hps_objective_grouped(&obj));
+        hps_trial_spec spec = {.trial_id = 2, .seed = 5, .budget = 0, .values = values};
+        hps_outcome out;
+        assert_int_equal(hps_trial_run(&obj, &spec, NULL, &out), HPS_OK);
+        assert_int_equal(out.status, HPS_TRIAL_DONE);
+    }
+    hps_group_free(&g);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
+        T(test_attempt_record),
+        T(test_group_of_one),
         T(test_result_set), T(test_result_from_reports), T(test_failures), T(test_stop),
         T(test_context_api), T(test_builtins),
     };
