@@ -35,6 +35,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return HPS_EXIT_OK;
     }
+    if (strcmp(cmd, "__probe-gpu") == 0) /* provenance's GPU probe (prov_probe.c) */
+        return hps_cli_probe_gpu();
     if (strcmp(cmd, "run") == 0)
         return hps_cli_run(argc - 1, argv + 1, argv, argc);
     if (strcmp(cmd, "resume") == 0)

@@ -23,6 +23,9 @@ int hps_cli_best(int argc, char **argv);
 int hps_cli_trials(int argc, char **argv);
 int hps_cli_report(int argc, char **argv);
 
+/* `hpsweep __probe-gpu` (internal): GPU and NVIDIA library facts for provenance. */
+int hps_cli_probe_gpu(void);
+
 /* `hpsweep --version`: versions of hpsweep and the libraries it was built with. */
 int hps_cli_version(void);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -65,47 +66,49 @@ static int under_mpi(void)
 
 /* ---- all ranks ------------------------------------------------------------------ */
 
-/* Distinct processor names over all ranks, comma-separated (rank 0's result). */
-static char *gather_hosts(int use_mpi, int rank, int size)
+/* Every rank's host facts, to rank 0 (its result; NULL elsewhere): the first rank
+ * on each node describes its host in full, the others only name it (provenance.h). */
+static char *gather_host_facts(int use_mpi, int rank, int size, hps_spawner *spawner)
 {
     char name[MPI_MAX_PROCESSOR_NAME + 1] = "";
-    int len = 0;
+    int len = 0, node_rank = 0;
     if (use_mpi) {
         mpiCheck(MPI_Get_processor_name(name, &len));
+        MPI_Comm node;
+        mpiCheck(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                                     &node));
+        mpiCheck(MPI_Comm_rank(node, &node_rank));
+        mpiCheck(MPI_Comm_free(&node));
     } else if (gethostname(name, sizeof name - 1) != 0) {
         snprintf(name, sizeof name, "unknown");
     }
     name[MPI_MAX_PROCESSOR_NAME] = '\0';
+    char *mine = hps_prov_host_facts(name, rank, node_rank == 0, spawner);
+    if (!mine)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "describing this host", __FILE__, __LINE__);
+    if (!use_mpi)
+        return mine;
+    int n = (int)strlen(mine), *counts = NULL, *displs = NULL, total = 0;
     char *all = NULL;
+    if (rank == 0 && (!(counts = malloc(sizeof(int) * (size_t)size)) ||
+                      !(displs = malloc(sizeof(int) * (size_t)size))))
+        hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host facts", __FILE__, __LINE__);
+    mpiCheck(MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD));
     if (rank == 0) {
-        all = calloc((size_t)size, MPI_MAX_PROCESSOR_NAME + 1);
-        if (!all)
-            hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host names", __FILE__, __LINE__);
-    }
-    if (use_mpi)
-        mpiCheck(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME + 1, MPI_CHAR, all,
-                            MPI_MAX_PROCESSOR_NAME + 1, MPI_CHAR, 0, MPI_COMM_WORLD));
-    else
-        memcpy(all, name, sizeof name);
-    if (rank != 0)
-        return NULL;
-    size_t cap = (size_t)size * (MPI_MAX_PROCESSOR_NAME + 2) + 1;
-    char *out = calloc(cap, 1);
-    if (!out)
-        hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host names", __FILE__, __LINE__);
-    for (int i = 0; i < size; i++) {
-        const char *h = all + (size_t)i * (MPI_MAX_PROCESSOR_NAME + 1);
-        int seen = 0;
-        for (int k = 0; k < i && !seen; k++)
-            seen = strcmp(h, all + (size_t)k * (MPI_MAX_PROCESSOR_NAME + 1)) == 0;
-        if (!seen) {
-            if (out[0])
-                strcat(out, ",");
-            strcat(out, h);
+        for (int i = 0; i < size; i++) {
+            displs[i] = total;
+            total += counts[i];
         }
+        if (!(all = malloc((size_t)total + 1)))
+            hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host facts", __FILE__, __LINE__);
     }
-    free(all);
-    return out;
+    mpiCheck(MPI_Gatherv(mine, n, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD));
+    free(mine);
+    free(counts);
+    free(displs);
+    if (all)
+        all[total] = '\0';
+    return all;
 }
 
 /* Rank 0's verdict, the sweep's YAML and the sweep directory (absolute), to every
@@ -190,7 +193,7 @@ typedef struct rank_env {
     int rpt, n_groups;              /* ranks per trial, trial groups */
     MPI_Comm group;                 /* this rank's trial group (MPI_COMM_NULL: none) */
     char *gpus;                     /* this rank's CUDA_VISIBLE_DEVICES, or NULL */
-    char *hosts;                    /* rank 0: every rank's host */
+    char *hosts;                    /* rank 0: every rank's host facts (provenance.h) */
 } rank_env;
 
 static int trial_runner(void *runner, const hps_trial_spec *spec, const hps_trial_hooks *hooks,
@@ -262,6 +265,22 @@ static void say_start(const prepared *p, const rank_env *e)
             (unsigned long long)s->seed, budget);
 }
 
+/* The directory of the sweep's config (the recorded one's on a plain resume, when
+ * it still exists), for the user code's provenance; else fallback. */
+static void config_dir_of(const hps_config *cfg, const char *fallback, char *out, size_t len)
+{
+    char tmp[HPS_PATH_MAX];
+    struct stat st;
+    snprintf(tmp, sizeof tmp, "%s", cfg->source ? cfg->source : "");
+    char *slash = strrchr(tmp, '/');
+    if (slash && slash != tmp)
+        *slash = '\0';
+    if (slash && stat(tmp, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(out, len, "%s", tmp);
+    else
+        snprintf(out, len, "%s", fallback);
+}
+
 /* Rank 0: coordinate the groups (or, without workers, run trials itself). */
 static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **full_argv,
                       int full_argc)
@@ -288,12 +307,18 @@ static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **
     }
     if (rc != HPS_OK)
         hps_mpi_fail(MPI_ERR_NO_MEM, "making the transport", __FILE__, __LINE__);
-    hps_provenance prov;
-    hps_provenance_collect(&prov, full_argc, full_argv, p->config_dir, e->hosts, e->size, e->rpt,
-                           e->spawner);
+    hps_prov prov = {0};
+    char budget[160], user_dir[HPS_PATH_MAX];
+    budget_words(&p->s.budget, budget, sizeof budget);
+    config_dir_of(&p->s.cfg, p->config_dir, user_dir, sizeof user_dir);
+    hps_prov_input in = {.argc = full_argc, .argv = full_argv, .cfg = &p->s.cfg,
+                         .config_dir = user_dir, .ranks = e->size, .ranks_per_trial = e->rpt,
+                         .budget = budget, .spawner = e->spawner, .host_facts = e->hosts};
+    if (hps_provenance_collect(&prov, &in) != HPS_OK)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "collecting provenance", __FILE__, __LINE__);
     hps_coord_opts o = {
         .h5_path = p->h5_path, .quiet = a->quiet, .tty = isatty(STDERR_FILENO),
-        .signalled = &g_signalled, .provenance = prov.kv, .n_provenance = prov.n,
+        .signalled = &g_signalled, .provenance = &prov,
     };
     if (!a->quiet)
         say_start(p, e);
@@ -309,7 +334,7 @@ static int coordinate(const run_args *a, prepared *p, const rank_env *e, char **
     }
     hps_transport_destroy(t);
     hps_objective_close(&local);
-    hps_provenance_free(&prov);
+    hps_prov_free(&prov);
     return code;
 }
 
@@ -331,7 +356,7 @@ static void form_groups(rank_env *e)
 {
     e->rpt = e->cfg->ranks_per_trial > 0 ? e->cfg->ranks_per_trial : 1;
     e->n_groups = (e->size - 1) / e->rpt;
-    e->hosts = gather_hosts(e->use_mpi, e->rank, e->size);
+    e->hosts = gather_host_facts(e->use_mpi, e->rank, e->size, e->spawner);
     int my_group = e->rank == 0 ? -1 : (e->rank - 1) / e->rpt;
     if (e->use_mpi)
         mpiCheck(MPI_Comm_split(MPI_COMM_WORLD, my_group >= 0 && my_group < e->n_groups

@@ -5,8 +5,10 @@
  * layout, quoting, comments and number spelling such as 1e-5 vs 0.00001 do not
  * count) into dotted keys with canonical scalar text, then compared key by key.
  * The keys a resume may change (budget.*, output, parallelism) are never
- * produced. Parameter order matters (it fixes the unit-hypercube coordinates),
- * so it is a key of its own: "space" = "x1, lr, ...".
+ * produced, except a deterministic sweep's parallelism: the P of its rule, which
+ * fixes what each suggestion knows ("deterministic" is a key too). Parameter
+ * order matters (it fixes the unit-hypercube coordinates), so it is a key of its
+ * own: "space" = "x1, lr, ...". The `datasets` list is one key.
  *
  * A test function contributes its noise; a pruner its name ("strategy.pruner")
  * and each option given ("strategy.pruner.<option>").
@@ -253,6 +255,21 @@ static void flatten(const hps_config *c, flat *f)
     }
     snprintf(buf, sizeof buf, "%d", c->ranks_per_trial);
     put(f, "ranks_per_trial", buf);
+    char *sets = NULL;
+    for (int i = 0; i < c->n_datasets; i++) {
+        if (i)
+            sets = join_append(sets, ", ", &f->oom);
+        sets = join_append(sets, c->datasets[i], &f->oom);
+    }
+    if (!f->oom && sets)
+        put(f, "datasets", sets);
+    free(sets);
+    /* A deterministic sweep's parallelism is the P of its rule: it may not change. */
+    put(f, "deterministic", c->deterministic ? "true" : "false");
+    if (c->deterministic) {
+        snprintf(buf, sizeof buf, "%d", c->parallelism);
+        put(f, "parallelism", buf);
+    }
 }
 
 static const char *lookup(const flat *f, const char *key)

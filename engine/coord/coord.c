@@ -6,6 +6,8 @@
  *   4. every few seconds: rewrite sweep.h5; on a terminal, redraw the live line
  *   5. if nothing happened, wait (the transport's idle: a backoff sleep, or the
  *      simulated clock moving on)
+ * After each record that may show the strategy a run in deterministic mode, the
+ * stops it decided are journaled and sent (settle).
  */
 #include <math.h>
 #include <stdio.h>
@@ -73,8 +75,7 @@ static int write_store(coord *c, char *err, size_t errlen)
 {
     if (!c->o->h5_path)
         return HPS_OK;
-    return hps_sweep_write_store(c->s, c->o->h5_path, c->o->provenance, c->o->n_provenance, err,
-                                 errlen);
+    return hps_sweep_write_store(c->s, c->o->h5_path, err, errlen);
 }
 
 /* ---- reports ------------------------------------------------------------------------ */
@@ -109,8 +110,44 @@ static int prune(coord *c, int g, int64_t trial_id)
     return c->t->ops->prune(c->t, g, trial_id);
 }
 
+/* The group running trial t (by the worker id its dispatch recorded), or -1. */
+static int group_of(const coord *c, const hps_trial *t)
+{
+    for (int g = 0; g < c->t->n_groups; g++)
+        if (c->t->workers[g] == t->worker)
+            return g;
+    return -1;
+}
+
+/* Deterministic mode: journal the stops the last records decided (PRUNE) and,
+ * with send, stop those trials that still run. */
+static int settle_stops(coord *c, int send)
+{
+    hps_sweep *s = c->s;
+    int n;
+    const hps_det_stop *stops = hps_sweep_take_stops(s, &n);
+    for (int i = 0; i < n; i++) {
+        hps_det_stop st = stops[i];
+        int rc = hps_sweep_commit_prune(s, c->j, &st, c->err, c->errlen);
+        if (rc != HPS_OK)
+            return rc;
+        const hps_trial *t = &s->trials[st.trial_id];
+        int g = group_of(c, t);
+        if (send && t->status == HPS_TRIAL_RUNNING && s->det.run_of[st.trial_id] == st.run &&
+            g >= 0 && (rc = prune(c, g, st.trial_id)) != HPS_OK)
+            return rc;
+    }
+    return HPS_OK;
+}
+
+static int settle(coord *c)
+{
+    return settle_stops(c, 1);
+}
+
 /* An intermediate report: commit its metrics (the strategy and pruner see the
- * sweep's metric inside), and stop the trial if either says so. */
+ * sweep's metric inside, or in deterministic mode at its run's turn), and stop
+ * the trial if either says so. */
 static int take_report(coord *c, int g, const void *msg, size_t len)
 {
     int64_t trial_id;
@@ -134,7 +171,8 @@ static int take_report(coord *c, int g, const void *msg, size_t len)
     }
     hps_apply_out out;
     if ((rc = hps_rec_encode_report(&c->rec, m, (uint32_t)line->n)) != HPS_OK ||
-        (rc = commit(c, HPS_REC_REPORT, trial_id, &c->rec, &out)) != HPS_OK)
+        (rc = commit(c, HPS_REC_REPORT, trial_id, &c->rec, &out)) != HPS_OK ||
+        (rc = settle(c)) != HPS_OK)
         return rc;
     return out.decision != HPS_DECISION_CONTINUE ? prune(c, g, trial_id) : HPS_OK;
 }
@@ -187,7 +225,8 @@ static int handle_result(coord *c, int g, int64_t trial_id, const void *bytes, u
         return HPS_OK;
     }
     if ((rc = hps_sweep_commit(s, c->j, HPS_REC_RESULT, trial_id, bytes, len, NULL, c->err,
-                               c->errlen)) != HPS_OK)
+                               c->errlen)) != HPS_OK ||
+        (rc = settle(c)) != HPS_OK)
         return rc;
     const hps_trial *t = &s->trials[trial_id];
     count_failures(c, t);
@@ -307,6 +346,12 @@ static int next_trial(coord *c, int32_t worker, double now, int64_t *id)
     }
     hps_apply_out out;
     rc = hps_sweep_commit_suggest(s, c->j, worker, now, &out, c->err, c->errlen);
+    if (rc != HPS_ENOMEM) {
+        /* a FEED before the suggestion, or the suggestion itself, may have shown runs */
+        int src = settle(c);
+        if (src != HPS_OK)
+            return src;
+    }
     if (rc == HPS_EDONE)
         c->exhausted = 1;
     else if (rc == HPS_EAGAIN)
@@ -482,9 +527,39 @@ static int setup(coord *c)
     c->loop_start = hps_monotonic();
     c->cpu_start = cpu_seconds();
     c->ended_at_start = s->n_done + s->n_failed + s->n_pruned;
+    int rc;
+    if (c->o->provenance &&
+        (rc = hps_sweep_commit_run(s, c->j, 0, c->o->provenance, c->err, c->errlen)) != HPS_OK)
+        return rc;
+    /* stops a replay decided whose PRUNE a torn journal tail lost (their trials run
+     * nowhere now) */
+    if ((rc = settle_stops(c, 0)) != HPS_OK)
+        return rc;
     if (strcmp(s->status, "running") != 0)
         return set_status(c, "running");
     return HPS_OK;
+}
+
+/* The RUN record of this run's end: when, how, and how many trials ended. */
+static int end_run(coord *c)
+{
+    if (!c->o->provenance)
+        return HPS_OK;
+    hps_sweep *s = c->s;
+    hps_prov p = {0};
+    char when[40], ended[32];
+    hps_iso_time(c->t->ops->wall(c->t), when, sizeof when);
+    snprintf(ended, sizeof ended, "%lld",
+             (long long)(s->n_done + s->n_failed + s->n_pruned - c->ended_at_start));
+    int rc = hps_prov_add(&p, HPS_PROV_RUN, 0, "end_time", when);
+    if (rc == HPS_OK)
+        rc = hps_prov_add(&p, HPS_PROV_RUN, 0, "end_status", s->status);
+    if (rc == HPS_OK)
+        rc = hps_prov_add(&p, HPS_PROV_RUN, 0, "trials_ended", ended);
+    if (rc == HPS_OK)
+        rc = hps_sweep_commit_run(s, c->j, 1, &p, c->err, c->errlen);
+    hps_prov_free(&p);
+    return rc;
 }
 
 static void teardown(coord *c)
@@ -548,6 +623,9 @@ int hps_coordinator_run(hps_sweep *s, hps_journal *j, hps_transport *t, const hp
     } else if (rc != HPS_ENOMEM) {
         (void)interrupt_running(&c, "interrupted"); /* keep the record straight; the error wins */
     }
+    int erc = rc == HPS_ENOMEM ? HPS_OK : end_run(&c);
+    if (rc == HPS_OK)
+        rc = erc;
     int src = sync_journal(&c);
     if (rc == HPS_OK)
         rc = src;
