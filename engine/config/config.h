@@ -75,6 +75,12 @@ void hps_config_free(hps_config *cfg);
  */
 int hps_config_diff(const hps_config *recorded, const hps_config *now, char *buf, size_t len);
 
+/* The same differences, one call of each(ctx, key, a, b) per key (a or b NULL when
+ * the key is absent on that side). Returns how many, or HPS_ENOMEM/HPS_EINVAL. */
+int hps_config_diff_each(const hps_config *recorded, const hps_config *now,
+                         void (*each)(void *ctx, const char *key, const char *a, const char *b),
+                         void *ctx);
+
 /* Parse a duration: a number of seconds, or a number with unit s, m, h, d
  * ("90", "90s", "1.5m", "2h"). Returns HPS_OK or HPS_EINVAL. */
 int hps_parse_duration(const char *text, double *seconds);
