@@ -7,8 +7,9 @@
  * This file writes the attributes, /config, /provenance's attributes, /space and
  * /metric_names and makes the file durable; store_tables.c writes /trials,
  * /failures, /rungs and /metrics, store_prov.c the tables of /provenance.
- * Strings are variable-length UTF-8 (h5py returns str for the attributes) except /trials' cause and /failures' stderr_tail, fixed-length
- * columns so the tables stay plain fixed-size records.
+ * Strings are variable-length UTF-8 (h5py returns str for the attributes)
+ * except /trials' cause and /failures' stderr_tail, fixed-length columns so the
+ * tables stay plain fixed-size records.
  */
 #include "store.h"
 

@@ -42,9 +42,9 @@ static void build(const char *float_name)
     res.metric = "val loss";
     res.goal = "minimize";
     for (int i = 0; i < 2; i++)
-        trials[i] = (hps_trial){.trial_id = 7 + i, .status = HPS_TRIAL_DONE, .seed = 42u + (unsigned)i,
-                                .objective = 0.5 + i, .values = vals[i], .bracket = -1,
-                                .rung = -1};
+        trials[i] = (hps_trial){.trial_id = 7 + i, .status = HPS_TRIAL_DONE,
+                                .seed = 42u + (unsigned)i, .objective = 0.5 + i,
+                                .values = vals[i], .bracket = -1, .rung = -1};
     res.trials = trials;
     res.n_trials = 2;
 }
@@ -114,7 +114,8 @@ static void test_top_and_params_only(void **state)
     int rc;
     char *out = run(HPS_EXPORT_JSON, HPS_EXPORT_PARAMS_ONLY, 2, &rc);
     assert_int_equal(rc, HPS_OK);
-    assert_string_equal(out, "[\n  {\"lr\":0.25,\"note\":\"a\"},\n  {\"lr\":0.5,\"note\":\"b\"}\n]\n");
+    assert_string_equal(out,
+                        "[\n  {\"lr\":0.25,\"note\":\"a\"},\n  {\"lr\":0.5,\"note\":\"b\"}\n]\n");
     free(out);
     out = run(HPS_EXPORT_JSON, HPS_EXPORT_PARAMS_ONLY, 1, &rc);
     assert_string_equal(out, "{\"lr\":0.25,\"note\":\"a\"}\n");
@@ -123,14 +124,14 @@ static void test_top_and_params_only(void **state)
     assert_string_equal(out, "- lr: 0.25\n  note: a\n- lr: 0.5\n  note: b\n");
     free(out);
     out = run(HPS_EXPORT_JSON, HPS_EXPORT_LIST, 1, &rc);
-    assert_string_equal(out, "[\n  {\n    \"trial_id\": 7,\n    \"seed\": 42,\n    \"val loss\": 0.5,"
-                             "\n    \"params\": {\n      \"lr\": 0.25,\n      \"note\": \"a\"\n"
-                             "    }\n  }\n]\n");
+    assert_string_equal(out, "[\n  {\n    \"trial_id\": 7,\n    \"seed\": 42,\n"
+                             "    \"val loss\": 0.5,\n    \"params\": {\n      \"lr\": 0.25,\n"
+                             "      \"note\": \"a\"\n    }\n  }\n]\n");
     free(out);
     out = run(HPS_EXPORT_YAML, 0, 2, &rc);
-    assert_string_equal(out, "- trial_id: 7\n  seed: 42\n  val loss: 0.5\n  params:\n    lr: 0.25\n"
-                             "    note: a\n- trial_id: 8\n  seed: 43\n  val loss: 1.5\n  params:\n"
-                             "    lr: 0.5\n    note: b\n");
+    assert_string_equal(out, "- trial_id: 7\n  seed: 42\n  val loss: 0.5\n  params:\n"
+                             "    lr: 0.25\n    note: a\n- trial_id: 8\n  seed: 43\n"
+                             "  val loss: 1.5\n  params:\n    lr: 0.5\n    note: b\n");
     free(out);
     out = run(HPS_EXPORT_ENV, HPS_EXPORT_PARAMS_ONLY, 1, &rc);
     assert_string_equal(out, "LR=0.25\nNOTE=a\n");
