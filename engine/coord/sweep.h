@@ -61,15 +61,18 @@ typedef struct hps_det_run {
     double objective;           /* the RESULT's objective */
     int32_t stop;               /* its reports made the strategy or pruner stop it */
     int64_t stop_step;          /* at the report of this step */
-    int64_t rep_head, rep_tail; /* its reports not shown yet (det.reps; -1: none) */
-    int32_t n_fed;              /* its reports shown so far */
-    int32_t n_skip;             /* reports of a re-run still to skip (shown before the
+    int32_t stop_rep;           /* which of its reports that was (0, 1, ...) */
+    int64_t rep_head, rep_tail; /* its reports the strategy was not shown yet (det.reps;
+                                   -1: none) */
+    int32_t n_seen;             /* its reports taken so far */
+    int32_t n_skip;             /* reports of a re-run still to skip (taken before the
                                    interruption) */
     int64_t rung_row;           /* its row of s->rungs, -1: none */
 } hps_det_run;
 
 typedef struct hps_det_rep {
     int64_t next;               /* the run's next report, -1: none */
+    int32_t index;              /* which of the run's reports (0, 1, ...) */
     int64_t step;
     double resource;
     double value;               /* the sweep's metric, as reported */

@@ -3,24 +3,28 @@
  * in which the strategy and the pruner are shown what trials did.
  *
  * Every SUGGEST starts a run (a new trial, or a promotion of one), numbered in
- * suggestion order. The strategy and pruner are shown runs strictly in that
- * order, each run whole before the next: its reports of the sweep's metric as
- * they came (each may stop it), then how it ended. The rule: suggestion k is made
- * after runs 0..k-P-1 were shown and before any later one is (unless the strategy
- * itself waits: then the next run is shown, a FEED record, and it is asked
- * again). So what the strategy and pruner see when they decide is a function of
- * the config and the seed alone, not of arrival order, timing or rank count.
+ * suggestion order. The strategy is shown runs strictly in that order, each run
+ * whole before the next: its reports of the sweep's metric as they came (each may
+ * stop it), then how it ended; the pruner's finish() follows the same order. The
+ * rule: suggestion k is made after runs 0..k-P-1 were shown and before any later
+ * one is (unless the strategy itself waits: then the next run is shown, a FEED
+ * record, and it is asked again). So what the strategy sees when it decides is a
+ * function of the config and the seed alone, not of arrival order, timing or
+ * rank count.
  *
  * A run is shown as soon as the rule allows: whenever a record is applied (a
  * SUGGEST raises the limit, a RESULT or REPORT brings what the head run waited
- * for), every run before n_runs - P is shown as far as it has arrived. A report
- * that stops a run (STOP or PAUSE from the strategy, STOP from the pruner) marks
- * it stopped at that step: its later reports are not shown, its end is shown as
- * a failure (as a pruned trial's is), and the trial is recorded as pruned however
- * far it ran (the decision is exact; the compute past it may be wasted). The
- * coordinator journals each such stop as a PRUNE record, so that a replay without
- * a strategy (`hpsweep status`) records the same statuses, and stops the trial
- * if it still runs.
+ * for), every run before n_runs - P is shown as far as it has arrived.
+ *
+ * The pruner judges each report as it arrives, with a horizon: only the runs
+ * suggestion k knew (the first k - P finish() calls, which were made before k was
+ * suggested), so its decision is as exact as the strategy's and comes at once.
+ * A report that stops a run (STOP from the pruner, or STOP or PAUSE from the
+ * strategy at the run's turn) marks it stopped: its later reports are not shown,
+ * its end is shown as a failure (as a pruned trial's is), and the trial is
+ * recorded as pruned however far it ran. The coordinator journals each stop as a
+ * PRUNE record, so that a replay without a strategy (`hpsweep status`) records
+ * the same statuses, and stops the trial if it still runs.
  *
  * All of this happens inside hps_sweep_apply, live and on replay alike, driven by
  * the records alone: the same journal makes the same calls.
@@ -108,35 +112,9 @@ void hps_det_dispatched(hps_sweep *s, int64_t trial_id)
     hps_det_run *r = s->det.on ? run_of(s, trial_id) : NULL;
     if (!r)
         return;
-    /* The interrupted attempt's unshown reports are dropped; the re-run reports
-     * again from its start, and the ones shown already are skipped. */
-    r->rep_head = r->rep_tail = -1;
-    r->n_skip = r->n_fed;
-}
-
-int hps_det_report(hps_sweep *s, int64_t trial_id, const hps_rec_metric *m)
-{
-    hps_det *d = &s->det;
-    hps_det_run *r = d->on ? run_of(s, trial_id) : NULL;
-    if (!r || r->stop)
-        return HPS_OK;
-    if (r->n_skip > 0) {
-        r->n_skip--;
-        return HPS_OK;
-    }
-    hps_det_rep *reps = hps_grow(d->reps, &d->cap_reps, (size_t)d->n_reps + 1, sizeof *reps, 1024);
-    if (!reps)
-        return HPS_ENOMEM;
-    d->reps = reps;
-    int64_t k = d->n_reps++;
-    d->reps[k] = (hps_det_rep){.next = -1, .step = m->step, .resource = m->resource,
-                               .value = m->value};
-    if (r->rep_tail >= 0)
-        d->reps[r->rep_tail].next = k;
-    else
-        r->rep_head = k;
-    r->rep_tail = k;
-    return HPS_OK;
+    /* The re-run reports again from its start: the reports the interrupted attempt
+     * made were taken (the same ones, with the same seed) and are skipped. */
+    r->n_skip = r->n_seen;
 }
 
 /* A stopped run that has ended: its trial is pruned (when this run is the trial's
@@ -185,7 +163,62 @@ static int push_stop(hps_sweep *s, int64_t ri, int64_t step)
     return HPS_OK;
 }
 
-/* Show one report of run ri; a stop marks the run. */
+/* Run ri stops at report index k (step): the trial is pruned once it ended, and
+ * the coordinator is told. */
+static int stop_run(hps_sweep *s, int64_t ri, int32_t k, int64_t step)
+{
+    hps_det_run *r = &s->det.runs[ri];
+    r->stop = 1;
+    r->stop_step = step;
+    r->stop_rep = k;
+    prune_trial(s, ri);
+    return push_stop(s, ri, step);
+}
+
+int hps_det_report(hps_sweep *s, int64_t trial_id, const hps_rec_metric *m, const hps_record *rec,
+                   char *err, size_t errlen)
+{
+    hps_det *d = &s->det;
+    hps_det_run *r = d->on ? run_of(s, trial_id) : NULL;
+    if (!r)
+        return HPS_OK;
+    if (r->n_skip > 0) {
+        r->n_skip--;
+        return HPS_OK;
+    }
+    int64_t ri = d->run_of[trial_id];
+    int32_t index = r->n_seen++;
+    if (r->stop)
+        return HPS_OK;
+    hps_det_rep *reps = hps_grow(d->reps, &d->cap_reps, (size_t)d->n_reps + 1, sizeof *reps, 1024);
+    if (!reps)
+        return HPS_ENOMEM;
+    d->reps = reps;
+    r = &d->runs[ri];
+    int64_t k = d->n_reps++;
+    d->reps[k] = (hps_det_rep){.next = -1, .index = index, .step = m->step,
+                               .resource = m->resource, .value = m->value};
+    if (r->rep_tail >= 0)
+        d->reps[r->rep_tail].next = k;
+    else
+        r->rep_head = k;
+    r->rep_tail = k;
+    if (!s->pruner)
+        return HPS_OK;
+    /* The pruner judges it now, knowing what this run's suggestion knew. */
+    hps_observation obs = {.trial_id = trial_id, .kind = HPS_OBS_INTERMEDIATE,
+                           .u = s->u + (size_t)trial_id * (size_t)s->d,
+                           .value = hps_sweep_oriented(s, m->value), .resource = m->resource,
+                           .step = m->step, .has_horizon = 1,
+                           .horizon = ri - d->p > 0 ? ri - d->p : 0};
+    hps_decision dec = HPS_DECISION_CONTINUE;
+    int rc = s->pruner_ops->report(s->pruner, &obs, &dec);
+    if (rc != HPS_OK)
+        return hps_sweep_fail(err, errlen, rc, "the pruner refused an intermediate report", rec);
+    return dec == HPS_DECISION_CONTINUE ? HPS_OK : stop_run(s, ri, index, m->step);
+}
+
+/* Show the strategy one report of run ri at its turn; a stop marks the run. */
 static int show_report(hps_sweep *s, int64_t ri, const hps_det_rep *rep, const hps_record *rec,
                        char *err, size_t errlen)
 {
@@ -198,16 +231,9 @@ static int show_report(hps_sweep *s, int64_t ri, const hps_det_rep *rep, const h
     int rc = s->ops->observe(s->strategy, &obs, &dec);
     if (rc != HPS_OK)
         return hps_sweep_fail(err, errlen, rc, "the strategy refused an intermediate report", rec);
-    if (dec == HPS_DECISION_CONTINUE && s->pruner &&
-        (rc = s->pruner_ops->report(s->pruner, &obs, &dec)) != HPS_OK)
-        return hps_sweep_fail(err, errlen, rc, "the pruner refused an intermediate report", rec);
-    r->n_fed++;
-    if (dec == HPS_DECISION_CONTINUE)
+    if (dec == HPS_DECISION_CONTINUE || r->stop)
         return HPS_OK;
-    r->stop = 1;
-    r->stop_step = rep->step;
-    prune_trial(s, ri);
-    return push_stop(s, ri, rep->step);
+    return stop_run(s, ri, rep->index, rep->step);
 }
 
 /* Show run ri as far as it has arrived: *whole = 1 when its end was shown too. */
@@ -223,7 +249,9 @@ static int show_run(hps_sweep *s, int64_t ri, int *whole, const hps_record *rec,
         r->rep_head = rep.next;
         if (r->rep_head < 0)
             r->rep_tail = -1;
-        if (!r->stop && (rc = show_report(s, ri, &rep, rec, err, errlen)) != HPS_OK)
+        /* the strategy sees the reports up to the one that stopped the run */
+        if ((!r->stop || rep.index <= r->stop_rep) &&
+            (rc = show_report(s, ri, &rep, rec, err, errlen)) != HPS_OK)
             return rc;
         r = &d->runs[ri];
     }

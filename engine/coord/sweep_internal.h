@@ -52,12 +52,14 @@ int hps_det_gate(hps_sweep *s, const hps_record *rec, int live, char *err, size_
 /* A SUGGEST of trial_id was applied (a new run). */
 int hps_det_suggested(hps_sweep *s, int64_t trial_id, double budget, char *err, size_t errlen);
 
-/* A DISPATCH re-runs trial_id's latest run: its reports not shown yet are dropped,
- * and as many of the re-run's as were shown before will be skipped. */
+/* A DISPATCH re-runs trial_id's latest run: as many of the re-run's reports as
+ * the interrupted attempt made will be skipped (they were taken already). */
 void hps_det_dispatched(hps_sweep *s, int64_t trial_id);
 
-/* A REPORT's metric of the sweep (finite): queue it on the trial's run. */
-int hps_det_report(hps_sweep *s, int64_t trial_id, const hps_rec_metric *m);
+/* A REPORT's metric of the sweep (finite): queue it on the trial's run for the
+ * strategy, and let the pruner judge it now with the run's horizon. */
+int hps_det_report(hps_sweep *s, int64_t trial_id, const hps_rec_metric *m, const hps_record *rec,
+                   char *err, size_t errlen);
 
 /*
  * A RESULT of trial t was applied: its run ended with status and objective (before

@@ -101,7 +101,8 @@ int hps_sweep_apply_report(hps_sweep *s, const hps_record *rec, hps_apply_out *o
         /* Queued on its run; shown at the run's turn, which may be now. */
         for (uint32_t i = 0; s->strategy && i < n; i++)
             if (s->m_scratch[i].name_index == 0 && isfinite(s->m_scratch[i].value) &&
-                (rc = hps_det_report(s, rec->trial_id, &s->m_scratch[i])) != HPS_OK)
+                (rc = hps_det_report(s, rec->trial_id, &s->m_scratch[i], rec, err, errlen)) !=
+                    HPS_OK)
                 return rc;
         if ((rc = hps_det_advance(s, rec, err, errlen)) != HPS_OK)
             return rc;
