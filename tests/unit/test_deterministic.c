@@ -6,7 +6,8 @@
  * drawn at random (log-normal, a different draw per run), for random, grid, gp,
  * tpe, hyperband, asha, bohb and the median pruner. Each run's journal replays to
  * the same table, with the strategy (no divergence) and without it (statuses from
- * the PRUNE records). A spy strategy checks the rule itself: suggestion k is made
+ * the PRUNE records), and a sweep interrupted and resumed on another group count
+ * equals one that never stopped. A spy strategy checks the rule itself: suggestion k is made
  * knowing exactly the results of runs 0..k-P-1; a spy that waits for one more
  * result than the rule gives gets it through FEED records, exactly too. And the
  * default asynchronous mode does differ across group counts (so these checks can
@@ -42,6 +43,7 @@ typedef struct world {
     volatile sig_atomic_t signalled;
     uint64_t dur_seed;      /* this run's durations */
     int reports;            /* intermediate reports per trial */
+    int64_t signal_at;      /* set signalled when this trial runs (0: never) */
     hps_rec_metric own;
 } world;
 
@@ -64,6 +66,8 @@ static int runner(void *ctx, const hps_trial_spec *spec, const hps_trial_hooks *
 {
     world *w = ctx;
     hps_outcome_init(out);
+    if (w->signal_at > 0 && spec->trial_id == w->signal_at)
+        w->signalled = SIGTERM;
     double x = spec->values[0], y = spec->values[1];
     double f = (x - 0.3) * (x - 0.3) + (y - 0.7) * (y - 0.7) + 1.0 / (1.0 + spec->budget);
     for (int k = 0; k < w->reports; k++) {
@@ -115,7 +119,7 @@ static void make_sweep(world *w, const char *extra)
     hps_buf_free(&b);
 }
 
-static void run_world(world *w, int groups)
+static int run_world_rc(world *w, int groups)
 {
     hps_sim_opts o = {.n_groups = groups, .run = runner, .runner = w, .duration = duration,
                       .ctx = w};
@@ -123,9 +127,15 @@ static void run_world(world *w, int groups)
     hps_coord_opts co = {.quiet = 1, .signalled = &w->signalled};
     char err[1024] = "";
     int rc = hps_coordinator_run(&w->s, w->j, w->t, &co, err, sizeof err);
-    if (rc != HPS_OK)
+    if (rc != HPS_OK && rc != HPS_EINTR)
         fail_msg("run: %s (%s)", hps_err_name(rc), err);
     assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    return rc;
+}
+
+static void run_world(world *w, int groups)
+{
+    assert_int_equal(run_world_rc(w, groups), HPS_OK);
 }
 
 static void close_world(world *w)
@@ -485,6 +495,46 @@ static void test_feed(void **state)
     }
 }
 
+/* Interrupted (running trials journaled as interrupted), then resumed with another
+ * group count: the same table as a sweep that never stopped. */
+static void test_interrupt_resume(void **state)
+{
+    (void)state;
+    const char *cfg = DET "strategy: {name: tpe, n_startup: 4, pruner: {name: median, "
+                          "n_startup_trials: 3}}\n";
+    table *whole = calloc(1, sizeof *whole), *resumed = calloc(1, sizeof *resumed);
+    assert_true(whole && resumed);
+    world a = {.dur_seed = 21, .reports = 5};
+    make_sweep(&a, cfg);
+    run_world(&a, 3);
+    capture(&a.s, whole);
+    close_world(&a);
+
+    world b = {.dur_seed = 22, .reports = 5, .signal_at = 11};
+    make_sweep(&b, cfg);
+    assert_int_equal(run_world_rc(&b, 2), HPS_EINTR);
+    assert_true(b.s.n_interrupted > 0);
+    hps_transport_destroy(b.t);
+    b.t = NULL;
+    hps_sweep_free(&b.s);
+    hps_journal_close(b.j);
+    assert_int_equal(hps_journal_open(b.journal, HPS_JOURNAL_WRITE, &b.j), HPS_OK);
+    hps_sweep_init(&b.s, HPS_SWEEP_STRATEGY);
+    char err[512] = "";
+    assert_int_equal(hps_sweep_replay(&b.s, b.j, err, sizeof err), HPS_OK);
+    b.signalled = 0;
+    b.signal_at = 0;
+    b.dur_seed = 23;
+    run_world(&b, 5);
+    capture(&b.s, resumed);
+    if (!same(whole, resumed, 1))
+        fail_msg("an interrupted and resumed sweep differs from one that never stopped");
+    check_replays(&b, resumed);
+    close_world(&b);
+    free(whole);
+    free(resumed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_hyperband),  cmocka_unit_test(test_asha),
         cmocka_unit_test(test_bohb),       cmocka_unit_test(test_median_pruner),
         cmocka_unit_test(test_async_differs),
+        cmocka_unit_test(test_interrupt_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
