@@ -221,7 +221,9 @@
     if (!best) return;
     const rows = P.map((p, i) => el("tr", {}, el("td", { class: "kv-key", text: p.name }),
       el("td", { class: "kv-value", text: typeof best.params[i] === "string" ? best.params[i] : JSON.stringify(best.params[i]) })));
+    /* as hpsweep best: a multi-fidelity trial's budget after its seed */
     const lines = [`{`, `  "trial_id": ${best.trial_id},`, `  "seed": ${best.seed},`,
+      ...(best.budget > 0 ? [`  "budget": ${JSON.stringify(best.budget)},`] : []),
       `  ${JSON.stringify(metric)}: ${JSON.stringify(best.value)},`, `  "params": {` +
       P.map((p, i) => `\n    ${JSON.stringify(p.name)}: ${JSON.stringify(best.params[i])}`).join(",") +
       (P.length ? "\n  }" : "}"), `}`];
