@@ -92,6 +92,9 @@ int hps_cli_status(int argc, char **argv)
     printf("strategy   %s, objective %s, %s %s\n", s.cfg.strategy, s.cfg.objective.function,
            s.cfg.maximize ? "maximize" : "minimize", s.cfg.metric);
     printf("seed       %llu\n", (unsigned long long)s.seed);
+    if (s.det.on)
+        printf("mode       deterministic, parallelism %d (suggestion k knows the results of "
+               "trials 0..k-%d)\n", s.det.p, s.det.p + 1);
     printf("created    %s (%s ago)\n", created, age);
     printf("trials     %lld", (long long)s.n_trials);
     if (s.budget.max_trials > 0 && s.n_trials <= s.budget.max_trials)
