@@ -23,7 +23,9 @@
 #include "cli.h"
 #include "provenance.h"
 
-/* The first of names that loads, its name in *which; NULL when none does. */
+/* The first of names that loads, its name in *which; NULL when none does. The
+ * libraries stay loaded (never dlclose()d): the probe exits at once, and unloading
+ * a C++ library such as cuBLAS would leave its allocations unreachable. */
 static void *open_first(const char *const *names, const char **which)
 {
     for (int i = 0; names[i]; i++) {
@@ -72,7 +74,6 @@ static void probe_nvml(void)
     if (!init || !shutdown || !count || !handle || !name || !uuid || !mem || !driver ||
         init() != 0) {
         printf("gpu_memory=unknown (NVML could not start)\nnvml_uuids=none\n");
-        dlclose(h);
         return;
     }
     char d[96] = "";
@@ -100,7 +101,6 @@ static void probe_nvml(void)
     printf("nvml_gpus=%s\nnvml_uuids=%s\ngpu_memory=%s\n", n ? names_line : "none",
            n ? uuids : "none", n ? mems : "none (no GPU visible to NVML)");
     shutdown();
-    dlclose(h);
 }
 
 /* One library's version: fn(&v) returning 0 gives v, as format() prints it. */
@@ -122,7 +122,6 @@ static void probe_version(const char *key, const char *const *names, const char 
     } else {
         printf("%s=unknown (%s has no working %s)\n", key, which, sym);
     }
-    dlclose(h);
 }
 
 static void nccl_version(int v, char *out, size_t len)
@@ -151,7 +150,6 @@ static void probe_cublas(void)
         printf("cublas=%d.%d.%d (%s)\n", v[0], v[1], v[2], which);
     else
         printf("cublas=unknown (%s has no working cublasGetProperty)\n", which);
-    dlclose(h);
 }
 
 int hps_cli_probe_gpu(void)
