@@ -16,7 +16,11 @@ static void usage(FILE *f)
             "  status DIR           counts and best so far (works while it runs)\n"
             "  best FILE|DIR        the best configuration (--format json|yaml|env|args)\n"
             "  trials FILE|DIR      every trial (--format csv|json)\n"
-            "  report FILE|DIR      one self-contained HTML page of plots (-o report.html)\n\n"
+            "  report FILE|DIR      one self-contained HTML page of plots (-o report.html)\n"
+            "  show FILE|DIR        the sweep and its provenance, readably\n"
+            "  check FILE|DIR       a CI gate: --max/--min on the best metric, or --baseline\n"
+            "  compare A B          best values, counts, config and provenance differences\n"
+            "  reproduce FILE|DIR   re-run one trial here (--trial N) and compare\n\n"
             "  --version            versions of hpsweep, MPI, HDF5, GSL and libyaml\n"
             "  --help               this text; `hpsweep <command> --help` for a command\n");
 }
@@ -35,6 +39,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return HPS_EXIT_OK;
     }
+    if (strcmp(cmd, "__probe-gpu") == 0) /* provenance's GPU probe (prov_probe.c) */
+        return hps_cli_probe_gpu();
     if (strcmp(cmd, "run") == 0)
         return hps_cli_run(argc - 1, argv + 1, argv, argc);
     if (strcmp(cmd, "resume") == 0)
@@ -47,6 +53,14 @@ int main(int argc, char **argv)
         return hps_cli_trials(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return hps_cli_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "show") == 0)
+        return hps_cli_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return hps_cli_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return hps_cli_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "reproduce") == 0)
+        return hps_cli_reproduce(argc - 1, argv + 1);
     fprintf(stderr, "hpsweep: unknown command '%s'\n", cmd);
     usage(stderr);
     return HPS_EXIT_USAGE;

@@ -19,6 +19,10 @@
  * without reports counts towards n_startup_trials only). A trial that reports
  * after finishing (a multi-fidelity promotion) extends its curve.
  *
+ * A report with a horizon (deterministic mode) is judged against the trials
+ * completed by the first `horizon` finish() calls only, each with its curve as it
+ * was when it finished.
+ *
  * Pure and deterministic: the decisions depend only on the calls made.
  */
 #include <math.h>
@@ -52,6 +56,8 @@ typedef struct pt_trial {
     size_t cap;
     int completed;      /* in the done set */
     int pruned;         /* told STOP: never sets the median */
+    int n_at_finish;    /* points of the curve when it completed */
+    int64_t finished_at; /* finish() calls before the one that completed it */
 } pt_trial;
 
 typedef struct median_state {
@@ -63,6 +69,7 @@ typedef struct median_state {
     int *done;          /* indices of completed trials, in completion order */
     int ndone;
     size_t capdone;
+    int64_t n_finish;   /* finish() calls so far */
     hps_idmap ids;      /* trial id -> index in t */
     double *vals;       /* scratch for the median */
     int capvals;
@@ -147,10 +154,11 @@ static int curve_put(pt_trial *t, int64_t step, double value)
     return HPS_OK;
 }
 
-/* t's value at step: reported there or at the nearest earlier step; 0 if none. */
-static int curve_at(const pt_trial *t, int64_t step, double *value)
+/* t's value at step: reported there or at the nearest earlier step, among its
+ * first n points; 0 if none. */
+static int curve_at(const pt_trial *t, int n, int64_t step, double *value)
 {
-    int lo = 0, hi = t->n; /* first index with step > step */
+    int lo = 0, hi = n; /* first index with step > step */
     while (lo < hi) {
         int mid = (lo + hi) / 2;
         if (t->c[mid].step <= step)
@@ -175,7 +183,13 @@ static int median_report(void *state, const hps_observation *obs, hps_decision *
     int rc = curve_put(t, obs->step, obs->value);
     if (rc != HPS_OK)
         return rc;
-    if (s->ndone < s->n_startup || obs->step < s->warmup ||
+    /* the completed trials this decision may use: all, or those of the horizon
+     * (done[] is in completion order, so they are a prefix) */
+    int ndone = s->ndone;
+    if (obs->has_horizon)
+        for (ndone = 0; ndone < s->ndone && s->t[s->done[ndone]].finished_at < obs->horizon;)
+            ndone++;
+    if (ndone < s->n_startup || obs->step < s->warmup ||
         (obs->step - s->warmup) % s->interval != 0)
         return HPS_OK;
 
@@ -189,17 +203,18 @@ static int median_report(void *state, const hps_observation *obs, hps_decision *
         best = t->c[i].value < best ? t->c[i].value : best;
     }
 
-    if (s->ndone > s->capvals) {
-        double *v = realloc(s->vals, sizeof *v * (size_t)s->ndone);
+    if (ndone > s->capvals) {
+        double *v = realloc(s->vals, sizeof *v * (size_t)ndone);
         if (!v)
             return HPS_ENOMEM;
         s->vals = v;
-        s->capvals = s->ndone;
+        s->capvals = ndone;
     }
     int m = 0;
-    for (int i = 0; i < s->ndone; i++) {
+    for (int i = 0; i < ndone; i++) {
+        const pt_trial *d = &s->t[s->done[i]];
         double v;
-        if (curve_at(&s->t[s->done[i]], obs->step, &v) && !isnan(v))
+        if (curve_at(d, obs->has_horizon ? d->n_at_finish : d->n, obs->step, &v) && !isnan(v))
             s->vals[m++] = v;
     }
     if (m == 0)
@@ -220,6 +235,7 @@ static int median_finish(void *state, const hps_observation *obs)
     if (k < 0)
         return k;
     pt_trial *t = &s->t[k];
+    int64_t call = s->n_finish++;
     if (obs->kind != HPS_OBS_FINAL || t->pruned || t->completed)
         return HPS_OK; /* only completed curves set the median, once each */
     int *d = hps_grow(s->done, &s->capdone, (size_t)s->ndone + 1, sizeof *d, 32);
@@ -228,6 +244,8 @@ static int median_finish(void *state, const hps_observation *obs)
     s->done = d;
     s->done[s->ndone++] = k;
     t->completed = 1;
+    t->n_at_finish = t->n;
+    t->finished_at = call;
     return HPS_OK;
 }
 

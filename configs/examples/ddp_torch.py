@@ -140,7 +140,9 @@ def main(argv):
         if rank == a.fail_rank and (a.fail_trial < 0 or trial == a.fail_trial):
             print(f"ddp_torch.py: rank {rank} fails on purpose (--fail-rank)", file=sys.stderr,
                   flush=True)
-            sys.exit(1)
+            # At once, like a crash: no interpreter teardown, so this rank's exit comes
+            # before its peer notices the lost connection and exits on its own.
+            os._exit(1)
         sampler.set_epoch(epoch)
         total, count = 0.0, 0
         for xb, yb in loader:

@@ -11,7 +11,11 @@ enum {
                                  by budget.max_consecutive_failures */
     HPS_EXIT_USAGE = 2,       /* usage or configuration error, or a refused operation;
                                  nothing written */
-    HPS_EXIT_NO_RESULT = 3,   /* `best`: no trial has completed */
+    HPS_EXIT_NO_RESULT = 3,   /* `best`, `check`: no trial has completed */
+    HPS_EXIT_GATE = 4,        /* `check`: the gate does not hold (a metric out of bounds,
+                                 a regression beyond the allowed one) */
+    HPS_EXIT_NOT_REPRODUCED = 5, /* `reproduce`: the new metric is outside the tolerance,
+                                    or the re-run did not complete */
     HPS_EXIT_INTERRUPTED = 75 /* SIGTERM/SIGINT/SIGUSR1 stopped the sweep (EX_TEMPFAIL);
                                  resume it */
 };
@@ -22,6 +26,13 @@ int hps_cli_status(int argc, char **argv);
 int hps_cli_best(int argc, char **argv);
 int hps_cli_trials(int argc, char **argv);
 int hps_cli_report(int argc, char **argv);
+int hps_cli_show(int argc, char **argv);
+int hps_cli_check(int argc, char **argv);
+int hps_cli_compare(int argc, char **argv);
+int hps_cli_reproduce(int argc, char **argv);
+
+/* `hpsweep __probe-gpu` (internal): GPU and NVIDIA library facts for provenance. */
+int hps_cli_probe_gpu(void);
 
 /* `hpsweep --version`: versions of hpsweep and the libraries it was built with. */
 int hps_cli_version(void);

@@ -1,42 +1,29 @@
 /*
- * Collecting provenance (see provenance.h). Nothing here forks or runs a
- * program: it is called inside an MPI process.
+ * The run facts of provenance (see provenance.h): versions of hpsweep and the
+ * libraries it was built with, the build itself, the user's code (git commit,
+ * dirty flag, a hash of the diff), the command line and the environment; and
+ * putting a run's provenance together with its hosts and files. Also
+ * `hpsweep --version`.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <gsl/gsl_version.h>
 #include <hdf5.h>
 #include <mpi.h>
-#include <poll.h>
-#include <signal.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <yaml.h>
 
 #include "cli.h"
 #include "core/clock.h"
-#include "provenance.h"
-#include "hpsweep/error.h"
 #include "hps_version.h"
+#include "hpsweep/error.h"
+#include "provenance.h"
 
-static void add(hps_provenance *p, const char *key, const char *value)
-{
-    if (p->n >= HPS_PROVENANCE_MAX)
-        return;
-    size_t n = strlen(value) + 1;
-    char *copy = malloc(n);
-    if (!copy)
-        return;
-    memcpy(copy, value, n);
-    p->owned[p->n] = copy;
-    p->kv[p->n].key = key;
-    p->kv[p->n].value = copy;
-    p->n++;
-}
+/* OpenBLAS's own API (its cblas.h would clash with GSL's). */
+char *openblas_get_config(void);
 
 static void read_line(const char *path, char *buf, size_t len)
 {
@@ -75,7 +62,8 @@ static void resolve_ref(const char *gitdir, const char *ref, char *out, size_t l
     fclose(f);
 }
 
-/* The commit checked out in the git repository containing dir, or "none". */
+/* The commit checked out in the git repository containing dir, or "none" (no git
+ * program: read from .git, without a dirty flag). */
 static void git_commit(const char *dir, char *out, size_t len)
 {
     char cur[4096];
@@ -105,29 +93,6 @@ static void git_commit(const char *dir, char *out, size_t len)
     }
 }
 
-static void cpu_model(char *out, size_t len)
-{
-    snprintf(out, len, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *colon = strchr(line, ':');
-            if (colon) {
-                colon++;
-                while (*colon == ' ')
-                    colon++;
-                colon[strcspn(colon, "\n")] = '\0';
-                snprintf(out, len, "%s", colon);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
 static void mpi_library(char *out, size_t len)
 {
     char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "";
@@ -140,199 +105,176 @@ static void mpi_library(char *out, size_t len)
     snprintf(out, len, "MPI %d.%d (%s)", major, minor, lib);
 }
 
-/* Run argv through the spawner (this is an MPI process: no fork here) and keep
- * its first line of output in out. 0 on exit status 0 within 5 s, else -1. */
-static int capture(hps_spawner *sp, const char *const *argv, char *out, size_t len)
+typedef struct sha_sink {
+    EVP_MD_CTX *md;
+    long long bytes;
+    int bad;
+} sha_sink;
+
+static void to_sha(void *ctx, const char *p, size_t n)
 {
-    out[0] = '\0';
-    if (!sp)
-        return -1;
-    extern char **environ;
-    hps_spawn_req req = {.argv = argv, .envp = (const char *const *)environ};
-    hps_child child;
-    char err[256];
-    if (hps_spawner_spawn(sp, &req, &child, err, sizeof err) != HPS_OK)
-        return -1;
-    size_t got = 0;
-    int status = -1, exited = 0, open_ = 1;
-    double deadline = hps_monotonic() + 5.0;
-    while ((open_ || !exited) && hps_monotonic() < deadline) {
-        struct pollfd pf[2] = {{.fd = open_ ? child.stdout_fd : -1, .events = POLLIN},
-                               {.fd = hps_spawner_fd(sp), .events = POLLIN}};
-        if (poll(pf, 2, 50) < 0 && errno != EINTR)
-            break;
-        if (open_ && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-            ssize_t n = read(child.stdout_fd, out + got, len - 1 - got);
-            if (n > 0)
-                got += (size_t)n;
-            else if (n == 0 || (errno != EAGAIN && errno != EINTR) || got + 1 >= len)
-                open_ = 0;
-        }
-        pid_t pid;
-        int ws;
-        while (hps_spawner_reap(sp, &pid, &ws) == HPS_OK)
-            if (pid == child.pid) {
-                exited = 1;
-                status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-            }
-    }
-    if (!exited) {
-        hps_child_signal(&child, SIGKILL);
-        for (int i = 0; i < 100 && !exited; i++) { /* reap it, so no notice is left */
-            pid_t pid;
-            int ws;
-            if (hps_spawner_reap(sp, &pid, &ws) == HPS_OK && pid == child.pid)
-                exited = 1;
-            else
-                poll(NULL, 0, 10);
-        }
-    }
-    close(child.stdout_fd);
-    out[got] = '\0';
-    out[strcspn(out, "\n")] = '\0';
-    return status == 0 ? 0 : -1;
+    sha_sink *s = ctx;
+    s->bytes += (long long)n;
+    if (EVP_DigestUpdate(s->md, p, n) != 1)
+        s->bad = 1;
 }
 
-/* "<commit> (clean|dirty)" from git itself when it is installed. */
-static int git_state(hps_spawner *sp, const char *dir, char *out, size_t len)
+/* SHA-256 of `git -C dir diff HEAD` (tracked files' changes, binary included):
+ * 64 hex digits, "none" for an empty diff; -1 when git failed. */
+static int git_diff_hash(hps_spawner *sp, const char *dir, char *out, size_t len)
 {
-    char head[128], dirty[256];
+    const char *argv[] = {"git", "-C", dir, "diff", "--binary", "HEAD", NULL};
+    sha_sink s = {.md = EVP_MD_CTX_new()};
+    if (!s.md || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(s.md);
+        return -1;
+    }
+    int rc = hps_prov_exec(sp, argv, NULL, 30.0, to_sha, &s);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (rc == 0 && !s.bad && EVP_DigestFinal_ex(s.md, md, &n) == 1) {
+        if (s.bytes == 0) {
+            snprintf(out, len, "none");
+        } else {
+            for (unsigned i = 0; i < n && 2 * i + 2 < len; i++)
+                snprintf(out + 2 * i, len - 2 * i, "%02x", md[i]);
+        }
+    } else {
+        rc = -1;
+    }
+    EVP_MD_CTX_free(s.md);
+    return rc;
+}
+
+/* The user's code: commit, dirty flag, root and diff hash, from git itself when it
+ * is installed (else the commit read from .git, the rest "unknown"). */
+static int add_user_code(hps_prov *p, const char *dir, hps_spawner *sp)
+{
+    char head[128], dirty[256], root[4096], diff[80], buf[4400];
     const char *rev[] = {"git", "-C", dir, "rev-parse", "HEAD", NULL};
     const char *st[] = {"git", "-C", dir, "status", "--porcelain", "--untracked-files=no", NULL};
-    if (capture(sp, rev, head, sizeof head) != 0 || !head[0])
-        return -1;
-    if (capture(sp, st, dirty, sizeof dirty) != 0)
-        return -1;
-    snprintf(out, len, "%s (%s)", head, dirty[0] ? "dirty" : "clean");
-    return 0;
+    const char *top[] = {"git", "-C", dir, "rev-parse", "--show-toplevel", NULL};
+    int rc;
+    if (hps_prov_capture(sp, rev, head, sizeof head, 1) == 0 && head[0] &&
+        hps_prov_capture(sp, st, dirty, sizeof dirty, 1) == 0) {
+        snprintf(buf, sizeof buf, "%s (%s)", head, dirty[0] ? "dirty" : "clean");
+        if (hps_prov_capture(sp, top, root, sizeof root, 1) != 0)
+            snprintf(root, sizeof root, "unknown");
+        if (git_diff_hash(sp, dir, diff, sizeof diff) != 0)
+            snprintf(diff, sizeof diff, "unknown (git diff failed)");
+    } else {
+        git_commit(dir, buf, sizeof buf);
+        int none = strcmp(buf, "none") == 0;
+        snprintf(root, sizeof root, none ? "none (not in a git repository)" : "unknown (no git "
+                 "program)");
+        snprintf(diff, sizeof diff, none ? "none" : "unknown (no git program)");
+    }
+    if ((rc = hps_prov_add(p, HPS_PROV_RUN, 0, "user_code_commit", buf)) != HPS_OK ||
+        (rc = hps_prov_add(p, HPS_PROV_RUN, 0, "user_code_root", root)) != HPS_OK)
+        return rc;
+    return hps_prov_add(p, HPS_PROV_RUN, 0, "user_code_diff_sha256", diff);
 }
 
-void hps_nvidia_driver_version(const char *line, char *out, size_t len)
+void hps_self_path(char *out, size_t len)
 {
-    /* the first whitespace-separated token of digits and dots with a dot in it */
-    const char *p = line;
-    while (*p) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        size_t n = strcspn(p, " \t\n");
-        size_t digits = strspn(p, "0123456789.");
-        if (n > 0 && digits == n && memchr(p, '.', n) && p[0] != '.') {
-            snprintf(out, len, "%.*s", (int)n, p);
-            return;
-        }
-        p += n;
-        if (*p == '\n')
-            break;
-    }
-    /* no version-like token: the line itself, trimmed */
-    while (*line == ' ' || *line == '\t')
-        line++;
-    size_t n = strcspn(line, "\n");
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    if (n == 0)
-        snprintf(out, len, "none");
-    else
-        snprintf(out, len, "%.*s", (int)n, line);
+    ssize_t n = readlink("/proc/self/exe", out, len - 1);
+    out[n > 0 ? n : 0] = '\0';
 }
 
-/* NVIDIA GPUs and driver from /proc (no CUDA context is created here). */
-static void gpus(char *models, size_t mlen, char *driver, size_t dlen)
+static int add(hps_prov *p, const char *key, const char *value)
 {
-    snprintf(models, mlen, "none");
-    snprintf(driver, dlen, "none");
-    FILE *f = fopen("/proc/driver/nvidia/version", "r");
-    if (f) {
-        char line[512];
-        if (fgets(line, sizeof line, f))
-            hps_nvidia_driver_version(line, driver, dlen);
-        fclose(f);
-    }
-    DIR *d = opendir("/proc/driver/nvidia/gpus");
-    if (!d)
-        return;
-    size_t off = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[600], line[512], model[256] = "?";
-        snprintf(path, sizeof path, "/proc/driver/nvidia/gpus/%s/information", e->d_name);
-        FILE *g = fopen(path, "r");
-        while (g && fgets(line, sizeof line, g))
-            if (strncmp(line, "Model:", 6) == 0) {
-                char *m = line + 6;
-                while (*m == ' ' || *m == '\t')
-                    m++;
-                m[strcspn(m, "\n")] = '\0';
-                snprintf(model, sizeof model, "%s", m);
-            }
-        if (g)
-            fclose(g);
-        int n = snprintf(models + off, mlen - off, "%s%s (%s)", off ? ", " : "", model, e->d_name);
-        if (n < 0 || (size_t)n >= mlen - off)
-            break;
-        off += (size_t)n;
-    }
-    closedir(d);
+    return hps_prov_add(p, HPS_PROV_RUN, 0, key, value);
 }
 
-void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char *config_dir,
-                            const char *hosts, int ranks, int ranks_per_trial,
-                            hps_spawner *spawner)
+int hps_provenance_local(hps_prov *p, const char *config_dir, hps_spawner *spawner)
 {
-    memset(p, 0, sizeof *p);
-    char buf[4096];
-    add(p, "hpsweep_version", HPS_VERSION);
-    add(p, "hpsweep_commit", HPS_GIT_COMMIT);
+    char buf[4096], driver[512];
+    int rc = add(p, "hpsweep_version", HPS_VERSION);
+    if (rc == HPS_OK)
+        rc = add(p, "hpsweep_commit", HPS_GIT_COMMIT);
+    if (rc == HPS_OK)
+        rc = add(p, "build_type", HPS_BUILD_TYPE);
+    if (rc == HPS_OK)
+        rc = add(p, "build_options", HPS_BUILD_OPTIONS);
 #ifdef __VERSION__
-    add(p, "compiler", __VERSION__);
+    if (rc == HPS_OK)
+        rc = add(p, "compiler", __VERSION__);
 #endif
+    if (rc == HPS_OK)
+        rc = add(p, "compiler_flags", HPS_C_FLAGS);
     mpi_library(buf, sizeof buf);
-    add(p, "mpi_library", buf);
+    if (rc == HPS_OK)
+        rc = add(p, "mpi_library", buf);
     unsigned maj, min, rel;
     if (H5get_libversion(&maj, &min, &rel) >= 0) {
         snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
-        add(p, "hdf5", buf);
+        if (rc == HPS_OK)
+            rc = add(p, "hdf5", buf);
     }
-    add(p, "gsl", gsl_version);
-    add(p, "libyaml", yaml_get_version_string());
-    add(p, "hosts", hosts);
-    snprintf(buf, sizeof buf, "%d", ranks);
-    add(p, "ranks", buf);
-    snprintf(buf, sizeof buf, "%d", ranks_per_trial);
-    add(p, "ranks_per_trial", buf);
-    cpu_model(buf, sizeof buf);
-    add(p, "cpu_model", buf);
+    if (rc == HPS_OK)
+        rc = add(p, "gsl", gsl_version);
+    if (rc == HPS_OK)
+        rc = add(p, "libyaml", yaml_get_version_string());
+    const char *ob = openblas_get_config();
+    if (rc == HPS_OK)
+        rc = add(p, "openblas", ob ? ob : "unknown");
+    if (rc == HPS_OK)
+        rc = add(p, "openssl", OpenSSL_version(OPENSSL_VERSION));
+    hps_prov_cpu_model(buf, sizeof buf);
+    if (rc == HPS_OK)
+        rc = add(p, "cpu_model", buf);
+    hps_prov_proc_gpus(buf, sizeof buf, driver, sizeof driver);
+    if (rc == HPS_OK)
+        rc = add(p, "gpus", buf);
+    if (rc == HPS_OK)
+        rc = add(p, "nvidia_driver", driver);
+    if (rc == HPS_OK && getcwd(buf, sizeof buf))
+        rc = add(p, "cwd", buf);
+    hps_self_path(buf, sizeof buf);
+    if (rc == HPS_OK)
+        rc = add(p, "hpsweep_path", buf[0] ? buf : "unknown");
+    if (rc == HPS_OK)
+        rc = add_user_code(p, config_dir, spawner);
+    if (rc == HPS_OK)
+        rc = hps_prov_add_env(p);
+    return rc;
+}
+
+int hps_provenance_collect(hps_prov *p, const hps_prov_input *in)
+{
+    char buf[8192];
+    int rc = hps_provenance_local(p, in->config_dir, in->spawner);
+    if (rc == HPS_OK && in->host_facts)
+        rc = hps_prov_add_hosts(p, in->host_facts);
+    snprintf(buf, sizeof buf, "%d", in->ranks);
+    if (rc == HPS_OK)
+        rc = add(p, "ranks", buf);
+    snprintf(buf, sizeof buf, "%d", in->ranks_per_trial);
+    if (rc == HPS_OK)
+        rc = add(p, "ranks_per_trial", buf);
     size_t off = 0;
     buf[0] = '\0';
-    for (int i = 0; i < argc && off + 1 < sizeof buf; i++) {
-        int n = snprintf(buf + off, sizeof buf - off, "%s%s", i ? " " : "", argv[i]);
+    for (int i = 0; i < in->argc && off + 1 < sizeof buf; i++) {
+        int n = snprintf(buf + off, sizeof buf - off, "%s%s", i ? " " : "", in->argv[i]);
         if (n < 0)
             break;
         off += (size_t)n;
     }
-    add(p, "command_line", buf);
+    if (rc == HPS_OK)
+        rc = add(p, "command_line", buf);
     hps_iso_time(hps_wall(), buf, sizeof buf);
-    add(p, "start_time", buf);
-    if (getcwd(buf, sizeof buf))
-        add(p, "cwd", buf);
-    if (git_state(spawner, config_dir, buf, sizeof buf) != 0)
-        git_commit(config_dir, buf, sizeof buf); /* no git: read .git, no dirty flag */
-    add(p, "user_code_commit", buf);
-    char driver[512];
-    gpus(buf, sizeof buf, driver, sizeof driver);
-    add(p, "gpus", buf);
-    add(p, "nvidia_driver", driver);
-}
-
-void hps_provenance_free(hps_provenance *p)
-{
-    if (!p)
-        return;
-    for (int i = 0; i < p->n; i++)
-        free(p->owned[i]);
-    memset(p, 0, sizeof *p);
+    if (rc == HPS_OK)
+        rc = add(p, "start_time", buf);
+    if (rc == HPS_OK && in->cfg->source) {
+        if (!realpath(in->cfg->source, buf))
+            snprintf(buf, sizeof buf, "%s", in->cfg->source);
+        rc = add(p, "config_path", buf);
+    }
+    if (rc == HPS_OK && in->budget)
+        rc = add(p, "budget", in->budget);
+    if (rc == HPS_OK)
+        rc = hps_prov_add_files(p, in->cfg, in->config_dir);
+    return rc;
 }
 
 int hps_cli_version(void)

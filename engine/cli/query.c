@@ -1,10 +1,14 @@
 /*
  * `hpsweep best` and `hpsweep trials`: reading a sweep's results (status.c reads
- * its journal). best and trials read sweep.h5 (a path to it, or the sweep
+ * its journal), and the helpers the commands that judge results share (ranking,
+ * metric values). best and trials read sweep.h5 (a path to it, or the sweep
  * directory) with the public results reader, exactly as a user's program would.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -80,21 +84,151 @@ static int parse_query(int argc, char **argv, const char **file, hps_export_form
     return HPS_EXIT_OK;
 }
 
+static int rank_maximize; /* qsort has no context argument; the CLI is single-threaded */
+
+/* Better first (hps_trial_better), then the earlier trial. */
+static int rank_order(const void *pa, const void *pb)
+{
+    const hps_trial *a = *(const hps_trial *const *)pa, *b = *(const hps_trial *const *)pb;
+    if (hps_trial_better(a, b, rank_maximize))
+        return -1;
+    if (hps_trial_better(b, a, rank_maximize))
+        return 1;
+    return (a > b) - (a < b);
+}
+
+int hps_cli_ranked(const hps_results *r, const hps_trial ***out, int64_t *n)
+{
+    const hps_trial **t = malloc(sizeof *t * (size_t)(r->n_trials > 0 ? r->n_trials : 1));
+    if (!t)
+        return HPS_ENOMEM;
+    int64_t k = 0;
+    for (int64_t i = 0; i < r->n_trials; i++)
+        if (r->trials[i].status == HPS_TRIAL_DONE && isfinite(r->trials[i].objective))
+            t[k++] = &r->trials[i];
+    rank_maximize = r->goal && strcmp(r->goal, "maximize") == 0;
+    qsort(t, (size_t)k, sizeof *t, rank_order); /* O(n log n): a million trials rank at once */
+    *out = t;
+    *n = k;
+    return HPS_OK;
+}
+
+double hps_cli_metric_value(const hps_results *r, const hps_trial *t, const char *name)
+{
+    if (!name || (r->metric && strcmp(name, r->metric) == 0))
+        return t->objective;
+    int idx = -1;
+    for (int i = 0; i < r->n_metric_names && idx < 0; i++)
+        if (strcmp(r->metric_names[i], name) == 0)
+            idx = i;
+    double v = NAN;
+    int64_t step = INT64_MIN;
+    for (int64_t i = 0; idx >= 0 && i < r->n_metrics; i++) {
+        const hps_metric *m = &r->metrics[i];
+        if (m->trial_id == t->trial_id && m->name_index == idx && m->step >= step) {
+            step = m->step;
+            v = m->value;
+        }
+    }
+    return v;
+}
+
+int hps_cli_parse_amount(const char *text, double *v, int *relative)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(text, &end);
+    *relative = *end == '%';
+    if (*relative)
+        end++;
+    if (errno || end == text || *end || !isfinite(*v))
+        return HPS_EINVAL;
+    if (*relative)
+        *v /= 100.0;
+    return HPS_OK;
+}
+
 static void usage_best(FILE *f)
 {
-    fprintf(f, "usage: hpsweep best SWEEP.h5|DIR [--format json|yaml|env|args] [--with-seed]\n\n"
+    fprintf(f, "usage: hpsweep best SWEEP.h5|DIR [--format json|yaml|env|args|github]\n"
+               "                    [--with-seed] [--top K] [--params-only]\n\n"
                "The best completed trial's configuration (by the sweep's metric and goal;\n"
                "in a multi-fidelity sweep, among the trials at the largest budget reached):\n"
-               "  json  {\"trial_id\", \"seed\", [\"budget\",] <metric>, \"params\": {...}}\n"
-               "        (the default)\n"
-               "  yaml  the same as YAML\n"
-               "  env   NAME=value lines (names upper-cased), then HPSWEEP_SEED (and\n"
-               "        HPSWEEP_BUDGET) as the trial's command got them; to re-run it:\n"
-               "        set -a; eval \"$(hpsweep best DIR --format env)\"; set +a\n"
-               "  args  --name value ... on one line, shell-quoted\n"
-               "  --with-seed   args: also --seed SEED (and --budget B)\n\n"
+               "  json    {\"trial_id\", \"seed\", [\"budget\",] <metric>, \"params\": {...}}\n"
+               "          (the default)\n"
+               "  yaml    the same as YAML\n"
+               "  env     NAME=value lines (names upper-cased), then HPSWEEP_SEED (and\n"
+               "          HPSWEEP_BUDGET) as the trial's command got them; to re-run it:\n"
+               "          set -a; eval \"$(hpsweep best DIR --format env)\"; set +a\n"
+               "  args    --name value ... on one line, shell-quoted\n"
+               "  github  name=value lines for a GitHub Actions step's output file:\n"
+               "          hpsweep best DIR --format github >> \"$GITHUB_OUTPUT\"\n"
+               "          trial_id, seed, [budget,] <metric>, params (one-line JSON), then\n"
+               "          one per parameter (names outside [A-Za-z0-9_-] get '_')\n"
+               "  --with-seed     args: also --seed SEED (and --budget B)\n"
+               "  --top K         the K best, best first: json an array, yaml a list, args\n"
+               "                  one line each (env and github take one trial)\n"
+               "  --params-only   the parameters alone (no trial id, seed, budget or metric):\n"
+               "                  json the params object, env without HPSWEEP_* lines\n\n"
                "Exit codes: 0 done, 1 error (unreadable file), 2 bad usage or no such file,\n"
                "3 no trial has completed.\n");
+}
+
+typedef struct best_args {
+    const char *file;
+    hps_export_format fmt;
+    int with_seed, params_only, top;
+} best_args;
+
+static int parse_best(int argc, char **argv, best_args *a)
+{
+    *a = (best_args){.fmt = HPS_EXPORT_JSON, .top = 0};
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--with-seed") == 0) {
+            a->with_seed = 1;
+        } else if (strcmp(argv[i], "--params-only") == 0) {
+            a->params_only = 1;
+        } else if ((strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) &&
+                   i + 1 < argc) {
+            v = argv[++i];
+        } else if (strncmp(argv[i], "--format=", 9) == 0) {
+            v = argv[i] + 9;
+        } else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
+            char *end;
+            long k = strtol(argv[++i], &end, 10);
+            if (*end || k < 1 || k > 1000000) {
+                fprintf(stderr, "hpsweep: --top expects a positive integer, got '%s'\n", argv[i]);
+                return HPS_EXIT_USAGE;
+            }
+            a->top = (int)k;
+        } else if (argv[i][0] == '-' || a->file) {
+            fprintf(stderr, "hpsweep: unexpected argument '%s'\n", argv[i]);
+            usage_best(stderr);
+            return HPS_EXIT_USAGE;
+        } else {
+            a->file = argv[i];
+        }
+        if (v && (hps_export_parse_format(v, &a->fmt) != HPS_OK || a->fmt == HPS_EXPORT_CSV)) {
+            fprintf(stderr, "hpsweep: best writes json, yaml, env, args or github, not '%s'\n", v);
+            return HPS_EXIT_USAGE;
+        }
+    }
+    if (!a->file) {
+        usage_best(stderr);
+        return HPS_EXIT_USAGE;
+    }
+    if (a->params_only && a->with_seed) {
+        fprintf(stderr, "hpsweep: --params-only leaves the seed out; it cannot go with "
+                "--with-seed\n");
+        return HPS_EXIT_USAGE;
+    }
+    if (a->top > 1 && (a->fmt == HPS_EXPORT_ENV || a->fmt == HPS_EXPORT_GITHUB)) {
+        fprintf(stderr, "hpsweep: the %s format holds one trial; use json, yaml or args for "
+                "--top %d\n", a->fmt == HPS_EXPORT_ENV ? "env" : "github", a->top);
+        return HPS_EXIT_USAGE;
+    }
+    return HPS_EXIT_OK;
 }
 
 int hps_cli_best(int argc, char **argv)
@@ -103,29 +237,36 @@ int hps_cli_best(int argc, char **argv)
         usage_best(stdout);
         return HPS_EXIT_OK;
     }
-    const char *file;
-    hps_export_format fmt = HPS_EXPORT_JSON;
-    int with_seed = 0;
-    int rc = parse_query(argc, argv, &file, &fmt, usage_best, "--with-seed", &with_seed);
+    best_args a;
+    int rc = parse_best(argc, argv, &a);
     if (rc != HPS_EXIT_OK)
         return rc;
-    if (fmt == HPS_EXPORT_CSV) {
-        fprintf(stderr, "hpsweep: best writes json, yaml, env or args\n");
-        return HPS_EXIT_USAGE;
-    }
     hps_results r;
     char h5[HPS_PATH_MAX];
-    if ((rc = hps_cli_open_results(file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
+    if ((rc = hps_cli_open_results(a.file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
         return rc;
-    const hps_trial *best = hps_results_best(&r);
-    if (!best) {
-        fprintf(stderr, "hpsweep: %s: no trial has completed yet\n", file);
+    const hps_trial **ranked;
+    int64_t n;
+    if (hps_cli_ranked(&r, &ranked, &n) != HPS_OK) {
+        fprintf(stderr, "hpsweep: out of memory\n");
+        hps_results_free(&r);
+        return HPS_EXIT_ERROR;
+    }
+    if (n == 0) {
+        fprintf(stderr, "hpsweep: %s: no trial has completed yet\n", a.file);
+        free(ranked);
         hps_results_free(&r);
         return HPS_EXIT_NO_RESULT;
     }
-    rc = hps_export_best(stdout, &r, best, fmt, with_seed ? HPS_EXPORT_WITH_SEED : 0) == HPS_OK
-             ? HPS_EXIT_OK
-             : HPS_EXIT_ERROR;
+    int k = a.top > 0 && a.top < n ? a.top : a.top > 0 ? (int)n : 1;
+    unsigned flags = (a.with_seed ? HPS_EXPORT_WITH_SEED : 0) |
+                     (a.params_only ? HPS_EXPORT_PARAMS_ONLY : 0) | (a.top ? HPS_EXPORT_LIST : 0);
+    char err[512] = "";
+    int erc = hps_export_best_many(stdout, &r, ranked, k, a.fmt, flags, err, sizeof err);
+    if (erc == HPS_EINVAL)
+        fprintf(stderr, "hpsweep: %s\n", err);
+    rc = erc == HPS_OK ? HPS_EXIT_OK : erc == HPS_EINVAL ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
+    free(ranked);
     hps_results_free(&r);
     return rc;
 }

@@ -16,4 +16,18 @@
  */
 int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len);
 
+/*
+ * The completed trials of r (done, finite objective), best first by the sweep's
+ * metric and goal (the largest budget first in a multi-fidelity sweep; ties by
+ * trial id): *out is new (free it), *n of them.
+ */
+int hps_cli_ranked(const hps_results *r, const hps_trial ***out, int64_t *n);
+
+/* The last value trial_id reported of metric name (its result for the sweep's own
+ * metric), or NaN when none. */
+double hps_cli_metric_value(const hps_results *r, const hps_trial *t, const char *name);
+
+/* A number with an optional '%': *relative = 1 with the '%'. HPS_OK or HPS_EINVAL. */
+int hps_cli_parse_amount(const char *text, double *v, int *relative);
+
 #endif

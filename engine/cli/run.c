@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -66,47 +67,49 @@ static int under_mpi(void)
 
 /* ---- all ranks ------------------------------------------------------------------ */
 
-/* Distinct processor names over all ranks, comma-separated (rank 0's result). */
-static char *gather_hosts(int use_mpi, int rank, int size)
+/* Every rank's host facts, to rank 0 (its result; NULL elsewhere): the first rank
+ * on each node describes its host in full, the others only name it (provenance.h). */
+static char *gather_host_facts(int use_mpi, int rank, int size, hps_spawner *spawner)
 {
     char name[MPI_MAX_PROCESSOR_NAME + 1] = "";
-    int len = 0;
+    int len = 0, node_rank = 0;
     if (use_mpi) {
         mpiCheck(MPI_Get_processor_name(name, &len));
+        MPI_Comm node;
+        mpiCheck(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                                     &node));
+        mpiCheck(MPI_Comm_rank(node, &node_rank));
+        mpiCheck(MPI_Comm_free(&node));
     } else if (gethostname(name, sizeof name - 1) != 0) {
         snprintf(name, sizeof name, "unknown");
     }
     name[MPI_MAX_PROCESSOR_NAME] = '\0';
+    char *mine = hps_prov_host_facts(name, rank, node_rank == 0, spawner);
+    if (!mine)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "describing this host", __FILE__, __LINE__);
+    if (!use_mpi)
+        return mine;
+    int n = (int)strlen(mine), *counts = NULL, *displs = NULL, total = 0;
     char *all = NULL;
+    if (rank == 0 && (!(counts = malloc(sizeof(int) * (size_t)size)) ||
+                      !(displs = malloc(sizeof(int) * (size_t)size))))
+        hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host facts", __FILE__, __LINE__);
+    mpiCheck(MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD));
     if (rank == 0) {
-        all = calloc((size_t)size, MPI_MAX_PROCESSOR_NAME + 1);
-        if (!all)
-            hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host names", __FILE__, __LINE__);
-    }
-    if (use_mpi)
-        mpiCheck(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME + 1, MPI_CHAR, all,
-                            MPI_MAX_PROCESSOR_NAME + 1, MPI_CHAR, 0, MPI_COMM_WORLD));
-    else
-        memcpy(all, name, sizeof name);
-    if (rank != 0)
-        return NULL;
-    size_t cap = (size_t)size * (MPI_MAX_PROCESSOR_NAME + 2) + 1;
-    char *out = calloc(cap, 1);
-    if (!out)
-        hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host names", __FILE__, __LINE__);
-    for (int i = 0; i < size; i++) {
-        const char *h = all + (size_t)i * (MPI_MAX_PROCESSOR_NAME + 1);
-        int seen = 0;
-        for (int k = 0; k < i && !seen; k++)
-            seen = strcmp(h, all + (size_t)k * (MPI_MAX_PROCESSOR_NAME + 1)) == 0;
-        if (!seen) {
-            if (out[0])
-                strcat(out, ",");
-            strcat(out, h);
+        for (int i = 0; i < size; i++) {
+            displs[i] = total;
+            total += counts[i];
         }
+        if (!(all = malloc((size_t)total + 1)))
+            hps_mpi_fail(MPI_ERR_NO_MEM, "gathering host facts", __FILE__, __LINE__);
     }
-    free(all);
-    return out;
+    mpiCheck(MPI_Gatherv(mine, n, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD));
+    free(mine);
+    free(counts);
+    free(displs);
+    if (all)
+        all[total] = '\0';
+    return all;
 }
 
 /* Rank 0's verdict, the sweep's YAML and the sweep directory (absolute), to every
@@ -199,6 +202,22 @@ static void say_start(const prepared *p, const rank_env *e)
             (unsigned long long)s->seed, budget);
 }
 
+/* The directory of the sweep's config (the recorded one's on a plain resume, when
+ * it still exists), for the user code's provenance; else fallback. */
+static void config_dir_of(const hps_config *cfg, const char *fallback, char *out, size_t len)
+{
+    char tmp[HPS_PATH_MAX];
+    struct stat st;
+    snprintf(tmp, sizeof tmp, "%s", cfg->source ? cfg->source : "");
+    char *slash = strrchr(tmp, '/');
+    if (slash && slash != tmp)
+        *slash = '\0';
+    if (slash && stat(tmp, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(out, len, "%s", tmp);
+    else
+        snprintf(out, len, "%s", fallback);
+}
+
 /* Rank 0: coordinate the groups (or, without workers, run trials itself). */
 static int coordinate(const run_args *a, prepared *p, rank_env *e, char **full_argv,
                       int full_argc)
@@ -223,12 +242,18 @@ static int coordinate(const run_args *a, prepared *p, rank_env *e, char **full_a
     }
     if (rc != HPS_OK)
         hps_mpi_fail(MPI_ERR_NO_MEM, "making the transport", __FILE__, __LINE__);
-    hps_provenance prov;
-    hps_provenance_collect(&prov, full_argc, full_argv, p->config_dir, e->hosts, e->size, e->rpt,
-                           e->spawner);
+    hps_prov prov = {0};
+    char budget[160], user_dir[HPS_PATH_MAX];
+    budget_words(&p->s.budget, budget, sizeof budget);
+    config_dir_of(&p->s.cfg, p->config_dir, user_dir, sizeof user_dir);
+    hps_prov_input in = {.argc = full_argc, .argv = full_argv, .cfg = &p->s.cfg,
+                         .config_dir = user_dir, .ranks = e->size, .ranks_per_trial = e->rpt,
+                         .budget = budget, .spawner = e->spawner, .host_facts = e->hosts};
+    if (hps_provenance_collect(&prov, &in) != HPS_OK)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "collecting provenance", __FILE__, __LINE__);
     hps_coord_opts o = {
         .h5_path = p->h5_path, .quiet = a->quiet, .tty = isatty(STDERR_FILENO),
-        .signalled = &g_signalled, .provenance = prov.kv, .n_provenance = prov.n,
+        .signalled = &g_signalled, .provenance = &prov,
     };
     if (!a->quiet)
         say_start(p, e);
@@ -243,7 +268,7 @@ static int coordinate(const run_args *a, prepared *p, rank_env *e, char **full_a
         code = HPS_EXIT_ERROR;
     }
     hps_transport_destroy(t);
-    hps_provenance_free(&prov);
+    hps_prov_free(&prov);
     return code;
 }
 
@@ -344,7 +369,7 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
                         sizeof e.sweep_dir);
     e.cfg = e.rank == 0 ? &p.s.cfg : &worker_cfg;
     if (code == HPS_EXIT_OK) {
-        e.hosts = gather_hosts(e.use_mpi, e.rank, e.size);
+        e.hosts = gather_host_facts(e.use_mpi, e.rank, e.size, e.spawner);
         code = hps_run_setup(&e);
         if (code != HPS_EXIT_OK && e.rank == 0)
             hps_prepare_abandon(&p); /* a new sweep that never ran leaves nothing behind */

@@ -81,7 +81,7 @@ typedef struct rank_env {
     MPI_Comm group;                 /* this rank's trial group (MPI_COMM_NULL: none) */
     char *gpus;                     /* this rank's CUDA_VISIBLE_DEVICES, or NULL */
     int device;                     /* its CUDA ordinal for in-process code, or -1 */
-    char *hosts;                    /* rank 0: every rank's host */
+    char *hosts;                    /* rank 0: every rank's host facts (provenance.h) */
     int runs_trials;                /* a group member, or rank 0 without workers */
     hps_group grt;                  /* its trial group's runtime, when runs_trials */
     hps_objective obj;              /* its open objective, when runs_trials */

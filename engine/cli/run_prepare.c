@@ -182,7 +182,8 @@ static int check_same_sweep(const run_args *a, prepared *p, char *err, size_t er
     if (n == 0)
         return HPS_OK;
     snprintf(err, errlen, "%s differs from the config recorded in %s in %d key%s "
-             "(only budget, output and parallelism may change on resume):\n%s",
+             "(only budget, output and, unless the sweep is deterministic, parallelism may "
+             "change on resume):\n%s",
              a->config, p->dir, n, n == 1 ? "" : "s", diff);
     return HPS_EMISMATCH;
 }

@@ -245,6 +245,9 @@ static void print_text(FILE *f, const status_view *v)
     fprintf(f, "strategy   %s, objective %s, %s %s\n", s->cfg.strategy, s->cfg.objective.function,
             s->cfg.maximize ? "maximize" : "minimize", s->cfg.metric);
     fprintf(f, "seed       %llu\n", (unsigned long long)s->seed);
+    if (s->det.on)
+        fprintf(f, "mode       deterministic, parallelism %d (suggestion k knows the results "
+                "of trials 0..k-%d)\n", s->det.p, s->det.p + 1);
     fprintf(f, "created    %s (%s ago)\n", created, age);
     fprintf(f, "trials     %lld", (long long)s->n_trials);
     if (s->budget.max_trials > 0 && s->n_trials <= s->budget.max_trials)
@@ -469,6 +472,8 @@ static void print_json(FILE *f, const status_view *v)
     hps_json_string(&w, s->cfg.maximize ? "maximize" : "minimize");
     hps_json_key(&w, "seed");
     hps_json_uint(&w, s->seed);
+    hps_json_key(&w, "deterministic");
+    hps_json_bool(&w, s->det.on);
     json_time(&w, "created", s->created);
     json_time(&w, "read_at", v->now);
     json_time(&w, "run_started", v->run_start); /* null unless a coordinator runs */

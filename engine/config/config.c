@@ -8,7 +8,7 @@
  * are read here.
  *
  * Sections are validated in a fixed order (name, seed, space, objective,
- * metric, strategy, budget, parallelism, ranks_per_trial, output) after the
+ * metric, strategy, budget, parallelism, deterministic, ranks_per_trial, output) after the
  * top-level keys themselves; the objective and the strategy refer to
  * parameters, so the space comes first. The first problem found is reported.
  */
@@ -27,9 +27,9 @@
 
 static const char *const top_keys[] = {"name", "seed", "objective", "metric", "space",
                                        "strategy", "budget", "parallelism", "ranks_per_trial",
-                                       "output", NULL};
+                                       "output", "deterministic", "datasets", NULL};
 enum { K_NAME, K_SEED, K_OBJECTIVE, K_METRIC, K_SPACE, K_STRATEGY, K_BUDGET, K_PARALLELISM,
-       K_RANKS, K_OUTPUT, K_COUNT };
+       K_RANKS, K_OUTPUT, K_DETERMINISTIC, K_DATASETS, K_COUNT };
 
 static const char *const metric_keys[] = {"name", "goal", NULL};
 static const char *const goal_names[] = {"minimize", "maximize", NULL};
@@ -280,6 +280,37 @@ static int parse_budget(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *
     return HPS_OK;
 }
 
+/* `datasets`: files or directories whose SHA-256 provenance records, as written
+ * (relative to the config file's directory when not absolute). */
+static int parse_datasets(hps_yaml_ctx *ctx, const yaml_node_t *list, hps_config *cfg)
+{
+    if (list->type != YAML_SEQUENCE_NODE) {
+        char got[96];
+        hps_yaml_describe(list, got, sizeof got);
+        return hps_yaml_error(ctx, list, "datasets: expected a list of paths (files or "
+                              "directories), got %s", got);
+    }
+    const yaml_node_item_t *start = list->data.sequence.items.start;
+    size_t n = (size_t)(list->data.sequence.items.top - start);
+    if (n > 10000)
+        return hps_yaml_error(ctx, list, "datasets: too many entries (%zu)", n);
+    cfg->datasets = calloc(n + 1, sizeof *cfg->datasets);
+    if (!cfg->datasets)
+        return HPS_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = hps_yaml_node(ctx, start[i]);
+        char path[48];
+        snprintf(path, sizeof path, "datasets[%zu]", i);
+        int rc = hps_yaml_get_string(ctx, item, path, &cfg->datasets[i]);
+        if (rc != HPS_OK)
+            return rc;
+        cfg->n_datasets = (int)i + 1;
+        if (!cfg->datasets[i][0])
+            return hps_yaml_error(ctx, item, "%s: must not be empty", path);
+    }
+    return HPS_OK;
+}
+
 /* ---- the document ------------------------------------------------------------------ */
 
 static int parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cfg)
@@ -308,9 +339,19 @@ static int parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cf
     cfg->max_consecutive_failures = DEFAULT_MAX_CONSECUTIVE_FAILURES;
     if (v[K_BUDGET] && (rc = parse_budget(ctx, v[K_BUDGET], cfg)) != HPS_OK)
         return rc;
-    if (v[K_PARALLELISM] &&
-        (rc = parse_positive_int(ctx, v[K_PARALLELISM], "parallelism", &cfg->parallelism)) != HPS_OK)
+    if (v[K_PARALLELISM] && (rc = parse_positive_int(ctx, v[K_PARALLELISM], "parallelism",
+                                                     &cfg->parallelism)) != HPS_OK)
         return rc;
+    if (v[K_DETERMINISTIC] &&
+        (rc = hps_yaml_get_bool(ctx, v[K_DETERMINISTIC], "deterministic", &cfg->deterministic)) !=
+            HPS_OK)
+        return rc;
+    if (v[K_DATASETS] && (rc = parse_datasets(ctx, v[K_DATASETS], cfg)) != HPS_OK)
+        return rc;
+    if (cfg->deterministic && !v[K_PARALLELISM])
+        return hps_yaml_error(ctx, v[K_DETERMINISTIC], "deterministic: true needs parallelism: "
+                              "P, the number of trials a suggestion may not know the results "
+                              "of (suggestion k sees the results of trials 0..k-P-1)");
     cfg->ranks_per_trial = 1;
     if (v[K_RANKS] &&
         (rc = parse_positive_int(ctx, v[K_RANKS], "ranks_per_trial", &cfg->ranks_per_trial)) !=
@@ -526,5 +567,8 @@ void hps_config_free(hps_config *cfg)
     free((void *)cfg->pruner_cfg.keys);
     free((void *)cfg->pruner_cfg.values);
     free(cfg->output);
+    for (int i = 0; cfg->datasets && i < cfg->n_datasets; i++)
+        free(cfg->datasets[i]);
+    free(cfg->datasets);
     memset(cfg, 0, sizeof *cfg);
 }

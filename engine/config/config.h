@@ -42,9 +42,16 @@ typedef struct hps_config {
     int max_consecutive_failures;   /* budget.max_consecutive_failures: stop the sweep
                                        after this many failed attempts in a row
                                        (default 10; 0: never) */
-    int parallelism;                /* max concurrent trials; 0: one per trial group */
+    int parallelism;                /* max concurrent trials; 0: one per trial group. With
+                                       deterministic: the P of the rule (required) */
+    int deterministic;              /* deterministic: true: suggestion k knows exactly the
+                                       results of trials 0..k-P-1 (sweep_det.c) */
     int ranks_per_trial;            /* default 1 */
     char *output;                   /* default "runs"; the sweep dir is output/name */
+    int n_datasets;
+    char **datasets;                /* `datasets`: files or directories whose SHA-256 the
+                                       provenance records, as written (relative to the
+                                       config file's directory unless absolute) */
 } hps_config;
 
 /* Parse and validate the file at path. HPS_OK, HPS_ENOENT/HPS_EIO (err says why),
@@ -61,11 +68,18 @@ void hps_config_free(hps_config *cfg);
 
 /*
  * Compare two configs key by key (dotted paths such as "space.lr.high"), ignoring
- * the keys a resume may change: budget.*, output, parallelism. Writes the
+ * the keys a resume may change: budget.*, output, parallelism (but a deterministic
+ * sweep's parallelism, its P, is a key like the others). Writes the
  * differing keys as "key: 'a' -> 'b'" lines into buf (may be NULL) and returns how
  * many keys differ (0: same sweep).
  */
 int hps_config_diff(const hps_config *recorded, const hps_config *now, char *buf, size_t len);
+
+/* The same differences, one call of each(ctx, key, a, b) per key (a or b NULL when
+ * the key is absent on that side). Returns how many, or HPS_ENOMEM/HPS_EINVAL. */
+int hps_config_diff_each(const hps_config *recorded, const hps_config *now,
+                         void (*each)(void *ctx, const char *key, const char *a, const char *b),
+                         void *ctx);
 
 /* Parse a duration: a number of seconds, or a number with unit s, m, h, d
  * ("90", "90s", "1.5m", "2h"). Returns HPS_OK or HPS_EINVAL. */

@@ -5,8 +5,10 @@
  * layout, quoting, comments and number spelling such as 1e-5 vs 0.00001 do not
  * count) into dotted keys with canonical scalar text, then compared key by key.
  * The keys a resume may change (budget.*, output, parallelism) are never
- * produced. Parameter order matters (it fixes the unit-hypercube coordinates),
- * so it is a key of its own: "space" = "x1, lr, ...".
+ * produced, except a deterministic sweep's parallelism: the P of its rule, which
+ * fixes what each suggestion knows ("deterministic" is a key too). Parameter
+ * order matters (it fixes the unit-hypercube coordinates), so it is a key of its
+ * own: "space" = "x1, lr, ...". The `datasets` list is one key.
  *
  * A test function contributes its noise; a pruner its name ("strategy.pruner")
  * and each option given ("strategy.pruner.<option>").
@@ -289,6 +291,21 @@ static void flatten(const hps_config *c, flat *f)
     }
     snprintf(buf, sizeof buf, "%d", c->ranks_per_trial);
     put(f, "ranks_per_trial", buf);
+    char *sets = NULL;
+    for (int i = 0; i < c->n_datasets; i++) {
+        if (i)
+            sets = join_append(sets, ", ", &f->oom);
+        sets = join_append(sets, c->datasets[i], &f->oom);
+    }
+    if (!f->oom && sets)
+        put(f, "datasets", sets);
+    free(sets);
+    /* A deterministic sweep's parallelism is the P of its rule: it may not change. */
+    put(f, "deterministic", c->deterministic ? "true" : "false");
+    if (c->deterministic) {
+        snprintf(buf, sizeof buf, "%d", c->parallelism);
+        put(f, "parallelism", buf);
+    }
 }
 
 static const char *lookup(const flat *f, const char *key)
@@ -300,24 +317,30 @@ static const char *lookup(const flat *f, const char *key)
 }
 
 /* Append one "key: 'a' -> 'b'" line (NULL value: "(absent)") to buf. */
-static void report(char *buf, size_t len, size_t *used, const char *key, const char *a,
-                   const char *b)
+typedef struct report_buf {
+    char *buf;
+    size_t len, used;
+} report_buf;
+
+static void report(void *ctx, const char *key, const char *a, const char *b)
 {
-    if (!buf || len == 0 || *used + 1 >= len)
+    report_buf *r = ctx;
+    if (!r->buf || r->len == 0 || r->used + 1 >= r->len)
         return;
     char qa[16] = "(absent)", qb[16] = "(absent)";
-    int n = snprintf(buf + *used, len - *used, "%s: %s%s%s -> %s%s%s\n", key, a ? "'" : "",
-                     a ? a : qa, a ? "'" : "", b ? "'" : "", b ? b : qb, b ? "'" : "");
+    int n = snprintf(r->buf + r->used, r->len - r->used, "%s: %s%s%s -> %s%s%s\n", key,
+                     a ? "'" : "", a ? a : qa, a ? "'" : "", b ? "'" : "", b ? b : qb,
+                     b ? "'" : "");
     if (n > 0)
-        *used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
+        r->used += (size_t)n < r->len - r->used ? (size_t)n : r->len - r->used - 1;
 }
 
-int hps_config_diff(const hps_config *recorded, const hps_config *now, char *buf, size_t len)
+int hps_config_diff_each(const hps_config *recorded, const hps_config *now,
+                         void (*each)(void *ctx, const char *key, const char *a, const char *b),
+                         void *ctx)
 {
     if (!recorded || !now)
         return HPS_EINVAL;
-    if (buf && len)
-        buf[0] = '\0';
     flat a = {0}, b = {0};
     flatten(recorded, &a);
     flatten(now, &b);
@@ -327,21 +350,28 @@ int hps_config_diff(const hps_config *recorded, const hps_config *now, char *buf
         return HPS_ENOMEM;
     }
     int count = 0;
-    size_t used = 0;
     for (int i = 0; i < a.n; i++) {
         const char *other = lookup(&b, a.e[i].key);
         if (other && !strcmp(other, a.e[i].value))
             continue;
-        report(buf, len, &used, a.e[i].key, a.e[i].value, other);
+        each(ctx, a.e[i].key, a.e[i].value, other);
         count++;
     }
     for (int i = 0; i < b.n; i++) {
         if (lookup(&a, b.e[i].key))
             continue;
-        report(buf, len, &used, b.e[i].key, NULL, b.e[i].value);
+        each(ctx, b.e[i].key, NULL, b.e[i].value);
         count++;
     }
     flat_free(&a);
     flat_free(&b);
     return count;
+}
+
+int hps_config_diff(const hps_config *recorded, const hps_config *now, char *buf, size_t len)
+{
+    report_buf r = {buf, len, 0};
+    if (buf && len)
+        buf[0] = '\0';
+    return hps_config_diff_each(recorded, now, report, &r);
 }

@@ -6,6 +6,8 @@
  *   4. every few seconds: rewrite sweep.h5; on a terminal, redraw the live line
  *   5. if nothing happened, wait (the transport's idle: a backoff sleep, or the
  *      simulated clock moving on)
+ * After each record that may show the strategy a run in deterministic mode, the
+ * stops it decided are journaled and sent (coord_reports.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,55 +15,17 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "coord.h"
+#include "coord_internal.h"
 #include "core/clock.h"
 #include "core/grow.h"
 #include "hpsweep/error.h"
-#include "progress.h"
-#include "wire/protocol.h"
 
 #define BATCH_TARGET_SECONDS 0.005
 #define BATCH_MAX 1024
 #define STORE_MIN_INTERVAL 2.0
 
-/* A group's batches in flight, oldest first. A batch's results may arrive in one
- * message (MPI) or trial by trial (in-process). */
-typedef struct group {
-    int busy;             /* batches in flight (0..2) */
-    int head;             /* index of the oldest in left[] */
-    int64_t left[2];      /* trials of each batch still to report */
-    int64_t in_flight;    /* trials in flight */
-} group;
-
-typedef struct coord {
-    hps_sweep *s;
-    hps_journal *j;
-    hps_transport *t;
-    const hps_coord_opts *o;
-    char *err;
-    size_t errlen;
-    group *groups;
-    int n_active;         /* groups that get trials (parallelism cap) */
-    int64_t *requeue;     /* trials to re-run, ascending id */
-    int64_t n_requeue, requeue_pos;
-    int exhausted;        /* strategy said EDONE or the budget is spent */
-    int waiting;          /* strategy said EAGAIN */
-    double ewma;          /* seconds per trial (< 0: unknown) */
-    hps_buf rec;          /* record payload scratch */
-    double run_start;     /* wall time this run began */
-    double last_store, store_cost;
-    hps_progress progress;
-    double loop_start, cpu_start;  /* for the summary line */
-    int64_t ended_at_start;
-    unsigned char *pruning;        /* [cap_pruning] 1: a PRUNE went out for the trial */
-    size_t cap_pruning;
-    int consecutive_failures;      /* failed attempts since the last good trial */
-    int too_many_failures;         /* budget.max_consecutive_failures reached */
-    hps_report_line *line;         /* REPORT decoding scratch */
-} coord;
-
-static int commit(coord *c, uint32_t type, int64_t trial_id, const hps_buf *payload,
-                  hps_apply_out *out)
+int hps_coord_commit(coord *c, uint32_t type, int64_t trial_id, const hps_buf *payload,
+                     hps_apply_out *out)
 {
     if (payload->failed)
         return HPS_ENOMEM;
@@ -73,70 +37,7 @@ static int write_store(coord *c, char *err, size_t errlen)
 {
     if (!c->o->h5_path)
         return HPS_OK;
-    return hps_sweep_write_store(c->s, c->o->h5_path, c->o->provenance, c->o->n_provenance, err,
-                                 errlen);
-}
-
-/* ---- reports ------------------------------------------------------------------------ */
-
-/* Metric index of name, committing a METRIC_NAME record the first time. */
-static int metric_index(coord *c, const char *name, int32_t *index)
-{
-    int i = hps_sweep_metric_index(c->s, name);
-    if (i >= 0) {
-        *index = i;
-        return HPS_OK;
-    }
-    int rc = hps_rec_encode_string(&c->rec, c->s->n_metric_names, name);
-    if (rc == HPS_OK)
-        rc = commit(c, HPS_REC_METRIC_NAME, -1, &c->rec, NULL);
-    *index = c->s->n_metric_names - 1;
-    return rc;
-}
-
-/* Ask group g to stop trial_id (once per run of the trial). */
-static int prune(coord *c, int g, int64_t trial_id)
-{
-    size_t need = (size_t)trial_id + 1, old = c->cap_pruning;
-    unsigned char *p = hps_grow(c->pruning, &c->cap_pruning, need, 1, 1024);
-    if (!p)
-        return HPS_ENOMEM;
-    memset(p + old, 0, c->cap_pruning - old);
-    c->pruning = p;
-    if (p[trial_id])
-        return HPS_OK;
-    p[trial_id] = 1;
-    return c->t->ops->prune(c->t, g, trial_id);
-}
-
-/* An intermediate report: commit its metrics (the strategy and pruner see the
- * sweep's metric inside), and stop the trial if either says so. */
-static int take_report(coord *c, int g, const void *msg, size_t len)
-{
-    int64_t trial_id;
-    hps_report_line *line = c->line;
-    if (hps_proto_report_decode(msg, len, &trial_id, line) != HPS_OK) {
-        snprintf(c->err, c->errlen, "malformed REPORT message from worker %d",
-                 c->t->workers[g]);
-        return HPS_ECORRUPT;
-    }
-    hps_sweep *s = c->s;
-    if (trial_id < 0 || trial_id >= s->n_trials || s->trials[trial_id].status != HPS_TRIAL_RUNNING)
-        return HPS_OK; /* a late report of a trial already journaled as ended */
-    hps_rec_metric m[HPS_REPORT_MAX_METRICS];
-    int rc;
-    for (int i = 0; i < line->n; i++) {
-        if ((rc = metric_index(c, line->names[i], &m[i].name_index)) != HPS_OK)
-            return rc;
-        m[i].step = line->step;
-        m[i].resource = line->resource;
-        m[i].value = line->values[i];
-    }
-    hps_apply_out out;
-    if ((rc = hps_rec_encode_report(&c->rec, m, (uint32_t)line->n)) != HPS_OK ||
-        (rc = commit(c, HPS_REC_REPORT, trial_id, &c->rec, &out)) != HPS_OK)
-        return rc;
-    return out.decision != HPS_DECISION_CONTINUE ? prune(c, g, trial_id) : HPS_OK;
+    return hps_sweep_write_store(c->s, c->o->h5_path, err, errlen);
 }
 
 /* ---- results ----------------------------------------------------------------------- */
@@ -180,14 +81,15 @@ static int handle_result(coord *c, int g, int64_t trial_id, const void *bytes, u
         /* The worker itself was signalled (preemption reaches every rank): the
          * trial will be re-run on resume; the coordinator shuts down too. */
         if ((rc = hps_rec_encode_interrupt(&c->rec, end)) != HPS_OK ||
-            (rc = commit(c, HPS_REC_INTERRUPT, trial_id, &c->rec, NULL)) != HPS_OK)
+            (rc = hps_coord_commit(c, HPS_REC_INTERRUPT, trial_id, &c->rec, NULL)) != HPS_OK)
             return rc;
         if (!*c->o->signalled)
             *c->o->signalled = SIGTERM;
         return HPS_OK;
     }
     if ((rc = hps_sweep_commit(s, c->j, HPS_REC_RESULT, trial_id, bytes, len, NULL, c->err,
-                               c->errlen)) != HPS_OK)
+                               c->errlen)) != HPS_OK ||
+        (rc = hps_coord_settle_stops(c, 1)) != HPS_OK)
         return rc;
     const hps_trial *t = &s->trials[trial_id];
     count_failures(c, t);
@@ -255,7 +157,7 @@ static int deliver(void *core, int g, int tag, const void *msg, size_t len)
         return HPS_ECORRUPT;
     }
     if (tag == HPS_TAG_REPORT)
-        return take_report(c, g, msg, len);
+        return hps_coord_take_report(c, g, msg, len);
     if (tag == HPS_TAG_RESULTS)
         return take_results(c, g, msg, len);
     snprintf(c->err, c->errlen, "unexpected message (tag %d) from worker %d", tag,
@@ -294,7 +196,7 @@ static int next_trial(coord *c, int32_t worker, double now, int64_t *id)
         *id = c->requeue[c->requeue_pos++];
         if ((rc = hps_rec_encode_dispatch(&c->rec, worker, now)) != HPS_OK)
             return rc;
-        return commit(c, HPS_REC_DISPATCH, *id, &c->rec, NULL);
+        return hps_coord_commit(c, HPS_REC_DISPATCH, *id, &c->rec, NULL);
     }
     if (c->exhausted || !budget_left(c))
         return HPS_EDONE;
@@ -307,6 +209,12 @@ static int next_trial(coord *c, int32_t worker, double now, int64_t *id)
     }
     hps_apply_out out;
     rc = hps_sweep_commit_suggest(s, c->j, worker, now, &out, c->err, c->errlen);
+    if (rc != HPS_ENOMEM) {
+        /* a FEED before the suggestion, or the suggestion itself, may have shown runs */
+        int src = hps_coord_settle_stops(c, 1);
+        if (src != HPS_OK)
+            return src;
+    }
     if (rc == HPS_EDONE)
         c->exhausted = 1;
     else if (rc == HPS_EAGAIN)
@@ -396,7 +304,7 @@ static int set_status(coord *c, const char *status)
     int rc = hps_rec_encode_string(&c->rec, 0, status);
     if (rc != HPS_OK)
         return rc;
-    return commit(c, HPS_REC_STATUS, -1, &c->rec, NULL);
+    return hps_coord_commit(c, HPS_REC_STATUS, -1, &c->rec, NULL);
 }
 
 static int sync_journal(coord *c)
@@ -419,7 +327,7 @@ static int interrupt_running(coord *c, const char *status)
             continue;
         int rc = hps_rec_encode_interrupt(&c->rec, now);
         if (rc == HPS_OK)
-            rc = commit(c, HPS_REC_INTERRUPT, i, &c->rec, NULL);
+            rc = hps_coord_commit(c, HPS_REC_INTERRUPT, i, &c->rec, NULL);
         if (rc != HPS_OK)
             return rc;
     }
@@ -482,9 +390,39 @@ static int setup(coord *c)
     c->loop_start = hps_monotonic();
     c->cpu_start = cpu_seconds();
     c->ended_at_start = s->n_done + s->n_failed + s->n_pruned;
+    int rc;
+    if (c->o->provenance &&
+        (rc = hps_sweep_commit_run(s, c->j, 0, c->o->provenance, c->err, c->errlen)) != HPS_OK)
+        return rc;
+    /* stops a replay decided whose PRUNE a torn journal tail lost (their trials run
+     * nowhere now) */
+    if ((rc = hps_coord_settle_stops(c, 0)) != HPS_OK)
+        return rc;
     if (strcmp(s->status, "running") != 0)
         return set_status(c, "running");
     return HPS_OK;
+}
+
+/* The RUN record of this run's end: when, how, and how many trials ended. */
+static int end_run(coord *c)
+{
+    if (!c->o->provenance)
+        return HPS_OK;
+    hps_sweep *s = c->s;
+    hps_prov p = {0};
+    char when[40], ended[32];
+    hps_iso_time(c->t->ops->wall(c->t), when, sizeof when);
+    snprintf(ended, sizeof ended, "%lld",
+             (long long)(s->n_done + s->n_failed + s->n_pruned - c->ended_at_start));
+    int rc = hps_prov_add(&p, HPS_PROV_RUN, 0, "end_time", when);
+    if (rc == HPS_OK)
+        rc = hps_prov_add(&p, HPS_PROV_RUN, 0, "end_status", s->status);
+    if (rc == HPS_OK)
+        rc = hps_prov_add(&p, HPS_PROV_RUN, 0, "trials_ended", ended);
+    if (rc == HPS_OK)
+        rc = hps_sweep_commit_run(s, c->j, 1, &p, c->err, c->errlen);
+    hps_prov_free(&p);
+    return rc;
 }
 
 static void teardown(coord *c)
@@ -548,6 +486,9 @@ int hps_coordinator_run(hps_sweep *s, hps_journal *j, hps_transport *t, const hp
     } else if (rc != HPS_ENOMEM) {
         (void)interrupt_running(&c, "interrupted"); /* keep the record straight; the error wins */
     }
+    int erc = rc == HPS_ENOMEM ? HPS_OK : end_run(&c);
+    if (rc == HPS_OK)
+        rc = erc;
     int src = sync_journal(&c);
     if (rc == HPS_OK)
         rc = src;

@@ -10,6 +10,10 @@
  * adaptive), with a second batch in flight for very fast trials so workers never
  * wait on the coordinator's fsync. sweep.h5 is rewritten whole (temp + rename)
  * every few seconds (at most ~5% of the time) and at the end.
+ *
+ * In deterministic mode (sweep.h) a suggestion waits for the results the rule
+ * needs (the groups meanwhile run what they have), and the stops that feeding in
+ * order decides are journaled (PRUNE) and sent to the trials still running.
  */
 #ifndef HPS_COORD_COORD_H
 #define HPS_COORD_COORD_H
@@ -18,6 +22,7 @@
 #include <stdint.h>
 
 #include "store/journal.h"
+#include "store/prov.h"
 #include "store/store.h"
 #include "sweep.h"
 #include "transport.h"
@@ -27,8 +32,8 @@ typedef struct hps_coord_opts {
     int quiet;                      /* no per-trial progress output */
     int tty;                        /* progress as one live line */
     volatile sig_atomic_t *signalled;
-    const hps_kv *provenance;
-    int n_provenance;
+    const hps_prov *provenance;     /* this run's: journaled (RUN) when it starts, with its
+                                       end time and status when it ends; NULL: none */
 } hps_coord_opts;
 
 /*

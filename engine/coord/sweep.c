@@ -2,7 +2,9 @@
  * Applying journal records to the in-memory sweep (see sweep.h). This is the one
  * place that interprets records and the one place the strategy and the pruner are
  * fed, used alike by the running coordinator (hps_sweep_commit), resume,
- * `hpsweep status` and the HDF5 rebuild (hps_sweep_replay).
+ * `hpsweep status` and the HDF5 rebuild (hps_sweep_replay). This file holds the
+ * state, HEADER, SUGGEST and DISPATCH, the dispatcher over record types, the
+ * commits and the replay; sweep_metrics.c, sweep_det.c and sweep_store.c the rest.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +15,7 @@
 #include "core/grow.h"
 #include "core/seed.h"
 #include "hpsweep/error.h"
-#include "sweep.h"
+#include "sweep_internal.h"
 
 void hps_sweep_init(hps_sweep *s, unsigned flags)
 {
@@ -46,6 +48,10 @@ void hps_sweep_free(hps_sweep *s)
     free(s->m_scratch);
     free(s->rungs);
     hps_buf_free(&s->rec);
+    hps_det_free(&s->det);
+    for (int i = 0; i < s->n_runs; i++)
+        hps_prov_free(&s->runs[i]);
+    free(s->runs);
     hps_sweep_init(s, s->flags);
 }
 
@@ -62,7 +68,7 @@ int hps_sweep_metric_index(const hps_sweep *s, const char *name)
     return -1;
 }
 
-static int fail(char *err, size_t errlen, int code, const char *what, const hps_record *rec)
+int hps_sweep_fail(char *err, size_t errlen, int code, const char *what, const hps_record *rec)
 {
     if (err)
         snprintf(err, errlen, "journal record %llu (trial %lld): %s",
@@ -97,21 +103,6 @@ static int grow_trials(hps_sweep *s, int64_t want)
     return HPS_OK;
 }
 
-static int add_metric(hps_sweep *s, int64_t trial_id, const hps_rec_metric *m)
-{
-    hps_metric *p = hps_grow(s->metrics, &s->cap_metrics, (size_t)s->n_metrics + 1, sizeof *p, 1024);
-    if (!p)
-        return HPS_ENOMEM;
-    s->metrics = p;
-    hps_metric *out = &s->metrics[s->n_metrics++];
-    out->trial_id = trial_id;
-    out->step = m->step;
-    out->resource = m->resource;
-    out->name_index = m->name_index;
-    out->value = m->value;
-    return HPS_OK;
-}
-
 static void count_status(hps_sweep *s, int status, int64_t delta)
 {
     switch (status) {
@@ -135,14 +126,14 @@ static void count_status(hps_sweep *s, int status, int64_t delta)
     }
 }
 
-static void set_status(hps_sweep *s, hps_trial *t, int status)
+void hps_sweep_set_status(hps_sweep *s, hps_trial *t, int status)
 {
     count_status(s, t->status, -1);
     t->status = status;
     count_status(s, status, +1);
 }
 
-static void update_best(hps_sweep *s, const hps_trial *t)
+void hps_sweep_update_best(hps_sweep *s, const hps_trial *t)
 {
     if (t->status != HPS_TRIAL_DONE || isnan(t->objective))
         return;
@@ -150,13 +141,14 @@ static void update_best(hps_sweep *s, const hps_trial *t)
         s->best_id = t->trial_id;
 }
 
-/* The best trial was touched (promoted, re-dispatched, or ended again): find the
- * best among all done trials from scratch. O(n), only when the best itself moves. */
-static void recompute_best(hps_sweep *s)
+/* The best trial was touched (promoted, re-dispatched, ended again, or pruned at
+ * its deterministic turn): find the best among all done trials from scratch. O(n),
+ * only when the best itself moves. */
+void hps_sweep_recompute_best(hps_sweep *s)
 {
     s->best_id = -1;
     for (int64_t i = 0; i < s->n_trials; i++)
-        update_best(s, &s->trials[i]);
+        hps_sweep_update_best(s, &s->trials[i]);
 }
 
 /* ---- HEADER: the config, and the strategy it names ------------------------------ */
@@ -187,11 +179,12 @@ static int apply_header(hps_sweep *s, const hps_record *rec, char *err, size_t e
 {
     hps_rec_header h;
     if (s->have_header)
-        return fail(err, errlen, HPS_ECORRUPT, "a second HEADER record", rec);
+        return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "a second HEADER record", rec);
     if (hps_rec_decode_header(rec->payload, rec->len, &h) != HPS_OK)
-        return fail(err, errlen, HPS_ECORRUPT, "malformed HEADER", rec);
+        return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed HEADER", rec);
     if (h.version < HPS_JOURNAL_FORMAT_MIN || h.version > HPS_JOURNAL_FORMAT)
-        return fail(err, errlen, HPS_EVERSION, "unsupported journal format version", rec);
+        return hps_sweep_fail(err, errlen, HPS_EVERSION, "unsupported journal format version",
+                              rec);
     char source[1024];
     snprintf(source, sizeof source, "%.*s", (int)h.source_len, h.source);
     int rc = hps_config_parse(h.config_text, h.config_len, source, &s->cfg, err, errlen);
@@ -207,6 +200,7 @@ static int apply_header(hps_sweep *s, const hps_record *rec, char *err, size_t e
     s->u_check = malloc(sizeof(double) * d);
     if (!s->u_scratch || !s->u_check)
         return HPS_ENOMEM;
+    hps_det_init(s);
     return (s->flags & HPS_SWEEP_STRATEGY) ? create_strategy(s, err, errlen) : HPS_OK;
 }
 
@@ -285,7 +279,10 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
     int rc;
     if (draft) {
         if (!s->strategy)
-            return fail(err, errlen, HPS_EINVAL, "a live SUGGEST without a strategy", rec);
+            return hps_sweep_fail(err, errlen, HPS_EINVAL, "a live SUGGEST without a strategy",
+                                  rec);
+        if ((rc = hps_det_gate(s, rec, 1, err, errlen)) != HPS_OK)
+            return rc;
         if ((rc = strategy_suggest(s, s->u_scratch, &sg, &id, err, errlen)) != HPS_OK)
             return rc;
         sg.worker = draft->worker;
@@ -296,13 +293,16 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
         if (hps_rec_decode_suggest(rec->payload, rec->len, &sg, s->u_scratch, (uint32_t)s->d) !=
                 HPS_OK ||
             sg.n != (uint32_t)s->d)
-            return fail(err, errlen, HPS_ECORRUPT, "malformed SUGGEST", rec);
+            return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed SUGGEST", rec);
         if (sg.promotion) {
             if (id < 0 || id >= s->n_trials)
-                return fail(err, errlen, HPS_ECORRUPT, "promotion of an unknown trial", rec);
+                return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "promotion of an unknown trial",
+                                      rec);
         } else if (id != s->n_trials) {
-            return fail(err, errlen, HPS_ECORRUPT, "trial ids out of order", rec);
+            return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "trial ids out of order", rec);
         }
+        if (s->strategy && (rc = hps_det_gate(s, rec, 0, err, errlen)) != HPS_OK)
+            return rc;
         if (s->strategy)
             check_replayed(s, &sg, id);
     }
@@ -321,7 +321,7 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
     }
     hps_trial *t = &s->trials[id];
     if (sg.promotion && t->status == HPS_TRIAL_RUNNING)
-        return fail(err, errlen, HPS_ECORRUPT, "promotion of a running trial", rec);
+        return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "promotion of a running trial", rec);
     t->prev_budget = sg.promotion ? t->budget : 0.0;
     s->resource_dispatched += sg.budget - t->prev_budget;
     t->seed = sg.seed;
@@ -333,14 +333,16 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
     t->end = NAN;
     t->objective = NAN;
     t->cause[0] = '\0';
-    set_status(s, t, HPS_TRIAL_RUNNING);
+    hps_sweep_set_status(s, t, HPS_TRIAL_RUNNING);
     if (id == s->best_id)
-        recompute_best(s);
+        hps_sweep_recompute_best(s);
     if (out) {
         out->trial_id = id;
         out->promotion = sg.promotion;
     }
-    return HPS_OK;
+    if ((rc = hps_det_suggested(s, id, sg.budget, err, errlen)) != HPS_OK)
+        return rc;
+    return hps_det_advance(s, rec, err, errlen);
 }
 
 static int apply_dispatch(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
@@ -348,230 +350,19 @@ static int apply_dispatch(hps_sweep *s, const hps_record *rec, char *err, size_t
     int32_t worker;
     double start;
     if (hps_rec_decode_dispatch(rec->payload, rec->len, &worker, &start) != HPS_OK)
-        return fail(err, errlen, HPS_ECORRUPT, "malformed DISPATCH", rec);
+        return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed DISPATCH", rec);
     if (rec->trial_id < 0 || rec->trial_id >= s->n_trials)
-        return fail(err, errlen, HPS_ECORRUPT, "DISPATCH of an unknown trial", rec);
+        return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "DISPATCH of an unknown trial", rec);
     hps_trial *t = &s->trials[rec->trial_id];
     t->worker = worker;
     t->start = start;
     t->end = NAN;
     t->objective = NAN;
     t->cause[0] = '\0';
-    set_status(s, t, HPS_TRIAL_RUNNING);
+    hps_sweep_set_status(s, t, HPS_TRIAL_RUNNING);
     if (rec->trial_id == s->best_id)
-        recompute_best(s);
-    return HPS_OK;
-}
-
-/* ---- REPORT and RESULT: metrics, and what the strategy and pruner learn ----------- */
-
-/* Room to decode every metric a payload of len bytes can hold. */
-static int metric_scratch(hps_sweep *s, uint32_t len)
-{
-    uint32_t nm = hps_metrics_bound(len);
-    if (nm <= s->m_cap)
-        return HPS_OK;
-    hps_rec_metric *m = realloc(s->m_scratch, nm * sizeof *m);
-    if (!m)
-        return HPS_ENOMEM;
-    s->m_scratch = m;
-    s->m_cap = nm;
-    return HPS_OK;
-}
-
-static int add_metrics(hps_sweep *s, const hps_record *rec, const hps_rec_metric *m, uint32_t n,
-                       char *err, size_t errlen)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        if (m[i].name_index < 0 || m[i].name_index >= s->n_metric_names)
-            return fail(err, errlen, HPS_ECORRUPT, "metric with an unknown name index", rec);
-        int rc = add_metric(s, rec->trial_id, &m[i]);
-        if (rc != HPS_OK)
-            return rc;
-    }
-    return HPS_OK;
-}
-
-/* Show one reported metric to the strategy and then (if it lets the trial go on)
- * to the pruner. Only the sweep's own metric (name index 0) with a finite value
- * counts. *d gets the stronger of its decision and *d. */
-static int observe_report(hps_sweep *s, const hps_record *rec, const hps_rec_metric *m,
-                          hps_decision *d, char *err, size_t errlen)
-{
-    if (m->name_index != 0 || !isfinite(m->value))
-        return HPS_OK;
-    hps_observation obs = {.trial_id = rec->trial_id, .kind = HPS_OBS_INTERMEDIATE,
-                           .u = s->u + (size_t)rec->trial_id * (size_t)s->d,
-                           .value = hps_sweep_oriented(s, m->value), .resource = m->resource,
-                           .step = m->step};
-    hps_decision mine = HPS_DECISION_CONTINUE;
-    int rc = s->ops->observe(s->strategy, &obs, &mine);
-    if (rc != HPS_OK)
-        return fail(err, errlen, rc, "the strategy refused an intermediate report", rec);
-    if (mine == HPS_DECISION_CONTINUE && s->pruner &&
-        (rc = s->pruner_ops->report(s->pruner, &obs, &mine)) != HPS_OK)
-        return fail(err, errlen, rc, "the pruner refused an intermediate report", rec);
-    if (mine > *d)
-        *d = mine;
-    return HPS_OK;
-}
-
-static int apply_report(hps_sweep *s, const hps_record *rec, hps_apply_out *out, char *err,
-                        size_t errlen)
-{
-    uint32_t n;
-    int rc = metric_scratch(s, rec->len);
-    if (rc != HPS_OK)
-        return rc;
-    if (hps_rec_decode_report(rec->payload, rec->len, s->m_scratch, s->m_cap, &n) != HPS_OK)
-        return fail(err, errlen, HPS_ECORRUPT, "malformed REPORT", rec);
-    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials ||
-        s->trials[rec->trial_id].status != HPS_TRIAL_RUNNING)
-        return fail(err, errlen, HPS_ECORRUPT, "REPORT for a trial that is not running", rec);
-    if ((rc = add_metrics(s, rec, s->m_scratch, n, err, errlen)) != HPS_OK)
-        return rc;
-    hps_decision d = HPS_DECISION_CONTINUE;
-    for (uint32_t i = 0; s->strategy && i < n; i++)
-        if ((rc = observe_report(s, rec, &s->m_scratch[i], &d, err, errlen)) != HPS_OK)
-            return rc;
-    if (out) {
-        out->trial_id = rec->trial_id;
-        out->decision = d;
-    }
-    return HPS_OK;
-}
-
-/* Multi-fidelity trials: every result is also a row of /rungs. */
-static int add_rung(hps_sweep *s, const hps_trial *t)
-{
-    hps_rung *r = hps_grow(s->rungs, &s->cap_rungs, (size_t)s->n_rungs + 1, sizeof *r, 256);
-    if (!r)
-        return HPS_ENOMEM;
-    s->rungs = r;
-    s->rungs[s->n_rungs++] = (hps_rung){.trial_id = t->trial_id, .bracket = t->bracket,
-                                        .rung = t->rung, .budget = t->budget,
-                                        .status = t->status, .objective = t->objective,
-                                        .start = t->start, .end = t->end, .worker = t->worker};
-    return HPS_OK;
-}
-
-static int apply_result(hps_sweep *s, const hps_record *rec, hps_apply_out *out, char *err,
-                        size_t errlen)
-{
-    hps_outcome r;
-    int rc = metric_scratch(s, rec->len);
-    if (rc != HPS_OK)
-        return rc;
-    if (hps_rec_decode_result(rec->payload, rec->len, &r, s->m_scratch, s->m_cap) != HPS_OK)
-        return fail(err, errlen, HPS_ECORRUPT, "malformed RESULT", rec);
-    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials)
-        return fail(err, errlen, HPS_ECORRUPT, "RESULT for an unknown trial", rec);
-    if (r.status < HPS_TRIAL_DONE || r.status > HPS_TRIAL_PRUNED)
-        return fail(err, errlen, HPS_ECORRUPT, "RESULT with an invalid status", rec);
-    hps_trial *t = &s->trials[rec->trial_id];
-    if (t->status != HPS_TRIAL_RUNNING)
-        return fail(err, errlen, HPS_ECORRUPT, "RESULT for a trial that is not running", rec);
-    if ((rc = add_metrics(s, rec, r.metrics, r.n_metrics, err, errlen)) != HPS_OK)
-        return rc;
-    free(t->stderr_tail);
-    t->stderr_tail = NULL;
-    if (r.stderr_len > 0) {
-        if (!(t->stderr_tail = malloc(r.stderr_len + 1)))
-            return HPS_ENOMEM;
-        memcpy(t->stderr_tail, r.stderr_tail, r.stderr_len);
-        t->stderr_tail[r.stderr_len] = '\0';
-    }
-    t->exit_code = r.exit_code;
-    t->attempts = r.attempts;
-    t->worker = r.worker;
-    t->start = r.start;
-    t->end = r.end;
-    t->objective = r.status == HPS_TRIAL_DONE ? r.objective : NAN;
-    memcpy(t->cause, r.cause, HPS_CAUSE_LEN);
-    set_status(s, t, r.status);
-    if (t->trial_id == s->best_id)
-        recompute_best(s);
-    else
-        update_best(s, t);
-    if (t->rung >= 0 && (rc = add_rung(s, t)) != HPS_OK)
-        return rc;
-    if (out)
-        out->trial_id = t->trial_id;
-    if (!s->strategy)
-        return HPS_OK;
-    hps_observation obs = {
-        .trial_id = t->trial_id,
-        .kind = r.status == HPS_TRIAL_DONE ? HPS_OBS_FINAL : HPS_OBS_FAILED,
-        .u = s->u + (size_t)t->trial_id * (size_t)s->d,
-        .value = r.status == HPS_TRIAL_DONE ? hps_sweep_oriented(s, r.objective) : NAN,
-        .resource = t->budget,
-        .step = 0,
-    };
-    if ((rc = s->ops->observe(s->strategy, &obs, NULL)) != HPS_OK)
-        return fail(err, errlen, rc, "the strategy refused an observation", rec);
-    if (s->pruner && (rc = s->pruner_ops->finish(s->pruner, &obs)) != HPS_OK)
-        return fail(err, errlen, rc, "the pruner refused an observation", rec);
-    return HPS_OK;
-}
-
-static int apply_interrupt(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
-{
-    double when;
-    if (hps_rec_decode_interrupt(rec->payload, rec->len, &when) != HPS_OK)
-        return fail(err, errlen, HPS_ECORRUPT, "malformed INTERRUPT", rec);
-    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials ||
-        s->trials[rec->trial_id].status != HPS_TRIAL_RUNNING)
-        return fail(err, errlen, HPS_ECORRUPT, "INTERRUPT of a trial that is not running", rec);
-    hps_trial *t = &s->trials[rec->trial_id];
-    t->end = when;
-    snprintf(t->cause, sizeof t->cause, "interrupted");
-    set_status(s, t, HPS_TRIAL_INTERRUPTED);
-    return HPS_OK;
-}
-
-static int apply_string(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
-{
-    int32_t index;
-    const char *str;
-    uint32_t len;
-    if (hps_rec_decode_string(rec->payload, rec->len, &index, &str, &len) != HPS_OK)
-        return fail(err, errlen, HPS_ECORRUPT, "malformed string record", rec);
-    if (rec->type == HPS_REC_STATUS) {
-        snprintf(s->status, sizeof s->status, "%.*s", (int)len, str);
-        return HPS_OK;
-    }
-    if (index != s->n_metric_names)
-        return fail(err, errlen, HPS_ECORRUPT, "metric names out of order", rec);
-    char **names = hps_grow(s->metric_names, &s->cap_metric_names, (size_t)index + 1,
-                            sizeof *names, 8);
-    if (!names)
-        return HPS_ENOMEM;
-    s->metric_names = names;
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return HPS_ENOMEM;
-    memcpy(copy, str, len);
-    copy[len] = '\0';
-    s->metric_names[s->n_metric_names++] = copy;
-    return HPS_OK;
-}
-
-void hps_sweep_config_budget(const hps_config *cfg, hps_rec_budget *out)
-{
-    *out = (hps_rec_budget){.max_trials = cfg->max_trials, .max_time = cfg->max_time,
-                            .max_resource = cfg->max_resource,
-                            .max_consecutive_failures = cfg->max_consecutive_failures,
-                            .parallelism = cfg->parallelism};
-}
-
-static int apply_budget(hps_sweep *s, const hps_record *rec, char *err, size_t errlen)
-{
-    hps_rec_budget g;
-    if (hps_rec_decode_budget(rec->payload, rec->len, &g) != HPS_OK || g.max_trials < 0 ||
-        !(g.max_time >= 0) || !(g.max_resource >= 0) || g.max_consecutive_failures < 0 ||
-        g.parallelism < 0)
-        return fail(err, errlen, HPS_ECORRUPT, "malformed BUDGET", rec);
-    s->budget = g;
+        hps_sweep_recompute_best(s);
+    hps_det_dispatched(s, rec->trial_id);
     return HPS_OK;
 }
 
@@ -581,7 +372,8 @@ static int apply(hps_sweep *s, const hps_record *rec, const hps_rec_suggest *dra
     if (out)
         *out = (hps_apply_out){.trial_id = -1, .decision = HPS_DECISION_CONTINUE};
     if (rec->type != HPS_REC_HEADER && !s->have_header)
-        return fail(err, errlen, HPS_ECORRUPT, "the journal does not start with a HEADER", rec);
+        return hps_sweep_fail(err, errlen, HPS_ECORRUPT,
+                              "the journal does not start with a HEADER", rec);
     switch (rec->type) {
     case HPS_REC_HEADER:
         return apply_header(s, rec, err, errlen);
@@ -590,18 +382,24 @@ static int apply(hps_sweep *s, const hps_record *rec, const hps_rec_suggest *dra
     case HPS_REC_DISPATCH:
         return apply_dispatch(s, rec, err, errlen);
     case HPS_REC_RESULT:
-        return apply_result(s, rec, out, err, errlen);
+        return hps_sweep_apply_result(s, rec, out, err, errlen);
     case HPS_REC_INTERRUPT:
-        return apply_interrupt(s, rec, err, errlen);
+        return hps_sweep_apply_interrupt(s, rec, err, errlen);
     case HPS_REC_METRIC_NAME:
     case HPS_REC_STATUS:
-        return apply_string(s, rec, err, errlen);
+        return hps_sweep_apply_string(s, rec, err, errlen);
     case HPS_REC_REPORT:
-        return apply_report(s, rec, out, err, errlen);
+        return hps_sweep_apply_report(s, rec, out, err, errlen);
     case HPS_REC_BUDGET:
-        return apply_budget(s, rec, err, errlen);
+        return hps_sweep_apply_budget(s, rec, err, errlen);
+    case HPS_REC_FEED:
+        return hps_det_apply_feed(s, rec, err, errlen);
+    case HPS_REC_PRUNE:
+        return hps_det_apply_prune(s, rec, err, errlen);
+    case HPS_REC_RUN:
+        return hps_sweep_apply_run(s, rec, err, errlen);
     default:
-        return fail(err, errlen, HPS_ECORRUPT, "unknown record type", rec);
+        return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "unknown record type", rec);
     }
 }
 
@@ -629,14 +427,45 @@ int hps_sweep_commit(hps_sweep *s, hps_journal *j, uint32_t type, int64_t trial_
     return rc == HPS_OK ? append(j, &rec, err, errlen) : rc;
 }
 
+/* Deterministic mode: the strategy waits with its window of results complete.
+ * Show it the next run in suggestion order (a FEED record) when that run has
+ * ended: HPS_OK, else HPS_EAGAIN (det.waiting_for: that run's trial, or -1 when
+ * every run was shown and the strategy still waits). */
+static int feed_next(hps_sweep *s, hps_journal *j, char *err, size_t errlen)
+{
+    hps_det *d = &s->det;
+    if (d->fed >= d->n_runs)
+        return HPS_EAGAIN;
+    const hps_det_run *r = &d->runs[d->fed];
+    if (!r->ended) {
+        d->waiting_for = r->trial_id;
+        return HPS_EAGAIN;
+    }
+    int rc = hps_rec_encode_feed(&s->rec, d->fed);
+    if (rc != HPS_OK)
+        return rc;
+    /* Applying a FEED leaves s->rec alone, so it can carry the payload. */
+    return hps_sweep_commit(s, j, HPS_REC_FEED, r->trial_id, s->rec.data, (uint32_t)s->rec.len,
+                            NULL, err, errlen);
+}
+
 int hps_sweep_commit_suggest(hps_sweep *s, hps_journal *j, int32_t worker, double start,
                              hps_apply_out *out, char *err, size_t errlen)
 {
     hps_apply_out mine;
     hps_rec_suggest draft = {.worker = worker, .start = start};
-    hps_record rec = {.seq = hps_journal_last_seq(j) + 1, .type = HPS_REC_SUGGEST,
-                      .trial_id = s->n_trials};
-    int rc = apply(s, &rec, &draft, out ? out : &mine, err, errlen);
+    hps_record rec = {.type = HPS_REC_SUGGEST};
+    int rc;
+    for (;;) {
+        rec.seq = hps_journal_last_seq(j) + 1;
+        rec.trial_id = s->n_trials;
+        s->det.waiting_for = -1;
+        rc = apply(s, &rec, &draft, out ? out : &mine, err, errlen);
+        if (rc != HPS_EAGAIN || !s->det.on || s->det.waiting_for >= 0)
+            break;
+        if ((rc = feed_next(s, j, err, errlen)) != HPS_OK)
+            break;
+    }
     if (rc != HPS_OK)
         return rc;
     rec.trial_id = (out ? out : &mine)->trial_id;
@@ -656,6 +485,35 @@ int hps_sweep_commit_budget(hps_sweep *s, hps_journal *j, const hps_rec_budget *
     /* Applying a BUDGET leaves s->rec alone, so it can carry the payload. */
     return hps_sweep_commit(s, j, HPS_REC_BUDGET, -1, s->rec.data, (uint32_t)s->rec.len, NULL,
                             err, errlen);
+}
+
+int hps_sweep_commit_run(hps_sweep *s, hps_journal *j, uint32_t phase, const hps_prov *p,
+                         char *err, size_t errlen)
+{
+    int rc = hps_rec_encode_run(&s->rec, phase, p);
+    if (rc != HPS_OK)
+        return rc;
+    /* Applying a RUN leaves s->rec alone, so it can carry the payload. */
+    return hps_sweep_commit(s, j, HPS_REC_RUN, -1, s->rec.data, (uint32_t)s->rec.len, NULL, err,
+                            errlen);
+}
+
+const hps_det_stop *hps_sweep_take_stops(hps_sweep *s, int *n)
+{
+    *n = s->det.n_stops;
+    s->det.n_stops = 0;
+    return s->det.stops;
+}
+
+int hps_sweep_commit_prune(hps_sweep *s, hps_journal *j, const hps_det_stop *stop, char *err,
+                           size_t errlen)
+{
+    int rc = hps_rec_encode_prune(&s->rec, stop->run, stop->step);
+    if (rc != HPS_OK)
+        return rc;
+    /* Applying a PRUNE leaves s->rec (and the stops taken) alone. */
+    return hps_sweep_commit(s, j, HPS_REC_PRUNE, stop->trial_id, s->rec.data,
+                            (uint32_t)s->rec.len, NULL, err, errlen);
 }
 
 typedef struct replay_ctx {
@@ -682,20 +540,3 @@ int hps_sweep_replay(hps_sweep *s, hps_journal *j, char *err, size_t errlen)
     return rc;
 }
 
-int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, const hps_kv *prov,
-                          int n_prov, char *err, size_t errlen)
-{
-    char created[40], updated[40];
-    hps_iso_time(s->created, created, sizeof created);
-    hps_iso_time(hps_wall(), updated, sizeof updated);
-    hps_store_meta meta = {
-        .name = s->cfg.name, .seed = s->seed, .strategy = s->cfg.strategy,
-        .objective = s->cfg.objective.function, .metric = s->cfg.metric,
-        .goal = s->cfg.maximize ? "maximize" : "minimize", .status = s->status,
-        .created = created, .updated = updated, .config_text = s->cfg.text,
-        .space = &s->cfg.space, .n_provenance = n_prov, .provenance = prov,
-    };
-    return hps_store_write(h5_path, &meta, s->trials, s->n_trials, s->metrics, s->n_metrics,
-                           (const char *const *)s->metric_names, s->n_metric_names, s->rungs,
-                           s->n_rungs, err, errlen);
-}

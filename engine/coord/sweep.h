@@ -15,6 +15,20 @@
  * SUGGEST without a payload and the strategy's answer becomes the record; on
  * replay the recorded SUGGEST is checked against the answer. Strategies are pure,
  * so a replay restores them exactly.
+ *
+ * A deterministic sweep (`deterministic: true`, window P = `parallelism`) feeds
+ * them in suggestion order instead (sweep_det.c): suggestion k is made knowing
+ * exactly the results of runs 0..k-P-1, and a run's reports are shown at its turn,
+ * so what the strategy and pruner see depends only on the config and the seed,
+ * never on arrival order or rank count. The same records replayed make the same
+ * calls.
+ *
+ * The sweep also keeps every run's provenance (RUN records: the first run, then
+ * one per resume), which sweep.h5's /provenance is written from.
+ *
+ * Files: sweep.c (state, HEADER, SUGGEST, DISPATCH, apply and commit, replay),
+ * sweep_metrics.c (REPORT, RESULT, INTERRUPT), sweep_det.c (deterministic mode),
+ * sweep_store.c (STATUS, METRIC_NAME, BUDGET, RUN records and writing sweep.h5).
  */
 #ifndef HPS_COORD_SWEEP_H
 #define HPS_COORD_SWEEP_H
@@ -25,6 +39,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "store/journal.h"
+#include "store/prov.h"
 #include "store/record.h"
 #include "store/store.h"
 #include "hpsweep/results.h"
@@ -35,6 +50,58 @@ enum {
     /* The HEADER creates the strategy and pruner and every record feeds them. */
     HPS_SWEEP_STRATEGY = 1u << 0
 };
+
+/* Deterministic mode: one run per SUGGEST (a new trial, or a promotion), in
+ * suggestion order, and what came of it. */
+typedef struct hps_det_run {
+    int64_t trial_id;
+    double budget;
+    int32_t ended;              /* its RESULT was applied */
+    int32_t status;             /* the RESULT's status */
+    double objective;           /* the RESULT's objective */
+    int32_t stop;               /* its reports made the strategy or pruner stop it */
+    int64_t stop_step;          /* at the report of this step */
+    int32_t stop_rep;           /* which of its reports that was (0, 1, ...) */
+    int64_t rep_head, rep_tail; /* its reports the strategy was not shown yet (det.reps;
+                                   -1: none) */
+    int32_t n_seen;             /* its reports taken so far */
+    int32_t n_skip;             /* reports of a re-run still to skip (taken before the
+                                   interruption) */
+    int64_t rung_row;           /* its row of s->rungs, -1: none */
+} hps_det_run;
+
+typedef struct hps_det_rep {
+    int64_t next;               /* the run's next report, -1: none */
+    int32_t index;              /* which of the run's reports (0, 1, ...) */
+    int64_t step;
+    double resource;
+    double value;               /* the sweep's metric, as reported */
+} hps_det_rep;
+
+/* A stop decided while feeding a run (for the coordinator: journal a PRUNE, and
+ * stop the trial if it still runs). */
+typedef struct hps_det_stop {
+    int64_t trial_id, run, step;
+} hps_det_stop;
+
+typedef struct hps_det {
+    int on;                     /* the recorded config says deterministic: true */
+    int p;                      /* its window P (parallelism) */
+    int64_t n_runs;
+    size_t cap_runs;
+    hps_det_run *runs;
+    int64_t fed;                /* runs[0..fed) were shown whole; runs[fed] maybe partly */
+    size_t cap_run_of;
+    int64_t *run_of;            /* per trial id: its latest run */
+    int64_t n_reps;
+    size_t cap_reps;
+    hps_det_rep *reps;
+    int n_stops;                /* stops decided since the coordinator last took them */
+    size_t cap_stops;
+    hps_det_stop *stops;
+    int64_t waiting_for;        /* live: the trial a refused SUGGEST waits for (-1: none,
+                                   or the strategy itself asked to wait) */
+} hps_det;
 
 typedef struct hps_sweep {
     unsigned flags;             /* HPS_SWEEP_* */
@@ -74,6 +141,12 @@ typedef struct hps_sweep {
     const hps_pruner_ops *pruner_ops;
     void *pruner;               /* NULL: no pruner */
     int replay_diverged;        /* a replayed suggestion differed from the record */
+
+    hps_det det;                /* deterministic mode's order of feeding */
+
+    int n_runs;                 /* runs of the sweep so far (RUN records) */
+    size_t cap_runs;
+    hps_prov *runs;             /* each run's provenance: the first, then each resume */
 
     /* Scratch (allocated with the HEADER). */
     double *u_scratch, *u_check;
@@ -115,8 +188,11 @@ int hps_sweep_commit(hps_sweep *s, hps_journal *j, uint32_t type, int64_t trial_
 /*
  * Commit the strategy's next suggestion (HPS_SWEEP_STRATEGY): a new trial, or a
  * promotion, dispatched to worker at Unix time start. HPS_OK (out->trial_id),
- * HPS_EAGAIN (the strategy waits for a result) or HPS_EDONE (it has nothing more):
- * then nothing changed. Other codes with err filled.
+ * HPS_EAGAIN (the strategy waits for a result; in deterministic mode also: the
+ * rule needs a result not in yet, s->det.waiting_for) or HPS_EDONE (it has
+ * nothing more): then no SUGGEST was committed. In deterministic mode a strategy
+ * that waits with its window complete is shown the next run in order first (a
+ * FEED record each). Other codes with err filled.
  */
 int hps_sweep_commit_suggest(hps_sweep *s, hps_journal *j, int32_t worker, double start,
                              hps_apply_out *out, char *err, size_t errlen);
@@ -137,8 +213,25 @@ double hps_sweep_oriented(const hps_sweep *s, double objective);
 /* Index of a known metric name, or -1 (names are added by METRIC_NAME records). */
 int hps_sweep_metric_index(const hps_sweep *s, const char *name);
 
-/* Write sweep.h5 from s (temp + fsync + rename), with provenance prov[n_prov]. */
-int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, const hps_kv *prov,
-                          int n_prov, char *err, size_t errlen);
+/* Commit a RUN record: phase 0, this run began, with provenance p; phase 1, it
+ * ended (p: the facts to add, such as end_time and end_status). */
+int hps_sweep_commit_run(hps_sweep *s, hps_journal *j, uint32_t phase, const hps_prov *p,
+                         char *err, size_t errlen);
+
+/*
+ * Deterministic mode: the stops decided since the last call (*n of them, valid
+ * until the next apply), and forget them. The caller journals each as a PRUNE
+ * record (hps_sweep_commit_prune) and stops the trial when it still runs.
+ */
+const hps_det_stop *hps_sweep_take_stops(hps_sweep *s, int *n);
+
+/* Commit the PRUNE record of a stop hps_sweep_take_stops returned. */
+int hps_sweep_commit_prune(hps_sweep *s, hps_journal *j, const hps_det_stop *stop, char *err,
+                           size_t errlen);
+
+/* Write sweep.h5 from s (temp + fsync + rename), its provenance from the RUN
+ * records (/provenance: the latest run's facts as attributes, every run's in
+ * tables). */
+int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,13 @@
 /*
  * Path and directory helpers (see fs.h).
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs.h"
 #include "hpsweep/error.h"
@@ -44,4 +47,16 @@ int hps_mkdir_p(const char *path, char *err, size_t errlen)
         return HPS_EIO;
     }
     return HPS_OK;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int hps_rm_tree(const char *path)
+{
+    return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? HPS_OK : HPS_EIO;
 }

@@ -1,5 +1,6 @@
 /*
- * Filesystem helpers every module shares: joining paths, making directories.
+ * Filesystem helpers every module shares: joining paths, making and removing
+ * directories.
  */
 #ifndef HPS_CORE_FS_H
 #define HPS_CORE_FS_H
@@ -14,5 +15,8 @@ int hps_path_join(char *buf, size_t len, const char *dir, const char *name);
 /* mkdir -p (mode 0777 & ~umask). HPS_OK, HPS_EINVAL (path too long) or HPS_EIO
  * with err (may be NULL) saying which directory could not be made and why. */
 int hps_mkdir_p(const char *path, char *err, size_t errlen);
+
+/* rm -rf path (symbolic links removed, never followed). HPS_OK or HPS_EIO. */
+int hps_rm_tree(const char *path);
 
 #endif

@@ -138,6 +138,8 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
             fputc('\n', f);
         }
         /* What hpsweep set for the trial, so that `set -a; eval ...` re-runs it as ran. */
+        if (flags & HPS_EXPORT_PARAMS_ONLY)
+            break;
         fprintf(f, "HPSWEEP_SEED=%llu\n", (unsigned long long)t->seed);
         if (t->budget > 0)
             fprintf(f, "HPSWEEP_BUDGET=%.17g\n", t->budget);
@@ -296,7 +298,8 @@ int hps_export_parse_format(const char *s, hps_export_format *out)
         const char *name;
         hps_export_format fmt;
     } table[] = {{"json", HPS_EXPORT_JSON}, {"yaml", HPS_EXPORT_YAML}, {"env", HPS_EXPORT_ENV},
-                 {"args", HPS_EXPORT_ARGS}, {"csv", HPS_EXPORT_CSV}};
+                 {"args", HPS_EXPORT_ARGS}, {"csv", HPS_EXPORT_CSV},
+                 {"github", HPS_EXPORT_GITHUB}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(s, table[i].name) == 0) {
             *out = table[i].fmt;

@@ -15,7 +15,8 @@ typedef enum hps_export_format {
     HPS_EXPORT_YAML = 1,
     HPS_EXPORT_ENV = 2,   /* NAME=value lines, shell-quoted, names upper-cased */
     HPS_EXPORT_ARGS = 3,  /* --name value ... on one line, shell-quoted */
-    HPS_EXPORT_CSV = 4
+    HPS_EXPORT_CSV = 4,
+    HPS_EXPORT_GITHUB = 5 /* name=value lines for $GITHUB_OUTPUT (export_ci.c) */
 } hps_export_format;
 
 /* "json" -> HPS_EXPORT_JSON, ...; HPS_EINVAL for an unknown name. */
@@ -23,7 +24,10 @@ int hps_export_parse_format(const char *s, hps_export_format *out);
 
 /* hps_export_best flags */
 enum {
-    HPS_EXPORT_WITH_SEED = 1u << 0 /* args: also --seed SEED (and --budget B when > 0) */
+    HPS_EXPORT_WITH_SEED = 1u << 0,  /* args: also --seed SEED (and --budget B when > 0) */
+    HPS_EXPORT_PARAMS_ONLY = 1u << 1, /* the parameters alone: no trial id, seed, budget or
+                                         metric (env: no HPSWEEP_* lines) */
+    HPS_EXPORT_LIST = 1u << 2         /* hps_export_best_many: a list even of one trial */
 };
 
 /*
@@ -35,6 +39,21 @@ enum {
  */
 int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_export_format fmt,
                     unsigned flags);
+
+/*
+ * The trials t[0..n) of r, best first (export_ci.c): json an array of objects
+ * (with HPS_EXPORT_LIST or n > 1; else one object, as hps_export_best), yaml a
+ * list, args one line per trial, env and github one trial only. With
+ * HPS_EXPORT_PARAMS_ONLY each trial is its parameters alone (json: the params
+ * object). github: GitHub Actions' $GITHUB_OUTPUT lines, name=value (a value
+ * with a line break in the name<<DELIMITER form): trial_id, seed, budget (when
+ * > 0), the metric by its name, params (one-line JSON), then one per parameter;
+ * names keep [A-Za-z0-9_-], other characters become '_'. HPS_OK, HPS_EIO, or
+ * HPS_EINVAL with err filled (a format that takes one trial given more; github
+ * names that collide).
+ */
+int hps_export_best_many(FILE *f, const hps_results *r, const hps_trial *const *t, int n,
+                         hps_export_format fmt, unsigned flags, char *err, size_t errlen);
 
 /* Every trial of r, one row/object each, in fmt (csv, json). */
 int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt);

@@ -91,6 +91,43 @@ int hps_rec_encode_budget(hps_buf *b, const hps_rec_budget *g)
     return hps_buf_status(b);
 }
 
+int hps_rec_encode_feed(hps_buf *b, int64_t run)
+{
+    hps_buf_reset(b);
+    HPS_BUF_PUT(b, run);
+    return hps_buf_status(b);
+}
+
+int hps_rec_encode_prune(hps_buf *b, int64_t run, int64_t step)
+{
+    hps_buf_reset(b);
+    HPS_BUF_PUT(b, run);
+    HPS_BUF_PUT(b, step);
+    return hps_buf_status(b);
+}
+
+static void put_str(hps_buf *b, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    HPS_BUF_PUT(b, n);
+    hps_buf_put(b, s, n);
+}
+
+int hps_rec_encode_run(hps_buf *b, uint32_t phase, const hps_prov *p)
+{
+    hps_buf_reset(b);
+    uint32_t n = (uint32_t)p->n;
+    HPS_BUF_PUT(b, phase);
+    HPS_BUF_PUT(b, n);
+    for (int i = 0; i < p->n; i++) {
+        HPS_BUF_PUT(b, p->e[i].kind);
+        HPS_BUF_PUT(b, p->e[i].index);
+        put_str(b, p->e[i].key);
+        put_str(b, p->e[i].value);
+    }
+    return hps_buf_status(b);
+}
+
 int hps_rec_decode_header(const void *p, uint32_t len, hps_rec_header *h)
 {
     hps_cursor c = hps_cursor_make(p, len);
@@ -177,4 +214,43 @@ int hps_rec_decode_budget(const void *p, uint32_t len, hps_rec_budget *g)
     HPS_CURSOR_GET(&c, g->max_consecutive_failures);
     HPS_CURSOR_GET(&c, g->parallelism);
     return hps_cursor_finish(&c);
+}
+
+int hps_rec_decode_feed(const void *p, uint32_t len, int64_t *run)
+{
+    hps_cursor c = hps_cursor_make(p, len);
+    HPS_CURSOR_GET(&c, *run);
+    return hps_cursor_finish(&c);
+}
+
+int hps_rec_decode_prune(const void *p, uint32_t len, int64_t *run, int64_t *step)
+{
+    hps_cursor c = hps_cursor_make(p, len);
+    HPS_CURSOR_GET(&c, *run);
+    HPS_CURSOR_GET(&c, *step);
+    return hps_cursor_finish(&c);
+}
+
+int hps_rec_decode_run(const void *p, uint32_t len, uint32_t *phase, hps_prov *out)
+{
+    hps_cursor c = hps_cursor_make(p, len);
+    uint32_t n;
+    HPS_CURSOR_GET(&c, *phase);
+    HPS_CURSOR_GET(&c, n);
+    for (uint32_t i = 0; i < n && !c.bad; i++) {
+        int32_t kind, index;
+        uint32_t klen, vlen;
+        const void *key, *value;
+        HPS_CURSOR_GET(&c, kind);
+        HPS_CURSOR_GET(&c, index);
+        HPS_CURSOR_GET(&c, klen);
+        hps_cursor_view(&c, &key, klen);
+        HPS_CURSOR_GET(&c, vlen);
+        hps_cursor_view(&c, &value, vlen);
+        if (c.bad || kind < HPS_PROV_RUN || kind > HPS_PROV_FILE || index < 0 || klen == 0)
+            return HPS_ECORRUPT;
+        if (hps_prov_addn(out, kind, index, key, klen, value, vlen) != HPS_OK)
+            return HPS_ENOMEM;
+    }
+    return *phase > 1 ? HPS_ECORRUPT : hps_cursor_finish(&c);
 }

@@ -21,6 +21,15 @@
  *                resume's --config): max_trials, max_time, max_resource,
  *                max_consecutive_failures, parallelism; before the first, the
  *                config's. Journal format 2 (format 1 journals have none).
+ *   FEED         deterministic mode: the strategy waited (HPS_EAGAIN) with its window
+ *                of results complete, so the next run in suggestion order is shown to
+ *                it now: run (i64), the run's index in suggestion order
+ *   PRUNE        deterministic mode: feeding trial_id's reports, the strategy or the
+ *                pruner stopped it: run (i64), step (i64) of the report that decided
+ *   RUN          a run of the sweep began (phase 0: the first run, then one per
+ *                resume) or ended (phase 1): its provenance (prov.h) as entries of
+ *                kind (i32), index (i32), key and value (u32 length + bytes each).
+ *                FEED, PRUNE and RUN: journal format 3.
  */
 #ifndef HPS_STORE_RECORD_H
 #define HPS_STORE_RECORD_H
@@ -30,6 +39,7 @@
 
 #include "core/buf.h"
 #include "core/trial.h"
+#include "prov.h"
 
 enum {
     HPS_REC_HEADER = 1,
@@ -40,11 +50,15 @@ enum {
     HPS_REC_METRIC_NAME = 6,
     HPS_REC_STATUS = 7,
     HPS_REC_REPORT = 8,
-    HPS_REC_BUDGET = 9
+    HPS_REC_BUDGET = 9,
+    HPS_REC_FEED = 10,
+    HPS_REC_PRUNE = 11,
+    HPS_REC_RUN = 12
 };
 
-/* The HEADER's format: 2 since BUDGET records; replay reads 1 and 2. */
-#define HPS_JOURNAL_FORMAT 2
+/* The HEADER's format: 2 since BUDGET records, 3 since FEED, PRUNE and RUN; replay
+ * reads 1 to 3. */
+#define HPS_JOURNAL_FORMAT 3
 #define HPS_JOURNAL_FORMAT_MIN 1
 
 typedef struct hps_rec_header {
@@ -87,6 +101,10 @@ int hps_rec_encode_interrupt(hps_buf *b, double when);
 int hps_rec_encode_report(hps_buf *b, const hps_rec_metric *m, uint32_t n);
 int hps_rec_encode_string(hps_buf *b, int32_t index, const char *s);
 int hps_rec_encode_budget(hps_buf *b, const hps_rec_budget *g);
+int hps_rec_encode_feed(hps_buf *b, int64_t run);
+int hps_rec_encode_prune(hps_buf *b, int64_t run, int64_t step);
+/* RUN: phase 0 (a run began) or 1 (it ended) and the facts of p. */
+int hps_rec_encode_run(hps_buf *b, uint32_t phase, const hps_prov *p);
 
 /* Decoders. Pointers in the output point into payload (or into u_buf / m_buf,
  * which must hold n doubles / as many metrics as the record has: the decoder
@@ -106,5 +124,10 @@ int hps_rec_decode_report(const void *p, uint32_t len, hps_rec_metric *m_buf, ui
 int hps_rec_decode_string(const void *p, uint32_t len, int32_t *index, const char **s,
                           uint32_t *slen);
 int hps_rec_decode_budget(const void *p, uint32_t len, hps_rec_budget *g);
+int hps_rec_decode_feed(const void *p, uint32_t len, int64_t *run);
+int hps_rec_decode_prune(const void *p, uint32_t len, int64_t *run, int64_t *step);
+/* RUN: *phase, and its facts appended to out (copies; on an error out may hold some
+ * of them). HPS_OK, HPS_ECORRUPT or HPS_ENOMEM. */
+int hps_rec_decode_run(const void *p, uint32_t len, uint32_t *phase, hps_prov *out);
 
 #endif

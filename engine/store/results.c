@@ -566,6 +566,11 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
         rc = hps_h5_read_str_attr(file, strs[i].name, strs[i].dst, e);
     if (rc == HPS_OK)
         rc = hps_h5_read_num_attr(file, "seed", H5T_NATIVE_UINT64, &out->seed, e);
+    /* the mode attributes came later: a file without them is an asynchronous sweep */
+    if (rc == HPS_OK && H5Aexists(file, "deterministic") > 0)
+        rc = hps_h5_read_num_attr(file, "deterministic", H5T_NATIVE_INT, &out->deterministic, e);
+    if (rc == HPS_OK && H5Aexists(file, "parallelism") > 0)
+        rc = hps_h5_read_num_attr(file, "parallelism", H5T_NATIVE_INT, &out->parallelism, e);
     if (rc == HPS_OK) {
         hid_t ds = H5I_INVALID_HID;
         if (H5Lexists(file, "config", H5P_DEFAULT) <= 0 ||

@@ -4,11 +4,12 @@
  * renames it over path and fsyncs the directory, so a reader sees either the old
  * file or the new one, never a torn one.
  *
- * This file writes the attributes, /config, /provenance, /space and /metric_names
- * and makes the file durable; store_tables.c writes /trials, /failures, /rungs
- * and /metrics. Strings are variable-length UTF-8 (h5py returns str for the
- * attributes) except /trials' cause and /failures' stderr_tail, fixed-length
- * columns so the tables stay plain fixed-size records.
+ * This file writes the attributes, /config, /provenance's attributes, /space and
+ * /metric_names and makes the file durable; store_tables.c writes /trials,
+ * /failures, /rungs and /metrics, store_prov.c the tables of /provenance.
+ * Strings are variable-length UTF-8 (h5py returns str for the attributes)
+ * except /trials' cause and /failures' stderr_tail, fixed-length columns so the
+ * tables stay plain fixed-size records.
  */
 #include "store.h"
 
@@ -84,6 +85,11 @@ static int write_root(hid_t file, const hps_store_meta *m, const hps_h5err *e)
                             m->status,   m->created,   m->updated};
     for (size_t i = 0; rc == HPS_OK && i < sizeof names / sizeof names[0]; i++)
         rc = write_str_attr(file, names[i], values[i], e);
+    int det = m->deterministic != 0, par = m->parallelism;
+    if (rc == HPS_OK)
+        rc = write_num_attr(file, "deterministic", H5T_NATIVE_INT, &det, e);
+    if (rc == HPS_OK)
+        rc = write_num_attr(file, "parallelism", H5T_NATIVE_INT, &par, e);
     return rc;
 }
 
@@ -127,6 +133,8 @@ static int write_provenance(hid_t file, const hps_store_meta *m, const hps_h5err
         }
         rc = write_str_attr(g, m->provenance[i].key, m->provenance[i].value, e);
     }
+    if (rc == HPS_OK && m->n_runs > 0)
+        rc = hps_store_write_prov(g, m->runs, m->n_runs, e);
 fail:
     hps_h5_close(g);
     return rc;
@@ -319,7 +327,7 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
     if (!path || !meta || n_trials < 0 || (n_trials > 0 && !trials) || n_metrics < 0 ||
         (n_metrics > 0 && !metrics) || n_metric_names < 0 ||
         (n_metric_names > 0 && !metric_names) || n_rungs < 0 || (n_rungs > 0 && !rungs) ||
-        meta->n_provenance < 0 ||
+        meta->n_provenance < 0 || meta->n_runs < 0 || (meta->n_runs > 0 && !meta->runs) ||
         (meta->n_provenance > 0 && !meta->provenance)) {
         hps_h5_errf(&e, "hps_store_write: invalid arguments");
         return HPS_EINVAL;

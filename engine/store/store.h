@@ -6,9 +6,13 @@
  *
  * Layout (format_version 1), readable without hpsweep:
  *   /  attrs   format_version (int), hpsweep_version, name, seed (uint64), strategy,
- *              objective, metric, goal, status, created, updated (strings)
+ *              objective, metric, goal, status, created, updated (strings),
+ *              deterministic (int 0/1), parallelism (int: the P of a deterministic
+ *              sweep, else the cap on concurrent trials, 0 = none)
  *   /config                 the sweep YAML verbatim (variable-length string)
- *   /provenance             group; one string attribute per provenance key
+ *   /provenance             group; one string attribute per provenance key (the
+ *                           latest run's facts), and tables of every run's
+ *                           (store_prov.c): runs, hosts, files, facts
  *   /space                  compound: name, type, low, high, log, choices
  *                           (choices joined with '\n'), grid_points
  *   /trials                 compound, chunked, extendible (unlimited rows):
@@ -56,6 +60,7 @@
 
 #include "hpsweep/results.h"
 #include "hpsweep/space.h"
+#include "prov.h"
 
 #define HPS_STORE_FORMAT_VERSION 1
 
@@ -78,6 +83,10 @@ typedef struct hps_store_meta {
     const hps_space *space;
     int n_provenance;
     const hps_kv *provenance;
+    int deterministic;         /* root attribute deterministic (0/1) */
+    int parallelism;           /* root attribute parallelism */
+    const hps_prov *runs;      /* every run's provenance, first to latest (may be NULL) */
+    int n_runs;
 } hps_store_meta;
 
 /*

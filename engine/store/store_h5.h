@@ -14,6 +14,7 @@
 
 #include "hpsweep/results.h"
 #include "hpsweep/space.h"
+#include "prov.h"
 
 /* Where a failed check writes its message; buf may be NULL. */
 typedef struct hps_h5err {
@@ -86,6 +87,12 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
 int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e);
 int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e);
 int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e);
+
+/*
+ * The tables of /provenance (group g) from every run's provenance (store_prov.c):
+ * runs, hosts, files and facts. HPS_OK, HPS_EHDF5 or HPS_ENOMEM with e filled.
+ */
+int hps_store_write_prov(hid_t g, const hps_prov *runs, int n_runs, const hps_h5err *e);
 
 /*
  * The /failures stderr_tail column: a fixed-length UTF-8 string of

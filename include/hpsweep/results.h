@@ -93,6 +93,8 @@ typedef struct hps_results {
     int n_provenance;          /* /provenance string attributes, by name (0 without it) */
     char **provenance_keys;    /* [n_provenance] "hpsweep_version", "hosts", ...; owned */
     char **provenance_values;  /* [n_provenance]; owned */
+    int deterministic;         /* 1: a deterministic sweep (0 in files without the attribute) */
+    int parallelism;           /* its P; else the cap on concurrent trials (0: none) */
 } hps_results;
 
 /*

@@ -102,6 +102,12 @@ typedef struct hps_observation {
     double value;        /* lower is better */
     double resource;     /* budget/step at which value was measured */
     int64_t step;
+    /* Pruners' report() only: with has_horizon, decide as if only the first
+     * `horizon` finish() calls had been made (and the curves of those trials as
+     * they were when they finished). Deterministic mode sets it to what the
+     * trial's own suggestion knew; 0 otherwise (decide on everything). */
+    int has_horizon;
+    int64_t horizon;
 } hps_observation;
 
 typedef enum hps_decision {
@@ -143,7 +149,10 @@ typedef struct hps_strategy_ops {
  * deterministic, so replay restores them exactly. The engine calls report() for
  * every intermediate observation of the sweep's metric the strategy answered
  * CONTINUE to, and finish() for every final or failed trial (so it can learn
- * completed curves).
+ * completed curves). In deterministic mode report() is called as each report
+ * arrives, with a horizon (hps_observation): the decision must use only the
+ * first `horizon` finish() calls, which makes it independent of arrival order;
+ * finish() comes once per run, in suggestion order.
  */
 typedef struct hps_pruner_ops {
     int version;                      /* HPS_STRATEGY_VERSION */

@@ -8,6 +8,9 @@
 # 2. a command sweep with gpus_per_trial: 1 under mpirun -np 3 (two trial groups on
 #    one node): each trial reports CUDA_VISIBLE_DEVICES and whether PyTorch sees a GPU;
 # 3. the PyTorch example (configs/examples/train_torch.py) on --device cuda;
+# 4. provenance on a GPU host: the GPU probe's output and the host facts recorded
+#    (gpus, gpu_uuids, gpu_memory, nvidia_driver, cuda_driver, cuda_runtime, cublas,
+#    nccl: none of them should say "none" there), and `hpsweep reproduce` of a trial;
 # each sweep directory is copied to OUTDIR for reading (sweep.h5: /provenance, /trials).
 set -u
 out=${1:?usage: gpu_check.sh OUTDIR}
@@ -78,3 +81,7 @@ for c in ${SWEEPS:-probe torch}; do
   grep -rh "probe:" "runs/gpu_$c/trials" 2>/dev/null | head -6
   cp -r "runs/gpu_$c" "$out/"
 done
+echo "== GPU probe and recorded host facts"
+hpsweep __probe-gpu 2>&1
+hpsweep show runs/gpu_probe 2>&1 | sed -n '/^hosts/,/^files/p'
+hpsweep reproduce runs/gpu_probe --trial 0 --tolerance 1% 2>&1 | tail -12

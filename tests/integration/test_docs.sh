@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 README=$SRC/README.md
 # The options (--name, and -o) in a text, sorted and unique.
 flags() { { grep -oE -- '(^|[[ (|])--?[a-z][a-z-]*' || true; } | sed -E 's/^[[ (|]//' | { grep -vx -e '-h' -e '-np' || true; } | sort -u; }
-for cmd in run resume status best trials report; do
+for cmd in run resume status best trials report show check compare reproduce; do
     help=$("$HPS" "$cmd" --help)
     row=$(grep -E "^\| \`hpsweep $cmd " "$README" | head -1)
     [ -n "$row" ] || fail "README: no row for hpsweep $cmd"

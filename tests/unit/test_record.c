@@ -1,5 +1,6 @@
 /*
  * Unit tests for journal record payloads (engine/record.c): every record type
+ * (deterministic mode's FEED and PRUNE, a run's provenance in RUN included)
  * round-trips through encode/decode; every truncation of an encoded payload and
  * every payload with trailing bytes decodes to HPS_ECORRUPT; too small u / metric
  * buffers are refused; the growable buffer works across many appends.
@@ -70,6 +71,27 @@ static int dec_string(const void *p, uint32_t len)
     const char *s;
     uint32_t n;
     return hps_rec_decode_string(p, len, &i, &s, &n);
+}
+
+static int dec_feed(const void *p, uint32_t len)
+{
+    int64_t run;
+    return hps_rec_decode_feed(p, len, &run);
+}
+
+static int dec_prune(const void *p, uint32_t len)
+{
+    int64_t run, step;
+    return hps_rec_decode_prune(p, len, &run, &step);
+}
+
+static int dec_run(const void *p, uint32_t len)
+{
+    hps_prov out = {0};
+    uint32_t phase;
+    int rc = hps_rec_decode_run(p, len, &phase, &out);
+    hps_prov_free(&out);
+    return rc;
 }
 
 /* Every strict prefix of b must decode to HPS_ECORRUPT, and so must b plus one or
@@ -247,6 +269,61 @@ static void test_dispatch_roundtrip(void **state)
     assert_true(st == 1700000002.75);
     check_truncations(&b, dec_dispatch);
     hps_buf_free(&b);
+}
+
+/* Deterministic mode's FEED and PRUNE (journal format 3). */
+static void test_feed_prune_roundtrip(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    int64_t run = 0, step = 0;
+    assert_int_equal(hps_rec_encode_feed(&b, 41), HPS_OK);
+    assert_int_equal(hps_rec_decode_feed(b.data, (uint32_t)b.len, &run), HPS_OK);
+    assert_int_equal(run, 41);
+    check_truncations(&b, dec_feed);
+    assert_int_equal(hps_rec_encode_prune(&b, 7, -3), HPS_OK);
+    assert_int_equal(hps_rec_decode_prune(b.data, (uint32_t)b.len, &run, &step), HPS_OK);
+    assert_int_equal(run, 7);
+    assert_int_equal(step, -3);
+    check_truncations(&b, dec_prune);
+    hps_buf_free(&b);
+}
+
+/* A RUN record carries a run's provenance: facts of every kind, empty values and
+ * bytes of any kind, in order; a bad kind or phase is refused. */
+static void test_run_roundtrip(void **state)
+{
+    (void)state;
+    hps_prov p = {0}, out = {0};
+    assert_int_equal(hps_prov_add(&p, HPS_PROV_RUN, 0, "hpsweep_version", "0.1.0"), HPS_OK);
+    assert_int_equal(hps_prov_add(&p, HPS_PROV_RUN, 0, "env.EMPTY", ""), HPS_OK);
+    assert_int_equal(hps_prov_add(&p, HPS_PROV_HOST, 3, "gpus", "none"), HPS_OK);
+    assert_int_equal(hps_prov_addn(&p, HPS_PROV_FILE, 1, "pathX", 4, "a=b\nc", 4), HPS_OK);
+    hps_buf b = {0};
+    assert_int_equal(hps_rec_encode_run(&b, 1, &p), HPS_OK);
+    uint32_t phase = 9;
+    assert_int_equal(hps_rec_decode_run(b.data, (uint32_t)b.len, &phase, &out), HPS_OK);
+    assert_int_equal(phase, 1);
+    assert_int_equal(out.n, p.n);
+    for (int i = 0; i < p.n; i++) {
+        assert_int_equal(out.e[i].kind, p.e[i].kind);
+        assert_int_equal(out.e[i].index, p.e[i].index);
+        assert_string_equal(out.e[i].key, p.e[i].key);
+        assert_string_equal(out.e[i].value, p.e[i].value);
+    }
+    assert_string_equal(hps_prov_get(&out, HPS_PROV_HOST, 3, "gpus"), "none");
+    assert_string_equal(hps_prov_get(&out, HPS_PROV_FILE, 1, "path"), "a=b\n");
+    assert_int_equal(hps_prov_count(&out, HPS_PROV_HOST), 4);
+    check_truncations(&b, dec_run);
+    /* phase 2 and kind 3 are not RUN records */
+    assert_int_equal(hps_rec_encode_run(&b, 2, &p), HPS_OK);
+    assert_int_equal(dec_run(b.data, (uint32_t)b.len), HPS_ECORRUPT);
+    p.e[0].kind = 3;
+    assert_int_equal(hps_rec_encode_run(&b, 0, &p), HPS_OK);
+    assert_int_equal(dec_run(b.data, (uint32_t)b.len), HPS_ECORRUPT);
+    hps_buf_free(&b);
+    hps_prov_free(&p);
+    hps_prov_free(&out);
 }
 
 static void test_interrupt_roundtrip(void **state)
@@ -477,6 +554,8 @@ int main(void)
         cmocka_unit_test(test_suggest_special_values),
         cmocka_unit_test(test_dispatch_roundtrip),
         cmocka_unit_test(test_interrupt_roundtrip),
+        cmocka_unit_test(test_feed_prune_roundtrip),
+        cmocka_unit_test(test_run_roundtrip),
         cmocka_unit_test(test_report_roundtrip),
         cmocka_unit_test(test_result_roundtrip),
         cmocka_unit_test(test_result_cause_unterminated),
