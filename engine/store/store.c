@@ -254,6 +254,12 @@ static int write_metric_names(hid_t file, const char *const *names, int n, const
     return write_strings(file, "metric_names", 1, (hsize_t)n, names, e);
 }
 
+/* The cause of a failed write: a full disk or quota when the file driver said so. */
+static int io_error(int sys_errno)
+{
+    return sys_errno == ENOSPC || sys_errno == EDQUOT ? HPS_ENOSPC : HPS_EIO;
+}
+
 /* fsync path (a file, or a directory when dir): open, fsync, close. */
 static int fsync_path(const char *path, int dir, const hps_h5err *e)
 {
@@ -266,7 +272,7 @@ static int fsync_path(const char *path, int dir, const hps_h5err *e)
     /* Some file systems cannot fsync a directory; the rename is then as durable as they allow. */
     if (fsync(fd) != 0 && !(dir && (errno == EINVAL || errno == ENOTSUP))) {
         hps_h5_errf(e, "fsync %s: %s", path, strerror(errno));
-        rc = HPS_EIO;
+        rc = io_error(errno);
     }
     if (close(fd) != 0 && rc == HPS_OK) {
         hps_h5_errf(e, "close %s: %s", path, strerror(errno));
@@ -291,8 +297,7 @@ static int fsync_parent(const char *path, const hps_h5err *e)
     return rc;
 }
 
-/* A file-access property list: objects close with the file; no locks on the private temp file. */
-static hid_t writer_fapl(void)
+hid_t hps_store_fapl(void)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0)
@@ -301,6 +306,9 @@ static hid_t writer_fapl(void)
 #if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
     ok = ok && H5Pset_file_locking(fapl, 0, 1) >= 0;
 #endif
+    /* Object headers, the superblock and the chunk indexes of the 1.10 format carry
+     * checksums that HDF5 itself verifies, for every reader. */
+    ok = ok && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) >= 0;
     if (!ok) {
         H5Pclose(fapl);
         return H5I_INVALID_HID;
@@ -313,7 +321,7 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
                     int64_t n_rungs, char *err, size_t errlen)
 {
-    hps_h5err e = {err, errlen};
+    hps_h5err e = {err, errlen, NULL};
     if (err && errlen)
         err[0] = '\0';
     if (!path || !meta || n_trials < 0 || (n_trials > 0 && !trials) || n_metrics < 0 ||
@@ -333,13 +341,16 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", sizeof ".tmp");
 
-    int rc = HPS_EHDF5, created = 0;
-    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
-    h5Check(&e, fapl = writer_fapl());
-    file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    int rc = HPS_EHDF5, created = 0, sys_errno = 0;
+    e.sys_errno = &sys_errno;
+    hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+    h5Check(&e, fapl = hps_store_fapl());
+    h5Check(&e, fcpl = H5Pcreate(H5P_FILE_CREATE));
+    h5Check(&e, H5Pset_userblock(fcpl, HPS_STORE_USERBLOCK));
+    file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
     if (file < 0) {
         hps_h5_report(&e, __FILE__, __LINE__, "H5Fcreate(path.tmp)");
-        rc = HPS_EIO;
+        rc = io_error(sys_errno);
         goto fail;
     }
     created = 1;
@@ -360,27 +371,29 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
         rc = hps_store_write_metrics(file, metrics, n_metrics, &e);
     if (rc == HPS_OK)
         rc = write_metric_names(file, metric_names, n_metric_names, &e);
+    if (rc == HPS_EHDF5 && sys_errno)
+        rc = io_error(sys_errno); /* a failed write inside HDF5: the disk is the cause */
     if (rc != HPS_OK)
         goto fail;
     hid_t closing = file;
     file = H5I_INVALID_HID;
     if (H5Fclose(closing) < 0) {
         hps_h5_report(&e, __FILE__, __LINE__, "H5Fclose(path.tmp)");
-        rc = HPS_EIO;
+        rc = io_error(sys_errno);
         goto fail;
     }
-    rc = fsync_path(tmp, 0, &e);
-    if (rc != HPS_OK)
+    if ((rc = hps_store_seal(tmp, &e)) != HPS_OK || (rc = fsync_path(tmp, 0, &e)) != HPS_OK)
         goto fail;
     if (rename(tmp, path) != 0) {
         hps_h5_errf(&e, "rename %s to %s: %s", tmp, path, strerror(errno));
-        rc = HPS_EIO;
+        rc = io_error(errno);
         goto fail;
     }
     created = 0;
     rc = fsync_parent(path, &e);
 fail:
     hps_h5_close(file);
+    hps_h5_close(fcpl);
     hps_h5_close(fapl);
     if (created)
         unlink(tmp);
