@@ -11,7 +11,11 @@ enum {
                                  by budget.max_consecutive_failures */
     HPS_EXIT_USAGE = 2,       /* usage or configuration error, or a refused operation;
                                  nothing written */
-    HPS_EXIT_NO_RESULT = 3,   /* `best`: no trial has completed */
+    HPS_EXIT_NO_RESULT = 3,   /* `best`: no trial has completed; `run`/`resume`: the sweep
+                                 ended without one completed trial */
+    HPS_EXIT_DAMAGED = 4,     /* the journal or sweep.h5 is damaged (a bad record with valid
+                                 ones after it, a checksum mismatch); nothing was changed:
+                                 `resume --salvage` / `resume` (see the message) */
     HPS_EXIT_INTERRUPTED = 75 /* SIGTERM/SIGINT/SIGUSR1 stopped the sweep (EX_TEMPFAIL);
                                  resume it */
 };

@@ -19,6 +19,7 @@
 #include "store/export.h"
 #include "store/store.h"
 #include "store/sweepdir.h"
+#include "salvage.h"
 
 /* ---- status ------------------------------------------------------------------------ */
 
@@ -26,7 +27,8 @@ static void usage_status(FILE *f)
 {
     fprintf(f, "usage: hpsweep status DIR\n\n"
                "Counts and the best trial so far of the sweep in DIR, read from its journal.\n"
-               "Safe while the sweep runs.\n");
+               "Safe while the sweep runs; changes nothing. Exit status 4 (and no counts)\n"
+               "when the journal is damaged: see `hpsweep resume --help` (--salvage).\n");
 }
 
 int hps_cli_status(int argc, char **argv)
@@ -51,6 +53,16 @@ int hps_cli_status(int argc, char **argv)
         fprintf(stderr, "hpsweep: %s: %s\n", path,
                 rc == HPS_ENOENT ? "no sweep here (no journal)" : hps_strerror(rc));
         return rc == HPS_ENOENT ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
+    }
+    const hps_journal_damage *d = hps_journal_damage_info(j);
+    if (d) {
+        /* Its counts would be those of the records before the damage only: say what
+         * is wrong instead (nothing is changed; a resume would refuse it too). */
+        char what[1024];
+        hps_salvage_describe(path, dir, d, what, sizeof what);
+        printf("sweep      %s\nstatus     DAMAGED journal: %s\n", dir, what);
+        hps_journal_close(j);
+        return HPS_EXIT_DAMAGED;
     }
     hps_sweep s;
     hps_sweep_init(&s, 0);
@@ -113,6 +125,17 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
     hps_store_quiet();
     char err[1024] = "";
     int rc = hps_results_open(path, r, err, sizeof err);
+    if (rc == HPS_EDAMAGED) {
+        char dir[HPS_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        fprintf(stderr, "hpsweep: %s; nothing was read from it. The journal is the sweep's "
+                "record: `hpsweep resume %s` writes sweep.h5 again from it\n", err,
+                slash ? dir : ".");
+        return HPS_EXIT_DAMAGED;
+    }
     if (rc != HPS_OK) {
         fprintf(stderr, "hpsweep: %s: %s\n", path, err[0] ? err : hps_strerror(rc));
         return rc == HPS_ENOENT ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
@@ -166,9 +189,12 @@ static void usage_best(FILE *f)
                "in a multi-fidelity sweep, among the trials at the largest budget reached):\n"
                "  json  {\"trial_id\", \"seed\", <metric>, \"params\": {...}} (default)\n"
                "  yaml  the same as YAML\n"
-               "  env   NAME=value lines (names upper-cased; `eval` or source them)\n"
+               "  env   NAME=value lines (ASCII letters upper-cased, other characters '_',\n"
+               "        '_' before a leading digit; refused, exit 2, when two parameters\n"
+               "        would share a name, such as lr and LR); `eval` or source them\n"
                "  args  --name value ... on one line, shell-quoted\n"
-               "Exit status 3 when no trial has completed.\n");
+               "Exit status 3 when no trial has completed, 4 when sweep.h5 is damaged\n"
+               "(`hpsweep resume DIR` writes it again from the journal).\n");
 }
 
 int hps_cli_best(int argc, char **argv)
@@ -204,6 +230,13 @@ int hps_cli_best(int argc, char **argv)
         hps_results_free(&r);
         return HPS_EXIT_NO_RESULT;
     }
+    char why[512];
+    if (fmt == HPS_EXPORT_ENV && hps_export_env_check(&r, why, sizeof why) != HPS_OK) {
+        fprintf(stderr, "hpsweep: %s: cannot write the best trial as environment variables: "
+                "%s. Use --format json, yaml or args, which keep the names\n", file, why);
+        hps_results_free(&r);
+        return HPS_EXIT_USAGE;
+    }
     rc = hps_export_best(stdout, &r, best, fmt) == HPS_OK ? HPS_EXIT_OK : HPS_EXIT_ERROR;
     hps_results_free(&r);
     return rc;
@@ -217,7 +250,9 @@ static void usage_trials(FILE *f)
                "exit_code, attempts and one column per parameter.\n"
                "  --rungs   instead, every rung every trial ran (/rungs: multi-fidelity\n"
                "            sweeps): trial_id, bracket, rung, budget, status, objective,\n"
-               "            start, end, worker\n");
+               "            start, end, worker\n"
+               "Exit status 4 when sweep.h5 is damaged (`hpsweep resume DIR` writes it again\n"
+               "from the journal).\n");
 }
 
 int hps_cli_trials(int argc, char **argv)

@@ -26,15 +26,18 @@ static void usage_run(FILE *f)
             "  --max-trials N    override budget.max_trials\n"
             "  --max-time D      override budget.max_time (e.g. 90, 30s, 10m, 2h)\n"
             "  --quiet           no progress output\n\n"
-            "Exit codes: 0 done, 1 error, 2 bad usage/config (nothing written),\n"
-            "75 interrupted by SIGTERM/SIGINT/SIGUSR1 (resume it later).\n");
+            "Exit codes: 0 done, 1 error (I/O, a full disk: the message names the cause),\n"
+            "2 bad usage/config or a refused operation (nothing written), 3 the sweep\n"
+            "ended without one completed trial, 4 the journal is damaged (nothing\n"
+            "changed; see `hpsweep resume --help`), 75 interrupted by SIGTERM/SIGINT/\n"
+            "SIGUSR1 (resume it later).\n");
 }
 
 static void usage_resume(FILE *f)
 {
     fprintf(f,
             "usage: hpsweep resume DIR [--config CONFIG.yaml] [--max-trials N]\n"
-            "                      [--max-time DURATION] [--quiet]\n"
+            "                      [--max-time DURATION] [--salvage] [--quiet]\n"
             "       mpirun -np N hpsweep resume DIR ...\n\n"
             "Continue the sweep in DIR after a kill, a time limit or Ctrl-C: the journal is\n"
             "replayed through a fresh strategy (exactly restoring it), trials that were\n"
@@ -45,7 +48,15 @@ static void usage_resume(FILE *f)
             "                    budget\n"
             "  --max-trials N    raise or lower the trial budget\n"
             "  --max-time D      time budget for this run\n"
-            "  --quiet           no progress output\n");
+            "  --salvage         the journal is damaged (a bad record with valid ones after\n"
+            "                    it; resume refuses such a journal with exit code 4): keep\n"
+            "                    every record that verifies and still applies, save the\n"
+            "                    original as journal.damaged-<time>, report what was lost,\n"
+            "                    then resume (lost trials run again with their seeds)\n"
+            "  --quiet           no progress output\n\n"
+            "An unfinished last write (a torn tail) is cut without asking. Exit codes as\n"
+            "for run: 0 done, 1 error, 2 refused (nothing written), 3 no trial completed,\n"
+            "4 damaged journal (nothing changed), 75 interrupted.\n");
 }
 
 int hps_run_parse_args(int argc, char **argv, int resume, run_args *a)
@@ -57,6 +68,8 @@ int hps_run_parse_args(int argc, char **argv, int resume, run_args *a)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--resume") == 0 && !resume) {
             a->resume = 1;
+        } else if (strcmp(arg, "--salvage") == 0 && resume) {
+            a->salvage = 1;
         } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
             a->quiet = 1;
         } else if (strcmp(arg, "--output") == 0 && !resume && val) {

@@ -1,9 +1,11 @@
 /*
  * What rank 0 does before any rank runs a trial (see run.h): load the config,
- * make or open the sweep directory and lock it, create the journal (the HEADER
- * and the metric's name committed through the sweep, like every later record) or
- * replay it through a fresh strategy, check a resume's config against the
- * recorded one, and settle the budget.
+ * make or open the sweep directory and lock it, and only then look at its journal:
+ * create it (the HEADER and the metric's name committed through the sweep, like
+ * every later record), take over one that holds no record, or replay it through a
+ * fresh strategy; refuse a damaged one (or salvage it when asked), a directory
+ * whose sweep.h5 has no journal behind it, a config sweep.h5 could not hold;
+ * check a resume's config against the recorded one, and settle the budget.
  */
 #include <libgen.h>
 #include <stdio.h>
@@ -17,7 +19,9 @@
 #include "core/seed.h"
 #include "hpsweep/error.h"
 #include "run.h"
+#include "salvage.h"
 #include "store/record.h"
+#include "store/store.h"
 #include "store/sweepdir.h"
 
 static int file_exists(const char *path)
@@ -37,23 +41,50 @@ static int set_paths(prepared *p, const char *dir, char *err, size_t errlen)
     return HPS_OK;
 }
 
-/* A new sweep: make the directory, lock it, create the journal and commit its
- * HEADER and the metric's name (index 0). */
-static int create_sweep(prepared *p, const hps_config *cfg, uint64_t seed, char *err,
+/* What the sweep directory's journal holds, looked at under the lock. */
+typedef enum journal_state {
+    J_NONE,     /* no journal file */
+    J_EMPTY,    /* a journal without a record: its creator stopped before the HEADER */
+    J_SWEEP,    /* a sweep */
+    J_DAMAGED   /* a bad record with valid records after it */
+} journal_state;
+
+static int look_at_journal(prepared *p, journal_state *state, char *err, size_t errlen)
+{
+    if (!file_exists(p->journal_path)) {
+        *state = J_NONE;
+        return HPS_OK;
+    }
+    int rc = hps_journal_inspect(p->journal_path, NULL, NULL, &p->damage);
+    if (rc == HPS_ECORRUPT) {
+        snprintf(err, errlen, "%s is not an hpsweep journal (its file header is wrong and no "
+                 "record in it verifies); nothing was changed", p->journal_path);
+        return rc;
+    }
+    if (rc != HPS_OK) {
+        snprintf(err, errlen, "cannot read %s: %s", p->journal_path, hps_strerror(rc));
+        return rc;
+    }
+    *state = p->damage.damaged ? J_DAMAGED : p->damage.valid_records == 0 ? J_EMPTY : J_SWEEP;
+    return HPS_OK;
+}
+
+/* A new sweep: create the journal (or take over one that holds no record) and
+ * commit its HEADER and the metric's name (index 0). */
+static int create_sweep(prepared *p, const hps_config *cfg, uint64_t seed, int reuse, char *err,
                         size_t errlen)
 {
-    char trials[HPS_PATH_MAX];
-    int rc = hps_mkdir_p(p->dir, err, errlen);
-    if (rc == HPS_OK && hps_path_join(trials, sizeof trials, p->dir, "trials") == HPS_OK)
-        rc = hps_mkdir_p(trials, err, errlen);
-    if (rc != HPS_OK)
-        return rc;
-    if ((rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen)) != HPS_OK)
-        return rc;
-    if ((rc = hps_journal_open(p->journal_path, HPS_JOURNAL_CREATE, &p->j)) != HPS_OK) {
+    int rc = hps_journal_open(p->journal_path, reuse ? HPS_JOURNAL_WRITE : HPS_JOURNAL_CREATE,
+                              &p->j);
+    if (rc == HPS_OK && hps_journal_last_seq(p->j) != 0)
+        rc = HPS_EEXIST; /* records appeared since we looked: impossible under the lock */
+    if (rc != HPS_OK) {
         snprintf(err, errlen, "cannot create %s: %s", p->journal_path, hps_strerror(rc));
         return rc;
     }
+    if (reuse)
+        fprintf(stderr, "hpsweep: %s held no record (an earlier run stopped while creating "
+                "the sweep); starting the sweep in it\n", p->journal_path);
     /* The config's absolute path: a resume from another directory must resolve
      * `workdir` (relative to the config file) the same way. */
     char source[HPS_PATH_MAX];
@@ -77,14 +108,12 @@ static int create_sweep(prepared *p, const hps_config *cfg, uint64_t seed, char 
     return rc;
 }
 
-/* An existing sweep: lock it, open its journal (cutting a torn tail) and replay
- * it through a fresh strategy. */
+/* An existing sweep (locked): open its journal (cutting a torn tail) and replay it
+ * through a fresh strategy. */
 static int open_sweep(prepared *p, char *err, size_t errlen)
 {
-    int rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen);
-    if (rc != HPS_OK)
-        return rc;
-    if ((rc = hps_journal_open(p->journal_path, HPS_JOURNAL_WRITE, &p->j)) != HPS_OK) {
+    int rc = hps_journal_open(p->journal_path, HPS_JOURNAL_WRITE, &p->j);
+    if (rc != HPS_OK) {
         snprintf(err, errlen, "cannot open %s: %s", p->journal_path, hps_strerror(rc));
         return rc;
     }
@@ -93,34 +122,99 @@ static int open_sweep(prepared *p, char *err, size_t errlen)
                 p->journal_path, (unsigned long long)hps_journal_truncated(p->j));
     hps_sweep_init(&p->s, HPS_SWEEP_STRATEGY);
     rc = hps_sweep_replay(&p->s, p->j, err, errlen);
-    if (rc == HPS_ECORRUPT && hps_journal_last_seq(p->j) == 0)
-        snprintf(err, errlen, "%s holds no sweep", p->journal_path);
     if (rc == HPS_OK && p->s.replay_diverged)
         fprintf(stderr, "hpsweep: warning: the strategy's replayed suggestions differ from the "
                 "journal (was hpsweep or the strategy changed?); continuing from the journal\n");
     return rc;
 }
 
-/* The sweep directory of `run CONFIG`: OUTPUT/NAME. *fresh: no journal there yet. */
-static int run_dir(const run_args *a, prepared *p, int *fresh, char *err, size_t errlen)
+/* Lock the existing directory p->dir and see what its journal holds. */
+static int lock_and_look(prepared *p, journal_state *state, char *err, size_t errlen)
 {
-    char dir[HPS_PATH_MAX];
+    int rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen);
+    return rc == HPS_OK ? look_at_journal(p, state, err, errlen) : rc;
+}
+
+/* A damaged journal: salvage it when asked to, else refuse and say how. */
+static int damaged(const run_args *a, prepared *p, char *err, size_t errlen)
+{
+    if (!a->salvage) {
+        hps_salvage_describe(p->journal_path, p->dir, &p->damage, err, errlen);
+        return HPS_EDAMAGED;
+    }
+    return hps_salvage(p->journal_path, err, errlen);
+}
+
+/* `resume DIR`: the directory must hold a sweep's journal. */
+static int resume_dir(const run_args *a, prepared *p, char *err, size_t errlen)
+{
+    int rc = set_paths(p, a->dir, err, errlen);
+    if (rc != HPS_OK)
+        return rc;
+    if (!file_exists(p->journal_path)) {
+        snprintf(err, errlen, "%s holds no sweep (no journal file there)%s", a->dir,
+                 file_exists(p->h5_path) ? "; its sweep.h5 can be read, but a sweep continues "
+                                           "only from its journal" : "");
+        return HPS_ENOENT;
+    }
+    journal_state state;
+    if ((rc = lock_and_look(p, &state, err, errlen)) != HPS_OK)
+        return rc;
+    if (state == J_EMPTY) {
+        snprintf(err, errlen, "%s holds no sweep yet: the run that created it stopped before "
+                 "it recorded the sweep's config. Start it with `hpsweep run CONFIG` (that "
+                 "takes this directory over)", p->journal_path);
+        return HPS_ENOENT;
+    }
+    if (state == J_DAMAGED && (rc = damaged(a, p, err, errlen)) != HPS_OK)
+        return rc;
+    if (state == J_SWEEP && a->salvage)
+        fprintf(stderr, "hpsweep: %s: every record verifies; nothing to salvage\n",
+                p->journal_path);
+    return open_sweep(p, err, errlen);
+}
+
+/* `run CONFIG`: the sweep directory OUTPUT/NAME, made if needed and locked.
+ * *fresh: start a new sweep there (*reuse: in a journal that holds no record). */
+static int run_dir(const run_args *a, prepared *p, int *fresh, int *reuse, char *err,
+                   size_t errlen)
+{
+    char dir[HPS_PATH_MAX], trials[HPS_PATH_MAX];
     const char *out = a->output ? a->output : p->file_cfg.output;
-    if (hps_path_join(dir, sizeof dir, out, p->file_cfg.name) != HPS_OK) {
+    if (hps_path_join(dir, sizeof dir, out, p->file_cfg.name) != HPS_OK ||
+        hps_path_join(trials, sizeof trials, dir, "trials") != HPS_OK) {
         snprintf(err, errlen, "path too long: %s/%s", out, p->file_cfg.name);
         return HPS_EINVAL;
     }
     int rc = set_paths(p, dir, err, errlen);
-    if (rc != HPS_OK)
+    if (rc == HPS_OK)
+        rc = hps_mkdir_p(p->dir, err, errlen);
+    if (rc == HPS_OK)
+        rc = hps_mkdir_p(trials, err, errlen);
+    journal_state state;
+    if (rc != HPS_OK || (rc = lock_and_look(p, &state, err, errlen)) != HPS_OK)
         return rc;
-    if (file_exists(p->journal_path) && !a->resume) {
+    if (state == J_NONE || state == J_EMPTY) {
+        if (file_exists(p->h5_path)) {
+            snprintf(err, errlen, "%s holds results (sweep.h5) but %s: hpsweep never replaces "
+                     "results it cannot rebuild. Move sweep.h5 away, or choose another "
+                     "name/output", dir, state == J_NONE ? "no journal" : "a journal without "
+                     "a record");
+            return HPS_EEXIST;
+        }
+        *fresh = 1;
+        *reuse = state == J_EMPTY;
+        return HPS_OK;
+    }
+    if (!a->resume) {
         snprintf(err, errlen, "%s already holds a sweep; continue it with `hpsweep resume "
                  "%s` (or `hpsweep run %s --resume`), or choose another name/output",
                  dir, dir, a->config);
         return HPS_EEXIST;
     }
-    *fresh = !file_exists(p->journal_path);
-    return HPS_OK;
+    if (state == J_DAMAGED && (rc = damaged(a, p, err, errlen)) != HPS_OK)
+        return rc;
+    return open_sweep(p, err, errlen);
 }
 
 /* A resume's config file must match the recorded one but for budget, output and
@@ -147,12 +241,27 @@ static int settle_budget(const run_args *a, prepared *p, const hps_config *budge
     p->max_resource = budget->max_resource;
     p->parallelism = budget->parallelism;
     if (p->max_trials == 0 && p->max_time == 0 && p->max_resource == 0 &&
-        !(p->s.cfg.strategy_ops->flags & HPS_STRATEGY_FINITE)) {
+        !(budget->strategy_ops->flags & HPS_STRATEGY_FINITE)) {
         snprintf(err, errlen, "the sweep has no budget: set budget.max_trials, "
                  "budget.max_time or budget.max_resource (or pass --max-trials/--max-time)");
         return HPS_ECONFIG;
     }
     return HPS_OK;
+}
+
+/* Can sweep.h5 hold this space? Checked before a sweep starts, so that no sweep
+ * runs whose results cannot be written. */
+static int check_storable(const hps_config *cfg, char *err, size_t errlen)
+{
+    char why[1024];
+    int rc = hps_store_check_space(&cfg->space, why, sizeof why);
+    if (rc == HPS_EINVAL) {
+        snprintf(err, errlen, "%s: %s", cfg->source, why);
+        return HPS_ECONFIG;
+    }
+    if (rc != HPS_OK)
+        snprintf(err, errlen, "checking the results layout: %s", why);
+    return rc;
 }
 
 int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen)
@@ -169,31 +278,26 @@ int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen)
         snprintf(tmp, sizeof tmp, "%s", a->config);
         snprintf(p->config_dir, sizeof p->config_dir, "%s", dirname(tmp));
     }
-    int fresh = 0;
-    if (a->dir) {
-        if ((rc = set_paths(p, a->dir, err, errlen)) != HPS_OK)
-            return rc;
-        if (!file_exists(p->journal_path)) {
-            snprintf(err, errlen, "%s holds no sweep (no journal file there)", a->dir);
-            return HPS_ENOENT;
-        }
-    } else if ((rc = run_dir(a, p, &fresh, err, errlen)) != HPS_OK) {
-        return rc;
-    }
-    if (fresh) {
-        uint64_t seed = p->file_cfg.seed_given ? p->file_cfg.seed : hps_fresh_seed();
-        rc = create_sweep(p, &p->file_cfg, seed, err, errlen);
-    } else {
-        rc = open_sweep(p, err, errlen);
-    }
+    int fresh = 0, reuse = 0;
+    if (a->dir)
+        rc = resume_dir(a, p, err, errlen);
+    else if ((rc = settle_budget(a, p, &p->file_cfg, err, errlen)) == HPS_OK &&
+             (rc = check_storable(&p->file_cfg, err, errlen)) == HPS_OK)
+        rc = run_dir(a, p, &fresh, &reuse, err, errlen);
     if (rc != HPS_OK)
         return rc;
+    if (fresh) {
+        uint64_t seed = p->file_cfg.seed_given ? p->file_cfg.seed : hps_fresh_seed();
+        return create_sweep(p, &p->file_cfg, seed, reuse, err, errlen);
+    }
     const hps_config *budget = &p->s.cfg;
-    if (p->have_file_cfg && !fresh) {
+    if (p->have_file_cfg) {
         if ((rc = check_same_sweep(a, p, err, errlen)) != HPS_OK)
             return rc;
         budget = &p->file_cfg;
     }
+    if ((rc = check_storable(&p->s.cfg, err, errlen)) != HPS_OK)
+        return rc;
     return settle_budget(a, p, budget, err, errlen);
 }
 
@@ -207,6 +311,8 @@ int hps_prepare_exit(int rc)
     case HPS_ENOENT:
     case HPS_EINVAL:
         return HPS_EXIT_USAGE;
+    case HPS_EDAMAGED:
+        return HPS_EXIT_DAMAGED;
     default:
         return HPS_EXIT_ERROR;
     }

@@ -442,11 +442,16 @@ static void summary(const coord *c)
     double wall = hps_monotonic() - c->loop_start;
     double cpu = cpu_seconds() - c->cpu_start;
     int64_t ended = s->n_done + s->n_failed + s->n_pruned - c->ended_at_start;
+    char best[160];
+    if (s->best_id >= 0)
+        snprintf(best, sizeof best, "best %s = %.10g (trial %lld)", s->cfg.metric,
+                 s->trials[s->best_id].objective, (long long)s->best_id);
+    else
+        snprintf(best, sizeof best, "no trial completed");
     fprintf(stderr, "hpsweep: %s: %lld trials ended in %.3f s (%.0f trials/s); coordinator CPU "
-            "%.3f s (%.1f%% of one core); best %s = %.10g (trial %lld)\n", s->status,
-            (long long)ended, wall, wall > 0 ? (double)ended / wall : 0.0, cpu,
-            wall > 0 ? 100.0 * cpu / wall : 0.0, s->cfg.metric,
-            s->best_id >= 0 ? s->trials[s->best_id].objective : NAN, (long long)s->best_id);
+            "%.3f s (%.1f%% of one core); %s\n", s->status, (long long)ended, wall,
+            wall > 0 ? (double)ended / wall : 0.0, cpu, wall > 0 ? 100.0 * cpu / wall : 0.0,
+            best);
 }
 
 static int setup(coord *c)
@@ -543,8 +548,10 @@ int hps_coordinator_run(hps_sweep *s, hps_journal *j, hps_transport *t, const hp
     int src = sync_journal(&c);
     if (rc == HPS_OK)
         rc = src;
+    /* sweep.h5 shows what the journal holds: when the journal could not be
+     * written, the file stays as it was (the next resume rebuilds it). */
     char serr[512] = "";
-    int wrc = write_store(&c, serr, sizeof serr);
+    int wrc = src == HPS_OK ? write_store(&c, serr, sizeof serr) : HPS_OK;
     if (rc == HPS_OK && wrc != HPS_OK) {
         snprintf(err, errlen, "writing %s: %s", o->h5_path, serr);
         rc = wrc;

@@ -299,6 +299,8 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
         if (sg.promotion) {
             if (id < 0 || id >= s->n_trials)
                 return fail(err, errlen, HPS_ECORRUPT, "promotion of an unknown trial", rec);
+            if (s->trials[id].status == HPS_TRIAL_RUNNING)
+                return fail(err, errlen, HPS_ECORRUPT, "promotion of a running trial", rec);
         } else if (id != s->n_trials) {
             return fail(err, errlen, HPS_ECORRUPT, "trial ids out of order", rec);
         }
@@ -378,12 +380,19 @@ static int metric_scratch(hps_sweep *s, uint32_t len)
     return HPS_OK;
 }
 
-static int add_metrics(hps_sweep *s, const hps_record *rec, const hps_rec_metric *m, uint32_t n,
-                       char *err, size_t errlen)
+/* Every metric names a known metric (checked before anything is added). */
+static int metrics_known(const hps_sweep *s, const hps_record *rec, const hps_rec_metric *m,
+                         uint32_t n, char *err, size_t errlen)
 {
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n; i++)
         if (m[i].name_index < 0 || m[i].name_index >= s->n_metric_names)
             return fail(err, errlen, HPS_ECORRUPT, "metric with an unknown name index", rec);
+    return HPS_OK;
+}
+
+static int add_metrics(hps_sweep *s, const hps_record *rec, const hps_rec_metric *m, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
         int rc = add_metric(s, rec->trial_id, &m[i]);
         if (rc != HPS_OK)
             return rc;
@@ -427,7 +436,8 @@ static int apply_report(hps_sweep *s, const hps_record *rec, hps_apply_out *out,
     if (rec->trial_id < 0 || rec->trial_id >= s->n_trials ||
         s->trials[rec->trial_id].status != HPS_TRIAL_RUNNING)
         return fail(err, errlen, HPS_ECORRUPT, "REPORT for a trial that is not running", rec);
-    if ((rc = add_metrics(s, rec, s->m_scratch, n, err, errlen)) != HPS_OK)
+    if ((rc = metrics_known(s, rec, s->m_scratch, n, err, errlen)) != HPS_OK ||
+        (rc = add_metrics(s, rec, s->m_scratch, n)) != HPS_OK)
         return rc;
     hps_decision d = HPS_DECISION_CONTINUE;
     for (uint32_t i = 0; s->strategy && i < n; i++)
@@ -470,7 +480,8 @@ static int apply_result(hps_sweep *s, const hps_record *rec, hps_apply_out *out,
     hps_trial *t = &s->trials[rec->trial_id];
     if (t->status != HPS_TRIAL_RUNNING)
         return fail(err, errlen, HPS_ECORRUPT, "RESULT for a trial that is not running", rec);
-    if ((rc = add_metrics(s, rec, r.metrics, r.n_metrics, err, errlen)) != HPS_OK)
+    if ((rc = metrics_known(s, rec, r.metrics, r.n_metrics, err, errlen)) != HPS_OK ||
+        (rc = add_metrics(s, rec, r.metrics, r.n_metrics)) != HPS_OK)
         return rc;
     free(t->stderr_tail);
     t->stderr_tail = NULL;
