@@ -294,9 +294,10 @@ static int parse_number(const char *s, size_t len, double *out)
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
-    errno = 0;
     double v = strtod(buf, &end);
-    if (*end != '\0' || errno == ERANGE)
+    /* Out of range is still a number: 1e999 is inf (a failed trial with cause
+     * "nan"), 1e-999 is 0; only text that is not a number is skipped. */
+    if (end == buf || *end != '\0')
         return 0;
     *out = v;
     return 1;
