@@ -112,10 +112,14 @@ extern const int hps_store_n_legacy_columns;
 #define HPS_STORE_USERBLOCK 512
 
 /*
- * Seal the closed HDF5 file at path (store_seal.c): write the CRC-32C of
- * everything after the user block, and the file's size, into the user block.
- * HPS_OK, HPS_EIO, HPS_ENOSPC or HPS_ENOMEM with e filled.
+ * Seal a file image of size bytes (at least HPS_STORE_USERBLOCK; store_seal.c):
+ * write the seal's text, then the CRC-32C of everything after the first 24 bytes,
+ * and the size, into its user block.
  */
+void hps_store_seal_image(unsigned char *image, size_t size);
+
+/* The same for a closed HDF5 file on disk at path (tests that edit a file use it
+ * to seal it again). HPS_OK, HPS_EIO, HPS_ENOSPC or HPS_ENOMEM with e filled. */
 int hps_store_seal(const char *path, const hps_h5err *e);
 
 /*

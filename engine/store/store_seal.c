@@ -2,9 +2,9 @@
  * The seal of sweep.h5: a whole-file CRC-32C in the file's HDF5 user block.
  *
  * sweep.h5 is written with a 512-byte user block, bytes HDF5 reserves for the
- * application and never reads (h5py, pandas and h5dump skip it). Once the HDF5
- * library has closed the file, the writer checksums everything after the user
- * block and writes the result into it:
+ * application and never reads (h5py, pandas and h5dump skip it). The writer
+ * builds the file in memory; before writing it out it checksums everything after
+ * the first 24 bytes and puts the result there:
  *
  *   0   8  magic "HPSWEEP\0"
  *   8   4  seal version (1), little-endian
@@ -85,6 +85,28 @@ static int crc_from(int fd, uint64_t from, uint64_t size, uint32_t *crc)
     return rc;
 }
 
+static void seal_text(unsigned char *block)
+{
+    memset(block + SEAL_FROM, 0, HPS_STORE_USERBLOCK - SEAL_FROM);
+    snprintf((char *)block + SEAL_FROM, HPS_STORE_USERBLOCK - SEAL_FROM,
+             "\nhpsweep results: an HDF5 file follows this 512-byte user block; "
+             "the CRC-32C above covers it.\n");
+}
+
+static void seal_head(unsigned char *block, uint32_t crc, uint64_t size)
+{
+    memcpy(block, seal_magic, 8);
+    put_le(block + 8, SEAL_VERSION, 4);
+    put_le(block + 12, crc, 4);
+    put_le(block + 16, size, 8);
+}
+
+void hps_store_seal_image(unsigned char *image, size_t size)
+{
+    seal_text(image);
+    seal_head(image, hps_crc32c(0, image + SEAL_FROM, size - SEAL_FROM), (uint64_t)size);
+}
+
 /* Write n bytes at off: HPS_OK, or the error of errno (a short write of 0 bytes: EIO). */
 static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t off)
 {
@@ -118,10 +140,7 @@ int hps_store_seal(const char *path, const hps_h5err *e)
         rc = HPS_EIO;
     }
     unsigned char block[HPS_STORE_USERBLOCK];
-    memset(block, 0, sizeof block);
-    snprintf((char *)block + SEAL_FROM, sizeof block - SEAL_FROM,
-             "\nhpsweep results: an HDF5 file follows this 512-byte user block; "
-             "the CRC-32C above covers it.\n");
+    seal_text(block);
     /* The text first (the checksum covers it), then the checksum of it all. */
     if (rc == HPS_OK)
         rc = pwrite_all(fd, block + SEAL_FROM, sizeof block - SEAL_FROM, SEAL_FROM);
@@ -129,10 +148,7 @@ int hps_store_seal(const char *path, const hps_h5err *e)
     if (rc == HPS_OK)
         rc = crc_from(fd, SEAL_FROM, (uint64_t)st.st_size, &crc);
     if (rc == HPS_OK) {
-        memcpy(block, seal_magic, 8);
-        put_le(block + 8, SEAL_VERSION, 4);
-        put_le(block + 12, crc, 4);
-        put_le(block + 16, (uint64_t)st.st_size, 8);
+        seal_head(block, crc, (uint64_t)st.st_size);
         rc = pwrite_all(fd, block, SEAL_FROM, 0);
     }
     if (rc != HPS_OK)
@@ -185,7 +201,8 @@ int hps_store_check_seal(const char *path, int *sealed, const hps_h5err *e)
     uint64_t want_size = get_le(block + 16, 8);
     uint32_t want_crc = (uint32_t)get_le(block + 12, 4), crc = 0;
     if (want_size != size) {
-        hps_h5_errf(e, "%s is damaged: it has %llu bytes, but hpsweep wrote %llu", path,
+        hps_h5_errf(e, "%s is damaged or was changed after hpsweep wrote it: it has %llu "
+                    "bytes, but hpsweep wrote %llu", path,
                     (unsigned long long)size, (unsigned long long)want_size);
         rc = HPS_EDAMAGED;
     } else if ((rc = crc_from(fd, SEAL_FROM, size, &crc)) != HPS_OK) {
