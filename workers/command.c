@@ -303,6 +303,16 @@ static int parse_number(const char *s, size_t len, double *out)
     return 1;
 }
 
+/* A metric name has no control characters: a NUL inside it would cut the name
+ * short ("lo\0ss" read as "lo"), or leave it empty (found by fuzz_report_line). */
+static int plain_name(const char *p, const char *end)
+{
+    for (; p < end; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
 int hps_report_parse(const char *line, size_t len, int64_t *auto_step, hps_report_line *out)
 {
     static const char tag[] = "@hpsweep";
@@ -319,7 +329,7 @@ int hps_report_parse(const char *line, size_t len, int64_t *auto_step, hps_repor
         while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
             p++;
         const char *eq = memchr(tok, '=', (size_t)(p - tok));
-        if (!eq || eq == tok || (size_t)(eq - tok) > HPS_METRIC_NAME_MAX)
+        if (!eq || eq == tok || (size_t)(eq - tok) > HPS_METRIC_NAME_MAX || !plain_name(tok, eq))
             continue;
         double v;
         if (!parse_number(eq + 1, (size_t)(p - eq - 1), &v))

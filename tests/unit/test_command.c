@@ -55,6 +55,11 @@ static void test_parse(void **state)
     assert_true(isinf(r.values[0]) && r.values[0] > 0);
     assert_true(r.values[1] == 0.0);
     assert_true(isinf(r.values[2]) && r.values[2] < 0);
+    /* A name with a control character (a NUL would cut it short) is not a metric. */
+    static const char nul[] = "@hpsweep lo\0ss=1 \0\0=2 ok=3";
+    assert_int_equal(hps_report_parse(nul, sizeof nul - 1, &step, &r), 1);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.names[0], "ok");
     /* Garbage tokens are ignored; a line without a metric is no report. */
     assert_int_equal(parse("@hpsweep = loss= x=1x y=2", &step, &r), 1);
     assert_int_equal(r.n, 1);
