@@ -56,7 +56,7 @@ typedef struct hps_journal_damage {
 
 enum {
     HPS_JOURNAL_READ = 0,    /* read-only; never modifies the file (for status) */
-    HPS_JOURNAL_WRITE = 1,   /* open existing or create; truncates a bad tail */
+    HPS_JOURNAL_WRITE = 1,   /* open existing or create; cuts a torn tail, refuses damage */
     HPS_JOURNAL_CREATE = 2   /* create; HPS_EEXIST if the file exists */
 };
 

@@ -16,13 +16,10 @@
  */
 #include "hpsweep/results.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -598,7 +595,7 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
 
 int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen)
 {
-    hps_h5err e = {err, errlen, NULL};
+    hps_h5err e = {err, errlen};
     if (err && errlen)
         err[0] = '\0';
     if (!out)

@@ -439,7 +439,7 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
                     int64_t n_rungs, char *err, size_t errlen)
 {
-    hps_h5err e = {err, errlen, NULL};
+    hps_h5err e = {err, errlen};
     if (err && errlen)
         err[0] = '\0';
     if (!path || !meta || n_trials < 0 || (n_trials > 0 && !trials) || n_metrics < 0 ||

@@ -35,7 +35,7 @@ static size_t enum_bytes_at_least(const hps_param *p)
 
 int hps_store_check_space(const hps_space *space, char *err, size_t errlen)
 {
-    hps_h5err e = {err, errlen, NULL};
+    hps_h5err e = {err, errlen};
     if (err && errlen)
         err[0] = '\0';
     if (!space)
@@ -62,7 +62,7 @@ int hps_store_check_space(const hps_space *space, char *err, size_t errlen)
     }
     int rc = HPS_EHDF5;
     char why[512] = "";
-    hps_h5err dry = {why, sizeof why, NULL};
+    hps_h5err dry = {why, sizeof why};
     hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     h5Check(&e, fapl = hps_store_fapl());
     h5Check(&e, H5Pset_fapl_core(fapl, 1 << 16, 0));

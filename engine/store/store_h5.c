@@ -49,14 +49,10 @@ static herr_t keep_innermost(unsigned n, const H5E_error2_t *rec, void *data)
 
 void hps_h5_report(const hps_h5err *e, const char *file, int line, const char *expr)
 {
-    if (!e || ((!e->buf || e->len == 0) && !e->sys_errno))
+    if (!e || !e->buf || e->len == 0)
         return;
     h5_innermost m = {0};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &m);
-    if (e->sys_errno && m.sys_errno)
-        *e->sys_errno = m.sys_errno;
-    if (!e->buf || e->len == 0)
-        return;
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
     if (m.sys_errno)

@@ -15,13 +15,10 @@
 #include "hpsweep/results.h"
 #include "hpsweep/space.h"
 
-/* Where a failed check writes its message; buf may be NULL. sys_errno, if not
- * NULL, gets the errno an HDF5 file driver reported (ENOSPC on a full disk), so
- * the caller can name the real cause. */
+/* Where a failed check writes its message; buf may be NULL. */
 typedef struct hps_h5err {
     char *buf;
     size_t len;
-    int *sys_errno;
 } hps_h5err;
 
 /*
@@ -37,8 +34,8 @@ typedef struct hps_h5err {
         }                                                                                          \
     } while (0)
 
-/* Fill e with where a call failed and the innermost message on HDF5's error stack
- * (and e->sys_errno with an errno found on that stack). */
+/* Fill e with where a call failed and the innermost message on HDF5's error stack;
+ * when a file driver put an errno there ("Permission denied"), that comes first. */
 void hps_h5_report(const hps_h5err *e, const char *file, int line, const char *expr);
 
 /* printf into e (no-op when e->buf is NULL). */

@@ -398,7 +398,7 @@ __attribute__((unused)) static int trials_has_column(const char *path, const cha
 static void reseal(const char *path)
 {
     char err[256];
-    hps_h5err e = {err, sizeof err, NULL};
+    hps_h5err e = {err, sizeof err};
     assert_int_equal(hps_store_seal(path, &e), HPS_OK);
 }
 
