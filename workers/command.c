@@ -335,7 +335,11 @@ int hps_report_parse(const char *line, size_t len, int64_t *auto_step, hps_repor
         if (!parse_number(eq + 1, (size_t)(p - eq - 1), &v))
             continue;
         size_t kl = (size_t)(eq - tok);
-        if (kl == 4 && strncmp(tok, "step", 4) == 0 && isfinite(v)) {
+        if (kl == 4 && strncmp(tok, "step", 4) == 0) {
+            /* A step beyond +-2^53 is no step (and converting one beyond int64
+             * is undefined: found by fuzz_report_line with step=1e300). */
+            if (!(fabs(v) <= 9007199254740992.0))
+                continue;
             out->step = (int64_t)v;
             have_step = 1;
         } else if (kl == 8 && strncmp(tok, "resource", 8) == 0 && isfinite(v)) {

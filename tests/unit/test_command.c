@@ -60,6 +60,12 @@ static void test_parse(void **state)
     assert_int_equal(hps_report_parse(nul, sizeof nul - 1, &step, &r), 1);
     assert_int_equal(r.n, 1);
     assert_string_equal(r.names[0], "ok");
+    /* A step out of range is skipped (converting 1e300 to int64 is undefined). */
+    step = 5;
+    assert_int_equal(parse("@hpsweep step=1e300 loss=1", &step, &r), 1);
+    assert_int_equal(r.step, 5);
+    assert_int_equal(parse("@hpsweep step=-inf loss=1", &step, &r), 1);
+    assert_int_equal(r.step, 6);
     /* Garbage tokens are ignored; a line without a metric is no report. */
     assert_int_equal(parse("@hpsweep = loss= x=1x y=2", &step, &r), 1);
     assert_int_equal(r.n, 1);
