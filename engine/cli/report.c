@@ -37,7 +37,9 @@ static void usage_report(FILE *f)
             "  --top K            rows of the top-trials table (default 10)\n"
             "  --title TEXT       the page's title (default: hpsweep report: <name>)\n"
             "  --max-points N     trials per scatter plot at most (default 5000; the\n"
-            "                     best are always among them, and the page says so)\n");
+            "                     best are always among them, and the page says so)\n"
+            "Exit status 4 when sweep.h5 is damaged (`hpsweep resume DIR` writes it\n"
+            "again from the journal).\n");
 }
 
 /* A positive integer option value, or -1. */
