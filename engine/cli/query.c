@@ -64,6 +64,14 @@ int hps_cli_status(int argc, char **argv)
         hps_journal_close(j);
         return HPS_EXIT_DAMAGED;
     }
+    if (hps_journal_last_seq(j) == 0) {
+        /* Created, but killed before its first record: the same way out as resume. */
+        fprintf(stderr, "hpsweep: %s holds no sweep yet: the run that created it stopped "
+                "before it recorded the sweep's config. Start it with `hpsweep run CONFIG` "
+                "(that takes this directory over)\n", path);
+        hps_journal_close(j);
+        return HPS_EXIT_USAGE;
+    }
     hps_sweep s;
     hps_sweep_init(&s, 0);
     char err[1024] = "";

@@ -78,3 +78,17 @@ grep -q "parameters 'lr' and 'LR' both become the variable LR" "$WORK/err" || { 
 [ ! -s "$WORK/out" ] || fail "env output written despite the collision"
 expect_exit 0 "$HPS" best runs/env --format json
 ok "best --format env refuses colliding names (exit 2, nothing written); json works"
+
+# 5. A sweep killed before its first record: status, resume and run agree on the
+#    way out (run takes the directory over).
+rm -rf runs
+mkdir -p runs/ok
+printf 'HPSJRNL\0\1\0\0\0\0\0\0\0' > runs/ok/journal
+expect_exit 2 "$HPS" status runs/ok
+grep -q "holds no sweep yet.*hpsweep run CONFIG" "$WORK/err" || { cat "$WORK/err"; fail "status on an empty journal"; }
+expect_exit 2 "$HPS" resume runs/ok
+grep -q "holds no sweep yet.*hpsweep run CONFIG" "$WORK/err" || { cat "$WORK/err"; fail "resume on an empty journal"; }
+expect_exit 0 "$HPS" run ok.yaml --quiet
+grep -q "held no record" "$WORK/err" || { cat "$WORK/err"; fail "run did not say it took the journal over"; }
+[ "$(status_count runs/ok done)" = 3 ] || fail "run into an empty journal did not finish"
+ok "a journal without a record: status and resume say 'hpsweep run' (exit 2), run takes it over"

@@ -92,14 +92,14 @@ while [ "$kills" -lt "$KILLS" ]; do
         launch HPS_FI_DIR=$dir HPS_FI_AT=$k HPS_FI_MODE=KILL HPS_FI_MATCH="$match" \
             HPS_FI_REPORT="$WORK/kills" LD_PRELOAD="$SHIM" -- "${cmd[@]}"
         pid=$!
-        wait "$pid"; rc=$?
+        { wait "$pid"; } 2> /dev/null; rc=$?  # (no "Killed" notice from bash)
         kind=io
     else
         launch -- "${cmd[@]}"
         pid=$!
         sleep "0.$(printf '%03d' $((RANDOM % 400)))"
         kill -9 -- "-$pid" 2> /dev/null
-        wait "$pid"; rc=$?
+        { wait "$pid"; } 2> /dev/null; rc=$?  # (no "Killed" notice from bash)
         kind=delay
     fi
     # Every process of the job is gone (the kernel has dropped the lock).
