@@ -15,8 +15,10 @@
 # After every kill: the journal is not damaged (status exits 0, or 2 when not one
 # record was committed yet), the durable done count never went down, sweep.h5 (if
 # any) is intact and h5dump opens it. When a sweep completes before the kills run
-# out, a new one starts (same seed). At the end of each sweep: every trial done
-# exactly once, none running, and the trial set equals an uninterrupted run.
+# out, a new one starts (same seed). At the end of each sweep (after a resume with
+# nothing left to run, which writes sweep.h5 from the journal if the kill came
+# before the last rewrite): every trial done exactly once, none running, and the
+# trial set equals an uninterrupted run.
 # --mpi: run under mpirun -np 3 (the KILL mode then kills rank 0, and mpirun the
 # rest; delay kills take the whole job's process group).
 set -uo pipefail
@@ -126,6 +128,9 @@ while [ "$kills" -lt "$KILLS" ]; do
         fi
     fi
     if [ "$done_now" = 150 ]; then
+        # Every trial is in the journal; sweep.h5 may lag it (the kill came before
+        # the final rewrite): a resume with nothing left to run writes it again.
+        "$HPS" resume $dir --quiet 2> /dev/null || fail "sweep $sweeps: the closing resume failed"
         keys $dir > got.keys
         dups=$(cut -d, -f1 got.keys | sort | uniq -d | wc -l)
         [ "$dups" = 0 ] || fail "sweep $sweeps: $dups duplicated trials"
