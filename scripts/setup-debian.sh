@@ -5,6 +5,8 @@
 #             integration test runs instead of skipping
 #   --browser also install chromium (~300 MB with its libraries) so the HTML
 #             report's integration test renders reports instead of skipping
+#   --fuzz    also install clang and its sanitizer runtimes (libFuzzer,
+#             LeakSanitizer) for the fuzz/sanitizer build (-DHPS_FUZZ=ON)
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -18,6 +20,7 @@ for opt in "$@"; do
     case $opt in
     --torch) $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null ;;
     --browser) $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null ;;
-    *) echo "setup-debian.sh: unknown option $opt (--torch, --browser)" >&2; exit 2 ;;
+    --fuzz) $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null ;;
+    *) echo "setup-debian.sh: unknown option $opt (--torch, --browser, --fuzz)" >&2; exit 2 ;;
     esac
 done

@@ -37,11 +37,22 @@ static int parse_number(const char *s, size_t len, double *out)
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
-    errno = 0;
     double v = strtod(buf, &end);
-    if (*end != '\0' || errno == ERANGE)
+    /* Out of range is still a number: 1e999 is inf (a failed trial with cause
+     * "nan"), 1e-999 is 0; only text that is not a number is skipped. */
+    if (end == buf || *end != '\0')
         return 0;
     *out = v;
+    return 1;
+}
+
+/* A metric name has no control characters: a NUL inside it would cut the name
+ * short ("lo\0ss" read as "lo"), or leave it empty (found by fuzz_report_line). */
+static int plain_name(const char *p, const char *end)
+{
+    for (; p < end; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
     return 1;
 }
 
@@ -61,13 +72,17 @@ int hps_report_parse(const char *line, size_t len, int64_t *auto_step, hps_repor
         while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
             p++;
         const char *eq = memchr(tok, '=', (size_t)(p - tok));
-        if (!eq || eq == tok || (size_t)(eq - tok) > HPS_METRIC_NAME_MAX)
+        if (!eq || eq == tok || (size_t)(eq - tok) > HPS_METRIC_NAME_MAX || !plain_name(tok, eq))
             continue;
         double v;
         if (!parse_number(eq + 1, (size_t)(p - eq - 1), &v))
             continue;
         size_t kl = (size_t)(eq - tok);
-        if (kl == 4 && strncmp(tok, "step", 4) == 0 && isfinite(v)) {
+        if (kl == 4 && strncmp(tok, "step", 4) == 0) {
+            /* A step beyond +-2^53 is no step (and converting one beyond int64
+             * is undefined: found by fuzz_report_line with step=1e300). */
+            if (!(fabs(v) <= 9007199254740992.0))
+                continue;
             out->step = (int64_t)v;
             have_step = 1;
         } else if (kl == 8 && strncmp(tok, "resource", 8) == 0 && isfinite(v)) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "core/envname.h"
 #include "core/grow.h"
 #include "core/json.h"
 
@@ -172,12 +173,8 @@ static void env_set(envvec *e, const char *key, const char *value)
 static void env_param_name(char *out, size_t len, const char *name)
 {
     size_t o = (size_t)snprintf(out, len, "HPSWEEP_PARAM_");
-    for (const char *p = name; *p && o + 1 < len; p++, o++) {
-        unsigned char c = (unsigned char)*p;
-        out[o] = (c >= 'a' && c <= 'z') ? (char)(c - 32)
-                 : ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? (char)c : '_';
-    }
-    out[o < len ? o : len - 1] = '\0';
+    if (o < len)
+        hps_env_name(name, 0, out + o, len - o);
 }
 
 /* HPSWEEP_PARAMS: {"name": value, ...} with JSON types. */

@@ -18,11 +18,16 @@
  *
  * Signals in the spawner go through a signalfd (SIGCHLD and SIGTERM blocked), so the
  * main loop is a plain blocking poll over three fds and idles at no cost.
+ *
+ * The spawner is a child subreaper: a process a command moved out of its group
+ * (setsid, a double fork) becomes the spawner's child when its parent exits, and is
+ * killed when the last running command ends (strays.c) and at shutdown.
  */
 #define _GNU_SOURCE
 
 #include "core/grow.h"
 #include "spawner.h"
+#include "strays.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -198,7 +203,7 @@ typedef struct spawner_state {
     int reqbad; /* a chunk of it was malformed: answer FAILED at its end */
 } spawner_state;
 
-/* SIGKILL every live child's group, reap every child, exit. */
+/* SIGKILL every live child's group and every stray, reap every child, exit. */
 static void spawner_shutdown(spawner_state *s)
 {
     for (size_t i = 0; i < s->nlive; i++) {
@@ -206,6 +211,7 @@ static void spawner_shutdown(spawner_state *s)
         kill(s->live[i], SIGKILL);
     }
     for (;;) {
+        (void)hps_strays_kill(NULL, 0); /* each death may hand us its children */
         if (waitpid(-1, NULL, 0) < 0 && errno != EINTR)
             break;
     }
@@ -280,6 +286,11 @@ static void reap_children(spawner_state *s)
         if (pid == 0)
             return;
         kill(-pid, SIGKILL);
+        /* The last trial is done: what it left outside its group (setsid) is ours
+         * now (we are a subreaper), and nothing else of ours runs: kill it, so it
+         * neither outlives the trial nor holds its stdout open. */
+        if (s->nlive == 1 && s->live[0] == pid)
+            (void)hps_strays_kill(s->live, s->nlive);
         int st;
         pid_t r;
         do
@@ -287,13 +298,17 @@ static void reap_children(spawner_state *s)
         while (r < 0 && errno == EINTR);
         if (r < 0)
             return;
-        for (size_t i = 0; i < s->nlive; i++) {
+        int was_live = 0;
+        for (size_t i = 0; i < s->nlive && !was_live; i++) {
             if (s->live[i] == pid) {
                 s->live[i] = s->live[--s->nlive];
                 queue_msg(s, s->ntf, MSG_EXIT, pid, st, -1);
-                break;
+                was_live = 1;
             }
         }
+        /* A stray died and left its own children to us: those go too. */
+        if (!was_live && s->nlive == 0)
+            (void)hps_strays_kill(NULL, 0);
     }
 }
 
@@ -605,7 +620,7 @@ static void spawner_main(int ctl, int ntf, pid_t parent)
     if ((s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
         goto fail;
     step = 6;
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         goto fail;
     if (getppid() != parent)
         _exit(0);

@@ -11,11 +11,15 @@ enum {
                                  by budget.max_consecutive_failures */
     HPS_EXIT_USAGE = 2,       /* usage or configuration error, or a refused operation;
                                  nothing written */
-    HPS_EXIT_NO_RESULT = 3,   /* `best`, `check`: no trial has completed */
+    HPS_EXIT_NO_RESULT = 3,   /* `best`, `check`: no trial has completed; `run`/`resume`:
+                                 the sweep ended without one completed trial */
     HPS_EXIT_GATE = 4,        /* `check`: the gate does not hold (a metric out of bounds,
                                  a regression beyond the allowed one) */
     HPS_EXIT_NOT_REPRODUCED = 5, /* `reproduce`: the new metric is outside the tolerance,
                                     or the re-run did not complete */
+    HPS_EXIT_DAMAGED = 6,     /* the journal or sweep.h5 is damaged (a bad record with valid
+                                 ones after it, a checksum mismatch); nothing was changed:
+                                 `resume --salvage` / `resume` (see the message) */
     HPS_EXIT_INTERRUPTED = 75 /* SIGTERM/SIGINT/SIGUSR1 stopped the sweep (EX_TEMPFAIL);
                                  resume it */
 };

@@ -37,6 +37,17 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
     hps_store_quiet();
     char err[1024] = "";
     int rc = hps_results_open(path, r, err, sizeof err);
+    if (rc == HPS_EDAMAGED) {
+        char dir[HPS_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        fprintf(stderr, "hpsweep: %s; nothing was read from it. The journal is the sweep's "
+                "record: `hpsweep resume %s` writes sweep.h5 again from it\n", err,
+                slash ? dir : ".");
+        return HPS_EXIT_DAMAGED;
+    }
     if (rc != HPS_OK) {
         fprintf(stderr, "hpsweep: %s: %s\n", path, err[0] ? err : hps_strerror(rc));
         return rc == HPS_ENOENT ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
@@ -157,7 +168,9 @@ static void usage_best(FILE *f)
                "  json    {\"trial_id\", \"seed\", [\"budget\",] <metric>, \"params\": {...}}\n"
                "          (the default)\n"
                "  yaml    the same as YAML\n"
-               "  env     NAME=value lines (names upper-cased), then HPSWEEP_SEED (and\n"
+               "  env     NAME=value lines (ASCII letters upper-cased, other characters '_',\n"
+               "          '_' before a leading digit; refused, exit 2, when two parameters\n"
+               "          would share a name, such as lr and LR), then HPSWEEP_SEED (and\n"
                "          HPSWEEP_BUDGET) as the trial's command got them; to re-run it:\n"
                "          set -a; eval \"$(hpsweep best DIR --format env)\"; set +a\n"
                "  args    --name value ... on one line, shell-quoted\n"
@@ -171,7 +184,8 @@ static void usage_best(FILE *f)
                "  --params-only   the parameters alone (no trial id, seed, budget or metric):\n"
                "                  json the params object, env without HPSWEEP_* lines\n\n"
                "Exit codes: 0 done, 1 error (unreadable file), 2 bad usage or no such file,\n"
-               "3 no trial has completed.\n");
+               "3 no trial has completed, 6 sweep.h5 is damaged (`hpsweep resume DIR` writes\n"
+               "it again from the journal).\n");
 }
 
 typedef struct best_args {
@@ -258,6 +272,14 @@ int hps_cli_best(int argc, char **argv)
         hps_results_free(&r);
         return HPS_EXIT_NO_RESULT;
     }
+    char why[512];
+    if (a.fmt == HPS_EXPORT_ENV && hps_export_env_check(&r, why, sizeof why) != HPS_OK) {
+        fprintf(stderr, "hpsweep: %s: cannot write the best trial as environment variables: "
+                "%s. Use --format json, yaml or args, which keep the names\n", a.file, why);
+        free(ranked);
+        hps_results_free(&r);
+        return HPS_EXIT_USAGE;
+    }
     int k = a.top > 0 && a.top < n ? a.top : a.top > 0 ? (int)n : 1;
     unsigned flags = (a.with_seed ? HPS_EXPORT_WITH_SEED : 0) |
                      (a.params_only ? HPS_EXPORT_PARAMS_ONLY : 0) | (a.top ? HPS_EXPORT_LIST : 0);
@@ -280,7 +302,8 @@ static void usage_trials(FILE *f)
                "  --rungs   instead, every rung every trial ran (/rungs: multi-fidelity\n"
                "            sweeps): trial_id, bracket, rung, budget, status, objective,\n"
                "            start, end, worker\n\n"
-               "Exit codes: 0 done, 1 error (unreadable file), 2 bad usage or no such file.\n");
+               "Exit codes: 0 done, 1 error (unreadable file), 2 bad usage or no such file,\n"
+               "6 sweep.h5 is damaged (`hpsweep resume DIR` writes it again from the journal).\n");
 }
 
 int hps_cli_trials(int argc, char **argv)

@@ -40,7 +40,8 @@ static void usage_report(FILE *f)
             "  --max-points N     trials per scatter plot at most (default 5000; the\n"
             "                     best are always among them, and the page says so)\n\n"
             "Exit codes: 0 done, 1 error (not a sweep file, a failed write), 2 bad usage\n"
-            "or no such file.\n");
+            "or no such file, 6 sweep.h5 is damaged (`hpsweep resume DIR` writes it again\n"
+            "from the journal).\n");
 }
 
 /* A positive integer option value, or -1. */

@@ -35,9 +35,24 @@
 void openblas_set_num_threads(int num_threads);
 
 static volatile sig_atomic_t g_signalled;
+static volatile sig_atomic_t g_starting = 1;
 
+/*
+ * Running, a signal is a request: stop dispatching, journal the running trials as
+ * interrupted, exit 75. Starting up (reading the config, replaying or salvaging
+ * the journal, forming groups) there is no trial to stop and nothing a kill could
+ * leave half-done (each step is crash-safe), so SIGTERM and SIGINT end the process
+ * at once, the way they end any program; a long read can no longer ignore them.
+ * SIGUSR1 (a batch system's early warning) is kept for the coordinator, which
+ * then stops as soon as it starts, with exit 75.
+ */
 static void on_signal(int sig)
 {
+    if (g_starting && sig != SIGUSR1) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     g_signalled = sig;
 }
 
@@ -266,6 +281,11 @@ static int coordinate(const run_args *a, prepared *p, rank_env *e, char **full_a
     } else if (rc != HPS_OK) {
         fprintf(stderr, "hpsweep: %s\n", err[0] ? err : hps_strerror(rc));
         code = HPS_EXIT_ERROR;
+    } else if (p->s.n_done == 0) {
+        fprintf(stderr, "hpsweep: the sweep ended without one completed trial (%lld failed, "
+                "%lld pruned): see `hpsweep trials %s` and the trials' stderr.log\n",
+                (long long)p->s.n_failed, (long long)p->s.n_pruned, p->dir);
+        code = HPS_EXIT_NO_RESULT;
     }
     hps_transport_destroy(t);
     hps_prov_free(&prov);
@@ -336,6 +356,10 @@ static const char *exit_meaning(int code)
         return "interrupted: resume it";
     case HPS_EXIT_USAGE:
         return "refused: nothing was written";
+    case HPS_EXIT_NO_RESULT:
+        return "no trial completed";
+    case HPS_EXIT_DAMAGED:
+        return "damaged data, nothing changed: see above";
     default:
         return "an error, said above";
     }
@@ -374,6 +398,7 @@ static int run_main(const run_args *a, char **full_argv, int full_argc)
         if (code != HPS_EXIT_OK && e.rank == 0)
             hps_prepare_abandon(&p); /* a new sweep that never ran leaves nothing behind */
     }
+    g_starting = 0; /* from here a signal stops the sweep cleanly (exit 75) */
     if (code == HPS_EXIT_OK && e.rank == 0)
         code = coordinate(a, &p, &e, full_argv, full_argc);
     else if (code == HPS_EXIT_OK && e.group != MPI_COMM_NULL)

@@ -23,6 +23,7 @@ typedef struct run_args {
     const char *dir;        /* resume: the sweep directory */
     const char *output;     /* --output override */
     int quiet;
+    int salvage;            /* resume --salvage: rewrite a damaged journal from what verifies */
     int64_t max_trials;     /* --max-trials override (0: none) */
     double max_time;        /* --max-time override (0: none) */
     int ranks;              /* the job's ranks (1: serial), to check ranks_per_trial */
@@ -43,6 +44,7 @@ typedef struct prepared {
     char config_dir[HPS_PATH_MAX];
     int lock_fd;
     hps_journal *j;
+    hps_journal_damage damage;  /* what the journal looked like under the lock */
     hps_sweep s;                /* replayed, with its strategy */
     hps_config file_cfg;        /* the config file given (run, or resume --config) */
     int have_file_cfg;

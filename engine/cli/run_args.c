@@ -11,8 +11,10 @@
 #include "run.h"
 
 #define EXIT_CODES                                                                          \
-    "Exit codes: 0 done, 1 error (or budget.max_consecutive_failures reached),\n"            \
-    "2 bad usage or config, or refused (nothing written), 75 interrupted by\n"                \
+    "Exit codes: 0 done, 1 error (I/O, a full disk: the message names the cause; or\n"      \
+    "budget.max_consecutive_failures reached), 2 bad usage or config, or refused\n"          \
+    "(nothing written), 3 the sweep ended without one completed trial, 6 the journal\n"      \
+    "is damaged (nothing changed; see `hpsweep resume --help`), 75 interrupted by\n"         \
     "SIGTERM/SIGINT/SIGUSR1 (resume it later). Under mpirun the status comes from\n"          \
     "rank 0; mpirun -q leaves out Open MPI's note about a non-zero exit code.\n"
 
@@ -39,7 +41,7 @@ static void usage_resume(FILE *f)
 {
     fprintf(f,
             "usage: hpsweep resume DIR [--config CONFIG.yaml] [--max-trials N]\n"
-            "                      [--max-time DURATION] [--quiet]\n"
+            "                      [--max-time DURATION] [--salvage] [--quiet]\n"
             "       mpirun -np N hpsweep resume DIR ...\n\n"
             "Continue the sweep in DIR after a kill, a time limit or Ctrl-C: the journal is\n"
             "replayed through a fresh strategy (exactly restoring it), trials that were\n"
@@ -51,7 +53,13 @@ static void usage_resume(FILE *f)
             "  --max-trials N    raise or lower the trial budget (recorded: later resumes\n"
             "                    keep it)\n"
             "  --max-time D      time budget per run (recorded)\n"
+            "  --salvage         the journal is damaged (a bad record with valid ones after\n"
+            "                    it; resume refuses such a journal with exit code 6): keep\n"
+            "                    every record that verifies and still applies, save the\n"
+            "                    original as journal.damaged-<time>, report what was lost,\n"
+            "                    then resume (lost trials run again with their seeds)\n"
             "  --quiet           no per-trial progress; the summary line stays\n\n"
+            "An unfinished last write (a torn tail) is cut without asking.\n"
             "%s", EXIT_CODES);
 }
 
@@ -64,6 +72,8 @@ int hps_run_parse_args(int argc, char **argv, int resume, run_args *a)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--resume") == 0 && !resume) {
             a->resume = 1;
+        } else if (strcmp(arg, "--salvage") == 0 && resume) {
+            a->salvage = 1;
         } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
             a->quiet = 1;
         } else if (strcmp(arg, "--output") == 0 && !resume && val) {

@@ -1,14 +1,18 @@
 /*
  * What rank 0 does before any rank runs a trial (see run.h): load the config,
- * make or open the sweep directory and lock it, create the journal or replay it
- * through a fresh strategy, check a resume's config against the recorded one, and
- * settle the budget.
+ * find the sweep directory and, under its lock, look at its journal: start a new
+ * sweep (or take over a journal that holds no record), or replay an existing one
+ * through a fresh strategy; refuse a damaged journal (or salvage it when asked),
+ * a directory whose sweep.h5 has no journal behind it, a config sweep.h5 could
+ * not hold; check a resume's config against the recorded one, and settle and
+ * record the budget.
  *
  * A new sweep is built in memory first — its HEADER, the metric's name and any
  * budget override applied to a fresh sweep state, which makes the strategy — and
- * checked (a budget, enough ranks for a trial group); only then are the directory,
- * its lock and the journal made and those records appended. So a refused run
- * writes nothing, and a failure while writing removes what this run made.
+ * checked (a budget, enough ranks for a trial group, a space the store can hold);
+ * only then are the directory, its lock and the journal made and those records
+ * appended. So a refused run writes nothing, and a failure while writing removes
+ * what this run made.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -23,7 +27,9 @@
 #include "core/seed.h"
 #include "hpsweep/error.h"
 #include "run.h"
+#include "salvage.h"
 #include "store/record.h"
+#include "store/store.h"
 #include "store/sweepdir.h"
 
 /* Records applied to a new sweep before its journal exists. */
@@ -81,18 +87,48 @@ static int plan_sweep(prepared *p, pending *q, uint64_t seed, char *err, size_t 
     return rc;
 }
 
+/* What the sweep directory's journal holds, looked at under the lock. */
+typedef enum journal_state {
+    J_NONE,     /* no journal file */
+    J_EMPTY,    /* a journal without a record: its creator stopped before the HEADER */
+    J_SWEEP,    /* a sweep */
+    J_DAMAGED   /* a bad record with valid records after it */
+} journal_state;
+
+static int look_at_journal(prepared *p, journal_state *state, char *err, size_t errlen)
+{
+    if (!file_exists(p->journal_path)) {
+        *state = J_NONE;
+        return HPS_OK;
+    }
+    int rc = hps_journal_inspect(p->journal_path, NULL, NULL, &p->damage);
+    if (rc == HPS_ECORRUPT) {
+        snprintf(err, errlen, "%s is not an hpsweep journal (its file header is wrong and no "
+                 "record in it verifies); nothing was changed", p->journal_path);
+        return rc;
+    }
+    if (rc != HPS_OK) {
+        snprintf(err, errlen, "cannot read %s: %s", p->journal_path, hps_strerror(rc));
+        return rc;
+    }
+    *state = p->damage.damaged ? J_DAMAGED : p->damage.valid_records == 0 ? J_EMPTY : J_SWEEP;
+    return HPS_OK;
+}
+
 /* Remove what write_sweep made, the directory too when it made it (and it is then
- * empty). Best effort: this runs after another error, which is the one reported. */
-static void unmake_sweep(prepared *p, int made_dir)
+ * empty). Best effort: this runs after another error, which is the one reported. A
+ * journal that was there before (one without a record, taken over) stays. */
+static void unmake_sweep(prepared *p, int made_dir, int made_journal)
 {
     char path[HPS_PATH_MAX];
     hps_journal_close(p->j);
     p->j = NULL;
-    unlink(p->journal_path);
+    if (made_journal)
+        unlink(p->journal_path);
     if (p->lock_fd >= 0) {
         close(p->lock_fd);
         p->lock_fd = -1;
-        if (hps_path_join(path, sizeof path, p->dir, "lock") == HPS_OK)
+        if (made_journal && hps_path_join(path, sizeof path, p->dir, "lock") == HPS_OK)
             unlink(path);
     }
     if (made_dir) {
@@ -102,36 +138,44 @@ static void unmake_sweep(prepared *p, int made_dir)
     }
 }
 
-/* Make the directory, lock it, create the journal and append the planned records. */
-static int write_sweep(prepared *p, pending *q, char *err, size_t errlen)
+/* Make the directory, lock it (unless held: a taken-over journal), create the
+ * journal (or open the one without a record) and append the planned records. */
+static int write_sweep(prepared *p, pending *q, int reuse, char *err, size_t errlen)
 {
     char trials[HPS_PATH_MAX];
     int made_dir = !file_exists(p->dir);
     int rc = hps_mkdir_p(p->dir, err, errlen);
     if (rc == HPS_OK && hps_path_join(trials, sizeof trials, p->dir, "trials") == HPS_OK)
         rc = hps_mkdir_p(trials, err, errlen);
-    if (rc == HPS_OK)
+    if (rc == HPS_OK && p->lock_fd < 0)
         rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen);
-    if (rc == HPS_OK && (rc = hps_journal_open(p->journal_path, HPS_JOURNAL_CREATE, &p->j)) != HPS_OK)
-        snprintf(err, errlen, "cannot create %s: %s", p->journal_path, hps_strerror(rc));
+    if (rc == HPS_OK) {
+        rc = hps_journal_open(p->journal_path, reuse ? HPS_JOURNAL_WRITE : HPS_JOURNAL_CREATE,
+                              &p->j);
+        if (rc == HPS_OK && hps_journal_last_seq(p->j) != 0)
+            rc = HPS_EEXIST; /* records appeared since we looked: impossible under the lock */
+        if (rc != HPS_OK)
+            snprintf(err, errlen, "cannot create %s: %s", p->journal_path, hps_strerror(rc));
+    }
+    if (rc == HPS_OK && reuse)
+        fprintf(stderr, "hpsweep: %s held no record (an earlier run stopped while creating "
+                "the sweep); starting the sweep in it\n", p->journal_path);
     for (int i = 0; rc == HPS_OK && i < q->n; i++)
         rc = hps_journal_append(p->j, q->type[i], -1, q->payload[i].data,
                                 (uint32_t)q->payload[i].len);
     if (rc == HPS_OK && (rc = hps_journal_sync(p->j)) != HPS_OK)
         snprintf(err, errlen, "cannot write %s: %s", p->journal_path, hps_strerror(rc));
     if (rc != HPS_OK && rc != HPS_ELOCKED)
-        unmake_sweep(p, made_dir);
+        unmake_sweep(p, made_dir, !reuse);
     return rc;
 }
 
-/* An existing sweep: lock it, open its journal (cutting a torn tail) and replay
- * it through a fresh strategy. */
+/* An existing sweep (locked): open its journal (cutting a torn tail) and replay it
+ * through a fresh strategy. */
 static int open_sweep(prepared *p, char *err, size_t errlen)
 {
-    int rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen);
-    if (rc != HPS_OK)
-        return rc;
-    if ((rc = hps_journal_open(p->journal_path, HPS_JOURNAL_WRITE, &p->j)) != HPS_OK) {
+    int rc = hps_journal_open(p->journal_path, HPS_JOURNAL_WRITE, &p->j);
+    if (rc != HPS_OK) {
         snprintf(err, errlen, "cannot open %s: %s", p->journal_path, hps_strerror(rc));
         return rc;
     }
@@ -140,8 +184,6 @@ static int open_sweep(prepared *p, char *err, size_t errlen)
                 p->journal_path, (unsigned long long)hps_journal_truncated(p->j));
     hps_sweep_init(&p->s, HPS_SWEEP_STRATEGY);
     rc = hps_sweep_replay(&p->s, p->j, err, errlen);
-    if (rc == HPS_ECORRUPT && hps_journal_last_seq(p->j) == 0)
-        snprintf(err, errlen, "%s holds no sweep", p->journal_path);
     if (rc == HPS_OK && p->s.replay_diverged)
         fprintf(stderr, "hpsweep: warning: the strategy's replayed suggestions differ from the "
                 "journal (was hpsweep or the strategy changed?); continuing from the journal\n");
@@ -151,8 +193,58 @@ static int open_sweep(prepared *p, char *err, size_t errlen)
     return rc;
 }
 
-/* The sweep directory of `run CONFIG`: OUTPUT/NAME. *fresh: no journal there yet. */
-static int run_dir(const run_args *a, prepared *p, int *fresh, char *err, size_t errlen)
+/* Lock the existing directory p->dir and see what its journal holds. */
+static int lock_and_look(prepared *p, journal_state *state, char *err, size_t errlen)
+{
+    int rc = hps_sweepdir_lock(p->dir, &p->lock_fd, err, errlen);
+    return rc == HPS_OK ? look_at_journal(p, state, err, errlen) : rc;
+}
+
+/* A damaged journal: salvage it when asked to, else refuse and say how. */
+static int damaged(const run_args *a, prepared *p, char *err, size_t errlen)
+{
+    if (!a->salvage) {
+        hps_salvage_describe(p->journal_path, p->dir, &p->damage, err, errlen);
+        return HPS_EDAMAGED;
+    }
+    return hps_salvage(p->journal_path, err, errlen);
+}
+
+/* `resume DIR`: the directory must hold a sweep's journal. */
+static int resume_dir(const run_args *a, prepared *p, char *err, size_t errlen)
+{
+    int rc = set_paths(p, a->dir, err, errlen);
+    if (rc != HPS_OK)
+        return rc;
+    if (!file_exists(p->journal_path)) {
+        snprintf(err, errlen, "%s holds no sweep (no journal file there)%s", a->dir,
+                 file_exists(p->h5_path) ? "; its sweep.h5 can be read, but a sweep continues "
+                                           "only from its journal" : "");
+        return HPS_ENOENT;
+    }
+    journal_state state;
+    if ((rc = lock_and_look(p, &state, err, errlen)) != HPS_OK)
+        return rc;
+    if (state == J_EMPTY) {
+        snprintf(err, errlen, "%s holds no sweep yet: the run that created it stopped before "
+                 "it recorded the sweep's config. Start it with `hpsweep run CONFIG` (that "
+                 "takes this directory over)", p->journal_path);
+        return HPS_ENOENT;
+    }
+    if (state == J_DAMAGED && (rc = damaged(a, p, err, errlen)) != HPS_OK)
+        return rc;
+    if (state == J_SWEEP && a->salvage)
+        fprintf(stderr, "hpsweep: %s: every record verifies; nothing to salvage\n",
+                p->journal_path);
+    return open_sweep(p, err, errlen);
+}
+
+/* `run CONFIG`: the sweep directory OUTPUT/NAME. When it holds a journal, it is
+ * locked and looked at: a sweep is continued (--resume) or refused; one without a
+ * record is taken over (*reuse). *fresh: a new sweep starts there (nothing made
+ * yet: write_sweep makes it once the plan holds). */
+static int run_dir(const run_args *a, prepared *p, int *fresh, int *reuse, char *err,
+                   size_t errlen)
 {
     char dir[HPS_PATH_MAX];
     const char *out = a->output ? a->output : p->file_cfg.output;
@@ -163,14 +255,30 @@ static int run_dir(const run_args *a, prepared *p, int *fresh, char *err, size_t
     int rc = set_paths(p, dir, err, errlen);
     if (rc != HPS_OK)
         return rc;
-    if (file_exists(p->journal_path) && !a->resume) {
+    journal_state state = J_NONE;
+    if (file_exists(p->journal_path) && (rc = lock_and_look(p, &state, err, errlen)) != HPS_OK)
+        return rc;
+    if (state == J_NONE || state == J_EMPTY) {
+        if (file_exists(p->h5_path)) {
+            snprintf(err, errlen, "%s holds results (sweep.h5) but %s: hpsweep never replaces "
+                     "results it cannot rebuild. Move sweep.h5 away, or choose another "
+                     "name/output", dir, state == J_NONE ? "no journal" : "a journal without "
+                     "a record");
+            return HPS_EEXIST;
+        }
+        *fresh = 1;
+        *reuse = state == J_EMPTY;
+        return HPS_OK;
+    }
+    if (!a->resume) {
         snprintf(err, errlen, "%s already holds a sweep; continue it with `hpsweep resume "
                  "%s` (or `hpsweep run %s --resume`), or choose another name/output",
                  dir, dir, a->config);
         return HPS_EEXIST;
     }
-    *fresh = !file_exists(p->journal_path);
-    return HPS_OK;
+    if (state == J_DAMAGED && (rc = damaged(a, p, err, errlen)) != HPS_OK)
+        return rc;
+    return open_sweep(p, err, errlen);
 }
 
 /* A resume's config file must match the recorded one but for budget, output and
@@ -218,32 +326,51 @@ static int run_budget(const run_args *a, const prepared *p, hps_rec_budget *g, c
     return HPS_OK;
 }
 
+/* Can sweep.h5 hold this space? Checked before a sweep starts, so that no sweep
+ * runs whose results cannot be written. */
+static int check_storable(const hps_config *cfg, char *err, size_t errlen)
+{
+    char why[1024];
+    int rc = hps_store_check_space(&cfg->space, why, sizeof why);
+    if (rc == HPS_EINVAL) {
+        snprintf(err, errlen, "%s: %s", cfg->source, why);
+        return HPS_ECONFIG;
+    }
+    if (rc != HPS_OK)
+        snprintf(err, errlen, "checking the results layout: %s", why);
+    return rc;
+}
+
 /* A new sweep: planned in memory, checked, then written. */
-static int create(const run_args *a, prepared *p, char *err, size_t errlen)
+static int create(const run_args *a, prepared *p, int reuse, char *err, size_t errlen)
 {
     pending q = {0};
     uint64_t seed = p->file_cfg.seed_given ? p->file_cfg.seed : hps_fresh_seed();
     hps_rec_budget g;
-    int rc = plan_sweep(p, &q, seed, err, errlen);
+    int rc = check_storable(&p->file_cfg, err, errlen);
+    if (rc == HPS_OK)
+        rc = plan_sweep(p, &q, seed, err, errlen);
     if (rc == HPS_OK)
         rc = run_budget(a, p, &g, err, errlen);
     if (rc == HPS_OK && !hps_budget_same(&g, &p->s.budget) &&
         (rc = hps_rec_encode_budget(&q.payload[q.n], &g)) == HPS_OK)
         rc = apply_pending(p, &q, HPS_REC_BUDGET, err, errlen);
     if (rc == HPS_OK)
-        rc = write_sweep(p, &q, err, errlen);
+        rc = write_sweep(p, &q, reuse, err, errlen);
     for (int i = 0; i < 3; i++)
         hps_buf_free(&q.payload[i]);
     return rc;
 }
 
-/* An existing sweep: opened, checked, its budget recorded when it changed. */
+/* An existing sweep (opened): checked, its budget recorded when it changed. */
 static int resume(const run_args *a, prepared *p, char *err, size_t errlen)
 {
     hps_rec_budget g;
-    int rc = open_sweep(p, err, errlen);
-    if (rc == HPS_OK && p->have_file_cfg)
+    int rc = HPS_OK;
+    if (p->have_file_cfg)
         rc = check_same_sweep(a, p, err, errlen);
+    if (rc == HPS_OK)
+        rc = check_storable(&p->s.cfg, err, errlen);
     if (rc == HPS_OK)
         rc = run_budget(a, p, &g, err, errlen);
     if (rc == HPS_OK)
@@ -267,17 +394,14 @@ int hps_prepare(const run_args *a, prepared *p, char *err, size_t errlen)
         snprintf(tmp, sizeof tmp, "%s", a->config);
         snprintf(p->config_dir, sizeof p->config_dir, "%s", dirname(tmp));
     }
-    if (a->dir) {
-        if ((rc = set_paths(p, a->dir, err, errlen)) != HPS_OK)
-            return rc;
-        if (!file_exists(p->journal_path)) {
-            snprintf(err, errlen, "%s holds no sweep (no journal file there)", a->dir);
-            return HPS_ENOENT;
-        }
-    } else if ((rc = run_dir(a, p, &p->fresh, err, errlen)) != HPS_OK) {
+    int reuse = 0;
+    if (a->dir)
+        rc = resume_dir(a, p, err, errlen);
+    else
+        rc = run_dir(a, p, &p->fresh, &reuse, err, errlen);
+    if (rc != HPS_OK)
         return rc;
-    }
-    return p->fresh ? create(a, p, err, errlen) : resume(a, p, err, errlen);
+    return p->fresh ? create(a, p, reuse, err, errlen) : resume(a, p, err, errlen);
 }
 
 int hps_prepare_exit(int rc)
@@ -290,6 +414,8 @@ int hps_prepare_exit(int rc)
     case HPS_ENOENT:
     case HPS_EINVAL:
         return HPS_EXIT_USAGE;
+    case HPS_EDAMAGED:
+        return HPS_EXIT_DAMAGED;
     default:
         return HPS_EXIT_ERROR;
     }
@@ -312,6 +438,6 @@ void hps_prepare_abandon(prepared *p)
 {
     if (!p->fresh)
         return;
-    unmake_sweep(p, 1); /* rmdir: the directory goes only when nothing else is in it */
+    unmake_sweep(p, 1, 1); /* rmdir: the directory goes only when nothing else is in it */
     p->fresh = 0;
 }

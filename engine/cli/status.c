@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "hpsweep/error.h"
+#include "salvage.h"
 #include "store/sweepdir.h"
 
 enum {
@@ -44,7 +45,8 @@ static void usage_status(FILE *f)
             "  --json               the same as one JSON object, for scripts\n"
             "  --watch[=SECONDS]    redraw every SECONDS (default 2) until the sweep stops\n"
             "                       or Ctrl-C; waits for a sweep that has not started yet\n\n"
-            "Exit codes: 0 done, 1 error (unreadable journal), 2 bad usage or no sweep.\n");
+            "Exit codes: 0 done, 1 error (unreadable journal), 2 bad usage or no sweep,\n"
+            "6 the journal is damaged (no counts: see `hpsweep resume --help`, --salvage).\n");
 }
 
 /* ---- what status shows ------------------------------------------------------------ */
@@ -67,6 +69,7 @@ typedef struct status_view {
     cause_count causes[MAX_CAUSES];
     int n_causes;
     int64_t other_causes; /* failures whose cause did not fit in causes[] */
+    int damaged;          /* load_view: the journal is damaged (err describes it) */
 } status_view;
 
 static int finished(const hps_trial *t)
@@ -171,9 +174,10 @@ static void sweep_dir(const char *arg, char *dir, size_t len)
     }
 }
 
-/* Read the sweep in dir into v. HPS_OK; HPS_ENOENT (no journal) or HPS_EAGAIN (a
- * coordinator is writing its first record), err saying so; or an error, err
- * saying which. */
+/* Read the sweep in dir into v. HPS_OK; HPS_ENOENT (no journal, or one without a
+ * record that no coordinator is writing), HPS_EAGAIN (a coordinator is writing its
+ * first record) or HPS_ECORRUPT (a damaged journal, described), err saying so; or
+ * an error, err saying which. */
 static int load_view(const char *dir, status_view *v, char *err, size_t errlen)
 {
     memset(v, 0, sizeof *v);
@@ -192,15 +196,30 @@ static int load_view(const char *dir, status_view *v, char *err, size_t errlen)
                  rc == HPS_ENOENT ? "no sweep here (no journal)" : hps_strerror(rc));
         return rc;
     }
+    const hps_journal_damage *d = hps_journal_damage_info(j);
+    if (d) {
+        /* Its counts would be those of the records before the damage only: say what
+         * is wrong instead (nothing is changed; a resume would refuse it too). */
+        hps_salvage_describe(path, dir, d, err, errlen);
+        hps_journal_close(j);
+        v->damaged = 1;
+        return HPS_ECORRUPT;
+    }
+    if (hps_journal_last_seq(j) == 0) {
+        hps_journal_close(j);
+        if (hps_sweepdir_locked(dir)) { /* the coordinator is writing its first record */
+            snprintf(err, errlen, "the sweep in %s is starting (its journal has no record "
+                     "yet)", dir);
+            return HPS_EAGAIN;
+        }
+        snprintf(err, errlen, "%s holds no sweep yet: the run that created it stopped before "
+                 "it recorded the sweep's config. Start it with `hpsweep run CONFIG` (that "
+                 "takes this directory over)", path);
+        return HPS_ENOENT;
+    }
     char why[1024] = "";
     rc = hps_sweep_replay(&v->s, j, why, sizeof why);
     hps_journal_close(j);
-    if (rc == HPS_ECORRUPT && !v->s.have_header && hps_sweepdir_locked(dir)) {
-        /* Not one record yet: the coordinator is creating the journal. */
-        snprintf(err, errlen, "the sweep in %s is starting (its journal has no record yet)",
-                 dir);
-        return HPS_EAGAIN;
-    }
     if (rc != HPS_OK) {
         snprintf(err, errlen, "%s: %s", path, why[0] ? why : hps_strerror(rc));
         return rc;
@@ -513,25 +532,36 @@ static void print_json(FILE *f, const status_view *v)
     hps_json_end_object(&w);
     fputc('\n', f);
 }
-/* A sweep that does not exist yet (status NULL) or is "starting". */
-static void print_not_yet(FILE *f, int json, const char *dir, const char *status)
+/* What status shows when load_view gave no view (lrc, err): a sweep that does not
+ * exist yet, one that is starting, a damaged journal, an error. The exit code. */
+static int print_no_view(FILE *f, int json, const char *dir, int lrc, const char *err,
+                         int damaged)
 {
-    if (!json) {
-        if (status)
-            fprintf(f, "sweep      (%s)\nstatus     %s\n", dir, status);
-        else
-            fprintf(f, "waiting for a sweep in %s (no journal yet)\n", dir);
-        return;
+    const char *status = damaged ? "damaged" : lrc == HPS_EAGAIN ? "starting" : NULL;
+    if (!damaged && lrc != HPS_EAGAIN && lrc != HPS_ENOENT) {
+        fprintf(stderr, "hpsweep: %s\n", err);
+        return HPS_EXIT_ERROR;
     }
-    hps_json w;
-    hps_json_init(&w, f, 0);
-    hps_json_begin_object(&w);
-    hps_json_key(&w, "dir");
-    hps_json_string(&w, dir);
-    hps_json_key(&w, "status");
-    hps_json_string(&w, status);
-    hps_json_end_object(&w);
-    fputc('\n', f);
+    if (json) {
+        hps_json w;
+        hps_json_init(&w, f, 0);
+        hps_json_begin_object(&w);
+        hps_json_key(&w, "dir");
+        hps_json_string(&w, dir);
+        hps_json_key(&w, "status");
+        hps_json_string(&w, status);
+        hps_json_key(&w, "why");
+        hps_json_string(&w, err);
+        hps_json_end_object(&w);
+        fputc('\n', f);
+    } else if (damaged) {
+        fprintf(f, "sweep      %s\nstatus     DAMAGED journal: %s\n", dir, err);
+    } else if (status) {
+        fprintf(f, "sweep      (%s)\nstatus     %s\n", dir, status);
+    } else {
+        fprintf(f, "waiting for a sweep in %s (%s)\n", dir, err);
+    }
+    return damaged ? HPS_EXIT_DAMAGED : HPS_EXIT_OK;
 }
 
 /* ---- --watch -------------------------------------------------------------------- */
@@ -562,12 +592,9 @@ static char *render_frame(const char *dir, int json, int *rc, int *ended)
         (json ? print_json : print_text)(m, &v);
         *ended = !v.live && strcmp(v.s.status, "running") != 0;
         *rc = HPS_EXIT_OK;
-    } else if (lrc == HPS_ENOENT || lrc == HPS_EAGAIN) {
-        print_not_yet(m, json, dir, lrc == HPS_ENOENT ? NULL : "starting");
-        *rc = HPS_EXIT_OK;
     } else {
-        fprintf(m, "hpsweep: %s\n", err);
-        *rc = HPS_EXIT_ERROR;
+        *rc = print_no_view(m, json, dir, lrc, err, v.damaged);
+        *ended = v.damaged; /* it does not mend itself */
     }
     free_view(&v);
     if (fclose(m) != 0) {
@@ -696,17 +723,17 @@ int hps_cli_status(int argc, char **argv)
 
     status_view v;
     char err[1200] = "";
-    int rc = load_view(dir, &v, err, sizeof err);
-    if (rc == HPS_EAGAIN) {
-        print_not_yet(stdout, json, dir, "starting");
-        rc = HPS_OK;
-    } else if (rc == HPS_OK) {
+    int lrc = load_view(dir, &v, err, sizeof err), rc = HPS_EXIT_OK;
+    if (lrc == HPS_OK) {
         (json ? print_json : print_text)(stdout, &v);
-    } else {
+    } else if (lrc == HPS_ENOENT) { /* no sweep: a usage error here, unlike --watch */
         fprintf(stderr, "hpsweep: %s\n", err);
+        rc = HPS_EXIT_USAGE;
+    } else {
+        rc = print_no_view(stdout, json, dir, lrc, err, v.damaged);
     }
     free_view(&v);
-    if (rc != HPS_OK)
-        return rc == HPS_ENOENT ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
-    return fflush(stdout) == 0 && !ferror(stdout) ? HPS_EXIT_OK : HPS_EXIT_ERROR;
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return HPS_EXIT_ERROR;
+    return rc;
 }

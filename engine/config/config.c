@@ -1,11 +1,11 @@
 /*
- * The sweep config: read the YAML with libyaml's loader (one document, aliases
- * resolved by libyaml), then validate the top-level keys into hps_config. The
+ * The sweep config: validate the top-level keys of the YAML document (loaded by
+ * config_load.c) into hps_config. The
  * `space:`, `objective:` and `strategy:` sections live in config_space.c,
  * config_objective.c (with config_command.c for external commands) and
  * config_strategy.c, the node helpers in yaml_util.c, hps_config_diff in
- * config_diff.c. Durations, counts and text scalars shared by several sections
- * are read here.
+ * config_diff.c, reading the file and the YAML document in config_load.c.
+ * Durations, counts and text scalars shared by several sections are read here.
  *
  * Sections are validated in a fixed order (name, seed, space, objective,
  * metric, strategy, budget, parallelism, deterministic, ranks_per_trial, output) after the
@@ -313,7 +313,7 @@ static int parse_datasets(hps_yaml_ctx *ctx, const yaml_node_t *list, hps_config
 
 /* ---- the document ------------------------------------------------------------------ */
 
-static int parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cfg)
+int hps_config_parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cfg)
 {
     if (root->type != YAML_MAPPING_NODE) {
         char got[96];
@@ -366,180 +366,6 @@ static int parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cf
         return HPS_ENOMEM;
     }
     return HPS_OK;
-}
-
-/* Whether line (0-based) of text is indented with a tab: the usual cause of
- * libyaml's "found character that cannot start any token". */
-static int tab_indented(const char *text, size_t len, size_t line)
-{
-    size_t i = 0;
-    for (size_t l = 0; l < line && i < len; i++)
-        if (text[i] == '\n')
-            l++;
-    for (; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
-        if (text[i] == '\t')
-            return 1;
-    return 0;
-}
-
-/* Report a libyaml parser failure as "source:line:column: YAML syntax error: ...". */
-static int syntax_error(hps_yaml_ctx *ctx, const yaml_parser_t *parser, const char *text,
-                        size_t len)
-{
-    if (parser->error == YAML_MEMORY_ERROR) {
-        if (ctx->err && ctx->errlen)
-            snprintf(ctx->err, ctx->errlen, "%s: out of memory while reading YAML", ctx->source);
-        return HPS_ENOMEM;
-    }
-    yaml_node_t at;
-    memset(&at, 0, sizeof at);
-    at.start_mark = parser->problem_mark;
-    if (parser->error == YAML_READER_ERROR) {
-        /* Reader errors carry a byte offset, not a mark. */
-        size_t line = 0, col = 0;
-        for (size_t i = 0; i < parser->problem_offset && i < len; i++) {
-            if (text[i] == '\n') {
-                line++;
-                col = 0;
-            } else {
-                col++;
-            }
-        }
-        at.start_mark.line = line;
-        at.start_mark.column = col;
-    }
-    const char *problem = parser->problem ? parser->problem : "malformed YAML";
-    const char *hint = tab_indented(text, len, at.start_mark.line)
-                           ? "; YAML indentation must use spaces, not tabs"
-                           : "";
-    if (parser->context)
-        return hps_yaml_error(ctx, &at, "YAML syntax error: %s (%s at line %lu, column %lu)%s",
-                              problem, parser->context,
-                              (unsigned long)parser->context_mark.line + 1,
-                              (unsigned long)parser->context_mark.column + 1, hint);
-    return hps_yaml_error(ctx, &at, "YAML syntax error: %s%s", problem, hint);
-}
-
-/* Explicit tags (`!!float 5`, `!path x`) would change what a value means behind
- * the validator's back: only the loader's default tags are accepted. */
-static int check_tags(hps_yaml_ctx *ctx, yaml_document_t *doc)
-{
-    for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
-        const char *want = n->type == YAML_MAPPING_NODE    ? YAML_DEFAULT_MAPPING_TAG
-                           : n->type == YAML_SEQUENCE_NODE ? YAML_DEFAULT_SEQUENCE_TAG
-                                                           : YAML_DEFAULT_SCALAR_TAG;
-        if (n->tag && strcmp((const char *)n->tag, want) != 0)
-            return hps_yaml_error(ctx, n, "explicit tag '%s' is not supported; write the value "
-                                          "plainly", (const char *)n->tag);
-    }
-    return HPS_OK;
-}
-
-static int load_document(hps_yaml_ctx *ctx, yaml_parser_t *parser, hps_config *cfg)
-{
-    yaml_document_t doc;
-    if (!yaml_parser_load(parser, &doc))
-        return syntax_error(ctx, parser, cfg->text, cfg->text_len);
-    ctx->doc = &doc;
-    const yaml_node_t *root = yaml_document_get_root_node(&doc);
-    int rc = HPS_OK;
-    if (!root) {
-        rc = hps_yaml_error(ctx, NULL, "empty configuration; expected a mapping with at least "
-                                       "'objective' and 'space'");
-    } else {
-        yaml_document_t next;
-        if (!yaml_parser_load(parser, &next)) {
-            rc = syntax_error(ctx, parser, cfg->text, cfg->text_len);
-        } else {
-            if (yaml_document_get_root_node(&next)) {
-                yaml_node_t at;
-                memset(&at, 0, sizeof at);
-                at.start_mark = next.start_mark;
-                rc = hps_yaml_error(ctx, &at, "more than one YAML document; a sweep config is "
-                                              "a single document");
-            }
-            yaml_document_delete(&next);
-        }
-    }
-    if (rc == HPS_OK)
-        rc = check_tags(ctx, &doc);
-    if (rc == HPS_OK)
-        rc = parse_root(ctx, root, cfg);
-    yaml_document_delete(&doc);
-    ctx->doc = NULL;
-    return rc;
-}
-
-int hps_config_parse(const char *text, size_t len, const char *source, hps_config *cfg,
-                     char *err, size_t errlen)
-{
-    if (!cfg)
-        return HPS_EINVAL;
-    memset(cfg, 0, sizeof *cfg);
-    if (err && errlen)
-        err[0] = '\0';
-    if (!text)
-        return HPS_EINVAL;
-    cfg->source = hps_yaml_strdup(source ? source : "<config>");
-    cfg->text = malloc(len + 1);
-    if (!cfg->source || !cfg->text)
-        return HPS_ENOMEM;
-    memcpy(cfg->text, text, len);
-    cfg->text[len] = '\0';
-    cfg->text_len = len;
-
-    hps_yaml_ctx ctx = {.doc = NULL, .source = cfg->source, .err = err, .errlen = errlen};
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser))
-        return HPS_ENOMEM;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)cfg->text, len);
-    int rc = load_document(&ctx, &parser, cfg);
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
-int hps_config_load(const char *path, hps_config *cfg, char *err, size_t errlen)
-{
-    if (!cfg)
-        return HPS_EINVAL;
-    memset(cfg, 0, sizeof *cfg);
-    if (err && errlen)
-        err[0] = '\0';
-    if (!path)
-        return HPS_EINVAL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        if (err && errlen)
-            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-        return e == ENOENT ? HPS_ENOENT : HPS_EIO;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    int rc = buf ? HPS_OK : HPS_ENOMEM;
-    while (rc == HPS_OK) {
-        char *bigger = hps_grow(buf, &cap, len + 1, 1, 4096);
-        if (!bigger) {
-            rc = HPS_ENOMEM;
-            break;
-        }
-        buf = bigger;
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                rc = HPS_EIO;
-                if (err && errlen)
-                    snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-            }
-            break;
-        }
-    }
-    fclose(f);
-    if (rc == HPS_OK)
-        rc = hps_config_parse(buf, len, path, cfg, err, errlen);
-    free(buf);
-    return rc;
 }
 
 void hps_config_free(hps_config *cfg)

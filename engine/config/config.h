@@ -54,12 +54,18 @@ typedef struct hps_config {
                                        config file's directory unless absolute) */
 } hps_config;
 
+/* The largest config file read (16 MiB), and the deepest YAML nesting accepted. */
+#define HPS_CONFIG_MAX_BYTES (16 << 20)
+#define HPS_CONFIG_MAX_DEPTH 64
+
 /* Parse and validate the file at path. HPS_OK, HPS_ENOENT/HPS_EIO (err says why),
- * HPS_ECONFIG (err holds "file:line:column: message"). cfg is zeroed first and
+ * HPS_ECONFIG (err holds "file:line:column: message", or says the file is not a
+ * regular file or is larger than HPS_CONFIG_MAX_BYTES). cfg is zeroed first and
  * must be freed with hps_config_free() whatever the result. */
 int hps_config_load(const char *path, hps_config *cfg, char *err, size_t errlen);
 
-/* The same for YAML text already in memory; source names it in messages. */
+/* The same for YAML text already in memory; source names it in messages. Nesting
+ * deeper than HPS_CONFIG_MAX_DEPTH is refused while parsing, with its position. */
 int hps_config_parse(const char *text, size_t len, const char *source, hps_config *cfg,
                      char *err, size_t errlen);
 

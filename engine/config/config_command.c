@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "core/envname.h"
 #include "hpsweep/error.h"
 
 static const char *const builtin_placeholders[] = {"trial_id", "seed", "budget", "trial_dir",
@@ -56,7 +57,17 @@ static int check_param_names(hps_yaml_ctx *ctx, const hps_space *space)
                                   name, name, name);
         }
     }
-    return HPS_OK;
+    /* Each parameter reaches the command as HPSWEEP_PARAM_<NAME>: two that map to
+     * one variable would lose a value silently. */
+    char why[512];
+    int rc = hps_env_names_check(space, 0, 0, why, sizeof why);
+    if (rc == HPS_EINVAL) {
+        const yaml_node_t *root = yaml_document_get_root_node(ctx->doc);
+        return hps_yaml_error(ctx, hps_yaml_map_get(ctx, root, "space", NULL),
+                              "space: %s, which an external command gets as "
+                              "HPSWEEP_PARAM_<NAME>; rename one of them", why);
+    }
+    return rc;
 }
 
 /* The placeholder name between text[start] and text[end] (exclusive) is a

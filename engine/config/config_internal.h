@@ -15,6 +15,9 @@
  * cut in messages only. */
 #define HPS_CONFIG_PATH_MAX 256
 
+/* Validate the document's root (config.c) into cfg. */
+int hps_config_parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cfg);
+
 /* Parse the `space:` mapping (node non-NULL) into space, which must be zeroed. On
  * failure space holds what was built so far (free it with hps_space_free). */
 int hps_config_space_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_space *space);

@@ -4,8 +4,9 @@
  *
  *   float / int   {type, low, high, log}   low < high; log needs low > 0; int
  *                                           bounds must be integers
- *   categorical   {type, choices}          a non-empty list of distinct strings,
- *                                           numbers and booleans
+ *   categorical   {type, choices}          a non-empty list of distinct strings
+ *                                           (without line breaks), numbers and
+ *                                           booleans
  *   bool          {type}
  *
  * The keys each type accepts are checked only after `type` is known, so `log`
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "core/strset.h"
 #include "hpsweep/error.h"
 
 static const char *const type_names[] = {"float", "int", "categorical", "bool", NULL};
@@ -133,6 +135,9 @@ static int parse_choice(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *
             return hps_yaml_error(ctx, node, "%s: a choice contains a NUL character", path);
         if (!*text)
             return hps_yaml_error(ctx, node, "%s: a choice must not be an empty string", path);
+        if (strchr(text, '\n'))
+            return hps_yaml_error(ctx, node, "%s: a choice must not contain a line break "
+                                             "(sweep.h5 lists choices one per line)", path);
         c->kind = HPS_CHOICE_STRING;
         c->number = 0;
         break;
@@ -168,22 +173,26 @@ static int parse_categorical(hps_yaml_ctx *ctx, const yaml_node_t *map, const ch
     p->choices = calloc(n, sizeof *p->choices);
     if (!p->choices)
         return HPS_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
+    hps_strset seen = {0}; /* the choices so far, tagged with their index */
+    for (size_t i = 0; i < n && rc == HPS_OK; i++) {
         const yaml_node_t *item = hps_yaml_node(ctx, start[i]);
         if ((rc = parse_choice(ctx, item, cpath, &p->choices[i])) != HPS_OK)
-            return rc;
+            break;
         p->n_choices = (int)i + 1;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(p->choices[j].text, p->choices[i].text) != 0)
-                continue;
+        size_t j;
+        int added = hps_strset_add(&seen, p->choices[i].text, strlen(p->choices[i].text), i, &j);
+        if (added < 0) {
+            rc = HPS_ENOMEM;
+        } else if (added == 0) {
             const yaml_node_t *first = hps_yaml_node(ctx, start[j]);
-            return hps_yaml_error(ctx, item, "%s: duplicate choice '%s' (first at line %lu, column %lu)",
-                                  cpath, p->choices[i].text,
-                                  (unsigned long)first->start_mark.line + 1,
-                                  (unsigned long)first->start_mark.column + 1);
+            rc = hps_yaml_error(ctx, item, "%s: duplicate choice '%s' (first at line %lu, column "
+                                "%lu)", cpath, p->choices[i].text,
+                                (unsigned long)first->start_mark.line + 1,
+                                (unsigned long)first->start_mark.column + 1);
         }
     }
-    return HPS_OK;
+    hps_strset_free(&seen);
+    return rc;
 }
 
 static int parse_type(hps_yaml_ctx *ctx, const yaml_node_t *map, const char *path,

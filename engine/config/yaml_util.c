@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strset.h"
 #include "hpsweep/error.h"
 
 /* Largest magnitude at which every integer is an exact double. */
@@ -393,11 +394,9 @@ void hps_yaml_suggest(const char *word, const char *const *candidates, const cha
 
 /* ---- mappings -------------------------------------------------------------------- */
 
-static int same_key(const yaml_node_t *a, const yaml_node_t *b)
-{
-    return a->data.scalar.length == b->data.scalar.length &&
-           memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0;
-}
+static int map_field(hps_yaml_ctx *ctx, const yaml_node_t *map, const char *path,
+                     const char *what, const char *const *keys, yaml_node_t **vals,
+                     const yaml_node_pair_t *p, hps_strset *seen);
 
 int hps_yaml_map_fields(hps_yaml_ctx *ctx, const yaml_node_t *map, const char *path,
                         const char *what, const char *const *keys, yaml_node_t **vals)
@@ -409,48 +408,66 @@ int hps_yaml_map_fields(hps_yaml_ctx *ctx, const yaml_node_t *map, const char *p
         vals[i] = NULL;
     const yaml_node_pair_t *start = map->data.mapping.pairs.start;
     const yaml_node_pair_t *top = map->data.mapping.pairs.top;
+    hps_strset seen = {0}; /* keys so far, tagged with their pair's index */
     for (const yaml_node_pair_t *p = start; p < top; p++) {
-        yaml_node_t *k = hps_yaml_node(ctx, p->key);
-        yaml_node_t *v = hps_yaml_node(ctx, p->value);
-        if (!k || !v)
-            return hps_yaml_error(ctx, map, "%s%smalformed mapping", nz(path), sep(path));
-        if (k->type != YAML_SCALAR_NODE || hps_yaml_scalar_kind(k) == HPS_YAML_NULL) {
-            char got[96];
-            hps_yaml_describe(k, got, sizeof got);
-            return hps_yaml_error(ctx, k, "%s%skeys must be strings, got %s", nz(path), sep(path),
-                                  got);
-        }
-        if (strlen(hps_yaml_text(k)) != k->data.scalar.length)
-            return hps_yaml_error(ctx, k, "%s%sthe key contains a NUL character", nz(path),
-                                  sep(path));
-        for (const yaml_node_pair_t *q = start; q < p; q++) {
-            yaml_node_t *prev = hps_yaml_node(ctx, q->key);
-            if (prev && prev->type == YAML_SCALAR_NODE && same_key(prev, k))
-                return hps_yaml_error(ctx, k, "%s%sduplicate key '%s' (first at line %lu, column %lu)",
-                                      nz(path), sep(path), hps_yaml_text(k),
-                                      (unsigned long)prev->start_mark.line + 1,
-                                      (unsigned long)prev->start_mark.column + 1);
-        }
-        if (!strcmp(hps_yaml_text(k), "<<"))
-            return hps_yaml_error(ctx, k, "%s%smerge keys ('<<') are not supported; write the "
-                                          "keys out", nz(path), sep(path));
-        if (!keys)
-            continue;
-        int found = -1;
-        for (int i = 0; keys[i]; i++) {
-            if (!strcmp(keys[i], hps_yaml_text(k))) {
-                found = i;
-                break;
-            }
-        }
-        if (found < 0) {
-            char hint[512];
-            hps_yaml_suggest(hps_yaml_text(k), keys, NULL, "valid keys", hint, sizeof hint);
-            return hps_yaml_error(ctx, k, "%s%sunknown key '%s'%s%s", nz(path), sep(path),
-                                  hps_yaml_text(k), what ? what : "", hint);
-        }
-        vals[found] = v;
+        rc = map_field(ctx, map, path, what, keys, vals, p, &seen);
+        if (rc != HPS_OK)
+            break;
     }
+    hps_strset_free(&seen);
+    return rc;
+}
+
+/* One pair of hps_yaml_map_fields' walk. */
+static int map_field(hps_yaml_ctx *ctx, const yaml_node_t *map, const char *path,
+                     const char *what, const char *const *keys, yaml_node_t **vals,
+                     const yaml_node_pair_t *p, hps_strset *seen)
+{
+    const yaml_node_pair_t *start = map->data.mapping.pairs.start;
+    yaml_node_t *k = hps_yaml_node(ctx, p->key);
+    yaml_node_t *v = hps_yaml_node(ctx, p->value);
+    if (!k || !v)
+        return hps_yaml_error(ctx, map, "%s%smalformed mapping", nz(path), sep(path));
+    if (k->type != YAML_SCALAR_NODE || hps_yaml_scalar_kind(k) == HPS_YAML_NULL) {
+        char got[96];
+        hps_yaml_describe(k, got, sizeof got);
+        return hps_yaml_error(ctx, k, "%s%skeys must be strings, got %s", nz(path), sep(path),
+                              got);
+    }
+    if (strlen(hps_yaml_text(k)) != k->data.scalar.length)
+        return hps_yaml_error(ctx, k, "%s%sthe key contains a NUL character", nz(path),
+                              sep(path));
+    size_t first;
+    int added = hps_strset_add(seen, (const char *)k->data.scalar.value,
+                               k->data.scalar.length, (size_t)(p - start), &first);
+    if (added < 0)
+        return HPS_ENOMEM;
+    if (added == 0) {
+        yaml_node_t *prev = hps_yaml_node(ctx, start[first].key);
+        return hps_yaml_error(ctx, k, "%s%sduplicate key '%s' (first at line %lu, column %lu)",
+                              nz(path), sep(path), hps_yaml_text(k),
+                              (unsigned long)prev->start_mark.line + 1,
+                              (unsigned long)prev->start_mark.column + 1);
+    }
+    if (!strcmp(hps_yaml_text(k), "<<"))
+        return hps_yaml_error(ctx, k, "%s%smerge keys ('<<') are not supported; write the "
+                                      "keys out", nz(path), sep(path));
+    if (!keys)
+        return HPS_OK;
+    int found = -1;
+    for (int i = 0; keys[i]; i++) {
+        if (!strcmp(keys[i], hps_yaml_text(k))) {
+            found = i;
+            break;
+        }
+    }
+    if (found < 0) {
+        char hint[512];
+        hps_yaml_suggest(hps_yaml_text(k), keys, NULL, "valid keys", hint, sizeof hint);
+        return hps_yaml_error(ctx, k, "%s%sunknown key '%s'%s%s", nz(path), sep(path),
+                              hps_yaml_text(k), what ? what : "", hint);
+    }
+    vals[found] = v;
     return HPS_OK;
 }
 

@@ -492,8 +492,10 @@ int hps_coordinator_run(hps_sweep *s, hps_journal *j, hps_transport *t, const hp
     int src = sync_journal(&c);
     if (rc == HPS_OK)
         rc = src;
+    /* sweep.h5 shows what the journal holds: when the journal could not be
+     * written, the file stays as it was (the next resume rebuilds it). */
     char serr[512] = "";
-    int wrc = write_store(&c, serr, sizeof serr);
+    int wrc = src == HPS_OK ? write_store(&c, serr, sizeof serr) : HPS_OK;
     if (rc == HPS_OK && wrc != HPS_OK) {
         snprintf(err, errlen, "writing %s: %s", o->h5_path, serr);
         rc = wrc;

@@ -298,6 +298,9 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
             if (id < 0 || id >= s->n_trials)
                 return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "promotion of an unknown trial",
                                       rec);
+            if (s->trials[id].status == HPS_TRIAL_RUNNING)
+                return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "promotion of a running trial",
+                                      rec);
         } else if (id != s->n_trials) {
             return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "trial ids out of order", rec);
         }

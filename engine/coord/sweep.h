@@ -172,7 +172,9 @@ void hps_sweep_free(hps_sweep *s);
 /*
  * Apply one record. out may be NULL. HPS_OK, HPS_ECORRUPT (err says why),
  * HPS_ECONFIG (the recorded YAML no longer parses), HPS_EVERSION, HPS_ENOMEM, or
- * a strategy error.
+ * a strategy error. A record refused with HPS_ECORRUPT changed nothing (every
+ * check comes before the first change), so a salvage can skip it and go on; a
+ * strategy's or pruner's refusal may come after the trial table changed.
  */
 int hps_sweep_apply(hps_sweep *s, const hps_record *rec, hps_apply_out *out, char *err,
                     size_t errlen);

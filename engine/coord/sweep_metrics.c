@@ -42,13 +42,16 @@ int hps_sweep_metric_scratch(hps_sweep *s, uint32_t len)
     return HPS_OK;
 }
 
+/* Add the metrics, each checked to name a known metric before the first is added:
+ * a record refused as corrupt changes nothing (a salvage skips it and goes on). */
 static int add_metrics(hps_sweep *s, const hps_record *rec, const hps_rec_metric *m, uint32_t n,
                        char *err, size_t errlen)
 {
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n; i++)
         if (m[i].name_index < 0 || m[i].name_index >= s->n_metric_names)
             return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "metric with an unknown name index",
                                   rec);
+    for (uint32_t i = 0; i < n; i++) {
         int rc = add_metric(s, rec->trial_id, &m[i]);
         if (rc != HPS_OK)
             return rc;

@@ -13,6 +13,7 @@
 
 #include "core/json.h"
 #include "export.h"
+#include "core/envname.h"
 #include "hpsweep/error.h"
 
 static void yaml_number(FILE *f, double v)
@@ -87,10 +88,19 @@ static void shell_word(FILE *f, const char *s)
 
 void hps_export_env_name(FILE *f, const char *name)
 {
-    if (isdigit((unsigned char)name[0]))
-        fputc('_', f);
-    for (const char *p = name; *p; p++)
-        fputc(isalnum((unsigned char)*p) ? toupper((unsigned char)*p) : '_', f);
+    size_t len = strlen(name) + 2;
+    char small[256], *buf = len <= sizeof small ? small : malloc(len);
+    if (!buf)
+        return;
+    hps_env_name(name, 1, buf, len);
+    fputs(buf, f);
+    if (buf != small)
+        free(buf);
+}
+
+int hps_export_env_check(const hps_results *r, char *err, size_t errlen)
+{
+    return hps_env_names_check(&r->space, 1, 1, err, errlen);
 }
 
 int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_export_format fmt,
@@ -131,6 +141,8 @@ int hps_export_best(FILE *f, const hps_results *r, const hps_trial *t, hps_expor
         }
         break;
     case HPS_EXPORT_ENV:
+        if (hps_export_env_check(r, buf, sizeof buf) != HPS_OK)
+            return HPS_EINVAL; /* two values for one variable: write none */
         for (int i = 0; i < sp->n_params; i++) {
             hps_export_env_name(f, sp->params[i].name);
             fputc('=', f);

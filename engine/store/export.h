@@ -64,7 +64,14 @@ int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt);
 /* One value of parameter i in YAML syntax. */
 void hps_export_value_yaml(FILE *f, const hps_space *sp, int i, double v);
 
-/* A parameter name as an environment variable name (upper case, [A-Z0-9_]). */
+/* A parameter name as an environment variable name (core/envname.h: ASCII letters
+ * upper-cased, digits kept, other bytes '_', '_' before a leading digit). */
 void hps_export_env_name(FILE *f, const char *name);
+
+/* HPS_OK when every parameter of r becomes a variable of its own with a letter or
+ * digit in it; HPS_EINVAL with err naming the two that collide ("lr" and "LR") or
+ * the one that keeps nothing ("学习率"). hps_export_best(HPS_EXPORT_ENV) writes
+ * nothing and returns HPS_EINVAL in those cases. */
+int hps_export_env_check(const hps_results *r, char *err, size_t errlen);
 
 #endif

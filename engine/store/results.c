@@ -1,7 +1,9 @@
 /*
  * The sweep.h5 reader: hps_results_open() loads a results file written by store.c
  * (layout in store.h) into an hps_results, so the CLI and user code never touch
- * HDF5 themselves.
+ * HDF5 themselves. It checks the file's seal (a whole-file CRC-32C) before HDF5
+ * parses anything, and each table's extent against the rows written, so damage is
+ * reported as damage rather than crashing the library or inventing rows.
  *
  * Tables are read by column name (store_read.c), so the file's column order and
  * any extra columns do not matter. Enum columns (status, categoricals, bools) come
@@ -14,13 +16,10 @@
  */
 #include "hpsweep/results.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -609,15 +608,12 @@ int hps_results_open(const char *path, hps_results *out, char *err, size_t errle
     memset(out, 0, sizeof *out);
     if (!path)
         return HPS_EINVAL;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        int code = errno == ENOENT ? HPS_ENOENT : HPS_EIO;
-        hps_h5_errf(&e, "%s: %s", path, strerror(errno));
-        return code;
-    }
-    close(fd);
-
-    int rc = HPS_ECORRUPT;
+    /* The seal first: HDF5 never sees a file whose checksum does not match. */
+    int sealed;
+    int rc = hps_store_check_seal(path, &sealed, &e);
+    if (rc != HPS_OK)
+        return rc;
+    rc = HPS_ECORRUPT;
     hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     h5Check(&e, fapl = H5Pcreate(H5P_FILE_ACCESS));
     h5Check(&e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));

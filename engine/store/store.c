@@ -1,8 +1,9 @@
 /*
  * The sweep.h5 writer. hps_store_write() lays out the whole results file described
- * in store.h from the engine's in-memory tables, into "<path>.tmp", then fsyncs it,
- * renames it over path and fsyncs the directory, so a reader sees either the old
- * file or the new one, never a torn one.
+ * in store.h from the engine's in-memory tables, in memory (HDF5's core driver),
+ * seals the image (store_seal.c), writes it to "<path>.tmp", fsyncs it, renames it
+ * over path and fsyncs the directory, so a reader sees either the old file or the
+ * new one, never a torn one, and every disk error is one of ours, checked.
  *
  * This file writes the attributes, /config, /provenance's attributes, /space and
  * /metric_names and makes the file durable; store_tables.c writes /trials,
@@ -262,6 +263,129 @@ static int write_metric_names(hid_t file, const char *const *names, int n, const
     return write_strings(file, "metric_names", 1, (hsize_t)n, names, e);
 }
 
+/* The cause of a failed write: a full disk or quota when the file driver said so. */
+static int io_error(int sys_errno)
+{
+    return sys_errno == ENOSPC || sys_errno == EDQUOT ? HPS_ENOSPC : HPS_EIO;
+}
+
+/*
+ * The file image of HDF5's core driver, caught when the file closes: the driver
+ * allocates, grows and at close frees its buffer through these callbacks, and the
+ * buffer it frees at close is the finished file, user block included.
+ */
+typedef struct image_capture {
+    unsigned char *live;   /* the driver's buffer while the file is open */
+    size_t alloc;          /* its size */
+    unsigned char *kept;   /* the buffer at close (ours to free) */
+    size_t kept_alloc;
+} image_capture;
+
+static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata)
+{
+    image_capture *c = udata;
+    void *p = malloc(size);
+    if (p && op != H5FD_FILE_IMAGE_OP_PROPERTY_LIST_COPY) {
+        c->live = p;
+        c->alloc = size;
+    }
+    return p;
+}
+
+static void *image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+                          void *udata)
+{
+    return memcpy(dest, src, size);
+}
+
+static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata)
+{
+    image_capture *c = udata;
+    void *p = realloc(ptr, size);
+    if (p) {
+        c->live = p;
+        c->alloc = size;
+    }
+    return p;
+}
+
+static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata)
+{
+    image_capture *c = udata;
+    /* The driver may open and close the name once before the real open (to see
+     * whether such a file exists): the last buffer closed is the file. */
+    if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && ptr && ptr == c->live) {
+        free(c->kept);
+        c->kept = ptr;
+        c->kept_alloc = c->alloc;
+        c->live = NULL;
+        return 0;
+    }
+    free(ptr);
+    return 0;
+}
+
+static void *image_udata_copy(void *udata)
+{
+    return udata;
+}
+
+static herr_t image_udata_free(void *udata)
+{
+    return 0;
+}
+
+/* The file's size: the user block plus the end-of-file address its superblock
+ * (version 2 or 3, 8-byte addresses, after the user block) records; 0 when the
+ * image is not what this writer makes. */
+static size_t image_size(const image_capture *c)
+{
+    const unsigned char *sb = c->kept + HPS_STORE_USERBLOCK;
+    if (!c->kept || c->kept_alloc < HPS_STORE_USERBLOCK + 48 ||
+        memcmp(sb, "\x89HDF\r\n\x1a\n", 8) != 0 || (sb[8] != 2 && sb[8] != 3) || sb[9] != 8)
+        return 0;
+    uint64_t eof = 0;
+    for (int i = 7; i >= 0; i--)
+        eof = eof << 8 | sb[28 + i];
+    uint64_t size = HPS_STORE_USERBLOCK + eof;
+    return size <= c->kept_alloc ? (size_t)size : 0;
+}
+
+/* Write the sealed image to path (created or truncated), fsync and close it, every
+ * step checked: HPS_OK, HPS_ENOSPC or HPS_EIO with e naming the step. */
+static int write_image(const char *path, const unsigned char *p, size_t n, const hps_h5err *e)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        hps_h5_errf(e, "create %s: %s", path, strerror(errno));
+        return io_error(errno);
+    }
+    int rc = HPS_OK;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            hps_h5_errf(e, "write %s: %s", path, strerror(errno));
+            rc = io_error(errno);
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    if (rc == HPS_OK && fsync(fd) != 0) {
+        hps_h5_errf(e, "fsync %s: %s", path, strerror(errno));
+        rc = io_error(errno);
+    }
+    if (close(fd) != 0 && rc == HPS_OK) {
+        hps_h5_errf(e, "close %s: %s", path, strerror(errno));
+        rc = io_error(errno);
+    }
+    return rc;
+}
+
 /* fsync path (a file, or a directory when dir): open, fsync, close. */
 static int fsync_path(const char *path, int dir, const hps_h5err *e)
 {
@@ -274,7 +398,7 @@ static int fsync_path(const char *path, int dir, const hps_h5err *e)
     /* Some file systems cannot fsync a directory; the rename is then as durable as they allow. */
     if (fsync(fd) != 0 && !(dir && (errno == EINVAL || errno == ENOTSUP))) {
         hps_h5_errf(e, "fsync %s: %s", path, strerror(errno));
-        rc = HPS_EIO;
+        rc = io_error(errno);
     }
     if (close(fd) != 0 && rc == HPS_OK) {
         hps_h5_errf(e, "close %s: %s", path, strerror(errno));
@@ -299,8 +423,7 @@ static int fsync_parent(const char *path, const hps_h5err *e)
     return rc;
 }
 
-/* A file-access property list: objects close with the file; no locks on the private temp file. */
-static hid_t writer_fapl(void)
+hid_t hps_store_fapl(void)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0)
@@ -309,6 +432,9 @@ static hid_t writer_fapl(void)
 #if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
     ok = ok && H5Pset_file_locking(fapl, 0, 1) >= 0;
 #endif
+    /* Object headers, the superblock and the chunk indexes of the 1.10 format carry
+     * checksums that HDF5 itself verifies, for every reader. */
+    ok = ok && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST) >= 0;
     if (!ok) {
         H5Pclose(fapl);
         return H5I_INVALID_HID;
@@ -341,16 +467,22 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", sizeof ".tmp");
 
+    /* The file is built in memory (HDF5's core driver, no backing store) and
+     * written out by write_image(): HDF5 never meets a disk error, so a full disk
+     * is one failed write of ours, never a failure inside HDF5's cache flushes
+     * (which it could swallow, or crash on at exit). */
     int rc = HPS_EHDF5, created = 0;
-    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
-    h5Check(&e, fapl = writer_fapl());
-    file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (file < 0) {
-        hps_h5_report(&e, __FILE__, __LINE__, "H5Fcreate(path.tmp)");
-        rc = HPS_EIO;
-        goto fail;
-    }
-    created = 1;
+    image_capture cap = {0};
+    size_t size = 0;
+    hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+    h5Check(&e, fapl = hps_store_fapl());
+    h5Check(&e, H5Pset_fapl_core(fapl, 1 << 20, 0));
+    H5FD_file_image_callbacks_t cb = {image_malloc, image_memcpy, image_realloc, image_free,
+                                      image_udata_copy, image_udata_free, &cap};
+    h5Check(&e, H5Pset_file_image_callbacks(fapl, &cb));
+    h5Check(&e, fcpl = H5Pcreate(H5P_FILE_CREATE));
+    h5Check(&e, H5Pset_userblock(fcpl, HPS_STORE_USERBLOCK));
+    h5Check(&e, file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)); /* in memory only */
     rc = write_root(file, meta, &e);
     if (rc == HPS_OK)
         rc = write_config(file, meta->config_text, &e);
@@ -370,25 +502,29 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
         rc = write_metric_names(file, metric_names, n_metric_names, &e);
     if (rc != HPS_OK)
         goto fail;
+    rc = HPS_EHDF5;
     hid_t closing = file;
     file = H5I_INVALID_HID;
-    if (H5Fclose(closing) < 0) {
-        hps_h5_report(&e, __FILE__, __LINE__, "H5Fclose(path.tmp)");
-        rc = HPS_EIO;
+    h5Check(&e, H5Fclose(closing)); /* the core driver hands its buffer to image_free */
+    if ((size = image_size(&cap)) == 0) {
+        hps_h5_errf(&e, "HDF5 left no file image to write");
         goto fail;
     }
-    rc = fsync_path(tmp, 0, &e);
-    if (rc != HPS_OK)
+    hps_store_seal_image(cap.kept, size);
+    created = 1;
+    if ((rc = write_image(tmp, cap.kept, size, &e)) != HPS_OK)
         goto fail;
     if (rename(tmp, path) != 0) {
         hps_h5_errf(&e, "rename %s to %s: %s", tmp, path, strerror(errno));
-        rc = HPS_EIO;
+        rc = io_error(errno);
         goto fail;
     }
     created = 0;
     rc = fsync_parent(path, &e);
 fail:
     hps_h5_close(file);
+    free(cap.kept);
+    hps_h5_close(fcpl);
     hps_h5_close(fapl);
     if (created)
         unlink(tmp);

@@ -1,8 +1,15 @@
 /*
  * The HDF5 results file (sweep.h5), written whole from the engine's in-memory
- * trial table: to "<path>.tmp", fsync, rename over path. Readers (h5py, h5dump,
- * `hpsweep best`) therefore always see a complete file, even while the sweep runs
- * or after a kill -9, and the file can be rebuilt from the journal at any time.
+ * trial table: to "<path>.tmp", seal, fsync, rename over path. Readers (h5py,
+ * h5dump, `hpsweep best`) therefore always see a complete file, even while the
+ * sweep runs or after a kill -9, and the file can be rebuilt from the journal at
+ * any time.
+ *
+ * Integrity: the file has a 512-byte user block holding a CRC-32C of the rest
+ * (store_seal.c), which hps_results_open() checks before HDF5 reads anything; it is
+ * written in HDF5's 1.10 format, whose metadata HDF5 checksums itself; every
+ * chunked table has the Fletcher-32 filter and a `rows` attribute (int64) that
+ * the reader compares with the table's extent.
  *
  * Layout (format_version 1), readable without hpsweep:
  *   /  attrs   format_version (int), hpsweep_version, name, seed (uint64), strategy,
@@ -90,18 +97,28 @@ typedef struct hps_store_meta {
 } hps_store_meta;
 
 /*
- * Write the whole file: path.tmp, fsync, rename to path. trials[i].values has
- * meta->space->n_params entries; rungs (n_rungs rows, NULL when 0) are every
+ * Write the whole file: path.tmp, seal, fsync, rename to path. trials[i].values
+ * has meta->space->n_params entries; rungs (n_rungs rows, NULL when 0) are every
  * result of the sweep's trials, written to /rungs in the order given. Nothing is
  * taken over: the caller keeps every array. Returns HPS_OK, HPS_EHDF5, HPS_EIO,
- * HPS_ENOMEM or HPS_EINVAL (a trial or rung status out of range, a negative
- * attempts count or a parameter value its column cannot hold) with err filled
- * (err may be NULL).
+ * HPS_ENOSPC (the disk or quota is full), HPS_ENOMEM or HPS_EINVAL (a trial or
+ * rung status out of range, a negative attempts count or a parameter value its
+ * column cannot hold) with err filled (err may be NULL). On failure path is left
+ * as it was and no temp file remains.
  */
 int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
                     int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
                     int64_t n_rungs, char *err, size_t errlen);
+
+/*
+ * Whether sweep.h5 can hold a sweep over space: HPS_OK, or HPS_EINVAL with err
+ * saying which parameter or how many are too many (HDF5 keeps a table's row type
+ * in at most 64 KiB: a few thousand parameters or some thousands of choices do
+ * not fit). Call it before a sweep runs. Linear in the number of choices for
+ * spaces far over the limit.
+ */
+int hps_store_check_space(const hps_space *space, char *err, size_t errlen);
 
 /* Silence HDF5's automatic error stack printing (call once per process). */
 void hps_store_quiet(void);

@@ -22,19 +22,28 @@ const int hps_store_n_fixed_columns =
 
 typedef struct h5_innermost {
     int found;
+    int sys_errno;
     char func[64];
     char desc[256];
 } h5_innermost;
 
-/* H5Ewalk2 callback: keep the first record of an upward walk, the innermost one. */
+/* H5Ewalk2 callback: keep the first record of an upward walk, the innermost one,
+ * and any "errno = N" a file driver put in its message. */
 static herr_t keep_innermost(unsigned n, const H5E_error2_t *rec, void *data)
 {
     h5_innermost *m = data;
+    const char *at = rec->desc ? strstr(rec->desc, "errno = ") : NULL;
+    if (at && !m->sys_errno)
+        m->sys_errno = atoi(at + 8);
     if (m->found)
         return 0;
     m->found = 1;
     snprintf(m->func, sizeof m->func, "%s", rec->func_name ? rec->func_name : "?");
     snprintf(m->desc, sizeof m->desc, "%s", rec->desc ? rec->desc : "");
+    /* A driver's message runs on with times and addresses: keep what failed. */
+    char *noise = strstr(m->desc, ", time = ");
+    if (noise)
+        *noise = '\0';
     return 0;
 }
 
@@ -46,7 +55,10 @@ void hps_h5_report(const hps_h5err *e, const char *file, int line, const char *e
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &m);
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
-    if (m.found)
+    if (m.sys_errno)
+        snprintf(e->buf, e->len, "%s (%s:%d: %s failed: %s())", strerror(m.sys_errno), base,
+                 line, expr, m.func);
+    else if (m.found)
         snprintf(e->buf, e->len, "%s:%d: %s failed: %s(): %s", base, line, expr, m.func, m.desc);
     else
         snprintf(e->buf, e->len, "%s:%d: %s failed", base, line, expr);
@@ -60,6 +72,17 @@ void hps_h5_errf(const hps_h5err *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->buf, e->len, fmt, ap);
     va_end(ap);
+}
+
+herr_t hps_h5_write_rows_attr(hid_t ds, int64_t n)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t attr = space < 0 ? H5I_INVALID_HID
+                           : H5Acreate2(ds, "rows", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = attr < 0 ? -1 : H5Awrite(attr, H5T_NATIVE_INT64, &n);
+    hps_h5_close(attr);
+    hps_h5_close(space);
+    return rc;
 }
 
 void hps_h5_close(hid_t id)

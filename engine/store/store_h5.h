@@ -35,7 +35,8 @@ typedef struct hps_h5err {
         }                                                                                          \
     } while (0)
 
-/* Fill e with where a call failed and the innermost message on HDF5's error stack. */
+/* Fill e with where a call failed and the innermost message on HDF5's error stack;
+ * when a file driver put an errno there ("Permission denied"), that comes first. */
 void hps_h5_report(const hps_h5err *e, const char *file, int line, const char *expr);
 
 /* printf into e (no-op when e->buf is NULL). */
@@ -55,6 +56,9 @@ hid_t hps_h5_ptype_type(void);
 
 /* The bool column enum over int8 {FALSE=0, TRUE=1}, which h5py reads as numpy bool. */
 hid_t hps_h5_bool_type(void);
+
+/* Write the `rows` attribute (int64 n) of table ds. Negative on failure. */
+herr_t hps_h5_write_rows_attr(hid_t ds, int64_t n);
 
 /* Free the strings of a variable-length buffer read with type over space. */
 herr_t hps_h5_reclaim(hid_t type, hid_t space, void *buf);
@@ -107,5 +111,32 @@ hid_t hps_h5_tail_type(void);
 extern const char *const hps_store_fixed_columns[];
 extern const int hps_store_n_fixed_columns;
 extern const int hps_store_n_legacy_columns;
+
+/* sweep.h5's user block: 512 bytes before the HDF5 data, holding the seal. */
+#define HPS_STORE_USERBLOCK 512
+
+/*
+ * Seal a file image of size bytes (at least HPS_STORE_USERBLOCK; store_seal.c):
+ * write the seal's text, then the CRC-32C of everything after the first 24 bytes,
+ * and the size, into its user block.
+ */
+void hps_store_seal_image(unsigned char *image, size_t size);
+
+/* The same for a closed HDF5 file on disk at path (tests that edit a file use it
+ * to seal it again). HPS_OK, HPS_EIO, HPS_ENOSPC or HPS_ENOMEM with e filled. */
+int hps_store_seal(const char *path, const hps_h5err *e);
+
+/*
+ * Check the seal of the file at path before HDF5 reads it. HPS_OK: sealed and
+ * intact (*sealed 1), or a file without a user block (*sealed 0: written before
+ * seals existed). HPS_EDAMAGED (the checksum, the size or the seal itself does
+ * not match), HPS_ECORRUPT (not an HDF5 file), HPS_ENOENT or HPS_EIO, with e filled.
+ */
+int hps_store_check_seal(const char *path, int *sealed, const hps_h5err *e);
+
+/* The writer's file-access properties (also for the layout check): objects close
+ * with the file, no locks on the private temp file, format bounds from HDF5 1.10
+ * on (checksummed metadata). H5I_INVALID_HID on failure. */
+hid_t hps_store_fapl(void);
 
 #endif

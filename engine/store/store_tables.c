@@ -16,6 +16,7 @@
 #include <hdf5.h>
 
 #include "store_h5.h"
+#include "core/strset.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
 
@@ -92,7 +93,10 @@ static int create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hi
         h5Check(e, H5Pset_shuffle(dcpl));
         h5Check(e, H5Pset_deflate(dcpl, STORE_DEFLATE_LEVEL));
     }
+    /* A checksum per chunk, which every HDF5 reader verifies. */
+    h5Check(e, H5Pset_fletcher32(dcpl));
     h5Check(e, ds = H5Dcreate2(file, name, ftype, dspace, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    h5Check(e, hps_h5_write_rows_attr(ds, n));
     *out = ds;
     ds = H5I_INVALID_HID;
     rc = HPS_OK;
@@ -137,8 +141,8 @@ static int write_table(hid_t file, const char *name, hid_t ftype, hid_t mtype, i
 
 /*
  * The enum of categorical p: member k is named after choice k's text, with an
- * empty text named "<empty>" and a name already taken suffixed "~1", "~2", ..., because HDF5 enum
- * names must be non-empty and unique. Values are choice indices.
+ * empty text named "<empty>" and a name already taken suffixed "~1", "~2", ...,
+ * because HDF5 enum names must be non-empty and unique. Values are choice indices.
  */
 static hid_t choice_enum(const hps_param *p)
 {
@@ -146,32 +150,28 @@ static hid_t choice_enum(const hps_param *p)
     if (t < 0)
         return t;
     char **names = calloc((size_t)p->n_choices + 1, sizeof *names);
-    if (!names) {
-        H5Tclose(t);
-        return H5I_INVALID_HID;
-    }
-    hid_t result = t;
+    hps_strset taken = {0};
+    hid_t result = names ? t : H5I_INVALID_HID;
     for (int k = 0; k < p->n_choices && result >= 0; k++) {
         const char *text =
             p->choices[k].text && p->choices[k].text[0] ? p->choices[k].text : "<empty>";
         size_t len = strlen(text) + 16;
-        names[k] = malloc(len);
-        if (!names[k]) {
+        if (!(names[k] = malloc(len))) {
             result = H5I_INVALID_HID;
             break;
         }
         snprintf(names[k], len, "%s", text);
-        for (int j = 0, suffix = 1; j < k; j++) {
-            if (strcmp(names[j], names[k]) == 0) {
-                snprintf(names[k], len, "%s~%d", text, suffix++);
-                j = -1; /* check the new name against every earlier one */
-            }
-        }
+        int added;
+        for (int suffix = 1;
+             (added = hps_strset_add(&taken, names[k], strlen(names[k]), (size_t)k, NULL)) == 0;
+             suffix++)
+            snprintf(names[k], len, "%s~%d", text, suffix);
         int32_t v = k;
-        if (H5Tenum_insert(t, names[k], &v) < 0)
+        if (added < 0 || H5Tenum_insert(t, names[k], &v) < 0)
             result = H5I_INVALID_HID;
     }
-    for (int k = 0; k < p->n_choices; k++)
+    hps_strset_free(&taken);
+    for (int k = 0; names && k < p->n_choices; k++)
         free(names[k]);
     free(names);
     if (result < 0)

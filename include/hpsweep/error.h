@@ -27,7 +27,9 @@
     X(ENOSYS, "operation not supported")                                      \
     X(EINTR, "interrupted by a signal")                                       \
     X(EEXEC, "the program cannot be run")                                     \
-    X(EFAILURES, "too many trials failed in a row")
+    X(EFAILURES, "too many trials failed in a row")                           \
+    X(ENOSPC, "no space left on device")                                      \
+    X(EDAMAGED, "damaged data: a bad record or checksum with valid data after it")
 
 enum {
     HPS_OK = 0,

@@ -99,8 +99,10 @@ typedef struct hps_results {
 
 /*
  * Load sweep.h5 at path into out (zeroed first). Returns HPS_OK, HPS_ENOENT,
- * HPS_ECORRUPT (not an hpsweep file / unreadable; err says why) or
- * HPS_EVERSION (format_version newer than this build reads).
+ * HPS_ECORRUPT (not an hpsweep file / unreadable; err says why), HPS_EDAMAGED
+ * (its checksum or a table's row count does not match what was written: rebuild
+ * it from the journal with `hpsweep resume`), HPS_EIO or HPS_EVERSION
+ * (format_version newer than this build reads).
  */
 int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen);
 

@@ -23,7 +23,7 @@ ok "README command rows match each --help usage line; every --help states its ex
 grep -q -- '`--quiet` keeps only that line' "$README" || fail "README: --quiet wording"
 # Every named exit code of the CLI is in the README's exit-code paragraph.
 for code in $(sed -n 's/.*HPS_EXIT_[A-Z_]* = \([0-9]*\).*/\1/p' "$SRC/engine/cli/cli.h"); do
-    grep -A3 '^Every subcommand takes `--help`. Exit codes:' "$README" | grep -qE "(^|[ *])$code " ||
+    sed -n '/^Every subcommand takes `--help`. Exit codes:/,/^$/p' "$README" | grep -qE "(^|[ *])$code " ||
         fail "README's exit-code paragraph lacks $code"
 done
 ok "the README names every exit code engine/cli/cli.h defines"

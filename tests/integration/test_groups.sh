@@ -61,8 +61,12 @@ ok "launch: group: RANK/WORLD_SIZE/LOCAL_*/MASTER_* on both ranks, GPUs 3,5 and 
 # (b) ---------------------------------------------------------------------------
 write hang hang "timeout: 2s" "kill_grace: 1s"
 sed -i 's/max_trials: 4/max_trials: 2/' hang.yaml
-timeout 120 mpirun --allow-run-as-root --oversubscribe -np 5 "$HPS" run hang.yaml --quiet \
-    2>err || { cat err >&2; fail "the timeout sweep did not end with 0"; }
+# Every trial times out: the sweep ends with exit 3 (no trial completed).
+set +e
+timeout 120 mpirun --allow-run-as-root --oversubscribe -q -np 5 "$HPS" run hang.yaml --quiet 2>err
+rc=$?
+set -e
+[ "$rc" = 3 ] || { cat err >&2; fail "the timeout sweep ended with $rc, not 3 (no trial completed)"; }
 for t in 0 1; do
     row=$("$HPS" trials runs/hang --format csv | awk -F, -v t=$t 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next}
         $c["trial_id"]==t{print $c["status"] "|" $c["cause"]}')

@@ -13,11 +13,23 @@ space:
 budget: {max_trials: 12}
 YAML
 
+# Until the sweep's first trial is in the journal, so that the coordinator is past
+# start-up and a trial is under way (start-up is slow under sanitizers, and a
+# signal during start-up ends the process before any trial exists).
+wait_running() {
+    for _ in $(seq 400); do
+        [ -f runs/slow/journal ] &&
+            "$HPS" status runs/slow 2>/dev/null | grep -q '^trials *[1-9]' && return 0
+        sleep 0.025
+    done
+    fail "the sweep never started a trial"
+}
+
 for sig in INT TERM; do
     rm -rf runs
     "$HPS" run slow.yaml --quiet 2>/dev/null &
     pid=$!
-    sleep 0.7
+    wait_running
     kill -"$sig" "$pid"
     set +e; wait "$pid"; rc=$?; set -e
     [ "$rc" = 75 ] || fail "SIG$sig: exit code $rc, expected 75"
@@ -38,7 +50,7 @@ done
 rm -rf runs
 setsid mpirun -q --allow-run-as-root --oversubscribe -np 3 "$HPS" run slow.yaml --quiet >/dev/null 2>usr1.err &
 pid=$!
-sleep 1.5
+wait_running
 kill -USR1 "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 [ "$rc" = 75 ] || fail "SIGUSR1 via mpirun: exit code $rc, expected 75"

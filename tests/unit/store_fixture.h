@@ -4,7 +4,8 @@
  * stderr tail), the rungs of a Hyperband sweep (several per trial, every status),
  * metrics and metadata, in a fresh temporary directory per test;
  * the checks that compare what hps_results_open() read with what was written; and
- * make_old_trials(), which rewrites /trials the way older files had it.
+ * make_old_trials(), which rewrites /trials the way older files had it, and
+ * reseal(), which seals a file again after a test edited it.
  * Included by test_store.c only, after cmocka.h.
  */
 #ifndef HPS_TESTS_STORE_FIXTURE_H
@@ -21,6 +22,7 @@
 #include <hdf5.h>
 
 #include "store/store.h"
+#include "store/store_h5.h"
 #include "hps_version.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
@@ -240,7 +242,7 @@ static int write_fixture(fixture *f, int64_t n_trials, int64_t n_metrics, int n_
     return rc;
 }
 
-static int file_exists(const char *path)
+__attribute__((unused)) static int file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
@@ -254,7 +256,7 @@ static void assert_same_double(double a, double b)
         assert_true(a == b);
 }
 
-static void check_results(const fixture *f, const hps_results *r, int64_t n_trials,
+__attribute__((unused)) static void check_results(const fixture *f, const hps_results *r, int64_t n_trials,
                           int64_t n_metrics, int n_names)
 {
     const hps_store_meta *m = &f->meta;
@@ -355,7 +357,7 @@ static void check_results(const fixture *f, const hps_results *r, int64_t n_tria
 }
 
 /* Rows of the 1-D dataset name in path (its maximum, which must be unlimited, checked too). */
-static int64_t table_rows(const char *path, const char *name)
+__attribute__((unused)) static int64_t table_rows(const char *path, const char *name)
 {
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(file >= 0);
@@ -372,7 +374,7 @@ static int64_t table_rows(const char *path, const char *name)
 }
 
 /* Whether /trials in path has a column called name. */
-static int trials_has_column(const char *path, const char *name)
+__attribute__((unused)) static int trials_has_column(const char *path, const char *name)
 {
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(file >= 0);
@@ -391,7 +393,16 @@ static int trials_has_column(const char *path, const char *name)
  * Rewrite /trials of path as files written before exit_code and attempts existed:
  * without those columns, and with the column legacy_from renamed to legacy_to.
  */
-static void make_old_trials(const char *path, const char *legacy_from, const char *legacy_to)
+/* After a test edited sweep.h5 with HDF5: seal it again, as if hpsweep had written
+ * the file that way (an edit without this is damage; test_store_damage.c). */
+static void reseal(const char *path)
+{
+    char err[256];
+    hps_h5err e = {err, sizeof err};
+    assert_int_equal(hps_store_seal(path, &e), HPS_OK);
+}
+
+__attribute__((unused)) static void make_old_trials(const char *path, const char *legacy_from, const char *legacy_to)
 {
     hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(file >= 0);
@@ -439,6 +450,7 @@ static void make_old_trials(const char *path, const char *legacy_from, const cha
     H5Sclose(space);
     H5Tclose(ftype);
     H5Fclose(file);
+    reseal(path);
 }
 
 #endif

@@ -51,6 +51,24 @@ static void test_parse(void **state)
     /* NaN and inf are values (the trial then fails as nan). */
     assert_int_equal(parse("@hpsweep loss=nan", &step, &r), 1);
     assert_true(isnan(r.values[0]));
+    /* Out of range is a number too: 1e999 is inf (it was skipped, and the trial
+     * then failed as no-metric), 1e-999 underflows to 0. */
+    assert_int_equal(parse("@hpsweep loss=1e999 tiny=1e-999 neg=-1e999", &step, &r), 1);
+    assert_int_equal(r.n, 3);
+    assert_true(isinf(r.values[0]) && r.values[0] > 0);
+    assert_true(r.values[1] == 0.0);
+    assert_true(isinf(r.values[2]) && r.values[2] < 0);
+    /* A name with a control character (a NUL would cut it short) is not a metric. */
+    static const char nul[] = "@hpsweep lo\0ss=1 \0\0=2 ok=3";
+    assert_int_equal(hps_report_parse(nul, sizeof nul - 1, &step, &r), 1);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.names[0], "ok");
+    /* A step out of range is skipped (converting 1e300 to int64 is undefined). */
+    step = 5;
+    assert_int_equal(parse("@hpsweep step=1e300 loss=1", &step, &r), 1);
+    assert_int_equal(r.step, 5);
+    assert_int_equal(parse("@hpsweep step=-inf loss=1", &step, &r), 1);
+    assert_int_equal(r.step, 6);
     /* Garbage tokens are ignored; a line without a metric is no report. */
     assert_int_equal(parse("@hpsweep = loss= x=1x y=2", &step, &r), 1);
     assert_int_equal(r.n, 1);

@@ -311,13 +311,23 @@ static void test_scalars(void **state)
     assert_int_equal(c.space.params[2].log, 1);
     hps_config_free(&c);
 
-    /* A numeric name keeps its text; block scalars are strings. */
+    /* A numeric name keeps its text; block scalars are strings. A choice may not hold
+     * a line break (sweep.h5 lists choices one per line: `best` could not read the
+     * sweep back), so a literal block is refused and a folded one is fine. */
     parse_ok("name: 2024\nobjective:\n  function: noop\nspace:\n  s:\n    type: categorical\n"
-             "    choices:\n      - |\n        two lines\n        here\n      - 1e-3\n",
+             "    choices:\n      - >-\n        two lines\n        here\n      - 1e-3\n",
              &c);
     assert_string_equal(c.name, "2024");
-    assert_string_equal(c.space.params[0].choices[0].text, "two lines\nhere\n");
+    assert_string_equal(c.space.params[0].choices[0].text, "two lines here");
     assert_string_equal(c.space.params[0].choices[1].text, "0.001");
+    hps_config_free(&c);
+    char err[512];
+    const char *lines = "objective: {function: noop}\nspace:\n  s:\n    type: categorical\n"
+                        "    choices:\n      - |\n        two\n        lines\n";
+    assert_int_equal(hps_config_parse(lines, strlen(lines), "t.yaml", &c, err, sizeof err),
+                     HPS_ECONFIG);
+    assert_non_null(strstr(err, "t.yaml:6:9: space.s.choices: a choice must not contain a line "
+                                "break"));
     hps_config_free(&c);
 
     /* Quoted booleans are strings (for a choice), not booleans. */

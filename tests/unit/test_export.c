@@ -532,6 +532,41 @@ static void test_env_names(void **state)
     }
 }
 
+/* Two parameters that become one variable (lr and LR), or a name with nothing a
+ * variable can keep (学习率 becomes _________): env output refuses and writes
+ * nothing, where it used to print one value over the other. */
+static void test_env_collisions(void **state)
+{
+    (void)state;
+    hps_results r;
+    build(&r);
+    char *saved[2] = {r.space.params[0].name, r.space.params[1].name};
+    double v[6] = {0};
+    hps_trial t = {.trial_id = 0, .values = v};
+    char err[256];
+    static const struct {
+        const char *a, *b, *why;
+    } cases[] = {
+        {"lr", "LR", "parameters 'lr' and 'LR' both become the variable LR"},
+        {"a.b", "a-b", "parameters 'a.b' and 'a-b' both become the variable A_B"},
+        {"x", "\xe5\xad\xa6\xe4\xb9\xa0\xe7\x8e\x87", "has no ASCII letter or digit"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r.space.params[0].name = (char *)cases[i].a;
+        r.space.params[1].name = (char *)cases[i].b;
+        assert_int_equal(hps_export_env_check(&r, err, sizeof err), HPS_EINVAL);
+        assert_non_null(strstr(err, cases[i].why));
+        out o;
+        out_open(&o);
+        assert_int_equal(hps_export_best(o.f, &r, &t, HPS_EXPORT_ENV, 0), HPS_EINVAL);
+        out_check(&o, "");
+    }
+    r.space.params[0].name = saved[0];
+    r.space.params[1].name = saved[1];
+    assert_int_equal(hps_export_env_check(&r, err, sizeof err), HPS_OK);
+    release(&r);
+}
+
 /* Shell quoting of env values: safe words bare, others in single quotes, a single
  * quote as '\''. */
 static void test_env_values_quoting(void **state)
@@ -771,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_yaml_quoting_rules),
         cmocka_unit_test(test_yaml_quoting_special_scalars),
         cmocka_unit_test(test_env_names),
+        cmocka_unit_test(test_env_collisions),
         cmocka_unit_test(test_env_values_quoting),
         cmocka_unit_test(test_trials_csv),
         cmocka_unit_test(test_trials_csv_quoting),

@@ -1,6 +1,7 @@
 /*
- * Unit tests for the journal (engine/journal.c): CRC-32C, the on-disk layout, round
- * trips, recovery from torn, corrupt and zero-filled tails, read-only opens, replay
+ * Unit tests for the journal (engine/store/journal*.c): CRC-32C, the on-disk layout,
+ * round trips, recovery from torn and zero-filled tails, damage (a bad record with
+ * valid ones after it) refused and located, read-only opens, replay
  * of unsynced records, the sync retry rule, and a 200k-record throughput run.
  *
  * Every test works in its own mkdtemp directory under /tmp, removed afterwards.
@@ -407,6 +408,28 @@ static void test_torn_tail_every_offset(void **state)
     free(full);
 }
 
+/* Inspect collector: the sequence numbers of every record that verifies. */
+typedef struct seen {
+    uint64_t n;
+    uint64_t seq[64];
+} seen;
+
+static int seen_cb(void *ctx, const hps_record *r)
+{
+    seen *s = ctx;
+    if (s->n < 64)
+        s->seq[s->n] = r->seq;
+    s->n++;
+    return 0;
+}
+
+/*
+ * A bad record in the middle is damage, not a torn tail: whichever byte of record
+ * k is flipped, a writer refuses (HPS_EDAMAGED) and the file stays as it was, a
+ * reader sees records 1..k-1 and where the damage is, and inspect finds every
+ * other record. (Before, the open cut the file at record k and lost n - k valid
+ * records.)
+ */
 static void test_bad_crc_every_byte_of_middle_record(void **state)
 {
     fixture *f = *state;
@@ -423,14 +446,112 @@ static void test_bad_crc_every_byte_of_middle_record(void **state)
         copy[at] ^= 0x5a;
         spit(f->path, copy, full_size);
         hps_journal *j = NULL;
-        assert_int_equal(hps_journal_open(f->path, HPS_JOURNAL_WRITE, &j), HPS_OK);
+        assert_int_equal(hps_journal_open(f->path, HPS_JOURNAL_WRITE, &j), HPS_EDAMAGED);
+        assert_null(j);
+        size_t size;
+        unsigned char *after = slurp(f->path, &size);
+        assert_int_equal(size, full_size);
+        assert_memory_equal(after, copy, full_size);
+        free(after);
+
+        assert_int_equal(hps_journal_open(f->path, HPS_JOURNAL_READ, &j), HPS_OK);
         assert_int_equal(hps_journal_last_seq(j), k - 1);
-        assert_int_equal(hps_journal_truncated(j), full_size - start);
+        const hps_journal_damage *d = hps_journal_damage_info(j);
+        assert_non_null(d);
+        assert_int_equal(d->bad_offset, start);
+        assert_int_equal(d->valid_records, k - 1);
+        assert_int_equal(d->records_after, n - k);
+        assert_int_equal(d->first_after, end);
+        assert_int_equal(d->lost_records, 1);
+        assert_int_equal(d->lost_bytes, end - start);
+        checker c = {0};
+        assert_int_equal(hps_journal_replay(j, check_cb, &c), HPS_OK);
+        assert_int_equal(c.count, k - 1);
         hps_journal_close(j);
-        assert_int_equal(size_of(f->path), start);
-        expect_records(f->path, HPS_JOURNAL_READ, k - 1);
+
+        seen s = {0};
+        hps_journal_damage d2;
+        assert_int_equal(hps_journal_inspect(f->path, seen_cb, &s, &d2), HPS_OK);
+        assert_true(d2.damaged);
+        assert_int_equal(s.n, n - 1);
+        for (uint64_t i = 0, want = 1; i < s.n; i++, want++) {
+            if (want == k)
+                want++;
+            assert_int_equal(s.seq[i], want);
+        }
     }
     free(copy);
+    free(full);
+}
+
+/* A flipped byte in the last record cannot be told from an unfinished write (no
+ * record follows it): it is cut like a torn tail. */
+static void test_bad_last_record_is_a_torn_tail(void **state)
+{
+    fixture *f = *state;
+    const uint64_t n = 6;
+    make_journal(f->path, n);
+    size_t full_size;
+    unsigned char *full = slurp(f->path, &full_size);
+    const uint64_t start = bytes_through(n - 1);
+    for (uint64_t at = start; at < full_size; at++) {
+        full[at] ^= 0x01;
+        spit(f->path, full, full_size);
+        full[at] ^= 0x01;
+        hps_journal_damage d;
+        assert_int_equal(hps_journal_inspect(f->path, NULL, NULL, &d), HPS_OK);
+        assert_false(d.damaged);
+        expect_records(f->path, HPS_JOURNAL_WRITE, n - 1);
+        assert_int_equal(size_of(f->path), start);
+    }
+    free(full);
+}
+
+/* Damage in the file header with valid records after it (bad_offset 0), and a
+ * run of garbage between valid records: both damage, with the counts. */
+static void test_damaged_header_and_garbage_inside(void **state)
+{
+    fixture *f = *state;
+    const uint64_t n = 12;
+    make_journal(f->path, n);
+    size_t size;
+    unsigned char *full = slurp(f->path, &size);
+
+    full[3] ^= 0x20; /* the magic */
+    spit(f->path, full, size);
+    full[3] ^= 0x20;
+    hps_journal *j = NULL;
+    assert_int_equal(hps_journal_open(f->path, HPS_JOURNAL_WRITE, &j), HPS_EDAMAGED);
+    assert_int_equal(hps_journal_open(f->path, HPS_JOURNAL_READ, &j), HPS_OK);
+    const hps_journal_damage *d = hps_journal_damage_info(j);
+    assert_non_null(d);
+    assert_int_equal(d->bad_offset, 0);
+    assert_int_equal(d->records_after, n);
+    assert_int_equal(hps_journal_last_seq(j), 0);
+    hps_journal_close(j);
+
+    /* 1000 bytes of noise where records 4..6 were. */
+    const uint64_t a = bytes_through(3), b = bytes_through(6);
+    unsigned char *buf = malloc(size + 1000);
+    assert_non_null(buf);
+    memcpy(buf, full, a);
+    srand(7);
+    for (int i = 0; i < 1000; i++)
+        buf[a + (size_t)i] = (unsigned char)rand();
+    memcpy(buf + a + 1000, full + b, size - b);
+    spit(f->path, buf, a + 1000 + (size - b));
+    hps_journal_damage d2;
+    seen s = {0};
+    assert_int_equal(hps_journal_inspect(f->path, seen_cb, &s, &d2), HPS_OK);
+    assert_true(d2.damaged);
+    assert_int_equal(d2.valid_records, 3);
+    assert_int_equal(d2.records_after, n - 6);
+    assert_int_equal(d2.lost_records, 3);
+    assert_int_equal(d2.lost_bytes, 1000);
+    assert_int_equal(d2.last_seq, n);
+    assert_int_equal(s.n, n - 3);
+    assert_int_equal(s.seq[3], 7);
+    free(buf);
     free(full);
 }
 
@@ -861,6 +982,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_crc_every_byte_of_middle_record, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_bad_last_record_is_a_torn_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_header_and_garbage_inside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_gap_type_zero_and_huge_length, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_filled_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),

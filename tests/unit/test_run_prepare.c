@@ -2,8 +2,10 @@
  * What `hpsweep run` and `resume` do on rank 0 before any trial (engine/cli/
  * run_prepare.c): a fresh sweep directory with its journal (HEADER, the metric's
  * name) and lock; the refusals (a directory that holds a sweep, a resume without
- * a journal, a changed config, no budget, a second coordinator) with their exit
- * codes; a resume that replays the strategy and takes a new budget; a new sweep
+ * a journal, a changed config, no budget, a second coordinator, a damaged
+ * journal, results without a journal, a space sweep.h5 cannot hold) with their
+ * exit codes, each writing nothing; a journal without a record taken over by run;
+ * a resume that replays the strategy and takes a new budget; a new sweep
  * abandoned when the objective did not open.
  */
 #include <setjmp.h>
@@ -274,6 +276,123 @@ static void test_missing_and_no_budget(void **state)
     hps_prepared_free(&p);
 }
 
+/* Flip one byte of path at offset at. */
+static void flip(const char *file, long at)
+{
+    FILE *f = fopen(file, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    int c = fgetc(f);
+    assert_true(c != EOF);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    fputc(c ^ 0x40, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static long file_size(const char *file)
+{
+    struct stat st;
+    return stat(file, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/*
+ * A damaged journal is refused with exit code 6 and left alone (before, resume cut
+ * it to 16 bytes and then failed); a journal without a record is one that `run`
+ * takes over and `resume` sends to `run`; results without a journal are never
+ * replaced.
+ */
+static void test_damaged_empty_and_orphaned(void **state)
+{
+    (void)state;
+    char cfg[128], sweep[128], journal[160], h5[160], err[2048];
+    path(cfg, sizeof cfg, "ok.yaml");
+    path(sweep, sizeof sweep, "runs/prep");
+    snprintf(journal, sizeof journal, "%s/journal", sweep);
+    snprintf(h5, sizeof h5, "%s/sweep.h5", sweep);
+    run_args a = {.config = cfg};
+    run_args r = {.resume = 1, .dir = sweep};
+    prepared p;
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    hps_prepared_free(&p);
+    long size = file_size(journal);
+
+    /* A flipped byte in the HEADER record, with the metric's name after it. */
+    flip(journal, 40);
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_EDAMAGED);
+    assert_int_equal(hps_prepare_exit(HPS_EDAMAGED), HPS_EXIT_DAMAGED);
+    assert_non_null(strstr(err, "record 1 (at byte 16) does not verify"));
+    assert_non_null(strstr(err, "--salvage"));
+    hps_prepared_free(&p);
+    assert_int_equal(file_size(journal), size);
+    run_args rs = {.resume = 1, .dir = sweep, .salvage = 1};
+    assert_int_equal(hps_prepare(&rs, &p, err, sizeof err), HPS_EDAMAGED);
+    assert_non_null(strstr(err, "nothing can be salvaged"));
+    hps_prepared_free(&p);
+    assert_int_equal(file_size(journal), size);
+    flip(journal, 40);
+
+    /* A journal without a record: resume points at run, run takes it over. */
+    assert_int_equal(truncate(journal, 16), 0);
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_ENOENT);
+    assert_non_null(strstr(err, "hpsweep run CONFIG"));
+    hps_prepared_free(&p);
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_OK);
+    assert_true(p.s.have_header);
+    hps_prepared_free(&p);
+    assert_int_equal(file_size(journal), size);
+
+    /* sweep.h5 with no journal behind it: refused, and left as it was. */
+    FILE *f = fopen(h5, "w");
+    assert_non_null(f);
+    fputs("results", f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(unlink(journal), 0);
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_EEXIST);
+    assert_non_null(strstr(err, "holds results (sweep.h5) but no journal"));
+    hps_prepared_free(&p);
+    assert_int_equal(file_size(h5), 7);
+    assert_int_equal(hps_prepare(&r, &p, err, sizeof err), HPS_ENOENT);
+    assert_non_null(strstr(err, "sweep.h5 can be read"));
+    hps_prepared_free(&p);
+}
+
+/* A space sweep.h5 cannot hold is refused before anything is written. */
+static void test_unstorable_space(void **state)
+{
+    (void)state;
+    char err[2048], file[128], sweep[128];
+    size_t cap = 200000;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    int n = snprintf(b, cap, "name: wide\nobjective: {function: noop}\nbudget: {max_trials: 1}\n"
+                             "output: %s/runs\nspace:\n  c:\n    type: categorical\n    choices:\n",
+                     dir);
+    for (int k = 0; k < 7000; k++)
+        n += snprintf(b + n, cap - (size_t)n, "      - choice%d\n", k);
+    write_config("wide.yaml", b);
+    path(file, sizeof file, "wide.yaml");
+    path(sweep, sizeof sweep, "runs/wide");
+    run_args a = {.config = file};
+    prepared p;
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_ECONFIG);
+    assert_non_null(strstr(err, "space.c: 7000 choices are more than sweep.h5 can describe"));
+    hps_prepared_free(&p);
+    struct stat st;
+    assert_int_not_equal(stat(sweep, &st), 0);
+
+    n = snprintf(b, cap, "name: wide\nobjective: {function: noop}\nbudget: {max_trials: 1}\n"
+                         "output: %s/runs\nspace:\n", dir);
+    for (int k = 0; k < 2500; k++)
+        n += snprintf(b + n, cap - (size_t)n, "  parameter_%04d: {type: float, low: 0, high: 1}\n",
+                      k);
+    write_config("wide.yaml", b);
+    assert_int_equal(hps_prepare(&a, &p, err, sizeof err), HPS_ECONFIG);
+    assert_non_null(strstr(err, "2500 parameters"));
+    hps_prepared_free(&p);
+    assert_int_not_equal(stat(sweep, &st), 0);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +401,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_override_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_empty_and_orphaned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unstorable_space, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,6 +254,35 @@ static void test_group_kill(void **state)
     assert_int_equal(count_fds(), fds);
 }
 
+/* A process that left its trial's group with setsid (a daemon) is adopted by the
+ * spawner (a subreaper) when the trial exits and killed then, with its own group:
+ * it neither outlives the trial nor holds its stdout open. Before, it lived on
+ * and the trial waited 2 s for the pipe. */
+static void test_setsid_escape_killed(void **state)
+{
+    (void)state;
+    hps_spawner *sp = start();
+    const char *const argv[] = {"sh", "-c", "setsid sh -c 'sleep 100 & sleep 100' & echo $!; "
+                                            "sleep 0.3", NULL};
+    hps_child c = spawn(sp, argv, ENV, NULL, NULL);
+    char *out = read_out(c.stdout_fd, NULL, 1);
+    int esc = 0;
+    assert_int_equal(sscanf(out, "%d", &esc), 1);
+    free(out);
+    for (long until = now_ms() + 5000; getsid(esc) != esc && now_ms() < until;)
+        usleep(5000);
+    assert_int_equal(getsid(esc), esc);        /* it escaped into a session of its own */
+    assert_int_not_equal(getpgid(esc), c.pid); /* so the group kill cannot reach it */
+    int st = wait_exit(sp, c.pid, 10000);
+    assert_true(WIFEXITED(st));
+    wait_gone(esc, 2000);
+    /* Its children (sleep 100 x2, in its group) are gone too: the pipe ends. */
+    out = read_out(c.stdout_fd, NULL, 0);
+    free(out);
+    close(c.stdout_fd);
+    hps_spawner_stop(sp);
+}
+
 /* A leader that exits takes its group with it, so a background process cannot hold
  * the stdout pipe open after the trial ended. */
 static void test_group_dies_with_leader(void **state)
@@ -691,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_stdout_and_exit_code),
         cmocka_unit_test(test_killed_by_signal),
         cmocka_unit_test(test_group_kill),
+        cmocka_unit_test(test_setsid_escape_killed),
         cmocka_unit_test(test_group_dies_with_leader),
         cmocka_unit_test(test_exec_failures),
         cmocka_unit_test(test_no_shell),

@@ -231,6 +231,7 @@ static void test_old_layout(void **state)
     assert_true(H5Ldelete(file, "failures", H5P_DEFAULT) >= 0);
     assert_true(H5Ldelete(file, "rungs", H5P_DEFAULT) >= 0);
     H5Fclose(file);
+    reseal(f->path);
     assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
     assert_int_equal(r.n_rungs, 0);
     assert_null(r.rungs);
@@ -299,6 +300,7 @@ static void test_rungs(void **state)
     assert_true(file >= 0);
     assert_true(H5Ldelete(file, "rungs", H5P_DEFAULT) >= 0);
     assert_true(H5Fclose(file) >= 0);
+    reseal(f->path);
     assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
     assert_int_equal(r.format_version, 1);
     f->n_rungs = 0;
@@ -362,6 +364,7 @@ static void test_corrupt(void **state)
     assert_true(file >= 0);
     assert_true(H5Ldelete(file, "metrics", H5P_DEFAULT) >= 0);
     H5Fclose(file);
+    reseal(f->path);
     assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_ECORRUPT);
     assert_non_null(strstr(err, "metrics"));
     assert_null(r.trials);
@@ -379,6 +382,7 @@ static void test_newer_version(void **state)
     assert_true(H5Awrite(attr, H5T_NATIVE_INT, &v) >= 0);
     H5Aclose(attr);
     H5Fclose(file);
+    reseal(f->path);
     hps_results r;
     char err[512];
     assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_EVERSION);

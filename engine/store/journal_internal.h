@@ -1,0 +1,95 @@
+/*
+ * What journal.c (open, append, sync, replay) and journal_scan.c (reading the
+ * file: the valid prefix, records that still verify after damage) share: the
+ * on-disk layout of journal.h as constants, little-endian helpers and the scans.
+ * Private to the store module.
+ */
+#ifndef HPS_STORE_JOURNAL_INTERNAL_H
+#define HPS_STORE_JOURNAL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "journal.h"
+
+#define HDR_SIZE 16u
+#define REC_HEAD 24u              /* len, type, seq, trial id */
+#define REC_OVERHEAD 28u          /* REC_HEAD + CRC */
+#define MAX_PAYLOAD (64u << 20)   /* larger lengths mark a corrupt record */
+#define MAX_TYPE 0xFFFFu          /* record types are small; larger ones are noise */
+#define FORMAT_VERSION 1u
+
+static inline uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t get_u64(const unsigned char *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static inline void put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static inline void put_u64(unsigned char *p, uint64_t v)
+{
+    put_u32(p, (uint32_t)v);
+    put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* The 16-byte file header this build writes. */
+void hps_jr_encode_header(unsigned char h[HDR_SIZE]);
+
+/* Map an errno from a failed write, fsync or open to an HPS_* code (ENOSPC and
+ * EDQUOT to HPS_ENOSPC, ENOENT to HPS_ENOENT, ...). */
+int hps_jr_errno(int e);
+
+/* Read up to n bytes at off; *got < n only at end of file. HPS_OK or an error. */
+int hps_jr_pread_full(int fd, unsigned char *p, size_t n, uint64_t off, size_t *got);
+
+typedef int (*hps_jr_cb)(void *ctx, const hps_record *rec);
+
+typedef struct hps_jr_prefix {
+    uint64_t end;       /* offset just past the last valid record */
+    uint64_t last_seq;  /* its sequence number (0 if none) */
+    int cb_ret;         /* non-zero value a callback stopped with */
+} hps_jr_prefix;
+
+/*
+ * Walk the records in [HDR_SIZE, limit) of fd and stop at the first invalid one
+ * (type 0, oversized length, sequence gap, CRC mismatch, or running past limit or
+ * end of file). cb, if not NULL, sees each valid record; a non-zero return stops
+ * the walk and lands in res->cb_ret. Returns HPS_OK, HPS_ENOMEM or HPS_EIO.
+ */
+int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_prefix *res);
+
+/*
+ * Look past a bad record at `from` (the end of a valid prefix whose last sequence
+ * number is prev_seq) for records that still verify, up to limit: a record counts
+ * when its CRC matches and its sequence number lies after prev_seq, with no more
+ * records missing before it than the bytes skipped could have held. Fills d's
+ * records_after, first_after, last_seq, lost_records and lost_bytes; cb (may be
+ * NULL) sees each such record in file order. Returns HPS_OK, HPS_ENOMEM, HPS_EIO
+ * or the non-zero value cb stopped with.
+ */
+int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, hps_jr_cb cb,
+                      void *ctx, hps_journal_damage *d);
+
+/*
+ * Classify the file fd (size bytes) without changing it: d gets the valid
+ * prefix and, past it, what still verifies. *fresh: no record can exist (an
+ * empty, all-zero or half-written file header: a crashed create). HPS_OK,
+ * HPS_ECORRUPT (a bad file header and nothing after it verifies), HPS_EVERSION,
+ * HPS_EIO or HPS_ENOMEM. cb (may be NULL) sees every record that verifies.
+ */
+int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_damage *d,
+                    bool *fresh);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * Reading a journal file (journal_internal.h): the valid prefix, found with large
+ * preads, and past a bad record the records that still verify, found by sliding
+ * one byte at a time over the damaged bytes.
+ *
+ * Why the second scan exists: a torn tail (an unfinished last write) can only be
+ * followed by nothing, while damage inside the file (a flipped bit, a bad sector,
+ * a stray write) is followed by the records written after it. Telling the two
+ * apart is what lets an open cut a torn tail but refuse to cut a damaged file,
+ * which would throw away every valid record after the damage.
+ *
+ * A byte position counts as a record after damage only when its header is
+ * plausible (type 1..MAX_TYPE, a length that fits the file), its sequence number
+ * is above the last verified one by no more than the skipped bytes could hold
+ * (each lost record takes at least REC_OVERHEAD bytes), and its CRC-32C matches.
+ * Random bytes, zeros and a torn record's remains essentially never pass all
+ * three; a record with a stale or repeated sequence number never does.
+ */
+#include "journal_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hpsweep/error.h"
+
+void hps_jr_encode_header(unsigned char h[HDR_SIZE])
+{
+    static const unsigned char magic[8] = {'H', 'P', 'S', 'J', 'R', 'N', 'L', '\0'};
+    memcpy(h, magic, 8);
+    put_u32(h + 8, FORMAT_VERSION);
+    put_u32(h + 12, 0);
+}
+
+int hps_jr_errno(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+        return HPS_ENOENT;
+    case EEXIST:
+        return HPS_EEXIST;
+    case ENOMEM:
+        return HPS_ENOMEM;
+    case ENOSPC:
+    case EDQUOT:
+        return HPS_ENOSPC;
+    default:
+        return HPS_EIO;
+    }
+}
+
+int hps_jr_pread_full(int fd, unsigned char *p, size_t n, uint64_t off, size_t *got)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, p + done, n - done, (off_t)(off + done));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return HPS_EIO;
+        }
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    *got = done;
+    return HPS_OK;
+}
+
+#define SCAN_CHUNK ((size_t)1 << 20)
+
+/* A window over [base, limit) of a file, refilled by large preads. */
+typedef struct chunk_reader {
+    int fd;
+    uint64_t limit;
+    uint64_t base;        /* file offset of buf[0] */
+    unsigned char *buf;
+    size_t cap, have, pos;
+} chunk_reader;
+
+static int reader_init(chunk_reader *r, int fd, uint64_t from, uint64_t limit)
+{
+    uint64_t total = limit - from;
+    *r = (chunk_reader){.fd = fd, .limit = limit, .base = from};
+    r->cap = total < SCAN_CHUNK ? (size_t)total : SCAN_CHUNK;
+    if (r->cap < REC_OVERHEAD)
+        r->cap = REC_OVERHEAD;
+    r->buf = malloc(r->cap);
+    return r->buf ? HPS_OK : HPS_ENOMEM;
+}
+
+/* File offset of the window position. */
+static uint64_t reader_at(const chunk_reader *r)
+{
+    return r->base + r->pos;
+}
+
+/* Make need bytes from pos available in the window (growing it for a record larger
+ * than a chunk). *ok is false when the file or limit ends first. */
+static int reader_need(chunk_reader *r, size_t need, bool *ok)
+{
+    *ok = r->have - r->pos >= need;
+    if (*ok)
+        return HPS_OK;
+    memmove(r->buf, r->buf + r->pos, r->have - r->pos);
+    r->base += r->pos;
+    r->have -= r->pos;
+    r->pos = 0;
+    if (need > r->cap) {
+        unsigned char *nb = realloc(r->buf, need);
+        if (!nb)
+            return HPS_ENOMEM;
+        r->buf = nb;
+        r->cap = need;
+    }
+    uint64_t want = r->limit - (r->base + r->have);
+    size_t room = r->cap - r->have;
+    size_t got = 0;
+    int rc = hps_jr_pread_full(r->fd, r->buf + r->have, want < room ? (size_t)want : room,
+                               r->base + r->have, &got);
+    r->have += got;
+    *ok = rc == HPS_OK && r->have >= need;
+    return rc;
+}
+
+static hps_record record_at(const unsigned char *h, uint64_t offset)
+{
+    return (hps_record){.seq = get_u64(h + 8),
+                        .type = get_u32(h + 4),
+                        .trial_id = (int64_t)get_u64(h + 16),
+                        .payload = h + REC_HEAD,
+                        .len = get_u32(h),
+                        .offset = offset};
+}
+
+static bool crc_ok(const unsigned char *h, uint32_t len)
+{
+    return hps_crc32c(0, h, REC_HEAD + (size_t)len) == get_u32(h + REC_HEAD + len);
+}
+
+int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_prefix *res)
+{
+    res->end = HDR_SIZE;
+    res->last_seq = 0;
+    res->cb_ret = 0;
+    if (limit < HDR_SIZE + REC_OVERHEAD)
+        return HPS_OK;
+    chunk_reader r;
+    int rc = reader_init(&r, fd, HDR_SIZE, limit);
+    if (rc != HPS_OK)
+        return rc;
+    bool ok;
+    while (limit - reader_at(&r) >= REC_OVERHEAD) {
+        rc = reader_need(&r, REC_HEAD, &ok);
+        if (!ok)
+            break;
+        const unsigned char *h = r.buf + r.pos;
+        uint32_t len = get_u32(h);
+        uint32_t type = get_u32(h + 4);
+        uint64_t seq = get_u64(h + 8);
+        size_t need = REC_OVERHEAD + (size_t)len;
+        if (type == 0 || len > MAX_PAYLOAD || seq != res->last_seq + 1 ||
+            limit - reader_at(&r) < need)
+            break;
+        rc = reader_need(&r, need, &ok);
+        if (!ok)
+            break;
+        h = r.buf + r.pos;
+        if (!crc_ok(h, len))
+            break;
+        uint64_t offset = reader_at(&r);
+        r.pos += need;
+        res->end = reader_at(&r);
+        res->last_seq = seq;
+        if (cb) {
+            hps_record rec = record_at(h, offset);
+            int ret = cb(ctx, &rec);
+            if (ret != 0) {
+                res->cb_ret = ret;
+                break;
+            }
+        }
+    }
+    free(r.buf);
+    return rc;
+}
+
+int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, hps_jr_cb cb,
+                      void *ctx, hps_journal_damage *d)
+{
+    d->records_after = 0;
+    d->first_after = 0;
+    d->lost_records = 0;
+    d->lost_bytes = 0;
+    d->last_seq = prev_seq;
+    if (limit <= from)
+        return HPS_OK;
+    uint64_t prev_end = from;
+    chunk_reader r;
+    int rc = reader_init(&r, fd, from, limit);
+    if (rc != HPS_OK)
+        return rc;
+    bool ok;
+    while (rc == HPS_OK && limit - reader_at(&r) >= REC_OVERHEAD) {
+        rc = reader_need(&r, REC_HEAD, &ok);
+        if (!ok)
+            break;
+        uint64_t at = reader_at(&r);
+        const unsigned char *h = r.buf + r.pos;
+        uint32_t len = get_u32(h);
+        uint32_t type = get_u32(h + 4);
+        uint64_t seq = get_u64(h + 8);
+        uint64_t room = (at - prev_end) / REC_OVERHEAD; /* records the skipped bytes could hold */
+        bool plausible = type != 0 && type <= MAX_TYPE && len <= MAX_PAYLOAD &&
+                         limit - at >= REC_OVERHEAD + (uint64_t)len && seq > prev_seq &&
+                         seq - prev_seq - 1 <= room;
+        if (plausible) {
+            rc = reader_need(&r, REC_OVERHEAD + (size_t)len, &ok);
+            if (rc != HPS_OK)
+                break;
+            h = r.buf + r.pos;
+            plausible = ok && crc_ok(h, len);
+        }
+        if (!plausible) {
+            r.pos++;
+            continue;
+        }
+        if (d->records_after++ == 0)
+            d->first_after = at;
+        d->lost_records += seq - prev_seq - 1;
+        d->lost_bytes += at - prev_end;
+        d->last_seq = seq;
+        prev_seq = seq;
+        r.pos += REC_OVERHEAD + (size_t)len;
+        prev_end = reader_at(&r);
+        if (cb) {
+            hps_record rec = record_at(h, at);
+            rc = cb(ctx, &rec);
+        }
+    }
+    if (rc == HPS_OK)
+        d->lost_bytes += limit - prev_end;
+    free(r.buf);
+    return rc;
+}
+
+/* True if the n bytes at p are all zero or a prefix of a valid file header: what a
+ * crash can leave behind while a journal is being created. */
+static bool is_unfinished_header(const unsigned char *p, size_t n)
+{
+    unsigned char h[HDR_SIZE];
+    hps_jr_encode_header(h);
+    bool zero = true;
+    for (size_t i = 0; i < n; i++)
+        zero = zero && p[i] == 0;
+    return zero || memcmp(p, h, n) == 0;
+}
+
+/* True if the whole file is zeros (a created file whose header never reached disk). */
+static int file_is_all_zero(int fd, uint64_t size, bool *zero)
+{
+    unsigned char chunk[4096];
+    uint64_t off = 0;
+    *zero = true;
+    while (off < size && *zero) {
+        size_t n = size - off < sizeof chunk ? (size_t)(size - off) : sizeof chunk;
+        size_t got;
+        int rc = hps_jr_pread_full(fd, chunk, n, off, &got);
+        if (rc != HPS_OK)
+            return rc;
+        if (got < n)
+            n = got;
+        for (size_t i = 0; i < n; i++)
+            if (chunk[i]) {
+                *zero = false;
+                break;
+            }
+        if (got == 0)
+            break;
+        off += n;
+    }
+    return HPS_OK;
+}
+
+/* A future format announces itself with a small version number; anything else in
+ * that field is damage. */
+#define MAX_PLAUSIBLE_VERSION 64u
+
+int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_damage *d,
+                    bool *fresh)
+{
+    memset(d, 0, sizeof *d);
+    d->file_size = size;
+    d->valid_end = HDR_SIZE;
+    *fresh = false;
+    unsigned char h[HDR_SIZE], want[HDR_SIZE];
+    hps_jr_encode_header(want);
+    size_t got;
+    int rc = hps_jr_pread_full(fd, h, HDR_SIZE, 0, &got);
+    if (rc != HPS_OK)
+        return rc;
+    if (got < HDR_SIZE) {
+        if (!is_unfinished_header(h, got))
+            return HPS_ECORRUPT;
+        *fresh = true;
+        return HPS_OK;
+    }
+    if (memcmp(h, want, HDR_SIZE) != 0) {
+        bool zero;
+        if ((rc = file_is_all_zero(fd, size, &zero)) != HPS_OK)
+            return rc;
+        if (zero) {
+            *fresh = true;
+            return HPS_OK;
+        }
+        /* A bad file header: damage if records after it verify, else not a journal
+         * (or one of a newer format). */
+        uint32_t version = get_u32(h + 8);
+        bool newer = memcmp(h, want, 8) == 0 && version > FORMAT_VERSION &&
+                     version <= MAX_PLAUSIBLE_VERSION;
+        if (!newer) {
+            rc = hps_jr_scan_after(fd, HDR_SIZE, size, 0, cb, ctx, d);
+            if (rc != HPS_OK)
+                return rc;
+            if (d->records_after > 0) {
+                d->damaged = 1;
+                d->bad_offset = 0;
+                d->lost_bytes += HDR_SIZE;
+                return HPS_OK;
+            }
+        }
+        return newer ? HPS_EVERSION : HPS_ECORRUPT;
+    }
+    hps_jr_prefix res;
+    if ((rc = hps_jr_scan_prefix(fd, size, cb, ctx, &res)) != HPS_OK)
+        return rc;
+    if (res.cb_ret != 0)
+        return res.cb_ret;
+    d->valid_end = d->bad_offset = res.end;
+    d->valid_records = d->last_seq = res.last_seq;
+    if (res.end >= size)
+        return HPS_OK;
+    if ((rc = hps_jr_scan_after(fd, res.end, size, res.last_seq, cb, ctx, d)) != HPS_OK)
+        return rc;
+    d->damaged = d->records_after > 0;
+    return HPS_OK;
+}
