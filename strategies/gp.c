@@ -32,22 +32,16 @@
  * that is not within 1e-3 (Euclidean, unit cube) of a pending trial is suggested.
  * Beyond 250 observations fewer candidates are scored and refined (see gp_suggest).
  *
- * Escape. A serial search that has not improved its best value by a relative 1e-4
- * for 15 observations spends 7 of every 10 suggestions outside the ball of radius
- * 0.4 sqrt(d) (unit cube) around the incumbent, scored on a model refitted to the
- * observations outside that ball only. Inside a wide basin the main model's length
- * scales grow along the basin's flat directions and its constant mean settles far
- * above the data, so its EI elsewhere is nil and excluding the ball alone only moves
- * the search to the ball's edge; the outside model, with its own incumbent, behaves
- * like a restart that keeps the information outside the basin (Hartmann6: 5 of 10
- * seeds stuck in the local minimum at 200 evaluations without it; with 5 of 10
- * suggestions escaping 4 of 20, with 7 of 10 3 of 20). The escaping suggestions
- * tend to stay near the ball's surface, on the settled basin's outer slope, which
- * is the best the outside model knows; excluding that slope from the outside model
- * (a larger data radius) or aiming the escape at the incumbent's value instead of
- * the outside best made it worse (5-7 of 20 stuck). Suggestions made while trials
- * are pending never escape: with 8 pending, escaping half of them once stagnant left
- * as many Hartmann6 seeds stuck, and cost levy and six_hump_camel precision.
+ * Exploring (gp_explore.c). A GP fitted to data crowding one basin sees no
+ * improvement anywhere else, and with several workers every pending trial lands in
+ * that basin (Hartmann6's local minimum). So while the best observation outside the
+ * ball of radius 0.4 sqrt(d) around the incumbent beats the median observation,
+ * explore_share of the trial ids (every second one by default) are scored on a model
+ * refitted to the observations outside that ball and kept out of it; two fifths of
+ * that share once the outside best stops improving. The same rule serves a serial
+ * search (it replaces an escape after 15 observations without progress, which only a
+ * serial search used and which cost Levy much of its precision). The README has the
+ * figures.
  *
  * Output warp. With output_warp: auto (the default) the model sees Box-Cox-warped
  * values, the warp chosen on the initial design's values (gp_warp.c): objectives
@@ -65,9 +59,10 @@
  *
  * Exactness. The model after k observations depends only on those observations
  * (refits happen in observe() at fixed counts, from seeds derived from the count),
- * and a suggestion's random draws come from a generator seeded by (seed, trial_id).
- * So replaying the same observations with the same seed and the same pending
- * trials gives the same next suggestion, bit for bit; save/restore are not needed.
+ * so does the exploring rule's state, and a suggestion's random draws and whether it
+ * explores come from (seed, trial_id). So replaying the same observations with the
+ * same seed and the same pending trials gives the same next suggestion, bit for bit;
+ * save/restore are not needed.
  *
  * GSL's error handler is left alone (library code should not change a process-wide
  * setting): every GSL call here is made with valid sizes and finite inputs, so the
@@ -91,6 +86,7 @@
 
 #include "hpsweep/error.h"
 #include "strategies/gp_acq.h"
+#include "strategies/gp_explore.h"
 #include "strategies/gp_model.h"
 #include "strategies/gp_space.h"
 #include "strategies/strategies.h"
@@ -127,6 +123,10 @@ static const hps_option_spec gp_options[] = {
      .help = "pending trials are believed to score the posterior mean plus this many "
              "posterior standard deviations while the next point is chosen (default 0.5; "
              "0: kriging believer)"},
+    {.name = "explore_share", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 1.0,
+     .help = "fraction of the suggestions that search outside the basin the search has "
+             "settled in while the best point outside it beats the median (default 0.5; "
+             "two fifths of that once the outside search stops improving; 0: never)"},
     {.name = "fit_max_points", .type = HPS_OPT_INT, .min = 10, .max = 1000000,
      .help = "observations the hyper-parameter fit uses at most: the best third and an "
              "even spread of the rest (default 200)"},
@@ -148,11 +148,11 @@ typedef struct gp_state {
     double worst;      /* largest observed value */
     double best;       /* smallest observed value */
     int best_row;      /* its model row */
-    int last_improve;  /* n_final when best last improved by a relative 1e-4 */
     int *failed_rows;  /* model rows of failed trials */
     int n_failed, cap_failed;
 
     gp_pending pend;   /* pending trials (trial id + unit point) */
+    gp_explore explore; /* which suggestions search outside the settled basin */
 } gp_state;
 
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -169,6 +169,7 @@ static void gp_destroy(void *state)
     gp_model_free(&s->model);
     gp_space_free(&s->sp);
     gp_pending_free(&s->pend);
+    gp_explore_free(&s->explore);
     free(s->failed_rows);
     free(s);
 }
@@ -197,6 +198,7 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
     s->beta = hps_strategy_cfg_double(cfg, "ucb_beta", 4.0);
     s->xi = hps_strategy_cfg_double(cfg, "xi", 0.0);
     s->kappa = hps_strategy_cfg_double(cfg, "pending_kappa", 0.5);
+    s->explore.share = hps_strategy_cfg_double(cfg, "explore_share", 0.5);
     int warp = strcmp(hps_strategy_cfg_str(cfg, "output_warp", "auto"), "none") != 0;
     s->refit_every = (int)hps_strategy_cfg_int(cfg, "refit_every", 1);
     s->n_candidates = (int)hps_strategy_cfg_int(cfg, "n_candidates", 1024);
@@ -260,9 +262,6 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
         if (new_worst)
             s->worst = obs->value;
         if (s->n_final == 0 || obs->value < s->best) {
-            if (s->n_final == 0 ||
-                s->best - obs->value > 1e-4 * (fabs(s->best) > 1e-12 ? fabs(s->best) : 1e-12))
-                s->last_improve = s->n_final + 1;
             s->best = obs->value;
             s->best_row = s->model.n;
         }
@@ -276,6 +275,8 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
     }
     free(x);
     if (rc != HPS_OK)
+        return rc;
+    if (s->n_final > 0 && (rc = gp_explore_observe(&s->explore, &s->model, s->best_row)) != HPS_OK)
         return rc;
     s->since_fit++;
     if (refit_due(s)) {
@@ -295,47 +296,6 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
         rc = gp_model_factor(&s->model);
     }
     return rc;
-}
-
-/* ---- escaping a settled basin -------------------------------------------------------- */
-
-/* After STAG_K observations without a relative 1e-4 improvement of the best value,
- * ESC_ON of every ESC_PERIOD serial suggestions search outside the ball of radius
- * esc_radius() around the incumbent, on a model of the observations outside it. */
-#define STAG_K 15
-#define ESC_ON 7
-#define ESC_PERIOD 10
-
-static double esc_radius(int d)
-{
-    return 0.4 * sqrt((double)d);
-}
-
-/* A model of the observations farther than r (Euclidean, features) from the incumbent
- * xb, fitted afresh: the landscape outside the basin the search has settled in, with
- * its own incumbent. HPS_EINVAL when fewer than two observations are outside. */
-static int outside_model(gp_state *s, const double *xb, double r, gp_model *t)
-{
-    const gp_model *m = &s->model;
-    int rc = gp_model_init(t, m->dim, m->n_groups, m->group);
-    t->warp = m->warp;
-    t->warp_choose = m->warp_choose;
-    for (int i = 0; i < m->n && rc == HPS_OK; i++) {
-        const double *xi = m->x + (size_t)i * m->dim;
-        double d2 = 0.0;
-        for (int f = 0; f < m->dim; f++)
-            d2 += (xi[f] - xb[f]) * (xi[f] - xb[f]);
-        if (d2 >= r * r)
-            rc = gp_model_add(t, xi, m->y[i]);
-    }
-    if (rc != HPS_OK)
-        return rc;
-    if (t->n < 2)
-        return HPS_EINVAL;
-    gp_fit_opts fo = {.n_starts = 2, .n_screen = 8, .max_iter = 100,
-                      .max_points = s->fit_max_points,
-                      .seed = s->seed ^ gp_mix64((uint64_t)m->n + 0xBB67AE8584CAA73BULL)};
-    return gp_model_fit(t, &fo);
 }
 
 /* ---- suggest ---------------------------------------------------------------------------- */
@@ -363,19 +323,20 @@ static int gp_suggest(void *state, hps_suggestion *out)
             nc = scaled < 256 ? (nc < 256 ? nc : 256) : (int)scaled;
             nr = nr > 1 ? (nr + 1) / 2 : nr;
         }
-        int stag = s->n_final - s->last_improve;
         double *tu = NULL;
         gp_model tm;
         gp_model *use = &s->model;
         memset(&tm, 0, sizeof tm);
-        double er = esc_radius(s->sp.d);
-        if (s->pend.n == 0 && stag >= STAG_K && (stag - STAG_K) % ESC_PERIOD < ESC_ON) {
+        double er = gp_explore_radius(s->sp.d);
+        if (gp_explore_decide(&s->explore, out->trial_id)) {
             tu = malloc(sizeof(double) * (size_t)s->sp.d);
             if (!tu)
                 return HPS_ENOMEM;
             const double *xb = s->model.x + (size_t)s->best_row * s->model.dim;
             gp_space_unfeature(&s->sp, xb, tu);
-            rc = outside_model(s, xb, er, &tm);
+            rc = gp_explore_model(&s->model, xb, er, s->fit_max_points,
+                                  s->seed ^ gp_mix64((uint64_t)s->model.n + 0xBB67AE8584CAA73BULL),
+                                  &tm);
             if (rc == HPS_OK)
                 use = &tm;
             else if (rc != HPS_EINVAL) {
