@@ -63,9 +63,9 @@ static const hps_option_spec tpe_options[] = {
     {.name = "prior_weight", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 100.0,
      .help = "weight of the uniform-ish prior component in every density (default 1)"},
     {.name = "bad_weights", .type = HPS_OPT_ENUM, .choices = bad_weight_names,
-     .help = "equal (default): every kernel of the bad density weighs the same (Bergstra "
-             "et al.); bandwidth: each one (numeric parameters, univariate) in proportion "
-             "to its bandwidth, so a crowd of bad points counts about once for its region"},
+     .help = "bandwidth (default): each kernel of the bad density (numeric parameters, "
+             "univariate) weighs in proportion to its bandwidth, so a crowd of bad points "
+             "counts about once for its region; equal: all weigh the same (Bergstra et al.)"},
     {.name = "multivariate", .type = HPS_OPT_BOOL,
      .help = "one joint kernel per observation over all parameters instead of one density "
              "per parameter (Falkner et al.; Optuna's multivariate=True) (default false)"},
@@ -149,7 +149,7 @@ static int tpe_create(const hps_space *space, const hps_strategy_cfg *cfg, uint6
     s->prior_weight = hps_strategy_cfg_double(cfg, "prior_weight", 1.0);
     s->liar = hps_strategy_cfg_bool(cfg, "constant_liar", 1);
     s->multivariate = hps_strategy_cfg_bool(cfg, "multivariate", 0);
-    s->bw_bad = strcmp(hps_strategy_cfg_str(cfg, "bad_weights", "equal"), "bandwidth") == 0;
+    s->bw_bad = strcmp(hps_strategy_cfg_str(cfg, "bad_weights", "bandwidth"), "equal") != 0;
     if (s->n_startup < 1 || !(s->gamma > 0.0) || s->n_ei < 1 || !(s->prior_weight >= 0.0)) {
         if (err && errlen)
             snprintf(err, errlen, "tpe: option out of range");
