@@ -32,16 +32,26 @@
  * that is not within 1e-3 (Euclidean, unit cube) of a pending trial is suggested.
  * Beyond 250 observations fewer candidates are scored and refined (see gp_suggest).
  *
- * Exploring (gp_explore.c). A GP fitted to data crowding one basin sees no
- * improvement anywhere else, and with several workers every pending trial lands in
- * that basin (Hartmann6's local minimum). So while the best observation outside the
- * ball of radius 0.4 sqrt(d) around the incumbent beats the median observation,
- * explore_share of the trial ids (every second one by default) are scored on a model
- * refitted to the observations outside that ball and kept out of it; two fifths of
- * that share once the outside best stops improving. The same rule serves a serial
- * search (it replaces an escape after 15 observations without progress, which only a
- * serial search used and which cost Levy much of its precision). The README has the
- * figures.
+ * Exploring. Some suggestions search outside the ball of radius 0.4 sqrt(d) around
+ * the incumbent, scored on a model refitted to the observations outside it (a
+ * restart that keeps what is known there) and kept out of the ball: inside a wide
+ * basin the main model's length scales grow along the basin's flat directions and
+ * its constant mean settles far above the data, so its expected improvement
+ * elsewhere is nil (Hartmann6's local minimum). Which ones:
+ *   - with trials pending (gp_explore.c): while the best observation outside the
+ *     ball beats the median observation, explore_share of the trial ids (every
+ *     second one by default), a share multiplied by 2/5 for every 10 observations
+ *     in a row that do not improve that outside best. A parallel search keeps
+ *     making small gains in a wrong basin, so waiting for it to stagnate (the
+ *     serial rule) never triggers, and every worker's trial lands in that basin.
+ *   - with nothing pending (a serial search): after 15 observations without a
+ *     relative 1e-4 improvement of the best value, 7 of every 10 suggestions. The
+ *     explore share serially left fewer Hartmann6 seeds in the local minimum but
+ *     cost the others precision, and did no better on Levy on held-out seeds; the
+ *     README has the figures.
+ * The escaping suggestions of the serial rule tend to stay near the ball's surface,
+ * on the settled basin's outer slope; excluding that slope from the outside model
+ * or aiming at the incumbent's value instead of the outside best made it worse.
  *
  * Output warp. With output_warp: auto (the default) the model sees Box-Cox-warped
  * values, the warp chosen on the initial design's values (gp_warp.c): objectives
@@ -59,10 +69,10 @@
  *
  * Exactness. The model after k observations depends only on those observations
  * (refits happen in observe() at fixed counts, from seeds derived from the count),
- * so does the exploring rule's state, and a suggestion's random draws and whether it
- * explores come from (seed, trial_id). So replaying the same observations with the
- * same seed and the same pending trials gives the same next suggestion, bit for bit;
- * save/restore are not needed.
+ * so does the exploring rules' state, and a suggestion's random draws and whether it
+ * explores come from that state, the pending trials and (seed, trial_id). So
+ * replaying the same observations with the same seed and the same pending trials
+ * gives the same next suggestion, bit for bit; save/restore are not needed.
  *
  * GSL's error handler is left alone (library code should not change a process-wide
  * setting): every GSL call here is made with valid sizes and finite inputs, so the
@@ -124,9 +134,10 @@ static const hps_option_spec gp_options[] = {
              "posterior standard deviations while the next point is chosen (default 0.5; "
              "0: kriging believer)"},
     {.name = "explore_share", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 1.0,
-     .help = "fraction of the suggestions that search outside the basin the search has "
-             "settled in while the best point outside it beats the median (default 0.5; "
-             "two fifths of that once the outside search stops improving; 0: never)"},
+     .help = "with trials pending: fraction of the suggestions that search outside the "
+             "basin the search has settled in while the best point outside it beats the "
+             "median (default 0.5; multiplied by 2/5 for every 10 observations that do "
+             "not improve that point; 0: never)"},
     {.name = "fit_max_points", .type = HPS_OPT_INT, .min = 10, .max = 1000000,
      .help = "observations the hyper-parameter fit uses at most: the best third and an "
              "even spread of the rest (default 200)"},
@@ -148,6 +159,7 @@ typedef struct gp_state {
     double worst;      /* largest observed value */
     double best;       /* smallest observed value */
     int best_row;      /* its model row */
+    int last_improve;  /* n_final when best last improved by a relative 1e-4 */
     int *failed_rows;  /* model rows of failed trials */
     int n_failed, cap_failed;
 
@@ -262,6 +274,9 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
         if (new_worst)
             s->worst = obs->value;
         if (s->n_final == 0 || obs->value < s->best) {
+            if (s->n_final == 0 ||
+                s->best - obs->value > 1e-4 * (fabs(s->best) > 1e-12 ? fabs(s->best) : 1e-12))
+                s->last_improve = s->n_final + 1;
             s->best = obs->value;
             s->best_row = s->model.n;
         }
@@ -298,6 +313,23 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
     return rc;
 }
 
+/* ---- which suggestions explore -------------------------------------------------------- */
+
+/* With nothing pending (a serial search): after STAG_K observations without a relative
+ * 1e-4 improvement of the best value, ESC_ON of every ESC_PERIOD suggestions explore.
+ * With trials pending: the explore share (gp_explore.c). */
+#define STAG_K 15
+#define ESC_ON 7
+#define ESC_PERIOD 10
+
+static int explores(const gp_state *s, int64_t trial_id)
+{
+    if (s->pend.n > 0)
+        return gp_explore_decide(&s->explore, trial_id);
+    int stag = s->n_final - s->last_improve;
+    return stag >= STAG_K && (stag - STAG_K) % ESC_PERIOD < ESC_ON;
+}
+
 /* ---- suggest ---------------------------------------------------------------------------- */
 
 static int gp_suggest(void *state, hps_suggestion *out)
@@ -328,7 +360,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
         gp_model *use = &s->model;
         memset(&tm, 0, sizeof tm);
         double er = gp_explore_radius(s->sp.d);
-        if (gp_explore_decide(&s->explore, out->trial_id)) {
+        if (explores(s, out->trial_id)) {
             tu = malloc(sizeof(double) * (size_t)s->sp.d);
             if (!tu)
                 return HPS_ENOMEM;

@@ -14,13 +14,14 @@
  * and no suggestion explores; on Hartmann6 the other basins keep it open. Among the
  * trial ids, explore_share of them explore (every second one at the default 0.5),
  * evenly spread, so with k workers about k/2 of the pending trials explore at any
- * time and a serial search alternates; ids rather than a count of suggestions keep
- * the choice a function of the observations, the pending trials and the id. Once
- * STALL_N observations in a row have not improved the outside best by STALL_EPS of
- * the gap between the median and the incumbent, the share drops to STALL_FACTOR of
- * itself: the outside region has been searched down to a basin that is worse than
- * the incumbent's, and refining it further would cost the incumbent's precision; a
- * new outside best restores the full share.
+ * time; ids rather than a count of suggestions keep the choice a function of the
+ * observations, the pending trials and the id. For every STALL_N observations in a
+ * row that have not improved the outside best by STALL_EPS of the gap between the
+ * median and the incumbent, the share is multiplied by STALL_FACTOR: the outside
+ * region has been searched down to a basin that is worse than the incumbent's, and
+ * refining it further would cost the incumbent's precision; a new outside best
+ * restores the full share. (gp.c uses this rule while trials are pending; a serial
+ * search keeps its stagnation rule.)
  */
 #include <math.h>
 #include <stdlib.h>
@@ -99,7 +100,9 @@ int gp_explore_decide(const gp_explore *e, int64_t trial_id)
 {
     if (!e->open || trial_id < 0)
         return 0;
-    double f = e->n_stall >= STALL_N ? STALL_FACTOR * e->share : e->share;
+    double f = e->share;
+    for (int k = e->n_stall / STALL_N; k > 0 && f > 1e-3; k--)
+        f *= STALL_FACTOR;
     /* trial ids t with floor((t + 1) f) > floor(t f): a share f of the ids, evenly spread */
     return floor((double)(trial_id + 1) * f + 1e-9) > floor((double)trial_id * f + 1e-9);
 }

@@ -1,8 +1,8 @@
 /*
  * Private to strategies/: which of the `gp` strategy's suggestions explore outside the
- * basin the search has settled in, and the model they are scored on (gp_explore.c).
- * The rule is the same for a serial search and for one with many trials pending. Its
- * state follows the observations alone (gp_explore_observe), and a suggestion's choice
+ * basin the search has settled in while trials are pending (the explore share), and
+ * the model exploring suggestions are scored on (gp_explore.c). The share's state
+ * follows the observations alone (gp_explore_observe), and a suggestion's choice
  * depends on that state and its trial id, so the same observations and pending trials
  * give the same next suggestion, as everywhere else in the strategy.
  */

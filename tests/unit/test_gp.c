@@ -566,11 +566,11 @@ static void test_replay_observations(void **state)
     gp->destroy(b);
 }
 
-/* gp_explore.c: exploring opens while the best point outside the ball around the
- * incumbent beats the median observation; then every second trial id explores (the
- * default share 0.5, evenly spread), two fifths of that once the outside best has not
- * improved for 10 observations, the full share again when it does; never when closed
- * or with a share of 0. */
+/* gp_explore.c (trials pending): exploring opens while the best point outside the ball
+ * around the incumbent beats the median observation; then every second trial id
+ * explores (the default share 0.5, evenly spread), two fifths of that once the outside
+ * best has not improved for 10 observations, the full share again when it does; never
+ * when closed or with a share of 0. */
 static int explorers(const gp_explore *e, int n_ids)
 {
     int c = 0, prev = 0;
@@ -672,6 +672,53 @@ static void test_explore_decoy(void **state)
                  "without", on_escaped, b_on[0], b_on[1], b_on[2], b_on[3], b_on[4], off_escaped);
 }
 
+/* A serial search settled in a basin spends some suggestions outside the ball of
+ * radius 0.4 sqrt(d) around its incumbent (gp.c, "Exploring"), and those suggestions
+ * replay exactly from the observations. */
+static double sphere(const double *u)
+{
+    return (u[0] - 0.3) * (u[0] - 0.3) + (u[1] - 0.6) * (u[1] - 0.6);
+}
+
+static void test_escape(void **state)
+{
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    hps_space sp = unit_space(2);
+    void *a = NULL, *b = NULL;
+    assert_int_equal(gp->create(&sp, NULL, 5, &a, NULL, 0), HPS_OK);
+    enum { N = 70 };
+    double us[N][2], best = HUGE_VAL, ub_best[2] = {0, 0};
+    int first_far = -1;
+    for (int t = 0; t < N; t++) {
+        hps_suggestion s = {.u = us[t], .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(a, &s), HPS_OK);
+        if (t >= 20 && first_far < 0 && dist(us[t], ub_best, 2) >= 0.4 * sqrt(2.0) - 1e-9)
+            first_far = t;
+        double v = sphere(us[t]);
+        if (v < best) {
+            best = v;
+            memcpy(ub_best, us[t], sizeof ub_best);
+        }
+        hps_observation o = {.trial_id = t, .kind = HPS_OBS_FINAL, .u = us[t], .value = v};
+        assert_int_equal(gp->observe(a, &o, NULL), HPS_OK);
+    }
+    if (first_far < 0)
+        fail_msg("no suggestion left the incumbent's basin in %d evaluations", N);
+    assert_true(best < 1e-4);
+    assert_int_equal(gp->create(&sp, NULL, 5, &b, NULL, 0), HPS_OK);
+    for (int t = 0; t < first_far; t++) {
+        hps_observation o = {.trial_id = t, .kind = HPS_OBS_FINAL, .u = us[t],
+                             .value = sphere(us[t])};
+        assert_int_equal(gp->observe(b, &o, NULL), HPS_OK);
+    }
+    double u[2];
+    hps_suggestion s = {.u = u, .trial_id = first_far, .bracket = -1, .rung = -1};
+    assert_int_equal(gp->suggest(b, &s), HPS_OK);
+    assert_memory_equal(u, us[first_far], sizeof u);
+    gp->destroy(a);
+    gp->destroy(b);
+}
+
 static void test_options(void **state)
 {
     const hps_strategy_ops *gp = hps_strategy_find("gp");
@@ -712,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_pending_distinct),
         cmocka_unit_test(test_mixed_space),
         cmocka_unit_test(test_replay_observations),
+        cmocka_unit_test(test_escape),
         cmocka_unit_test(test_explore_rule),
         cmocka_unit_test(test_explore_decoy),
         cmocka_unit_test(test_options),
