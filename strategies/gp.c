@@ -17,10 +17,26 @@
  * the best observations are scored by the acquisition and the best refined
  * (gp_optimize.c); the best that is not within 1e-3 of a pending trial wins.
  *
- * Escape. A serial search that has stagnated for 15 observations spends 7 of every
- * 10 suggestions outside a ball around the incumbent, scored on a model of the
- * observations outside it: inside a wide basin the main model's EI elsewhere is
- * nil, and the outside model behaves like a restart that keeps what it knows.
+ * Exploring. Some suggestions search outside the ball of radius 0.4 sqrt(d) around
+ * the incumbent, scored on a model refitted to the observations outside it (a
+ * restart that keeps what is known there) and kept out of the ball: inside a wide
+ * basin the main model's length scales grow along the basin's flat directions and
+ * its constant mean settles far above the data, so its expected improvement
+ * elsewhere is nil (Hartmann6's local minimum). Which ones:
+ *   - with trials pending (gp_explore.c): while the best observation outside the
+ *     ball beats the median observation, explore_share of the trial ids (every
+ *     second one by default), a share multiplied by 2/5 for every 10 observations
+ *     in a row that do not improve that outside best. A parallel search keeps
+ *     making small gains in a wrong basin, so waiting for it to stagnate (the
+ *     serial rule) never triggers, and every worker's trial lands in that basin.
+ *   - with nothing pending (a serial search): after 15 observations without a
+ *     relative 1e-4 improvement of the best value, 7 of every 10 suggestions. The
+ *     explore share serially left fewer Hartmann6 seeds in the local minimum but
+ *     cost the others precision, and did no better on Levy on held-out seeds; the
+ *     README has the figures.
+ * The escaping suggestions of the serial rule tend to stay near the ball's surface,
+ * on the settled basin's outer slope; excluding that slope from the outside model
+ * or aiming at the incumbent's value instead of the outside best made it worse.
  *
  * Output warp: objectives with a large dynamic range are Box-Cox-warped
  * (gp_warp.c). Failed trials enter with the worst value seen so far, which steers
@@ -31,8 +47,9 @@
  * most every n/20, on at most fit_max_points of them.
  *
  * Exactness: the model after k observations depends only on them (refits happen
- * at fixed counts, from seeds derived from the count), and a suggestion's draws
- * come from a generator seeded by (seed, trial_id), so a replay gives the same
+ * at fixed counts, from seeds derived from the count), so does the exploring
+ * rules' state, and a suggestion's draws and whether it explores come from that
+ * state, the pending trials and (seed, trial_id), so a replay gives the same
  * suggestions bit for bit.
  *
  * GSL's error handler is left alone: every GSL call here has valid sizes and
@@ -53,6 +70,7 @@
 
 #include "hpsweep/error.h"
 #include "gp_acq.h"
+#include "gp_explore.h"
 #include "gp_model.h"
 #include "gp_space.h"
 #include "strategies.h"
@@ -89,6 +107,11 @@ static const hps_option_spec gp_options[] = {
      .help = "pending trials are believed to score the posterior mean plus this many "
              "posterior standard deviations while the next point is chosen (default 0.5; "
              "0: kriging believer)"},
+    {.name = "explore_share", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 1.0,
+     .help = "with trials pending: fraction of the suggestions that search outside the "
+             "basin the search has settled in while the best point outside it beats the "
+             "median (default 0.5; multiplied by 2/5 for every 10 observations that do "
+             "not improve that point; 0: never)"},
     {.name = "fit_max_points", .type = HPS_OPT_INT, .min = 10, .max = 1000000,
      .help = "observations the hyper-parameter fit uses at most: the best third and an "
              "even spread of the rest (default 200)"},
@@ -116,6 +139,7 @@ typedef struct gp_state {
     size_t cap_failed;
 
     gp_pending pend;   /* pending trials (trial id + unit point) */
+    gp_explore explore; /* which suggestions search outside the settled basin */
 } gp_state;
 
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -132,6 +156,7 @@ static void gp_destroy(void *state)
     gp_model_free(&s->model);
     gp_space_free(&s->sp);
     gp_pending_free(&s->pend);
+    gp_explore_free(&s->explore);
     free(s->failed_rows);
     free(s);
 }
@@ -160,6 +185,7 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
     s->beta = hps_strategy_cfg_double(cfg, "ucb_beta", 4.0);
     s->xi = hps_strategy_cfg_double(cfg, "xi", 0.0);
     s->kappa = hps_strategy_cfg_double(cfg, "pending_kappa", 0.5);
+    s->explore.share = hps_strategy_cfg_double(cfg, "explore_share", 0.5);
     int warp = strcmp(hps_strategy_cfg_str(cfg, "output_warp", "auto"), "none") != 0;
     s->refit_every = (int)hps_strategy_cfg_int(cfg, "refit_every", 1);
     s->n_candidates = (int)hps_strategy_cfg_int(cfg, "n_candidates", 1024);
@@ -240,6 +266,8 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
     free(x);
     if (rc != HPS_OK)
         return rc;
+    if (s->n_final > 0 && (rc = gp_explore_observe(&s->explore, &s->model, s->best_row)) != HPS_OK)
+        return rc;
     s->since_fit++;
     if (refit_due(s)) {
         int n = s->model.n;
@@ -260,45 +288,21 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
     return rc;
 }
 
-/* ---- escaping a settled basin -------------------------------------------------------- */
+/* ---- which suggestions explore -------------------------------------------------------- */
 
-/* After STAG_K observations without a relative 1e-4 improvement of the best value,
- * ESC_ON of every ESC_PERIOD serial suggestions search outside the ball of radius
- * esc_radius() around the incumbent, on a model of the observations outside it. */
+/* With nothing pending (a serial search): after STAG_K observations without a relative
+ * 1e-4 improvement of the best value, ESC_ON of every ESC_PERIOD suggestions explore.
+ * With trials pending: the explore share (gp_explore.c). */
 #define STAG_K 15
 #define ESC_ON 7
 #define ESC_PERIOD 10
 
-static double esc_radius(int d)
+static int explores(const gp_state *s, int64_t trial_id)
 {
-    return 0.4 * sqrt((double)d);
-}
-
-/* A model of the observations farther than r (Euclidean, features) from the incumbent
- * xb, fitted afresh: the landscape outside the basin the search has settled in, with
- * its own incumbent. HPS_EINVAL when fewer than two observations are outside. */
-static int outside_model(gp_state *s, const double *xb, double r, gp_model *t)
-{
-    const gp_model *m = &s->model;
-    int rc = gp_model_init(t, m->dim, m->n_groups, m->group);
-    t->warp = m->warp;
-    t->warp_choose = m->warp_choose;
-    for (int i = 0; i < m->n && rc == HPS_OK; i++) {
-        const double *xi = m->x + (size_t)i * m->dim;
-        double d2 = 0.0;
-        for (int f = 0; f < m->dim; f++)
-            d2 += (xi[f] - xb[f]) * (xi[f] - xb[f]);
-        if (d2 >= r * r)
-            rc = gp_model_add(t, xi, m->y[i]);
-    }
-    if (rc != HPS_OK)
-        return rc;
-    if (t->n < 2)
-        return HPS_EINVAL;
-    gp_fit_opts fo = {.n_starts = 2, .n_screen = 8, .max_iter = 100,
-                      .max_points = s->fit_max_points,
-                      .seed = s->seed ^ hps_mix64((uint64_t)m->n + 0xBB67AE8584CAA73BULL)};
-    return gp_model_fit(t, &fo);
+    if (s->pend.n > 0)
+        return gp_explore_decide(&s->explore, trial_id);
+    int stag = s->n_final - s->last_improve;
+    return stag >= STAG_K && (stag - STAG_K) % ESC_PERIOD < ESC_ON;
 }
 
 /* ---- suggest ---------------------------------------------------------------------------- */
@@ -326,19 +330,20 @@ static int gp_suggest(void *state, hps_suggestion *out)
             nc = scaled < 256 ? (nc < 256 ? nc : 256) : (int)scaled;
             nr = nr > 1 ? (nr + 1) / 2 : nr;
         }
-        int stag = s->n_final - s->last_improve;
         double *tu = NULL;
         gp_model tm;
         gp_model *use = &s->model;
         memset(&tm, 0, sizeof tm);
-        double er = esc_radius(s->sp.d);
-        if (s->pend.n == 0 && stag >= STAG_K && (stag - STAG_K) % ESC_PERIOD < ESC_ON) {
+        double er = gp_explore_radius(s->sp.d);
+        if (explores(s, out->trial_id)) {
             tu = malloc(sizeof(double) * (size_t)s->sp.d);
             if (!tu)
                 return HPS_ENOMEM;
             const double *xb = s->model.x + (size_t)s->best_row * s->model.dim;
             gp_space_unfeature(&s->sp, xb, tu);
-            rc = outside_model(s, xb, er, &tm);
+            rc = gp_explore_model(&s->model, xb, er, s->fit_max_points,
+                                  s->seed ^ hps_mix64((uint64_t)s->model.n + 0xBB67AE8584CAA73BULL),
+                                  &tm);
             if (rc == HPS_OK)
                 use = &tm;
             else if (rc != HPS_EINVAL) {

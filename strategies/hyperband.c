@@ -246,21 +246,25 @@ static int hb_create_kind(hb_kind kind, const char *dflt_sampler, const hps_spac
     }
     if (sampler == HB_TPE) {
         /* the model is only asked once a level has min_points results; TPE's own
-         * random start-up is off and its good group is BOHB's top 15% */
+         * random start-up is off and its good group is BOHB's top 15%; its bad density
+         * keeps equal weights (bandwidth weights did worse on bench/hyperband with one
+         * worker) */
         s->model_ops = &hps_strategy_tpe;
         s->model_keys[0] = "n_startup";
         s->model_keys[1] = "gamma";
+        s->model_keys[2] = "bad_weights";
         snprintf(s->model_buf[0], sizeof s->model_buf[0], "1");
         snprintf(s->model_buf[1], sizeof s->model_buf[1], "0.15");
-        s->model_cfg.n = 2;
+        snprintf(s->model_buf[2], sizeof s->model_buf[2], "equal");
+        s->model_cfg.n = 3;
     } else if (sampler == HB_GP) {
         s->model_ops = &hps_strategy_gp;
         s->model_keys[0] = "n_initial";
         snprintf(s->model_buf[0], sizeof s->model_buf[0], "1");
         s->model_cfg.n = 1;
     }
-    s->model_vals[0] = s->model_buf[0];
-    s->model_vals[1] = s->model_buf[1];
+    for (int k = 0; k < 3; k++)
+        s->model_vals[k] = s->model_buf[k];
     s->model_cfg.keys = s->model_keys;
     s->model_cfg.values = s->model_vals;
     if (s->model_ops) {

@@ -108,8 +108,8 @@ typedef struct hb_state {
     const hps_strategy_ops *model_ops; /* tpe or gp, or NULL */
     double random_fraction;
     int min_points;
-    const char *model_keys[2], *model_vals[2];
-    char model_buf[2][32];
+    const char *model_keys[3], *model_vals[3];
+    char model_buf[3][32];
     hps_strategy_cfg model_cfg;
 
     hb_trial *t;            /* trials, in the order they were started */

@@ -7,9 +7,10 @@
  * constant_liar, the pending trials and, always, the failed ones, counted as worse
  * than everything) the "bad" group. Each parameter is then chosen independently
  * (univariate TPE): n_ei_candidates draws from the good density l are scored by
- * log l(x) - log g(x), g being the bad density, and the best draw is taken.
+ * log l(x) - log g(x), g being the bad density, and the best draw is taken. With
+ * multivariate, whole points are drawn from a joint l and scored by joint densities.
  *
- * Densities, on the unit coordinate:
+ * Densities (tpe_parzen.c), on the unit coordinate:
  *   float, int   a mixture of normals truncated to [0,1], one per observation plus a
  *                prior component N(0.5, 1) of weight prior_weight. An observation's
  *                bandwidth is the larger gap to its sorted neighbours (the prior's mean
@@ -18,7 +19,16 @@
  *   categorical, bool   smoothed counts: prior_weight/K per choice plus the weights
  *                of the observations that chose it.
  * Observation weights: 1 for the 25 most recent of a group, a linear ramp from 1/n
- * to 1 for older ones (Optuna's default_weights).
+ * to 1 for older ones (Optuna's default_weights). With bad_weights: bandwidth, each
+ * kernel of g (numeric parameters, univariate) is also weighted by its bandwidth.
+ * TPE's samples crowd where it has already looked, and most of them are "bad" by
+ * the quantile split, so an unweighted g is high there mostly because that is where
+ * the samples are; a kernel's bandwidth is about the inverse of the local sample
+ * density, so the weighted g counts a crowd of bad points about once for the region
+ * it covers. Optuna 3.1 weights both densities this way by accident (its truncated
+ * normal's log-density lacks the -log(sigma) term, optuna/samplers/_tpe/
+ * _truncnorm.py), which is why it beat our unweighted TPE on Hartmann6 and Levy;
+ * weighting only g does better than weighting both (the README has the figures).
  *
  * A suggestion's draws come from a generator seeded by (seed, trial_id), so the
  * same observations and pending trials give the same suggestion bit for bit (which
@@ -31,15 +41,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 
 #include "hpsweep/error.h"
 #include "strategies.h"
+#include "tpe_parzen.h"
 
 #define TPE_MIN_SEP 1e-3
 #define TPE_RETRIES 8
-#define LOG_SQRT_2PI 0.91893853320467274178
+
+static const char *const bad_weight_names[] = {"bandwidth", "equal", NULL};
 
 static const hps_option_spec tpe_options[] = {
     {.name = "n_startup", .type = HPS_OPT_INT, .min = 1, .max = 100000,
@@ -51,6 +62,13 @@ static const hps_option_spec tpe_options[] = {
      .help = "draws from the good density scored per parameter (default 24)"},
     {.name = "prior_weight", .type = HPS_OPT_FLOAT, .min = 0.0, .max = 100.0,
      .help = "weight of the uniform-ish prior component in every density (default 1)"},
+    {.name = "bad_weights", .type = HPS_OPT_ENUM, .choices = bad_weight_names,
+     .help = "bandwidth (default): each kernel of the bad density (numeric parameters, "
+             "univariate) weighs in proportion to its bandwidth, so a crowd of bad points "
+             "counts about once for its region; equal: all weigh the same (Bergstra et al.)"},
+    {.name = "multivariate", .type = HPS_OPT_BOOL,
+     .help = "one joint kernel per observation over all parameters instead of one density "
+             "per parameter (Falkner et al.; Optuna's multivariate=True) (default false)"},
     {.name = "constant_liar", .type = HPS_OPT_BOOL,
      .help = "count pending trials as bad observations, spreading parallel suggestions "
              "(default true)"},
@@ -63,7 +81,8 @@ typedef struct tpe_state {
     long *card;          /* [d] 0 for floats */
     int *categ;          /* [d] categorical or bool */
     uint64_t seed;
-    int n_startup, n_ei, liar;
+    int n_startup, n_ei, liar, multivariate, bw_bad;
+    long *kind;          /* [d] K for a categorical or bool, 0 for a numeric parameter */
     double gamma, prior_weight;
 
     int n, cap;          /* observations (finals and failures) */
@@ -86,6 +105,7 @@ static void tpe_destroy(void *state)
         return;
     free(s->card);
     free(s->categ);
+    free(s->kind);
     free(s->u);
     free(s->y);
     free(s->failed);
@@ -112,7 +132,8 @@ static int tpe_create(const hps_space *space, const hps_strategy_cfg *cfg, uint6
     s->categ = malloc(sizeof(int) * dd);
     s->vals = malloc(sizeof(double) * dd);
     s->tmp = malloc(sizeof(double) * dd);
-    if (!s->card || !s->categ || !s->vals || !s->tmp) {
+    s->kind = malloc(sizeof(long) * dd);
+    if (!s->card || !s->categ || !s->vals || !s->tmp || !s->kind) {
         tpe_destroy(s);
         return HPS_ENOMEM;
     }
@@ -120,12 +141,15 @@ static int tpe_create(const hps_space *space, const hps_strategy_cfg *cfg, uint6
         s->card[i] = hps_space_cardinality(space, i);
         s->categ[i] = space->params[i].type == HPS_PARAM_CATEGORICAL ||
                       space->params[i].type == HPS_PARAM_BOOL;
+        s->kind[i] = s->categ[i] ? (s->card[i] > 1 ? s->card[i] : 2) : 0;
     }
     s->n_startup = (int)hps_strategy_cfg_int(cfg, "n_startup", 10);
     s->gamma = hps_strategy_cfg_double(cfg, "gamma", 0.1);
     s->n_ei = (int)hps_strategy_cfg_int(cfg, "n_ei_candidates", 24);
     s->prior_weight = hps_strategy_cfg_double(cfg, "prior_weight", 1.0);
     s->liar = hps_strategy_cfg_bool(cfg, "constant_liar", 1);
+    s->multivariate = hps_strategy_cfg_bool(cfg, "multivariate", 0);
+    s->bw_bad = strcmp(hps_strategy_cfg_str(cfg, "bad_weights", "bandwidth"), "equal") != 0;
     if (s->n_startup < 1 || !(s->gamma > 0.0) || s->n_ei < 1 || !(s->prior_weight >= 0.0)) {
         if (err && errlen)
             snprintf(err, errlen, "tpe: option out of range");
@@ -211,117 +235,6 @@ static int tpe_observe(void *state, const hps_observation *obs, hps_decision *de
     return HPS_OK;
 }
 
-/* ---- Parzen estimators ----------------------------------------------------------------- */
-
-/* One group of points for one numeric parameter: a truncated-normal mixture. */
-typedef struct parzen {
-    int m;               /* components (points + prior) */
-    double *mu, *sigma, *logw; /* log weight minus log truncation mass */
-} parzen;
-
-typedef struct mv {
-    double v;
-    double w;
-} mv;
-
-static int cmp_mv(const void *a, const void *b)
-{
-    const mv *x = a, *y = b;
-    if (x->v < y->v)
-        return -1;
-    if (x->v > y->v)
-        return 1;
-    return (x->w > y->w) - (x->w < y->w);
-}
-
-/* Build from values x[k] with weights w[k] (plus the prior). buf: 4*(k+1) doubles,
- * sort: k+1 entries. */
-static void parzen_build(parzen *p, int k, const double *x, const double *w, double prior_w,
-                         double *buf, mv *sort)
-{
-    int m = k + 1;
-    p->m = m;
-    p->mu = buf;
-    p->sigma = buf + m;
-    p->logw = buf + 2 * (size_t)m;
-    double *wt = buf + 3 * (size_t)m;
-    for (int i = 0; i < k; i++)
-        sort[i] = (mv){x[i], w[i]};
-    sort[k] = (mv){0.5, -1.0}; /* the prior, marked by a negative weight */
-    qsort(sort, (size_t)m, sizeof(mv), cmp_mv);
-    double lo_clip = 1.0 / (m < 100 ? (double)m : 100.0);
-    double wsum = 0.0;
-    for (int i = 0; i < m; i++) {
-        p->mu[i] = sort[i].v;
-        int prior = sort[i].w < 0.0;
-        double sg;
-        if (prior) {
-            sg = 1.0;
-        } else {
-            double left = i > 0 ? sort[i].v - sort[i - 1].v : -1.0;
-            double right = i + 1 < m ? sort[i + 1].v - sort[i].v : -1.0;
-            sg = left > right ? left : right;
-        }
-        sg = sg < lo_clip ? lo_clip : sg > 1.0 ? 1.0 : sg;
-        p->sigma[i] = sg;
-        wt[i] = prior ? prior_w : sort[i].w;
-        wsum += wt[i];
-    }
-    for (int i = 0; i < m; i++) {
-        double mass = gsl_cdf_ugaussian_P((1.0 - p->mu[i]) / p->sigma[i]) -
-                      gsl_cdf_ugaussian_P((0.0 - p->mu[i]) / p->sigma[i]);
-        if (!(mass > 1e-300))
-            mass = 1e-300;
-        p->logw[i] = wt[i] > 0.0 ? log(wt[i] / wsum) - log(mass) : -HUGE_VAL;
-    }
-}
-
-static double parzen_logpdf(const parzen *p, double x)
-{
-    double mx = -HUGE_VAL;
-    for (int i = 0; i < p->m; i++) {
-        double z = (x - p->mu[i]) / p->sigma[i];
-        double t = p->logw[i] - 0.5 * z * z - log(p->sigma[i]) - LOG_SQRT_2PI;
-        mx = t > mx ? t : mx;
-    }
-    if (!isfinite(mx))
-        return mx;
-    double s = 0.0;
-    for (int i = 0; i < p->m; i++) {
-        double z = (x - p->mu[i]) / p->sigma[i];
-        s += exp(p->logw[i] - 0.5 * z * z - log(p->sigma[i]) - LOG_SQRT_2PI - mx);
-    }
-    return mx + log(s);
-}
-
-static double parzen_sample(const parzen *p, gsl_rng *rng)
-{
-    /* component by weight (the truncation mass cancels: weights are logw + log mass) */
-    double tot = 0.0;
-    for (int i = 0; i < p->m; i++) {
-        double mass = gsl_cdf_ugaussian_P((1.0 - p->mu[i]) / p->sigma[i]) -
-                      gsl_cdf_ugaussian_P((0.0 - p->mu[i]) / p->sigma[i]);
-        tot += isfinite(p->logw[i]) ? exp(p->logw[i]) * mass : 0.0;
-    }
-    double r = gsl_rng_uniform(rng) * tot, acc = 0.0;
-    int c = p->m - 1;
-    for (int i = 0; i < p->m; i++) {
-        double mass = gsl_cdf_ugaussian_P((1.0 - p->mu[i]) / p->sigma[i]) -
-                      gsl_cdf_ugaussian_P((0.0 - p->mu[i]) / p->sigma[i]);
-        acc += isfinite(p->logw[i]) ? exp(p->logw[i]) * mass : 0.0;
-        if (r < acc) {
-            c = i;
-            break;
-        }
-    }
-    double a = gsl_cdf_ugaussian_P((0.0 - p->mu[c]) / p->sigma[c]);
-    double b = gsl_cdf_ugaussian_P((1.0 - p->mu[c]) / p->sigma[c]);
-    double q = a + gsl_rng_uniform(rng) * (b - a);
-    q = q < 1e-300 ? 1e-300 : q > 1.0 - 1e-16 ? 1.0 - 1e-16 : q;
-    double x = p->mu[c] + p->sigma[c] * gsl_cdf_ugaussian_Pinv(q);
-    return x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x;
-}
-
 /* ---- suggest ------------------------------------------------------------------------------ */
 
 typedef struct iv {
@@ -377,7 +290,7 @@ static int far_from_pending(const tpe_state *s, const double *u)
 /* One draw of the whole point by univariate TPE. Groups: rows good[ng], bad[nb]
  * (indices >= s->n are pending trials). */
 static void tpe_draw(tpe_state *s, gsl_rng *rng, const int *good, int ng, const int *bad, int nb,
-                     const double *wg, const double *wb, double *work, mv *sort, double *u)
+                     const double *wg, const double *wb, double *work, tpe_mv_pair *sort, double *u)
 {
     int d = s->d, nmax = ng > nb ? ng : nb;
     double *xs = work, *bufl = xs + nmax, *bufg = bufl + 4 * (size_t)(nmax + 1);
@@ -421,18 +334,18 @@ static void tpe_draw(tpe_state *s, gsl_rng *rng, const int *good, int ng, const 
             u[i] = ((double)bc + 0.5) / (double)K;
             continue;
         }
-        parzen l, g;
+        tpe_parzen l, g;
         for (int k = 0; k < ng; k++)
             xs[k] = s->u[(size_t)good[k] * d + i];
-        parzen_build(&l, ng, xs, wg, s->prior_weight, bufl, sort);
+        tpe_parzen_build(&l, ng, xs, wg, s->prior_weight, 0, bufl, sort);
         for (int k = 0; k < nb; k++)
             xs[k] = bad[k] < s->n ? s->u[(size_t)bad[k] * d + i]
                                   : s->pu[(size_t)(bad[k] - s->n) * d + i];
-        parzen_build(&g, nb, xs, wb, s->prior_weight, bufg, sort);
+        tpe_parzen_build(&g, nb, xs, wb, s->prior_weight, s->bw_bad, bufg, sort);
         double best = -HUGE_VAL, bx = 0.5;
         for (int e = 0; e < s->n_ei; e++) {
-            double x = parzen_sample(&l, rng);
-            double sc = parzen_logpdf(&l, x) - parzen_logpdf(&g, x);
+            double x = tpe_parzen_sample(&l, rng);
+            double sc = tpe_parzen_logpdf(&l, x) - tpe_parzen_logpdf(&g, x);
             if (sc > best) {
                 best = sc;
                 bx = x;
@@ -441,6 +354,48 @@ static void tpe_draw(tpe_state *s, gsl_rng *rng, const int *good, int ng, const 
         u[i] = bx;
     }
     /* snap ints to their slice centres */
+    hps_space_decode(s->space, u, s->vals);
+    hps_space_encode(s->space, s->vals, s->tmp);
+    for (int i = 0; i < d; i++)
+        if (s->card[i] > 0)
+            u[i] = s->tmp[i];
+}
+
+/* The rows of a group as one [k][d] array (pending rows from pu). */
+static void gather(const tpe_state *s, const int *rows, int k, double *x)
+{
+    int d = s->d;
+    for (int r = 0; r < k; r++) {
+        const double *row = rows[r] < s->n ? s->u + (size_t)rows[r] * d
+                                           : s->pu + (size_t)(rows[r] - s->n) * d;
+        memcpy(x + (size_t)r * d, row, sizeof(double) * (size_t)d);
+    }
+}
+
+/* One draw of the whole point by multivariate TPE: n_ei joint draws from l, the best
+ * by log l - log g. xs: (ng + nb) * d doubles; buf: tpe_mv_work(ng) + tpe_mv_work(nb)
+ * + 2 d doubles. */
+static void tpe_draw_mv(tpe_state *s, gsl_rng *rng, const int *good, int ng, const int *bad,
+                        int nb, const double *wg, const double *wb, double *xs, double *buf,
+                        double *u)
+{
+    int d = s->d;
+    double *xg = xs, *xb = xs + (size_t)ng * d;
+    gather(s, good, ng, xg);
+    gather(s, bad, nb, xb);
+    tpe_mv l, g;
+    double *bl = buf, *bg = bl + tpe_mv_work(ng, d), *cand = bg + tpe_mv_work(nb, d);
+    tpe_mv_build(&l, ng, d, s->kind, xg, wg, s->prior_weight, bl);
+    tpe_mv_build(&g, nb, d, s->kind, xb, wb, s->prior_weight, bg);
+    double best = -HUGE_VAL;
+    for (int e = 0; e < s->n_ei; e++) {
+        tpe_mv_sample(&l, rng, cand);
+        double sc = tpe_mv_logpdf(&l, cand) - tpe_mv_logpdf(&g, cand);
+        if (sc > best || e == 0) {
+            best = sc;
+            memcpy(u, cand, sizeof(double) * (size_t)d);
+        }
+    }
     hps_space_decode(s->space, u, s->vals);
     hps_space_encode(s->space, s->vals, s->tmp);
     for (int i = 0; i < d; i++)
@@ -489,8 +444,12 @@ static int tpe_suggest(void *state, hps_suggestion *out)
     long kmax = 2;
     for (int i = 0; i < d; i++)
         kmax = s->card[i] > kmax ? s->card[i] : kmax;
-    double *work = malloc(sizeof(double) * (9 * (size_t)(nmax + 1) + 2 * (size_t)kmax + 4));
-    mv *sort = malloc(sizeof(mv) * (size_t)(nmax + 1));
+    size_t nw = 9 * (size_t)(nmax + 1) + 2 * (size_t)kmax + 4;
+    if (s->multivariate)
+        nw = (size_t)(nmax + 1) * (size_t)(d > 0 ? d : 1) + tpe_mv_work(nmax, d) * 2 +
+             2 * (size_t)d + 4;
+    double *work = malloc(sizeof(double) * nw);
+    tpe_mv_pair *sort = malloc(sizeof(tpe_mv_pair) * (size_t)(nmax + 1));
     if (!order || !good || !bad || !wg || !wb || !work || !sort) {
         rc = HPS_ENOMEM;
         goto out;
@@ -519,7 +478,11 @@ static int tpe_suggest(void *state, hps_suggestion *out)
     ramp_weights(nb, wb);
 
     for (int tries = 0; tries <= TPE_RETRIES; tries++) {
-        tpe_draw(s, rng, good, ng, bad, nb, wg, wb, work, sort, out->u);
+        if (s->multivariate)
+            tpe_draw_mv(s, rng, good, ng, bad, nb, wg, wb, work,
+                        work + (size_t)(nmax + 1) * (size_t)(d > 0 ? d : 1), out->u);
+        else
+            tpe_draw(s, rng, good, ng, bad, nb, wg, wb, work, sort, out->u);
         if (far_from_pending(s, out->u))
             break;
     }

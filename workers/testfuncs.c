@@ -253,6 +253,31 @@ static double sphere_fn(const double *x, int d)
 
 static void sphere_domain(int d, double *low, double *high) { box(d, low, high, -5.12, 5.12); }
 
+/* ---- decoy (d = 2) -------------------------------------------------------------- */
+
+/*
+ * A test of escaping a settled basin, made for hpsweep (not from the SFU library):
+ *   -exp(-|x - a|^2 / (2 0.2^2)) - 0.85 exp(-|x - b|^2 / (2 0.2^2))
+ *                                 - 0.6 exp(-|x - b|^2 / (2 0.03^2))
+ * on [0,1]^2, a = (0.7, 0.7), b = (0.2, 0.2): a broad decoy basin at a (-1.0017),
+ * and at b a basin as broad but shallower, whose narrow well holds the global minimum
+ * -1.4519. A search that settles at a sees b only as worse, as Hartmann6's local
+ * minimum hides its global one in six dimensions. The minimiser lies on the diagonal;
+ * refined by Newton's method on the analytic derivative.
+ */
+static double decoy_fn(const double *x, int d)
+{
+    double ra = (x[0] - 0.7) * (x[0] - 0.7) + (x[1] - 0.7) * (x[1] - 0.7);
+    double rb = (x[0] - 0.2) * (x[0] - 0.2) + (x[1] - 0.2) * (x[1] - 0.2);
+    return -exp(-ra / 0.08) - 0.85 * exp(-rb / 0.08) - 0.6 * exp(-rb / 0.0018);
+}
+
+static void decoy_domain(int d, double *low, double *high) { box(d, low, high, 0.0, 1.0); }
+
+static double decoy_minimum(int d) { return -1.4519313012740471; }
+
+static void decoy_argmin(int d, double *x) { fill(d, x, 0.2000351062871346); }
+
 /* ---- the table ------------------------------------------------------------------ */
 
 static const hps_testfunc branin = {
@@ -294,9 +319,14 @@ static const hps_testfunc sphere = {
     .domain = sphere_domain, .minimum = zero_minimum, .argmin = zeros_argmin,
 };
 
+static const hps_testfunc decoy = {
+    .name = "decoy", .min_dim = 2, .max_dim = 2, .fn = decoy_fn,
+    .domain = decoy_domain, .minimum = decoy_minimum, .argmin = decoy_argmin,
+};
+
 static const hps_testfunc *const testfuncs[] = {
     &branin, &hartmann3, &hartmann6, &rosenbrock, &ackley,
-    &levy, &styblinski_tang, &six_hump_camel, &sphere, NULL,
+    &levy, &styblinski_tang, &six_hump_camel, &sphere, &decoy, NULL,
 };
 
 const hps_testfunc *hps_testfunc_find(const char *name)

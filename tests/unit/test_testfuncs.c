@@ -77,7 +77,7 @@ static void test_list_is_terminated_and_unique(void **state)
             assert_string_not_equal(list[j]->name, list[n]->name);
         assert_ptr_equal(hps_testfunc_find(list[n]->name), list[n]);
     }
-    assert_int_equal(n, 9);
+    assert_int_equal(n, 10);
 }
 
 static void test_find_unknown_is_null(void **state)
@@ -99,6 +99,7 @@ static void test_dimensions(void **state)
         {"branin", 2, 2},     {"hartmann3", 3, 3},       {"hartmann6", 6, 6},
         {"rosenbrock", 2, 0}, {"ackley", 1, 0},          {"levy", 1, 0},
         {"styblinski_tang", 1, 0}, {"six_hump_camel", 2, 2}, {"sphere", 1, 0},
+        {"decoy", 2, 2},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const hps_testfunc *f = must_find(want[i].name);
@@ -268,6 +269,19 @@ static void test_other_values(void **state)
     assert_close(camel->fn((double[]){1.0, 1.0}, 2), 3.2333333333333333, 1e-14);
 }
 
+/* decoy: the decoy basin's minimum (on the diagonal, Newton on the analytic
+ * derivative) is 0.45 above the global one, and values away from both are near 0. */
+static void test_decoy_values(void **state)
+{
+    const hps_testfunc *f = must_find("decoy");
+    double t = 0.6991636227868738;
+    assert_close(f->fn((double[]){t, t}, 2), -1.0016580399016881, 1e-13);
+    assert_close(f->fn((double[]){0.7, 0.7}, 2), -1.0016408860157935, 1e-13);
+    assert_close(f->fn((double[]){0.0, 0.0}, 2), -0.312702310113118, 1e-13);
+    assert_close(f->fn((double[]){1.0, 0.0}, 2), -0.0008831225025015969, 1e-13);
+    assert_true(f->fn((double[]){t, t}, 2) - f->minimum(2) > 0.45);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_branin_values),
         cmocka_unit_test(test_hartmann_values),
         cmocka_unit_test(test_other_values),
+        cmocka_unit_test(test_decoy_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
