@@ -14,13 +14,10 @@
  */
 #include "hpsweep/results.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -604,31 +601,11 @@ int hps_results_open(const char *path, hps_results *out, char *err, size_t errle
     memset(out, 0, sizeof *out);
     if (!path)
         return HPS_EINVAL;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        int code = errno == ENOENT ? HPS_ENOENT : HPS_EIO;
-        hps_h5_errf(&e, "%s: %s", path, strerror(errno));
-        return code;
-    }
-    close(fd);
-
-    int rc = HPS_ECORRUPT;
-    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
-    h5Check(&e, fapl = H5Pcreate(H5P_FILE_ACCESS));
-    h5Check(&e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
-#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
-    /* Lock where the file system can, read anyway where it cannot (NFS, Lustre). */
-    h5Check(&e, H5Pset_file_locking(fapl, 1, 1));
-#endif
-    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (file < 0) {
-        hps_h5_report(&e, __FILE__, __LINE__, "H5Fopen");
-        goto fail;
-    }
-    rc = read_all(file, out, &e);
-fail:
+    hid_t file = H5I_INVALID_HID;
+    int rc = hps_h5_open_read(path, &file, &e);
+    if (rc == HPS_OK)
+        rc = read_all(file, out, &e);
     hps_h5_close(file);
-    hps_h5_close(fapl);
     if (rc != HPS_OK)
         hps_results_free(out);
     return rc;

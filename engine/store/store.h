@@ -94,6 +94,14 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
                     int64_t n_rungs, char *err, size_t errlen);
 
+/*
+ * One /provenance attribute of the sweep.h5 at path, as a new string in *value (free
+ * it). HPS_OK, HPS_ENOENT (no file, or no such attribute), HPS_EIO or HPS_ECORRUPT,
+ * with err filled (err may be NULL).
+ */
+int hps_store_read_provenance(const char *path, const char *key, char **value, char *err,
+                              size_t errlen);
+
 /* Silence HDF5's automatic error stack printing (call once per process). */
 void hps_store_quiet(void);
 

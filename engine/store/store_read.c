@@ -4,11 +4,74 @@
  */
 #include "store_read.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
+#include "store.h"
+
+int hps_h5_open_read(const char *path, hid_t *file, const hps_h5err *e)
+{
+    *file = H5I_INVALID_HID;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        int code = errno == ENOENT ? HPS_ENOENT : HPS_EIO;
+        hps_h5_errf(e, "%s: %s", path, strerror(errno));
+        return code;
+    }
+    close(fd);
+    int rc = HPS_ECORRUPT;
+    hid_t fapl = H5I_INVALID_HID;
+    h5Check(e, fapl = H5Pcreate(H5P_FILE_ACCESS));
+    h5Check(e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
+#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+    /* Lock where the file system can, read anyway where it cannot (NFS, Lustre). */
+    h5Check(e, H5Pset_file_locking(fapl, 1, 1));
+#endif
+    *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (*file < 0) {
+        hps_h5_report(e, __FILE__, __LINE__, "H5Fopen");
+        goto fail;
+    }
+    rc = HPS_OK;
+fail:
+    hps_h5_close(fapl);
+    return rc;
+}
+
+int hps_store_read_provenance(const char *path, const char *key, char **value, char *err,
+                              size_t errlen)
+{
+    hps_h5err e = {err, errlen};
+    if (err && errlen)
+        err[0] = '\0';
+    *value = NULL;
+    hid_t file = H5I_INVALID_HID, g = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+    int rc = hps_h5_open_read(path, &file, &e);
+    if (rc != HPS_OK)
+        return rc;
+    rc = HPS_ENOENT;
+    if (H5Lexists(file, "provenance", H5P_DEFAULT) <= 0 ||
+        (g = H5Gopen2(file, "provenance", H5P_DEFAULT)) < 0 || H5Aexists(g, key) <= 0) {
+        hps_h5_errf(&e, "%s: no /provenance attribute '%s'", path, key);
+        goto fail;
+    }
+    rc = HPS_ECORRUPT;
+    h5Check(&e, attr = H5Aopen(g, key, H5P_DEFAULT));
+    char what[300];
+    snprintf(what, sizeof what, "/provenance attribute '%s'", key);
+    rc = hps_h5_read_string(attr, 1, what, value, &e);
+fail:
+    hps_h5_close(attr);
+    hps_h5_close(g);
+    hps_h5_close(file);
+    return rc;
+}
 
 void hps_h5_table_free(h5table *t)
 {

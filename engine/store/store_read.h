@@ -74,6 +74,11 @@ const char *hps_h5_get_vstr(const h5table *t, const h5col *c, int64_t r);
 /* A scalar string attribute (is_attr) or dataset, of any string type, as a new string. */
 int hps_h5_read_string(hid_t obj, int is_attr, const char *what, char **out, const hps_h5err *e);
 
+/* Open the HDF5 file at path read-only into *file (close it with hps_h5_close):
+ * HPS_OK, HPS_ENOENT (no file), HPS_EIO (cannot open it) or HPS_ECORRUPT (not
+ * HDF5), with e filled. */
+int hps_h5_open_read(const char *path, hid_t *file, const hps_h5err *e);
+
 /* Root attribute name of file as a new string, or as an integer of memtype into out. */
 int hps_h5_read_str_attr(hid_t file, const char *name, char **out, const hps_h5err *e);
 int hps_h5_read_num_attr(hid_t file, const char *name, hid_t memtype, void *out,
