@@ -42,6 +42,9 @@
 #define SEP 1.25
 #define FLIP 0.03
 #define CHUNK_ROWS 4096
+/* The root attribute generator_version: raised whenever the same arguments would
+ * give other data, so hps_dataset_synth_same never keeps a file of another recipe. */
+#define GENERATOR_VERSION 1
 
 /* Sub-streams of TAG_SYNTH: (what, index, 0). */
 enum { S_CENTROID = 1, S_MAP, S_REDUNDANT, S_COLUMNS, S_ROWS, S_SAMPLE, S_FLIP };
@@ -238,9 +241,10 @@ done:
 static int write_root_attrs(const synth *S, hid_t file)
 {
     long long n = S->n;
-    int inf = S->inf, red = S->red, clusters = CLUSTERS;
+    int inf = S->inf, red = S->red, clusters = CLUSTERS, version = GENERATOR_VERSION;
     double sep = SEP, flip = FLIP;
     return hps_tr_attr_write_str(file, "generator", "hps_dataset_synth") < 0 ||
+                   hps_tr_attr_write(file, "generator_version", H5T_NATIVE_INT, &version) < 0 ||
                    hps_tr_attr_write(file, "seed", H5T_NATIVE_UINT64, &S->seed) < 0 ||
                    hps_tr_attr_write(file, "samples", H5T_NATIVE_LLONG, &n) < 0 ||
                    hps_tr_attr_write(file, "features", H5T_NATIVE_INT, &S->f) < 0 ||
@@ -331,4 +335,35 @@ int hps_dataset_synth(const char *path, int64_t samples, int features, int class
     if (rc != HPS_OK)
         unlink(tmp);
     return rc;
+}
+
+int hps_dataset_synth_same(const char *path, int64_t samples, int features, int classes,
+                           uint64_t seed)
+{
+    if (samples <= 0)
+        samples = HPS_SYNTH_SAMPLES;
+    if (features <= 0)
+        features = HPS_SYNTH_FEATURES;
+    if (classes <= 0)
+        classes = HPS_SYNTH_CLASSES;
+    if (!path || access(path, R_OK) != 0)
+        return 0;
+    hps_tr_h5_quiet();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return 0;
+    char generator[64] = "";
+    int version = 0, f = 0, c = 0;
+    long long n = 0;
+    uint64_t s = 0;
+    int same = hps_tr_attr_read_str(file, "generator", generator, sizeof generator) == 0 &&
+               strcmp(generator, "hps_dataset_synth") == 0 &&
+               hps_tr_attr_read(file, "generator_version", H5T_NATIVE_INT, &version) == 0 &&
+               version == GENERATOR_VERSION &&
+               hps_tr_attr_read(file, "samples", H5T_NATIVE_LLONG, &n) == 0 && n == samples &&
+               hps_tr_attr_read(file, "features", H5T_NATIVE_INT, &f) == 0 && f == features &&
+               hps_tr_attr_read(file, "classes", H5T_NATIVE_INT, &c) == 0 && c == classes &&
+               hps_tr_attr_read(file, "seed", H5T_NATIVE_UINT64, &s) == 0 && s == seed;
+    H5Fclose(file);
+    return same;
 }
