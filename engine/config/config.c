@@ -305,6 +305,9 @@ static int parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cf
         (rc = parse_metric(ctx, v[K_METRIC], cfg)) != HPS_OK ||
         (rc = hps_config_strategy_parse(ctx, v[K_STRATEGY], cfg)) != HPS_OK)
         return rc;
+    if (cfg->objective.kind == HPS_OBJ_TRAINER &&
+        (rc = hps_config_trainer_strategy(ctx, v[K_STRATEGY], cfg)) != HPS_OK)
+        return rc;
     cfg->max_consecutive_failures = DEFAULT_MAX_CONSECUTIVE_FAILURES;
     if (v[K_BUDGET] && (rc = parse_budget(ctx, v[K_BUDGET], cfg)) != HPS_OK)
         return rc;
@@ -424,6 +427,8 @@ static int load_document(hps_yaml_ctx *ctx, yaml_parser_t *parser, hps_config *c
         rc = check_tags(ctx, &doc);
     if (rc == HPS_OK)
         rc = parse_root(ctx, root, cfg);
+    if (rc == HPS_OK)
+        rc = hps_config_marks_record(ctx, root, cfg);
     yaml_document_delete(&doc);
     ctx->doc = NULL;
     return rc;
@@ -526,5 +531,6 @@ void hps_config_free(hps_config *cfg)
     free((void *)cfg->pruner_cfg.keys);
     free((void *)cfg->pruner_cfg.values);
     free(cfg->output);
+    hps_config_marks_free(cfg);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -15,8 +15,9 @@
  * argument shifts the rest), workdir as written (the resolved path depends on
  * where the config file was read from, which a resume may change), each env
  * variable, timeout, retries, gpus_per_trial, kill_grace and launch. A plugin
- * contributes its path as written, each option and retries; an objective on
- * every rank of a group (plugin, launch: group) gpus_per_rank and share_gpus.
+ * contributes its path as written, each option and retries; a trainer its name,
+ * its dataset's path as written, each option and retries; an objective on every
+ * rank of a group (plugin, trainer, launch: group) gpus_per_rank and share_gpus.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,26 @@ static void put_plugin(flat *f, const hps_config *c)
     put(f, "objective.retries", buf);
 }
 
+static void put_trainer(flat *f, const hps_config *c)
+{
+    const hps_objective_cfg *o = &c->objective;
+    char key[HPS_CONFIG_PATH_MAX + 32];
+    char buf[48];
+    put(f, "objective.trainer", o->trainer ? o->trainer : "");
+    char *dataset = written_path(c, "dataset", o->dataset, "");
+    if (dataset)
+        put(f, "objective.dataset", dataset);
+    else
+        f->oom = 1;
+    free(dataset);
+    for (int i = 0; i < o->n_options; i++) {
+        snprintf(key, sizeof key, "objective.options.%s", o->option_keys[i]);
+        put(f, key, o->option_values[i]);
+    }
+    snprintf(buf, sizeof buf, "%d", o->retries);
+    put(f, "objective.retries", buf);
+}
+
 static void put_param(flat *f, const hps_param *p)
 {
     char key[HPS_CONFIG_PATH_MAX + 32];
@@ -258,6 +279,8 @@ static void flatten(const hps_config *c, flat *f)
         put_command(f, c);
     if (c->objective.kind == HPS_OBJ_PLUGIN)
         put_plugin(f, c);
+    if (c->objective.kind == HPS_OBJ_TRAINER)
+        put_trainer(f, c);
     if (hps_objective_cfg_every_rank(&c->objective))
         put_gpus(f, &c->objective);
     put(f, "metric.name", c->metric ? c->metric : "");
