@@ -16,7 +16,9 @@ static void usage(FILE *f)
             "  status DIR           counts and best so far (works while it runs)\n"
             "  best FILE|DIR        the best configuration (--format json|yaml|env|args)\n"
             "  trials FILE|DIR      every trial (--format csv|json)\n"
-            "  report FILE|DIR      one self-contained HTML page of plots (-o report.html)\n\n"
+            "  report FILE|DIR      one self-contained HTML page of plots (-o report.html)\n"
+            "  dataset synth|check  make a synthetic dataset for the built-in trainer, or\n"
+            "                       check one (shape, task, SHA-256)\n\n"
             "  --version            versions of hpsweep, MPI, HDF5, GSL and libyaml\n"
             "  --help               this text; `hpsweep <command> --help` for a command\n");
 }
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
         return hps_cli_trials(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return hps_cli_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "dataset") == 0)
+        return hps_cli_dataset(argc - 1, argv + 1);
     fprintf(stderr, "hpsweep: unknown command '%s'\n", cmd);
     usage(stderr);
     return HPS_EXIT_USAGE;

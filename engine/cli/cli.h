@@ -22,6 +22,8 @@ int hps_cli_status(int argc, char **argv);
 int hps_cli_best(int argc, char **argv);
 int hps_cli_trials(int argc, char **argv);
 int hps_cli_report(int argc, char **argv);
+/* `hpsweep dataset synth|check` (dataset.c). */
+int hps_cli_dataset(int argc, char **argv);
 
 /* `hpsweep --version`: versions of hpsweep and the libraries it was built with. */
 int hps_cli_version(void);

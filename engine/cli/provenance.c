@@ -23,7 +23,7 @@
 #include "hpsweep/error.h"
 #include "hps_version.h"
 
-static void add(hps_provenance *p, const char *key, const char *value)
+void hps_provenance_add(hps_provenance *p, const char *key, const char *value)
 {
     if (p->n >= HPS_PROVENANCE_MAX)
         return;
@@ -283,27 +283,27 @@ void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char
 {
     memset(p, 0, sizeof *p);
     char buf[4096];
-    add(p, "hpsweep_version", HPS_VERSION);
-    add(p, "hpsweep_commit", HPS_GIT_COMMIT);
+    hps_provenance_add(p, "hpsweep_version", HPS_VERSION);
+    hps_provenance_add(p, "hpsweep_commit", HPS_GIT_COMMIT);
 #ifdef __VERSION__
-    add(p, "compiler", __VERSION__);
+    hps_provenance_add(p, "compiler", __VERSION__);
 #endif
     mpi_library(buf, sizeof buf);
-    add(p, "mpi_library", buf);
+    hps_provenance_add(p, "mpi_library", buf);
     unsigned maj, min, rel;
     if (H5get_libversion(&maj, &min, &rel) >= 0) {
         snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
-        add(p, "hdf5", buf);
+        hps_provenance_add(p, "hdf5", buf);
     }
-    add(p, "gsl", gsl_version);
-    add(p, "libyaml", yaml_get_version_string());
-    add(p, "hosts", hosts);
+    hps_provenance_add(p, "gsl", gsl_version);
+    hps_provenance_add(p, "libyaml", yaml_get_version_string());
+    hps_provenance_add(p, "hosts", hosts);
     snprintf(buf, sizeof buf, "%d", ranks);
-    add(p, "ranks", buf);
+    hps_provenance_add(p, "ranks", buf);
     snprintf(buf, sizeof buf, "%d", ranks_per_trial);
-    add(p, "ranks_per_trial", buf);
+    hps_provenance_add(p, "ranks_per_trial", buf);
     cpu_model(buf, sizeof buf);
-    add(p, "cpu_model", buf);
+    hps_provenance_add(p, "cpu_model", buf);
     size_t off = 0;
     buf[0] = '\0';
     for (int i = 0; i < argc && off + 1 < sizeof buf; i++) {
@@ -312,18 +312,18 @@ void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char
             break;
         off += (size_t)n;
     }
-    add(p, "command_line", buf);
+    hps_provenance_add(p, "command_line", buf);
     hps_iso_time(hps_wall(), buf, sizeof buf);
-    add(p, "start_time", buf);
+    hps_provenance_add(p, "start_time", buf);
     if (getcwd(buf, sizeof buf))
-        add(p, "cwd", buf);
+        hps_provenance_add(p, "cwd", buf);
     if (git_state(spawner, config_dir, buf, sizeof buf) != 0)
         git_commit(config_dir, buf, sizeof buf); /* no git: read .git, no dirty flag */
-    add(p, "user_code_commit", buf);
+    hps_provenance_add(p, "user_code_commit", buf);
     char driver[512];
     gpus(buf, sizeof buf, driver, sizeof driver);
-    add(p, "gpus", buf);
-    add(p, "nvidia_driver", driver);
+    hps_provenance_add(p, "gpus", buf);
+    hps_provenance_add(p, "nvidia_driver", driver);
 }
 
 void hps_provenance_free(hps_provenance *p)

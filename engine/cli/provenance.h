@@ -8,6 +8,8 @@
  * the repository holding the config file, read from .git without running git;
  * "none" outside a repository), gpus (model and PCI address of each NVIDIA GPU),
  * nvidia_driver (its version), both from /proc/driver/nvidia, "none" without.
+ * A sweep of the built-in trainer adds its dataset (trainer_check.h): dataset,
+ * dataset_sha256, dataset_shape, dataset_task.
  */
 #ifndef HPS_CLI_PROVENANCE_H
 #define HPS_CLI_PROVENANCE_H
@@ -31,6 +33,10 @@ void hps_provenance_collect(hps_provenance *p, int argc, char **argv, const char
                             hps_spawner *spawner);
 
 void hps_provenance_free(hps_provenance *p);
+
+/* Add key (a string that outlives p, e.g. a literal) with a copy of value; nothing
+ * when p is full (HPS_PROVENANCE_MAX) or out of memory. */
+void hps_provenance_add(hps_provenance *p, const char *key, const char *value);
 
 /* The driver version ("580.159.04") from the first line of /proc/driver/nvidia/version
  * ("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release

@@ -226,6 +226,7 @@ static int coordinate(const run_args *a, prepared *p, rank_env *e, char **full_a
     hps_provenance prov;
     hps_provenance_collect(&prov, full_argc, full_argv, p->config_dir, e->hosts, e->size, e->rpt,
                            e->spawner);
+    hps_trainer_provenance(&p->data, &prov);
     hps_coord_opts o = {
         .h5_path = p->h5_path, .quiet = a->quiet, .tty = isatty(STDERR_FILENO),
         .signalled = &g_signalled, .provenance = prov.kv, .n_provenance = prov.n,

@@ -1,8 +1,9 @@
 /*
  * What rank 0 does before any rank runs a trial (see run.h): load the config,
  * make or open the sweep directory and lock it, create the journal or replay it
- * through a fresh strategy, check a resume's config against the recorded one, and
- * settle the budget.
+ * through a fresh strategy, check a resume's config against the recorded one,
+ * check a trainer sweep's parameters and dataset (trainer_check.c), and settle
+ * the budget.
  *
  * A new sweep is built in memory first — its HEADER, the metric's name and any
  * budget override applied to a fresh sweep state, which makes the strategy — and
@@ -223,7 +224,9 @@ static int create(const run_args *a, prepared *p, char *err, size_t errlen)
     pending q = {0};
     uint64_t seed = p->file_cfg.seed_given ? p->file_cfg.seed : hps_fresh_seed();
     hps_rec_budget g;
-    int rc = plan_sweep(p, &q, seed, err, errlen);
+    int rc = hps_trainer_prepare(&p->file_cfg, NULL, &p->data, err, errlen);
+    if (rc == HPS_OK)
+        rc = plan_sweep(p, &q, seed, err, errlen);
     if (rc == HPS_OK)
         rc = run_budget(a, p, &g, err, errlen);
     if (rc == HPS_OK && !hps_budget_same(&g, &p->s.budget) &&
@@ -243,6 +246,8 @@ static int resume(const run_args *a, prepared *p, char *err, size_t errlen)
     int rc = open_sweep(p, err, errlen);
     if (rc == HPS_OK && p->have_file_cfg)
         rc = check_same_sweep(a, p, err, errlen);
+    if (rc == HPS_OK)
+        rc = hps_trainer_prepare(&p->s.cfg, p->h5_path, &p->data, err, errlen);
     if (rc == HPS_OK)
         rc = run_budget(a, p, &g, err, errlen);
     if (rc == HPS_OK)
