@@ -43,7 +43,7 @@ int64_t hps_trainer_epochs(double budget)
 const char *hps_trainer_reserved(const char *name)
 {
     if (strcmp(name, "seed") == 0)
-        return "hpsweep gives every trial its own seed (see the README's seeds)";
+        return "hpsweep gives every trial its own seed (recorded in /trials)";
     if (strcmp(name, "prev_epochs") == 0)
         return "hpsweep sets it when a trial is promoted";
     if (strcmp(name, "device") == 0)

@@ -101,6 +101,10 @@ static int check_metric(const hps_config *cfg, const hps_trainer_data *d, char *
     int line, col;
     if (hps_config_where(cfg, path, 1, &line, &col) != HPS_OK)
         path = "metric.name"; /* a default goal: point at the name */
+    if (hps_config_where(cfg, path, 1, &line, &col) != HPS_OK) /* no metric: at the trainer */
+        return hps_config_error_at(cfg, "objective.trainer", 1, err, errlen,
+                                   "metric.name: not given, so the sweep's metric is '%s': %s",
+                                   cfg->metric, why);
     return hps_config_error_at(cfg, path, 1, err, errlen, "%s: %s", path, why);
 }
 
