@@ -153,21 +153,6 @@ int hps_trainer_params_base(hps_train_params *p, const hps_objective_cfg *cfg,
     return HPS_OK;
 }
 
-static const char *type_name(hps_param_type t)
-{
-    switch (t) {
-    case HPS_PARAM_FLOAT:
-        return "float";
-    case HPS_PARAM_INT:
-        return "int";
-    case HPS_PARAM_CATEGORICAL:
-        return "categorical";
-    case HPS_PARAM_BOOL:
-        return "bool";
-    }
-    return "?";
-}
-
 int hps_trainer_check_param(const hps_param *sp, char *where, size_t wherelen, char *err,
                             size_t errlen)
 {
@@ -187,7 +172,7 @@ int hps_trainer_check_param(const hps_param *sp, char *where, size_t wherelen, c
             snprintf(where, wherelen, "type");
             return errf(err, errlen, "trainer parameter '%s' takes one of %s; the space gives "
                         "it type %s (use type: categorical%s)", info->name, list,
-                        type_name(sp->type), is_bool_param(info) ? " or bool" : "");
+                        hps_space_type_name(sp->type), is_bool_param(info) ? " or bool" : "");
         }
         for (int c = 0; c < sp->n_choices; c++)
             if (sp->choices[c].kind == HPS_CHOICE_NUMBER ||
@@ -203,7 +188,7 @@ int hps_trainer_check_param(const hps_param *sp, char *where, size_t wherelen, c
         (sp->type == HPS_PARAM_FLOAT && info->type == HPS_TRAIN_INT)) {
         snprintf(where, wherelen, "type");
         return errf(err, errlen, "trainer parameter '%s' is %s; the space gives it type %s "
-                    "(use type: %s)", info->name, want, type_name(sp->type),
+                    "(use type: %s)", info->name, want, hps_space_type_name(sp->type),
                     info->type == HPS_TRAIN_INT ? "int" : "float");
     }
     if (sp->type == HPS_PARAM_CATEGORICAL) {
@@ -365,32 +350,54 @@ static int trial_params(hps_trial_ctx *ctx, hps_train_params *p, char *err, size
     return HPS_OK;
 }
 
+/* This rank's parameters and checkpoint path for the trial. */
+static int prepare(const trainer_state *s, hps_trial_ctx *ctx, hps_train_params *p, char *ckpt,
+                   size_t ckptlen, char *err, size_t errlen)
+{
+    *p = s->base;
+    int rc = trial_params(ctx, p, err, errlen);
+    if (rc != HPS_OK)
+        return rc;
+    int64_t epochs = hps_trainer_epochs(hps_trial_budget(ctx));
+    if (epochs > 0) {
+        p->epochs = epochs;
+        p->prev_epochs = hps_trainer_epochs(hps_trial_prev_budget(ctx));
+        if (p->schedule_epochs == 0 && s->cfg->max_epochs > 0)
+            p->schedule_epochs = s->cfg->max_epochs;
+    }
+    p->seed = hps_trial_seed(ctx);
+    p->device = hps_trial_device(ctx);
+    const char *dir = hps_trial_dir(ctx);
+    if (!dir || hps_path_join(ckpt, ckptlen, dir, CHECKPOINT_NAME) != HPS_OK) {
+        snprintf(err, errlen, "cannot make the trial's directory for its checkpoint");
+        return HPS_EIO;
+    }
+    return HPS_OK;
+}
+
 static int trainer_run(void *state, hps_trial_ctx *ctx)
 {
     const trainer_state *s = state;
-    char err[1024] = "";
-    hps_train_params p = s->base;
-    if (trial_params(ctx, &p, err, sizeof err) != HPS_OK)
+    char err[1024] = "", ckpt[HPS_PATH_MAX];
+    hps_train_params p;
+    int local = prepare(s, ctx, &p, ckpt, sizeof ckpt, err, sizeof err);
+    /* The group trains together only if every rank is ready (a directory one node
+     * could not make, say): a rank that left now would leave its peers waiting in
+     * the trainer's first collective. */
+    float failed = local != HPS_OK;
+    int rc = hps_trial_allreduce(ctx, &failed, 1, HPS_FLOAT32, 0);
+    if (rc != HPS_OK)
+        return hps_trial_fail(ctx, "the group's allreduce failed: %s", hps_strerror(rc));
+    if (local != HPS_OK)
         return hps_trial_fail(ctx, "%s", err);
-    int64_t epochs = hps_trainer_epochs(hps_trial_budget(ctx));
-    if (epochs > 0) {
-        p.epochs = epochs;
-        p.prev_epochs = hps_trainer_epochs(hps_trial_prev_budget(ctx));
-        if (p.schedule_epochs == 0 && s->cfg->max_epochs > 0)
-            p.schedule_epochs = s->cfg->max_epochs;
-    }
-    p.seed = hps_trial_seed(ctx);
-    p.device = hps_trial_device(ctx);
-    const char *dir = hps_trial_dir(ctx);
-    char ckpt[HPS_PATH_MAX];
-    if (!dir || hps_path_join(ckpt, sizeof ckpt, dir, CHECKPOINT_NAME) != HPS_OK)
-        return hps_trial_fail(ctx, "cannot make the trial's directory for its checkpoint");
+    if (failed > 0)
+        return hps_trial_fail(ctx, "another rank of the group could not prepare the trial");
     hps_train_comm comm = {.rank = hps_trial_group_rank(ctx), .size = hps_trial_group_size(ctx),
                            .allreduce = comm_allreduce, .ctx = ctx,
                            .allreduce_device = comm_allreduce_device};
     hps_train_hooks hooks = {.report = hook_report, .should_stop = hook_should_stop, .ctx = ctx};
     hps_train_result r;
-    int rc = hps_train_run(&p, s->cfg->dataset, &comm, &hooks, ckpt, &r, err, sizeof err);
+    rc = hps_train_run(&p, s->cfg->dataset, &comm, &hooks, ckpt, &r, err, sizeof err);
     if (rc != HPS_OK)
         return hps_trial_fail(ctx, "%s", err[0] ? err : hps_strerror(rc));
     if (r.stopped)
