@@ -184,37 +184,21 @@ static void put_gpus(flat *f, const hps_objective_cfg *o)
     put(f, "objective.share_gpus", o->share_gpus ? "true" : "false");
 }
 
-static void put_plugin(flat *f, const hps_config *c)
+/* An in-process objective (plugin, trainer): its path key as written (plugin,
+ * dataset), each option and retries. */
+static void put_in_process(flat *f, const hps_config *c, const char *path_key,
+                           const char *resolved)
 {
     const hps_objective_cfg *o = &c->objective;
     char key[HPS_CONFIG_PATH_MAX + 32];
     char buf[48];
-    char *plugin = written_path(c, "plugin", o->plugin, "");
-    if (plugin)
-        put(f, "objective.plugin", plugin);
+    char *written = written_path(c, path_key, resolved, "");
+    snprintf(key, sizeof key, "objective.%s", path_key);
+    if (written)
+        put(f, key, written);
     else
         f->oom = 1;
-    free(plugin);
-    for (int i = 0; i < o->n_options; i++) {
-        snprintf(key, sizeof key, "objective.options.%s", o->option_keys[i]);
-        put(f, key, o->option_values[i]);
-    }
-    snprintf(buf, sizeof buf, "%d", o->retries);
-    put(f, "objective.retries", buf);
-}
-
-static void put_trainer(flat *f, const hps_config *c)
-{
-    const hps_objective_cfg *o = &c->objective;
-    char key[HPS_CONFIG_PATH_MAX + 32];
-    char buf[48];
-    put(f, "objective.trainer", o->trainer ? o->trainer : "");
-    char *dataset = written_path(c, "dataset", o->dataset, "");
-    if (dataset)
-        put(f, "objective.dataset", dataset);
-    else
-        f->oom = 1;
-    free(dataset);
+    free(written);
     for (int i = 0; i < o->n_options; i++) {
         snprintf(key, sizeof key, "objective.options.%s", o->option_keys[i]);
         put(f, key, o->option_values[i]);
@@ -278,9 +262,11 @@ static void flatten(const hps_config *c, flat *f)
     if (c->objective.kind == HPS_OBJ_COMMAND)
         put_command(f, c);
     if (c->objective.kind == HPS_OBJ_PLUGIN)
-        put_plugin(f, c);
-    if (c->objective.kind == HPS_OBJ_TRAINER)
-        put_trainer(f, c);
+        put_in_process(f, c, "plugin", c->objective.plugin);
+    if (c->objective.kind == HPS_OBJ_TRAINER) {
+        put(f, "objective.trainer", c->objective.trainer ? c->objective.trainer : "");
+        put_in_process(f, c, "dataset", c->objective.dataset);
+    }
     if (hps_objective_cfg_every_rank(&c->objective))
         put_gpus(f, &c->objective);
     put(f, "metric.name", c->metric ? c->metric : "");

@@ -73,6 +73,18 @@ int hps_config_refuse_command_keys(hps_yaml_ctx *ctx, yaml_node_t *const *cmd_va
  * into obj->option_keys/option_values as text, in the order written. */
 int hps_config_options_parse(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_objective_cfg *obj);
 
+/* A required, non-empty path at node (reported under path; what says what it names:
+ * "a shared library, e.g. build/libm.so"), joined to the config file's directory,
+ * into *out (malloc'd). */
+int hps_config_get_path(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
+                        const char *what, const hps_config *cfg, char **out);
+
+/* The keys every in-process objective (plugin, trainer) takes after its own:
+ * `options` (options may be NULL), `retries` (default HPS_CONFIG_CRASH_RETRIES),
+ * `gpus_per_rank` and `share_gpus`. */
+int hps_config_in_process_keys(hps_yaml_ctx *ctx, const yaml_node_t *options,
+                               yaml_node_t *const *cmd_vals, hps_objective_cfg *obj);
+
 /* Parse the trainer form of `objective:` (it has `trainer`): the trainer's name (one
  * of hps_trainer_names()), `dataset` (joined to the config file's directory),
  * `options`, `retries`, `gpus_per_rank` and `share_gpus` (config_trainer.c). trainer,

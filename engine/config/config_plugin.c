@@ -105,30 +105,27 @@ int hps_config_options_parse(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_obje
     return HPS_OK;
 }
 
-int hps_config_plugin_parse(hps_yaml_ctx *ctx, const yaml_node_t *plugin,
-                            const yaml_node_t *options, yaml_node_t *const *cmd_vals,
-                            hps_config *cfg)
+int hps_config_get_path(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
+                        const char *what, const hps_config *cfg, char **out)
 {
-    hps_objective_cfg *obj = &cfg->objective;
-    obj->kind = HPS_OBJ_PLUGIN;
-    obj->retries = HPS_CONFIG_CRASH_RETRIES;
-    if (!(obj->function = hps_yaml_strdup("plugin")))
-        return HPS_ENOMEM;
-    int rc = hps_config_refuse_command_keys(ctx, cmd_vals, "objective.plugin");
-    if (rc != HPS_OK)
-        return rc;
     char *written = NULL;
-    if ((rc = hps_yaml_get_string(ctx, plugin, "objective.plugin", &written)) != HPS_OK)
+    int rc = hps_yaml_get_string(ctx, node, path, &written);
+    if (rc != HPS_OK)
         return rc;
     if (!*written) {
         free(written);
-        return hps_yaml_error(ctx, plugin, "objective.plugin: must not be empty (the path of "
-                                           "a shared library, e.g. build/libmymodel.so)");
+        return hps_yaml_error(ctx, node, "%s: must not be empty (the path of %s)", path, what);
     }
-    obj->plugin = hps_config_resolve(cfg, written);
+    *out = hps_config_resolve(cfg, written);
     free(written);
-    if (!obj->plugin)
-        return HPS_ENOMEM;
+    return *out ? HPS_OK : HPS_ENOMEM;
+}
+
+int hps_config_in_process_keys(hps_yaml_ctx *ctx, const yaml_node_t *options,
+                               yaml_node_t *const *cmd_vals, hps_objective_cfg *obj)
+{
+    int rc;
+    obj->retries = HPS_CONFIG_CRASH_RETRIES;
     if (options && (rc = hps_config_options_parse(ctx, options, obj)) != HPS_OK)
         return rc;
     if (cmd_vals[HPS_CMD_RETRIES] &&
@@ -136,4 +133,21 @@ int hps_config_plugin_parse(hps_yaml_ctx *ctx, const yaml_node_t *plugin,
                                    &obj->retries)) != HPS_OK)
         return rc;
     return hps_config_gpus_parse(ctx, cmd_vals, obj);
+}
+
+int hps_config_plugin_parse(hps_yaml_ctx *ctx, const yaml_node_t *plugin,
+                            const yaml_node_t *options, yaml_node_t *const *cmd_vals,
+                            hps_config *cfg)
+{
+    hps_objective_cfg *obj = &cfg->objective;
+    obj->kind = HPS_OBJ_PLUGIN;
+    if (!(obj->function = hps_yaml_strdup("plugin")))
+        return HPS_ENOMEM;
+    int rc = hps_config_refuse_command_keys(ctx, cmd_vals, "objective.plugin");
+    if (rc == HPS_OK)
+        rc = hps_config_get_path(ctx, plugin, "objective.plugin",
+                                 "a shared library, e.g. build/libmymodel.so", cfg, &obj->plugin);
+    if (rc == HPS_OK)
+        rc = hps_config_in_process_keys(ctx, options, cmd_vals, obj);
+    return rc;
 }

@@ -38,7 +38,6 @@ int hps_config_trainer_parse(hps_yaml_ctx *ctx, const yaml_node_t *node,
 {
     hps_objective_cfg *obj = &cfg->objective;
     obj->kind = HPS_OBJ_TRAINER;
-    obj->retries = HPS_CONFIG_CRASH_RETRIES;
     if (!(obj->function = hps_yaml_strdup("trainer")))
         return HPS_ENOMEM;
     int rc = hps_config_refuse_command_keys(ctx, cmd_vals, "objective.trainer");
@@ -60,25 +59,11 @@ int hps_config_trainer_parse(hps_yaml_ctx *ctx, const yaml_node_t *node,
         return hps_yaml_error(ctx, node, "objective: missing required key 'dataset' (the HDF5 "
                                          "file the trainer learns from, relative to this file; "
                                          "`hpsweep dataset synth -o FILE` makes one)");
-    char *written = NULL;
-    if ((rc = hps_yaml_get_string(ctx, dataset, "objective.dataset", &written)) != HPS_OK)
+    if ((rc = hps_config_get_path(ctx, dataset, "objective.dataset",
+                                  "an HDF5 dataset, e.g. data/train.h5", cfg, &obj->dataset)) !=
+        HPS_OK)
         return rc;
-    if (!*written) {
-        free(written);
-        return hps_yaml_error(ctx, dataset, "objective.dataset: must not be empty (the path "
-                                            "of an HDF5 dataset, e.g. data/train.h5)");
-    }
-    obj->dataset = hps_config_resolve(cfg, written);
-    free(written);
-    if (!obj->dataset)
-        return HPS_ENOMEM;
-    if (options && (rc = hps_config_options_parse(ctx, options, obj)) != HPS_OK)
-        return rc;
-    if (cmd_vals[HPS_CMD_RETRIES] &&
-        (rc = hps_config_get_count(ctx, cmd_vals[HPS_CMD_RETRIES], "objective.retries",
-                                   &obj->retries)) != HPS_OK)
-        return rc;
-    return hps_config_gpus_parse(ctx, cmd_vals, obj);
+    return hps_config_in_process_keys(ctx, options, cmd_vals, obj);
 }
 
 /* Whether the strategy's options include `name`. */

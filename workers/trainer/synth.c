@@ -258,6 +258,17 @@ static int write_root_attrs(const synth *S, hid_t file)
                : 0;
 }
 
+/* The arguments <= 0 replaced by the defaults. */
+static void resolve_defaults(int64_t *samples, int *features, int *classes)
+{
+    if (*samples <= 0)
+        *samples = HPS_SYNTH_SAMPLES;
+    if (*features <= 0)
+        *features = HPS_SYNTH_FEATURES;
+    if (*classes <= 0)
+        *classes = HPS_SYNTH_CLASSES;
+}
+
 int hps_dataset_synth(const char *path, int64_t samples, int features, int classes,
                       uint64_t seed, char *err, size_t errlen)
 {
@@ -267,12 +278,7 @@ int hps_dataset_synth(const char *path, int64_t samples, int features, int class
         errf(err, errlen, "no dataset path");
         return HPS_EINVAL;
     }
-    if (samples <= 0)
-        samples = HPS_SYNTH_SAMPLES;
-    if (features <= 0)
-        features = HPS_SYNTH_FEATURES;
-    if (classes <= 0)
-        classes = HPS_SYNTH_CLASSES;
+    resolve_defaults(&samples, &features, &classes);
     if (samples < 10 || samples > ((int64_t)1 << 40) || features < 2 || features > 1000000 ||
         classes < 2 || classes > 1000) {
         errf(err, errlen,
@@ -340,12 +346,7 @@ int hps_dataset_synth(const char *path, int64_t samples, int features, int class
 int hps_dataset_synth_same(const char *path, int64_t samples, int features, int classes,
                            uint64_t seed)
 {
-    if (samples <= 0)
-        samples = HPS_SYNTH_SAMPLES;
-    if (features <= 0)
-        features = HPS_SYNTH_FEATURES;
-    if (classes <= 0)
-        classes = HPS_SYNTH_CLASSES;
+    resolve_defaults(&samples, &features, &classes);
     if (!path || access(path, R_OK) != 0)
         return 0;
     hps_tr_h5_quiet();
