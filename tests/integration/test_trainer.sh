@@ -7,9 +7,9 @@
 #     dataset's SHA-256;
 #   - a group of 2 gives the metrics of a group of 1 within 1e-5 (relative), and a
 #     group of 1 under mpirun the serial run's bit for bit;
-#   - kill -9 in the middle of a sweep, then resume: it finishes, the trial that was
-#     running is re-run (attempt 2) from its checkpoint, and every result equals an
-#     uninterrupted run's bit for bit;
+#   - kill -9 in the middle of a trial, then resume: it finishes, the trial is re-run
+#     (attempt 2) from its checkpoint (the epochs before it are not reported again),
+#     and every result equals an uninterrupted run's bit for bit;
 #   - bad input (an unknown parameter, a bad dataset, a metric the trainer does not
 #     report, a dataset changed under a resume) exits 2 and writes nothing.
 source "$(dirname "$0")/lib.sh"
@@ -107,22 +107,33 @@ ok "a group of 2 gives a group of 1's val_loss within 1e-5 relative"
 cat > kill.yaml <<'YAML'
 name: kill
 seed: 21
-objective: {trainer: mlp, dataset: data/small.h5, options: {threads: 1, batch_size: 16}}
+objective: {trainer: mlp, dataset: data/small.h5, options: {threads: 1, batch_size: 8}}
 metric: {name: val_accuracy, goal: maximize}
 space:
   learning_rate: {type: float, low: 1.0e-3, high: 0.05, log: true}
-  hidden_units: {type: int, low: 64, high: 128}
+  hidden_units: {type: int, low: 128, high: 256}
 strategy: {name: asha, min_resource: 1, max_resource: 9, eta: 3}
 budget: {max_trials: 10}
 YAML
 hps_mpirun 2 "$HPS" run kill.yaml --output ref --quiet 2>err || { cat err >&2; fail "reference run"; }
+# The epoch in trial $1's checkpoint (empty when there is none yet).
+ckpt_epoch() { { h5dump -a /epoch "killed/kill/trials/$1/checkpoint.h5" 2>/dev/null || true; } |
+               awk '/\(0\)/{print $2}'; }
 setsid mpirun --allow-run-as-root --oversubscribe -np 2 "$HPS" run kill.yaml --output killed \
     --quiet >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 600); do
-    n=$(status_count killed/kill done 2>/dev/null || echo 0)
-    [ "${n:-0}" -ge 3 ] && ls killed/kill/trials/*/attempt >/dev/null 2>&1 && break
-    sleep 0.05
+# Kill in the middle of a trial's top rung (9 epochs): running (its attempt record is
+# there) with 4 to 7 epochs in its checkpoint, so it cannot have ended, and no later
+# promotion hides its run in /trials.
+victim=
+for _ in $(seq 1200); do
+    for rec in killed/kill/trials/*/attempt; do
+        [ -f "$rec" ] || continue
+        id=$(basename "$(dirname "$rec")")
+        e=$(ckpt_epoch "$id")
+        if [ -n "$e" ] && [ "$e" -ge 4 ] && [ "$e" -le 7 ]; then victim=$id; break 2; fi
+    done
+    sleep 0.02
 done
 # The whole job at once: mpirun and its ranks (Open MPI puts each rank in a process
 # group of its own, so they are found by their parent).
@@ -130,21 +141,25 @@ ranks=$(pgrep -P "$pid" || true)
 kill -9 "$pid" $ranks 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 for _ in $(seq 100); do kill -0 $ranks 2>/dev/null || break; sleep 0.1; done
-[ "$(status_count killed/kill done)" -lt 10 ] || fail "the sweep ended before the kill"
-running=$(ls killed/kill/trials/*/attempt 2>/dev/null | wc -l)
-[ "$running" -ge 1 ] || fail "no trial was running at the kill"
+[ -n "$victim" ] || fail "no trial was seen in the middle of its top rung (the sweep is too fast?)"
+at_kill=$(ckpt_epoch "$victim")
 hps_mpirun 2 "$HPS" resume killed/kill --quiet 2>err || { cat err >&2; fail "resume after kill -9"; }
 [ "$(status_count killed/kill done)" = 10 ] || { "$HPS" status killed/kill; fail "not 10 trials done after resume"; }
 [ "$(status_count killed/kill failed)" = 0 ] || fail "trials failed after resume"
-col_of killed/kill attempts | awk -F, '$3 >= 2 {f = 1} END {exit !f}' ||
-    fail "no trial was re-run after the kill (attempts >= 2)"
+[ "$(col_of killed/kill attempts | awk -F, -v t="$victim" '$1 == t {print $2 "," $3}')" = "9,2" ] ||
+    fail "trial $victim was not re-run to 9 epochs as attempt 2 after the kill"
+# Continued, not restarted: the epochs before its checkpoint were reported once.
+acc=$(metric_index killed/kill/sweep.h5 val_accuracy)
+metrics_csv killed/kill/sweep.h5 | awk -F, -v t="$victim" -v n="$acc" -v k="$at_kill" \
+    '$1 == t && $4 == n && $2 < k {c[$2]++} END {for (s in c) if (c[s] != 1) exit 1; exit 0}' ||
+    fail "trial $victim trained epochs before its checkpoint (epoch $at_kill) again"
 col_of ref/kill objective 1 | sed 's/,/:/' | LC_ALL=C sort >ref.rungs
 col_of killed/kill objective 1 | sed 's/,/:/' | LC_ALL=C sort >killed.rungs
 common=$(LC_ALL=C join -t, -j1 ref.rungs killed.rungs)
-[ "$(echo "$common" | wc -l)" -ge 5 ] || fail "too few results in common with the reference"
+grep -q "^$victim:9," <<<"$common" || fail "trial $victim at 9 epochs is not in both sweeps"
 echo "$common" | awk -F, '$2 != $3 {print "trial:budget " $1 ": " $2 " vs " $3; bad = 1} END{exit bad}' ||
     fail "results after kill -9 + resume differ from the uninterrupted run"
-ok "kill -9 with $running trial running, then resume: 10 done, re-run from the checkpoint, every result as in the uninterrupted run"
+ok "kill -9 with trial $victim at epoch $at_kill of 9, then resume: attempt 2 continued from the checkpoint, every result as in the uninterrupted run"
 
 # ---- bad input: exit 2, nothing written -----------------------------------------------------
 refuse() { # want-in-message, config
