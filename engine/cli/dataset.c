@@ -110,7 +110,7 @@ static int synth(int argc, char **argv)
             force = 1;
             continue;
         }
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+        if (strcmp(a, "-o") == 0) {
             if (!v) {
                 usage_synth(stderr);
                 return HPS_EXIT_USAGE;
