@@ -1,7 +1,7 @@
 /*
  * The built-in trainer as an objective (workers/trainer_objective.c) and the
  * checks a trainer sweep passes before it is written (engine/cli/trainer_check.c):
- * epochs from a budget; parameters from defaults and options (did-you-mean,
+ * a synthetic set written twice is the same bytes; epochs from a budget; parameters from defaults and options (did-you-mean,
  * reserved names, exact choices, epochs with a multi-fidelity strategy); space
  * parameters against the table's types and ranges; the metric against the
  * dataset's task and goal; whole configs refused at file:line:col; the dataset's
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/trainer_check.h"
@@ -49,6 +50,37 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* hps_dataset_synth twice with the same arguments: the same bytes (so the same
+ * SHA-256 in /provenance), and hps_dataset_synth_same knows its own file. */
+static void test_synth_same(void **state)
+{
+    (void)state;
+    char again[160], err[512];
+    snprintf(again, sizeof again, "%s/again.h5", dir);
+    /* A second later: HDF5 would record another modification time if let. */
+    struct timespec pause = {1, 100000000};
+    assert_int_equal(nanosleep(&pause, NULL), 0);
+    assert_int_equal(hps_dataset_synth(again, 1200, 8, 3, 5, err, sizeof err), HPS_OK);
+    hps_dataset_info a, b;
+    assert_int_equal(hps_dataset_check(data, &a, err, sizeof err), HPS_OK);
+    assert_int_equal(hps_dataset_check(again, &b, err, sizeof err), HPS_OK);
+    assert_string_equal(a.sha256, b.sha256);
+    assert_true(hps_dataset_synth_same(again, 1200, 8, 3, 5));
+    assert_false(hps_dataset_synth_same(again, 1200, 8, 3, 6));
+    assert_false(hps_dataset_synth_same(again, 1000, 8, 3, 5));
+    assert_false(hps_dataset_synth_same(again, 0, 0, 0, 5)); /* the defaults: 20000 x 32, 5 */
+    char other[160];
+    snprintf(other, sizeof other, "%s/other.txt", dir);
+    FILE *f = fopen(other, "w");
+    assert_non_null(f);
+    fputs("not hdf5\n", f);
+    assert_int_equal(fclose(f), 0);
+    assert_false(hps_dataset_synth_same(other, 1200, 8, 3, 5));
+    assert_false(hps_dataset_synth_same("/nonexistent/x.h5", 1200, 8, 3, 5));
+    assert_int_equal(unlink(other), 0);
+    assert_int_equal(unlink(again), 0);
 }
 
 static void test_epochs(void **state)
@@ -542,6 +574,7 @@ static void test_readme_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_synth_same),
         cmocka_unit_test(test_epochs),
         cmocka_unit_test(test_params_base),
         cmocka_unit_test(test_check_param),
