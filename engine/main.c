@@ -20,7 +20,9 @@ static void usage(FILE *f)
             "  show FILE|DIR        the sweep and its provenance, readably\n"
             "  check FILE|DIR       a CI gate: --max/--min on the best metric, or --baseline\n"
             "  compare A B          best values, counts, config and provenance differences\n"
-            "  reproduce FILE|DIR   re-run one trial here (--trial N) and compare\n\n"
+            "  reproduce FILE|DIR   re-run one trial here (--trial N) and compare\n"
+            "  dataset synth|check  make a synthetic dataset for the built-in trainer, or\n"
+            "                       check one (shape, task, SHA-256)\n\n"
             "  --version            versions of hpsweep, MPI, HDF5, GSL and libyaml\n"
             "  --help               this text; `hpsweep <command> --help` for a command\n");
 }
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
         return hps_cli_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "reproduce") == 0)
         return hps_cli_reproduce(argc - 1, argv + 1);
+    if (strcmp(cmd, "dataset") == 0)
+        return hps_cli_dataset(argc - 1, argv + 1);
     fprintf(stderr, "hpsweep: unknown command '%s'\n", cmd);
     usage(stderr);
     return HPS_EXIT_USAGE;

@@ -161,8 +161,8 @@ static int hb_create_kind(hb_kind kind, const char *dflt_sampler, const hps_spac
     *state = NULL;
     const char *name = kind == HB_ASHA ? "asha" : strcmp(dflt_sampler, "tpe") == 0 ? "bohb"
                                                                                    : "hyperband";
-    double min_r = hps_strategy_cfg_double(cfg, "min_resource", 1.0);
-    double max_r = hps_strategy_cfg_double(cfg, "max_resource", 81.0);
+    double min_r = hps_strategy_cfg_double(cfg, "min_resource", HPS_MIN_RESOURCE_DEFAULT);
+    double max_r = hps_strategy_cfg_double(cfg, "max_resource", HPS_MAX_RESOURCE_DEFAULT);
     long eta = hps_strategy_cfg_int(cfg, "eta", 3);
     const char *sname = hps_strategy_cfg_str(cfg, "sampler", dflt_sampler);
     double frac = hps_strategy_cfg_double(cfg, "random_fraction", 1.0 / 3.0);

@@ -25,6 +25,8 @@ const hps_objective_ops *hps_objective_builtin(const hps_objective_cfg *cfg)
                                                : &hps_objective_command;
     case HPS_OBJ_PLUGIN:
         return NULL; /* loaded by hps_objective_open */
+    case HPS_OBJ_TRAINER:
+        return &hps_objective_trainer;
     }
     return NULL;
 }
@@ -40,12 +42,18 @@ int hps_objective_open(hps_objective *o, const hps_objective_cfg *cfg, const hps
     o->builtin = (hps_builtin_env){.cfg = cfg, .space = space, .rt = &o->rt};
     o->ctx.obj = o;
     int plugin = cfg->kind == HPS_OBJ_PLUGIN;
+    /* Code that runs inside this process (a plugin, the trainer): a crash takes the
+     * job down, so its runs are counted (the crash rule), and it gets its options and
+     * its rank's device. */
+    int in_process = plugin || cfg->kind == HPS_OBJ_TRAINER;
     int rc;
+    if (in_process) {
+        o->count_crashes = 1;
+        o->crash_retries = cfg->retries;
+    }
     if (plugin) {
         if ((rc = hps_plugin_load(cfg->plugin, &o->dl, &o->ops, err, errlen)) != HPS_OK)
             return rc;
-        o->count_crashes = 1;
-        o->crash_retries = cfg->retries;
     } else if (!(o->ops = hps_objective_builtin(cfg))) {
         snprintf(err, errlen, "unknown objective kind %d", (int)cfg->kind);
         return HPS_EINVAL;
@@ -63,13 +71,13 @@ int hps_objective_open(hps_objective *o, const hps_objective_cfg *cfg, const hps
         o->rt.group = &o->solo;
         o->rt.group_size = 1;
     }
-    if (plugin && o->rt.group)
+    if (in_process && o->rt.group)
         hps_devcomm_bind(o->rt.group); /* in-process code: its device is current from init() on */
     hps_objective_env env = {.config_dir = rt->config_dir, .sweep_dir = rt->sweep_dir,
                              .metric = metric, .group_rank = o->rt.group_rank,
                              .group_size = o->rt.group_size, .device = device,
                              .internal = plugin ? NULL : &o->builtin};
-    if (plugin) {
+    if (in_process) {
         env.n_options = cfg->n_options;
         env.option_keys = (const char *const *)cfg->option_keys;
         env.option_values = (const char *const *)cfg->option_values;

@@ -1,6 +1,6 @@
 /*
  * Objectives inside hpsweep: the built-in ops tables (test functions, sleep, noop,
- * external commands) and C plugins (plugin.c) behind the public objective API
+ * external commands, the trainer) and C plugins (plugin.c) behind the public objective API
  * (hpsweep/objective.h), and an objective instance: the ops, their state and
  * where this rank runs trials (its trial group, its GPU). Every rank that runs
  * trials opens one instance and runs each trial through hps_trial_run()
@@ -28,6 +28,10 @@ typedef struct hps_objective_runtime {
     int group_rank, group_size;
     hps_group *group;          /* this rank's trial group (NULL: a group of one without
                                   communicators, as in unit tests); borrowed */
+    int threads;               /* compute threads this rank's in-process code may run
+                                  without oversubscribing its node: the CPUs of its
+                                  affinity mask over the trial ranks of its node whose
+                                  masks overlap it, at least 1 (0: unknown, take 1) */
 } hps_objective_runtime;
 
 /* What a built-in's init() finds in hps_objective_env.internal. */
@@ -100,10 +104,11 @@ int hps_objective_open(hps_objective *o, const hps_objective_cfg *cfg, const hps
 /* fini() and free; NULL-safe, and safe on a zeroed or half-opened instance. */
 void hps_objective_close(hps_objective *o);
 
-/* The built-in tables (builtin.c, command.c): command runs on the leader,
- * command_group on every rank of the group (launch: group). */
+/* The built-in tables (builtin.c, command.c, trainer_objective.c): command runs on
+ * the leader, command_group on every rank of the group (launch: group), trainer on
+ * every rank of the group (in-process, like a plugin). */
 extern const hps_objective_ops hps_objective_testfunc, hps_objective_sleep, hps_objective_noop,
-    hps_objective_command, hps_objective_command_group;
+    hps_objective_command, hps_objective_command_group, hps_objective_trainer;
 
 /*
  * Load the plugin at path (dlopen RTLD_NOW | RTLD_LOCAL, then dlsym of

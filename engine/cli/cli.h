@@ -34,6 +34,8 @@ int hps_cli_show(int argc, char **argv);
 int hps_cli_check(int argc, char **argv);
 int hps_cli_compare(int argc, char **argv);
 int hps_cli_reproduce(int argc, char **argv);
+/* `hpsweep dataset synth|check` (dataset.c). */
+int hps_cli_dataset(int argc, char **argv);
 
 /* `hpsweep __probe-gpu` (internal): GPU and NVIDIA library facts for provenance. */
 int hps_cli_probe_gpu(void);

@@ -264,7 +264,8 @@ static int coordinate(const run_args *a, prepared *p, rank_env *e, char **full_a
     hps_prov_input in = {.argc = full_argc, .argv = full_argv, .cfg = &p->s.cfg,
                          .config_dir = user_dir, .ranks = e->size, .ranks_per_trial = e->rpt,
                          .budget = budget, .spawner = e->spawner, .host_facts = e->hosts};
-    if (hps_provenance_collect(&prov, &in) != HPS_OK)
+    if (hps_provenance_collect(&prov, &in) != HPS_OK ||
+        hps_trainer_provenance(&p->data, &prov) != HPS_OK)
         hps_mpi_fail(MPI_ERR_NO_MEM, "collecting provenance", __FILE__, __LINE__);
     hps_coord_opts o = {
         .h5_path = p->h5_path, .quiet = a->quiet, .tty = isatty(STDERR_FILENO),

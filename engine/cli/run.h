@@ -13,6 +13,7 @@
 #include "coord/sweep.h"
 #include "core/fs.h"
 #include "store/journal.h"
+#include "trainer_check.h"
 #include "workers/group.h"
 #include "workers/objective.h"
 #include "workers/spawner.h"
@@ -50,11 +51,13 @@ typedef struct prepared {
     int have_file_cfg;
     int fresh;                  /* this run created the sweep */
     int64_t n_rerun;            /* trials that were running or interrupted */
+    hps_trainer_data data;      /* a trainer's dataset, as checked (data.have) */
 } prepared;
 
 /*
  * Rank 0: load the config, make or open the sweep directory (locked), create the
- * journal or replay it, and settle the budget (a BUDGET record when it differs
+ * journal or replay it, check a trainer's parameters and dataset
+ * (trainer_check.h), and settle the budget (a BUDGET record when it differs
  * from the recorded one). Everything a run can be refused for is checked before
  * anything is written, so a refusal leaves no trace. HPS_OK, or an error with err
  * filled; hps_prepared_free() whatever it returns.
@@ -83,6 +86,7 @@ typedef struct rank_env {
     MPI_Comm group;                 /* this rank's trial group (MPI_COMM_NULL: none) */
     char *gpus;                     /* this rank's CUDA_VISIBLE_DEVICES, or NULL */
     int device;                     /* its CUDA ordinal for in-process code, or -1 */
+    int threads;                    /* compute threads for its in-process code (run_setup.c) */
     char *hosts;                    /* rank 0: every rank's host facts (provenance.h) */
     int runs_trials;                /* a group member, or rank 0 without workers */
     hps_group grt;                  /* its trial group's runtime, when runs_trials */

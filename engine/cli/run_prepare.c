@@ -4,8 +4,9 @@
  * sweep (or take over a journal that holds no record), or replay an existing one
  * through a fresh strategy; refuse a damaged journal (or salvage it when asked),
  * a directory whose sweep.h5 has no journal behind it, a config sweep.h5 could
- * not hold; check a resume's config against the recorded one, and settle and
- * record the budget.
+ * not hold; check a resume's config against the recorded one, check a trainer
+ * sweep's parameters and dataset (trainer_check.c), and settle and record the
+ * budget.
  *
  * A new sweep is built in memory first — its HEADER, the metric's name and any
  * budget override applied to a fresh sweep state, which makes the strategy — and
@@ -349,6 +350,8 @@ static int create(const run_args *a, prepared *p, int reuse, char *err, size_t e
     hps_rec_budget g;
     int rc = check_storable(&p->file_cfg, err, errlen);
     if (rc == HPS_OK)
+        rc = hps_trainer_prepare(&p->file_cfg, NULL, &p->data, err, errlen);
+    if (rc == HPS_OK)
         rc = plan_sweep(p, &q, seed, err, errlen);
     if (rc == HPS_OK)
         rc = run_budget(a, p, &g, err, errlen);
@@ -371,6 +374,8 @@ static int resume(const run_args *a, prepared *p, char *err, size_t errlen)
         rc = check_same_sweep(a, p, err, errlen);
     if (rc == HPS_OK)
         rc = check_storable(&p->s.cfg, err, errlen);
+    if (rc == HPS_OK)
+        rc = hps_trainer_prepare(&p->s.cfg, &p->s, &p->data, err, errlen);
     if (rc == HPS_OK)
         rc = run_budget(a, p, &g, err, errlen);
     if (rc == HPS_OK)

@@ -14,13 +14,22 @@
  *   a command on the leader (launch: leader): the group leaders, gpus_per_trial
  *     each; too few are shared with a warning (the rule before groups trained).
  *
+ * CPUs. Each rank that runs trials gets a share of its CPUs for in-process code
+ * (the trainer's BLAS threads): the CPUs of its affinity mask over the trial ranks
+ * of its node whose masks overlap it -- all of them when nothing binds the ranks,
+ * itself alone when each is bound to its own cores -- and at least 1, so ranks x
+ * threads never oversubscribe the cores the job was given.
+ *
  * Agreement. Each rank's setup may fail on its own (a plugin missing on one node,
  * an init() that fails on rank 3, too few GPUs on a node): every rank contributes
  * its verdict to one allreduce, so either all start the sweep or all leave with
  * exit status 2, and none waits for a peer that is gone.
  */
+#define _GNU_SOURCE /* sched_getaffinity and the CPU_* macros */
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,26 +61,56 @@ static int form_groups(rank_env *e)
     return HPS_EXIT_OK;
 }
 
-/* This rank's index among the ranks of its node that take GPUs (collective). */
-static int node_index(const rank_env *e, int takes)
+/* What a rank tells the others of its node. */
+typedef struct node_entry {
+    int takes;      /* takes GPUs */
+    int runs;       /* runs trials */
+    cpu_set_t cpus; /* its affinity mask */
+} node_entry;
+
+/* This rank's affinity mask; every online CPU when it cannot be read. */
+static void my_cpus(cpu_set_t *set)
 {
-    if (!e->use_mpi)
-        return 0;
+    CPU_ZERO(set);
+    if (sched_getaffinity(0, sizeof *set, set) == 0 && CPU_COUNT(set) > 0)
+        return;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    for (long c = 0; c < (n > 0 ? n : 1) && c < CPU_SETSIZE; c++)
+        CPU_SET((int)c, set);
+}
+
+/* This rank's place on its node (collective): its index among the node's ranks that
+ * take GPUs, and its threads (see the top of this file). */
+static void node_place(const rank_env *e, int takes, int *index, int *threads)
+{
+    node_entry me = {.takes = takes, .runs = e->runs_trials};
+    my_cpus(&me.cpus);
+    *index = 0;
+    if (!e->use_mpi) {
+        *threads = CPU_COUNT(&me.cpus);
+        return;
+    }
     MPI_Comm node;
-    int nrank, nsize, index = 0;
+    int nrank, nsize;
     mpiCheck(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, e->rank, MPI_INFO_NULL,
                                  &node));
     mpiCheck(MPI_Comm_rank(node, &nrank));
     mpiCheck(MPI_Comm_size(node, &nsize));
-    int *flags = malloc(sizeof(int) * (size_t)nsize);
-    if (!flags)
-        hps_mpi_fail(MPI_ERR_NO_MEM, "assigning GPUs", __FILE__, __LINE__);
-    mpiCheck(MPI_Allgather(&takes, 1, MPI_INT, flags, 1, MPI_INT, node));
-    for (int i = 0; i < nrank; i++)
-        index += flags[i];
-    free(flags);
+    node_entry *all = malloc(sizeof *all * (size_t)nsize);
+    if (!all)
+        hps_mpi_fail(MPI_ERR_NO_MEM, "placing ranks on their node", __FILE__, __LINE__);
+    mpiCheck(MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, node));
+    int sharers = 0;
+    for (int i = 0; i < nsize; i++) {
+        if (i < nrank)
+            *index += all[i].takes;
+        cpu_set_t both;
+        CPU_AND(&both, &me.cpus, &all[i].cpus);
+        sharers += all[i].runs && CPU_COUNT(&both) > 0;
+    }
+    *threads = CPU_COUNT(&me.cpus) / (sharers > 0 ? sharers : 1);
+    free(all);
     mpiCheck(MPI_Comm_free(&node));
-    return index;
 }
 
 /* e->gpus and e->device (see the top of this file). HPS_OK, or HPS_ECONFIG with
@@ -93,7 +132,10 @@ static int assign_gpus(rank_env *e, char *err, size_t errlen)
             mpiCheck(MPI_Comm_rank(e->group, &grank));
         takes = e->runs_trials && grank == 0;
     }
-    int index = node_index(e, takes);
+    int index;
+    node_place(e, takes, &index, &e->threads);
+    if (e->threads < 1)
+        e->threads = 1;
     e->device = -1;
     if (!takes)
         return HPS_OK;
@@ -124,7 +166,7 @@ static int open_objective(rank_env *e, char *err, size_t errlen)
     hps_objective_runtime rt = {.spawner = e->spawner, .sweep_dir = e->sweep_dir,
                                 .config_dir = e->config_dir, .gpus = e->gpus,
                                 .group_rank = e->grt.rank, .group_size = e->grt.size,
-                                .group = &e->grt};
+                                .group = &e->grt, .threads = e->threads};
     int rc = hps_objective_open(&e->obj, &e->cfg->objective, &e->cfg->space, e->cfg->metric,
                                 &rt, err, errlen);
     e->obj_open = rc == HPS_OK;

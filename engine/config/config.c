@@ -336,6 +336,9 @@ int hps_config_parse_root(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config
         (rc = parse_metric(ctx, v[K_METRIC], cfg)) != HPS_OK ||
         (rc = hps_config_strategy_parse(ctx, v[K_STRATEGY], cfg)) != HPS_OK)
         return rc;
+    if (cfg->objective.kind == HPS_OBJ_TRAINER &&
+        (rc = hps_config_trainer_strategy(ctx, v[K_STRATEGY], cfg)) != HPS_OK)
+        return rc;
     cfg->max_consecutive_failures = DEFAULT_MAX_CONSECUTIVE_FAILURES;
     if (v[K_BUDGET] && (rc = parse_budget(ctx, v[K_BUDGET], cfg)) != HPS_OK)
         return rc;
@@ -396,5 +399,6 @@ void hps_config_free(hps_config *cfg)
     for (int i = 0; cfg->datasets && i < cfg->n_datasets; i++)
         free(cfg->datasets[i]);
     free(cfg->datasets);
+    hps_config_marks_free(cfg);
     memset(cfg, 0, sizeof *cfg);
 }

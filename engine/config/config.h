@@ -17,6 +17,14 @@
 #include "hpsweep/space.h"
 #include "hpsweep/strategy.h"
 
+/* Where a key of the YAML and its value are (1-based), by dotted path. */
+typedef struct hps_config_mark {
+    char *path;                     /* "space.lr", "space.lr.type", "objective.options.k",
+                                       "space.act.choices[1]" */
+    int key_line, key_col;          /* the key (a list item: the item itself) */
+    int line, col;                  /* its value */
+} hps_config_mark;
+
 typedef struct hps_config {
     char *source;                   /* file name used in messages */
     char *text;                     /* the YAML, verbatim */
@@ -52,6 +60,10 @@ typedef struct hps_config {
     char **datasets;                /* `datasets`: files or directories whose SHA-256 the
                                        provenance records, as written (relative to the
                                        config file's directory unless absolute) */
+    hps_config_mark *marks;         /* every key and list item of the YAML, in document
+                                       order, for messages about a valid config that a
+                                       later check refuses (hps_config_error_at) */
+    int n_marks;
 } hps_config;
 
 /* The largest config file read (16 MiB), and the deepest YAML nesting accepted. */
@@ -71,6 +83,26 @@ int hps_config_parse(const char *text, size_t len, const char *source, hps_confi
 
 /* Free everything cfg owns and zero it; NULL-safe. */
 void hps_config_free(hps_config *cfg);
+
+/*
+ * The position of the key at dotted path (see hps_config_mark): value 0 the key's,
+ * 1 its value's, as 1-based *line and *col. HPS_OK, or HPS_ENOENT when the YAML has
+ * no such key (a default applies).
+ */
+int hps_config_where(const hps_config *cfg, const char *path, int value, int *line, int *col);
+
+/*
+ * A config error found after parsing (by a check that needs more than the config,
+ * such as the trainer's parameter table): "source:line:column: " + the message,
+ * at path's key (value 0) or its value (1), into err; "source: " + the message
+ * when the YAML has no such key (path may be NULL). Returns HPS_ECONFIG.
+ */
+int hps_config_error_at(const hps_config *cfg, const char *path, int value, char *err,
+                        size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
 
 /*
  * Compare two configs key by key (dotted paths such as "space.lr.high"), ignoring

@@ -17,8 +17,9 @@
  * argument shifts the rest), workdir as written (the resolved path depends on
  * where the config file was read from, which a resume may change), each env
  * variable, timeout, retries, gpus_per_trial, kill_grace and launch. A plugin
- * contributes its path as written, each option and retries; an objective on
- * every rank of a group (plugin, launch: group) gpus_per_rank and share_gpus.
+ * contributes its path as written, each option and retries; a trainer its name,
+ * its dataset's path as written, each option and retries; an objective on every
+ * rank of a group (plugin, trainer, launch: group) gpus_per_rank and share_gpus.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,17 +186,21 @@ static void put_gpus(flat *f, const hps_objective_cfg *o)
     put(f, "objective.share_gpus", o->share_gpus ? "true" : "false");
 }
 
-static void put_plugin(flat *f, const hps_config *c)
+/* An in-process objective (plugin, trainer): its path key as written (plugin,
+ * dataset), each option and retries. */
+static void put_in_process(flat *f, const hps_config *c, const char *path_key,
+                           const char *resolved)
 {
     const hps_objective_cfg *o = &c->objective;
     char key[HPS_CONFIG_PATH_MAX + 32];
     char buf[48];
-    char *plugin = written_path(c, "plugin", o->plugin, "");
-    if (plugin)
-        put(f, "objective.plugin", plugin);
+    char *written = written_path(c, path_key, resolved, "");
+    snprintf(key, sizeof key, "objective.%s", path_key);
+    if (written)
+        put(f, key, written);
     else
         f->oom = 1;
-    free(plugin);
+    free(written);
     for (int i = 0; i < o->n_options; i++) {
         snprintf(key, sizeof key, "objective.options.%s", o->option_keys[i]);
         put(f, key, o->option_values[i]);
@@ -259,7 +264,11 @@ static void flatten(const hps_config *c, flat *f)
     if (c->objective.kind == HPS_OBJ_COMMAND)
         put_command(f, c);
     if (c->objective.kind == HPS_OBJ_PLUGIN)
-        put_plugin(f, c);
+        put_in_process(f, c, "plugin", c->objective.plugin);
+    if (c->objective.kind == HPS_OBJ_TRAINER) {
+        put(f, "objective.trainer", c->objective.trainer ? c->objective.trainer : "");
+        put_in_process(f, c, "dataset", c->objective.dataset);
+    }
     if (hps_objective_cfg_every_rank(&c->objective))
         put_gpus(f, &c->objective);
     put(f, "metric.name", c->metric ? c->metric : "");

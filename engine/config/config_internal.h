@@ -61,6 +61,50 @@ int hps_config_plugin_parse(hps_yaml_ctx *ctx, const yaml_node_t *plugin,
                             const yaml_node_t *options, yaml_node_t *const *cmd_vals,
                             hps_config *cfg);
 
+/* Re-runs of an in-process objective's trial (plugin, trainer) during which the job
+ * died, when `retries` is absent: one kill of the job does not fail the trials it
+ * was running; code that crashes again on the same trial does. */
+#define HPS_CONFIG_CRASH_RETRIES 1
+
+/* The error for the first command-only key (workdir, env, timeout, gpus_per_trial,
+ * kill_grace, launch) given in cmd_vals with another form of objective, named by
+ * form ("objective.plugin"); HPS_OK when there is none. */
+int hps_config_refuse_command_keys(hps_yaml_ctx *ctx, yaml_node_t *const *cmd_vals,
+                                   const char *form);
+
+/* `objective.options` (map non-NULL): a mapping name -> string, number or boolean,
+ * into obj->option_keys/option_values as text, in the order written. */
+int hps_config_options_parse(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_objective_cfg *obj);
+
+/* A required, non-empty path at node (reported under path; what says what it names:
+ * "a shared library, e.g. build/libm.so"), joined to the config file's directory,
+ * into *out (malloc'd). */
+int hps_config_get_path(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
+                        const char *what, const hps_config *cfg, char **out);
+
+/* The keys every in-process objective (plugin, trainer) takes after its own:
+ * `options` (options may be NULL), `retries` (default HPS_CONFIG_CRASH_RETRIES),
+ * `gpus_per_rank` and `share_gpus`. */
+int hps_config_in_process_keys(hps_yaml_ctx *ctx, const yaml_node_t *options,
+                               yaml_node_t *const *cmd_vals, hps_objective_cfg *obj);
+
+/* Parse the trainer form of `objective:` (it has `trainer`): the trainer's name (one
+ * of hps_trainer_names()), `dataset` (joined to the config file's directory),
+ * `options`, `retries`, `gpus_per_rank` and `share_gpus` (config_trainer.c). trainer,
+ * dataset and options are those keys' nodes (dataset and options may be NULL; node is
+ * the section, for a missing dataset), cmd_vals[HPS_CMD_*] the command keys'. */
+int hps_config_trainer_parse(hps_yaml_ctx *ctx, const yaml_node_t *node,
+                             const yaml_node_t *trainer, const yaml_node_t *dataset,
+                             const yaml_node_t *options, yaml_node_t *const *cmd_vals,
+                             hps_config *cfg);
+
+/* What a trainer needs from the strategy, once it is parsed (strategy is its node,
+ * NULL for the default): a multi-fidelity strategy's budget is epochs, so its
+ * min_resource and max_resource must be whole numbers; max_resource becomes
+ * cfg->objective.max_epochs. */
+int hps_config_trainer_strategy(hps_yaml_ctx *ctx, const yaml_node_t *strategy,
+                                hps_config *cfg);
+
 /* gpus_per_rank and share_gpus (cmd_vals[HPS_CMD_GPUS_PER_RANK], [HPS_CMD_SHARE_GPUS])
  * of an objective that runs on every rank of a group. */
 int hps_config_gpus_parse(hps_yaml_ctx *ctx, yaml_node_t *const *cmd_vals,
@@ -90,6 +134,13 @@ int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char 
  * cfg->pruner_ops and cfg->pruner_cfg; a `points` mapping sets
  * cfg->space.params[i].grid_points, so cfg->space must be parsed first. */
 int hps_config_strategy_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_config *cfg);
+
+/* Index every key and list item under root into cfg->marks (config_marks.c), once
+ * the document is valid. HPS_OK or HPS_ENOMEM. */
+int hps_config_marks_record(hps_yaml_ctx *ctx, const yaml_node_t *root, hps_config *cfg);
+
+/* Free cfg->marks; NULL-safe on the array. */
+void hps_config_marks_free(hps_config *cfg);
 
 /* A NULL-terminated array of the space's parameter names (for suggestions); the
  * names are borrowed. NULL when out of memory. Free the array with free(). */

@@ -115,6 +115,8 @@ static int load_document(hps_yaml_ctx *ctx, yaml_parser_t *parser, hps_config *c
         rc = check_tags(ctx, &doc);
     if (rc == HPS_OK)
         rc = hps_config_parse_root(ctx, root, cfg);
+    if (rc == HPS_OK)
+        rc = hps_config_marks_record(ctx, root, cfg);
     yaml_document_delete(&doc);
     ctx->doc = NULL;
     return rc;

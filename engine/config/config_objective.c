@@ -12,6 +12,8 @@
  *                  config_command.c
  *   plugin ...     a C plugin instead (with options, retries, gpus_per_rank,
  *                  share_gpus): config_plugin.c
+ *   trainer ...    a built-in trainer instead (with dataset, options, retries,
+ *                  gpus_per_rank, share_gpus): config_trainer.c
  *
  * A test function is evaluated on the parameters in space order, so the space
  * must hold only float/int parameters, as many as the function accepts; the
@@ -24,15 +26,19 @@
 #include "config_internal.h"
 #include "hpsweep/error.h"
 
-/* Function keys first, then the command keys in HPS_CMD_* order, then noise and
- * the plugin's own keys. */
+/* Function keys first, then the command keys in HPS_CMD_* order, then noise, the
+ * plugin's own keys and the trainer's. */
 static const char *const objective_keys[] = {
     "function",   "seconds", "seconds_param", "command",       "workdir",
     "env",        "timeout", "retries",       "gpus_per_trial", "kill_grace",
     "launch",     "gpus_per_rank", "share_gpus", "noise",       "plugin",
-    "options",    NULL};
+    "options",    "trainer", "dataset",       NULL};
 enum { O_FUNCTION, O_SECONDS, O_SECONDS_PARAM, O_COMMAND, O_NOISE = O_COMMAND + HPS_CMD_COUNT,
-       O_PLUGIN, O_OPTIONS, O_COUNT };
+       O_PLUGIN, O_OPTIONS, O_TRAINER, O_DATASET, O_COUNT };
+
+/* The forms of an objective: exactly one of these keys. */
+static const int form_keys[] = {O_FUNCTION, O_COMMAND, O_PLUGIN, O_TRAINER};
+#define N_FORMS ((int)(sizeof form_keys / sizeof form_keys[0]))
 static const char *const builtin_functions[] = {"sleep", "noop", NULL};
 
 #define DEFAULT_SLEEP_SECONDS 0.1
@@ -130,6 +136,8 @@ void hps_config_objective_free(hps_objective_cfg *obj)
     }
     free(obj->option_keys);
     free(obj->option_values);
+    free(obj->trainer);
+    free(obj->dataset);
     memset(obj, 0, sizeof *obj);
 }
 
@@ -142,28 +150,45 @@ int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_c
     hps_objective_cfg *obj = &cfg->objective;
     obj->sleep_param = -1;
     obj->gpus_per_rank = -1;
-    if (v[O_PLUGIN] && (v[O_FUNCTION] || v[O_COMMAND])) {
-        const yaml_node_t *other = v[O_FUNCTION] ? v[O_FUNCTION] : v[O_COMMAND];
-        const yaml_node_t *later =
-            other->start_mark.index > v[O_PLUGIN]->start_mark.index ? other : v[O_PLUGIN];
-        return hps_yaml_error(ctx, later, "objective: give one of function (a built-in), "
-                                          "command (an external program) or plugin (a C "
-                                          "shared library)");
+    /* Two forms: the message names them all, at the second one written. */
+    const yaml_node_t *first = NULL, *second = NULL;
+    for (int f = 0; f < N_FORMS; f++) {
+        const yaml_node_t *n = v[form_keys[f]];
+        if (!n)
+            continue;
+        if (!first || n->start_mark.index < first->start_mark.index) {
+            second = first;
+            first = n;
+        } else if (!second || n->start_mark.index < second->start_mark.index) {
+            second = n;
+        }
     }
-    if (!v[O_PLUGIN] && v[O_OPTIONS])
+    if (second && (v[O_PLUGIN] || v[O_TRAINER]))
+        return hps_yaml_error(ctx, second, "objective: give one of function (a built-in), "
+                                           "command (an external program), plugin (a C "
+                                           "shared library) or trainer (the built-in trainer)");
+    if (!v[O_PLUGIN] && !v[O_TRAINER] && v[O_OPTIONS])
         return hps_yaml_error(ctx, v[O_OPTIONS], "objective.options: only for objective.plugin "
-                                                 "(a C shared library)%s",
+                                                 "(a C shared library) or objective.trainer%s",
                               v[O_COMMAND] ? "; pass a command's settings as arguments or env"
                                            : "");
-    if (v[O_PLUGIN]) {
+    if (!v[O_TRAINER] && v[O_DATASET])
+        return hps_yaml_error(ctx, v[O_DATASET], "objective.dataset: only for "
+                                                 "objective.trainer (the built-in trainer)%s",
+                              v[O_PLUGIN] ? "; give a plugin its data in options" : "");
+    if (v[O_PLUGIN] || v[O_TRAINER]) {
+        const char *form = v[O_PLUGIN] ? "objective.plugin" : "objective.trainer";
         for (int i = O_SECONDS; i <= O_SECONDS_PARAM; i++)
             if (v[i])
                 return hps_yaml_error(ctx, v[i], "objective.%s: only valid with function: sleep, "
-                                                 "not with objective.plugin",
-                                      objective_keys[i]);
+                                                 "not with %s",
+                                      objective_keys[i], form);
         if (v[O_NOISE])
             return hps_yaml_error(ctx, v[O_NOISE], "objective.noise: only for test functions, "
-                                                   "not with objective.plugin");
+                                                   "not with %s", form);
+        if (v[O_TRAINER])
+            return hps_config_trainer_parse(ctx, node, v[O_TRAINER], v[O_DATASET],
+                                            v[O_OPTIONS], v + O_COMMAND, cfg);
         return hps_config_plugin_parse(ctx, v[O_PLUGIN], v[O_OPTIONS], v + O_COMMAND, cfg);
     }
     if (v[O_FUNCTION] && v[O_COMMAND]) {
@@ -187,7 +212,7 @@ int hps_config_objective_parse(hps_yaml_ctx *ctx, const yaml_node_t *node, hps_c
     }
     if (!v[O_FUNCTION])
         return hps_yaml_error(ctx, node, "objective: missing required key 'function', "
-                                         "'command' or 'plugin'");
+                                         "'command', 'plugin' or 'trainer'");
     for (int i = O_COMMAND + 1; i < O_NOISE; i++)
         if (v[i])
             return hps_yaml_error(ctx, v[i], "objective.%s: only for objective.command (an "

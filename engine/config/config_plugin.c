@@ -16,7 +16,7 @@
  *                   warning); false (default): too few GPUs is an error
  *
  * A command's own keys (workdir, env, timeout, gpus_per_trial, kill_grace,
- * launch) are rejected with a plugin.
+ * launch) are rejected with a plugin (and with a trainer, config_trainer.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +25,6 @@
 #include "config_internal.h"
 #include "hpsweep/error.h"
 
-/* A plugin's crash re-runs when `retries` is absent: one kill of the job does
- * not fail the trials it was running; a plugin that crashes again does. */
-#define DEFAULT_PLUGIN_RETRIES 1
 
 static const char *const command_only[HPS_CMD_COUNT] = {
     [HPS_CMD_WORKDIR] = "workdir",   [HPS_CMD_ENV] = "env",
@@ -51,7 +48,18 @@ int hps_config_gpus_parse(hps_yaml_ctx *ctx, yaml_node_t *const *cmd_vals,
     return HPS_OK;
 }
 
-static int parse_options(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_objective_cfg *obj)
+int hps_config_refuse_command_keys(hps_yaml_ctx *ctx, yaml_node_t *const *cmd_vals,
+                                   const char *form)
+{
+    for (int k = 0; k < HPS_CMD_COUNT; k++)
+        if (command_only[k] && cmd_vals[k])
+            return hps_yaml_error(ctx, cmd_vals[k], "objective.%s: only for objective.command "
+                                                    "(an external program), not with %s",
+                                  command_only[k], form);
+    return HPS_OK;
+}
+
+int hps_config_options_parse(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_objective_cfg *obj)
 {
     int rc = hps_yaml_expect_mapping(ctx, map, "objective.options");
     if (rc != HPS_OK || (rc = hps_yaml_map_fields(ctx, map, "objective.options", NULL, NULL,
@@ -97,39 +105,49 @@ static int parse_options(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_objectiv
     return HPS_OK;
 }
 
-int hps_config_plugin_parse(hps_yaml_ctx *ctx, const yaml_node_t *plugin,
-                            const yaml_node_t *options, yaml_node_t *const *cmd_vals,
-                            hps_config *cfg)
+int hps_config_get_path(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path,
+                        const char *what, const hps_config *cfg, char **out)
 {
-    hps_objective_cfg *obj = &cfg->objective;
-    obj->kind = HPS_OBJ_PLUGIN;
-    obj->retries = DEFAULT_PLUGIN_RETRIES;
-    if (!(obj->function = hps_yaml_strdup("plugin")))
-        return HPS_ENOMEM;
-    for (int k = 0; k < HPS_CMD_COUNT; k++)
-        if (command_only[k] && cmd_vals[k])
-            return hps_yaml_error(ctx, cmd_vals[k], "objective.%s: only for objective.command "
-                                                    "(an external program), not with "
-                                                    "objective.plugin",
-                                  command_only[k]);
     char *written = NULL;
-    int rc = hps_yaml_get_string(ctx, plugin, "objective.plugin", &written);
+    int rc = hps_yaml_get_string(ctx, node, path, &written);
     if (rc != HPS_OK)
         return rc;
     if (!*written) {
         free(written);
-        return hps_yaml_error(ctx, plugin, "objective.plugin: must not be empty (the path of "
-                                           "a shared library, e.g. build/libmymodel.so)");
+        return hps_yaml_error(ctx, node, "%s: must not be empty (the path of %s)", path, what);
     }
-    obj->plugin = hps_config_resolve(cfg, written);
+    *out = hps_config_resolve(cfg, written);
     free(written);
-    if (!obj->plugin)
-        return HPS_ENOMEM;
-    if (options && (rc = parse_options(ctx, options, obj)) != HPS_OK)
+    return *out ? HPS_OK : HPS_ENOMEM;
+}
+
+int hps_config_in_process_keys(hps_yaml_ctx *ctx, const yaml_node_t *options,
+                               yaml_node_t *const *cmd_vals, hps_objective_cfg *obj)
+{
+    int rc;
+    obj->retries = HPS_CONFIG_CRASH_RETRIES;
+    if (options && (rc = hps_config_options_parse(ctx, options, obj)) != HPS_OK)
         return rc;
     if (cmd_vals[HPS_CMD_RETRIES] &&
         (rc = hps_config_get_count(ctx, cmd_vals[HPS_CMD_RETRIES], "objective.retries",
                                    &obj->retries)) != HPS_OK)
         return rc;
     return hps_config_gpus_parse(ctx, cmd_vals, obj);
+}
+
+int hps_config_plugin_parse(hps_yaml_ctx *ctx, const yaml_node_t *plugin,
+                            const yaml_node_t *options, yaml_node_t *const *cmd_vals,
+                            hps_config *cfg)
+{
+    hps_objective_cfg *obj = &cfg->objective;
+    obj->kind = HPS_OBJ_PLUGIN;
+    if (!(obj->function = hps_yaml_strdup("plugin")))
+        return HPS_ENOMEM;
+    int rc = hps_config_refuse_command_keys(ctx, cmd_vals, "objective.plugin");
+    if (rc == HPS_OK)
+        rc = hps_config_get_path(ctx, plugin, "objective.plugin",
+                                 "a shared library, e.g. build/libmymodel.so", cfg, &obj->plugin);
+    if (rc == HPS_OK)
+        rc = hps_config_in_process_keys(ctx, options, cmd_vals, obj);
+    return rc;
 }

@@ -3,7 +3,10 @@
  *   1. take every message waiting (results, reports: commit + decisions)
  *   2. fill every idle trial group with a batch (re-runs first, then suggestions)
  *   3. fsync the journal once if anything was appended (group commit)
- *   4. every few seconds: rewrite sweep.h5; on a terminal, redraw the live line
+ *   4. every few seconds: rewrite sweep.h5 (at once when there is none yet, so a
+ *      sweep killed in its first seconds still leaves its provenance -- the
+ *      dataset a resume checks -- and its config); on a terminal, redraw the live
+ *      line
  *   5. if nothing happened, wait (the transport's idle: a backoff sleep, or the
  *      simulated clock moving on)
  * After each record that may show the strategy a run in deterministic mode, the
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "coord_internal.h"
 #include "core/clock.h"
@@ -475,6 +479,8 @@ int hps_coordinator_run(hps_sweep *s, hps_journal *j, hps_transport *t, const hp
 {
     coord c = {.s = s, .j = j, .t = t, .o = o, .err = err, .errlen = errlen};
     int rc = setup(&c);
+    if (rc == HPS_OK && o->h5_path && access(o->h5_path, F_OK) != 0)
+        rc = maybe_write_store(&c, 1);
     if (rc == HPS_OK)
         rc = loop(&c);
     int interrupted = rc == HPS_OK && *o->signalled;

@@ -137,6 +137,21 @@ const char *hps_space_value_text(const hps_space *space, int i, double value, ch
     return buf;
 }
 
+const char *hps_space_type_name(hps_param_type type)
+{
+    switch (type) {
+    case HPS_PARAM_FLOAT:
+        return "float";
+    case HPS_PARAM_INT:
+        return "int";
+    case HPS_PARAM_CATEGORICAL:
+        return "categorical";
+    case HPS_PARAM_BOOL:
+        return "bool";
+    }
+    return "unknown";
+}
+
 int hps_space_find(const hps_space *space, const char *name)
 {
     for (int i = 0; i < space->n_params; i++)

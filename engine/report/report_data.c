@@ -18,21 +18,6 @@
 
 #define MAX_CAUSES 30 /* failure causes listed; the rest are summed as "other" */
 
-static const char *type_name(hps_param_type t)
-{
-    switch (t) {
-    case HPS_PARAM_FLOAT:
-        return "float";
-    case HPS_PARAM_INT:
-        return "int";
-    case HPS_PARAM_CATEGORICAL:
-        return "categorical";
-    case HPS_PARAM_BOOL:
-        return "bool";
-    }
-    return "unknown";
-}
-
 /* Parameter i's value v as `hpsweep best` writes it. */
 static void param_value(hps_json *w, const hps_space *sp, int i, double v)
 {
@@ -113,7 +98,7 @@ static void write_params(const hps_report_ctx *c, hps_json *w)
         hps_json_key(w, "name");
         hps_json_string(w, p->name);
         hps_json_key(w, "type");
-        hps_json_string(w, type_name(p->type));
+        hps_json_string(w, hps_space_type_name(p->type));
         hps_json_key(w, "log");
         hps_json_bool(w, p->log);
         if (p->type == HPS_PARAM_FLOAT || p->type == HPS_PARAM_INT) {

@@ -629,7 +629,6 @@ int hps_results_open(const char *path, hps_results *out, char *err, size_t errle
     rc = read_all(file, out, &e);
 fail:
     hps_h5_close(file);
-    hps_h5_close(fapl);
     if (rc != HPS_OK)
         hps_results_free(out);
     return rc;

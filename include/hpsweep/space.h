@@ -77,6 +77,10 @@ int hps_space_format(const hps_space *space, int i, double value, char *buf, siz
 const char *hps_space_value_text(const hps_space *space, int i, double value, char *buf,
                                  size_t len);
 
+/* "float", "int", "categorical" or "bool" as a config writes the type; "unknown"
+ * for a value outside the enum. */
+const char *hps_space_type_name(hps_param_type type);
+
 /* Index of the parameter called name, or -1. */
 int hps_space_find(const hps_space *space, const char *name);
 

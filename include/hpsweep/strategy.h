@@ -63,6 +63,14 @@ typedef struct hps_strategy_cfg {
     const char **values;  /* option values as written (scalars) */
 } hps_strategy_cfg;
 
+/*
+ * The multi-fidelity strategies (hyperband, asha, bohb: those whose options include
+ * max_resource) run each trial to a budget between their options min_resource and
+ * max_resource; these are the defaults when the options are absent.
+ */
+#define HPS_MIN_RESOURCE_DEFAULT 1.0
+#define HPS_MAX_RESOURCE_DEFAULT 81.0
+
 /* Option getters: the value given in cfg, or dflt when absent (cfg may be NULL). */
 long hps_strategy_cfg_int(const hps_strategy_cfg *cfg, const char *key, long dflt);
 double hps_strategy_cfg_double(const hps_strategy_cfg *cfg, const char *key, double dflt);

@@ -7,6 +7,18 @@ need_mpirun
 n=0
 for cfg in "$SRC"/configs/*.yaml; do
     name=$(basename "$cfg" .yaml)
+    if grep -q '^  trainer:' "$cfg"; then
+        # A trainer sweep: its header says how to make its dataset from the repository's
+        # root. Run that in a copy of the tree's layout, so nothing is written to $SRC.
+        synth=$(sed -n 's/^# *hpsweep \(dataset synth .*\)$/\1/p' "$cfg" | head -1)
+        [ -n "$synth" ] || fail "$name: its header gives no 'hpsweep dataset synth' command"
+        mkdir -p "$WORK/tree/configs"
+        cp "$cfg" "$WORK/tree/configs/"
+        # shellcheck disable=SC2086 # the command's words, as the header writes them
+        (cd "$WORK/tree" && "$HPS" $synth >/dev/null 2>"$WORK/err") ||
+            { cat "$WORK/err" >&2; fail "$name: hpsweep $synth failed"; }
+        cfg=$WORK/tree/configs/$name.yaml
+    fi
     extra=(--max-trials 6)
     case "$name" in
         hyperband|asha|bohb) extra=(--max-trials 20) ;;

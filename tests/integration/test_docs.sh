@@ -7,8 +7,10 @@ source "$(dirname "$0")/lib.sh"
 README=$SRC/README.md
 # The options (--name, and -o) in a text, sorted and unique.
 flags() { { grep -oE -- '(^|[[ (|])--?[a-z][a-z-]*' || true; } | sed -E 's/^[[ (|]//' | { grep -vx -e '-h' -e '-np' || true; } | sort -u; }
-for cmd in run resume status best trials report show check compare reproduce; do
-    help=$("$HPS" "$cmd" --help)
+for cmd in run resume status best trials report show check compare reproduce "dataset synth" \
+           "dataset check"; do
+    # shellcheck disable=SC2086 # "dataset synth" is two words
+    help=$("$HPS" $cmd --help)
     row=$(grep -E "^\| \`hpsweep $cmd " "$README" | head -1)
     [ -n "$row" ] || fail "README: no row for hpsweep $cmd"
     synopsis=$(echo "$row" | sed -E 's/^\| `([^`]*)`.*/\1/')   # the row's code span

@@ -1178,6 +1178,92 @@ static void test_mutations(void **state)
     mutate_all(pruner_yaml);
 }
 
+/* objective.trainer: the dataset joined to the config's directory, options as text,
+ * retries 1, the GPU keys, every rank; a multi-fidelity strategy's max_resource as
+ * max_epochs (the default 81 too), none for others; the positions of keys kept. */
+static void test_trainer_config(void **state)
+{
+    (void)state;
+    hps_config c;
+    assert_int_equal(parse_at("objective:\n  trainer: mlp\n  dataset: data/d.h5\n"
+                              "  options: {hidden_layers: 3, nesterov: true}\n"
+                              "  gpus_per_rank: 0\n"
+                              "space:\n  learning_rate: {type: float, low: 0.001, high: 0.1}\n"
+                              "  optimizer: {type: categorical, choices: [sgd, adam]}\n"
+                              "strategy: {name: asha, min_resource: 1, max_resource: 27}\n",
+                              "sweeps/t.yaml", &c),
+                     HPS_OK);
+    assert_int_equal(c.objective.kind, HPS_OBJ_TRAINER);
+    assert_string_equal(c.objective.function, "trainer");
+    assert_string_equal(c.objective.trainer, "mlp");
+    assert_string_equal(c.objective.dataset, "sweeps/data/d.h5");
+    assert_int_equal(c.objective.n_options, 2);
+    assert_string_equal(c.objective.option_keys[1], "nesterov");
+    assert_string_equal(c.objective.option_values[1], "true");
+    assert_int_equal(c.objective.retries, 1);
+    assert_int_equal(c.objective.gpus_per_rank, 0);
+    assert_int_equal(c.objective.max_epochs, 27);
+    assert_true(hps_objective_cfg_every_rank(&c.objective));
+    int line = 0, col = 0;
+    assert_int_equal(hps_config_where(&c, "space.optimizer", 0, &line, &col), HPS_OK);
+    assert_int_equal(line, 8);
+    assert_int_equal(col, 3);
+    assert_int_equal(hps_config_where(&c, "space.optimizer.choices[1]", 1, &line, &col), HPS_OK);
+    assert_int_equal(line, 8);
+    assert_int_equal(col, 49);
+    assert_int_equal(hps_config_where(&c, "objective.options.nesterov", 1, &line, &col), HPS_OK);
+    assert_int_equal(line, 4);
+    assert_int_equal(col, 41);
+    assert_int_equal(hps_config_where(&c, "metric.name", 1, &line, &col), HPS_ENOENT);
+    char err[256];
+    assert_int_equal(hps_config_error_at(&c, "space.optimizer", 0, err, sizeof err, "x %d", 1),
+                     HPS_ECONFIG);
+    assert_string_equal(err, "sweeps/t.yaml:8:3: x 1");
+    hps_config_error_at(&c, "nowhere", 0, err, sizeof err, "y");
+    assert_string_equal(err, "sweeps/t.yaml: y");
+    hps_config_free(&c);
+
+    assert_int_equal(parse_at("objective: {trainer: mlp, dataset: /d.h5, retries: 0}\n"
+                              "space: {dropout: {type: float, low: 0, high: 0.5}}\n"
+                              "strategy: hyperband\n", "t.yaml", &c),
+                     HPS_OK);
+    assert_string_equal(c.objective.dataset, "/d.h5");
+    assert_int_equal(c.objective.retries, 0);
+    assert_int_equal(c.objective.max_epochs, 81); /* the strategies' default */
+    hps_config_free(&c);
+    assert_int_equal(parse_at("objective: {trainer: mlp, dataset: d.h5}\n"
+                              "space: {dropout: {type: float, low: 0, high: 0.5}}\n"
+                              "strategy: gp\n", "t.yaml", &c),
+                     HPS_OK);
+    assert_int_equal(c.objective.max_epochs, 0);
+    hps_config_free(&c);
+}
+
+/* A resume must keep the trainer, its dataset (as written), options and retries. */
+static void test_trainer_diff(void **state)
+{
+    (void)state;
+    const char *base = "objective: {trainer: mlp, dataset: d/a.h5, options: {threads: 1}}\n"
+                       "space: {dropout: {type: float, low: 0, high: 0.5}}\n";
+    hps_config a, b;
+    char buf[2048];
+    assert_int_equal(parse_at(base, "x/s.yaml", &a), HPS_OK);
+    assert_int_equal(parse_at(base, "/elsewhere/s.yaml", &b), HPS_OK);
+    assert_int_equal(hps_config_diff(&a, &b, buf, sizeof buf), 0);
+    hps_config_free(&b);
+    assert_int_equal(parse_at("objective: {trainer: mlp, dataset: d/b.h5, retries: 2,\n"
+                              "            options: {threads: 2}}\n"
+                              "space: {dropout: {type: float, low: 0, high: 0.5}}\n",
+                              "x/s.yaml", &b),
+                     HPS_OK);
+    assert_int_equal(hps_config_diff(&a, &b, buf, sizeof buf), 3);
+    assert_non_null(strstr(buf, "objective.dataset: 'd/a.h5' -> 'd/b.h5'\n"));
+    assert_non_null(strstr(buf, "objective.options.threads: '1' -> '2'\n"));
+    assert_non_null(strstr(buf, "objective.retries: '1' -> '2'\n"));
+    hps_config_free(&a);
+    hps_config_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1190,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_noise_and_resource), cmocka_unit_test(test_string_option),
         cmocka_unit_test(test_pruner_diff),   cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_plugin_config), cmocka_unit_test(test_plugin_diff),
+        cmocka_unit_test(test_trainer_config), cmocka_unit_test(test_trainer_diff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

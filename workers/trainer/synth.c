@@ -42,6 +42,9 @@
 #define SEP 1.25
 #define FLIP 0.03
 #define CHUNK_ROWS 4096
+/* The root attribute generator_version: raised whenever the same arguments would
+ * give other data, so hps_dataset_synth_same never keeps a file of another recipe. */
+#define GENERATOR_VERSION 1
 
 /* Sub-streams of TAG_SYNTH: (what, index, 0). */
 enum { S_CENTROID = 1, S_MAP, S_REDUNDANT, S_COLUMNS, S_ROWS, S_SAMPLE, S_FLIP };
@@ -181,13 +184,27 @@ static int32_t sample(const synth *S, int64_t s, float *x)
     return label;
 }
 
+/* A creation property list of class cls that records no modification times: the
+ * same arguments then give the same file, byte for byte (and the same SHA-256). */
+static hid_t no_times(hid_t cls)
+{
+    hid_t pl = H5Pcreate(cls);
+    if (pl >= 0 && H5Pset_obj_track_times(pl, 0) < 0) {
+        hps_tr_h5_close(pl);
+        return H5I_INVALID_HID;
+    }
+    return pl;
+}
+
 static hid_t make_dataset(hid_t group, const char *name, hid_t type, int64_t rows, int cols)
 {
     hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
     hid_t space = H5Screate_simple(cols > 0 ? 2 : 1, dims, NULL);
-    hid_t ds = space >= 0 ? H5Dcreate2(group, name, type, space, H5P_DEFAULT, H5P_DEFAULT,
-                                       H5P_DEFAULT)
-                          : H5I_INVALID_HID;
+    hid_t dcpl = no_times(H5P_DATASET_CREATE);
+    hid_t ds = space >= 0 && dcpl >= 0
+                   ? H5Dcreate2(group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)
+                   : H5I_INVALID_HID;
+    hps_tr_h5_close(dcpl);
     hps_tr_h5_close(space);
     return ds;
 }
@@ -197,7 +214,10 @@ static int write_split(const synth *S, hid_t file, const char *gname, int64_t fi
                        int64_t count, float *X, int32_t *y)
 {
     int rc = -1;
-    hid_t g = H5Gcreate2(file, gname, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t gcpl = no_times(H5P_GROUP_CREATE);
+    hid_t g = gcpl >= 0 ? H5Gcreate2(file, gname, H5P_DEFAULT, gcpl, H5P_DEFAULT)
+                        : H5I_INVALID_HID;
+    hps_tr_h5_close(gcpl);
     hid_t dx = make_dataset(g, "X", H5T_IEEE_F32LE, count, S->f);
     hid_t dy = make_dataset(g, "y", H5T_STD_I32LE, count, 0);
     if (g < 0 || dx < 0 || dy < 0)
@@ -238,9 +258,10 @@ done:
 static int write_root_attrs(const synth *S, hid_t file)
 {
     long long n = S->n;
-    int inf = S->inf, red = S->red, clusters = CLUSTERS;
+    int inf = S->inf, red = S->red, clusters = CLUSTERS, version = GENERATOR_VERSION;
     double sep = SEP, flip = FLIP;
     return hps_tr_attr_write_str(file, "generator", "hps_dataset_synth") < 0 ||
+                   hps_tr_attr_write(file, "generator_version", H5T_NATIVE_INT, &version) < 0 ||
                    hps_tr_attr_write(file, "seed", H5T_NATIVE_UINT64, &S->seed) < 0 ||
                    hps_tr_attr_write(file, "samples", H5T_NATIVE_LLONG, &n) < 0 ||
                    hps_tr_attr_write(file, "features", H5T_NATIVE_INT, &S->f) < 0 ||
@@ -254,6 +275,17 @@ static int write_root_attrs(const synth *S, hid_t file)
                : 0;
 }
 
+/* The arguments <= 0 replaced by the defaults. */
+static void resolve_defaults(int64_t *samples, int *features, int *classes)
+{
+    if (*samples <= 0)
+        *samples = HPS_SYNTH_SAMPLES;
+    if (*features <= 0)
+        *features = HPS_SYNTH_FEATURES;
+    if (*classes <= 0)
+        *classes = HPS_SYNTH_CLASSES;
+}
+
 int hps_dataset_synth(const char *path, int64_t samples, int features, int classes,
                       uint64_t seed, char *err, size_t errlen)
 {
@@ -263,12 +295,7 @@ int hps_dataset_synth(const char *path, int64_t samples, int features, int class
         errf(err, errlen, "no dataset path");
         return HPS_EINVAL;
     }
-    if (samples <= 0)
-        samples = HPS_SYNTH_SAMPLES;
-    if (features <= 0)
-        features = HPS_SYNTH_FEATURES;
-    if (classes <= 0)
-        classes = HPS_SYNTH_CLASSES;
+    resolve_defaults(&samples, &features, &classes);
     if (samples < 10 || samples > ((int64_t)1 << 40) || features < 2 || features > 1000000 ||
         classes < 2 || classes > 1000) {
         errf(err, errlen,
@@ -331,4 +358,30 @@ int hps_dataset_synth(const char *path, int64_t samples, int features, int class
     if (rc != HPS_OK)
         unlink(tmp);
     return rc;
+}
+
+int hps_dataset_synth_same(const char *path, int64_t samples, int features, int classes,
+                           uint64_t seed)
+{
+    resolve_defaults(&samples, &features, &classes);
+    if (!path || access(path, R_OK) != 0)
+        return 0;
+    hps_tr_h5_quiet();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return 0;
+    char generator[64] = "";
+    int version = 0, f = 0, c = 0;
+    long long n = 0;
+    uint64_t s = 0;
+    int same = hps_tr_attr_read_str(file, "generator", generator, sizeof generator) == 0 &&
+               strcmp(generator, "hps_dataset_synth") == 0 &&
+               hps_tr_attr_read(file, "generator_version", H5T_NATIVE_INT, &version) == 0 &&
+               version == GENERATOR_VERSION &&
+               hps_tr_attr_read(file, "samples", H5T_NATIVE_LLONG, &n) == 0 && n == samples &&
+               hps_tr_attr_read(file, "features", H5T_NATIVE_INT, &f) == 0 && f == features &&
+               hps_tr_attr_read(file, "classes", H5T_NATIVE_INT, &c) == 0 && c == classes &&
+               hps_tr_attr_read(file, "seed", H5T_NATIVE_UINT64, &s) == 0 && s == seed;
+    H5Fclose(file);
+    return same;
 }

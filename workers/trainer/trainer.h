@@ -295,6 +295,15 @@ int hps_dataset_check(const char *path, hps_dataset_info *info, char *err, size_
 int hps_dataset_synth(const char *path, int64_t samples, int features, int classes,
                       uint64_t seed, char *err, size_t errlen);
 
+/*
+ * 1 when the file at path was written by this version of hps_dataset_synth with
+ * these arguments (<= 0: the defaults), i.e. it holds exactly what a new call would
+ * write; 0 otherwise (no file, not HDF5, another generator, version or argument).
+ * Reads the root attributes only; the data itself is for hps_dataset_check.
+ */
+int hps_dataset_synth_same(const char *path, int64_t samples, int features, int classes,
+                           uint64_t seed);
+
 /* ---- training ------------------------------------------------------------------------ */
 
 #define HPS_TRAIN_MAX_METRICS 4
