@@ -242,8 +242,10 @@ int hps_train_params_set_number(hps_train_params *p, const char *name, double va
              info->min, info->max);
         return HPS_ECONFIG;
     }
-    /* A uint64 seed above 2^63 cannot come through int64; 2^64 itself is out of range. */
-    uint64_t u = value >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)value;
+    /* A uint64 seed above 2^63 cannot come through int64; 2^64 itself is out of range.
+     * Only unsigned fields read u, and their minimum is 0; a negative value (the device
+     * index -1) must still not be converted, since that conversion is undefined. */
+    uint64_t u = value < 0 ? 0 : value >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)value;
     store(p, i, value, u);
     return HPS_OK;
 }
