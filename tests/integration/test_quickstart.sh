@@ -30,14 +30,16 @@ ok "the README's '$synth' works twice, keeping the file"
 
 hps_mpirun 4 "$HPS" run configs/quickstart.yaml --resume --max-trials 24 2>run.err ||
     { cat run.err >&2; fail "the quick start's sweep failed"; }
-tail -1 run.err | grep -q 'best val_accuracy = ' || fail "the last line shows no best val_accuracy: $(tail -1 run.err)"
+summary=$(grep '^hpsweep: completed: ' run.err | tail -1)
+echo "$summary" | grep -q 'best val_accuracy = ' ||
+    fail "the summary line shows no best val_accuracy: $summary (run.err: $(tail -3 run.err))"
 "$HPS" best runs/quickstart >best.json || fail "hpsweep best runs/quickstart"
 acc=$(awk -F': ' '/"val_accuracy"/{gsub(/,/,"",$2); print $2}' best.json)
 grep -q '"learning_rate"' best.json && grep -q '"optimizer"' best.json ||
     fail "best shows no configuration: $(cat best.json)"
 awk -v a="$acc" 'BEGIN{exit !(a > 0.6)}' || fail "best val_accuracy $acc is not well above chance (0.2)"
 [ "$(status_count runs/quickstart failed)" = 0 ] || fail "quick start trials failed"
-ok "the quick start (24 trials): best val_accuracy $acc, chance 0.2; $(tail -1 run.err | sed 's/^hpsweep: //')"
+ok "the quick start (24 trials): best val_accuracy $acc, chance 0.2; ${summary#hpsweep: }"
 hps_mpirun 4 "$HPS" run configs/quickstart.yaml --resume --max-trials 24 2>again.err ||
     { cat again.err >&2; fail "the quick start pasted again"; }
 ok "the run line pasted again finds the sweep done"
