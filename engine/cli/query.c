@@ -23,7 +23,9 @@
 
 /* ---- best / trials --------------------------------------------------------------- */
 
-int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len)
+/* hps_cli_open_results, reading only the best best_k trials when best_k > 0 and the
+ * file stores its ranking (hps_results_open_best), else the whole file. */
+static int open_results(const char *arg, int best_k, hps_results *r, char *path, size_t len)
 {
     struct stat st;
     if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -36,7 +38,9 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
     }
     hps_store_quiet();
     char err[1024] = "";
-    int rc = hps_results_open(path, r, err, sizeof err);
+    int rc = best_k > 0 ? hps_results_open_best(path, best_k, r, err, sizeof err) : HPS_ENOSYS;
+    if (rc == HPS_ENOSYS) /* a file written before the ranking was stored: read it all */
+        rc = hps_results_open(path, r, err, sizeof err);
     if (rc == HPS_EDAMAGED) {
         char dir[HPS_PATH_MAX];
         snprintf(dir, sizeof dir, "%s", path);
@@ -53,6 +57,11 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
         return rc == HPS_ENOENT ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
     }
     return HPS_EXIT_OK;
+}
+
+int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len)
+{
+    return open_results(arg, 0, r, path, len);
 }
 
 /* Parse "--format X" / "--format=X" and the command's one flag (NULL: none),
@@ -257,7 +266,8 @@ int hps_cli_best(int argc, char **argv)
         return rc;
     hps_results r;
     char h5[HPS_PATH_MAX];
-    if ((rc = hps_cli_open_results(a.file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
+    /* The file's stored ranking names the best rows: read those alone. */
+    if ((rc = open_results(a.file, a.top > 0 ? a.top : 1, &r, h5, sizeof h5)) != HPS_EXIT_OK)
         return rc;
     const hps_trial **ranked;
     int64_t n;

@@ -182,7 +182,12 @@ static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
     return rc == 1 ? hps_h5_has_column(file, "trials", "attempts", H5T_INTEGER, 4, e) : rc;
 }
 
-static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
+/*
+ * /trials into res->trials: every row (rows NULL), or the rows rows[0..n_rows) in
+ * that order, each read alone (a few rows of a large table).
+ */
+static int read_trials(hid_t file, hps_results *res, const int64_t *rows, int n_rows,
+                       const hps_h5err *e)
 {
     enum {
         C_ID,
@@ -221,16 +226,34 @@ static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
             .name = names[i], .want = space->params[i].type == HPS_PARAM_FLOAT ? COL_F64 : COL_I64};
     cols[c_exit] = (h5col){.name = "exit_code", .want = COL_I64};
     cols[c_attempts] = (h5col){.name = "attempts", .want = COL_I64};
-    rc = hps_h5_read_table(file, "trials", cols, c_exit + (modern ? 2 : 0), &t, e);
+    int ncols = c_exit + (modern ? 2 : 0);
+    int64_t n_out = rows ? n_rows : 0;
+    if (!rows) {
+        rc = hps_h5_read_table(file, "trials", cols, ncols, &t, e);
+        n_out = t.n;
+    }
     if (rc != HPS_OK)
         goto done;
-    if (t.n > 0 && !(res->trials = calloc((size_t)t.n, sizeof *res->trials))) {
+    if (n_out > 0 && !(res->trials = calloc((size_t)n_out, sizeof *res->trials))) {
         rc = HPS_ENOMEM;
         goto done;
     }
-    for (int64_t r = 0; r < t.n; r++) {
-        hps_trial *tr = &res->trials[r];
-        res->n_trials = r + 1;
+    for (int64_t k = 0; k < n_out; k++) {
+        int64_t r = k; /* the row of t */
+        if (rows) {
+            hps_h5_table_free(&t);
+            rc = hps_h5_read_rows(file, "trials", cols, ncols, rows[k], 1, &t, e);
+            if (rc == HPS_OK && (rows[k] < 0 || t.n != 1)) {
+                hps_h5_errf(e, "/trials has no row %lld (of %lld)", (long long)rows[k],
+                            (long long)t.total);
+                rc = HPS_ECORRUPT;
+            }
+            if (rc != HPS_OK)
+                goto done;
+            r = 0;
+        }
+        hps_trial *tr = &res->trials[k];
+        res->n_trials = k + 1;
         tr->trial_id = hps_h5_get_i64(&t, &cols[C_ID], r);
         tr->status = (int32_t)hps_h5_get_i64(&t, &cols[C_STATUS], r);
         memcpy(&tr->seed, hps_h5_cell(&t, &cols[C_SEED], r), sizeof tr->seed);
@@ -254,8 +277,8 @@ static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
         for (int i = 0; i < np; i++) {
             if (param_value(&t, &cols[C_FIXED + i], &space->params[i], r, &tr->values[i]) !=
                 HPS_OK) {
-                hps_h5_errf(e, "/trials row %lld: %s is not a valid choice index", (long long)r,
-                            names[i]);
+                hps_h5_errf(e, "/trials row %lld: %s is not a valid choice index",
+                            (long long)(rows ? rows[k] : r), names[i]);
                 rc = HPS_ECORRUPT;
                 goto done;
             }
@@ -532,10 +555,38 @@ fail:
 }
 
 /*
- * Attributes, /config, /space, /trials, /failures, /rungs, /metrics,
- * /metric_names and /provenance, in that order.
+ * The best best_k trials from the ranking stored with /trials (store_index.c),
+ * best first; HPS_ENOSYS when the file has none, or it covers fewer than best_k
+ * trials while more are ranked, or a row it names is not a done trial with a
+ * finite objective (then the whole table must be read and ranked).
  */
-static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
+static int read_best(hid_t file, hps_results *res, int best_k, const hps_h5err *e)
+{
+    int64_t *rows, ranked;
+    int n;
+    int rc = hps_store_read_best_rows(file, &rows, &n, &ranked, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (n < best_k && ranked > n) {
+        free(rows);
+        return HPS_ENOSYS;
+    }
+    if (n == 0) /* no trial is done */
+        return HPS_OK;
+    rc = read_trials(file, res, rows, n < best_k ? n : best_k, e);
+    for (int64_t k = 0; rc == HPS_OK && k < res->n_trials; k++)
+        if (res->trials[k].status != HPS_TRIAL_DONE || !isfinite(res->trials[k].objective))
+            rc = HPS_ENOSYS;
+    free(rows);
+    return rc;
+}
+
+/*
+ * Attributes, /config, /space, /trials, /failures, /rungs, /metrics,
+ * /metric_names and /provenance, in that order; with best_k > 0, of /trials only
+ * the best best_k rows (read_best) and no /failures, /rungs or /metrics.
+ */
+static int read_all(hid_t file, hps_results *out, int best_k, const hps_h5err *e)
 {
     int rc = hps_h5_read_num_attr(file, "format_version", H5T_NATIVE_INT, &out->format_version, e);
     if (rc != HPS_OK)
@@ -583,14 +634,19 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
     }
     if (rc == HPS_OK)
         rc = read_space(file, &out->space, e);
-    if (rc == HPS_OK)
-        rc = read_trials(file, out, e);
-    if (rc == HPS_OK)
-        rc = read_failures(file, out, e);
-    if (rc == HPS_OK)
-        rc = read_rungs(file, out, e);
-    if (rc == HPS_OK)
-        rc = read_metrics(file, out, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (best_k > 0) {
+        rc = read_best(file, out, best_k, e);
+    } else {
+        rc = read_trials(file, out, NULL, 0, e);
+        if (rc == HPS_OK)
+            rc = read_failures(file, out, e);
+        if (rc == HPS_OK)
+            rc = read_rungs(file, out, e);
+        if (rc == HPS_OK)
+            rc = read_metrics(file, out, e);
+    }
     if (rc == HPS_OK)
         rc = read_metric_names(file, out, e);
     if (rc == HPS_OK)
@@ -598,7 +654,8 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
     return rc;
 }
 
-int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen)
+static int open_results(const char *path, int best_k, hps_results *out, char *err,
+                        size_t errlen)
 {
     hps_h5err e = {err, errlen};
     if (err && errlen)
@@ -626,12 +683,28 @@ int hps_results_open(const char *path, hps_results *out, char *err, size_t errle
         hps_h5_report(&e, __FILE__, __LINE__, "H5Fopen");
         goto fail;
     }
-    rc = read_all(file, out, &e);
+    rc = read_all(file, out, best_k, &e);
 fail:
     hps_h5_close(file);
+    hps_h5_close(fapl);
     if (rc != HPS_OK)
         hps_results_free(out);
     return rc;
+}
+
+int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen)
+{
+    return open_results(path, 0, out, err, errlen);
+}
+
+int hps_results_open_best(const char *path, int k, hps_results *out, char *err, size_t errlen)
+{
+    if (k < 1) {
+        if (out)
+            memset(out, 0, sizeof *out);
+        return HPS_EINVAL;
+    }
+    return open_results(path, k, out, err, errlen);
 }
 
 void hps_results_free(hps_results *r)

@@ -106,6 +106,18 @@ typedef struct hps_results {
  */
 int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen);
 
+/*
+ * Load sweep.h5 as hps_results_open does, except that of its trials only the k
+ * best are read (out->trials[0..n_trials), n_trials <= k, best first: the order of
+ * hps_results_best, ties to the earlier trial; 0 when no trial has completed),
+ * from the ranking stored with the file, and /failures, /rungs and /metrics are
+ * not read (out has none). A few rows of a million-trial file are read instead of
+ * all of them. Returns what hps_results_open returns, HPS_EINVAL for k < 1, and
+ * HPS_ENOSYS (out empty) when the file has no usable ranking (written before it
+ * was stored, or k is beyond it): then read the file with hps_results_open.
+ */
+int hps_results_open_best(const char *path, int k, hps_results *out, char *err, size_t errlen);
+
 /* The best done trial of r by hps_trial_better and r's goal (what `hpsweep best`
  * prints), or NULL when no trial has completed. */
 const hps_trial *hps_results_best(const hps_results *r);
