@@ -182,13 +182,19 @@ static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
     return rc == 1 ? hps_h5_has_column(file, "trials", "attempts", H5T_INTEGER, 4, e) : rc;
 }
 
-/*
- * /trials into res->trials: every row (rows NULL), or the rows rows[0..n_rows) in
- * that order, each read alone (a few rows of a large table).
- */
-static int read_trials(hid_t file, hps_results *res, const int64_t *rows, int n_rows,
-                       const hps_h5err *e)
+/* Where read_trials reads: rows[0..n_rows) each alone (a few rows of a large
+ * table); or, rows NULL, max_rows rows from row first on (every row: max_rows < 0). */
+typedef struct trial_rows {
+    const int64_t *rows;
+    int n_rows;
+    int64_t first, max_rows;
+    int64_t total; /* out: rows in the table (block reads) */
+} trial_rows;
+
+/* /trials, the rows `which` says, into res->trials. */
+static int read_trials(hid_t file, hps_results *res, trial_rows *which, const hps_h5err *e)
 {
+    const int64_t *rows = which->rows;
     enum {
         C_ID,
         C_STATUS,
@@ -227,10 +233,13 @@ static int read_trials(hid_t file, hps_results *res, const int64_t *rows, int n_
     cols[c_exit] = (h5col){.name = "exit_code", .want = COL_I64};
     cols[c_attempts] = (h5col){.name = "attempts", .want = COL_I64};
     int ncols = c_exit + (modern ? 2 : 0);
-    int64_t n_out = rows ? n_rows : 0;
+    int64_t n_out = rows ? which->n_rows : 0;
     if (!rows) {
-        rc = hps_h5_read_table(file, "trials", cols, ncols, &t, e);
+        rc = which->max_rows < 0 ? hps_h5_read_table(file, "trials", cols, ncols, &t, e)
+                                 : hps_h5_read_rows(file, "trials", cols, ncols, which->first,
+                                                    which->max_rows, &t, e);
         n_out = t.n;
+        which->total = t.total;
     }
     if (rc != HPS_OK)
         goto done;
@@ -573,7 +582,8 @@ static int read_best(hid_t file, hps_results *res, int best_k, const hps_h5err *
     }
     if (n == 0) /* no trial is done */
         return HPS_OK;
-    rc = read_trials(file, res, rows, n < best_k ? n : best_k, e);
+    trial_rows which = {.rows = rows, .n_rows = n < best_k ? n : best_k};
+    rc = read_trials(file, res, &which, e);
     for (int64_t k = 0; rc == HPS_OK && k < res->n_trials; k++)
         if (res->trials[k].status != HPS_TRIAL_DONE || !isfinite(res->trials[k].objective))
             rc = HPS_ENOSYS;
@@ -584,7 +594,8 @@ static int read_best(hid_t file, hps_results *res, int best_k, const hps_h5err *
 /*
  * Attributes, /config, /space, /trials, /failures, /rungs, /metrics,
  * /metric_names and /provenance, in that order; with best_k > 0, of /trials only
- * the best best_k rows (read_best) and no /failures, /rungs or /metrics.
+ * the best best_k rows (read_best) and no /failures, /rungs or /metrics; with
+ * best_k < 0 none of those four.
  */
 static int read_all(hid_t file, hps_results *out, int best_k, const hps_h5err *e)
 {
@@ -638,8 +649,9 @@ static int read_all(hid_t file, hps_results *out, int best_k, const hps_h5err *e
         return rc;
     if (best_k > 0) {
         rc = read_best(file, out, best_k, e);
-    } else {
-        rc = read_trials(file, out, NULL, 0, e);
+    } else if (best_k == 0) {
+        trial_rows all = {.max_rows = -1};
+        rc = read_trials(file, out, &all, e);
         if (rc == HPS_OK)
             rc = read_failures(file, out, e);
         if (rc == HPS_OK)
@@ -654,8 +666,42 @@ static int read_all(hid_t file, hps_results *out, int best_k, const hps_h5err *e
     return rc;
 }
 
-static int open_results(const char *path, int best_k, hps_results *out, char *err,
-                        size_t errlen)
+/* Free res's trials and set n_trials to 0. */
+static void free_trials(hps_results *res)
+{
+    for (int64_t i = 0; i < res->n_trials; i++) {
+        free(res->trials[i].values);
+        free(res->trials[i].stderr_tail);
+    }
+    free(res->trials);
+    res->trials = NULL;
+    res->n_trials = 0;
+}
+
+/* How open_results hands /trials over block by block (each NULL: it does not). */
+typedef struct trial_stream {
+    int64_t block;
+    int (*each)(const hps_results *r, int64_t first, void *arg);
+    void *arg;
+} trial_stream;
+
+/* /trials block by block into out->trials, each block handed to s->each. */
+static int stream_trials(hid_t file, hps_results *out, const trial_stream *s, const hps_h5err *e)
+{
+    int rc = HPS_OK;
+    trial_rows which = {.max_rows = s->block, .total = 1};
+    for (which.first = 0; rc == HPS_OK && which.first < which.total; which.first += s->block) {
+        free_trials(out);
+        rc = read_trials(file, out, &which, e);
+        if (rc == HPS_OK && out->n_trials > 0)
+            rc = s->each(out, which.first, s->arg);
+    }
+    free_trials(out);
+    return rc;
+}
+
+static int open_results(const char *path, int best_k, const trial_stream *stream,
+                        hps_results *out, char *err, size_t errlen)
 {
     hps_h5err e = {err, errlen};
     if (err && errlen)
@@ -683,7 +729,9 @@ static int open_results(const char *path, int best_k, hps_results *out, char *er
         hps_h5_report(&e, __FILE__, __LINE__, "H5Fopen");
         goto fail;
     }
-    rc = read_all(file, out, best_k, &e);
+    rc = read_all(file, out, stream ? -1 : best_k, &e);
+    if (rc == HPS_OK && stream)
+        rc = stream_trials(file, out, stream, &e);
 fail:
     hps_h5_close(file);
     hps_h5_close(fapl);
@@ -694,7 +742,20 @@ fail:
 
 int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen)
 {
-    return open_results(path, 0, out, err, errlen);
+    return open_results(path, 0, NULL, out, err, errlen);
+}
+
+int hps_results_each_trials(const char *path, int64_t block,
+                            int (*each)(const hps_results *r, int64_t first, void *arg),
+                            void *arg, hps_results *out, char *err, size_t errlen)
+{
+    if (block < 1 || !each) {
+        if (out)
+            memset(out, 0, sizeof *out);
+        return HPS_EINVAL;
+    }
+    trial_stream s = {.block = block, .each = each, .arg = arg};
+    return open_results(path, 0, &s, out, err, errlen);
 }
 
 int hps_results_open_best(const char *path, int k, hps_results *out, char *err, size_t errlen)
@@ -704,7 +765,7 @@ int hps_results_open_best(const char *path, int k, hps_results *out, char *err, 
             memset(out, 0, sizeof *out);
         return HPS_EINVAL;
     }
-    return open_results(path, k, out, err, errlen);
+    return open_results(path, k, NULL, out, err, errlen);
 }
 
 void hps_results_free(hps_results *r)

@@ -6,7 +6,9 @@
  * falls back (HPS_ENOSYS) unless the ranking covers every ranked trial, a sweep
  * without a done trial reads as none, and a file written before the ranking
  * existed (or with a ranking naming a trial that is not done) says HPS_ENOSYS
- * while hps_results_open still reads it.
+ * while hps_results_open still reads it; and hps_results_each_trials() hands over
+ * every row once, in order, in blocks of any size, stops at the callback's error
+ * and reads a file without trials.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,7 +151,7 @@ static void assert_same_trial(const hps_trial *a, const hps_trial *b)
     assert_int_equal(a->trial_id, b->trial_id);
     assert_true(a->seed == b->seed);
     assert_int_equal(a->status, b->status);
-    assert_true(a->objective == b->objective);
+    assert_true(a->objective == b->objective || (isnan(a->objective) && isnan(b->objective)));
     assert_true(a->budget == b->budget);
     assert_true(a->values[0] == b->values[0]);
     assert_true(a->values[1] == b->values[1]);
@@ -305,6 +307,73 @@ static void test_bad_ranking(void **state)
     assert_null(r.trials);
 }
 
+/* What test_each_trials's callback saw. */
+typedef struct seen {
+    const hps_results *all;
+    int64_t rows, calls, max_block, stop_after;
+} seen;
+
+static int each(const hps_results *r, int64_t first, void *arg)
+{
+    seen *s = arg;
+    assert_int_equal(first, s->rows);
+    assert_true(r->n_trials > 0 && r->n_trials <= s->max_block);
+    assert_int_equal(r->space.n_params, 2);
+    for (int64_t i = 0; i < r->n_trials; i++) {
+        const hps_trial *a = &r->trials[i], *b = &s->all->trials[first + i];
+        assert_same_trial(a, b);
+        assert_true(a->start == b->start);
+        assert_true(a->end == b->end || (isnan(a->end) && isnan(b->end)));
+        assert_int_equal(a->worker, b->worker);
+        assert_int_equal(a->exit_code, b->exit_code);
+    }
+    s->rows += r->n_trials;
+    return ++s->calls == s->stop_after ? HPS_EIO : HPS_OK;
+}
+
+/* hps_results_each_trials hands over every row once, in order, block by block. */
+static void test_each_trials(void **state)
+{
+    fix *f = *state;
+    make_trials(f, 3000, 17, 0);
+    write_file(f);
+    hps_results all, rest;
+    assert_int_equal(hps_results_open(f->path, &all, NULL, 0), HPS_OK);
+    const int64_t blocks[] = {1, 7, 1000, 2999, 3000, 100000};
+    for (size_t j = 0; j < sizeof blocks / sizeof blocks[0]; j++) {
+        seen s = {.all = &all, .max_block = blocks[j]};
+        assert_int_equal(hps_results_each_trials(f->path, blocks[j], each, &s, &rest, NULL, 0),
+                         HPS_OK);
+        assert_int_equal(s.rows, 3000);
+        assert_int_equal(s.calls, (3000 + blocks[j] - 1) / blocks[j]);
+        assert_int_equal(rest.n_trials, 0);
+        assert_null(rest.trials);
+        assert_string_equal(rest.goal, "minimize");
+        assert_int_equal(rest.space.n_params, 2);
+        hps_results_free(&rest);
+    }
+    /* The callback's error stops the reading and is returned. */
+    seen s = {.all = &all, .max_block = 100, .stop_after = 3};
+    assert_int_equal(hps_results_each_trials(f->path, 100, each, &s, &rest, NULL, 0), HPS_EIO);
+    assert_int_equal(s.calls, 3);
+    assert_null(rest.trials);
+    assert_int_equal(hps_results_each_trials(f->path, 0, each, &s, &rest, NULL, 0), HPS_EINVAL);
+    hps_results_free(&all);
+
+    /* No trial: the callback is never called; the rest of the file is there. */
+    f->n = 0;
+    write_file(f);
+    seen none = {.max_block = 10};
+    assert_int_equal(hps_results_each_trials(f->path, 10, each, &none, &rest, NULL, 0), HPS_OK);
+    assert_int_equal(none.calls, 0);
+    assert_string_equal(rest.name, "index");
+    hps_results_free(&rest);
+    /* A file that is not there. */
+    assert_int_equal(hps_results_each_trials("/nonexistent/sweep.h5", 10, each, &none, &rest,
+                                             NULL, 0),
+                     HPS_ENOENT);
+}
+
 int main(void)
 {
     hps_store_quiet();
@@ -315,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_few, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_ranking, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_trials, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
