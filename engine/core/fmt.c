@@ -15,21 +15,26 @@
 #include <stdio.h>
 #include <string.h>
 
-int hps_fmt_i64(char *buf, int64_t v)
+int hps_fmt_u64(char *buf, uint64_t u)
 {
     char tmp[HPS_FMT_LEN];
     int n = 0, len = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (v < 0)
-        buf[len++] = '-';
     while (n)
         buf[len++] = tmp[--n];
     buf[len] = '\0';
     return len;
+}
+
+int hps_fmt_i64(char *buf, int64_t v)
+{
+    if (v >= 0)
+        return hps_fmt_u64(buf, (uint64_t)v);
+    buf[0] = '-';
+    return 1 + hps_fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
 }
 
 #ifdef __SIZEOF_INT128__

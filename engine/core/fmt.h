@@ -20,7 +20,8 @@
  */
 int hps_fmt_g17(char *buf, double v);
 
-/* Write v into buf (HPS_FMT_LEN bytes) as "%lld" does; returns the length. */
+/* Write v into buf (HPS_FMT_LEN bytes) as "%lld" / "%llu" do; returns the length. */
 int hps_fmt_i64(char *buf, int64_t v);
+int hps_fmt_u64(char *buf, uint64_t v);
 
 #endif

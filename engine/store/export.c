@@ -266,7 +266,8 @@ static int csv_rows(FILE *f, const hps_space *sp, const hps_trial *t, int64_t n)
     int rc = HPS_OK;
     for (int64_t k = 0; k < n && rc == HPS_OK; k++, t++) {
         char seed[HPS_FMT_LEN + 1];
-        int sn = snprintf(seed, sizeof seed, "%llu,", (unsigned long long)t->seed);
+        int sn = hps_fmt_u64(seed, t->seed);
+        seed[sn++] = ',';
         csv_put_i64(&b, t->trial_id, ',');
         const char *status = hps_trial_status_name(t->status);
         hps_buf_put(&b, status, strlen(status));

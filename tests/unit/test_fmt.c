@@ -3,7 +3,7 @@
  * writes, for millions of doubles of every kind (random bit patterns over the
  * whole range, the fixed-point range's ends, powers of ten and their neighbours,
  * halfway cases that round to even, Unix times, integers, fractions of small
- * powers of two, zeros, nan and inf), and hps_fmt_i64 what "%lld" writes.
+ * powers of two, zeros, nan and inf), and hps_fmt_i64/u64 what "%lld"/"%llu" write.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,7 +112,17 @@ static void test_i64(void **state)
         assert_int_equal(hps_fmt_i64(got, v[i]), (int)strlen(want));
         assert_string_equal(got, want);
     }
+    const uint64_t u[] = {0, 1, 9, 10, UINT64_MAX, 10451216379200822465ull};
+    for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+        snprintf(want, sizeof want, "%llu", (unsigned long long)u[i]);
+        assert_int_equal(hps_fmt_u64(got, u[i]), (int)strlen(want));
+        assert_string_equal(got, want);
+    }
     for (int i = 0; i < 100000; i++) {
+        uint64_t y = next() >> (next() % 64);
+        snprintf(want, sizeof want, "%llu", (unsigned long long)y);
+        hps_fmt_u64(got, y);
+        assert_string_equal(got, want);
         int64_t x = (int64_t)(next() >> (1 + next() % 63));
         if (i & 1)
             x = -x;
