@@ -146,9 +146,9 @@ const char *hps_space_value_text(const hps_space *space, int i, double value, ch
                                  size_t len)
 {
     const hps_param *p = &space->params[i];
-    long k = (long)value;
-    if (p->type == HPS_PARAM_CATEGORICAL && k >= 0 && k < p->n_choices)
-        return p->choices[k].text;
+    /* only a categorical value is an index: a float's may be beyond any long */
+    if (p->type == HPS_PARAM_CATEGORICAL && value > -1.0 && value < (double)p->n_choices)
+        return p->choices[(long)value].text;
     hps_space_format(space, i, value, buf, len);
     return buf;
 }
