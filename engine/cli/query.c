@@ -81,6 +81,11 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
     return open_results(arg, 0, r, path, len);
 }
 
+int hps_cli_open_results_best(const char *arg, int k, hps_results *r, char *path, size_t len)
+{
+    return open_results(arg, k > 0 ? k : 1, r, path, len);
+}
+
 /* Parse "--format X" / "--format=X" and the command's one flag (NULL: none),
  * which sets *flag_set; the one positional argument goes to *file. */
 static int parse_query(int argc, char **argv, const char **file, hps_export_format *fmt,
@@ -284,7 +289,7 @@ int hps_cli_best(int argc, char **argv)
     hps_results r;
     char h5[HPS_PATH_MAX];
     /* The file's stored ranking names the best rows: read those alone. */
-    if ((rc = open_results(a.file, a.top > 0 ? a.top : 1, &r, h5, sizeof h5)) != HPS_EXIT_OK)
+    if ((rc = hps_cli_open_results_best(a.file, a.top, &r, h5, sizeof h5)) != HPS_EXIT_OK)
         return rc;
     const hps_trial **ranked;
     int64_t n;

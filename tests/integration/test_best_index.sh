@@ -4,7 +4,8 @@
 # scan of the whole table gives. --top beyond the stored rows scans, so the first
 # lines of `--top 65` are the scan's answer to compare with; a file written before
 # the ranking existed (made here with h5unjam and h5py: no attributes, no
-# seal) still gives the same best; and h5py finds the same best row itself.
+# seal) still gives the same best; h5py finds the same best row itself; and
+# check, which reads the best row alone too, says what it says on the old file.
 source "$(dirname "$0")/lib.sh"
 
 for goal in minimize maximize; do
@@ -66,3 +67,13 @@ PY
 "$HPS" best old.h5 --format json > old.json
 "$HPS" best runs/minimize --format json | cmp -s - old.json || fail "best --format json differs on the old file"
 ok "a file without the ranking: best scans it and gives the same trials"
+
+# check reads the best row alone too: the same verdict and line as on the old file.
+strip() { sed 's/ of [^ )]*)/)/'; }
+for args in "--max 100" "--metric loss --min -1" "--baseline old.h5 --max-regression 0"; do
+    a=$("$HPS" check runs/minimize $args | strip)
+    b=$("$HPS" check old.h5 $args | strip)
+    [ "$a" = "$b" ] || fail "check $args: '$a' from the ranking, '$b' from a scan"
+done
+ok "check from the ranking gives a scan's line ($a)"
+
