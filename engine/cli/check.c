@@ -119,13 +119,27 @@ static int best_value(const hps_results *r, const char *path, const char *metric
     return HPS_EXIT_OK;
 }
 
+/*
+ * Open the results arg names for a check of metric (NULL: the sweep's own): the
+ * best trial alone when the file names it and the metric is the sweep's (its
+ * objective), else everything, metrics included.
+ */
+static int open_for(const char *arg, const char *metric, hps_results *r, char *path, size_t len)
+{
+    int rc = hps_cli_open_results_best(arg, 1, r, path, len);
+    if (rc != HPS_EXIT_OK || !metric || strcmp(metric, r->metric) == 0)
+        return rc;
+    hps_results_free(r); /* another metric: its values are in /metrics */
+    return hps_cli_open_results(arg, r, path, len);
+}
+
 /* Against the baseline's best: how much worse v is (in the goal's direction). */
 static int against_baseline(const check_args *a, const hps_results *r, const char *metric,
                             double v, char *line, size_t len, int *holds)
 {
     hps_results b;
     char path[HPS_PATH_MAX];
-    int rc = hps_cli_open_results(a->baseline, &b, path, sizeof path);
+    int rc = open_for(a->baseline, a->metric, &b, path, sizeof path);
     if (rc != HPS_EXIT_OK)
         return rc;
     const hps_trial *bt;
@@ -166,7 +180,7 @@ int hps_cli_check(int argc, char **argv)
         return rc;
     hps_results r;
     char path[HPS_PATH_MAX];
-    if ((rc = hps_cli_open_results(a.file, &r, path, sizeof path)) != HPS_EXIT_OK)
+    if ((rc = open_for(a.file, a.metric, &r, path, sizeof path)) != HPS_EXIT_OK)
         return rc;
     const char *metric = a.metric ? a.metric : r.metric;
     const hps_trial *best;

@@ -23,7 +23,8 @@
 
 /* ---- best / trials --------------------------------------------------------------- */
 
-int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len)
+/* The results file arg names (the file, or sweep.h5 in the directory arg) into path. */
+static int results_path(const char *arg, char *path, size_t len)
 {
     struct stat st;
     if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -34,9 +35,13 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
     } else {
         snprintf(path, len, "%s", arg);
     }
-    hps_store_quiet();
-    char err[1024] = "";
-    int rc = hps_results_open(path, r, err, sizeof err);
+    return HPS_EXIT_OK;
+}
+
+/* The exit status of reading the results file path that ended in rc (err: why),
+ * saying what went wrong on stderr. */
+static int open_status(const char *path, int rc, const char *err)
+{
     if (rc == HPS_EDAMAGED) {
         char dir[HPS_PATH_MAX];
         snprintf(dir, sizeof dir, "%s", path);
@@ -53,6 +58,32 @@ int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len
         return rc == HPS_ENOENT ? HPS_EXIT_USAGE : HPS_EXIT_ERROR;
     }
     return HPS_EXIT_OK;
+}
+
+/* hps_cli_open_results, reading only the best best_k trials when best_k > 0 and the
+ * file stores its ranking (hps_results_open_best), else the whole file. */
+static int open_results(const char *arg, int best_k, hps_results *r, char *path, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    int rc = results_path(arg, path, len);
+    if (rc != HPS_EXIT_OK)
+        return rc;
+    hps_store_quiet();
+    char err[1024] = "";
+    rc = best_k > 0 ? hps_results_open_best(path, best_k, r, err, sizeof err) : HPS_ENOSYS;
+    if (rc == HPS_ENOSYS) /* a file written before the ranking was stored: read it all */
+        rc = hps_results_open(path, r, err, sizeof err);
+    return open_status(path, rc, err);
+}
+
+int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len)
+{
+    return open_results(arg, 0, r, path, len);
+}
+
+int hps_cli_open_results_best(const char *arg, int k, hps_results *r, char *path, size_t len)
+{
+    return open_results(arg, k > 0 ? k : 1, r, path, len);
 }
 
 /* Parse "--format X" / "--format=X" and the command's one flag (NULL: none),
@@ -257,7 +288,8 @@ int hps_cli_best(int argc, char **argv)
         return rc;
     hps_results r;
     char h5[HPS_PATH_MAX];
-    if ((rc = hps_cli_open_results(a.file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
+    /* The file's stored ranking names the best rows: read those alone. */
+    if ((rc = hps_cli_open_results_best(a.file, a.top, &r, h5, sizeof h5)) != HPS_EXIT_OK)
         return rc;
     const hps_trial **ranked;
     int64_t n;
@@ -293,6 +325,29 @@ int hps_cli_best(int argc, char **argv)
     return rc;
 }
 
+/* /trials rows read and written per block: memory stays that of one block. */
+#define TRIALS_BLOCK 16384
+
+/* Where `hpsweep trials` is in its output. */
+typedef struct trials_out {
+    hps_export_format fmt;
+    int head_done;
+    int64_t rows;
+    int write_rc; /* the export's failure, told apart from the reader's */
+} trials_out;
+
+static int trials_block(const hps_results *r, int64_t first, void *arg)
+{
+    trials_out *o = arg;
+    int rc = o->head_done ? HPS_OK : hps_export_trials_head(stdout, r, o->fmt);
+    o->head_done = 1;
+    if (rc == HPS_OK)
+        rc = hps_export_trials_rows(stdout, r, r->trials, r->n_trials, first, o->fmt);
+    o->rows += r->n_trials;
+    o->write_rc = rc;
+    return rc;
+}
+
 static void usage_trials(FILE *f)
 {
     fprintf(f, "usage: hpsweep trials SWEEP.h5|DIR [--format csv|json] [--rungs]\n\n"
@@ -322,13 +377,39 @@ int hps_cli_trials(int argc, char **argv)
         fprintf(stderr, "hpsweep: trials writes csv or json\n");
         return HPS_EXIT_USAGE;
     }
+    /* Rows go out in large writes, whatever stdout is (a pipe or file is block
+     * buffered anyway; a terminal would otherwise flush every line). */
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     hps_results r;
     char h5[HPS_PATH_MAX];
-    if ((rc = hps_cli_open_results(file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
+    if (rungs) {
+        if ((rc = hps_cli_open_results(file, &r, h5, sizeof h5)) != HPS_EXIT_OK)
+            return rc;
+        rc = hps_export_rungs(stdout, &r, fmt) == HPS_OK ? HPS_EXIT_OK : HPS_EXIT_ERROR;
+        hps_results_free(&r);
         return rc;
-    rc = (rungs ? hps_export_rungs(stdout, &r, fmt) : hps_export_trials(stdout, &r, fmt)) == HPS_OK
-             ? HPS_EXIT_OK
-             : HPS_EXIT_ERROR;
+    }
+    if ((rc = results_path(file, h5, sizeof h5)) != HPS_EXIT_OK)
+        return rc;
+    hps_store_quiet();
+    char err[1024] = "";
+    trials_out o = {.fmt = fmt};
+    int erc = hps_results_each_trials(h5, TRIALS_BLOCK, trials_block, &o, &r, err, sizeof err);
+    if (erc == o.write_rc && erc != HPS_OK) { /* reading went well, writing did not */
+        fprintf(stderr, "hpsweep: writing the trials: %s\n", hps_strerror(erc));
+        return HPS_EXIT_ERROR;
+    }
+    if ((rc = open_status(h5, erc, err)) != HPS_EXIT_OK)
+        return rc; /* a damaged file is found before a row is written */
+    if (!o.head_done) /* no trial: the header alone */
+        erc = hps_export_trials_head(stdout, &r, fmt);
+    if (erc == HPS_OK)
+        erc = hps_export_trials_tail(stdout, o.rows, fmt);
+    if (erc == HPS_OK && fflush(stdout) != 0)
+        erc = HPS_EIO;
+    if (erc != HPS_OK)
+        fprintf(stderr, "hpsweep: writing the trials: %s\n", hps_strerror(erc));
     hps_results_free(&r);
-    return rc;
+    return erc == HPS_OK ? HPS_EXIT_OK : HPS_EXIT_ERROR;
 }

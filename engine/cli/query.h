@@ -17,6 +17,15 @@
 int hps_cli_open_results(const char *arg, hps_results *r, char *path, size_t len);
 
 /*
+ * The same, but of the trials only the best k (r->trials best first; none when
+ * no trial has completed) when the file names its best rows (/trials best_rows),
+ * else every trial (then r is as hps_cli_open_results leaves it). /failures,
+ * /rungs and /metrics are read only in that second case: a caller that needs
+ * them, or another metric's values, opens with hps_cli_open_results.
+ */
+int hps_cli_open_results_best(const char *arg, int k, hps_results *r, char *path, size_t len);
+
+/*
  * The completed trials of r (done, finite objective), best first by the sweep's
  * metric and goal (the largest budget first in a multi-fidelity sweep; ties by
  * trial id): *out is new (free it), *n of them.

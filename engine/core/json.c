@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "json.h"
 
 /*
@@ -106,8 +107,9 @@ void hps_json_put_string(FILE *f, const char *s)
 
 void hps_json_put_number(FILE *f, double v)
 {
+    char buf[HPS_FMT_LEN];
     if (isfinite(v))
-        fprintf(f, "%.17g", v);
+        fwrite(buf, 1, (size_t)hps_fmt_g17(buf, v), f); /* "%.17g" */
     else
         fputs("null", f);
 }

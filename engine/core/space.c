@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "hpsweep/error.h"
 #include "hpsweep/space.h"
 
@@ -106,11 +107,26 @@ void hps_space_encode(const hps_space *space, const double *values, double *u)
         u[i] = encode_one(&space->params[i], hps_space_cardinality(space, i), values[i]);
 }
 
+/* Copy the n bytes of text into buf of len bytes as snprintf would; returns n. */
+static int put_text(char *buf, size_t len, const char *text, int n)
+{
+    if (len > 0) {
+        size_t c = (size_t)n < len ? (size_t)n : len - 1;
+        memcpy(buf, text, c);
+        buf[c] = '\0';
+    }
+    return n;
+}
+
 int hps_space_format(const hps_space *space, int i, double value, char *buf, size_t len)
 {
     const hps_param *p = &space->params[i];
+    char tmp[HPS_FMT_LEN];
     switch (p->type) {
     case HPS_PARAM_INT:
+        /* "%.0f" of an integral value is its integer's digits ("-0" aside) */
+        if (value == floor(value) && fabs(value) < 9e18 && value != 0)
+            return put_text(buf, len, tmp, hps_fmt_i64(tmp, (int64_t)value));
         return snprintf(buf, len, "%.0f", value);
     case HPS_PARAM_CATEGORICAL: {
         long k = (long)value;
@@ -122,7 +138,7 @@ int hps_space_format(const hps_space *space, int i, double value, char *buf, siz
         return snprintf(buf, len, "%s", value != 0.0 ? "true" : "false");
     case HPS_PARAM_FLOAT:
     default:
-        return snprintf(buf, len, "%.17g", value);
+        return put_text(buf, len, tmp, hps_fmt_g17(tmp, value)); /* "%.17g" */
     }
 }
 
@@ -130,9 +146,9 @@ const char *hps_space_value_text(const hps_space *space, int i, double value, ch
                                  size_t len)
 {
     const hps_param *p = &space->params[i];
-    long k = (long)value;
-    if (p->type == HPS_PARAM_CATEGORICAL && k >= 0 && k < p->n_choices)
-        return p->choices[k].text;
+    /* only a categorical value is an index: a float's may be beyond any long */
+    if (p->type == HPS_PARAM_CATEGORICAL && value > -1.0 && value < (double)p->n_choices)
+        return p->choices[(long)value].text;
     hps_space_format(space, i, value, buf, len);
     return buf;
 }

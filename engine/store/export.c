@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
+#include "core/fmt.h"
 #include "core/json.h"
 #include "export.h"
 #include "core/envname.h"
@@ -191,21 +193,20 @@ static void csv_field(FILE *f, const char *s)
 
 static void csv_double(FILE *f, double v)
 {
-    if (isnan(v))
-        return; /* an empty field: pandas reads NaN */
-    fprintf(f, "%.17g", v);
+    char num[HPS_FMT_LEN];
+    if (!isnan(v)) /* NaN: an empty field, which pandas reads as NaN */
+        fwrite(num, 1, (size_t)hps_fmt_g17(num, v), f);
 }
 
 static const char *fixed_columns[] = {"trial_id", "status", "seed",  "bracket", "rung",
                                       "budget",   "worker", "start", "end",     "objective",
                                       "cause",    "exit_code", "attempts"};
 
-int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
+int hps_export_trials_head(FILE *f, const hps_results *r, hps_export_format fmt)
 {
     const hps_space *sp = &r->space;
-    char buf[256];
-    size_t nfixed = sizeof fixed_columns / sizeof fixed_columns[0];
     if (fmt == HPS_EXPORT_CSV) {
+        size_t nfixed = sizeof fixed_columns / sizeof fixed_columns[0];
         for (size_t c = 0; c < nfixed; c++)
             fprintf(f, "%s%s", c ? "," : "", fixed_columns[c]);
         for (int i = 0; i < sp->n_params; i++) {
@@ -213,33 +214,105 @@ int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
             csv_field(f, sp->params[i].name);
         }
         fputc('\n', f);
-        for (int64_t k = 0; k < r->n_trials; k++) {
-            const hps_trial *t = &r->trials[k];
-            fprintf(f, "%lld,%s,%llu,%d,%d,", (long long)t->trial_id,
-                    hps_trial_status_name(t->status), (unsigned long long)t->seed, t->bracket,
-                    t->rung);
-            csv_double(f, t->budget);
-            fprintf(f, ",%d,", t->worker);
-            csv_double(f, t->start);
-            fputc(',', f);
-            csv_double(f, t->end);
-            fputc(',', f);
-            csv_double(f, t->objective);
-            fputc(',', f);
-            csv_field(f, t->cause);
-            fprintf(f, ",%d,%d", t->exit_code, t->attempts);
-            for (int i = 0; i < sp->n_params; i++) {
-                fputc(',', f);
-                csv_field(f, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
-            }
-            fputc('\n', f);
-        }
     } else if (fmt == HPS_EXPORT_JSON) {
         fputs("[", f);
-        for (int64_t k = 0; k < r->n_trials; k++) {
-            const hps_trial *t = &r->trials[k];
+    } else {
+        return HPS_EINVAL;
+    }
+    return ferror(f) ? HPS_EIO : HPS_OK;
+}
+
+/* s into b as one CSV field (quoted when it holds a comma, quote or line break). */
+static void csv_put_field(hps_buf *b, const char *s)
+{
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        hps_buf_put(b, s, strlen(s));
+        return;
+    }
+    hps_buf_put(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            hps_buf_put(b, "\"", 1);
+        hps_buf_put(b, p, 1);
+    }
+    hps_buf_put(b, "\"", 1);
+}
+
+/* A double as "%.17g" (NaN: an empty field, which pandas reads as NaN), then sep. */
+static void csv_put_double(hps_buf *b, double v, char sep)
+{
+    char num[HPS_FMT_LEN + 1];
+    int n = isnan(v) ? 0 : hps_fmt_g17(num, v);
+    num[n] = sep;
+    hps_buf_put(b, num, (size_t)n + 1);
+}
+
+static void csv_put_i64(hps_buf *b, int64_t v, char sep)
+{
+    char num[HPS_FMT_LEN + 1];
+    int n = hps_fmt_i64(num, v);
+    num[n] = sep;
+    hps_buf_put(b, num, (size_t)n + 1);
+}
+
+/* Bytes of CSV gathered before each fwrite. */
+#define CSV_FLUSH_BYTES (256u << 10)
+
+/* The CSV rows of t[0..n): built in memory, written in large pieces. */
+static int csv_rows(FILE *f, const hps_space *sp, const hps_trial *t, int64_t n)
+{
+    hps_buf b = {0};
+    char buf[256];
+    int rc = HPS_OK;
+    for (int64_t k = 0; k < n && rc == HPS_OK; k++, t++) {
+        char seed[HPS_FMT_LEN + 1];
+        int sn = hps_fmt_u64(seed, t->seed);
+        seed[sn++] = ',';
+        csv_put_i64(&b, t->trial_id, ',');
+        const char *status = hps_trial_status_name(t->status);
+        hps_buf_put(&b, status, strlen(status));
+        hps_buf_put(&b, ",", 1);
+        hps_buf_put(&b, seed, (size_t)sn);
+        csv_put_i64(&b, t->bracket, ',');
+        csv_put_i64(&b, t->rung, ',');
+        csv_put_double(&b, t->budget, ',');
+        csv_put_i64(&b, t->worker, ',');
+        csv_put_double(&b, t->start, ',');
+        csv_put_double(&b, t->end, ',');
+        csv_put_double(&b, t->objective, ',');
+        csv_put_field(&b, t->cause);
+        hps_buf_put(&b, ",", 1);
+        csv_put_i64(&b, t->exit_code, ',');
+        csv_put_i64(&b, t->attempts, sp->n_params ? ',' : '\n');
+        for (int i = 0; i < sp->n_params; i++) {
+            csv_put_field(&b, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
+            hps_buf_put(&b, i + 1 < sp->n_params ? "," : "\n", 1);
+        }
+        if ((b.len >= CSV_FLUSH_BYTES || k + 1 == n) && (rc = hps_buf_status(&b)) == HPS_OK) {
+            if (fwrite(b.data, 1, b.len, f) != b.len)
+                rc = HPS_EIO;
+            hps_buf_reset(&b);
+        }
+    }
+    if (rc == HPS_OK)
+        rc = hps_buf_status(&b);
+    hps_buf_free(&b);
+    return rc;
+}
+
+int hps_export_trials_rows(FILE *f, const hps_results *r, const hps_trial *trials, int64_t n,
+                           int64_t first, hps_export_format fmt)
+{
+    const hps_space *sp = &r->space;
+    if (fmt == HPS_EXPORT_CSV) {
+        int rc = csv_rows(f, sp, trials, n);
+        if (rc != HPS_OK)
+            return rc;
+    } else if (fmt == HPS_EXPORT_JSON) {
+        for (int64_t k = 0; k < n; k++) {
+            const hps_trial *t = &trials[k];
             fprintf(f, "%s\n  {\"trial_id\": %lld, \"status\": \"%s\", \"seed\": %llu, "
-                    "\"bracket\": %d, \"rung\": %d, \"budget\": ", k ? "," : "",
+                    "\"bracket\": %d, \"rung\": %d, \"budget\": ", first + k ? "," : "",
                     (long long)t->trial_id, hps_trial_status_name(t->status),
                     (unsigned long long)t->seed, t->bracket, t->rung);
             hps_json_put_number(f, t->budget);
@@ -261,11 +334,29 @@ int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
             }
             fputs("}}", f);
         }
-        fputs(r->n_trials ? "\n]\n" : "]\n", f);
     } else {
         return HPS_EINVAL;
     }
     return ferror(f) ? HPS_EIO : HPS_OK;
+}
+
+int hps_export_trials_tail(FILE *f, int64_t total, hps_export_format fmt)
+{
+    if (fmt == HPS_EXPORT_JSON)
+        fputs(total ? "\n]\n" : "]\n", f);
+    else if (fmt != HPS_EXPORT_CSV)
+        return HPS_EINVAL;
+    return ferror(f) ? HPS_EIO : HPS_OK;
+}
+
+int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt)
+{
+    int rc = hps_export_trials_head(f, r, fmt);
+    if (rc == HPS_OK)
+        rc = hps_export_trials_rows(f, r, r->trials, r->n_trials, 0, fmt);
+    if (rc == HPS_OK)
+        rc = hps_export_trials_tail(f, r->n_trials, fmt);
+    return rc;
 }
 
 int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt)

@@ -58,6 +58,17 @@ int hps_export_best_many(FILE *f, const hps_results *r, const hps_trial *const *
 /* Every trial of r, one row/object each, in fmt (csv, json). */
 int hps_export_trials(FILE *f, const hps_results *r, hps_export_format fmt);
 
+/*
+ * The same in pieces, for a table read block by block: the head (the CSV header
+ * row, JSON's "["), the trials t[0..n) whose first is row first of the table
+ * (r gives the space), and the tail after total rows. HPS_ENOMEM from the rows
+ * when the CSV buffer cannot be allocated.
+ */
+int hps_export_trials_head(FILE *f, const hps_results *r, hps_export_format fmt);
+int hps_export_trials_rows(FILE *f, const hps_results *r, const hps_trial *t, int64_t n,
+                           int64_t first, hps_export_format fmt);
+int hps_export_trials_tail(FILE *f, int64_t total, hps_export_format fmt);
+
 /* Every rung of r (/rungs), one row/object each, in fmt (csv, json). */
 int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt);
 

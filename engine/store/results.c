@@ -13,6 +13,10 @@
  * and /rungs existed, still read: their trials get exit_code -1, attempts 0 and no
  * stderr_tail, their parameter columns are named by the rule of that time, and
  * they have no rungs. A file without /provenance reads with none.
+ *
+ * /trials and /failures are read in results_trials.c: all of /trials, only the
+ * best rows the file names (hps_results_open_best) or block by block
+ * (hps_results_each_trials).
  */
 #include "hpsweep/results.h"
 
@@ -25,6 +29,7 @@
 
 #include "store.h"
 #include "store_h5.h"
+#include "results_internal.h"
 #include "store_read.h"
 #include "hpsweep/error.h"
 
@@ -151,186 +156,6 @@ static int read_space(hid_t file, hps_space *space, const hps_h5err *e)
     if (rc == HPS_ENOMEM)
         hps_h5_errf(e, "out of memory reading /space");
     hps_h5_table_free(&t);
-    return rc;
-}
-
-/* Parameter value of p stored in column c of row r, as space.h defines values. */
-static int param_value(const h5table *t, const h5col *c, const hps_param *p, int64_t r, double *v)
-{
-    if (p->type == HPS_PARAM_FLOAT) {
-        *v = hps_h5_get_f64(t, c, r);
-        return HPS_OK;
-    }
-    int64_t x = hps_h5_get_i64(t, c, r);
-    if (p->type == HPS_PARAM_CATEGORICAL && (x < 0 || x >= p->n_choices))
-        return HPS_ECORRUPT;
-    *v = p->type == HPS_PARAM_BOOL ? (x != 0) : (double)x;
-    return HPS_OK;
-}
-
-/*
- * Whether /trials has the int32 exit_code and attempts columns (1), lacks them as
- * a file written before they existed does (0), or cannot be opened (< 0). A
- * parameter of such a file may itself be called exit_code, but its column is then
- * an int64, a double or an enum, never a plain int32.
- */
-static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
-{
-    if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0)
-        return 0; /* hps_h5_read_table reports the missing table */
-    int rc = hps_h5_has_column(file, "trials", "exit_code", H5T_INTEGER, 4, e);
-    return rc == 1 ? hps_h5_has_column(file, "trials", "attempts", H5T_INTEGER, 4, e) : rc;
-}
-
-static int read_trials(hid_t file, hps_results *res, const hps_h5err *e)
-{
-    enum {
-        C_ID,
-        C_STATUS,
-        C_SEED,
-        C_BRACKET,
-        C_RUNG,
-        C_BUDGET,
-        C_WORKER,
-        C_START,
-        C_END,
-        C_OBJECTIVE,
-        C_CAUSE,
-        C_FIXED /* the columns of every version; exit_code and attempts follow the parameters */
-    };
-    static const h5col_as fixed_as[C_FIXED] = {COL_I64, COL_I64, COL_U64, COL_I64,
-                                               COL_I64, COL_F64, COL_I64, COL_F64,
-                                               COL_F64, COL_F64, COL_FSTR};
-    const hps_space *space = &res->space;
-    int np = space->n_params, c_exit = C_FIXED + np, c_attempts = c_exit + 1;
-    char **names = NULL;
-    h5table t = {.mtype = H5I_INVALID_HID, .space = H5I_INVALID_HID};
-    h5col *cols = calloc((size_t)(C_FIXED + np + 2), sizeof *cols);
-    int modern = trials_have_exit_columns(file, e);
-    int rc = !cols ? HPS_ENOMEM : modern < 0 ? modern : HPS_OK;
-    if (rc == HPS_OK)
-        rc = hps_store_param_columns_n(
-            space, modern ? hps_store_n_fixed_columns : hps_store_n_legacy_columns, &names);
-    if (rc != HPS_OK)
-        goto done;
-    for (int i = 0; i < C_FIXED; i++)
-        cols[i] = (h5col){.name = hps_store_fixed_columns[i], .want = fixed_as[i]};
-    cols[C_CAUSE].len = HPS_CAUSE_LEN;
-    for (int i = 0; i < np; i++)
-        cols[C_FIXED + i] = (h5col){
-            .name = names[i], .want = space->params[i].type == HPS_PARAM_FLOAT ? COL_F64 : COL_I64};
-    cols[c_exit] = (h5col){.name = "exit_code", .want = COL_I64};
-    cols[c_attempts] = (h5col){.name = "attempts", .want = COL_I64};
-    rc = hps_h5_read_table(file, "trials", cols, c_exit + (modern ? 2 : 0), &t, e);
-    if (rc != HPS_OK)
-        goto done;
-    if (t.n > 0 && !(res->trials = calloc((size_t)t.n, sizeof *res->trials))) {
-        rc = HPS_ENOMEM;
-        goto done;
-    }
-    for (int64_t r = 0; r < t.n; r++) {
-        hps_trial *tr = &res->trials[r];
-        res->n_trials = r + 1;
-        tr->trial_id = hps_h5_get_i64(&t, &cols[C_ID], r);
-        tr->status = (int32_t)hps_h5_get_i64(&t, &cols[C_STATUS], r);
-        memcpy(&tr->seed, hps_h5_cell(&t, &cols[C_SEED], r), sizeof tr->seed);
-        tr->bracket = (int32_t)hps_h5_get_i64(&t, &cols[C_BRACKET], r);
-        tr->rung = (int32_t)hps_h5_get_i64(&t, &cols[C_RUNG], r);
-        tr->budget = hps_h5_get_f64(&t, &cols[C_BUDGET], r);
-        tr->worker = (int32_t)hps_h5_get_i64(&t, &cols[C_WORKER], r);
-        tr->start = hps_h5_get_f64(&t, &cols[C_START], r);
-        tr->end = hps_h5_get_f64(&t, &cols[C_END], r);
-        tr->objective = hps_h5_get_f64(&t, &cols[C_OBJECTIVE], r);
-        memcpy(tr->cause, hps_h5_cell(&t, &cols[C_CAUSE], r), HPS_CAUSE_LEN);
-        tr->cause[HPS_CAUSE_LEN - 1] = '\0';
-        tr->exit_code = modern ? (int32_t)hps_h5_get_i64(&t, &cols[c_exit], r) : -1;
-        tr->attempts = modern ? (int32_t)hps_h5_get_i64(&t, &cols[c_attempts], r) : 0;
-        if (np == 0)
-            continue;
-        if (!(tr->values = malloc((size_t)np * sizeof *tr->values))) {
-            rc = HPS_ENOMEM;
-            goto done;
-        }
-        for (int i = 0; i < np; i++) {
-            if (param_value(&t, &cols[C_FIXED + i], &space->params[i], r, &tr->values[i]) !=
-                HPS_OK) {
-                hps_h5_errf(e, "/trials row %lld: %s is not a valid choice index", (long long)r,
-                            names[i]);
-                rc = HPS_ECORRUPT;
-                goto done;
-            }
-        }
-    }
-done:
-    if (rc == HPS_ENOMEM)
-        hps_h5_errf(e, "out of memory reading /trials");
-    hps_h5_table_free(&t);
-    hps_store_columns_free(names, np);
-    free(cols);
-    return rc;
-}
-
-/* Index of the trial with id that has no stderr_tail yet, searching from *from on, then wrapping. */
-static int64_t failed_trial(const hps_results *res, int64_t id, int64_t *from)
-{
-    for (int64_t k = 0; k < res->n_trials; k++) {
-        int64_t i = (*from + k) % res->n_trials;
-        if (res->trials[i].trial_id == id && !res->trials[i].stderr_tail) {
-            *from = i + 1;
-            return i;
-        }
-    }
-    return -1;
-}
-
-/* /failures rows read per block: each holds a HPS_STDERR_TAIL_LEN string. */
-#define FAILURE_BLOCK_ROWS 1024
-
-/*
- * Give each trial with a /failures row its stderr_tail. Rows are in trial order,
- * so each is looked for after the previous one's trial. A file without /failures
- * (written before it existed) leaves every stderr_tail NULL.
- */
-static int read_failures(hid_t file, hps_results *res, const hps_h5err *e)
-{
-    if (H5Lexists(file, "failures", H5P_DEFAULT) <= 0)
-        return HPS_OK;
-    h5col cols[] = {
-        {.name = "trial_id", .want = COL_I64},
-        {.name = "stderr_tail", .want = COL_FSTR, .len = HPS_STDERR_TAIL_LEN},
-    };
-    int rc = HPS_OK;
-    int64_t next = 0;
-    h5table t = {.total = 1};
-    for (int64_t first = 0; rc == HPS_OK && first < t.total; first += FAILURE_BLOCK_ROWS) {
-        rc = hps_h5_read_rows(file, "failures", cols, 2, first, FAILURE_BLOCK_ROWS, &t, e);
-        if (rc != HPS_OK)
-            break;
-        for (int64_t r = 0; rc == HPS_OK && r < t.n; r++) {
-            int64_t id = hps_h5_get_i64(&t, &cols[0], r);
-            const char *tail = (const char *)hps_h5_cell(&t, &cols[1], r);
-            size_t len = strnlen(tail, HPS_STDERR_TAIL_LEN - 1);
-            int64_t i = failed_trial(res, id, &next);
-            if (i < 0) {
-                hps_h5_errf(e, "/failures row %lld: trial %lld is not in /trials",
-                            (long long)(first + r), (long long)id);
-                rc = HPS_ECORRUPT;
-            } else if (len > 0) {
-                char *copy = malloc(len + 1);
-                if (!copy) {
-                    hps_h5_errf(e, "out of memory reading /failures");
-                    rc = HPS_ENOMEM;
-                    break;
-                }
-                memcpy(copy, tail, len);
-                copy[len] = '\0';
-                res->trials[i].stderr_tail = copy;
-            }
-        }
-        int64_t total = t.total;
-        hps_h5_table_free(&t);
-        t.total = total;
-    }
     return rc;
 }
 
@@ -533,9 +358,11 @@ fail:
 
 /*
  * Attributes, /config, /space, /trials, /failures, /rungs, /metrics,
- * /metric_names and /provenance, in that order.
+ * /metric_names and /provenance, in that order; with best_k > 0, of /trials only
+ * the best best_k rows (hps_results_read_best) and no /failures, /rungs or /metrics; with
+ * best_k < 0 none of those four.
  */
-static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
+static int read_all(hid_t file, hps_results *out, int best_k, const hps_h5err *e)
 {
     int rc = hps_h5_read_num_attr(file, "format_version", H5T_NATIVE_INT, &out->format_version, e);
     if (rc != HPS_OK)
@@ -583,14 +410,19 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
     }
     if (rc == HPS_OK)
         rc = read_space(file, &out->space, e);
-    if (rc == HPS_OK)
-        rc = read_trials(file, out, e);
-    if (rc == HPS_OK)
-        rc = read_failures(file, out, e);
-    if (rc == HPS_OK)
-        rc = read_rungs(file, out, e);
-    if (rc == HPS_OK)
-        rc = read_metrics(file, out, e);
+    if (rc != HPS_OK)
+        return rc;
+    if (best_k > 0) {
+        rc = hps_results_read_best(file, out, best_k, e);
+    } else if (best_k == 0) {
+        rc = hps_results_read_trials(file, out, e);
+        if (rc == HPS_OK)
+            rc = hps_results_read_failures(file, out, e);
+        if (rc == HPS_OK)
+            rc = read_rungs(file, out, e);
+        if (rc == HPS_OK)
+            rc = read_metrics(file, out, e);
+    }
     if (rc == HPS_OK)
         rc = read_metric_names(file, out, e);
     if (rc == HPS_OK)
@@ -598,7 +430,8 @@ static int read_all(hid_t file, hps_results *out, const hps_h5err *e)
     return rc;
 }
 
-int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen)
+static int open_results(const char *path, int best_k, const hps_trial_stream *stream,
+                        hps_results *out, char *err, size_t errlen)
 {
     hps_h5err e = {err, errlen};
     if (err && errlen)
@@ -626,12 +459,43 @@ int hps_results_open(const char *path, hps_results *out, char *err, size_t errle
         hps_h5_report(&e, __FILE__, __LINE__, "H5Fopen");
         goto fail;
     }
-    rc = read_all(file, out, &e);
+    rc = read_all(file, out, stream ? -1 : best_k, &e);
+    if (rc == HPS_OK && stream)
+        rc = hps_results_stream_trials(file, out, stream, &e);
 fail:
     hps_h5_close(file);
+    hps_h5_close(fapl);
     if (rc != HPS_OK)
         hps_results_free(out);
     return rc;
+}
+
+int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen)
+{
+    return open_results(path, 0, NULL, out, err, errlen);
+}
+
+int hps_results_each_trials(const char *path, int64_t block,
+                            int (*each)(const hps_results *r, int64_t first, void *arg),
+                            void *arg, hps_results *out, char *err, size_t errlen)
+{
+    if (block < 1 || !each) {
+        if (out)
+            memset(out, 0, sizeof *out);
+        return HPS_EINVAL;
+    }
+    hps_trial_stream s = {.block = block, .each = each, .arg = arg};
+    return open_results(path, 0, &s, out, err, errlen);
+}
+
+int hps_results_open_best(const char *path, int k, hps_results *out, char *err, size_t errlen)
+{
+    if (k < 1) {
+        if (out)
+            memset(out, 0, sizeof *out);
+        return HPS_EINVAL;
+    }
+    return open_results(path, k, NULL, out, err, errlen);
 }
 
 void hps_results_free(hps_results *r)

@@ -28,7 +28,9 @@
  *                           -1: none), attempts (int32), then one column per
  *                           parameter: float/int as double/int64, categorical as an
  *                           int32 enum of its choices, bool as an int8 enum
- *                           FALSE/TRUE (h5py reads it as numpy bool)
+ *                           FALSE/TRUE (h5py reads it as numpy bool); attributes
+ *                           rows, ranked_rows and best_rows (the best trials' rows,
+ *                           store_index.c)
  *   /failures               compound, chunked, extendible: trial_id (int64),
  *                           exit_code (int32), attempts (int32), stderr_tail (fixed
  *                           string of HPS_STDERR_TAIL_LEN bytes, NUL-padded, UTF-8);

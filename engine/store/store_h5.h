@@ -92,6 +92,26 @@ int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, con
 int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e);
 int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e);
 
+/* Row indices of the best trials stored with /trials (store_index.c). */
+#define HPS_STORE_BEST_ROWS 64
+
+/*
+ * The ranking of /trials (written by then) as its attributes ranked_rows (how
+ * many trials are done with a finite objective) and best_rows (the row indices
+ * of the best HPS_STORE_BEST_ROWS of them, best first, by hps_trial_better for
+ * the goal, ties to the earlier row; absent when none). HPS_OK or HPS_EHDF5.
+ */
+int hps_store_write_best_rows(hid_t file, const hps_trial *trials, int64_t n, int maximize,
+                              const hps_h5err *e);
+
+/*
+ * Read that ranking: *rows (malloc'd, *n of them, NULL when *ranked is 0) and
+ * *ranked. HPS_OK, HPS_ENOSYS (a file written before the ranking existed),
+ * HPS_ECORRUPT or HPS_ENOMEM with e filled.
+ */
+int hps_store_read_best_rows(hid_t file, int64_t **rows, int *n, int64_t *ranked,
+                             const hps_h5err *e);
+
 /*
  * The tables of /provenance (group g) from every run's provenance (store_prov.c):
  * runs, hosts, files and facts. HPS_OK, HPS_EHDF5 or HPS_ENOMEM with e filled.

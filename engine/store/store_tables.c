@@ -1,9 +1,10 @@
 /*
  * The four extendible tables of sweep.h5, /trials, /failures, /rungs and /metrics:
- * chunked datasets with unlimited rows. /trials, /rungs and /metrics are each
- * packed into one buffer in their file layout and written with a single H5Dwrite;
- * /failures, whose rows carry a 2 KiB string, is written in blocks so that a sweep
- * where every trial failed does not need all of it in memory at once. /trials has the
+ * chunked datasets with unlimited rows. /rungs is packed into one buffer in its
+ * file layout and written with a single H5Dwrite, /metrics written from the
+ * caller's array; /trials is packed and written in blocks of whole chunks, and
+ * /failures, whose rows carry a 2 KiB string, in blocks too, so that neither needs
+ * a second copy of a million-trial table in memory. /trials has the
  * fixed columns, then one per parameter (named by hps_store_param_columns) typed
  * by the parameter: double, int64, an int32 enum of the choices or the int8
  * FALSE/TRUE enum.
@@ -73,18 +74,27 @@ enum {
 /* /failures rows packed per H5Dwrite (about 8 MiB). */
 #define FAIL_BLOCK_ROWS 4096
 
+/* /trials chunks packed per H5Dwrite: whole chunks, so none is written twice. */
+#define TRIAL_BLOCK_CHUNKS 64
+
+/* Rows per chunk of a table whose rows take rowsize bytes. */
+static hsize_t chunk_rows(size_t rowsize)
+{
+    hsize_t chunk = rowsize ? STORE_CHUNK_BYTES / rowsize : STORE_CHUNK_ROWS;
+    if (chunk > STORE_CHUNK_ROWS)
+        chunk = STORE_CHUNK_ROWS;
+    if (chunk < 16)
+        chunk = 16;
+    return chunk;
+}
+
 /* Create the 1-D chunked, extendible dataset name of type ftype with n rows, into *out. */
 static int create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hid_t *out,
                         const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t dspace = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    size_t rowsize = H5Tget_size(ftype);
-    hsize_t chunk = rowsize ? STORE_CHUNK_BYTES / rowsize : STORE_CHUNK_ROWS;
-    if (chunk > STORE_CHUNK_ROWS)
-        chunk = STORE_CHUNK_ROWS;
-    if (chunk < 16)
-        chunk = 16;
+    hsize_t chunk = chunk_rows(H5Tget_size(ftype));
     hsize_t dims[1] = {(hsize_t)n}, maxdims[1] = {H5S_UNLIMITED}, chunks[1] = {chunk};
     h5Check(e, dspace = H5Screate_simple(1, dims, maxdims));
     h5Check(e, dcpl = H5Pcreate(H5P_DATASET_CREATE));
@@ -299,7 +309,7 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
     char **cols = NULL;
     size_t *off = calloc((size_t)n + 1, sizeof *off);
     unsigned char *buf = NULL;
-    hid_t type = H5I_INVALID_HID;
+    hid_t type = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     size_t rowsize = 0;
     int rc = off ? hps_store_param_columns(space, &cols) : HPS_ENOMEM;
     if (rc != HPS_OK) {
@@ -309,15 +319,24 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
     rc = trials_type(space, cols, &type, &rowsize, off, e);
     if (rc != HPS_OK)
         goto done;
-    buf = calloc((size_t)n_trials + 1, rowsize);
+    /* Packed and written a block of whole chunks at a time: a million trials do not
+     * need a second copy of the table in memory. */
+    int64_t block = (int64_t)chunk_rows(rowsize) * TRIAL_BLOCK_CHUNKS;
+    if (block > n_trials)
+        block = n_trials;
+    buf = calloc((size_t)block + 1, rowsize);
     if (!buf) {
         hps_h5_errf(e, "out of memory writing /trials (%lld rows)", (long long)n_trials);
         rc = HPS_ENOMEM;
         goto done;
     }
+    if ((rc = create_table(file, "trials", type, n_trials, &ds, e)) != HPS_OK)
+        goto done;
     for (int64_t r = 0; r < n_trials; r++) {
         const hps_trial *t = &trials[r];
-        unsigned char *row = buf + (size_t)r * rowsize;
+        if (r % block == 0)
+            memset(buf, 0, (size_t)block * rowsize);
+        unsigned char *row = buf + (size_t)(r % block) * rowsize;
         if (t->status < HPS_TRIAL_RUNNING || t->status > HPS_TRIAL_PRUNED ||
             (n > 0 && !t->values)) {
             hps_h5_errf(e, "trial %lld: invalid status %d or no values", (long long)t->trial_id,
@@ -353,9 +372,14 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
                 goto done;
             }
         }
+        if ((r + 1) % block == 0 || r + 1 == n_trials) {
+            int64_t first = r / block * block;
+            if ((rc = write_rows(ds, type, first, r + 1 - first, buf, e)) != HPS_OK)
+                goto done;
+        }
     }
-    rc = write_table(file, "trials", type, type, n_trials, buf, e);
 done:
+    hps_h5_close(ds);
     hps_h5_close(type);
     free(buf);
     free(off);

@@ -106,6 +106,33 @@ typedef struct hps_results {
  */
 int hps_results_open(const char *path, hps_results *out, char *err, size_t errlen);
 
+/*
+ * Load sweep.h5 as hps_results_open does, except that of its trials only the k
+ * best are read (out->trials[0..n_trials), n_trials <= k, best first: the order of
+ * hps_results_best, ties to the earlier trial; 0 when no trial has completed),
+ * from the ranking stored with the file, and /failures, /rungs and /metrics are
+ * not read (out has none). A few rows of a million-trial file are read instead of
+ * all of them. Returns what hps_results_open returns, HPS_EINVAL for k < 1, and
+ * HPS_ENOSYS (out empty) when the file has no usable ranking (written before it
+ * was stored, or k is beyond it): then read the file with hps_results_open.
+ */
+int hps_results_open_best(const char *path, int k, hps_results *out, char *err, size_t errlen);
+
+/*
+ * Load sweep.h5 as hps_results_open does, but hand its trials over block by block
+ * instead of keeping them all: each(r, first, arg) is called for every block in
+ * table order with r->trials[0..r->n_trials) (at most block of them) the rows from
+ * row first on; the trials are freed after each call, so memory is that of one
+ * block whatever the table's size. /failures (stderr tails), /rungs and /metrics
+ * are not read. On return out holds the rest of the file (no trials; free it with
+ * hps_results_free) when the result is HPS_OK. Returns what hps_results_open
+ * returns (HPS_EINVAL for block < 1), or the first return of each that is not
+ * HPS_OK, which stops the reading.
+ */
+int hps_results_each_trials(const char *path, int64_t block,
+                            int (*each)(const hps_results *r, int64_t first, void *arg),
+                            void *arg, hps_results *out, char *err, size_t errlen);
+
 /* The best done trial of r by hps_trial_better and r's goal (what `hpsweep best`
  * prints), or NULL when no trial has completed. */
 const hps_trial *hps_results_best(const hps_results *r);

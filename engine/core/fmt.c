@@ -1,0 +1,154 @@
+/*
+ * Fast, exact "%.17g" (fmt.h). %g with precision 17 writes a finite v with
+ * decimal exponent X (of v rounded to 17 significant digits) in fixed point when
+ * -4 <= X < 17: the 17 digits N = round(|v| * 10^(16 - X)), the point after X + 1
+ * of them (or "0." and -X - 1 zeros first), trailing fraction zeros and a bare
+ * point dropped. For a double |v| = m * 2^e (m < 2^53) and k = 16 - X in 0..20,
+ * |v| * 10^k = m * 5^k * 2^(e + k): m * 5^k < 2^100 fits in 128 bits, and the
+ * shift by e + k (at least -66 in this range) is exact, rounded half to even
+ * as printf rounds. Everything else (exponent form, nan, inf) goes to snprintf,
+ * as do builds without a 128-bit integer type.
+ */
+#include "fmt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int hps_fmt_u64(char *buf, uint64_t u)
+{
+    char tmp[HPS_FMT_LEN];
+    int n = 0, len = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n)
+        buf[len++] = tmp[--n];
+    buf[len] = '\0';
+    return len;
+}
+
+int hps_fmt_i64(char *buf, int64_t v)
+{
+    if (v >= 0)
+        return hps_fmt_u64(buf, (uint64_t)v);
+    buf[0] = '-';
+    return 1 + hps_fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+}
+
+#ifdef __SIZEOF_INT128__
+typedef unsigned __int128 u128;
+
+/* round(m * 10^k * 2^e) half to even, for k in 0..20 and e + k >= -127. */
+static uint64_t scaled(uint64_t m, int e, int k, int *ok)
+{
+    static const uint64_t pow5[21] = {
+        1ull,           5ull,           25ull,           125ull,           625ull,
+        3125ull,        15625ull,       78125ull,        390625ull,        1953125ull,
+        9765625ull,     48828125ull,    244140625ull,    1220703125ull,    6103515625ull,
+        30517578125ull, 152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull,
+        95367431640625ull};
+    u128 p = (u128)m * pow5[k];
+    int s = e + k;
+    *ok = 1;
+    if (s >= 0) {
+        if (s > 60 || (p >> (64 - s)) != 0) { /* beyond 64 bits: not a 17-digit N */
+            *ok = 0;
+            return 0;
+        }
+        return (uint64_t)(p << s);
+    }
+    int sh = -s;
+    if (sh > 127) {
+        *ok = 0;
+        return 0;
+    }
+    u128 q = p >> sh, rem = p - (q << sh), half = (u128)1 << (sh - 1);
+    if (rem > half || (rem == half && (q & 1)))
+        q++;
+    if (q >> 64) {
+        *ok = 0;
+        return 0;
+    }
+    return (uint64_t)q;
+}
+
+/* The fixed-point form of a (1e-4 <= a < 1e17) into buf; 0 when it does not apply. */
+static int fixed17(char *buf, double a)
+{
+    static const uint64_t lo = 10000000000000000ull, hi = 100000000000000000ull; /* 1e16, 1e17 */
+    static const double p10[] = {1e-3, 1e-2, 1e-1, 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits); /* a is normal here: a = m * 2^e, m with its hidden bit */
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int e = (int)(bits >> 52) - 1075, x = -4, ok = 0; /* x: a first guess at X */
+    while (x < 16 && a >= p10[x + 4])
+        x++;
+    uint64_t n = 0;
+    for (int tries = 0; tries < 4; tries++) {
+        if (x < -4 || x > 16)
+            return 0;
+        n = scaled(m, e, 16 - x, &ok);
+        if (!ok)
+            return 0;
+        if (n < lo)
+            x--;
+        else if (n >= hi)
+            x++;
+        else
+            break;
+    }
+    if (n < lo || n >= hi)
+        return 0;
+    char d[17];
+    for (int i = 16; i >= 0; i--) {
+        d[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    int last = 16; /* the last digit kept: trailing fraction zeros go */
+    int point = x >= 0 ? x + 1 : 0; /* digits before the point */
+    while (last >= point && d[last] == '0')
+        last--;
+    int len = 0;
+    if (x >= 0) {
+        memcpy(buf, d, (size_t)point);
+        len = point;
+        if (last >= point) {
+            buf[len++] = '.';
+            memcpy(buf + len, d + point, (size_t)(last - point + 1));
+            len += last - point + 1;
+        }
+    } else {
+        buf[len++] = '0';
+        buf[len++] = '.';
+        for (int i = 0; i < -x - 1; i++)
+            buf[len++] = '0';
+        memcpy(buf + len, d, (size_t)(last + 1));
+        len += last + 1;
+    }
+    buf[len] = '\0';
+    return len;
+}
+#endif
+
+int hps_fmt_g17(char *buf, double v)
+{
+    if (v == 0) {
+        memcpy(buf, signbit(v) ? "-0" : "0", signbit(v) ? 3 : 2);
+        return signbit(v) ? 2 : 1;
+    }
+#ifdef __SIZEOF_INT128__
+    double a = fabs(v);
+    if (a >= 1e-4 && a < 1e17) {
+        int neg = v < 0;
+        if (neg)
+            buf[0] = '-';
+        int len = fixed17(buf + neg, a);
+        if (len > 0)
+            return len + neg;
+    }
+#endif
+    return snprintf(buf, HPS_FMT_LEN, "%.17g", v);
+}

@@ -1,0 +1,43 @@
+/*
+ * What results.c and results_trials.c share: reading /trials (whole, the best
+ * rows the file names, or block by block) and /failures into an hps_results.
+ * Each returns HPS_OK, HPS_ECORRUPT or HPS_ENOMEM with e filled, unless it says
+ * otherwise.
+ */
+#ifndef HPS_STORE_RESULTS_INTERNAL_H
+#define HPS_STORE_RESULTS_INTERNAL_H
+
+#include <stdint.h>
+
+#include <hdf5.h>
+
+#include "store_h5.h"
+#include "hpsweep/results.h"
+
+/* How hps_results_each_trials hands /trials over: blocks of block rows to each. */
+typedef struct hps_trial_stream {
+    int64_t block;
+    int (*each)(const hps_results *r, int64_t first, void *arg);
+    void *arg;
+} hps_trial_stream;
+
+/* Every row of /trials into res->trials (the space must be read). */
+int hps_results_read_trials(hid_t file, hps_results *res, const hps_h5err *e);
+
+/* The stderr tails of /failures into res->trials (none from a file without it). */
+int hps_results_read_failures(hid_t file, hps_results *res, const hps_h5err *e);
+
+/*
+ * The best best_k trials from the ranking stored with /trials (store_index.c),
+ * best first; HPS_ENOSYS when the file has none, or it covers fewer than best_k
+ * trials while more are ranked, or a row it names is not a done trial with a
+ * finite objective (then the whole table must be read and ranked).
+ */
+int hps_results_read_best(hid_t file, hps_results *res, int best_k, const hps_h5err *e);
+
+/* /trials block by block into out->trials, each block handed to s->each (whose
+ * first error stops it and is returned); out has no trials afterwards. */
+int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stream *s,
+                              const hps_h5err *e);
+
+#endif
