@@ -276,6 +276,12 @@ static int fill_group(coord *c, int g, int *sent)
     int depth = want > 1 ? 2 : 1;
     if (gr->busy >= depth)
         return HPS_OK;
+    /* Nothing to run until a message comes (the strategy waits for results, or the
+     * budget is spent): with 10,000 groups, asking again for each would cost the
+     * loop 10,000 suggests and clock reads. A pure strategy asked again with no new
+     * result gives the same answer. */
+    if (c->requeue_pos >= c->n_requeue && (c->exhausted || c->waiting))
+        return HPS_OK;
     hps_buf *b = c->t->ops->buffer(c->t, g);
     if (!b)
         return HPS_OK;
