@@ -30,7 +30,11 @@
  * under the rewrite interval coord.c uses (the longer of 2 s and 20x the last
  * rewrite's cost).
  *
+ * knee: the group count at which suggest + observe alone would keep the coordinator
+ * busy (mean run time / their time per run): past it, suggestions idle workers.
+ *
  * Usage: bench_scale [quick|store] [STRATEGY...]
+ *        bench_scale one STRATEGY GROUPS TRIALS   (one log-normal case)
  *   quick: fewer runs per case and no 10,000-group model-based cases, store up to
  *   100k; store: only the second part. Temp files go to $TMPDIR (default /tmp).
  */
@@ -294,13 +298,40 @@ static int selected(const strat *st, int argc, char **argv, int first)
     return 0;
 }
 
+static void header(void)
+{
+    printf("%-9s %6s %-9s %7s %7s %9s %8s %6s %6s %6s %7s %8s %-7s %-7s %7s\n", "strategy",
+           "groups", "duration", "configs", "runs", "coord", "x floor", "s+o", "fsync", "h5",
+           "busy", "util", "target", "", "knee");
+    printf("%-9s %6s %-9s %7s %7s %9s %8s %6s %6s %6s\n", "", "", "", "", "", "us/run", "",
+           "share", "share", "share");
+}
+
+/* One case: a row of the table and its RESULT lines. */
+static void one_case(const strat *st, int groups, int trials, int d, double floor)
+{
+    double t0 = hps_monotonic();
+    result r = run(st->yaml, groups, trials, d, 0, 1, NULL);
+    double real = hps_monotonic() - t0;
+    double us = 1e6 * r.coord / (double)r.runs, min = 0;
+    double so = r.suggest / (double)r.runs;
+    const char *target = case_target(st, groups, d, &min);
+    const char *met = *target == '-' ? "" : r.util >= min ? "met" : "not met";
+    printf("%-9s %6d %-9s %7lld %7lld %9.1f %8.2f %5.0f%% %5.0f%% %5.0f%% %6.1f%% %7.2f%% "
+           "%-7s %-7s %7.0f  (%.0f s here)\n", st->name, groups, dist_name[d],
+           (long long)r.configs, (long long)r.runs, us, us / (1e6 * floor),
+           100 * r.suggest / r.coord, 100 * r.sync / r.coord, 100 * r.store / r.coord,
+           100 * r.busy, 100 * r.util, target, met, MEAN_SECONDS / so, real);
+    printf("RESULT|scale %s %d groups %s utilisation %%|%.2f|-|-|%s|%s\n", st->name, groups,
+           dist_name[d], 100 * r.util, target, *target == '-' ? "-" : met);
+    printf("RESULT|scale %s %d groups %s coordinator us per run|%.1f|fdatasync %.1f us|%.2f|"
+           "-|-\n", st->name, groups, dist_name[d], us, 1e6 * floor, us / (1e6 * floor));
+    fflush(stdout);
+}
+
 static void grid(int quick, double floor, int argc, char **argv, int first)
 {
-    printf("%-9s %6s %-9s %7s %7s %9s %8s %6s %6s %6s %7s %8s %-7s %s\n", "strategy", "groups",
-           "duration", "configs", "runs", "coord", "x floor", "s+o", "fsync", "h5", "busy",
-           "util", "target", "");
-    printf("%-9s %6s %-9s %7s %7s %9s %8s %6s %6s %6s %7s %8s\n", "", "", "", "", "",
-           "us/run", "", "share", "share", "share", "", "");
+    header();
     for (int si = 0; si < N_STRATS; si++) {
         const strat *st = &strats[si];
         if (!selected(st, argc, argv, first))
@@ -311,29 +342,11 @@ static void grid(int quick, double floor, int argc, char **argv, int first)
                 continue;
             for (int d = 0; d < N_DIST; d++) {
                 int trials = case_trials(st, groups, quick);
-                if (trials < 2 * groups) {
+                if (trials < 2 * groups)
                     printf("%-9s %6d %-9s skipped: capped at %d configs, under 2 rounds\n",
                            st->name, groups, dist_name[d], trials);
-                    continue;
-                }
-                double t0 = hps_monotonic();
-                result r = run(st->yaml, groups, trials, d, 0, 1, NULL);
-                double real = hps_monotonic() - t0;
-                double us = 1e6 * r.coord / (double)r.runs, min = 0;
-                const char *target = case_target(st, groups, d, &min);
-                const char *met = *target == '-' ? "" : r.util >= min ? "met" : "not met";
-                printf("%-9s %6d %-9s %7lld %7lld %9.1f %8.2f %5.0f%% %5.0f%% %5.0f%% %6.1f%% "
-                       "%7.2f%% %-7s %s  (%.0f s here)\n", st->name, groups, dist_name[d],
-                       (long long)r.configs, (long long)r.runs, us, us / (1e6 * floor),
-                       100 * r.suggest / r.coord, 100 * r.sync / r.coord,
-                       100 * r.store / r.coord, 100 * r.busy, 100 * r.util, target, met, real);
-                printf("RESULT|scale %s %d groups %s utilisation %%|%.2f|-|-|%s|%s\n", st->name,
-                       groups, dist_name[d], 100 * r.util, target,
-                       *target == '-' ? "-" : met);
-                printf("RESULT|scale %s %d groups %s coordinator us per run|%.1f|"
-                       "fdatasync %.1f us|%.2f|-|-\n", st->name, groups, dist_name[d], us,
-                       1e6 * floor, us / (1e6 * floor));
-                fflush(stdout);
+                else
+                    one_case(st, groups, trials, d, floor);
             }
         }
     }
@@ -387,6 +400,16 @@ int main(int argc, char **argv)
            "virtual groups; runs of mean %.0f s\nfloor: one small append + fdatasync here = "
            "%.1f us (median of 101)\n\n", MEAN_SECONDS, 1e6 * floor);
     printf("RESULT|scale fdatasync floor us|%.1f|-|-|-|-\n", 1e6 * floor);
+    if (argc == 5 && !strcmp(argv[1], "one")) {
+        for (int si = 0; si < N_STRATS; si++)
+            if (!strcmp(strats[si].name, argv[2])) {
+                header();
+                one_case(&strats[si], atoi(argv[3]), atoi(argv[4]), DIST_LOGNORMAL, floor);
+                return 0;
+            }
+        fprintf(stderr, "bench_scale: no strategy %s\n", argv[2]);
+        return 2;
+    }
     if (!store_only)
         grid(quick, floor, argc, argv, first);
     if (first >= argc || store_only)
