@@ -46,9 +46,10 @@
  * hyper-parameters are refitted (gp_fit.c) every refit_every observations, at
  * most every n/20, on at most fit_max_points of them. With many workers (more than
  * max_fantasies trials pending) a suggestion conditions on the newest
- * max_fantasies pending trials only and explores on the main model (no refit), so
- * its cost stops growing with the worker count (bench/scale.c measures where the
- * coordinator's suggestions start to idle workers).
+ * max_fantasies pending trials only and explores on the main model (no refit), and
+ * past 1,000 observations its candidates and fantasies shrink as (1000/n)^2, so
+ * its cost stops growing with the worker count and the observations (bench/scale.c
+ * measures where the coordinator's suggestions start to idle workers).
  *
  * Exactness: the model after k observations depends only on them (refits happen
  * at fixed counts, from seeds derived from the count), so does the exploring
@@ -318,6 +319,8 @@ static int explores(const gp_state *s, int64_t trial_id)
 
 /* ---- suggest ---------------------------------------------------------------------------- */
 
+#define CROWD_N 1000
+
 static int gp_suggest(void *state, hps_suggestion *out)
 {
     gp_state *s = state;
@@ -340,6 +343,15 @@ static int gp_suggest(void *state, hps_suggestion *out)
             long scaled = (long)((double)nc * 250.0 / (double)n);
             nc = scaled < 256 ? (nc < 256 ? nc : 256) : (int)scaled;
             nr = nr > 1 ? (nr + 1) / 2 : nr;
+        }
+        /* Many workers (more than max_fantasies pending): past CROWD_N observations
+         * the candidates and the fantasies shrink as (CROWD_N/n)^2, so scoring them,
+         * O((n + fantasies)^2) each, costs what it did at CROWD_N. */
+        int nf = s->max_fantasies;
+        if (nf > 0 && s->pend.n > nf && n > CROWD_N) {
+            double f = (double)CROWD_N / (double)n;
+            nc = (int)fmax(32.0, (double)nc * f * f);
+            nf = (int)fmax(8.0, (double)nf * f * f);
         }
         double *tu = NULL;
         gp_model tm;
@@ -372,7 +384,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
                               .kappa = s->kappa,
                               .n_candidates = nc,
                               .n_refine = nr,
-                              .max_fantasies = s->max_fantasies,
+                              .max_fantasies = nf,
                               .seed = hps_mix64(s->seed ^ hps_mix64((uint64_t)out->trial_id))};
         rc = gp_optimize(&s->sp, use, &s->pend, &o, out->u);
         gp_model_free(&tm);
