@@ -44,7 +44,12 @@
  *
  * Cost: observe() appends one row to the Cholesky factor (O(n^2)); the
  * hyper-parameters are refitted (gp_fit.c) every refit_every observations, at
- * most every n/20, on at most fit_max_points of them.
+ * most every n/20, on at most fit_max_points of them. With many workers (more than
+ * max_fantasies trials pending) a suggestion conditions on the newest
+ * max_fantasies pending trials only and explores on the main model (no refit), and
+ * past 1,000 observations its candidates and fantasies shrink as (1000/n)^2, so
+ * its cost stops growing with the worker count and the observations (bench/scale.c
+ * measures where the coordinator's suggestions start to idle workers).
  *
  * Exactness: the model after k observations depends only on them (refits happen
  * at fixed counts, from seeds derived from the count), so does the exploring
@@ -115,13 +120,19 @@ static const hps_option_spec gp_options[] = {
     {.name = "fit_max_points", .type = HPS_OPT_INT, .min = 10, .max = 1000000,
      .help = "observations the hyper-parameter fit uses at most: the best third and an "
              "even spread of the rest (default 200)"},
+    {.name = "max_fantasies", .type = HPS_OPT_INT, .min = 0, .max = 1000000,
+     .help = "with many workers: only the newest this many pending trials are conditioned "
+             "on as fantasies (all are still kept at a distance), and past this many pending "
+             "an exploring suggestion searches outside the settled basin on the main model "
+             "instead of refitting one to the observations outside it (default 64; 0: no "
+             "limit). Keeps a suggestion's cost from growing with the worker count"},
     {.name = NULL},
 };
 
 typedef struct gp_state {
     gp_space sp;
     uint64_t seed;
-    int n_initial, refit_every, n_candidates, n_refine, fit_max_points;
+    int n_initial, refit_every, n_candidates, n_refine, fit_max_points, max_fantasies;
     gp_acq_kind acq;
     double beta, xi, kappa;
 
@@ -191,6 +202,7 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
     s->n_candidates = (int)hps_strategy_cfg_int(cfg, "n_candidates", 1024);
     s->n_refine = (int)hps_strategy_cfg_int(cfg, "n_refine", 4);
     s->fit_max_points = (int)hps_strategy_cfg_int(cfg, "fit_max_points", 200);
+    s->max_fantasies = (int)hps_strategy_cfg_int(cfg, "max_fantasies", 64);
     if (s->refit_every < 1 || s->n_candidates < 1 || s->n_refine < 0 || s->fit_max_points < 2) {
         gp_destroy(s);
         set_err(err, errlen, "gp: option out of range");
@@ -307,6 +319,8 @@ static int explores(const gp_state *s, int64_t trial_id)
 
 /* ---- suggest ---------------------------------------------------------------------------- */
 
+#define CROWD_N 1000
+
 static int gp_suggest(void *state, hps_suggestion *out)
 {
     gp_state *s = state;
@@ -330,6 +344,15 @@ static int gp_suggest(void *state, hps_suggestion *out)
             nc = scaled < 256 ? (nc < 256 ? nc : 256) : (int)scaled;
             nr = nr > 1 ? (nr + 1) / 2 : nr;
         }
+        /* Many workers (more than max_fantasies pending): past CROWD_N observations
+         * the candidates and the fantasies shrink as (CROWD_N/n)^2, so scoring them,
+         * O((n + fantasies)^2) each, costs what it did at CROWD_N. */
+        int nf = s->max_fantasies;
+        if (nf > 0 && s->pend.n > nf && n > CROWD_N) {
+            double f = (double)CROWD_N / (double)n;
+            nc = (int)fmax(32.0, (double)nc * f * f);
+            nf = (int)fmax(8.0, (double)nf * f * f);
+        }
         double *tu = NULL;
         gp_model tm;
         gp_model *use = &s->model;
@@ -341,7 +364,10 @@ static int gp_suggest(void *state, hps_suggestion *out)
                 return HPS_ENOMEM;
             const double *xb = s->model.x + (size_t)s->best_row * s->model.dim;
             gp_space_unfeature(&s->sp, xb, tu);
-            rc = gp_explore_model(&s->model, xb, er, s->fit_max_points,
+            /* past max_fantasies pending, no refit (about 1 s at n = 500): the main
+             * model, kept out of the ball */
+            int cheap = s->max_fantasies > 0 && s->pend.n > s->max_fantasies;
+            rc = cheap ? HPS_EINVAL : gp_explore_model(&s->model, xb, er, s->fit_max_points,
                                   s->seed ^ hps_mix64((uint64_t)s->model.n + 0xBB67AE8584CAA73BULL),
                                   &tm);
             if (rc == HPS_OK)
@@ -358,6 +384,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
                               .kappa = s->kappa,
                               .n_candidates = nc,
                               .n_refine = nr,
+                              .max_fantasies = nf,
                               .seed = hps_mix64(s->seed ^ hps_mix64((uint64_t)out->trial_id))};
         rc = gp_optimize(&s->sp, use, &s->pend, &o, out->u);
         gp_model_free(&tm);

@@ -212,7 +212,11 @@ int gp_optimize(gp_space *sp, gp_model *m, const gp_pending *pend, const gp_opti
     gsl_rng_set(rng, gp_gsl_seed(o->seed));
 
     gp_model_pop_fantasies(m);
-    for (int k = 0; k < pend->n; k++) {
+    /* Each fantasy costs O(n_tot^2) to push and makes every later prediction dearer:
+     * with hundreds of trials pending only the newest max_fantasies are believed
+     * (pending trials are kept in dispatch order). */
+    int first = o->max_fantasies > 0 && pend->n > o->max_fantasies ? pend->n - o->max_fantasies : 0;
+    for (int k = first; k < pend->n; k++) {
         gp_space_features(sp, pend->u + (size_t)k * d, x);
         if ((rc = gp_model_push_fantasy(m, x, o->kappa)) != HPS_OK)
             goto out;

@@ -81,6 +81,8 @@ typedef struct gp_optimize_opts {
     uint64_t seed;
     const double *tabu_u; /* NULL, or a unit point whose ball of radius tabu_r is avoided */
     double tabu_r;
+    int max_fantasies;  /* > 0: only the newest this many pending trials become fantasies
+                           (all of them are still kept at a distance) */
 } gp_optimize_opts;
 
 /* The next point u[d] for a factored model with at least one observation, given the

@@ -37,11 +37,26 @@ int hps_coord_commit(coord *c, uint32_t type, int64_t trial_id, const hps_buf *p
                             out, c->err, c->errlen);
 }
 
+/* The stats clock (0 when nothing is measured). */
+static double tick(const coord *c)
+{
+    return c->o->stats ? c->o->stats->clock() : 0.0;
+}
+
 static int write_store(coord *c, char *err, size_t errlen)
 {
     if (!c->o->h5_path)
         return HPS_OK;
-    return hps_sweep_write_store(c->s, c->o->h5_path, err, errlen);
+    double t0 = tick(c);
+    int rc = hps_sweep_write_store(c->s, c->o->h5_path, err, errlen);
+    hps_coord_stats *st = c->o->stats;
+    if (st) {
+        double dt = tick(c) - t0;
+        st->store += dt;
+        st->store_max = fmax(st->store_max, dt);
+        st->store_writes++;
+    }
+    return rc;
 }
 
 /* ---- results ----------------------------------------------------------------------- */
@@ -135,6 +150,7 @@ static int take_results(coord *c, int g, const void *msg, size_t len)
         }
     }
     learn_speed(c, eval, count);
+    double t0 = tick(c);
     size_t off = 0;
     for (uint32_t i = 0; i < count; i++) {
         int64_t id;
@@ -148,6 +164,10 @@ static int take_results(coord *c, int g, const void *msg, size_t len)
         int rc = handle_result(c, g, id, bytes, n);
         if (rc != HPS_OK)
             return rc;
+    }
+    if (c->o->stats) {
+        c->o->stats->result += tick(c) - t0;
+        c->o->stats->results += count;
     }
     return HPS_OK;
 }
@@ -212,7 +232,12 @@ static int next_trial(coord *c, int32_t worker, double now, int64_t *id)
         return HPS_EDONE;
     }
     hps_apply_out out;
+    double t0 = tick(c);
     rc = hps_sweep_commit_suggest(s, c->j, worker, now, &out, c->err, c->errlen);
+    if (c->o->stats) {
+        c->o->stats->suggest += tick(c) - t0;
+        c->o->stats->suggests++;
+    }
     if (rc != HPS_ENOMEM) {
         /* a FEED before the suggestion, or the suggestion itself, may have shown runs */
         int src = hps_coord_settle_stops(c, 1);
@@ -250,6 +275,12 @@ static int fill_group(coord *c, int g, int *sent)
     int want = batch_size(c);
     int depth = want > 1 ? 2 : 1;
     if (gr->busy >= depth)
+        return HPS_OK;
+    /* Nothing to run until a message comes (the strategy waits for results, or the
+     * budget is spent): with 10,000 groups, asking again for each would cost the
+     * loop 10,000 suggests and clock reads. A pure strategy asked again with no new
+     * result gives the same answer. */
+    if (c->requeue_pos >= c->n_requeue && (c->exhausted || c->waiting))
         return HPS_OK;
     hps_buf *b = c->t->ops->buffer(c->t, g);
     if (!b)
@@ -315,7 +346,12 @@ static int sync_journal(coord *c)
 {
     if (hps_journal_pending(c->j) == 0)
         return HPS_OK;
+    double t0 = tick(c);
     int rc = hps_journal_sync(c->j);
+    if (c->o->stats) {
+        c->o->stats->sync += tick(c) - t0;
+        c->o->stats->syncs++;
+    }
     if (rc != HPS_OK)
         snprintf(c->err, c->errlen, "writing the journal: %s", hps_strerror(rc));
     return rc;
@@ -443,6 +479,8 @@ static int loop(coord *c)
     hps_transport *t = c->t;
     for (;;) {
         int busy = 0, rc;
+        if (c->o->stats)
+            c->o->stats->loops++;
         if ((rc = t->ops->poll(t, &busy)) != HPS_OK)
             return rc;
         if (busy)

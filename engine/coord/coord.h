@@ -27,6 +27,17 @@
 #include "sweep.h"
 #include "transport.h"
 
+/* Where the coordinator's time goes (for benchmarks): seconds on clock(), which the
+ * caller sets (hps_monotonic, hps_own_seconds, ...), added up over a run. */
+typedef struct hps_coord_stats {
+    double (*clock)(void);
+    double suggest;             /* asking the strategy and committing SUGGESTs */
+    double result;              /* committing results (the strategy's observe inside) */
+    double sync;                /* journal writes and fdatasyncs (group commit) */
+    double store, store_max;    /* sweep.h5 rewrites: all, and the longest */
+    int64_t suggests, results, syncs, store_writes, loops;
+} hps_coord_stats;
+
 typedef struct hps_coord_opts {
     const char *h5_path;            /* sweep.h5; NULL: never written (benchmarks) */
     int quiet;                      /* no per-trial progress output */
@@ -34,6 +45,7 @@ typedef struct hps_coord_opts {
     volatile sig_atomic_t *signalled;
     const hps_prov *provenance;     /* this run's: journaled (RUN) when it starts, with its
                                        end time and status when it ends; NULL: none */
+    hps_coord_stats *stats;         /* NULL: not measured */
 } hps_coord_opts;
 
 /*

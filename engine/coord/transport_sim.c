@@ -40,6 +40,7 @@ typedef struct sim_group {
     sim_batch b[2];
     int head, nb;               /* oldest batch, batches held */
     double free_at;             /* when the last queued work ends (for a new batch) */
+    double idle_since;          /* when it last ran out of work (nb == 0) */
     int heap_pos;               /* index in the heap, -1 when not there */
 } sim_group;
 
@@ -59,13 +60,33 @@ typedef struct sim_transport {
 
 /* ---- clock ----------------------------------------------------------------------- */
 
+static double real_clock(const sim_transport *s)
+{
+    return s->o.charge == HPS_SIM_CHARGE_OWN ? hps_own_seconds() : hps_monotonic();
+}
+
+/* Move the clock on by the real time spent since the last mark (the coordinator's). */
+static void charge(sim_transport *s)
+{
+    if (s->o.charge == HPS_SIM_CHARGE_NONE)
+        return;
+    double r = real_clock(s);
+    s->now += r - s->real_mark;
+    s->st.charged += r - s->real_mark;
+    s->real_mark = r;
+}
+
+/* Leave the real time since the last mark uncharged (the transport's own work:
+ * virtual workers cost the coordinator nothing). */
+static void skip(sim_transport *s)
+{
+    if (s->o.charge != HPS_SIM_CHARGE_NONE)
+        s->real_mark = real_clock(s);
+}
+
 static double sim_now(sim_transport *s)
 {
-    if (s->o.charge_real_time) {
-        double r = hps_monotonic();
-        s->now += r - s->real_mark;
-        s->real_mark = r;
-    }
+    charge(s);
     return s->now;
 }
 
@@ -257,20 +278,34 @@ static int sim_send(hps_transport *t, int g)
     sim_transport *s = (sim_transport *)t;
     sim_group *gr = &s->g[g];
     sim_batch *b = &gr->b[(gr->head + gr->nb) % 2];
+    double now = sim_now(s);
     int rc = fill_batch(s, g, b);
+    skip(s);
     if (rc != HPS_OK) {
         for (int i = 0; i < b->n; i++)
             trial_free(&b->t[i]);
         b->n = 0;
         return rc;
     }
-    double now = sim_now(s);
+    if (gr->nb == 0 && gr->idle_since < now)
+        s->st.idle += now - gr->idle_since;
+    s->st.last_send = now;
     schedule(b, 0, gr->nb == 0 || gr->free_at < now ? now : gr->free_at);
     gr->free_at = b->n ? b->t[b->n - 1].end : gr->free_at;
     gr->nb++;
     s->st.batches++;
     heap_fix(s, g);
+    skip(s);
     return HPS_OK;
+}
+
+/* Hand a message to the coordinator, charging the time it takes to the clock. */
+static int deliver(sim_transport *s, int g, int tag, const void *msg, size_t len)
+{
+    skip(s);
+    int rc = s->base.deliver(s->base.core, g, tag, msg, len);
+    charge(s);
+    return rc;
 }
 
 /* The head batch of group g ended: one RESULTS message for all its trials. */
@@ -320,8 +355,10 @@ static int finish_batch(sim_transport *s, int g)
     gr->nb--;
     if (gr->nb > 0) /* the next batch starts where this one ended */
         schedule(&gr->b[gr->head], 0, ended);
+    else
+        gr->idle_since = ended;
     heap_fix(s, g);
-    return s->base.deliver(s->base.core, g, HPS_TAG_RESULTS, s->results.data, s->results.len);
+    return deliver(s, g, HPS_TAG_RESULTS, s->results.data, s->results.len);
 }
 
 /* Deliver group g's next event (due now). */
@@ -334,8 +371,7 @@ static int fire(sim_transport *s, int g)
         size_t from = k ? t->report_end[k - 1] : 0;
         heap_fix(s, g);
         /* The bytes stay put: delivering may prune this trial, which only flags it. */
-        return s->base.deliver(s->base.core, g, HPS_TAG_REPORT, t->reports.data + from,
-                               t->report_end[k] - from);
+        return deliver(s, g, HPS_TAG_REPORT, t->reports.data + from, t->report_end[k] - from);
     }
     sim_batch *b = &gr->b[gr->head];
     if (b->cur < b->n - 1) {
@@ -349,8 +385,10 @@ static int fire(sim_transport *s, int g)
 static int sim_poll(hps_transport *t, int *got)
 {
     sim_transport *s = (sim_transport *)t;
-    double now = sim_now(s);
-    while (s->n_heap > 0 && next_event(&s->g[s->heap[0]]) <= now) {
+    charge(s);
+    /* s->now moves on while the coordinator takes each message: what came due
+     * meanwhile is delivered in the same poll */
+    while (s->n_heap > 0 && next_event(&s->g[s->heap[0]]) <= s->now) {
         int g = s->heap[0];
         sim_trial *tr = current(&s->g[g]);
         /* A trial that ended without a message moves the batch on silently. */
@@ -362,6 +400,7 @@ static int sim_poll(hps_transport *t, int *got)
         if (!silent)
             *got = 1;
     }
+    skip(s);
     return HPS_OK;
 }
 
@@ -392,9 +431,11 @@ static int sim_prune(hps_transport *t, int g, int64_t trial_id)
                 }
             }
             heap_fix(s, g);
+            skip(s);
             return HPS_OK;
         }
     }
+    skip(s);
     return HPS_OK; /* already ended: the result is on its way */
 }
 
@@ -406,6 +447,7 @@ static void sim_idle(hps_transport *t, int busy)
     double next = next_event(&s->g[s->heap[0]]);
     if (next > sim_now(s))
         s->now = next;
+    skip(s);
 }
 
 static void sim_stop(hps_transport *t)
@@ -418,6 +460,8 @@ static void sim_stop(hps_transport *t)
                 trial_free(&gr->b[k].t[i]);
             gr->b[k].n = 0;
         }
+        if (gr->nb > 0) /* stopped while busy: it was not idle before now */
+            gr->idle_since = s->now;
         gr->nb = 0;
         gr->heap_pos = -1;
     }
@@ -472,7 +516,7 @@ int hps_transport_sim_create(const hps_sim_opts *o, hps_transport **out)
         s->workers[g] = g + 1;
     }
     s->base.workers = s->workers;
-    s->real_mark = hps_monotonic();
+    s->real_mark = real_clock(s);
     *out = &s->base;
     return HPS_OK;
 }
@@ -482,4 +526,7 @@ void hps_transport_sim_stats(hps_transport *t, hps_sim_stats *out)
     sim_transport *s = (sim_transport *)t;
     *out = s->st;
     out->now = sim_now(s);
+    for (int g = 0; g < t->n_groups; g++)
+        if (s->g[g].nb == 0 && s->g[g].idle_since < s->st.last_send)
+            out->idle += s->st.last_send - s->g[g].idle_since;
 }

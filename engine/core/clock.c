@@ -1,9 +1,12 @@
 /*
  * Time formatting and the backoff sleep (see clock.h).
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -42,4 +45,34 @@ void hps_backoff_sleep(hps_backoff *b)
     b->ns *= 2;
     if (b->ns > 1000000)
         b->ns = 1000000;
+}
+
+/* The run-queue wait of the calling thread in seconds, or a negative value when
+ * schedstat cannot be read. The file stays open per thread (it names the thread
+ * that opened it). */
+static double runqueue_wait(void)
+{
+    static _Thread_local int fd = -2;
+    if (fd == -2)
+        fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[96];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *end;
+    (void)strtoull(buf, &end, 10); /* time on a CPU */
+    char *wait = end;
+    unsigned long long ns = strtoull(wait, &end, 10);
+    return end == wait ? -1 : (double)ns * 1e-9;
+}
+
+double hps_own_seconds(void)
+{
+    double wait = runqueue_wait();
+    if (wait < 0)
+        return hps_clock_read(CLOCK_THREAD_CPUTIME_ID);
+    return hps_monotonic() - wait;
 }

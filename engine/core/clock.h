@@ -33,6 +33,16 @@ static inline double hps_wall(void)
     return hps_clock_read(CLOCK_REALTIME);
 }
 
+/*
+ * Seconds this thread has spent running or blocked (on I/O, a page fault), but not
+ * waiting for a CPU that other processes held: wall time less the run-queue wait
+ * Linux reports in /proc/thread-self/schedstat. What the thread's work would take
+ * on a machine of its own, for benchmarks that charge real costs to simulated time
+ * on a shared one. Where schedstat cannot be read, the thread's CPU time. Only
+ * differences mean anything.
+ */
+double hps_own_seconds(void);
+
 /* Format Unix time t as ISO 8601 UTC ("2026-11-30T12:00:00Z") into buf (>= 32 bytes). */
 void hps_iso_time(double t, char *buf, size_t len);
 

@@ -335,9 +335,11 @@ static herr_t image_udata_free(void *udata)
     return 0;
 }
 
-/* The file's size: the user block plus the end-of-file address its superblock
- * (version 2 or 3, 8-byte addresses, after the user block) records; 0 when the
- * image is not what this writer makes. */
+/* The file's size: the end-of-file address its superblock (version 2 or 3, 8-byte
+ * addresses, after the user block) records, which HDF5 stores absolute (its base
+ * address, the user block, included); 0 when the image is not what this writer
+ * makes. (Adding the user block again once wrote 512 bytes past the end, and
+ * failed the write when the file ended within 512 bytes of the driver's buffer.) */
 static size_t image_size(const image_capture *c)
 {
     const unsigned char *sb = c->kept + HPS_STORE_USERBLOCK;
@@ -347,8 +349,7 @@ static size_t image_size(const image_capture *c)
     uint64_t eof = 0;
     for (int i = 7; i >= 0; i--)
         eof = eof << 8 | sb[28 + i];
-    uint64_t size = HPS_STORE_USERBLOCK + eof;
-    return size <= c->kept_alloc ? (size_t)size : 0;
+    return eof > HPS_STORE_USERBLOCK && eof <= c->kept_alloc ? (size_t)eof : 0;
 }
 
 /* Write the sealed image to path (created or truncated), fsync and close it, every
