@@ -262,6 +262,12 @@ int main(int argc, char **argv)
                        problems[p].fn, strats[s], k, med, stuck, n_seeds,
                        k == 1 ? 1.0 : med / serial[p][s], ratio_tpe,
                        problems[p].optuna_random / med, secs);
+                /* bench/run-all's table: gp against our random search in this run */
+                if (strcmp(strats[s], "gp") == 0 && strcmp(strats[0], "random") == 0)
+                    printf("RESULT|gp median regret, %s, %d pending (%d seeds from %llu)|%.3g "
+                           "(%d/%d stuck)|random search %.3g (this run)|%.3gx lower|-|-\n",
+                           problems[p].fn, k, n_seeds, (unsigned long long)seed0(), med, stuck,
+                           n_seeds, serial[p][0], serial[p][0] / med);
                 fflush(stdout);
             }
         }
