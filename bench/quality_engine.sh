@@ -116,7 +116,7 @@ results() {
                 if [ -n "${omed[$fn]:-}" ]; then
                     peer="Optuna $optuna_version TPE ${omed[$fn]} (this run)"
                     ratio=$(awk -v a="${omed[$fn]}" -v b="${med[$st,$fn,$w]}" \
-                        'BEGIN{print (b > 0 ? sprintf("%.2fx lower", a / b) : "inf")}')
+                        'BEGIN{print (b > 0 ? sprintf("Optuna/ours %.2fx", a / b) : "inf")}')
                 fi
                 if [ "$st,$fn,$w" = gp,hartmann6,4 ]; then
                     target="median <= 0.05, <= 20% stuck"
