@@ -19,8 +19,9 @@
 
 #define PRUNE_MEMORY 64
 /* After sending a batch's results the next batch is due within a millisecond or
- * two: poll every FINE_NS for FINE_SECONDS before backing off to 1 ms sleeps (a
- * doubling backoff alone added about 1 ms to every dispatch). Still no spinning. */
+ * two: after the backoff's first sleeps (20, 40 us), poll every FINE_NS until
+ * FINE_SECONDS have passed, then back off to 1 ms sleeps (a doubling backoff alone
+ * added about 1 ms to every dispatch). Still no spinning. */
 #define FINE_SECONDS 0.005
 #define FINE_NS 50000L
 
@@ -239,7 +240,7 @@ int hps_worker_run(hps_objective *o, MPI_Comm group, volatile sig_atomic_t *sign
         int flag = 0;
         mpiCheck(MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st));
         if (!flag) {
-            if (fine_until > 0 && hps_monotonic() < fine_until) {
+            if (bo.ns >= FINE_NS && fine_until > 0 && hps_monotonic() < fine_until) {
                 struct timespec ts = {0, FINE_NS};
                 nanosleep(&ts, NULL);
             } else {
