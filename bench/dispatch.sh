@@ -38,11 +38,12 @@ space:
   y: {type: float, low: 0, high: 1}
 budget: {max_trials: $TRIALS}
 YAML
-rate() { # ranks -> trials/s (median of 3 runs)
+rate() { # ranks -> trials/s (median of 3 runs); a failed run's output goes to stderr
     for _ in 1 2 3; do
         rm -rf runs
-        "${MPIRUN[@]}" -np "$1" "$HPS" run noop.yaml --quiet 2>&1 |
-            sed -n 's/.*(\([0-9]*\) trials\/s).*/\1/p'
+        "${MPIRUN[@]}" -np "$1" "$HPS" run noop.yaml --quiet > sweep.out 2>&1 ||
+            { cat sweep.out >&2; return 1; }
+        sed -n 's/.*(\([0-9]*\) trials\/s).*/\1/p' sweep.out
     done | sort -n | sed -n 2p
 }
 r1=$(rate 2)
