@@ -104,6 +104,27 @@ static int measure(const char *name, int d, int n, int reps, double *sug_ms, dou
     return 0;
 }
 
+/* bench/run-all's table: figure|value|peer or floor|ratio|target|met. The issue's
+ * targets for gp; for tpe at d = 6 the peer is Optuna's TPESampler measured in the
+ * same run by bench/run-all (OPTUNA_TPE_MS, ms per ask + tell at the same n), or
+ * none. */
+static void result_line(const char *strat, int d, int n, double ms)
+{
+    const char *optuna = getenv("OPTUNA_TPE_MS");
+    if (strcmp(strat, "gp") == 0 && ((d == 6 && n == 500) || (d == 20 && n == 1000))) {
+        double target = d == 6 ? 50.0 : 300.0;
+        printf("RESULT|gp suggest + observe, n = %d, d = %d|%.1f ms|-|-|<= %.0f ms|%s\n", n, d,
+               ms, target, ms <= target ? "met" : "not met");
+    } else if (strcmp(strat, "tpe") == 0 && d == 6 && n == 500) {
+        if (optuna && atof(optuna) > 0)
+            printf("RESULT|tpe suggest + observe, n = %d, d = %d|%.2f ms|Optuna TPE %.1f ms "
+                   "(this run)|%.0fx faster|-|-\n", n, d, ms, atof(optuna), atof(optuna) / ms);
+        else
+            printf("RESULT|tpe suggest + observe, n = %d, d = %d|%.2f ms|Optuna TPE not "
+                   "measured|-|-|-\n", n, d, ms);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
@@ -141,6 +162,7 @@ int main(int argc, char **argv)
                     snprintf(target, sizeof target, "%.2fx Optuna", (sm + om) / 46.0);
                 printf("%-5s %3d %5d %12.2f %12.2f %10.1f %12s\n", strats[si], ds[di], ns[ni], sm,
                        om, ss, target);
+                result_line(strats[si], ds[di], ns[ni], sm + om);
                 fflush(stdout);
             }
     printf("(vs target: (suggest + observe) / target; <1 meets it. Optuna TPE: 46 ms/trial at "

@@ -11,6 +11,7 @@
 # 2. End to end: a sweep of TRIALS no-op trials of a data-parallel plugin on one
 #    group of 2 (mpirun -np 3) against the built-in `noop` on one worker
 #    (mpirun -np 2): trials per second and their ratio (median of 3 runs each).
+# Last, RESULT|figure|value|peer or floor|ratio|target|met lines for bench/run-all.
 set -euo pipefail
 BUILD=${1:-build}
 TRIALS=${2:-20000}
@@ -24,7 +25,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 echo "== runner and bootstrap (bench_groups, mpirun -np 2)"
-"${MPIRUN[@]}" -np 2 "$BG" "$TRIALS"
+"${MPIRUN[@]}" -np 2 "$BG" "$TRIALS" | tee bg.out
 
 cat > builtin.yaml <<YAML
 name: builtin
@@ -54,3 +55,10 @@ echo "== end to end ($TRIALS no-op trials, journal fsync and HDF5 on)"
 printf '  built-in noop, 1 worker            %8s trials/s\n' "$b"
 printf '  noop plugin, 1 group of 2 ranks    %8s trials/s   %.1fx slower per trial\n' "$p" \
     "$(awk -v a="$b" -v b="$p" 'BEGIN{print a/b}')"
+boot=$(awk '/^group_bootstrap_us/{print $2}' bg.out)
+split=$(sed -n 's/^group_bootstrap_us.*MPI_Comm_split of \([0-9.]*\) us.*/\1/p' bg.out)
+alone=$(awk '/^trial_alone_us/{print $2}' bg.out)
+grouped=$(awk '/^trial_group[0-9]*_us/{print $2}' bg.out)
+echo "RESULT|trial group bootstrap (split + hps_group_init)|$boot us|bare MPI_Comm_split $split us (this run)|$(awk -v a="$boot" -v b="$split" 'BEGIN{printf "%.1fx", a/b}')|-|-"
+echo "RESULT|no-op trial on a group of 2|$grouped us|the same trial on a rank alone: $alone us (this run)|$(awk -v a="$grouped" -v b="$alone" 'BEGIN{printf "%.0fx", a/b}')|-|-"
+echo "RESULT|noop plugin on 1 group of 2, trials/s|$p|built-in noop on 1 worker: $b (this run)|$(awk -v a="$b" -v b="$p" 'BEGIN{printf "%.1fx slower", a/b}')|-|-"

@@ -19,8 +19,10 @@
 # FUNCS (hartmann6 levy styblinski_tang), WORKERS (1 4 8; 1 runs without mpirun),
 # STRATEGIES (gp tpe), TRIALS (100), OPTIONS (extra strategy options, YAML flow
 # items such as "pending_kappa: 1"), OPTUNA (1, 0 or auto: when python3-optuna is
-# installed), QUIET (1: no per-seed lines). Sweeps go to a temporary directory that
-# is removed at the end.
+# installed), OPTUNA_MODES (default multivariate), QUIET (1: no per-seed lines).
+# Sweeps go to a temporary directory that is removed at the end. The last lines
+# are RESULT|figure|value|peer|ratio|target|met lines for bench/run-all (the peer:
+# Optuna's default TPESampler on the same seeds, measured in this run).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$SRC/build}
@@ -33,6 +35,7 @@ TRIALS=${TRIALS:-100}
 OPTIONS=${OPTIONS:-}
 OPTUNA=${OPTUNA:-auto}
 QUIET=${QUIET:-0}
+OPTUNA_MODES=${OPTUNA_MODES:-default multivariate}
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/hps-quality.XXXXXX")
 trap 'rm -rf "$RUNS"' EXIT
 export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -84,13 +87,14 @@ sweep() { # strategy function workers seed
 
 echo "quality through the real engine: $TRIALS trials, seeds $SEEDS ($n_seeds; tuning used 1000-1019)"
 echo "build: $HPS${OPTIONS:+, options: $OPTIONS}"
-declare -A med
+declare -A med stuck omed
 for st in $STRATEGIES; do
     for fn in $FUNCS; do
         for w in $WORKERS; do
             t0=$(date +%s.%N)
             read -r m k list < <(for s in $seeds; do sweep "$st" "$fn" "$w" "$s"; done | summary "$(fn_stuck "$fn")")
             med[$st,$fn,$w]=$m
+            stuck[$st,$fn,$w]=$k
             printf '%-4s %-16s %d worker%s  median regret %-9s stuck %d/%d   (%.0f s)\n' "$st" "$fn" \
                 "$w" "$([ "$w" = 1 ] && echo " " || echo s)" "$m" "$k" "$n_seeds" \
                 "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')"
@@ -100,16 +104,42 @@ for st in $STRATEGIES; do
 done
 for fn in $FUNCS; do echo "stuck on $fn: $(fn_why "$fn")"; done
 
+# RESULT lines: ours against Optuna's default TPE (this run) where measured. The
+# issue's target: gp on Hartmann6 with 4 workers, median <= 0.05 and at most 2 seeds
+# in 10 stuck.
+results() {
+    local st fn w peer ratio target met
+    for st in $STRATEGIES; do
+        for fn in $FUNCS; do
+            for w in $WORKERS; do
+                peer="Optuna TPE not measured" ratio=- target=- met=-
+                if [ -n "${omed[$fn]:-}" ]; then
+                    peer="Optuna $optuna_version TPE ${omed[$fn]} (this run)"
+                    ratio=$(awk -v a="${omed[$fn]}" -v b="${med[$st,$fn,$w]}" \
+                        'BEGIN{print (b > 0 ? sprintf("Optuna/ours %.2fx", a / b) : "inf")}')
+                fi
+                if [ "$st,$fn,$w" = gp,hartmann6,4 ]; then
+                    target="median <= 0.05, <= 20% stuck"
+                    met=$(awk -v m="${med[$st,$fn,$w]}" -v k="${stuck[$st,$fn,$w]}" -v n="$n_seeds" \
+                        'BEGIN{print (m <= 0.05 && k <= 0.2 * n ? "met" : "not met")}')
+                fi
+                echo "RESULT|$st median regret, $fn, $w worker$([ "$w" = 1 ] || echo s), engine ($n_seeds seeds from ${seeds%%[[:space:]]*})|${med[$st,$fn,$w]} (${stuck[$st,$fn,$w]}/$n_seeds stuck)|$peer|$ratio|$target|$met"
+            done
+        done
+    done
+}
+
 if [ "$OPTUNA" = auto ]; then
     /usr/bin/python3 -c 'import optuna' 2>/dev/null && OPTUNA=1 || OPTUNA=0
 fi
 echo
 if [ "$OPTUNA" != 1 ]; then
     echo "Optuna TPE: not measured ($([ "$OPTUNA" = 0 ] && echo "OPTUNA=0" || echo "python3-optuna is not installed"))"
+    results
     exit 0
 fi
 optuna_version=$(/usr/bin/python3 -c 'import optuna; print(optuna.__version__)')
-for mode in default multivariate; do
+for mode in $OPTUNA_MODES; do
     for fn in $FUNCS; do
         read -r m k list < <(/usr/bin/python3 "$SRC/bench/optuna_peer.py" "$fn" "$(fn_dim "$fn")" \
             "$TRIALS" "$mode" $seeds | summary "$(fn_stuck "$fn")")
@@ -117,6 +147,7 @@ for mode in default multivariate; do
             "$([ $mode = default ] && echo "seed=S" || echo "seed=S, multivariate=True")" "$fn" \
             "$m" "$k" "$n_seeds"
         [ "$QUIET" = 1 ] || echo "     sorted per seed:$list"
+        [ "$mode" = default ] && omed[$fn]=$m
         for st in $STRATEGIES; do
             for w in $WORKERS; do
                 printf '     %s, %d worker%s: %.2fx Optuna %s (its median / ours; > 1: we are better)\n' \
@@ -127,3 +158,4 @@ for mode in default multivariate; do
         done
     done
 done
+results
