@@ -3,8 +3,8 @@
  * a full round trip over every parameter type and trial status, exit codes,
  * attempts and stderr tails (/failures), every rung of a Hyperband sweep (/rungs),
  * the empty file, crash-safe overwrite, files written before /failures, /rungs and
- * the exit_code/attempts columns existed, the
- * error codes for missing, corrupt and newer files, and that h5dump and
+ * the exit_code/attempts columns existed, the file ending where its superblock
+ * says, the error codes for missing, corrupt and newer files, and that h5dump and
  * h5py/pandas read the file (skipped where those tools are absent). The sweep
  * written is store_fixture.h's.
  */
@@ -46,6 +46,22 @@ static void test_roundtrip(void **state)
     char tmp[320];
     snprintf(tmp, sizeof tmp, "%s.tmp", f->path);
     assert_false(file_exists(tmp));
+
+    /* The file ends where its superblock says (the end-of-file address at byte 28 of a
+     * version 2/3 superblock, absolute: the user block included); the writer once
+     * wrote 512 bytes past it and failed near a MiB boundary. */
+    FILE *fp = fopen(f->path, "rb");
+    assert_non_null(fp);
+    unsigned char sb[8];
+    assert_int_equal(fseek(fp, HPS_STORE_USERBLOCK + 28, SEEK_SET), 0);
+    assert_int_equal(fread(sb, 1, sizeof sb, fp), sizeof sb);
+    fclose(fp);
+    uint64_t eof = 0;
+    for (int i = 7; i >= 0; i--)
+        eof = eof << 8 | sb[i];
+    struct stat st;
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal((uint64_t)st.st_size, eof);
 }
 
 static void test_zero_trials(void **state)
