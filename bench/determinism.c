@@ -35,6 +35,7 @@
 #include "hpsweep/error.h"
 #include "hpsweep/testfunc.h"
 #include "store/record.h"
+#include "sim_sweep.h"
 
 #define W 8
 #define MEDIAN_SECONDS 60.0
@@ -117,18 +118,8 @@ static result run(const char *strategy, int det, int trials, uint64_t seed, int 
         die("journal", rc, path);
     hps_sweep sw;
     hps_sweep_init(&sw, HPS_SWEEP_STRATEGY);
-    hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = seed, .created = 1.7e9,
-                        .config_text = yaml, .config_len = (uint32_t)strlen(yaml),
-                        .source = "bench.yaml", .source_len = 10};
-    hps_buf b = {0};
-    if ((rc = hps_rec_encode_header(&b, &h)) != HPS_OK ||
-        (rc = hps_sweep_commit(&sw, j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len, NULL, err,
-                               sizeof err)) != HPS_OK ||
-        (rc = hps_rec_encode_string(&b, 0, "loss")) != HPS_OK ||
-        (rc = hps_sweep_commit(&sw, j, HPS_REC_METRIC_NAME, -1, b.data, (uint32_t)b.len, NULL,
-                               err, sizeof err)) != HPS_OK)
+    if ((rc = bench_sweep_start(&sw, j, yaml, seed, "bench.yaml", err, sizeof err)) != HPS_OK)
         die("header", rc, err);
-    hps_buf_free(&b);
     hps_transport *t;
     hps_sim_opts o = {.n_groups = W, .run = runner, .runner = &s, .duration = duration,
                       .ctx = &s};

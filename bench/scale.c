@@ -52,6 +52,7 @@
 #include "hpsweep/error.h"
 #include "hpsweep/testfunc.h"
 #include "store/record.h"
+#include "sim_sweep.h"
 
 #define MEAN_SECONDS 60.0
 #define DIM 6
@@ -190,18 +191,8 @@ static result run(const char *strategy, int groups, int trials, int dist, double
         die("journal", rc, w.journal);
     hps_sweep sw;
     hps_sweep_init(&sw, HPS_SWEEP_STRATEGY);
-    hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = 1, .created = 1.7e9,
-                        .config_text = yaml, .config_len = (uint32_t)strlen(yaml),
-                        .source = "scale.yaml", .source_len = 10};
-    hps_buf b = {0};
-    if ((rc = hps_rec_encode_header(&b, &h)) != HPS_OK ||
-        (rc = hps_sweep_commit(&sw, j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len, NULL, err,
-                               sizeof err)) != HPS_OK ||
-        (rc = hps_rec_encode_string(&b, 0, "loss")) != HPS_OK ||
-        (rc = hps_sweep_commit(&sw, j, HPS_REC_METRIC_NAME, -1, b.data, (uint32_t)b.len, NULL,
-                               err, sizeof err)) != HPS_OK)
+    if ((rc = bench_sweep_start(&sw, j, yaml, 1, "scale.yaml", err, sizeof err)) != HPS_OK)
         die("header", rc, err);
-    hps_buf_free(&b);
     hps_transport *t;
     hps_sim_opts o = {.n_groups = groups, .run = runner, .runner = &s, .duration = duration,
                       .ctx = &s, .charge = constant > 0 ? HPS_SIM_CHARGE_NONE : HPS_SIM_CHARGE_OWN};

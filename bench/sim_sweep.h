@@ -1,0 +1,38 @@
+/*
+ * bench/sim_sweep.h — the start of a sweep that a benchmark drives through the
+ * coordinator core on the simulated transport (bench/determinism.c, bench/scale.c):
+ * the journal's HEADER record (the config text, as `hpsweep run` journals it) and
+ * the one metric name, "loss", committed through the sweep so its state follows.
+ */
+#ifndef HPS_BENCH_SIM_SWEEP_H
+#define HPS_BENCH_SIM_SWEEP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "coord/sweep.h"
+#include "hpsweep/error.h"
+#include "store/record.h"
+
+/* Commit the header (config yaml, seed; `source` names the config file) and the
+ * metric name to j through sw. HPS_OK, or an error code with err filled. */
+static inline int bench_sweep_start(hps_sweep *sw, hps_journal *j, const char *yaml,
+                                    uint64_t seed, const char *source, char *err,
+                                    size_t errlen)
+{
+    hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = seed, .created = 1.7e9,
+                        .config_text = yaml, .config_len = (uint32_t)strlen(yaml),
+                        .source = source, .source_len = (uint32_t)strlen(source)};
+    hps_buf b = {0};
+    int rc;
+    if ((rc = hps_rec_encode_header(&b, &h)) == HPS_OK &&
+        (rc = hps_sweep_commit(sw, j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len, NULL, err,
+                               errlen)) == HPS_OK &&
+        (rc = hps_rec_encode_string(&b, 0, "loss")) == HPS_OK)
+        rc = hps_sweep_commit(sw, j, HPS_REC_METRIC_NAME, -1, b.data, (uint32_t)b.len, NULL,
+                              err, errlen);
+    hps_buf_free(&b);
+    return rc;
+}
+
+#endif
