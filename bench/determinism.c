@@ -127,17 +127,7 @@ static result run(const char *strategy, int det, int trials, uint64_t seed, int 
         die("transport", rc, "");
     volatile sig_atomic_t signalled = 0;
     hps_coord_opts co = {.quiet = 1, .signalled = &signalled};
-    /* the coordinator's summary line goes to stderr: keep it out of the table */
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
-    if (saved < 0 || null < 0 || dup2(null, STDERR_FILENO) < 0)
-        die("redirecting stderr", HPS_EIO, "");
-    rc = hps_coordinator_run(&sw, j, t, &co, err, sizeof err);
-    fflush(stderr);
-    if (dup2(saved, STDERR_FILENO) < 0)
-        die("restoring stderr", HPS_EIO, "");
-    close(saved);
-    close(null);
+    rc = bench_coordinator_run_quiet(&sw, j, t, &co, err, sizeof err);
     if (rc != HPS_OK)
         die("run", rc, err);
     hps_sim_stats st;

@@ -202,17 +202,7 @@ static result run(const char *strategy, int groups, int trials, int dist, double
     hps_coord_stats cs = {.clock = hps_own_seconds};
     hps_coord_opts co = {.quiet = 1, .signalled = &signalled, .stats = &cs,
                          .h5_path = write_h5 ? w.h5 : NULL};
-    /* the coordinator's summary line goes to stderr: keep it out of the table */
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (saved < 0 || null < 0 || dup2(null, STDERR_FILENO) < 0)
-        die("redirecting stderr", HPS_EIO, "");
-    rc = hps_coordinator_run(&sw, j, t, &co, err, sizeof err);
-    fflush(stderr);
-    if (dup2(saved, STDERR_FILENO) < 0)
-        die("restoring stderr", HPS_EIO, "");
-    close(saved);
-    close(null);
+    rc = bench_coordinator_run_quiet(&sw, j, t, &co, err, sizeof err);
     if (rc != HPS_OK)
         die("run", rc, err);
     hps_sim_stats st;
