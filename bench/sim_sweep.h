@@ -28,16 +28,7 @@ static inline int bench_sweep_start(hps_sweep *sw, hps_journal *j, const char *y
     hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = seed, .created = 1.7e9,
                         .config_text = yaml, .config_len = (uint32_t)strlen(yaml),
                         .source = source, .source_len = (uint32_t)strlen(source)};
-    hps_buf b = {0};
-    int rc;
-    if ((rc = hps_rec_encode_header(&b, &h)) == HPS_OK &&
-        (rc = hps_sweep_commit(sw, j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len, NULL, err,
-                               errlen)) == HPS_OK &&
-        (rc = hps_rec_encode_string(&b, 0, "loss")) == HPS_OK)
-        rc = hps_sweep_commit(sw, j, HPS_REC_METRIC_NAME, -1, b.data, (uint32_t)b.len, NULL,
-                              err, errlen);
-    hps_buf_free(&b);
-    return rc;
+    return hps_sweep_commit_start(sw, j, &h, "loss", err, errlen);
 }
 
 /* hps_coordinator_run with stderr sent to /dev/null meanwhile (the coordinator's

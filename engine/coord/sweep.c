@@ -490,6 +490,21 @@ int hps_sweep_commit_budget(hps_sweep *s, hps_journal *j, const hps_rec_budget *
                             err, errlen);
 }
 
+int hps_sweep_commit_start(hps_sweep *s, hps_journal *j, const hps_rec_header *h,
+                           const char *metric, char *err, size_t errlen)
+{
+    hps_buf b = {0};
+    int rc;
+    if ((rc = hps_rec_encode_header(&b, h)) == HPS_OK &&
+        (rc = hps_sweep_commit(s, j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len, NULL, err,
+                               errlen)) == HPS_OK &&
+        (rc = hps_rec_encode_string(&b, 0, metric)) == HPS_OK)
+        rc = hps_sweep_commit(s, j, HPS_REC_METRIC_NAME, -1, b.data, (uint32_t)b.len, NULL, err,
+                              errlen);
+    hps_buf_free(&b);
+    return rc;
+}
+
 int hps_sweep_commit_run(hps_sweep *s, hps_journal *j, uint32_t phase, const hps_prov *p,
                          char *err, size_t errlen)
 {

@@ -206,6 +206,12 @@ void hps_sweep_config_budget(const hps_config *cfg, hps_rec_budget *out);
 int hps_sweep_commit_budget(hps_sweep *s, hps_journal *j, const hps_rec_budget *g, char *err,
                             size_t errlen);
 
+/* Commit a new sweep's first records: its HEADER h, then a METRIC_NAME for metric
+ * (index 0). What a sweep driven without the CLI starts with (tests, benchmarks);
+ * `hpsweep run` queues the same records with the rest of its set-up. */
+int hps_sweep_commit_start(hps_sweep *s, hps_journal *j, const hps_rec_header *h,
+                           const char *metric, char *err, size_t errlen);
+
 /* Replay every record of j into s. */
 int hps_sweep_replay(hps_sweep *s, hps_journal *j, char *err, size_t errlen);
 

@@ -113,19 +113,10 @@ static void make_sweep(world *w, const char *extra)
     hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = 7, .created = 1.7e9,
                         .config_text = yaml, .config_len = (uint32_t)strlen(yaml),
                         .source = "coord.yaml", .source_len = 10};
-    hps_buf b = {0};
     char err[512] = "";
     hps_sweep_init(&w->s, HPS_SWEEP_STRATEGY);
-    assert_int_equal(hps_rec_encode_header(&b, &h), HPS_OK);
-    int rc = hps_sweep_commit(&w->s, w->j, HPS_REC_HEADER, -1, b.data, (uint32_t)b.len, NULL,
-                              err, sizeof err);
-    if (rc != HPS_OK)
+    if (hps_sweep_commit_start(&w->s, w->j, &h, "loss", err, sizeof err) != HPS_OK)
         fail_msg("header: %s", err);
-    assert_int_equal(hps_rec_encode_string(&b, 0, "loss"), HPS_OK);
-    assert_int_equal(hps_sweep_commit(&w->s, w->j, HPS_REC_METRIC_NAME, -1, b.data,
-                                      (uint32_t)b.len, NULL, err, sizeof err),
-                     HPS_OK);
-    hps_buf_free(&b);
 }
 
 static void make_transport(world *w, int groups)
