@@ -235,6 +235,23 @@ int hps_config_get_text(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *
     return hps_yaml_get_string(ctx, node, path, out);
 }
 
+int hps_config_pairs_alloc(hps_yaml_ctx *ctx, const yaml_node_t *map, const char *path,
+                           const char *noun, char ***keys, char ***values, int *n)
+{
+    const yaml_node_pair_t *start = map->data.mapping.pairs.start;
+    size_t count = (size_t)(map->data.mapping.pairs.top - start);
+    if (count == 0)
+        return HPS_OK;
+    if (count > 100000)
+        return hps_yaml_error(ctx, map, "%s: too many %s (%zu)", path, noun, count);
+    *keys = calloc(count, sizeof **keys);
+    *values = calloc(count, sizeof **values);
+    if (!*keys || !*values)
+        return HPS_ENOMEM;
+    *n = (int)count;
+    return HPS_OK;
+}
+
 int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, int *out)
 {
     int64_t v;

@@ -277,18 +277,11 @@ static int parse_env(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_objective_cf
     int rc = hps_yaml_map_fields(ctx, map, "objective.env", NULL, NULL, NULL);
     if (rc != HPS_OK)
         return rc;
+    if ((rc = hps_config_pairs_alloc(ctx, map, "objective.env", "variables", &obj->env_keys,
+                                     &obj->env_values, &obj->n_env)) != HPS_OK)
+        return rc;
     const yaml_node_pair_t *start = map->data.mapping.pairs.start;
-    size_t n = (size_t)(map->data.mapping.pairs.top - start);
-    if (n == 0)
-        return HPS_OK;
-    if (n > 100000)
-        return hps_yaml_error(ctx, map, "objective.env: too many variables (%zu)", n);
-    obj->env_keys = calloc(n, sizeof *obj->env_keys);
-    obj->env_values = calloc(n, sizeof *obj->env_values);
-    if (!obj->env_keys || !obj->env_values)
-        return HPS_ENOMEM;
-    obj->n_env = (int)n;
-    for (size_t i = 0; i < n; i++) {
+    for (int i = 0; i < obj->n_env; i++) {
         const yaml_node_t *k = hps_yaml_node(ctx, start[i].key);
         const yaml_node_t *v = hps_yaml_node(ctx, start[i].value);
         const char *name = hps_yaml_text(k); /* map_fields checked: a scalar without NUL */

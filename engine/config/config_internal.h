@@ -126,6 +126,14 @@ int hps_config_get_duration(hps_yaml_ctx *ctx, const yaml_node_t *node, const ch
  * or number, got ..."). */
 int hps_config_get_text(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, char **out);
 
+/* For a mapping of names to values (objective.env, objective.options) whose fields
+ * hps_yaml_map_fields checked: *keys and *values, zeroed arrays of one string per
+ * pair for the caller to fill, and *n the pairs; nothing when the mapping is empty;
+ * more than 100,000 pairs are reported under path ("objective.env: too many
+ * variables (N)", noun "variables"). */
+int hps_config_pairs_alloc(hps_yaml_ctx *ctx, const yaml_node_t *map, const char *path,
+                           const char *noun, char ***keys, char ***values, int *n);
+
 /* An integer from 0 to INT_MAX at node (retries, max_consecutive_failures). */
 int hps_config_get_count(hps_yaml_ctx *ctx, const yaml_node_t *node, const char *path, int *out);
 

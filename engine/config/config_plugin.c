@@ -65,18 +65,11 @@ int hps_config_options_parse(hps_yaml_ctx *ctx, const yaml_node_t *map, hps_obje
     if (rc != HPS_OK || (rc = hps_yaml_map_fields(ctx, map, "objective.options", NULL, NULL,
                                                   NULL)) != HPS_OK)
         return rc;
+    if ((rc = hps_config_pairs_alloc(ctx, map, "objective.options", "options", &obj->option_keys,
+                                     &obj->option_values, &obj->n_options)) != HPS_OK)
+        return rc;
     const yaml_node_pair_t *start = map->data.mapping.pairs.start;
-    size_t n = (size_t)(map->data.mapping.pairs.top - start);
-    if (n == 0)
-        return HPS_OK;
-    if (n > 100000)
-        return hps_yaml_error(ctx, map, "objective.options: too many options (%zu)", n);
-    obj->option_keys = calloc(n, sizeof *obj->option_keys);
-    obj->option_values = calloc(n, sizeof *obj->option_values);
-    if (!obj->option_keys || !obj->option_values)
-        return HPS_ENOMEM;
-    obj->n_options = (int)n;
-    for (size_t i = 0; i < n; i++) {
+    for (int i = 0; i < obj->n_options; i++) {
         const yaml_node_t *k = hps_yaml_node(ctx, start[i].key);
         const yaml_node_t *v = hps_yaml_node(ctx, start[i].value);
         const char *name = hps_yaml_text(k); /* map_fields checked: a non-empty scalar */
