@@ -29,3 +29,19 @@ status_count() { "$HPS" status "$1" | awk -v k="$2" '/^trials/{for(i=1;i<=NF;i++
 
 expect_exit() { local want=$1; shift; set +e; "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?; set -e
   [ "$got" = "$want" ] || { cat "$WORK/err" >&2; fail "'$*' exited $got, expected $want"; }; }
+
+# The directory of trial ID in sweep directory DIR (trials/<id>, zero-padded or not).
+trial_dir_of() { local d n
+    for d in "$1"/trials/*/; do
+        d=${d%/}; n=${d##*/}
+        [[ $n =~ ^[0-9]+$ ]] && [ "$((10#$n))" = "$2" ] && { echo "$d"; return 0; }
+    done
+    return 1; }
+
+# Every trial of DIR is `done`, and there are N of them.
+all_done() { local dir=$1 n=$2 csv
+    csv=$("$HPS" trials "$dir" --format csv)
+    [ "$(echo "$csv" | awk -F, 'NR>1' | wc -l)" = "$n" ] || { echo "$csv" >&2; fail "$dir: expected $n trials"; }
+    echo "$csv" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next}
+        $c["status"]!="done"{bad=1; print > "/dev/stderr"} END{exit bad}' ||
+        fail "$dir: trials not done (above; see their stderr.log)"; }

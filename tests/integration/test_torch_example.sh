@@ -12,22 +12,6 @@ EX=$SRC/configs/examples
 # The trials import hpsweep_report.py from the source tree: leave no __pycache__ there.
 export PYTHONDONTWRITEBYTECODE=1
 
-# The directory of trial ID in sweep directory DIR (trials/<id>, zero-padded or not).
-trial_dir_of() { local d n
-    for d in "$1"/trials/*/; do
-        d=${d%/}; n=${d##*/}
-        [[ $n =~ ^[0-9]+$ ]] && [ "$((10#$n))" = "$2" ] && { echo "$d"; return 0; }
-    done
-    return 1; }
-
-# Every trial of DIR is `done`, and there are N of them.
-all_done() { local dir=$1 n=$2 csv
-    csv=$("$HPS" trials "$dir" --format csv)
-    [ "$(echo "$csv" | awk -F, 'NR>1' | wc -l)" = "$n" ] || { echo "$csv" >&2; fail "$dir: expected $n trials"; }
-    echo "$csv" | awk -F, 'NR==1{for(i=1;i<=NF;i++)c[$i]=i; next}
-        $c["status"]!="done"{bad=1; print > "/dev/stderr"} END{exit bad}' ||
-        fail "$dir: trials not done (above; see their stderr.log)"; }
-
 # The first python3 that has torch: PATH's, then Debian's /usr/bin/python3 (which
 # python3-torch installs into, while PATH may lead to a pyenv/venv python first).
 TORCH_PY=
