@@ -130,6 +130,9 @@ rm -rf runs/slow
 setsid mpirun --allow-run-as-root --oversubscribe -np 4 "$HPS" run slow.yaml --quiet >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 200); do [ -d runs/slow/trials/4 ] && break; sleep 0.05; done
+# A trial's directory exists a moment before its `sleep` starts, and the three
+# groups' trials start together: wait for a sleep to be running before the kill.
+for _ in $(seq 100); do pgrep -f "sleep 0.6" >/dev/null && break; sleep 0.02; done
 pgrep -f "sleep 0.6" >/dev/null || fail "no trial was running when the job was killed"
 kill -9 -- "-$pid"
 wait "$pid" 2>/dev/null || true
