@@ -21,7 +21,7 @@ void hps_tr_h5_quiet(void);
 /* The innermost message on this thread's HDF5 error stack ("" when none). */
 void hps_tr_h5_last(char *buf, size_t len);
 
-/* Close any HDF5 identifier; ids < 0 are skipped. */
+/* Close any HDF5 identifier (H5Idec_ref); ids < 0 are skipped. */
 void hps_tr_h5_close(hid_t id);
 
 /*
