@@ -47,9 +47,11 @@
  * most every n/20, on at most fit_max_points of them. With many workers (more than
  * max_fantasies trials pending) a suggestion conditions on the newest
  * max_fantasies pending trials only and explores on the main model (no refit), and
- * past 1,000 results its candidates and fantasies shrink as (1000/n)^2, so its
- * cost stops growing with the worker count (bench/scale.c measures where the
- * coordinator's suggestions start to idle workers).
+ * past 1,000 results its candidates and fantasies shrink as (1000/n)^2 (and, past
+ * the model's first rebuild below, the refined candidates and their gradient steps
+ * too: with few candidates refining is what costs), so its cost stops growing with
+ * the worker count (bench/scale.c measures where the coordinator's suggestions
+ * start to idle workers).
  *
  * Bounded model: every observation is kept (gp_archive.h), but past max_model_points
  * of them the model holds only a subset: once it has grown max_model_points/10 rows
@@ -421,11 +423,17 @@ static int gp_suggest(void *state, hps_suggestion *out)
          * cap, and this takes a suggestion's cost further down as the sweep goes on,
          * which is what keeps 1,000 workers busy (bench/scale). Below the first
          * rebuild results and model rows are the same count. */
-        int nf = s->max_fantasies, nres = s->arch.n;
+        int nf = s->max_fantasies, nres = s->arch.n, ni = 0;
         if (nf > 0 && s->pend.n > nf && nres > CROWD_N) {
             double f = (double)CROWD_N / (double)nres;
             nc = (int)fmax(32.0, (double)nc * f * f);
             nf = (int)fmax(8.0, (double)nf * f * f);
+            /* refining dominates once the candidates are few: past the first rebuild
+             * (model rows bounded) its candidates and steps shrink the same way */
+            if (nres >= s->max_model_points + rebuild_step(s)) {
+                nr = nr > 1 ? (int)fmax(1.0, (double)nr * f * f) : nr;
+                ni = (int)fmax(5.0, 20.0 * f * f);
+            }
         }
         double *tu = NULL;
         gp_model tm;
@@ -459,6 +467,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
                               .n_candidates = nc,
                               .n_refine = nr,
                               .max_fantasies = nf,
+                              .refine_iters = ni,
                               .seed = hps_mix64(s->seed ^ hps_mix64((uint64_t)out->trial_id))};
         rc = gp_optimize(&s->sp, use, &s->pend, &o, out->u);
         gp_model_free(&tm);
