@@ -34,7 +34,8 @@
  * busy (mean run time / their time per run): past it, suggestions idle workers.
  *
  * Usage: bench_scale [quick|store] [STRATEGY...]
- *        bench_scale one STRATEGY GROUPS TRIALS   (one log-normal case)
+ *        bench_scale one STRATEGY GROUPS TRIALS [lognormal|pareto]   (one case,
+ *                                                    log-normal by default)
  *   quick: 2 rounds instead of 3, 10,000 groups only for the targets (random and
  *   asha, log-normal), store up to 100k; store: only the second part. Temp files go to $TMPDIR (default /tmp).
  */
@@ -383,11 +384,18 @@ int main(int argc, char **argv)
            "virtual groups; runs of mean %.0f s\nfloor: one small append + fdatasync here = "
            "%.1f us (median of 101)\n\n", MEAN_SECONDS, 1e6 * floor);
     printf("RESULT|scale fdatasync floor us|%.1f|-|-|-|-\n", 1e6 * floor);
-    if (argc == 5 && !strcmp(argv[1], "one")) {
+    if ((argc == 5 || argc == 6) && !strcmp(argv[1], "one")) {
+        int dist = argc == 6 && !strcmp(argv[5], dist_name[DIST_PARETO]) ? DIST_PARETO
+                                                                         : DIST_LOGNORMAL;
+        if (argc == 6 && dist != DIST_PARETO && strcmp(argv[5], dist_name[DIST_LOGNORMAL])) {
+            fprintf(stderr, "bench_scale: one: the distribution is lognormal or pareto, "
+                            "not %s\n", argv[5]);
+            return 2;
+        }
         for (int si = 0; si < N_STRATS; si++)
             if (!strcmp(strats[si].name, argv[2])) {
                 header();
-                one_case(&strats[si], atoi(argv[3]), atoi(argv[4]), DIST_LOGNORMAL, floor);
+                one_case(&strats[si], atoi(argv[3]), atoi(argv[4]), dist, floor);
                 return 0;
             }
         fprintf(stderr, "bench_scale: no strategy %s\n", argv[2]);

@@ -47,12 +47,24 @@
  * most every n/20, on at most fit_max_points of them. With many workers (more than
  * max_fantasies trials pending) a suggestion conditions on the newest
  * max_fantasies pending trials only and explores on the main model (no refit), and
- * past 1,000 observations its candidates and fantasies shrink as (1000/n)^2, so
- * its cost stops growing with the worker count and the observations (bench/scale.c
- * measures where the coordinator's suggestions start to idle workers).
+ * past 1,000 results its candidates and fantasies shrink as (1000/n)^2 (and, past
+ * the model's first rebuild below, the refined candidates and their gradient steps
+ * too: with few candidates refining is what costs), so its cost stops growing with
+ * the worker count (bench/scale.c measures where the coordinator's suggestions
+ * start to idle workers).
  *
- * Exactness: the model after k observations depends only on them (refits happen
- * at fixed counts, from seeds derived from the count), so does the exploring
+ * Bounded model: every observation is kept (gp_archive.h), but past max_model_points
+ * of them the model holds only a subset: once it has grown max_model_points/10 rows
+ * beyond the cap it is rebuilt on a fresh one (the initial design, the best third,
+ * the newest sixth, a seeded random draw from the rest; one O(cap^3) factorisation
+ * per cap/10 results) with the hyper-parameters it had. So the model has at most
+ * 1.1 max_model_points rows, and an observation (O(rows^2)) and a suggestion
+ * (O(rows^2) per candidate) stop costing more as results arrive. Refits, the seeds
+ * of the fit and of the exploring model count every result, not the model's rows;
+ * below the cap the two are the same, so such sweeps are unchanged bit for bit.
+ *
+ * Exactness: the model after k observations depends only on them (refits and
+ * rebuilds happen at fixed counts, from seeds derived from the count), so does the exploring
  * rules' state, and a suggestion's draws and whether it explores come from that
  * state, the pending trials and (seed, trial_id), so a replay gives the same
  * suggestions bit for bit.
@@ -75,6 +87,7 @@
 
 #include "hpsweep/error.h"
 #include "gp_acq.h"
+#include "gp_archive.h"
 #include "gp_explore.h"
 #include "gp_model.h"
 #include "gp_space.h"
@@ -126,6 +139,12 @@ static const hps_option_spec gp_options[] = {
              "an exploring suggestion searches outside the settled basin on the main model "
              "instead of refitting one to the observations outside it (default 64; 0: no "
              "limit). Keeps a suggestion's cost from growing with the worker count"},
+    {.name = "max_model_points", .type = HPS_OPT_INT, .min = 100, .max = 10000000,
+     .help = "past this many results the model holds this many of them, chosen anew every "
+             "max_model_points/10 results: the initial design, the best third, the newest "
+             "sixth and a seeded random draw from the rest (default 1000; sweeps with at "
+             "most that many results are unchanged). Keeps a suggestion's and an "
+             "observation's cost from growing with the results"},
     {.name = NULL},
 };
 
@@ -133,10 +152,14 @@ typedef struct gp_state {
     gp_space sp;
     uint64_t seed;
     int n_initial, refit_every, n_candidates, n_refine, fit_max_points, max_fantasies;
+    int max_model_points;
     gp_acq_kind acq;
     double beta, xi, kappa;
 
-    gp_model model;
+    gp_model model;    /* rows: the archive's, or a subset of them past max_model_points */
+    gp_archive arch;   /* every observation, in order */
+    int *subset;       /* [max_model_points] scratch for choosing the model's rows */
+    int best_obs;      /* archive row of the best observation */
     int since_fit;     /* observations since the last refit */
     int fitted;        /* a refit has happened */
     int n_fits;        /* refits so far */
@@ -168,6 +191,8 @@ static void gp_destroy(void *state)
     gp_space_free(&s->sp);
     gp_pending_free(&s->pend);
     gp_explore_free(&s->explore);
+    gp_archive_free(&s->arch);
+    free(s->subset);
     free(s->failed_rows);
     free(s);
 }
@@ -203,12 +228,16 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
     s->n_refine = (int)hps_strategy_cfg_int(cfg, "n_refine", 4);
     s->fit_max_points = (int)hps_strategy_cfg_int(cfg, "fit_max_points", 200);
     s->max_fantasies = (int)hps_strategy_cfg_int(cfg, "max_fantasies", 64);
-    if (s->refit_every < 1 || s->n_candidates < 1 || s->n_refine < 0 || s->fit_max_points < 2) {
+    s->max_model_points = (int)hps_strategy_cfg_int(cfg, "max_model_points", 1000);
+    if (s->refit_every < 1 || s->n_candidates < 1 || s->n_refine < 0 || s->fit_max_points < 2 ||
+        s->max_model_points < 100) {
         gp_destroy(s);
         set_err(err, errlen, "gp: option out of range");
         return HPS_ECONFIG;
     }
-    rc = gp_model_init(&s->model, s->sp.n_feat, d, s->sp.group);
+    s->arch.dim = s->sp.n_feat;
+    s->subset = malloc(sizeof(int) * (size_t)s->max_model_points);
+    rc = s->subset ? gp_model_init(&s->model, s->sp.n_feat, d, s->sp.group) : HPS_ENOMEM;
     if (rc != HPS_OK) {
         gp_destroy(s);
         return rc;
@@ -221,9 +250,46 @@ static int gp_create(const hps_space *space, const hps_strategy_cfg *cfg, uint64
 
 /* ---- observe ---------------------------------------------------------------------------- */
 
+/* Past max_model_points results the model is rebuilt on a fresh subset whenever it has
+ * grown by this many rows since the last rebuild. */
+static int rebuild_step(const gp_state *s)
+{
+    return s->max_model_points / 10 > 1 ? s->max_model_points / 10 : 1;
+}
+
+/* The model's rows become a subset of the archive (gp_archive_subset), seeded from the
+ * result count; failed rows carry the worst value as before. Leaves the model
+ * unfactored, its hyper-parameters as they were. */
+static int rebuild_model(gp_state *s)
+{
+    uint64_t seed = s->seed ^ hps_mix64((uint64_t)s->arch.n + 0x3C6EF372FE94F82BULL);
+    int m = gp_archive_subset(&s->arch, s->max_model_points, s->n_initial, seed, s->subset);
+    if (m < 0)
+        return m;
+    int rc = gp_model_reset(&s->model, m, s->arch.x, s->arch.y, s->subset);
+    if (rc != HPS_OK)
+        return rc;
+    s->n_failed = 0;
+    s->best_row = 0;
+    for (int k = 0; k < m; k++) {
+        int i = s->subset[k];
+        if (i == s->best_obs)
+            s->best_row = k;
+        if (!s->arch.failed[i])
+            continue;
+        int *r = hps_grow(s->failed_rows, &s->cap_failed, (size_t)s->n_failed + 1, sizeof *r, 16);
+        if (!r)
+            return HPS_ENOMEM;
+        s->failed_rows = r;
+        s->failed_rows[s->n_failed++] = k;
+        gp_model_set_y(&s->model, k, s->n_final > 0 ? s->worst : 0.0);
+    }
+    return HPS_OK;
+}
+
 static int refit_due(const gp_state *s)
 {
-    int n = s->model.n;
+    int n = s->arch.n;
     if (n < 2)
         return 0;
     if (!s->fitted)
@@ -246,7 +312,11 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
         return HPS_ENOMEM;
     gp_space_features(&s->sp, obs->u, x);
     int failed = obs->kind == HPS_OBS_FAILED || !isfinite(obs->value);
-    int rc;
+    int rc = gp_archive_add(&s->arch, x, obs->value, failed);
+    if (rc != HPS_OK) {
+        free(x);
+        return rc;
+    }
     if (failed) {
         int *r = hps_grow(s->failed_rows, &s->cap_failed, (size_t)s->n_failed + 1, sizeof *r, 16);
         if (!r) {
@@ -266,6 +336,7 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
                 s->last_improve = s->n_final + 1;
             s->best = obs->value;
             s->best_row = s->model.n;
+            s->best_obs = s->arch.n - 1;
         }
         s->n_final++;
         rc = gp_model_add(&s->model, x, obs->value);
@@ -276,13 +347,15 @@ static int gp_observe(void *state, const hps_observation *obs, hps_decision *dec
         }
     }
     free(x);
+    if (rc == HPS_OK && s->model.n >= s->max_model_points + rebuild_step(s))
+        rc = rebuild_model(s);
     if (rc != HPS_OK)
         return rc;
     if (s->n_final > 0 && (rc = gp_explore_observe(&s->explore, &s->model, s->best_row)) != HPS_OK)
         return rc;
     s->since_fit++;
     if (refit_due(s)) {
-        int n = s->model.n;
+        int n = s->arch.n;
         /* fresh starts early and at every 5th refit; otherwise the warm start alone */
         int fresh = s->n_fits < 10 || s->n_fits % 5 == 0;
         gp_fit_opts fo = {.n_starts = fresh ? 2 : 0,
@@ -344,14 +417,23 @@ static int gp_suggest(void *state, hps_suggestion *out)
             nc = scaled < 256 ? (nc < 256 ? nc : 256) : (int)scaled;
             nr = nr > 1 ? (nr + 1) / 2 : nr;
         }
-        /* Many workers (more than max_fantasies pending): past CROWD_N observations
-         * the candidates and the fantasies shrink as (CROWD_N/n)^2, so scoring them,
-         * O((n + fantasies)^2) each, costs what it did at CROWD_N. */
-        int nf = s->max_fantasies;
-        if (nf > 0 && s->pend.n > nf && n > CROWD_N) {
-            double f = (double)CROWD_N / (double)n;
+        /* Many workers (more than max_fantasies pending): past CROWD_N results the
+         * candidates and the fantasies shrink as (CROWD_N/results)^2. With the model
+         * bounded (max_model_points) a candidate costs at most what it did at the
+         * cap, and this takes a suggestion's cost further down as the sweep goes on,
+         * which is what keeps 1,000 workers busy (bench/scale). Below the first
+         * rebuild results and model rows are the same count. */
+        int nf = s->max_fantasies, nres = s->arch.n, ni = 0;
+        if (nf > 0 && s->pend.n > nf && nres > CROWD_N) {
+            double f = (double)CROWD_N / (double)nres;
             nc = (int)fmax(32.0, (double)nc * f * f);
             nf = (int)fmax(8.0, (double)nf * f * f);
+            /* refining dominates once the candidates are few: past the first rebuild
+             * (model rows bounded) its candidates and steps shrink the same way */
+            if (nres >= s->max_model_points + rebuild_step(s)) {
+                nr = nr > 1 ? (int)fmax(1.0, (double)nr * f * f) : nr;
+                ni = (int)fmax(5.0, 20.0 * f * f);
+            }
         }
         double *tu = NULL;
         gp_model tm;
@@ -368,7 +450,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
              * model, kept out of the ball */
             int cheap = s->max_fantasies > 0 && s->pend.n > s->max_fantasies;
             rc = cheap ? HPS_EINVAL : gp_explore_model(&s->model, xb, er, s->fit_max_points,
-                                  s->seed ^ hps_mix64((uint64_t)s->model.n + 0xBB67AE8584CAA73BULL),
+                                  s->seed ^ hps_mix64((uint64_t)s->arch.n + 0xBB67AE8584CAA73BULL),
                                   &tm);
             if (rc == HPS_OK)
                 use = &tm;
@@ -385,6 +467,7 @@ static int gp_suggest(void *state, hps_suggestion *out)
                               .n_candidates = nc,
                               .n_refine = nr,
                               .max_fantasies = nf,
+                              .refine_iters = ni,
                               .seed = hps_mix64(s->seed ^ hps_mix64((uint64_t)out->trial_id))};
         rc = gp_optimize(&s->sp, use, &s->pend, &o, out->u);
         gp_model_free(&tm);
@@ -393,6 +476,16 @@ static int gp_suggest(void *state, hps_suggestion *out)
     if (rc != HPS_OK)
         return rc;
     return gp_pending_add(&s->pend, out->trial_id, out->u, s->sp.d);
+}
+
+int gp_state_model_rows(const void *state)
+{
+    return ((const gp_state *)state)->model.n;
+}
+
+int gp_state_results(const void *state)
+{
+    return ((const gp_state *)state)->arch.n;
 }
 
 const hps_strategy_ops hps_strategy_gp = {

@@ -319,6 +319,23 @@ int gp_model_add(gp_model *m, const double *x, double y)
     return HPS_OK;
 }
 
+int gp_model_reset(gp_model *m, int n, const double *x, const double *y, const int *idx)
+{
+    m->n = m->n_tot = 0; /* nothing of the old factor is worth copying */
+    m->factored = 0;
+    m->lied = 0;
+    int rc = reserve(m, n);
+    if (rc != HPS_OK)
+        return rc;
+    for (int k = 0; k < n; k++) {
+        memcpy(m->x + (size_t)k * m->dim, x + (size_t)idx[k] * m->dim,
+               sizeof(double) * (size_t)m->dim);
+        m->y[k] = y[idx[k]];
+    }
+    m->n = m->n_tot = n;
+    return HPS_OK;
+}
+
 void gp_model_set_y(gp_model *m, int i, double y)
 {
     if (i >= 0 && i < m->n)

@@ -99,6 +99,11 @@ void gp_model_set_theta(gp_model *m, const double *theta);
  * HPS_OK or HPS_ENOMEM. */
 int gp_model_add(gp_model *m, const double *x, double y);
 
+/* Replace the real rows by rows idx[0..n-1] of x[][D] and y[] (the bounded model's
+ * subset, gp_archive.h); fantasies dropped, hyper-parameters kept, the model left
+ * unfactored: call gp_model_factor() or gp_model_fit(). HPS_OK or HPS_ENOMEM. */
+int gp_model_reset(gp_model *m, int n, const double *x, const double *y, const int *idx);
+
 /* Change the raw output of row i (used for the imputed values of failed trials);
  * call gp_model_update_alpha() afterwards. */
 void gp_model_set_y(gp_model *m, int i, double y);

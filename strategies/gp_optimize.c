@@ -255,7 +255,8 @@ int gp_optimize(gp_space *sp, gp_model *m, const gp_pending *pend, const gp_opti
         double *u = ru + (size_t)n_done * d;
         memcpy(x, cx + (size_t)order[r].i * D, sizeof(double) * (size_t)D);
         if (n_free > 0)
-            gp_acq_refine(m, &a, x, n_free, free_f, REFINE_ITERS);
+            gp_acq_refine(m, &a, x, n_free, free_f,
+                          o->refine_iters > 0 ? o->refine_iters : REFINE_ITERS);
         gp_space_unfeature(sp, x, u);
         gp_space_features(sp, u, x);
         double v = gp_acq_eval(m, &a, x, NULL, work);

@@ -78,6 +78,7 @@ typedef struct gp_optimize_opts {
     double kappa;       /* pending trials believed at mean + kappa sd (gp_model_push_fantasy) */
     int n_candidates;
     int n_refine;
+    int refine_iters;   /* projected-gradient steps per refined candidate (0: 20) */
     uint64_t seed;
     const double *tabu_u; /* NULL, or a unit point whose ball of radius tabu_r is avoided */
     double tabu_r;

@@ -33,8 +33,16 @@
  * A suggestion's draws come from a generator seeded by (seed, trial_id), so the
  * same observations and pending trials give the same suggestion bit for bit (which
  * the engine's replay-based resume relies on). A draw that lands within
- * 1e-3 of a pending trial is redrawn (up to 8 times). Cost per suggestion:
- * O(n log n + d * n_ei_candidates * n).
+ * 1e-3 of a pending trial is redrawn (up to 8 times).
+ *
+ * Cost per suggestion: O(n + p) to form the groups (observe keeps the finals sorted
+ * by value) plus O(d * n_ei_candidates * b log b) for the densities, b the bad
+ * group's size. With many workers and many results b is what grows (10,000 pending
+ * trials are 10,000 bad points), so past max_bad_points it keeps its newest half (the
+ * newest pending trials, which the liar most needs to spread new suggestions) and an
+ * even stride through the older entries, each weighted as the entries it stands for
+ * (tpe_cap_group): a suggestion then costs O(n + p) plus a constant. Below the cap the
+ * groups, their order and so the suggestions are as they were, bit for bit.
  */
 #include <math.h>
 #include <stdio.h>
@@ -72,6 +80,11 @@ static const hps_option_spec tpe_options[] = {
     {.name = "constant_liar", .type = HPS_OPT_BOOL,
      .help = "count pending trials as bad observations, spreading parallel suggestions "
              "(default true)"},
+    {.name = "max_bad_points", .type = HPS_OPT_INT, .min = 50, .max = 10000000,
+     .help = "the bad density is built from at most this many points: past it, the newest "
+             "half of them (pending trials first) and an even stride through the older "
+             "ones, each standing for the points it skips (default 1000). Keeps a "
+             "suggestion's cost from growing with the results and the worker count"},
     {.name = NULL},
 };
 
@@ -84,12 +97,16 @@ typedef struct tpe_state {
     int n_startup, n_ei, liar, multivariate, bw_bad;
     long *kind;          /* [d] K for a categorical or bool, 0 for a numeric parameter */
     double gamma, prior_weight;
+    int max_bad;         /* the bad group's size cap (max_bad_points) */
+    int last_nb;         /* the bad group's size at the last suggestion (for tests) */
 
     int n, cap;          /* observations (finals and failures) */
     double *u;           /* [cap][d] */
     double *y;           /* [cap] */
     int *failed;         /* [cap] */
     int n_final;
+    struct iv *by_value; /* [cap] the finals by (value, row): kept sorted by observe */
+    unsigned char *mark; /* [cap] scratch: rows in the good group */
 
     int np, capp;        /* pending */
     int64_t *pid;
@@ -109,6 +126,8 @@ static void tpe_destroy(void *state)
     free(s->u);
     free(s->y);
     free(s->failed);
+    free(s->by_value);
+    free(s->mark);
     free(s->pid);
     free(s->pu);
     free(s->vals);
@@ -150,7 +169,9 @@ static int tpe_create(const hps_space *space, const hps_strategy_cfg *cfg, uint6
     s->liar = hps_strategy_cfg_bool(cfg, "constant_liar", 1);
     s->multivariate = hps_strategy_cfg_bool(cfg, "multivariate", 0);
     s->bw_bad = strcmp(hps_strategy_cfg_str(cfg, "bad_weights", "bandwidth"), "equal") != 0;
-    if (s->n_startup < 1 || !(s->gamma > 0.0) || s->n_ei < 1 || !(s->prior_weight >= 0.0)) {
+    s->max_bad = (int)hps_strategy_cfg_int(cfg, "max_bad_points", 1000);
+    if (s->n_startup < 1 || !(s->gamma > 0.0) || s->n_ei < 1 || !(s->prior_weight >= 0.0) ||
+        s->max_bad < 50) {
         if (err && errlen)
             snprintf(err, errlen, "tpe: option out of range");
         tpe_destroy(s);
@@ -161,6 +182,27 @@ static int tpe_create(const hps_space *space, const hps_strategy_cfg *cfg, uint6
 }
 
 /* ---- bookkeeping ---------------------------------------------------------------------- */
+
+typedef struct iv {
+    double v;
+    int i;
+} iv;
+
+/* Insert final row r of value v into by_value (rows arrive in increasing order, so it
+ * goes after every equal value): ordered by value, ties by row. */
+static void by_value_insert(tpe_state *s, double v, int r)
+{
+    int lo = 0, hi = s->n_final;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (s->by_value[mid].v <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(s->by_value + lo + 1, s->by_value + lo, sizeof(iv) * (size_t)(s->n_final - lo));
+    s->by_value[lo] = (iv){v, r};
+}
 
 static void pending_remove(tpe_state *s, int64_t id)
 {
@@ -217,6 +259,14 @@ static int tpe_observe(void *state, const hps_observation *obs, hps_decision *de
         if (!f)
             return HPS_ENOMEM;
         s->failed = f;
+        iv *bv = realloc(s->by_value, sizeof(iv) * (size_t)cap);
+        if (!bv)
+            return HPS_ENOMEM;
+        s->by_value = bv;
+        unsigned char *mk = realloc(s->mark, (size_t)cap);
+        if (!mk)
+            return HPS_ENOMEM;
+        s->mark = mk;
         s->cap = cap;
     }
     int failed = obs->kind == HPS_OBS_FAILED || !isfinite(obs->value);
@@ -230,27 +280,15 @@ static int tpe_observe(void *state, const hps_observation *obs, hps_decision *de
         }
     s->y[s->n] = failed ? 0.0 : obs->value;
     s->failed[s->n] = failed;
+    s->mark[s->n] = 0;
+    if (!failed)
+        by_value_insert(s, obs->value, s->n);
     s->n++;
     s->n_final += !failed;
     return HPS_OK;
 }
 
 /* ---- suggest ------------------------------------------------------------------------------ */
-
-typedef struct iv {
-    double v;
-    int i;
-} iv;
-
-static int cmp_iv(const void *a, const void *b)
-{
-    const iv *x = a, *y = b;
-    if (x->v < y->v)
-        return -1;
-    if (x->v > y->v)
-        return 1;
-    return (x->i > y->i) - (x->i < y->i);
-}
 
 /* Optuna's default_weights for a group of k points in trial order. */
 static void ramp_weights(int k, double *w)
@@ -436,7 +474,6 @@ static int tpe_suggest(void *state, hps_suggestion *out)
     /* split: the best n_good finals vs the rest (+ failures, + pending) */
     int n = s->n, np = s->liar ? s->np : 0;
     int nmax = n + np;
-    iv *order = malloc(sizeof(iv) * (size_t)(n > 0 ? n : 1));
     int *good = malloc(sizeof(int) * (size_t)(nmax + 1));
     int *bad = malloc(sizeof(int) * (size_t)(nmax + 1));
     double *wg = malloc(sizeof(double) * (size_t)(nmax + 1));
@@ -450,32 +487,33 @@ static int tpe_suggest(void *state, hps_suggestion *out)
              2 * (size_t)d + 4;
     double *work = malloc(sizeof(double) * nw);
     tpe_mv_pair *sort = malloc(sizeof(tpe_mv_pair) * (size_t)(nmax + 1));
-    if (!order || !good || !bad || !wg || !wb || !work || !sort) {
+    if (!good || !bad || !wg || !wb || !work || !sort) {
         rc = HPS_ENOMEM;
         goto out;
     }
-    int nf = 0;
-    for (int r = 0; r < n; r++)
-        if (!s->failed[r])
-            order[nf++] = (iv){s->y[r], r};
-    qsort(order, (size_t)nf, sizeof(iv), cmp_iv);
+    /* good: the best ng finals (by_value is kept sorted); bad: every other row
+     * (failures included) in trial order, then the pending trials in dispatch order */
+    int nf = s->n_final;
     int ng = (int)ceil(s->gamma * (double)nf);
     ng = ng > 25 ? 25 : ng < 1 ? 1 : ng;
     int nb = 0;
-    for (int k = 0; k < ng; k++)
-        good[k] = order[k].i;
-    for (int k = ng; k < nf; k++)
-        bad[nb++] = order[k].i;
+    for (int k = 0; k < ng; k++) {
+        good[k] = s->by_value[k].i;
+        s->mark[good[k]] = 1;
+    }
     for (int r = 0; r < n; r++)
-        if (s->failed[r])
+        if (!s->mark[r])
             bad[nb++] = r;
+    for (int k = 0; k < ng; k++)
+        s->mark[good[k]] = 0;
     for (int k = 0; k < np; k++)
         bad[nb++] = n + k;
     /* trial order within each group, for the recency weights */
     qsort(good, (size_t)ng, sizeof(int), cmp_int);
-    qsort(bad, (size_t)nb, sizeof(int), cmp_int);
     ramp_weights(ng, wg);
     ramp_weights(nb, wb);
+    nb = tpe_cap_group(s->max_bad, nb, bad, wb);
+    s->last_nb = nb;
 
     for (int tries = 0; tries <= TPE_RETRIES; tries++) {
         if (s->multivariate)
@@ -489,7 +527,6 @@ static int tpe_suggest(void *state, hps_suggestion *out)
     rc = pending_add(s, out->trial_id, out->u);
 out:
     gsl_rng_free(rng);
-    free(order);
     free(good);
     free(bad);
     free(wg);
@@ -497,6 +534,11 @@ out:
     free(work);
     free(sort);
     return rc;
+}
+
+int tpe_state_bad_size(const void *state)
+{
+    return ((const tpe_state *)state)->last_nb;
 }
 
 const hps_strategy_ops hps_strategy_tpe = {

@@ -120,6 +120,24 @@ double tpe_parzen_sample(const tpe_parzen *p, gsl_rng *rng)
     return trunc_draw(p->mu[c], p->sigma[c], rng);
 }
 
+int tpe_cap_group(int max, int nb, int *rows, double *w)
+{
+    if (nb <= max)
+        return nb;
+    int newest = max / 2, old = nb - newest, keep = max - newest;
+    double stride = (double)old / (double)keep;
+    for (int j = 0; j < keep; j++) { /* j <= i: in place */
+        int i = (int)((double)j * stride);
+        rows[j] = rows[i];
+        w[j] = w[i] * stride;
+    }
+    for (int j = 0; j < newest; j++) {
+        rows[keep + j] = rows[old + j];
+        w[keep + j] = w[old + j];
+    }
+    return max;
+}
+
 /* ---- multivariate ------------------------------------------------------------------------- */
 
 size_t tpe_mv_work(int k, int d)

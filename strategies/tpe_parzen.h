@@ -70,4 +70,15 @@ double tpe_mv_logpdf(const tpe_mv *p, const double *u);
 /* One draw into u[d] (categorical coordinates at their choice's centre). */
 void tpe_mv_sample(const tpe_mv *p, gsl_rng *rng, double *u);
 
+/* The bad group past max entries (max_bad_points): rows[nb] in trial order with their
+ * weights w[nb]. Keeps the newest max/2 entries as they are and an even stride through
+ * the older ones, each kept one weighing as much as the entries it stands for, so the
+ * density keeps its shape and its mass against the prior's. Compacts rows and w in
+ * place; returns the new count, min(nb, max). */
+int tpe_cap_group(int max, int nb, int *rows, double *w);
+
+/* For tests: the bad group's size at a `tpe` state's last model-based suggestion
+ * (tpe.c). */
+int tpe_state_bad_size(const void *tpe_state);
+
 #endif

@@ -26,7 +26,9 @@
 #include "hpsweep/testfunc.h"
 #include "hpsweep/space.h"
 #include "hpsweep/strategy.h"
+#include "config/config.h"
 #include "strategies/gp_acq.h"
+#include "strategies/gp_archive.h"
 #include "strategies/gp_explore.h"
 #include "strategies/gp_model.h"
 
@@ -743,6 +745,164 @@ static void test_options(void **state)
     gp->destroy(st);
 }
 
+/* ---- the bounded model (max_model_points) ------------------------------------------ */
+
+static int cmp_double(const void *p, const void *q)
+{
+    double x = *(const double *)p, y = *(const double *)q;
+    return (x > y) - (x < y);
+}
+
+/* The subset: the initial design first, the best third of the rows that did not fail
+ * (failed rows are stored at 0, below every real value here), the newest rows, then
+ * seeded draws; ascending, deterministic, and a different draw for another seed. */
+static void test_archive_subset(void **state)
+{
+    (void)state;
+    enum { N = 3000, M = 1000, FIRST = 14 };
+    gp_archive a = {.dim = 2};
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    static double vals[N];
+    int nv = 0, best = -1;
+    double bv = HUGE_VAL;
+    for (int i = 0; i < N; i++) {
+        double x[2] = {gsl_rng_uniform(r), gsl_rng_uniform(r)};
+        int failed = i % 97 == 5;
+        double y = 0.01 + (x[0] - 0.3) * (x[0] - 0.3) + (x[1] - 0.7) * (x[1] - 0.7);
+        if (!failed) {
+            vals[nv++] = y;
+            if (y < bv)
+                bv = y, best = i;
+        }
+        assert_int_equal(gp_archive_add(&a, x, y, failed), HPS_OK);
+    }
+    gsl_rng_free(r);
+    qsort(vals, (size_t)nv, sizeof(double), cmp_double);
+    double third = vals[M / 3 - 1];
+
+    static int idx[M], idx2[M], idx3[M];
+    assert_int_equal(gp_archive_subset(&a, M, FIRST, 77, idx), M);
+    int has_best = 0;
+    unsigned char in[N] = {0};
+    for (int k = 0; k < M; k++) {
+        if (k > 0)
+            assert_true(idx[k] > idx[k - 1]);
+        has_best |= idx[k] == best;
+        in[idx[k]] = 1;
+    }
+    assert_true(has_best);
+    for (int i = 0; i < FIRST; i++)
+        assert_int_equal(idx[i], i);
+    for (int i = N - M / 6; i < N; i++)
+        assert_true(in[i]);
+    for (int i = 0; i < N; i++)
+        if (!a.failed[i] && a.y[i] <= third)
+            assert_true(in[i]);
+    assert_int_equal(gp_archive_subset(&a, M, FIRST, 77, idx2), M);
+    assert_memory_equal(idx, idx2, sizeof idx);
+    assert_int_equal(gp_archive_subset(&a, M, FIRST, 78, idx3), M);
+    assert_true(memcmp(idx, idx3, sizeof idx) != 0);
+    /* at or above the row count: every row */
+    static int all[N];
+    assert_int_equal(gp_archive_subset(&a, N, FIRST, 77, all), N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(all[i], i);
+    gp_archive_free(&a);
+}
+
+/* Serial gp on a shifted sphere with max_model_points = cap: every suggestion into
+ * us[n][2]; every 37th trial fails. Checks the model's rows after each result. */
+static double bounded_run(const char *cap, int n, double (*us)[2])
+{
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    const char *k[] = {"max_model_points"};
+    const char *v[] = {cap};
+    hps_strategy_cfg cfg = {cap ? 1 : 0, k, v};
+    hps_space sp = unit_space(2);
+    void *st = NULL;
+    char err[128] = "";
+    assert_int_equal(gp->create(&sp, &cfg, 9, &st, err, sizeof err), HPS_OK);
+    int m = cap ? atoi(cap) : 1000;
+    double best = HUGE_VAL;
+    for (int t = 0; t < n; t++) {
+        hps_suggestion s = {.u = us[t], .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(gp->suggest(st, &s), HPS_OK);
+        double v0 = (us[t][0] - 0.37) * (us[t][0] - 0.37) + (us[t][1] - 0.61) * (us[t][1] - 0.61);
+        int failed = t % 37 == 36;
+        if (!failed && v0 < best)
+            best = v0;
+        hps_observation o = {.trial_id = t, .kind = failed ? HPS_OBS_FAILED : HPS_OBS_FINAL,
+                             .u = us[t], .value = failed ? NAN : v0};
+        assert_int_equal(gp->observe(st, &o, NULL), HPS_OK);
+        int rows = gp_state_model_rows(st);
+        assert_int_equal(gp_state_results(st), t + 1);
+        assert_true(rows <= m + m / 10);
+        if (t + 1 < m + m / 10)
+            assert_int_equal(rows, t + 1);
+        else
+            assert_true(rows >= m);
+    }
+    gp->destroy(st);
+    return best;
+}
+
+/* Past the cap the model stays within cap + cap/10 rows and still finds the minimum;
+ * the same seed gives the same suggestions; below the cap (and until the first
+ * rebuild) the suggestions are those of an unbounded model, bit for bit. */
+static void test_bounded_model(void **state)
+{
+    (void)state;
+    enum { N = 330 };
+    static double a[N][2], b[N][2], c[111][2];
+    double best = bounded_run("100", N, a);
+    assert_true(best < 1e-4);
+    assert_true(bounded_run("100", N, b) == best);
+    assert_memory_equal(a, b, sizeof a);
+    /* suggestions 0-109 come from at most 109 results: no rebuild yet; the 110th
+     * result rebuilds the model on a subset, and suggestion 110 moves */
+    (void)bounded_run(NULL, 111, c);
+    assert_memory_equal(a, c, sizeof(double) * 2 * 110);
+    assert_true(memcmp(a[110], c[110], sizeof c[110]) != 0);
+}
+
+/* max_model_points is a validated option: its range is in the config error. */
+static void test_model_points_option(void **state)
+{
+    (void)state;
+    static const char *const head = "objective: {function: branin}\nstrategy: {name: gp, ";
+    static const char *const tail = "}\nspace:\n  x1: {type: float, low: -5, high: 10}\n"
+                                    "  x2: {type: float, low: 0, high: 15}\n";
+    char yaml[512], err[1024] = "";
+    hps_config c;
+    snprintf(yaml, sizeof yaml, "%smax_model_points: 50%s", head, tail);
+    assert_int_equal(hps_config_parse(yaml, strlen(yaml), "t.yaml", &c, err, sizeof err),
+                     HPS_ECONFIG);
+    hps_config_free(&c);
+    if (!strstr(err, "strategy.max_model_points: 50 is out of range; expected an integer in [100"))
+        fail_msg("unexpected message: %s", err);
+    snprintf(yaml, sizeof yaml, "%smax_model_points: many%s", head, tail);
+    assert_int_equal(hps_config_parse(yaml, strlen(yaml), "t.yaml", &c, err, sizeof err),
+                     HPS_ECONFIG);
+    hps_config_free(&c);
+    if (!strstr(err, "max_model_points: expected an integer"))
+        fail_msg("unexpected message: %s", err);
+    snprintf(yaml, sizeof yaml, "%smax_model_points: 2500%s", head, tail);
+    if (hps_config_parse(yaml, strlen(yaml), "t.yaml", &c, err, sizeof err) != HPS_OK)
+        fail_msg("parse failed: %s", err);
+    assert_int_equal(hps_strategy_cfg_int(&c.strategy_cfg, "max_model_points", 0), 2500);
+    hps_config_free(&c);
+    /* below the range straight through create (no config): refused */
+    const hps_strategy_ops *gp = hps_strategy_find("gp");
+    const char *k[] = {"max_model_points"};
+    const char *v[] = {"10"};
+    hps_strategy_cfg cfg = {1, k, v};
+    hps_space sp = unit_space(2);
+    void *st = NULL;
+    assert_int_equal(gp->create(&sp, &cfg, 1, &st, err, sizeof err), HPS_ECONFIG);
+    assert_null(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -763,6 +923,9 @@ int main(void)
         cmocka_unit_test(test_explore_rule),
         cmocka_unit_test(test_explore_decoy),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_archive_subset),
+        cmocka_unit_test(test_bounded_model),
+        cmocka_unit_test(test_model_points_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

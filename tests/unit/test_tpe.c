@@ -251,6 +251,108 @@ static void test_mv_density(void **state)
     assert_true(together > 950); /* independent parameters: about 800 */
 }
 
+/* ---- the bad group's cap (max_bad_points) ------------------------------------------ */
+
+/* Past the cap: the newest half kept as it is, an even stride through the older
+ * entries standing for them (the total weight kept to within a stride's worth);
+ * at or below it nothing moves. */
+static void test_cap_group(void **state)
+{
+    (void)state;
+    enum { NB = 5003, MAX = 1000 };
+    static int rows[NB];
+    static double w[NB];
+    double total = 0.0;
+    for (int i = 0; i < NB; i++) {
+        rows[i] = 2 * i;
+        w[i] = 1.0 + (i % 3);
+        total += w[i];
+    }
+    assert_int_equal(tpe_cap_group(NB, NB, rows, w), NB);
+    assert_int_equal(rows[NB - 1], 2 * (NB - 1));
+    assert_int_equal(tpe_cap_group(MAX, NB, rows, w), MAX);
+    double kept = 0.0;
+    for (int j = 0; j < MAX; j++) {
+        if (j > 0)
+            assert_true(rows[j] > rows[j - 1]);
+        kept += w[j];
+    }
+    assert_int_equal(rows[0], 0);
+    for (int j = 0; j < MAX / 2; j++) {
+        int i = NB - MAX / 2 + j;
+        assert_int_equal(rows[MAX / 2 + j], 2 * i);
+        assert_true(w[MAX / 2 + j] == 1.0 + (i % 3));
+    }
+    double stride = (double)(NB - MAX / 2) / (MAX / 2);
+    assert_true(fabs(kept - total) < 3.0 * stride);
+}
+
+/* A parallel tpe (40 pending) with max_bad_points = 60: the bad group stays at 60
+ * once it would be larger, the search still closes in on the minimum, and the same
+ * seed gives the same suggestions. */
+static double capped_run(double (*us)[3], int n)
+{
+    enum { K = 40 };
+    const hps_strategy_ops *ops = hps_strategy_find("tpe");
+    const char *k[] = {"max_bad_points"}, *v[] = {"60"};
+    hps_strategy_cfg cfg = {1, k, v};
+    hps_space sp = unit_space(3);
+    void *st = NULL;
+    assert_int_equal(ops->create(&sp, &cfg, 21, &st, NULL, 0), HPS_OK);
+    double best = HUGE_VAL;
+    for (int t = 0; t < n; t++) {
+        hps_suggestion s = {.u = us[t], .trial_id = t, .bracket = -1, .rung = -1};
+        assert_int_equal(ops->suggest(st, &s), HPS_OK);
+        int nb = tpe_state_bad_size(st);
+        assert_true(nb <= 60);
+        if (t > 100)
+            assert_int_equal(nb, 60);
+        if (t >= K - 1) { /* the oldest pending trial reports */
+            int r = t - (K - 1);
+            double val = sphere(us[r], 3);
+            best = val < best ? val : best;
+            hps_observation o = {.trial_id = r, .kind = HPS_OBS_FINAL, .u = us[r], .value = val};
+            assert_int_equal(ops->observe(st, &o, NULL), HPS_OK);
+        }
+    }
+    ops->destroy(st);
+    return best;
+}
+
+static void test_bounded_bad_group(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    static double a[N][3], b[N][3];
+    double best = capped_run(a, N);
+    if (!(best < 2e-3))
+        fail_msg("best %g after %d trials", best, N);
+    assert_true(capped_run(b, N) == best);
+    assert_memory_equal(a, b, sizeof a);
+}
+
+/* max_bad_points below its range is refused. */
+static void test_max_bad_option(void **state)
+{
+    (void)state;
+    const hps_strategy_ops *ops = hps_strategy_find("tpe");
+    const char *k[] = {"max_bad_points"}, *v[] = {"10"};
+    hps_strategy_cfg cfg = {1, k, v};
+    hps_space sp = unit_space(2);
+    void *st = NULL;
+    char err[128] = "";
+    assert_int_equal(ops->create(&sp, &cfg, 1, &st, err, sizeof err), HPS_ECONFIG);
+    assert_null(st);
+    assert_non_null(strstr(err, "tpe"));
+    int found = 0;
+    for (const hps_option_spec *o = ops->options; o->name; o++)
+        if (!strcmp(o->name, "max_bad_points")) {
+            found = 1;
+            assert_true(o->type == HPS_OPT_INT && o->min == 50);
+        }
+    assert_true(found);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +363,9 @@ int main(void)
         cmocka_unit_test(test_mixed_and_replay_multivariate),
         cmocka_unit_test(test_parzen_density),
         cmocka_unit_test(test_mv_density),
+        cmocka_unit_test(test_cap_group),
+        cmocka_unit_test(test_bounded_bad_group),
+        cmocka_unit_test(test_max_bad_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
