@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `hpsweep status` from the summary sweep.h5 stores (store_index.c) says exactly
 # what a replay of the journal says: for a completed sweep with failures (text and
-# --json), for one whose coordinator was killed with trials running, and for one
-# stopped by SIGTERM. The replay is forced by hiding sweep.h5; times relative to
+# --json), Hyperband and deterministic sweeps, one whose coordinator was killed
+# with trials running, and one stopped by SIGTERM. The replay is forced by hiding sweep.h5; times relative to
 # "now" (ages, elapsed) are left out of the comparison. A journal that changed
 # since the summary was written (appended, or one byte changed in place) is
 # replayed, never read from the summary.
@@ -40,6 +40,15 @@ grep -q '^failures' <("$HPS" status runs/f) || fail "the sweep has no failures t
 same_both_ways runs/f "completed with failures"
 same_both_ways runs/f "completed with failures, --json" --json
 ok "completed sweep with failures: the same both ways"
+
+# Multi-fidelity (rungs and budgets) and deterministic sweeps, with the budget in force.
+for cfg in hyperband deterministic; do
+    hps_mpirun 3 "$HPS" run "$SRC/configs/$cfg.yaml" --output runs --quiet > run.log 2>&1 ||
+        { cat run.log; fail "$cfg: the sweep failed"; }
+    same_both_ways "runs/$cfg" "$cfg"
+    same_both_ways "runs/$cfg" "$cfg, --json" --json
+done
+ok "hyperband and deterministic sweeps: the same both ways"
 
 # A changed journal is replayed: append a byte, then restore it; change one in place.
 cp -p runs/f/journal journal.bak
