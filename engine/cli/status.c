@@ -1,10 +1,17 @@
 /*
  * `hpsweep status`: what a sweep is doing, read from its journal.
  *
- * status reads the journal read-only (never the HDF5 file, which a running
- * coordinator replaces every few seconds) and takes no lock a coordinator could
- * wait on, so it is safe while the sweep runs and after a crash, once or in a
- * --watch loop. --json gives the same facts to scripts.
+ * status reads the journal read-only and takes no lock a coordinator could wait
+ * on, so it is safe while the sweep runs and after a crash, once or in a --watch
+ * loop. --json gives the same facts to scripts.
+ *
+ * A sweep that no coordinator runs is usually shown from the status summary its
+ * sweep.h5 holds (store_index.c) instead of a replay of the whole journal: when
+ * the journal is the very file the summary was written from (same size, mtime,
+ * inode and device), status reads the journal's HEADER (the config) and the few
+ * /trials rows the summary names. Anything else (a running sweep, a journal that
+ * changed since, an older or unreadable sweep.h5, failures whose stderr tails
+ * --json shows) replays the journal as before, so the output is the same.
  */
 #include <errno.h>
 #include <math.h>
@@ -23,14 +30,16 @@
 #include "core/json.h"
 #include "hpsweep/error.h"
 #include "salvage.h"
+#include "store/store.h"
 #include "store/sweepdir.h"
 
 enum {
-    RATE_WINDOW = 900,  /* seconds of finished trials the rate is measured over */
+    RATE_WINDOW = HPS_STORE_RATE_WINDOW, /* seconds of finished trials the rate is
+                                            measured over */
     TEXT_RUNNING = 8,   /* running trials listed by the text view (--json lists all) */
     TEXT_FAILURES = 5,  /* recent failures listed by the text view */
-    JSON_FAILURES = 20, /* recent failures listed by --json */
-    MAX_CAUSES = 16     /* distinct failure causes counted by name */
+    JSON_FAILURES = HPS_STORE_STATUS_FAILURES, /* recent failures listed by --json */
+    MAX_CAUSES = HPS_STORE_STATUS_CAUSES       /* distinct failure causes counted by name */
 };
 
 static void usage_status(FILE *f)
@@ -70,6 +79,12 @@ typedef struct status_view {
     int n_causes;
     int64_t other_causes; /* failures whose cause did not fit in causes[] */
     int damaged;          /* load_view: the journal is damaged (err describes it) */
+    const hps_trial *best;     /* the best trial, NULL when none is done */
+    const hps_trial **running; /* every running trial, in trial order (s.n_running) */
+    const hps_trial *failed[JSON_FAILURES]; /* the latest failed trials, newest first */
+    int n_failed;
+    hps_results rows;          /* from the summary: the trials it names */
+    int summary;               /* s has the summary's counts, not its trials */
 } status_view;
 
 static int finished(const hps_trial *t)
@@ -139,6 +154,22 @@ static void estimate_end(status_view *v)
     }
 }
 
+/* best, running and failed of v from the replayed trial table. */
+static int list_trials(status_view *v)
+{
+    const hps_sweep *s = &v->s;
+    v->best = s->best_id >= 0 ? &s->trials[s->best_id] : NULL;
+    if (s->n_running > 0 && !(v->running = malloc((size_t)s->n_running * sizeof *v->running)))
+        return HPS_ENOMEM;
+    for (int64_t i = 0, k = 0; i < s->n_trials && k < s->n_running; i++)
+        if (s->trials[i].status == HPS_TRIAL_RUNNING)
+            v->running[k++] = &s->trials[i];
+    for (int64_t i = s->n_trials - 1; i >= 0 && v->n_failed < JSON_FAILURES; i--)
+        if (s->trials[i].status == HPS_TRIAL_FAILED)
+            v->failed[v->n_failed++] = &s->trials[i];
+    return HPS_OK;
+}
+
 static void count_causes(status_view *v)
 {
     for (int64_t i = 0; i < v->s.n_trials; i++) {
@@ -174,11 +205,134 @@ static void sweep_dir(const char *arg, char *dir, size_t len)
     }
 }
 
+static void free_view(status_view *v)
+{
+    if (v->summary)
+        v->s.n_trials = 0; /* its trial table is empty: only the counts were set */
+    free(v->running);
+    v->running = NULL;
+    hps_results_free(&v->rows);
+    hps_sweep_free(&v->s);
+}
+
+/* hps_journal_inspect's callback: apply the first record (the HEADER) and stop. */
+static int apply_header(void *ctx, const hps_record *rec)
+{
+    char why[256];
+    int rc = hps_sweep_apply(ctx, rec, NULL, why, sizeof why);
+    return rc == HPS_OK ? 1 : rc;
+}
+
+/* The trial at row r of the rows read for the summary: rows[i] is the i-th. */
+static const hps_trial *summary_row(const status_view *v, int i, int64_t row, int status)
+{
+    const hps_trial *t = &v->rows.trials[i];
+    return t->trial_id == row && (status < 0 || t->status == status) ? t : NULL;
+}
+
+/*
+ * The sweep in dir from the status summary of its sweep.h5 (see the top of this
+ * file), the journal at jpath being st. HPS_OK with v filled as load_view fills
+ * it; anything else when the summary does not apply (v must then be freed and
+ * read again from the journal).
+ */
+static int load_summary(const char *dir, const char *jpath, const struct stat *st,
+                        status_view *v, int json)
+{
+    char h5[HPS_PATH_MAX], err[512];
+    hps_store_summary sum;
+    if (hps_path_join(h5, sizeof h5, dir, "sweep.h5") != HPS_OK)
+        return HPS_EINVAL;
+    hps_store_quiet();
+    int rc = hps_store_read_summary(h5, &sum, err, sizeof err);
+    if (rc != HPS_OK)
+        return rc;
+    int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + (int64_t)st->st_mtim.tv_nsec;
+    rc = HPS_ENOSYS;
+    int64_t *rows = NULL;
+    if (sum.journal[0] != (int64_t)st->st_size || sum.journal[1] != mtime ||
+        sum.journal[2] != (int64_t)st->st_ino || sum.journal[3] != (int64_t)st->st_dev ||
+        (json && sum.counts[3] > 0)) /* --json shows stderr tails: the journal's own */
+        goto done;
+    hps_journal_damage d;
+    if (hps_journal_inspect(jpath, apply_header, &v->s, &d) != 1 || !v->s.have_header)
+        goto done;
+    /* The rows: the best, the running, the latest failed, each cause's first. */
+    int64_t n = (sum.facts.best_id >= 0) + sum.n_running_rows + sum.n_failed_rows + sum.n_causes;
+    if (n > 0 && !(rows = malloc((size_t)n * sizeof *rows))) {
+        rc = HPS_ENOMEM;
+        goto done;
+    }
+    int k = 0;
+    if (sum.facts.best_id >= 0)
+        rows[k++] = sum.facts.best_id;
+    for (int64_t i = 0; i < sum.n_running_rows; i++)
+        rows[k++] = sum.running_rows[i];
+    for (int i = 0; i < sum.n_failed_rows; i++)
+        rows[k++] = sum.failed_rows[i];
+    for (int i = 0; i < sum.n_causes; i++)
+        rows[k++] = sum.cause_rows[i];
+    if (hps_results_open_rows(h5, rows, k, &v->rows, err, sizeof err) != HPS_OK ||
+        v->rows.n_trials != k || v->rows.space.n_params != v->s.d)
+        goto done;
+    k = 0;
+    if (sum.facts.best_id >= 0 &&
+        !(v->best = summary_row(v, k++, sum.facts.best_id, HPS_TRIAL_DONE)))
+        goto done;
+    if (sum.n_running_rows > 0 &&
+        !(v->running = malloc((size_t)sum.n_running_rows * sizeof *v->running))) {
+        rc = HPS_ENOMEM;
+        goto done;
+    }
+    for (int64_t i = 0; i < sum.n_running_rows; i++, k++)
+        if (!(v->running[i] = summary_row(v, k, sum.running_rows[i], HPS_TRIAL_RUNNING)))
+            goto done;
+    for (int i = 0; i < sum.n_failed_rows; i++, k++)
+        if (!(v->failed[i] = summary_row(v, k, sum.failed_rows[i], HPS_TRIAL_FAILED)))
+            goto done;
+    v->n_failed = sum.n_failed_rows;
+    for (int i = 0; i < sum.n_causes; i++, k++) {
+        const hps_trial *t = summary_row(v, k, sum.cause_rows[i], HPS_TRIAL_FAILED);
+        if (!t)
+            goto done;
+        snprintf(v->causes[i].cause, sizeof v->causes[i].cause, "%s", t->cause);
+        v->causes[i].n = sum.cause_counts[i];
+    }
+    v->n_causes = sum.n_causes;
+    v->other_causes = sum.other_causes;
+    hps_sweep *s = &v->s;
+    v->summary = 1;
+    s->n_trials = sum.counts[0];
+    s->n_done = sum.counts[1];
+    s->n_running = sum.counts[2];
+    s->n_failed = sum.counts[3];
+    s->n_interrupted = sum.counts[4];
+    s->n_pruned = sum.counts[5];
+    s->best_id = sum.facts.best_id;
+    s->budget.max_trials = sum.facts.max_trials;
+    s->budget.max_time = sum.facts.max_time;
+    s->budget.max_resource = sum.facts.max_resource;
+    s->budget.parallelism = sum.facts.parallelism;
+    snprintf(s->status, sizeof s->status, "%s", v->rows.status ? v->rows.status : "");
+    /* The rate as recent_rate measures it for a sweep no coordinator runs. */
+    v->rate = NAN;
+    if (isfinite(sum.rate_last)) {
+        double t1 = sum.rate_last, t0 = fmax(t1 - RATE_WINDOW, sum.rate_first);
+        if (sum.rate_n > 0 && t1 - t0 >= 1.0)
+            v->rate = 3600.0 * (double)sum.rate_n / (t1 - t0);
+    }
+    rc = HPS_OK;
+done:
+    free(rows);
+    hps_store_summary_free(&sum);
+    return rc;
+}
+
 /* Read the sweep in dir into v. HPS_OK; HPS_ENOENT (no journal, or one without a
  * record that no coordinator is writing), HPS_EAGAIN (a coordinator is writing its
  * first record) or HPS_ECORRUPT (a damaged journal, described), err saying so; or
  * an error, err saying which. */
-static int load_view(const char *dir, status_view *v, char *err, size_t errlen)
+static int load_view(const char *dir, status_view *v, int json, char *err, size_t errlen)
 {
     memset(v, 0, sizeof *v);
     v->dir = dir;
@@ -189,6 +343,22 @@ static int load_view(const char *dir, status_view *v, char *err, size_t errlen)
         snprintf(err, errlen, "path too long: %s", dir);
         return HPS_EINVAL;
     }
+    struct stat jst;
+    if (!hps_sweepdir_locked(dir) && stat(path, &jst) == 0 &&
+        load_summary(dir, path, &jst, v, json) == HPS_OK) {
+        v->now = hps_wall();
+        v->state = v->s.status;
+        if (strcmp(v->s.status, "running") == 0)
+            v->state = "stopped (the coordinator ended without finishing: resume it)";
+        estimate_end(v);
+        return HPS_OK;
+    }
+    /* The summary does not apply: the journal, from scratch. */
+    free_view(v);
+    memset(v, 0, sizeof *v);
+    v->dir = dir;
+    v->run_start = NAN;
+    hps_sweep_init(&v->s, 0);
     hps_journal *j;
     int rc = hps_journal_open(path, HPS_JOURNAL_READ, &j);
     if (rc != HPS_OK) {
@@ -237,13 +407,13 @@ static int load_view(const char *dir, status_view *v, char *err, size_t errlen)
     v->rate = recent_rate(v);
     estimate_end(v);
     count_causes(v);
+    if (list_trials(v) != HPS_OK) {
+        snprintf(err, errlen, "out of memory");
+        return HPS_ENOMEM;
+    }
     return HPS_OK;
 }
 
-static void free_view(status_view *v)
-{
-    hps_sweep_free(&v->s);
-}
 
 /* ---- text ----------------------------------------------------------------------- */
 
@@ -294,8 +464,8 @@ static void print_text(FILE *f, const status_view *v)
         hps_format_duration(v->eta, d, sizeof d);
         fprintf(f, "left       about %s (budget.%s)\n", d, v->eta_by);
     }
-    if (s->best_id >= 0) {
-        const hps_trial *t = &s->trials[s->best_id];
+    if (v->best) {
+        const hps_trial *t = v->best;
         fprintf(f, "best       %s = %.10g (trial %lld", s->cfg.metric, t->objective,
                 (long long)t->trial_id);
         print_rung(f, t);
@@ -309,10 +479,8 @@ static void print_text(FILE *f, const status_view *v)
         fprintf(f, "best       (no trial done yet)\n");
     }
     int shown = 0;
-    for (int64_t i = 0; i < s->n_trials && s->n_running > 0; i++) {
-        const hps_trial *t = &s->trials[i];
-        if (t->status != HPS_TRIAL_RUNNING)
-            continue;
+    for (int64_t i = 0; i < s->n_running; i++) {
+        const hps_trial *t = v->running[i];
         if (shown == TEXT_RUNNING) {
             fprintf(f, "           ... and %lld more\n", (long long)(s->n_running - shown));
             break;
@@ -333,10 +501,8 @@ static void print_text(FILE *f, const status_view *v)
         fprintf(f, ", %lld other", (long long)v->other_causes);
     fputc('\n', f);
     shown = 0;
-    for (int64_t i = s->n_trials - 1; i >= 0 && shown < TEXT_FAILURES; i--) {
-        const hps_trial *t = &s->trials[i];
-        if (t->status != HPS_TRIAL_FAILED)
-            continue;
+    for (int i = 0; i < v->n_failed && shown < TEXT_FAILURES; i++) {
+        const hps_trial *t = v->failed[i];
         hps_format_duration(v->now - t->end, d, sizeof d);
         fprintf(f, "           trial %lld: %s, %s ago", (long long)t->trial_id, t->cause, d);
         if (t->attempts > 1)
@@ -374,11 +540,12 @@ static void json_trial_head(hps_json *w, const hps_trial *t)
     }
 }
 
-static void json_best(hps_json *w, const hps_sweep *s)
+static void json_best(hps_json *w, const status_view *v)
 {
+    const hps_sweep *s = &v->s;
     hps_json_key(w, "best");
-    if (s->best_id >= 0) {
-        const hps_trial *t = &s->trials[s->best_id];
+    if (v->best) {
+        const hps_trial *t = v->best;
         hps_json_begin_object(w);
         json_trial_head(w, t);
         hps_json_key(w, "value");
@@ -408,10 +575,8 @@ static void json_running(hps_json *w, const status_view *v)
     const hps_sweep *s = &v->s;
     hps_json_key(w, "running");
     hps_json_begin_array(w);
-    for (int64_t i = 0; i < s->n_trials; i++) {
-        const hps_trial *t = &s->trials[i];
-        if (t->status != HPS_TRIAL_RUNNING)
-            continue;
+    for (int64_t i = 0; i < s->n_running; i++) {
+        const hps_trial *t = v->running[i];
         hps_json_begin_object(w);
         json_trial_head(w, t);
         hps_json_key(w, "rank");
@@ -426,7 +591,6 @@ static void json_running(hps_json *w, const status_view *v)
 
 static void json_failures(hps_json *w, const status_view *v)
 {
-    const hps_sweep *s = &v->s;
     hps_json_key(w, "failures");
     hps_json_begin_object(w);
     hps_json_key(w, "by_cause");
@@ -443,10 +607,8 @@ static void json_failures(hps_json *w, const status_view *v)
     hps_json_key(w, "recent");
     hps_json_begin_array(w);
     int shown = 0;
-    for (int64_t i = s->n_trials - 1; i >= 0 && shown < JSON_FAILURES; i--) {
-        const hps_trial *t = &s->trials[i];
-        if (t->status != HPS_TRIAL_FAILED)
-            continue;
+    for (int i = 0; i < v->n_failed && shown < JSON_FAILURES; i++) {
+        const hps_trial *t = v->failed[i];
         hps_json_begin_object(w);
         json_trial_head(w, t);
         hps_json_key(w, "cause");
@@ -526,7 +688,7 @@ static void print_json(FILE *f, const status_view *v)
     hps_json_key(&w, "left_by");
     hps_json_string(&w, v->eta_by);
 
-    json_best(&w, s);
+    json_best(&w, v);
     json_running(&w, v);
     json_failures(&w, v);
     hps_json_end_object(&w);
@@ -586,7 +748,7 @@ static char *render_frame(const char *dir, int json, int *rc, int *ended)
     }
     status_view v;
     char err[1200] = "";
-    int lrc = load_view(dir, &v, err, sizeof err);
+    int lrc = load_view(dir, &v, json, err, sizeof err);
     *ended = 0;
     if (lrc == HPS_OK) {
         (json ? print_json : print_text)(m, &v);
@@ -723,7 +885,7 @@ int hps_cli_status(int argc, char **argv)
 
     status_view v;
     char err[1200] = "";
-    int lrc = load_view(dir, &v, err, sizeof err), rc = HPS_EXIT_OK;
+    int lrc = load_view(dir, &v, json, err, sizeof err), rc = HPS_EXIT_OK;
     if (lrc == HPS_OK) {
         (json ? print_json : print_text)(stdout, &v);
     } else if (lrc == HPS_ENOENT) { /* no sweep: a usage error here, unlike --watch */

@@ -129,6 +129,10 @@ int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, char *err, si
             snprintf(err, errlen, "out of memory writing /provenance");
         return HPS_ENOMEM;
     }
+    hps_store_sweep_facts facts = {
+        .best_id = s->best_id, .max_trials = s->budget.max_trials,
+        .max_time = s->budget.max_time, .max_resource = s->budget.max_resource,
+        .parallelism = s->budget.parallelism};
     hps_store_meta meta = {
         .name = s->cfg.name, .seed = s->seed, .strategy = s->cfg.strategy,
         .objective = s->cfg.objective.function, .metric = s->cfg.metric,
@@ -137,7 +141,7 @@ int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, char *err, si
         .space = &s->cfg.space, .n_provenance = n_kv, .provenance = kv,
         .deterministic = s->det.on,
         .parallelism = s->det.on ? s->det.p : s->budget.parallelism,
-        .runs = s->runs, .n_runs = s->n_runs,
+        .runs = s->runs, .n_runs = s->n_runs, .facts = &facts,
     };
     int rc = hps_store_write(h5_path, &meta, s->trials, s->n_trials, s->metrics, s->n_metrics,
                              (const char *const *)s->metric_names, s->n_metric_names, s->rungs,

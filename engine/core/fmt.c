@@ -15,16 +15,32 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "00" .. "99": two digits per division. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/* The last w decimal digits of u (leading zeros included) at out[0..w). */
+static void put_digits(char *out, uint64_t u, int w)
+{
+    char *p = out + w;
+    while (p - out >= 2) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (p > out)
+        *--p = (char)('0' + u % 10);
+}
+
 int hps_fmt_u64(char *buf, uint64_t u)
 {
-    char tmp[HPS_FMT_LEN];
-    int n = 0, len = 0;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n)
-        buf[len++] = tmp[--n];
+    int len = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        len++;
+    put_digits(buf, u, len);
     buf[len] = '\0';
     return len;
 }
@@ -103,10 +119,7 @@ static int fixed17(char *buf, double a)
     if (n < lo || n >= hi)
         return 0;
     char d[17];
-    for (int i = 16; i >= 0; i--) {
-        d[i] = (char)('0' + n % 10);
-        n /= 10;
-    }
+    put_digits(d, n, 17);
     int last = 16; /* the last digit kept: trailing fraction zeros go */
     int point = x >= 0 ? x + 1 : 0; /* digits before the point */
     while (last >= point && d[last] == '0')

@@ -222,81 +222,109 @@ int hps_export_trials_head(FILE *f, const hps_results *r, hps_export_format fmt)
     return ferror(f) ? HPS_EIO : HPS_OK;
 }
 
-/* s into b as one CSV field (quoted when it holds a comma, quote or line break). */
-static void csv_put_field(hps_buf *b, const char *s)
+/* s at p as one CSV field (quoted when it holds a comma, quote or line break, each
+ * quote doubled: at most 2 * strlen(s) + 2 bytes); returns the field's end. */
+static char *csv_field_at(char *p, const char *s)
 {
     if (strpbrk(s, ",\"\n\r") == NULL) {
-        hps_buf_put(b, s, strlen(s));
-        return;
+        size_t n = strlen(s);
+        memcpy(p, s, n);
+        return p + n;
     }
-    hps_buf_put(b, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            hps_buf_put(b, "\"", 1);
-        hps_buf_put(b, p, 1);
+    *p++ = '"';
+    for (; *s; s++) {
+        if (*s == '"')
+            *p++ = '"';
+        *p++ = *s;
     }
-    hps_buf_put(b, "\"", 1);
+    *p++ = '"';
+    return p;
 }
 
 /* A double as "%.17g" (NaN: an empty field, which pandas reads as NaN), then sep. */
-static void csv_put_double(hps_buf *b, double v, char sep)
+static char *csv_double_at(char *p, double v, char sep)
 {
-    char num[HPS_FMT_LEN + 1];
-    int n = isnan(v) ? 0 : hps_fmt_g17(num, v);
-    num[n] = sep;
-    hps_buf_put(b, num, (size_t)n + 1);
+    if (!isnan(v))
+        p += hps_fmt_g17(p, v);
+    *p++ = sep;
+    return p;
 }
 
-static void csv_put_i64(hps_buf *b, int64_t v, char sep)
+static char *csv_i64_at(char *p, int64_t v, char sep)
 {
-    char num[HPS_FMT_LEN + 1];
-    int n = hps_fmt_i64(num, v);
-    num[n] = sep;
-    hps_buf_put(b, num, (size_t)n + 1);
+    p += hps_fmt_i64(p, v);
+    *p++ = sep;
+    return p;
 }
 
-/* Bytes of CSV gathered before each fwrite. */
-#define CSV_FLUSH_BYTES (256u << 10)
+/* Text of a non-float parameter value: hps_space_value_text's buffer, as it is sized. */
+#define CSV_VALUE_TEXT 256
 
-/* The CSV rows of t[0..n): built in memory, written in large pieces. */
+/* The most bytes one CSV row of sp can take (each number HPS_FMT_LEN at most, its
+ * NUL included; every text field quoted with each byte doubled), and a margin. */
+static size_t csv_row_bound(const hps_space *sp)
+{
+    size_t n = 13 * (HPS_FMT_LEN + 1) + 2 * HPS_CAUSE_LEN + 64;
+    for (int i = 0; i < sp->n_params; i++) {
+        const hps_param *p = &sp->params[i];
+        size_t text = p->type == HPS_PARAM_FLOAT ? HPS_FMT_LEN : CSV_VALUE_TEXT;
+        for (int k = 0; p->type == HPS_PARAM_CATEGORICAL && k < p->n_choices; k++) {
+            size_t len = strlen(p->choices[k].text) + 1;
+            text = len > text ? len : text;
+        }
+        n += 2 * text + 3;
+    }
+    return n;
+}
+
+/* Bytes of CSV gathered before each fwrite (more when one row needs more). */
+#define CSV_FLUSH_BYTES (1u << 20)
+
+/* The CSV rows of t[0..n): formatted straight into one large buffer (every row
+ * checked to fit before it is written), written in pieces of about a MiB. */
 static int csv_rows(FILE *f, const hps_space *sp, const hps_trial *t, int64_t n)
 {
-    hps_buf b = {0};
-    char buf[256];
-    int rc = HPS_OK;
+    size_t bound = csv_row_bound(sp), cap = CSV_FLUSH_BYTES + bound, len = 0;
+    char *buf = malloc(cap), text[CSV_VALUE_TEXT];
+    if (!buf)
+        return HPS_ENOMEM;
+    int np = sp->n_params, rc = HPS_OK;
     for (int64_t k = 0; k < n && rc == HPS_OK; k++, t++) {
-        char seed[HPS_FMT_LEN + 1];
-        int sn = hps_fmt_u64(seed, t->seed);
-        seed[sn++] = ',';
-        csv_put_i64(&b, t->trial_id, ',');
+        char *p = buf + len;
+        p = csv_i64_at(p, t->trial_id, ',');
         const char *status = hps_trial_status_name(t->status);
-        hps_buf_put(&b, status, strlen(status));
-        hps_buf_put(&b, ",", 1);
-        hps_buf_put(&b, seed, (size_t)sn);
-        csv_put_i64(&b, t->bracket, ',');
-        csv_put_i64(&b, t->rung, ',');
-        csv_put_double(&b, t->budget, ',');
-        csv_put_i64(&b, t->worker, ',');
-        csv_put_double(&b, t->start, ',');
-        csv_put_double(&b, t->end, ',');
-        csv_put_double(&b, t->objective, ',');
-        csv_put_field(&b, t->cause);
-        hps_buf_put(&b, ",", 1);
-        csv_put_i64(&b, t->exit_code, ',');
-        csv_put_i64(&b, t->attempts, sp->n_params ? ',' : '\n');
-        for (int i = 0; i < sp->n_params; i++) {
-            csv_put_field(&b, hps_space_value_text(sp, i, t->values[i], buf, sizeof buf));
-            hps_buf_put(&b, i + 1 < sp->n_params ? "," : "\n", 1);
+        size_t sn = strlen(status);
+        memcpy(p, status, sn);
+        p += sn;
+        *p++ = ',';
+        p += hps_fmt_u64(p, t->seed);
+        *p++ = ',';
+        p = csv_i64_at(p, t->bracket, ',');
+        p = csv_i64_at(p, t->rung, ',');
+        p = csv_double_at(p, t->budget, ',');
+        p = csv_i64_at(p, t->worker, ',');
+        p = csv_double_at(p, t->start, ',');
+        p = csv_double_at(p, t->end, ',');
+        p = csv_double_at(p, t->objective, ',');
+        p = csv_field_at(p, t->cause);
+        *p++ = ',';
+        p = csv_i64_at(p, t->exit_code, ',');
+        p = csv_i64_at(p, t->attempts, np ? ',' : '\n');
+        for (int i = 0; i < np; i++) {
+            if (sp->params[i].type == HPS_PARAM_FLOAT) /* what hps_space_value_text writes */
+                p += hps_fmt_g17(p, t->values[i]);
+            else
+                p = csv_field_at(p, hps_space_value_text(sp, i, t->values[i], text, sizeof text));
+            *p++ = i + 1 < np ? ',' : '\n';
         }
-        if ((b.len >= CSV_FLUSH_BYTES || k + 1 == n) && (rc = hps_buf_status(&b)) == HPS_OK) {
-            if (fwrite(b.data, 1, b.len, f) != b.len)
+        len = (size_t)(p - buf);
+        if (len + bound > cap || k + 1 == n) {
+            if (fwrite(buf, 1, len, f) != len)
                 rc = HPS_EIO;
-            hps_buf_reset(&b);
+            len = 0;
         }
     }
-    if (rc == HPS_OK)
-        rc = hps_buf_status(&b);
-    hps_buf_free(&b);
+    free(buf);
     return rc;
 }
 

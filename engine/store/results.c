@@ -461,7 +461,8 @@ static int open_results(const char *path, int best_k, const hps_trial_stream *st
     }
     rc = read_all(file, out, stream ? -1 : best_k, &e);
     if (rc == HPS_OK && stream)
-        rc = hps_results_stream_trials(file, out, stream, &e);
+        rc = stream->rows ? hps_results_read_rows(file, out, stream->rows, stream->n_rows, &e)
+                          : hps_results_stream_trials(file, out, stream, &e);
 fail:
     hps_h5_close(file);
     hps_h5_close(fapl);
@@ -485,6 +486,14 @@ int hps_results_each_trials(const char *path, int64_t block,
         return HPS_EINVAL;
     }
     hps_trial_stream s = {.block = block, .each = each, .arg = arg};
+    return open_results(path, 0, &s, out, err, errlen);
+}
+
+int hps_results_open_rows(const char *path, const int64_t *rows, int n, hps_results *out,
+                          char *err, size_t errlen)
+{
+    static const int64_t none[1];
+    hps_trial_stream s = {.rows = n > 0 ? rows : none, .n_rows = n > 0 ? n : 0};
     return open_results(path, 0, &s, out, err, errlen);
 }
 

@@ -14,12 +14,20 @@
 #include "store_h5.h"
 #include "hpsweep/results.h"
 
-/* How hps_results_each_trials hands /trials over: blocks of block rows to each. */
+/* How hps_results_each_trials hands /trials over: blocks of block rows to each;
+ * or, rows set, how hps_results_open_rows reads the n_rows rows named. */
 typedef struct hps_trial_stream {
     int64_t block;
     int (*each)(const hps_results *r, int64_t first, void *arg);
     void *arg;
+    const int64_t *rows;
+    int n_rows;
 } hps_trial_stream;
+
+/* The rows rows[0..n) of /trials, each alone, into res->trials in that order (no
+ * stderr tails). */
+int hps_results_read_rows(hid_t file, hps_results *res, const int64_t *rows, int n,
+                          const hps_h5err *e);
 
 /* Every row of /trials into res->trials (the space must be read). */
 int hps_results_read_trials(hid_t file, hps_results *res, const hps_h5err *e);

@@ -284,3 +284,10 @@ int hps_results_read_trials(hid_t file, hps_results *res, const hps_h5err *e)
     trial_rows all = {.max_rows = -1};
     return read_trials(file, res, &all, e);
 }
+
+int hps_results_read_rows(hid_t file, hps_results *res, const int64_t *rows, int n,
+                          const hps_h5err *e)
+{
+    trial_rows which = {.rows = rows, .n_rows = n};
+    return n > 0 ? read_trials(file, res, &which, e) : HPS_OK;
+}

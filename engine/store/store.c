@@ -497,6 +497,8 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
         rc = hps_store_write_best_rows(file, trials, n_trials,
                                        meta->goal && strcmp(meta->goal, "maximize") == 0, &e);
     if (rc == HPS_OK)
+        rc = hps_store_write_summary(file, path, meta, trials, n_trials, &e);
+    if (rc == HPS_OK)
         rc = hps_store_write_failures(file, trials, n_trials, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_rungs(file, rungs, n_rungs, &e);

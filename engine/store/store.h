@@ -30,7 +30,8 @@
  *                           int32 enum of its choices, bool as an int8 enum
  *                           FALSE/TRUE (h5py reads it as numpy bool); attributes
  *                           rows, ranked_rows and best_rows (the best trials' rows,
- *                           store_index.c)
+ *                           store_index.c), and the status summary status_*
+ *                           (hps_store_summary below, store_index.c)
  *   /failures               compound, chunked, extendible: trial_id (int64),
  *                           exit_code (int32), attempts (int32), stderr_tail (fixed
  *                           string of HPS_STDERR_TAIL_LEN bytes, NUL-padded, UTF-8);
@@ -78,6 +79,19 @@ typedef struct hps_kv {
     const char *value;
 } hps_kv;
 
+/*
+ * What the sweep knows that its trial table does not say, for the status summary
+ * stored with /trials (store_index.c): the best trial as the sweep chose it (ties go
+ * to the result applied first) and the budget in force (the config's, or the last
+ * BUDGET record's).
+ */
+typedef struct hps_store_sweep_facts {
+    int64_t best_id;           /* -1: no trial done */
+    int64_t max_trials;
+    double max_time, max_resource;
+    int32_t parallelism;
+} hps_store_sweep_facts;
+
 typedef struct hps_store_meta {
     const char *name;
     uint64_t seed;
@@ -96,6 +110,7 @@ typedef struct hps_store_meta {
     int parallelism;           /* root attribute parallelism */
     const hps_prov *runs;      /* every run's provenance, first to latest (may be NULL) */
     int n_runs;
+    const hps_store_sweep_facts *facts; /* NULL: no status summary is stored */
 } hps_store_meta;
 
 /*
@@ -121,6 +136,56 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
  * spaces far over the limit.
  */
 int hps_store_check_space(const hps_space *space, char *err, size_t errlen);
+
+/* The status summary's limits: `hpsweep status` shows at most these. */
+enum {
+    HPS_STORE_STATUS_CAUSES = 16,   /* distinct failure causes counted by name */
+    HPS_STORE_STATUS_FAILURES = 20, /* recent failures listed */
+    HPS_STORE_RATE_WINDOW = 900     /* seconds of finished trials the rate is measured over */
+};
+
+/*
+ * The status summary stored with /trials (store_index.c; the README's HDF5
+ * layout lists its attributes): what `hpsweep status` shows of a sweep that no
+ * coordinator runs, as of the journal position it was written from. Row numbers
+ * are /trials rows (the trial ids).
+ */
+typedef struct hps_store_summary {
+    int64_t journal[4];        /* the journal beside the file as the writer saw it:
+                                  bytes, mtime (ns since the epoch), inode, device */
+    hps_store_sweep_facts facts;
+    int64_t counts[6];         /* trials: total, done, running, failed, interrupted, pruned */
+    double rate_last;          /* the last finished trial's end (NaN: none) */
+    int64_t rate_n;            /* finished trials that ended in the window before it */
+    double rate_first;         /* the earliest start among those */
+    int n_causes;              /* distinct causes of failed trials, in first-seen order */
+    int64_t cause_rows[HPS_STORE_STATUS_CAUSES];   /* each cause's first failed row */
+    int64_t cause_counts[HPS_STORE_STATUS_CAUSES];
+    int64_t other_causes;      /* failures whose cause did not fit */
+    int n_failed_rows;         /* the latest failed rows, newest first */
+    int64_t failed_rows[HPS_STORE_STATUS_FAILURES];
+    int64_t n_running_rows;
+    int64_t *running_rows;     /* every running trial's row, in row order (malloc'd) */
+} hps_store_summary;
+
+/*
+ * Read the status summary of the sweep.h5 at path into out (free it with
+ * hps_store_summary_free). HPS_OK; HPS_ENOSYS when the file has none (written
+ * before it existed, or without a journal beside it); HPS_ECORRUPT, HPS_EHDF5,
+ * HPS_ENOMEM, HPS_EIO with err filled.
+ */
+int hps_store_read_summary(const char *path, hps_store_summary *out, char *err, size_t errlen);
+
+/*
+ * Open the sweep.h5 at path as hps_results_open() does, with only the /trials
+ * rows rows[0..n) as out->trials, in that order (without stderr tails): what the
+ * status summary names. Same return codes as hps_results_open().
+ */
+int hps_results_open_rows(const char *path, const int64_t *rows, int n, hps_results *out,
+                          char *err, size_t errlen);
+
+/* Free what out owns; NULL-safe. */
+void hps_store_summary_free(hps_store_summary *out);
 
 /* Silence HDF5's automatic error stack printing (call once per process). */
 void hps_store_quiet(void);

@@ -15,6 +15,7 @@
 #include "hpsweep/results.h"
 #include "hpsweep/space.h"
 #include "prov.h"
+#include "store.h"
 
 /* Where a failed check writes its message; buf may be NULL. */
 typedef struct hps_h5err {
@@ -111,6 +112,16 @@ int hps_store_write_best_rows(hid_t file, const hps_trial *trials, int64_t n, in
  */
 int hps_store_read_best_rows(hid_t file, int64_t **rows, int *n, int64_t *ranked,
                              const hps_h5err *e);
+
+/*
+ * The status summary (hps_store_summary in store.h) as attributes of /trials,
+ * when m->facts is set and a journal lies beside path (the file being written):
+ * that journal's size, mtime, inode and device, the trial counts, the rate's
+ * inputs, failure causes, the best, running and latest failed rows. Nothing is
+ * written otherwise. HPS_OK or HPS_EHDF5.
+ */
+int hps_store_write_summary(hid_t file, const char *path, const hps_store_meta *m,
+                            const hps_trial *trials, int64_t n, const hps_h5err *e);
 
 /*
  * The tables of /provenance (group g) from every run's provenance (store_prov.c):

@@ -11,9 +11,34 @@
  *                indices, best first (absent when ranked_rows is 0)
  * The reader (results.c, hps_results_open_best) reads the rows named there; a
  * file without the attributes (written before them) is read whole instead.
+ *
+ * Beside them, the status summary (hps_store_summary, store.h): what `hpsweep
+ * status` shows of a stopped sweep, with the identity of the journal it was
+ * written from, so that status reads a few attributes and rows instead of
+ * replaying a million-record journal:
+ *   status_journal       int64[4]: the journal beside the file when it was
+ *                        written: bytes, mtime (ns), inode, device
+ *   status_counts        int64[6]: trials total, done, running, failed,
+ *                        interrupted, pruned
+ *   status_best_row      int64: the sweep's best trial (-1: none)
+ *   status_budget        float64[4]: max_trials, max_time, max_resource,
+ *                        parallelism in force
+ *   status_rate          float64[3]: the last finished trial's end (NaN: none),
+ *                        how many finished trials ended in the HPS_STORE_RATE_WINDOW
+ *                        seconds up to it, the earliest start among them
+ *   status_cause_counts  int64[k + 1]: failures per distinct cause (first seen
+ *                        first, at most HPS_STORE_STATUS_CAUSES), then the others
+ *   status_cause_rows    int64[k]: each cause's first failed row (absent: k = 0)
+ *   status_failed_rows   int64[<= HPS_STORE_STATUS_FAILURES]: the latest failed
+ *                        rows, newest first (absent: none)
+ *   status_running_rows  int64[]: every running row (absent: none)
+ * Written only when the caller passes the sweep's facts and a journal lies beside
+ * the file.
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include <hdf5.h>
 
@@ -50,19 +75,31 @@ static void top_insert(const hps_trial *trials, int64_t *top, int *n, int cap, i
         (*n)++;
 }
 
-static int write_i64_attr(hid_t ds, const char *name, const int64_t *v, int n, int scalar,
-                          const hps_h5err *e)
+static int write_attr(hid_t ds, const char *name, hid_t ftype, hid_t mtype, const void *v,
+                      int64_t n, int scalar, const hps_h5err *e)
 {
     hsize_t dims[1] = {(hsize_t)n};
     hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, NULL);
     hid_t attr = space < 0 ? H5I_INVALID_HID
-                           : H5Acreate2(ds, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = attr >= 0 && H5Awrite(attr, H5T_NATIVE_INT64, v) >= 0 ? HPS_OK : HPS_EHDF5;
+                           : H5Acreate2(ds, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = attr >= 0 && H5Awrite(attr, mtype, v) >= 0 ? HPS_OK : HPS_EHDF5;
     if (rc != HPS_OK)
         hps_h5_report(e, __FILE__, __LINE__, name);
     hps_h5_close(attr);
     hps_h5_close(space);
     return rc;
+}
+
+static int write_i64_attr(hid_t ds, const char *name, const int64_t *v, int64_t n, int scalar,
+                          const hps_h5err *e)
+{
+    return write_attr(ds, name, H5T_STD_I64LE, H5T_NATIVE_INT64, v, n, scalar, e);
+}
+
+static int write_f64_attr(hid_t ds, const char *name, const double *v, int64_t n,
+                          const hps_h5err *e)
+{
+    return write_attr(ds, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, n, 0, e);
 }
 
 int hps_store_write_best_rows(hid_t file, const hps_trial *trials, int64_t n, int maximize,
@@ -151,4 +188,270 @@ fail:
     hps_h5_close(attr);
     hps_h5_close(ds);
     return rc;
+}
+
+/* ---- the status summary ------------------------------------------------------------ */
+
+static int finished(const hps_trial *t)
+{
+    return t->status == HPS_TRIAL_DONE || t->status == HPS_TRIAL_FAILED ||
+           t->status == HPS_TRIAL_PRUNED;
+}
+
+/* The journal beside path (the sweep directory's): its identity into id[4]. 0 when
+ * there is none. */
+static int journal_beside(const char *path, int64_t id[4])
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    char *jpath = malloc(dirlen + sizeof "journal");
+    if (!jpath)
+        return 0;
+    memcpy(jpath, path, dirlen);
+    memcpy(jpath + dirlen, "journal", sizeof "journal");
+    struct stat st;
+    int ok = stat(jpath, &st) == 0 && S_ISREG(st.st_mode);
+    free(jpath);
+    if (!ok)
+        return 0;
+    id[0] = (int64_t)st.st_size;
+    id[1] = (int64_t)st.st_mtim.tv_sec * 1000000000 + (int64_t)st.st_mtim.tv_nsec;
+    id[2] = (int64_t)st.st_ino;
+    id[3] = (int64_t)st.st_dev;
+    return 1;
+}
+
+int hps_store_write_summary(hid_t file, const char *path, const hps_store_meta *m,
+                            const hps_trial *trials, int64_t n, const hps_h5err *e)
+{
+    int64_t journal[4];
+    if (!m->facts || !journal_beside(path, journal))
+        return HPS_OK;
+    const hps_store_sweep_facts *f = m->facts;
+    int64_t counts[6] = {n, 0, 0, 0, 0, 0};
+    int64_t cause_rows[HPS_STORE_STATUS_CAUSES], cause_counts[HPS_STORE_STATUS_CAUSES + 1] = {0};
+    int64_t failed_rows[HPS_STORE_STATUS_FAILURES];
+    int k = 0, n_failed_rows = 0;
+    double last = -INFINITY;
+    for (int64_t r = 0; r < n; r++) {
+        const hps_trial *t = &trials[r];
+        static const int slot[] = {[HPS_TRIAL_DONE] = 1, [HPS_TRIAL_RUNNING] = 2,
+                                   [HPS_TRIAL_FAILED] = 3, [HPS_TRIAL_INTERRUPTED] = 4,
+                                   [HPS_TRIAL_PRUNED] = 5};
+        if (t->status >= 0 && t->status < (int)(sizeof slot / sizeof slot[0]))
+            counts[slot[t->status]]++;
+        if (finished(t) && isfinite(t->end))
+            last = fmax(last, t->end);
+        if (t->status != HPS_TRIAL_FAILED)
+            continue;
+        int c = 0; /* as status counts them: by cause text, first seen first */
+        while (c < k && strcmp(trials[cause_rows[c]].cause, t->cause) != 0)
+            c++;
+        if (c == k && k == HPS_STORE_STATUS_CAUSES) {
+            cause_counts[k]++;
+            continue;
+        }
+        if (c == k)
+            cause_rows[k++] = r;
+        cause_counts[c]++;
+    }
+    cause_counts[k] = cause_counts[HPS_STORE_STATUS_CAUSES]; /* the others, last */
+    for (int64_t r = n - 1; r >= 0 && n_failed_rows < HPS_STORE_STATUS_FAILURES; r--)
+        if (trials[r].status == HPS_TRIAL_FAILED)
+            failed_rows[n_failed_rows++] = r;
+    int64_t *running = counts[2] > 0 ? malloc((size_t)counts[2] * sizeof *running) : NULL;
+    if (counts[2] > 0 && !running) {
+        hps_h5_errf(e, "out of memory writing the status summary");
+        return HPS_EHDF5;
+    }
+    for (int64_t r = 0, i = 0; r < n && i < counts[2]; r++)
+        if (trials[r].status == HPS_TRIAL_RUNNING)
+            running[i++] = r;
+    /* The rate's inputs, as status measures a stopped sweep's rate (recent_rate). */
+    double rate[3] = {NAN, 0, NAN};
+    if (isfinite(last)) {
+        double t1 = last, t0 = t1 - HPS_STORE_RATE_WINDOW, first = t1;
+        int64_t in = 0;
+        for (int64_t r = 0; r < n; r++) {
+            const hps_trial *t = &trials[r];
+            if (finished(t) && t->end > t0 && t->end <= t1) {
+                in++;
+                first = fmin(first, t->start);
+            }
+        }
+        rate[0] = last;
+        rate[1] = (double)in;
+        rate[2] = first;
+    }
+    double budget[4] = {(double)f->max_trials, f->max_time, f->max_resource,
+                        (double)f->parallelism};
+    int64_t best = f->best_id >= 0 && f->best_id < n ? f->best_id : -1;
+    hid_t ds = H5Dopen2(file, "trials", H5P_DEFAULT);
+    int rc = ds >= 0 ? HPS_OK : HPS_EHDF5;
+    if (rc != HPS_OK)
+        hps_h5_report(e, __FILE__, __LINE__, "H5Dopen2 /trials");
+    if (rc == HPS_OK)
+        rc = write_i64_attr(ds, "status_journal", journal, 4, 0, e);
+    if (rc == HPS_OK)
+        rc = write_i64_attr(ds, "status_counts", counts, 6, 0, e);
+    if (rc == HPS_OK)
+        rc = write_i64_attr(ds, "status_best_row", &best, 1, 1, e);
+    if (rc == HPS_OK)
+        rc = write_f64_attr(ds, "status_budget", budget, 4, e);
+    if (rc == HPS_OK)
+        rc = write_f64_attr(ds, "status_rate", rate, 3, e);
+    if (rc == HPS_OK)
+        rc = write_i64_attr(ds, "status_cause_counts", cause_counts, k + 1, 0, e);
+    if (rc == HPS_OK && k > 0)
+        rc = write_i64_attr(ds, "status_cause_rows", cause_rows, k, 0, e);
+    if (rc == HPS_OK && n_failed_rows > 0)
+        rc = write_i64_attr(ds, "status_failed_rows", failed_rows, n_failed_rows, 0, e);
+    if (rc == HPS_OK && counts[2] > 0)
+        rc = write_i64_attr(ds, "status_running_rows", running, counts[2], 0, e);
+    hps_h5_close(ds);
+    free(running);
+    return rc;
+}
+
+/* Attribute name of ds into out (n values of memtype; n < 0: as many as it has, up
+ * to -n, their number into *got). HPS_OK or HPS_ECORRUPT with e filled. */
+static int read_attr(hid_t ds, const char *name, hid_t memtype, void *out, int64_t n,
+                     int64_t *got, const hps_h5err *e)
+{
+    int rc = HPS_ECORRUPT;
+    hid_t attr = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    h5Check(e, attr = H5Aopen(ds, name, H5P_DEFAULT));
+    h5Check(e, space = H5Aget_space(attr));
+    hssize_t have = H5Sget_simple_extent_npoints(space);
+    if (n >= 0 ? have != n : (have < 0 || have > -n)) {
+        hps_h5_errf(e, "/trials attribute %s has %lld values", name, (long long)have);
+        goto fail;
+    }
+    h5Check(e, H5Aread(attr, memtype, out));
+    if (got)
+        *got = have;
+    rc = HPS_OK;
+fail:
+    hps_h5_close(space);
+    hps_h5_close(attr);
+    return rc;
+}
+
+/* Whether every row in rows[0..n) lies in 0..total. */
+static int rows_valid(const int64_t *rows, int64_t n, int64_t total)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (rows[i] < 0 || rows[i] >= total)
+            return 0;
+    return 1;
+}
+
+static int read_summary(hid_t file, hps_store_summary *o, const hps_h5err *e)
+{
+    int rc = HPS_ECORRUPT;
+    hid_t ds = H5I_INVALID_HID;
+    if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0) {
+        hps_h5_errf(e, "not an hpsweep results file: no /trials");
+        return HPS_ECORRUPT;
+    }
+    h5Check(e, ds = H5Dopen2(file, "trials", H5P_DEFAULT));
+    htri_t has = H5Aexists(ds, "status_journal");
+    h5Check(e, has);
+    if (!has) {
+        rc = HPS_ENOSYS;
+        goto fail;
+    }
+    int64_t best, k, causes[HPS_STORE_STATUS_CAUSES + 1], nf = 0;
+    double budget[4], rate[3];
+    if ((rc = read_attr(ds, "status_journal", H5T_NATIVE_INT64, o->journal, 4, NULL, e)) ||
+        (rc = read_attr(ds, "status_counts", H5T_NATIVE_INT64, o->counts, 6, NULL, e)) ||
+        (rc = read_attr(ds, "status_best_row", H5T_NATIVE_INT64, &best, 1, NULL, e)) ||
+        (rc = read_attr(ds, "status_budget", H5T_NATIVE_DOUBLE, budget, 4, NULL, e)) ||
+        (rc = read_attr(ds, "status_rate", H5T_NATIVE_DOUBLE, rate, 3, NULL, e)) ||
+        (rc = read_attr(ds, "status_cause_counts", H5T_NATIVE_INT64, causes,
+                        -(HPS_STORE_STATUS_CAUSES + 1), &k, e)))
+        goto fail;
+    rc = HPS_ECORRUPT;
+    int64_t total = o->counts[0];
+    if (k < 1 || total < 0 || best < -1 || best >= total || o->counts[2] < 0 ||
+        o->counts[2] > total) {
+        hps_h5_errf(e, "/trials status summary does not add up");
+        goto fail;
+    }
+    o->facts = (hps_store_sweep_facts){.best_id = best, .max_trials = (int64_t)budget[0],
+                                       .max_time = budget[1], .max_resource = budget[2],
+                                       .parallelism = (int32_t)budget[3]};
+    o->rate_last = rate[0];
+    o->rate_n = (int64_t)rate[1];
+    o->rate_first = rate[2];
+    o->n_causes = (int)k - 1;
+    memcpy(o->cause_counts, causes, (size_t)o->n_causes * sizeof *causes);
+    o->other_causes = causes[k - 1];
+    if (o->n_causes > 0 &&
+        (rc = read_attr(ds, "status_cause_rows", H5T_NATIVE_INT64, o->cause_rows, o->n_causes,
+                        NULL, e)) != HPS_OK)
+        goto fail;
+    if (H5Aexists(ds, "status_failed_rows") > 0 &&
+        (rc = read_attr(ds, "status_failed_rows", H5T_NATIVE_INT64, o->failed_rows,
+                        -HPS_STORE_STATUS_FAILURES, &nf, e)) != HPS_OK)
+        goto fail;
+    o->n_failed_rows = (int)nf;
+    rc = HPS_ECORRUPT;
+    if (o->counts[2] > 0) {
+        if (!(o->running_rows = malloc((size_t)o->counts[2] * sizeof *o->running_rows))) {
+            hps_h5_errf(e, "out of memory reading the status summary");
+            rc = HPS_ENOMEM;
+            goto fail;
+        }
+        if ((rc = read_attr(ds, "status_running_rows", H5T_NATIVE_INT64, o->running_rows,
+                            o->counts[2], NULL, e)) != HPS_OK)
+            goto fail;
+        o->n_running_rows = o->counts[2];
+    }
+    rc = HPS_ECORRUPT;
+    if (!rows_valid(o->cause_rows, o->n_causes, total) ||
+        !rows_valid(o->failed_rows, o->n_failed_rows, total) ||
+        !rows_valid(o->running_rows, o->n_running_rows, total)) {
+        hps_h5_errf(e, "/trials status summary names a row it does not have");
+        goto fail;
+    }
+    rc = HPS_OK;
+fail:
+    hps_h5_close(ds);
+    return rc;
+}
+
+int hps_store_read_summary(const char *path, hps_store_summary *out, char *err, size_t errlen)
+{
+    hps_h5err e = {err, errlen};
+    if (err && errlen)
+        err[0] = '\0';
+    memset(out, 0, sizeof *out);
+    int sealed;
+    int rc = hps_store_check_seal(path, &sealed, &e);
+    if (rc != HPS_OK)
+        return rc;
+    rc = HPS_ECORRUPT;
+    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+    h5Check(&e, fapl = H5Pcreate(H5P_FILE_ACCESS));
+    h5Check(&e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
+#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+    h5Check(&e, H5Pset_file_locking(fapl, 1, 1)); /* as results.c opens it */
+#endif
+    h5Check(&e, file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+    rc = read_summary(file, out, &e);
+fail:
+    hps_h5_close(file);
+    hps_h5_close(fapl);
+    if (rc != HPS_OK)
+        hps_store_summary_free(out);
+    return rc;
+}
+
+void hps_store_summary_free(hps_store_summary *out)
+{
+    if (!out)
+        return;
+    free(out->running_rows);
+    memset(out, 0, sizeof *out);
 }

@@ -653,6 +653,57 @@ static void test_trials_csv_quoting(void **state)
     hps_space_free(&r.space);
 }
 
+/* Awkward doubles in every double column and a float parameter: the CSV holds
+ * exactly what "%.17g" writes (an empty field for NaN in the fixed columns, as the
+ * parameter's text for it), whichever path formats them. */
+static void test_trials_csv_awkward_doubles(void **state)
+{
+    (void)state;
+    const double v[] = {4.9406564584124654e-324, 2.2250738585072014e-308, 1e-300, -1e-300,
+                        NAN, -NAN, INFINITY, -INFINITY, 0.0, -0.0, 3.0, -17.0,
+                        0.1 + 0.2, 1e-4, 9.9999999999999991e-5, 1e16, 1e17, 123456789012345678.0,
+                        1796072902.2983344, 0.033723376458510756, 5e-5, 2.5, 1e22, -1e-5};
+    enum { N = sizeof v / sizeof v[0] };
+    hps_results r;
+    memset(&r, 0, sizeof r);
+    r.space.n_params = 1;
+    r.space.params = calloc(1, sizeof *r.space.params);
+    assert_non_null(r.space.params);
+    set_param(&r.space.params[0], "x", HPS_PARAM_FLOAT, 0, 1, 0);
+    hps_trial t[N];
+    double xs[N];
+    memset(t, 0, sizeof t);
+    char want[N * 256 + 256], *w = want;
+    w += sprintf(w, "trial_id,status,seed,bracket,rung,budget,worker,start,end,objective,"
+                    "cause,exit_code,attempts,x\n");
+    for (int k = 0; k < N; k++) {
+        double a = v[k], b = v[(k + 1) % N], c = v[(k + 2) % N], d = v[(k + 3) % N];
+        t[k] = (hps_trial){.trial_id = k, .status = HPS_TRIAL_DONE, .seed = UINT64_MAX - (uint64_t)k,
+                           .bracket = INT32_MIN, .rung = k, .budget = a, .worker = INT32_MAX,
+                           .start = b, .end = c, .objective = d, .exit_code = -k,
+                           .attempts = k, .values = &xs[k]};
+        xs[k] = v[(k + 4) % N];
+        w += sprintf(w, "%d,done,%llu,%d,%d,", k, (unsigned long long)t[k].seed, INT32_MIN, k);
+        double cols[] = {a, -1, b, c, d};
+        for (int i = 0; i < 5; i++) {
+            if (i == 1)
+                w += sprintf(w, "%d,", INT32_MAX);
+            else if (isnan(cols[i]))
+                w += sprintf(w, ",");
+            else
+                w += sprintf(w, "%.17g,", cols[i]);
+        }
+        w += sprintf(w, ",%d,%d,%.17g\n", -k, k, xs[k]);
+    }
+    r.trials = t;
+    r.n_trials = N;
+    out o;
+    out_open(&o);
+    assert_int_equal(hps_export_trials(o.f, &r, HPS_EXPORT_CSV), HPS_OK);
+    out_check(&o, want);
+    hps_space_free(&r.space);
+}
+
 static void test_trials_json(void **state)
 {
     (void)state;
@@ -810,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_env_values_quoting),
         cmocka_unit_test(test_trials_csv),
         cmocka_unit_test(test_trials_csv_quoting),
+        cmocka_unit_test(test_trials_csv_awkward_doubles),
         cmocka_unit_test(test_trials_json),
         cmocka_unit_test(test_trials_empty),
         cmocka_unit_test(test_long_choice_text),

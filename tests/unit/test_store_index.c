@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -374,6 +375,101 @@ static void test_each_trials(void **state)
                      HPS_ENOENT);
 }
 
+/* The status summary: absent without the sweep's facts or a journal beside the
+ * file; with both, what status would count from the trials, and the rows it names
+ * read back by hps_results_open_rows. */
+static void test_summary(void **state)
+{
+    fix *f = *state;
+    make_trials(f, 3000, 23, 0);
+    int n_failed = 0;
+    for (int64_t i = 0; i < f->n; i++) /* 20 causes: the last 4 count as others */
+        if (f->trials[i].status == HPS_TRIAL_FAILED)
+            snprintf(f->trials[i].cause, HPS_CAUSE_LEN, "exit:%d", n_failed++ % 20);
+    hps_store_summary sum;
+    write_file(f);
+    assert_int_equal(hps_store_read_summary(f->path, &sum, NULL, 0), HPS_ENOSYS);
+    hps_store_sweep_facts facts = {.best_id = 5, .max_trials = 4000, .max_time = 60.5,
+                                   .max_resource = 0, .parallelism = 3};
+    f->meta.facts = &facts;
+    write_file(f); /* no journal beside it: still none */
+    assert_int_equal(hps_store_read_summary(f->path, &sum, NULL, 0), HPS_ENOSYS);
+    char jpath[128];
+    snprintf(jpath, sizeof jpath, "%s/journal", f->dir);
+    FILE *j = fopen(jpath, "w");
+    assert_non_null(j);
+    assert_int_equal(fputs("not really a journal", j) >= 0, 1);
+    assert_int_equal(fclose(j), 0);
+    write_file(f);
+    char err[512] = "";
+    assert_int_equal(hps_store_read_summary(f->path, &sum, err, sizeof err), HPS_OK);
+    struct stat st;
+    assert_int_equal(stat(jpath, &st), 0);
+    assert_int_equal(sum.journal[0], st.st_size);
+    assert_int_equal(sum.journal[1], (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+    assert_int_equal(sum.journal[2], (int64_t)st.st_ino);
+    assert_int_equal(sum.facts.best_id, 5);
+    assert_int_equal(sum.facts.max_trials, 4000);
+    assert_true(sum.facts.max_time == 60.5 && sum.facts.parallelism == 3);
+    int64_t counts[6] = {f->n, 0, 0, 0, 0, 0}, running = 0, last_failed[20];
+    int nl = 0;
+    double last = -INFINITY;
+    for (int64_t i = 0; i < f->n; i++) {
+        const hps_trial *t = &f->trials[i];
+        counts[1] += t->status == HPS_TRIAL_DONE;
+        counts[2] += t->status == HPS_TRIAL_RUNNING;
+        counts[3] += t->status == HPS_TRIAL_FAILED;
+        counts[5] += t->status == HPS_TRIAL_PRUNED;
+        if (t->status == HPS_TRIAL_RUNNING)
+            assert_int_equal(sum.running_rows[running++], i);
+        if (t->status != HPS_TRIAL_RUNNING)
+            last = fmax(last, t->end);
+    }
+    for (int64_t i = f->n - 1; i >= 0 && nl < 20; i--)
+        if (f->trials[i].status == HPS_TRIAL_FAILED)
+            last_failed[nl++] = i;
+    for (int k = 0; k < 6; k++)
+        assert_int_equal(sum.counts[k], counts[k]);
+    assert_int_equal(sum.n_running_rows, counts[2]);
+    assert_int_equal(sum.n_failed_rows, nl);
+    for (int k = 0; k < nl; k++)
+        assert_int_equal(sum.failed_rows[k], last_failed[k]);
+    assert_int_equal(sum.n_causes, 16);
+    int64_t in_causes = sum.other_causes;
+    for (int k = 0; k < 16; k++) {
+        char want[16];
+        snprintf(want, sizeof want, "exit:%d", k);
+        assert_string_equal(f->trials[sum.cause_rows[k]].cause, want);
+        in_causes += sum.cause_counts[k];
+    }
+    assert_int_equal(in_causes, counts[3]);
+    assert_true(sum.other_causes > 0);
+    assert_true(sum.rate_last == last);
+    int64_t in_window = 0;
+    double first = last;
+    for (int64_t i = 0; i < f->n; i++) {
+        const hps_trial *t = &f->trials[i];
+        if (t->status != HPS_TRIAL_RUNNING && t->end > last - HPS_STORE_RATE_WINDOW &&
+            t->end <= last) {
+            in_window++;
+            first = fmin(first, t->start);
+        }
+    }
+    assert_int_equal(sum.rate_n, in_window);
+    assert_true(sum.rate_first == first && in_window > 100);
+    hps_results r;
+    assert_int_equal(hps_results_open_rows(f->path, sum.failed_rows, sum.n_failed_rows, &r, err,
+                                           sizeof err),
+                     HPS_OK);
+    assert_int_equal(r.n_trials, nl);
+    for (int k = 0; k < nl; k++)
+        assert_same_trial(&r.trials[k], &f->trials[last_failed[k]]);
+    hps_results_free(&r);
+    hps_store_summary_free(&sum);
+    hps_store_summary_free(NULL);
+    unlink(jpath);
+}
+
 int main(void)
 {
     hps_store_quiet();
@@ -385,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_ranking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_trials, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
