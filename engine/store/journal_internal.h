@@ -58,13 +58,17 @@ void hps_jr_encode_header(unsigned char h[HDR_SIZE], uint32_t version);
  * payload and rec are scratch). HPS_OK or HPS_ENOMEM. hps_jr_unpack: check the
  * pack at h (a physical record whose CRC matched; offset: where it lies) and then,
  * if cb is not NULL, call cb for each of its records with the payload expanded into
- * scratch; a non-zero return stops it and lands in *cb_ret. HPS_OK, HPS_ECORRUPT
+ * scratch (reused from pack to pack; free with hps_jr_scratch_free); a non-zero return stops it and lands in *cb_ret. HPS_OK, HPS_ECORRUPT
  * (the pack does not decode: nothing was passed to cb) or HPS_ENOMEM.
  */
 int hps_jr_pack(const unsigned char *plain, size_t len, hps_buf *out, hps_buf *payload,
                 hps_buf *rec);
-int hps_jr_unpack(const unsigned char *h, uint64_t offset, hps_buf *scratch,
+typedef struct hps_jr_scratch {
+    hps_buf entries, expanded, one;
+} hps_jr_scratch;
+int hps_jr_unpack(const unsigned char *h, uint64_t offset, hps_jr_scratch *scratch,
                   int (*cb)(void *ctx, const hps_record *rec), void *ctx, int *cb_ret);
+void hps_jr_scratch_free(hps_jr_scratch *s);
 
 /* Map an errno from a failed write, fsync or open to an HPS_* code (ENOSPC and
  * EDQUOT to HPS_ENOSPC, ENOENT to HPS_ENOENT, ...). */

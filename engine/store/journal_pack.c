@@ -104,13 +104,27 @@ int hps_jr_pack(const unsigned char *plain, size_t len, hps_buf *out, hps_buf *p
     return out->failed || payload->failed ? HPS_ENOMEM : HPS_OK;
 }
 
-/* Walk the pack at h (a physical record that verified); cb NULL: check it only. */
-static int walk(const unsigned char *h, uint64_t offset, hps_buf *scratch, hps_jr_cb cb,
-                void *ctx, int *cb_ret)
+/* One record of a pack as walk() found it: its payload lies in the pack (raw) or
+ * at off in the expansion buffer. */
+typedef struct entry {
+    uint32_t type;
+    uint32_t len;
+    int64_t trial;
+    const unsigned char *raw; /* NULL: expanded */
+    size_t off;
+} entry;
+
+/* Decode every record of the pack at h (a physical record whose CRC matched) into
+ * ents (scratch->data, count entries) and their expanded payloads into exp. */
+static int walk(const unsigned char *h, hps_buf *scratch, hps_buf *exp, hps_buf *one)
 {
     uint32_t len = get_u32(h);
-    uint64_t seq = get_u64(h + 8);
     uint64_t count = get_u64(h + 16);
+    hps_buf_reset(scratch);
+    hps_buf_reset(exp);
+    hps_buf_grow(scratch, (size_t)count * sizeof(entry));
+    if (scratch->failed)
+        return HPS_ENOMEM;
     hps_cursor c = hps_cursor_make(h + REC_HEAD, len);
     hps_rec_pack_ctx pc = {0};
     int64_t trial = 0;
@@ -125,36 +139,29 @@ static int walk(const unsigned char *h, uint64_t offset, hps_buf *scratch, hps_j
         uint64_t zz = hps_get_uvarint(&r);
         if (r.bad || (tc >> 1) == 0 || (tc >> 1) > UINT32_MAX)
             return HPS_ECORRUPT;
-        uint32_t type = (uint32_t)(tc >> 1);
         trial = (int64_t)((uint64_t)trial + ((zz >> 1) ^ (0 - (zz & 1))));
-        const void *payload;
-        uint32_t plen;
+        entry e = {.type = (uint32_t)(tc >> 1), .trial = trial};
         if (tc & 1) {
-            int rc = hps_rec_expand(&r, type, scratch, MAX_PAYLOAD, &pc);
+            int rc = hps_rec_expand(&r, e.type, one, MAX_PAYLOAD, &pc);
             if (rc != HPS_OK)
                 return rc;
-            payload = scratch->data;
-            plen = (uint32_t)scratch->len;
+            e.off = exp->len;
+            e.len = (uint32_t)one->len;
+            hps_buf_put(exp, one->data, one->len);
+            if (exp->failed)
+                return HPS_ENOMEM;
         } else {
             if (r.left > MAX_PAYLOAD)
                 return HPS_ECORRUPT;
-            payload = r.p;
-            plen = (uint32_t)r.left;
+            e.raw = r.p;
+            e.len = (uint32_t)r.left;
         }
-        if (cb) {
-            hps_record rec = {.seq = seq + i, .type = type, .trial_id = trial,
-                              .payload = payload, .len = plen, .offset = offset};
-            int ret = cb(ctx, &rec);
-            if (ret != 0) {
-                *cb_ret = ret;
-                return HPS_OK;
-            }
-        }
+        HPS_BUF_PUT(scratch, e);
     }
     return c.left == 0 ? HPS_OK : HPS_ECORRUPT;
 }
 
-int hps_jr_unpack(const unsigned char *h, uint64_t offset, hps_buf *scratch, hps_jr_cb cb,
+int hps_jr_unpack(const unsigned char *h, uint64_t offset, hps_jr_scratch *s, hps_jr_cb cb,
                   void *ctx, int *cb_ret)
 {
     *cb_ret = 0;
@@ -164,9 +171,28 @@ int hps_jr_unpack(const unsigned char *h, uint64_t offset, hps_buf *scratch, hps
     if (get_u32(h + 4) != PACK_TYPE || count == 0 || count > len / 3 || seq == 0 ||
         seq + count < seq)
         return HPS_ECORRUPT;
-    /* Check the whole pack before a callback sees any of it. */
-    int rc = walk(h, offset, scratch, NULL, NULL, cb_ret);
-    if (rc == HPS_OK && cb)
-        rc = walk(h, offset, scratch, cb, ctx, cb_ret);
-    return rc;
+    /* The whole pack is decoded before a callback sees any of it. */
+    int rc = walk(h, &s->entries, &s->expanded, &s->one);
+    if (rc != HPS_OK || !cb)
+        return rc;
+    const entry *ents = (const entry *)(const void *)s->entries.data;
+    for (uint64_t i = 0; i < count; i++) {
+        const entry *e = &ents[i];
+        hps_record rec = {.seq = seq + i, .type = e->type, .trial_id = e->trial,
+                          .payload = e->raw ? e->raw : s->expanded.data + e->off,
+                          .len = e->len, .offset = offset};
+        int ret = cb(ctx, &rec);
+        if (ret != 0) {
+            *cb_ret = ret;
+            break;
+        }
+    }
+    return HPS_OK;
+}
+
+void hps_jr_scratch_free(hps_jr_scratch *s)
+{
+    hps_buf_free(&s->entries);
+    hps_buf_free(&s->expanded);
+    hps_buf_free(&s->one);
 }

@@ -159,7 +159,7 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, uint32_t version, hps_jr_cb cb, v
     if (rc != HPS_OK)
         return rc;
     const bool packs = version >= 2;
-    hps_buf scratch = {0};
+    hps_jr_scratch scratch = {0};
     bool ok;
     while (limit - reader_at(&r) >= REC_OVERHEAD) {
         rc = reader_need(&r, REC_HEAD, &ok);
@@ -181,9 +181,9 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, uint32_t version, hps_jr_cb cb, v
             break;
         uint64_t offset = reader_at(&r);
         if (packs) {
-            /* Checked whole first: a pack that does not decode ends the prefix. */
+            /* A pack that does not decode ends the prefix (cb saw none of it). */
             int cb_ret;
-            rc = hps_jr_unpack(h, offset, &scratch, NULL, NULL, &cb_ret);
+            rc = hps_jr_unpack(h, offset, &scratch, cb, ctx, &cb_ret);
             if (rc != HPS_OK) {
                 if (rc == HPS_ECORRUPT)
                     rc = HPS_OK;
@@ -192,10 +192,9 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, uint32_t version, hps_jr_cb cb, v
             r.pos += need;
             res->end = reader_at(&r);
             res->last_seq = seq + get_u64(h + 16) - 1;
-            if (cb) {
-                rc = hps_jr_unpack(h, offset, &scratch, cb, ctx, &res->cb_ret);
-                if (rc != HPS_OK || res->cb_ret != 0)
-                    break;
+            if (cb_ret != 0) {
+                res->cb_ret = cb_ret;
+                break;
             }
             continue;
         }
@@ -211,7 +210,7 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, uint32_t version, hps_jr_cb cb, v
             }
         }
     }
-    hps_buf_free(&scratch);
+    hps_jr_scratch_free(&scratch);
     free(r.buf);
     return rc;
 }
@@ -233,7 +232,7 @@ int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint32_t version, u
         return rc;
     const bool packs = version >= 2;
     const uint64_t per_record = packs ? MIN_PACKED : REC_OVERHEAD;
-    hps_buf scratch = {0};
+    hps_jr_scratch scratch = {0};
     bool ok;
     while (rc == HPS_OK && limit - reader_at(&r) >= REC_OVERHEAD) {
         rc = reader_need(&r, REC_HEAD, &ok);
@@ -291,7 +290,7 @@ int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint32_t version, u
     }
     if (rc == HPS_OK)
         d->lost_bytes += limit - prev_end;
-    hps_buf_free(&scratch);
+    hps_jr_scratch_free(&scratch);
     free(r.buf);
     return rc;
 }

@@ -271,17 +271,20 @@ void hps_put_uvarint(hps_buf *b, uint64_t v)
 
 uint64_t hps_get_uvarint(hps_cursor *c)
 {
+    if (c->bad)
+        return 0;
+    size_t n = c->left < 10 ? c->left : 10;
     uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        unsigned char byte;
-        HPS_CURSOR_GET(c, byte);
-        if (c->bad)
-            return 0;
-        if (shift == 63 && byte > 1)
+    for (size_t i = 0; i < n; i++) {
+        unsigned char byte = c->p[i];
+        if (i == 9 && byte > 1)
             break; /* more than 64 bits */
-        v |= (uint64_t)(byte & 0x7F) << shift;
-        if (!(byte & 0x80))
+        v |= (uint64_t)(byte & 0x7F) << (7 * i);
+        if (!(byte & 0x80)) {
+            c->p += i + 1;
+            c->left -= i + 1;
             return v;
+        }
     }
     c->bad = 1;
     return 0;
