@@ -394,3 +394,23 @@ int hps_journal_inspect(const char *path, int (*cb)(void *ctx, const hps_record 
     (void)close(fd);
     return rc;
 }
+
+int hps_journal_layout_of(const char *path, uint32_t *version)
+{
+    if (!path || !version)
+        return HPS_EINVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hps_jr_errno(errno);
+    unsigned char h[HDR_SIZE], want[HDR_SIZE];
+    size_t got = 0;
+    int rc = hps_jr_pread_full(fd, h, HDR_SIZE, 0, &got);
+    (void)close(fd);
+    if (rc != HPS_OK)
+        return rc;
+    hps_jr_encode_header(want, FORMAT_VERSION);
+    if (got < HDR_SIZE || memcmp(h, want, 8) != 0)
+        return HPS_ECORRUPT;
+    *version = get_u32(h + 8);
+    return HPS_OK;
+}

@@ -77,6 +77,14 @@ enum {
  * the file is left as it was). */
 int hps_journal_open(const char *path, int mode, hps_journal **out);
 
+/* The newest file layout this build reads and writes (journal format 4). */
+#define HPS_JOURNAL_LAYOUT 2
+
+/* The layout version in the file header of the journal at path, for messages (a
+ * newer one makes opens fail with HPS_EVERSION): HPS_OK, HPS_ENOENT, HPS_EIO or
+ * HPS_ECORRUPT (shorter than a file header, or not the journal magic). */
+int hps_journal_layout_of(const char *path, uint32_t *version);
+
 /* The damage a READ open found (a bad record followed by records that verify), or
  * NULL when the journal is whole (a torn tail is not damage). */
 const hps_journal_damage *hps_journal_damage_info(const hps_journal *j);

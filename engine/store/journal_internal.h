@@ -19,7 +19,7 @@
 #define REC_OVERHEAD 28u          /* REC_HEAD + CRC */
 #define MAX_PAYLOAD (64u << 20)   /* larger lengths mark a corrupt record */
 #define MAX_TYPE 0xFFFFu          /* record types are small; larger ones are noise */
-#define FORMAT_VERSION 2u         /* the layout new journals get */
+#define FORMAT_VERSION ((uint32_t)HPS_JOURNAL_LAYOUT) /* the layout new journals get */
 #define FORMAT_MIN 1u             /* the oldest layout still read (and appended to) */
 #define PACK_TYPE 0xFFFFu         /* layout 2: the type of every physical record, a pack */
 #define MAX_PACK (MAX_PAYLOAD + 64u) /* a pack of one record of MAX_PAYLOAD bytes fits */

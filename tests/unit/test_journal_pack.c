@@ -520,7 +520,11 @@ static void test_versions(void **state)
         assert_int_equal(hps_journal_open(f->path, HPS_JOURNAL_WRITE, &j), HPS_EVERSION);
         assert_null(j);
         assert_int_equal(size_of(f->path), size);
+        uint32_t found = 0;
+        assert_int_equal(hps_journal_layout_of(f->path, &found), HPS_OK);
+        assert_int_equal(found, v);
     }
+    assert_int_equal(HPS_JOURNAL_LAYOUT, 2);
     b[8] = 1; /* packs under a layout-1 header */
     spit(f->path, b, size);
     assert_int_equal(hps_journal_open(f->path, HPS_JOURNAL_WRITE, &j), HPS_EDAMAGED);
