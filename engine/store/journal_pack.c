@@ -1,5 +1,5 @@
 /*
- * Journal layout 2: a group commit as one pack (journal.h). hps_jr_pack turns the
+ * Journal layout 2: a group commit as packs (journal.h). hps_jr_pack turns the
  * records appended since the last sync (held as layout-1 records in journal.c's
  * buffer) into packs; hps_jr_unpack checks a pack and hands out its records with
  * their payloads expanded back to the bytes that were appended.
