@@ -108,6 +108,13 @@ static int look_at_journal(prepared *p, journal_state *state, char *err, size_t 
                  "record in it verifies); nothing was changed", p->journal_path);
         return rc;
     }
+    uint32_t layout = 0;
+    if (rc == HPS_EVERSION && hps_journal_layout_of(p->journal_path, &layout) == HPS_OK) {
+        snprintf(err, errlen, "%s has journal layout %u, newer than this build reads (layouts 1 "
+                 "to %d, journal formats 1 to %d): a newer hpsweep wrote it; nothing was changed",
+                 p->journal_path, layout, HPS_JOURNAL_LAYOUT, HPS_JOURNAL_FORMAT);
+        return rc;
+    }
     if (rc != HPS_OK) {
         snprintf(err, errlen, "cannot read %s: %s", p->journal_path, hps_strerror(rc));
         return rc;

@@ -18,6 +18,10 @@
  * the buffer. Rewriting (not just re-running fdatasync) matters on Linux, where a
  * failed writeback may leave the page cache clean but the disk without the data.
  *
+ * Layout 2 (journal_pack.c): the buffer still holds layout-1 records; sync packs
+ * them (one pack per group commit, more when it is large) and writes the packs.
+ * Packing is a pure function of the buffer, so a retried sync writes the same bytes.
+ *
  * A journal handle is not thread-safe; only the coordinator writes the file.
  */
 #include "core/grow.h"
@@ -40,6 +44,7 @@
 struct hps_journal {
     int fd;
     int mode;
+    uint32_t version;     /* the file's layout (journal.h) */
     uint64_t disk_end;    /* end of the valid (and, for writers, synced) prefix */
     uint64_t disk_seq;    /* seq of the last record in that prefix */
     uint64_t last_seq;    /* seq of the last record, buffered ones included */
@@ -49,6 +54,8 @@ struct hps_journal {
     size_t len;
     size_t cap;
     size_t pending;
+    hps_buf packed;       /* layout 2: the packs sync writes, and their scratch */
+    hps_buf pack_payload, pack_rec;
 };
 
 /* ---- file helpers ------------------------------------------------------------------ */
@@ -107,11 +114,11 @@ static int fsync_parent_dir(const char *path)
     return rc;
 }
 
-/* Make fd an empty journal: size 0, then the header, then fsync. */
-static int write_fresh_header(int fd)
+/* Make fd an empty journal of layout version: size 0, the header, fsync. */
+static int write_fresh_header(int fd, uint32_t version)
 {
     unsigned char h[HDR_SIZE];
-    hps_jr_encode_header(h);
+    hps_jr_encode_header(h, version);
     if (ftruncate(fd, 0) != 0)
         return hps_jr_errno(errno);
     int rc = pwrite_all(fd, h, HDR_SIZE, 0);
@@ -158,12 +165,13 @@ static int open_file(const char *path, int mode, int *fd_out, bool *created)
 
 /* Validate the file and find its valid prefix; writers cut a torn tail and refuse
  * damage, readers remember it. */
-static int recover(hps_journal *j, bool created, const char *path)
+static int recover(hps_journal *j, bool created, const char *path, uint32_t new_version)
 {
     int rc;
     j->disk_end = HDR_SIZE;
+    j->version = new_version;
     if (created) {
-        rc = write_fresh_header(j->fd);
+        rc = write_fresh_header(j->fd, new_version);
         return rc == HPS_OK ? fsync_parent_dir(path) : rc;
     }
     struct stat st;
@@ -171,16 +179,19 @@ static int recover(hps_journal *j, bool created, const char *path)
         return HPS_EIO;
     uint64_t size = (uint64_t)st.st_size;
     bool fresh;
-    rc = hps_jr_classify(j->fd, size, NULL, NULL, &j->damage, &fresh);
+    uint32_t version;
+    rc = hps_jr_classify(j->fd, size, NULL, NULL, &j->damage, &fresh, &version);
     if (rc != HPS_OK)
         return rc;
+    if (!fresh)
+        j->version = version;
     if (fresh) {
         /* No record can exist yet: readers see an empty journal, writers redo the
          * header the crashed creator never finished. */
         if (j->mode == HPS_JOURNAL_READ)
             return HPS_OK;
         j->truncated = size;
-        rc = write_fresh_header(j->fd);
+        rc = write_fresh_header(j->fd, new_version);
         return rc == HPS_OK ? fsync_parent_dir(path) : rc;
     }
     if (j->damage.damaged && j->mode != HPS_JOURNAL_READ)
@@ -200,6 +211,8 @@ static int recover(hps_journal *j, bool created, const char *path)
 
 int hps_journal_open(const char *path, int mode, hps_journal **out)
 {
+    uint32_t new_version = (mode & HPS_JOURNAL_LAYOUT1) ? FORMAT_MIN : FORMAT_VERSION;
+    mode &= ~HPS_JOURNAL_LAYOUT1;
     if (!path || !out ||
         (mode != HPS_JOURNAL_READ && mode != HPS_JOURNAL_WRITE && mode != HPS_JOURNAL_CREATE))
         return HPS_EINVAL;
@@ -214,7 +227,7 @@ int hps_journal_open(const char *path, int mode, hps_journal **out)
         free(j);
         return rc;
     }
-    rc = recover(j, created, path);
+    rc = recover(j, created, path, new_version);
     if (rc != HPS_OK) {
         close(j->fd);
         if (created) /* leave no half-made file that a retried CREATE would trip on */
@@ -234,6 +247,9 @@ void hps_journal_close(hps_journal *j)
         (void)hps_journal_sync(j);
     (void)close(j->fd);
     free(j->buf);
+    hps_buf_free(&j->packed);
+    hps_buf_free(&j->pack_payload);
+    hps_buf_free(&j->pack_rec);
     free(j);
 }
 
@@ -271,13 +287,22 @@ int hps_journal_sync(hps_journal *j)
         return HPS_EINVAL;
     if (j->len == 0)
         return HPS_OK;
+    const unsigned char *bytes = j->buf;
+    size_t n = j->len;
+    if (j->version >= 2) {
+        int prc = hps_jr_pack(j->buf, j->len, &j->packed, &j->pack_payload, &j->pack_rec);
+        if (prc != HPS_OK)
+            return prc;
+        bytes = j->packed.data;
+        n = j->packed.len;
+    }
     /* Always from disk_end: a retry rewrites what a failed attempt may have left. */
-    int rc = pwrite_all(j->fd, j->buf, j->len, j->disk_end);
+    int rc = pwrite_all(j->fd, bytes, n, j->disk_end);
     if (rc == HPS_OK)
         rc = fsync_retry(j->fd, true);
     if (rc != HPS_OK)
         return rc;
-    j->disk_end += j->len;
+    j->disk_end += n;
     j->disk_seq = j->last_seq;
     j->len = 0;
     j->pending = 0;
@@ -286,6 +311,10 @@ int hps_journal_sync(hps_journal *j)
         j->buf = NULL;
         j->cap = 0;
     }
+    if (j->packed.cap > BUF_KEEP)
+        hps_buf_free(&j->packed);
+    if (j->pack_rec.cap > BUF_KEEP)
+        hps_buf_free(&j->pack_rec);
     return HPS_OK;
 }
 
@@ -296,7 +325,7 @@ int hps_journal_replay(hps_journal *j, int (*cb)(void *ctx, const hps_record *re
     if (!j || !cb)
         return HPS_EINVAL;
     hps_jr_prefix res;
-    int rc = hps_jr_scan_prefix(j->fd, j->disk_end, cb, ctx, &res);
+    int rc = hps_jr_scan_prefix(j->fd, j->disk_end, j->version, cb, ctx, &res);
     if (rc != HPS_OK)
         return rc;
     if (res.cb_ret != 0)
@@ -358,7 +387,30 @@ int hps_journal_inspect(const char *path, int (*cb)(void *ctx, const hps_record 
     int rc = fstat(fd, &st) == 0 ? HPS_OK : HPS_EIO;
     bool fresh = false;
     if (rc == HPS_OK)
-        rc = hps_jr_classify(fd, (uint64_t)st.st_size, cb, ctx, d, &fresh);
+    {
+        uint32_t version;
+        rc = hps_jr_classify(fd, (uint64_t)st.st_size, cb, ctx, d, &fresh, &version);
+    }
     (void)close(fd);
     return rc;
+}
+
+int hps_journal_layout_of(const char *path, uint32_t *version)
+{
+    if (!path || !version)
+        return HPS_EINVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hps_jr_errno(errno);
+    unsigned char h[HDR_SIZE], want[HDR_SIZE];
+    size_t got = 0;
+    int rc = hps_jr_pread_full(fd, h, HDR_SIZE, 0, &got);
+    (void)close(fd);
+    if (rc != HPS_OK)
+        return rc;
+    hps_jr_encode_header(want, FORMAT_VERSION);
+    if (got < HDR_SIZE || memcmp(h, want, 8) != 0)
+        return HPS_ECORRUPT;
+    *version = get_u32(h + 8);
+    return HPS_OK;
 }

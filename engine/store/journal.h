@@ -2,11 +2,20 @@
  * The journal: an append-only file of records, the sweep's source of truth.
  *
  * File layout (all integers little-endian):
- *   file header  8 bytes magic "HPSJRNL\0", u32 format version (1), u32 reserved 0
+ *   file header  8 bytes magic "HPSJRNL\0", u32 layout version (1 or 2), u32
+ *                reserved 0
  *   record       u32 payload length, u32 type (never 0), u64 sequence number
  *                (first record 1, then +1), i64 trial id, payload bytes,
  *                u32 CRC-32C over everything from the length field to the end of
  *                the payload
+ *
+ * Layout 1 (journal format 1 to 3, record.h) has one such record per record.
+ * Layout 2 (format 4, what new journals get) has one per group commit, a pack: type
+ * 0xFFFF, the sequence number of its first record, the number of records in the
+ * trial id field, and as payload the records, each with its type, its trial id as a
+ * difference to the one before and its payload, the hot ones in a compact form
+ * (journal_pack.c, record.h). Replay hands out the same records either way. A
+ * journal keeps the layout it was created with.
  *
  * Appends go to an in-memory buffer; hps_journal_sync() writes the buffer and
  * fdatasync()s once, so one fsync covers every record appended since the last
@@ -57,7 +66,9 @@ typedef struct hps_journal_damage {
 enum {
     HPS_JOURNAL_READ = 0,    /* read-only; never modifies the file (for status) */
     HPS_JOURNAL_WRITE = 1,   /* open existing or create; cuts a torn tail, refuses damage */
-    HPS_JOURNAL_CREATE = 2   /* create; HPS_EEXIST if the file exists */
+    HPS_JOURNAL_CREATE = 2,  /* create; HPS_EEXIST if the file exists */
+    HPS_JOURNAL_LAYOUT1 = 0x100 /* or'ed with WRITE or CREATE: a journal this open
+                                   creates gets layout 1 (as older builds wrote) */
 };
 
 /* Open the journal at path in mode. HPS_OK, HPS_ENOENT, HPS_EEXIST, HPS_EIO,
@@ -65,6 +76,14 @@ enum {
  * HPS_EVERSION, HPS_EDAMAGED (writers: a bad record with valid records after it;
  * the file is left as it was). */
 int hps_journal_open(const char *path, int mode, hps_journal **out);
+
+/* The newest file layout this build reads and writes (journal format 4). */
+#define HPS_JOURNAL_LAYOUT 2
+
+/* The layout version in the file header of the journal at path, for messages (a
+ * newer one makes opens fail with HPS_EVERSION): HPS_OK, HPS_ENOENT, HPS_EIO or
+ * HPS_ECORRUPT (shorter than a file header, or not the journal magic). */
+int hps_journal_layout_of(const char *path, uint32_t *version);
 
 /* The damage a READ open found (a bad record followed by records that verify), or
  * NULL when the journal is whole (a torn tail is not damage). */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "journal.h"
 
 #define HDR_SIZE 16u
@@ -18,7 +19,11 @@
 #define REC_OVERHEAD 28u          /* REC_HEAD + CRC */
 #define MAX_PAYLOAD (64u << 20)   /* larger lengths mark a corrupt record */
 #define MAX_TYPE 0xFFFFu          /* record types are small; larger ones are noise */
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION ((uint32_t)HPS_JOURNAL_LAYOUT) /* the layout new journals get */
+#define FORMAT_MIN 1u             /* the oldest layout still read (and appended to) */
+#define PACK_TYPE 0xFFFFu         /* layout 2: the type of every physical record, a pack */
+#define MAX_PACK (MAX_PAYLOAD + 64u) /* a pack of one record of MAX_PAYLOAD bytes fits */
+#define MIN_PACKED 3u             /* the fewest bytes a record in a pack takes */
 
 static inline uint32_t get_u32(const unsigned char *p)
 {
@@ -44,8 +49,26 @@ static inline void put_u64(unsigned char *p, uint64_t v)
     put_u32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* The 16-byte file header this build writes. */
-void hps_jr_encode_header(unsigned char h[HDR_SIZE]);
+/* The 16-byte file header of layout version. */
+void hps_jr_encode_header(unsigned char h[HDR_SIZE], uint32_t version);
+
+/*
+ * Layout 2 (journal_pack.c). hps_jr_pack: the layout-1 records in plain[0, len)
+ * (journal.c's buffer: header, payload, CRC each) as packs, into out (reset first;
+ * payload and rec are scratch). HPS_OK or HPS_ENOMEM. hps_jr_unpack: check the
+ * pack at h (a physical record whose CRC matched; offset: where it lies) and then,
+ * if cb is not NULL, call cb for each of its records with the payload expanded into
+ * scratch (reused from pack to pack; free with hps_jr_scratch_free); a non-zero return stops it and lands in *cb_ret. HPS_OK, HPS_ECORRUPT
+ * (the pack does not decode: nothing was passed to cb) or HPS_ENOMEM.
+ */
+int hps_jr_pack(const unsigned char *plain, size_t len, hps_buf *out, hps_buf *payload,
+                hps_buf *rec);
+typedef struct hps_jr_scratch {
+    hps_buf entries, expanded, one;
+} hps_jr_scratch;
+int hps_jr_unpack(const unsigned char *h, uint64_t offset, hps_jr_scratch *scratch,
+                  int (*cb)(void *ctx, const hps_record *rec), void *ctx, int *cb_ret);
+void hps_jr_scratch_free(hps_jr_scratch *s);
 
 /* Map an errno from a failed write, fsync or open to an HPS_* code (ENOSPC and
  * EDQUOT to HPS_ENOSPC, ENOENT to HPS_ENOENT, ...). */
@@ -63,12 +86,14 @@ typedef struct hps_jr_prefix {
 } hps_jr_prefix;
 
 /*
- * Walk the records in [HDR_SIZE, limit) of fd and stop at the first invalid one
- * (type 0, oversized length, sequence gap, CRC mismatch, or running past limit or
- * end of file). cb, if not NULL, sees each valid record; a non-zero return stops
+ * Walk the records in [HDR_SIZE, limit) of fd, a file of layout version, and stop
+ * at the first invalid one (type 0, oversized length, sequence gap, CRC mismatch,
+ * running past limit or end of file; in layout 2 also anything but a pack that
+ * decodes; a pack's sequence number is its first record's). cb, if not NULL, sees each valid record; a non-zero return stops
  * the walk and lands in res->cb_ret. Returns HPS_OK, HPS_ENOMEM or HPS_EIO.
  */
-int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_prefix *res);
+int hps_jr_scan_prefix(int fd, uint64_t limit, uint32_t version, hps_jr_cb cb, void *ctx,
+                       hps_jr_prefix *res);
 
 /*
  * Look past a bad record at `from` (the end of a valid prefix whose last sequence
@@ -79,8 +104,8 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_p
  * NULL) sees each such record in file order. Returns HPS_OK, HPS_ENOMEM, HPS_EIO
  * or the non-zero value cb stopped with.
  */
-int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, hps_jr_cb cb,
-                      void *ctx, hps_journal_damage *d);
+int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint32_t version, uint64_t prev_seq,
+                      hps_jr_cb cb, void *ctx, hps_journal_damage *d);
 
 /*
  * Classify the file fd (size bytes) without changing it: d gets the valid
@@ -88,8 +113,9 @@ int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, 
  * empty, all-zero or half-written file header: a crashed create). HPS_OK,
  * HPS_ECORRUPT (a bad file header and nothing after it verifies), HPS_EVERSION,
  * HPS_EIO or HPS_ENOMEM. cb (may be NULL) sees every record that verifies.
+ * *version: the file's layout (FORMAT_VERSION when *fresh).
  */
 int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_damage *d,
-                    bool *fresh);
+                    bool *fresh, uint32_t *version);
 
 #endif

@@ -15,6 +15,12 @@
  * (each lost record takes at least REC_OVERHEAD bytes), and its CRC-32C matches.
  * Random bytes, zeros and a torn record's remains essentially never pass all
  * three; a record with a stale or repeated sequence number never does.
+ *
+ * Layout 2 (journal_pack.c): every physical record is a pack of a group commit's
+ * records, its sequence number its first record's and its trial id field their
+ * count. The same checks apply to the pack, and it must decode; a lost pack may
+ * have held a record in every MIN_PACKED bytes. A layout-1 record never has the
+ * pack's type (no build wrote one), so packs under a layout-1 header do not verify.
  */
 #include "journal_internal.h"
 
@@ -25,11 +31,11 @@
 
 #include "hpsweep/error.h"
 
-void hps_jr_encode_header(unsigned char h[HDR_SIZE])
+void hps_jr_encode_header(unsigned char h[HDR_SIZE], uint32_t version)
 {
     static const unsigned char magic[8] = {'H', 'P', 'S', 'J', 'R', 'N', 'L', '\0'};
     memcpy(h, magic, 8);
-    put_u32(h + 8, FORMAT_VERSION);
+    put_u32(h + 8, version);
     put_u32(h + 12, 0);
 }
 
@@ -140,7 +146,8 @@ static bool crc_ok(const unsigned char *h, uint32_t len)
     return hps_crc32c(0, h, REC_HEAD + (size_t)len) == get_u32(h + REC_HEAD + len);
 }
 
-int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_prefix *res)
+int hps_jr_scan_prefix(int fd, uint64_t limit, uint32_t version, hps_jr_cb cb, void *ctx,
+                       hps_jr_prefix *res)
 {
     res->end = HDR_SIZE;
     res->last_seq = 0;
@@ -151,6 +158,8 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_p
     int rc = reader_init(&r, fd, HDR_SIZE, limit);
     if (rc != HPS_OK)
         return rc;
+    const bool packs = version >= 2;
+    hps_jr_scratch scratch = {0};
     bool ok;
     while (limit - reader_at(&r) >= REC_OVERHEAD) {
         rc = reader_need(&r, REC_HEAD, &ok);
@@ -161,8 +170,8 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_p
         uint32_t type = get_u32(h + 4);
         uint64_t seq = get_u64(h + 8);
         size_t need = REC_OVERHEAD + (size_t)len;
-        if (type == 0 || len > MAX_PAYLOAD || seq != res->last_seq + 1 ||
-            limit - reader_at(&r) < need)
+        if (type == 0 || len > (packs ? MAX_PACK : MAX_PAYLOAD) || seq != res->last_seq + 1 ||
+            (packs != (type == PACK_TYPE)) || limit - reader_at(&r) < need)
             break;
         rc = reader_need(&r, need, &ok);
         if (!ok)
@@ -171,6 +180,24 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_p
         if (!crc_ok(h, len))
             break;
         uint64_t offset = reader_at(&r);
+        if (packs) {
+            /* A pack that does not decode ends the prefix (cb saw none of it). */
+            int cb_ret;
+            rc = hps_jr_unpack(h, offset, &scratch, cb, ctx, &cb_ret);
+            if (rc != HPS_OK) {
+                if (rc == HPS_ECORRUPT)
+                    rc = HPS_OK;
+                break;
+            }
+            r.pos += need;
+            res->end = reader_at(&r);
+            res->last_seq = seq + get_u64(h + 16) - 1;
+            if (cb_ret != 0) {
+                res->cb_ret = cb_ret;
+                break;
+            }
+            continue;
+        }
         r.pos += need;
         res->end = reader_at(&r);
         res->last_seq = seq;
@@ -183,12 +210,13 @@ int hps_jr_scan_prefix(int fd, uint64_t limit, hps_jr_cb cb, void *ctx, hps_jr_p
             }
         }
     }
+    hps_jr_scratch_free(&scratch);
     free(r.buf);
     return rc;
 }
 
-int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, hps_jr_cb cb,
-                      void *ctx, hps_journal_damage *d)
+int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint32_t version, uint64_t prev_seq,
+                      hps_jr_cb cb, void *ctx, hps_journal_damage *d)
 {
     d->records_after = 0;
     d->first_after = 0;
@@ -202,6 +230,9 @@ int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, 
     int rc = reader_init(&r, fd, from, limit);
     if (rc != HPS_OK)
         return rc;
+    const bool packs = version >= 2;
+    const uint64_t per_record = packs ? MIN_PACKED : REC_OVERHEAD;
+    hps_jr_scratch scratch = {0};
     bool ok;
     while (rc == HPS_OK && limit - reader_at(&r) >= REC_OVERHEAD) {
         rc = reader_need(&r, REC_HEAD, &ok);
@@ -212,8 +243,9 @@ int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, 
         uint32_t len = get_u32(h);
         uint32_t type = get_u32(h + 4);
         uint64_t seq = get_u64(h + 8);
-        uint64_t room = (at - prev_end) / REC_OVERHEAD; /* records the skipped bytes could hold */
-        bool plausible = type != 0 && type <= MAX_TYPE && len <= MAX_PAYLOAD &&
+        uint64_t room = (at - prev_end) / per_record; /* records the skipped bytes could hold */
+        bool plausible = type != 0 && type <= MAX_TYPE && packs == (type == PACK_TYPE) &&
+                         len <= (packs ? MAX_PACK : MAX_PAYLOAD) &&
                          limit - at >= REC_OVERHEAD + (uint64_t)len && seq > prev_seq &&
                          seq - prev_seq - 1 <= room;
         if (plausible) {
@@ -223,25 +255,42 @@ int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, 
             h = r.buf + r.pos;
             plausible = ok && crc_ok(h, len);
         }
+        uint64_t count = 1;
+        if (plausible && packs) {
+            int cb_ret;
+            rc = hps_jr_unpack(h, at, &scratch, NULL, NULL, &cb_ret);
+            if (rc == HPS_ENOMEM)
+                break;
+            plausible = rc == HPS_OK;
+            rc = HPS_OK;
+            count = get_u64(h + 16);
+        }
         if (!plausible) {
             r.pos++;
             continue;
         }
-        if (d->records_after++ == 0)
+        if (d->records_after == 0)
             d->first_after = at;
+        d->records_after += count;
         d->lost_records += seq - prev_seq - 1;
         d->lost_bytes += at - prev_end;
-        d->last_seq = seq;
-        prev_seq = seq;
+        d->last_seq = seq + count - 1;
+        prev_seq = d->last_seq;
         r.pos += REC_OVERHEAD + (size_t)len;
         prev_end = reader_at(&r);
-        if (cb) {
+        if (cb && packs) {
+            int cb_ret = 0;
+            rc = hps_jr_unpack(h, at, &scratch, cb, ctx, &cb_ret);
+            if (rc == HPS_OK)
+                rc = cb_ret;
+        } else if (cb) {
             hps_record rec = record_at(h, at);
             rc = cb(ctx, &rec);
         }
     }
     if (rc == HPS_OK)
         d->lost_bytes += limit - prev_end;
+    hps_jr_scratch_free(&scratch);
     free(r.buf);
     return rc;
 }
@@ -250,12 +299,13 @@ int hps_jr_scan_after(int fd, uint64_t from, uint64_t limit, uint64_t prev_seq, 
  * crash can leave behind while a journal is being created. */
 static bool is_unfinished_header(const unsigned char *p, size_t n)
 {
-    unsigned char h[HDR_SIZE];
-    hps_jr_encode_header(h);
+    unsigned char h1[HDR_SIZE], h2[HDR_SIZE];
+    hps_jr_encode_header(h1, FORMAT_MIN);
+    hps_jr_encode_header(h2, FORMAT_VERSION);
     bool zero = true;
     for (size_t i = 0; i < n; i++)
         zero = zero && p[i] == 0;
-    return zero || memcmp(p, h, n) == 0;
+    return zero || memcmp(p, h1, n) == 0 || memcmp(p, h2, n) == 0;
 }
 
 /* True if the whole file is zeros (a created file whose header never reached disk). */
@@ -289,14 +339,14 @@ static int file_is_all_zero(int fd, uint64_t size, bool *zero)
 #define MAX_PLAUSIBLE_VERSION 64u
 
 int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_damage *d,
-                    bool *fresh)
+                    bool *fresh, uint32_t *version)
 {
     memset(d, 0, sizeof *d);
     d->file_size = size;
     d->valid_end = HDR_SIZE;
     *fresh = false;
+    *version = FORMAT_VERSION;
     unsigned char h[HDR_SIZE], want[HDR_SIZE];
-    hps_jr_encode_header(want);
     size_t got;
     int rc = hps_jr_pread_full(fd, h, HDR_SIZE, 0, &got);
     if (rc != HPS_OK)
@@ -307,7 +357,10 @@ int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_
         *fresh = true;
         return HPS_OK;
     }
-    if (memcmp(h, want, HDR_SIZE) != 0) {
+    uint32_t found = get_u32(h + 8);
+    bool known = found >= FORMAT_MIN && found <= FORMAT_VERSION;
+    hps_jr_encode_header(want, known ? found : FORMAT_VERSION);
+    if (!known || memcmp(h, want, HDR_SIZE) != 0) {
         bool zero;
         if ((rc = file_is_all_zero(fd, size, &zero)) != HPS_OK)
             return rc;
@@ -315,26 +368,32 @@ int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_
             *fresh = true;
             return HPS_OK;
         }
-        /* A bad file header: damage if records after it verify, else not a journal
-         * (or one of a newer format). */
-        uint32_t version = get_u32(h + 8);
-        bool newer = memcmp(h, want, 8) == 0 && version > FORMAT_VERSION &&
-                     version <= MAX_PLAUSIBLE_VERSION;
+        /* A bad file header: damage if records after it verify (in either layout),
+         * else not a journal (or one of a newer layout). */
+        bool newer = memcmp(h, want, 8) == 0 && found > FORMAT_VERSION &&
+                     found <= MAX_PLAUSIBLE_VERSION;
         if (!newer) {
-            rc = hps_jr_scan_after(fd, HDR_SIZE, size, 0, cb, ctx, d);
-            if (rc != HPS_OK)
-                return rc;
-            if (d->records_after > 0) {
-                d->damaged = 1;
-                d->bad_offset = 0;
-                d->lost_bytes += HDR_SIZE;
-                return HPS_OK;
+            for (uint32_t v = FORMAT_VERSION; v >= FORMAT_MIN; v--) {
+                rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, NULL, NULL, d);
+                if (rc != HPS_OK)
+                    return rc;
+                if (d->records_after > 0) {
+                    if (cb && (rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, cb, ctx, d)) !=
+                                  HPS_OK)
+                        return rc;
+                    *version = v;
+                    d->damaged = 1;
+                    d->bad_offset = 0;
+                    d->lost_bytes += HDR_SIZE;
+                    return HPS_OK;
+                }
             }
         }
         return newer ? HPS_EVERSION : HPS_ECORRUPT;
     }
+    *version = found;
     hps_jr_prefix res;
-    if ((rc = hps_jr_scan_prefix(fd, size, cb, ctx, &res)) != HPS_OK)
+    if ((rc = hps_jr_scan_prefix(fd, size, found, cb, ctx, &res)) != HPS_OK)
         return rc;
     if (res.cb_ret != 0)
         return res.cb_ret;
@@ -342,8 +401,26 @@ int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_
     d->valid_records = d->last_seq = res.last_seq;
     if (res.end >= size)
         return HPS_OK;
-    if ((rc = hps_jr_scan_after(fd, res.end, size, res.last_seq, cb, ctx, d)) != HPS_OK)
+    if ((rc = hps_jr_scan_after(fd, res.end, size, found, res.last_seq, cb, ctx, d)) != HPS_OK)
         return rc;
     d->damaged = d->records_after > 0;
+    if (!d->damaged && res.last_seq == 0) {
+        /* Nothing verifies in the layout the header names: a damaged version field
+         * must not make a writer cut a journal of the other layout. */
+        hps_journal_damage other = *d;
+        uint32_t v = found == FORMAT_MIN ? FORMAT_VERSION : FORMAT_MIN;
+        if ((rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, NULL, NULL, &other)) != HPS_OK)
+            return rc;
+        if (other.records_after > 0) {
+            if (cb && (rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, cb, ctx, &other)) !=
+                          HPS_OK)
+                return rc;
+            *d = other;
+            d->damaged = 1;
+            d->bad_offset = 0;
+            d->lost_bytes += HDR_SIZE;
+            *version = v;
+        }
+    }
     return HPS_OK;
 }

@@ -30,6 +30,11 @@
  *                resume) or ended (phase 1): its provenance (prov.h) as entries of
  *                kind (i32), index (i32), key and value (u32 length + bytes each).
  *                FEED, PRUNE and RUN: journal format 3.
+ *
+ * Format 4 changes no payload above: it is the journal file's layout 2 (journal.h),
+ * where each group commit is one pack and the hot payloads lie in it in a compact
+ * form (hps_rec_compact below) that expands back to exactly these bytes. Replay
+ * always sees the payloads above.
  */
 #ifndef HPS_STORE_RECORD_H
 #define HPS_STORE_RECORD_H
@@ -56,9 +61,9 @@ enum {
     HPS_REC_RUN = 12
 };
 
-/* The HEADER's format: 2 since BUDGET records, 3 since FEED, PRUNE and RUN; replay
- * reads 1 to 3. */
-#define HPS_JOURNAL_FORMAT 3
+/* The HEADER's format: 2 since BUDGET records, 3 since FEED, PRUNE and RUN, 4 since
+ * the compact journal layout (journal file layout 2); replay reads 1 to 4. */
+#define HPS_JOURNAL_FORMAT 4
 #define HPS_JOURNAL_FORMAT_MIN 1
 
 typedef struct hps_rec_header {
@@ -129,5 +134,51 @@ int hps_rec_decode_prune(const void *p, uint32_t len, int64_t *run, int64_t *ste
 /* RUN: *phase, and its facts appended to out (copies; on an error out may hold some
  * of them). HPS_OK, HPS_ECORRUPT or HPS_ENOMEM. */
 int hps_rec_decode_run(const void *p, uint32_t len, uint32_t *phase, hps_prov *out);
+
+/*
+ * The compact forms of journal layout 2 (engine/store/journal_pack.c). Integers are
+ * LEB128 varints (signed ones zigzag-coded), fields at their usual values are flag
+ * bits, doubles are kept bit for bit: 8 bytes, 4 when a float holds the value
+ * exactly (SUGGEST's coordinates), and times as a varint of their bits XOR the bits
+ * of the time before them in the same pack (ctx), which is small for nearby times.
+ *
+ *   SUGGEST  u8 flags (1 budget, 2 bracket, 4 rung, 8 promotion: present, else 0.0,
+ *            -1, -1, 0; 16: coordinates as floats), u64 seed, [f64 budget],
+ *            [zz bracket], [zz rung], [zz promotion], zz worker, time start,
+ *            uv n, n coordinates
+ *   RESULT   u8 flags (1 cause, 2 exit code (else -1), 4 attempts (else 0), 8 stderr
+ *            tail; 16: the only metric is the objective: name 0, its value the
+ *            objective's, resource = step; 32: no metrics), zz status, zz worker,
+ *            f64 objective, time start, uv (end bits XOR start bits), [uv len +
+ *            cause], [zz exit], [zz attempts], [uv len + tail], then with 16 zz step,
+ *            with neither 16 nor 32 a metric list
+ *   REPORT   a metric list: uv n, then per metric u8 flags (1: resource = step,
+ *            2: value given; resource and value are 8 bytes each when present;
+ *            without 2, only in a RESULT, the value is the objective's), zz name
+ *            index, zz step, [f64 resource], [f64 value]
+ *
+ * Every other record type, and any payload that does not parse as its type's layout
+ * exactly, is kept as it is.
+ */
+typedef struct hps_rec_pack_ctx {
+    uint64_t time_bits;         /* the last time coded in this pack (0 at its start) */
+} hps_rec_pack_ctx;
+
+/* LEB128 varints on a buffer and a cursor (a cursor's get sets `bad` on a short or
+ * over-long one). */
+void hps_put_uvarint(hps_buf *b, uint64_t v);
+uint64_t hps_get_uvarint(hps_cursor *c);
+
+/* Append the compact form of a type record's payload p (len bytes) to b: HPS_OK,
+ * HPS_ENOMEM, or HPS_EINVAL when the type has none or p does not parse exactly (then
+ * b is as it was). */
+int hps_rec_compact(hps_buf *b, uint32_t type, const void *p, uint32_t len,
+                    hps_rec_pack_ctx *ctx);
+
+/* Read one compact payload of type from c (exactly `left` bytes of it) and write the
+ * payload it stands for into out (reset first). HPS_OK, HPS_ECORRUPT or
+ * HPS_ENOMEM; at most max_len bytes are written (longer: HPS_ECORRUPT). */
+int hps_rec_expand(hps_cursor *c, uint32_t type, hps_buf *out, size_t max_len,
+                   hps_rec_pack_ctx *ctx);
 
 #endif

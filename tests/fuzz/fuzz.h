@@ -16,13 +16,15 @@
 int hps_fuzz_config(const uint8_t *data, size_t size);
 
 /*
- * The journal reader and replayer. data[0] & 1 picks the form of the rest:
+ * The journal reader and replayer. data[0] & 3 picks the form of the rest:
  * 0  a journal file as it lies on disk: inspected, opened for reading and
  *    replayed, then opened for writing (a torn tail cut, damage refused),
  *    replayed, appended to and synced;
- * 1  records framed as [type u8][trial id i8][length u16 LE][payload], given
- *    correct sequence numbers and CRCs by the harness, so that the fuzzer reaches
- *    hps_sweep_apply (and the strategies) past the checksums.
+ * 1, 3  layout-1 records framed as [type u8][trial id i8][length u16 LE][payload],
+ *    given correct sequence numbers and CRCs by the harness, so that the fuzzer
+ *    reaches hps_sweep_apply (and the strategies) past the checksums;
+ * 2  layout-2 packs framed as [count u8][length u16 LE][pack payload], given
+ *    sequence numbers and CRCs the same way: the pack and compact-form decoders.
  */
 int hps_fuzz_journal(const uint8_t *data, size_t size);
 

@@ -100,12 +100,64 @@ static void framed(const uint8_t *data, size_t size)
     }
 }
 
+/* Packs framed by the fuzzer, laid out as a valid layout-2 journal: each
+ * [count u8][length u16 LE][payload] becomes a pack of count % 16 + 1 records
+ * with the right sequence number and CRC, so that mutations reach the pack and
+ * compact-form decoders (journal_pack.c, record.c) and the replay past them. */
+static void packed(const uint8_t *data, size_t size)
+{
+    static int fd = -1;
+    static const char header[16] = {'H', 'P', 'S', 'J', 'R', 'N', 'L', '\0', 2, 0, 0, 0};
+    size_t cap = 16 + size / 3 * 28 + size + 64, n = 16;
+    unsigned char *buf = malloc(cap);
+    if (!buf)
+        return;
+    memcpy(buf, header, 16);
+    uint64_t seq = 1;
+    for (size_t off = 0; off + 3 <= size;) {
+        uint64_t count = (uint64_t)(data[off] % 16) + 1;
+        size_t len = (size_t)data[off + 1] | (size_t)data[off + 2] << 8;
+        off += 3;
+        if (len > size - off)
+            len = size - off;
+        unsigned char *p = buf + n;
+        uint32_t l32 = (uint32_t)len, type = 0xFFFF;
+        for (int i = 0; i < 4; i++) {
+            p[i] = (unsigned char)(l32 >> (8 * i));
+            p[4 + i] = (unsigned char)(type >> (8 * i));
+        }
+        for (int i = 0; i < 8; i++) {
+            p[8 + i] = (unsigned char)(seq >> (8 * i));
+            p[16 + i] = (unsigned char)(count >> (8 * i));
+        }
+        memcpy(p + 24, data + off, len);
+        uint32_t crc = hps_crc32c(0, p, 24 + len);
+        for (int i = 0; i < 4; i++)
+            p[24 + len + i] = (unsigned char)(crc >> (8 * i));
+        n += 28 + len;
+        off += len;
+        seq += count;
+    }
+    const char *path = hps_fuzz_file(&fd, buf, n);
+    free(buf);
+    hps_journal_damage d;
+    uint64_t seen = 0;
+    hps_journal *j = NULL;
+    if (path && hps_journal_inspect(path, count_one, &seen, &d) == HPS_OK &&
+        hps_journal_open(path, HPS_JOURNAL_READ, &j) == HPS_OK) {
+        replay(j);
+        hps_journal_close(j);
+    }
+}
+
 int hps_fuzz_journal(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
     if (data[0] & 1)
         framed(data + 1, size - 1);
+    else if (data[0] & 2)
+        packed(data + 1, size - 1);
     else
         raw(data + 1, size - 1);
     return 0;

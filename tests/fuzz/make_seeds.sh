@@ -45,6 +45,7 @@ budget: {max_trials: 4}
 YAML
 for s in random hb cmd; do "$HPS" run $s.yaml --quiet 2>/dev/null || true; done
 # Frame a journal's records for the replay form: [type][trial i8][len u16][payload].
+# (frame works on layout-1 journals, made by builds before journal format 4.)
 frame() { python3 - "$1" <<'PY'
 import struct, sys
 d = open(sys.argv[1], 'rb').read()
@@ -58,9 +59,24 @@ while off + 28 <= len(d):
 sys.stdout.buffer.write(bytes(out))
 PY
 }
+# The pack form (layout 2): [count u8][len u16][pack payload] per pack.
+packs() { python3 - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out, off = bytearray(b'\x02'), 16
+while off + 28 <= len(d):
+    n, t, seq, count = struct.unpack_from('<IIQq', d, off)
+    if n > 65535: break
+    out += struct.pack('<BH', (count - 1) % 16, n) + d[off + 24: off + 24 + n]
+    off += 28 + n
+sys.stdout.buffer.write(bytes(out))
+PY
+}
+# New journals have layout 2 (journal format 4): -raw2 and -packed. The -raw and
+# -framed seeds are layout 1 (format 3, made by an older build) and kept as they are.
 for s in random hb cmd; do
-    { printf '\0'; cat runs/$s/journal; } > "$OUT/journal/$s-raw"
-    frame runs/$s/journal > "$OUT/journal/$s-framed"
+    { printf '\0'; cat runs/$s/journal; } > "$OUT/journal/$s-raw2"
+    packs runs/$s/journal > "$OUT/journal/$s-packed"
 done
 cp runs/random/sweep.h5 "$OUT/results/random.h5"
 cp runs/hb/sweep.h5 "$OUT/results/hyperband.h5"

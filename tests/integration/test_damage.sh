@@ -21,28 +21,46 @@ YAML
 trial_keys ref/dmg > ref.keys
 [ "$(wc -l < ref.keys)" = 40 ] || fail "reference run incomplete"
 
-# The offset of the n-th record (1-based) of a type in a journal, from its layout:
-# 16-byte file header, then per record u32 length, u32 type, u64 seq, i64 trial,
-# payload, u32 CRC.
+# Where the n-th record (1-based) of a type lies in a journal, from its layout
+# (engine/store/journal.h): "OFFSET COUNT", the offset of the physical record that
+# holds it and how many records that one holds. 16-byte file header, then per
+# physical record u32 length, u32 type, u64 seq, i64 trial id (layout 2: the count
+# of records in the pack), payload, u32 CRC; a layout-2 pack's payload is its
+# records, each a varint size, then a varint (type << 1 | compact), ...
 record_at() { python3 - "$1" "$2" "$3" <<'PY'
 import struct, sys
 data = open(sys.argv[1], 'rb').read()
 want, nth, off, seen = int(sys.argv[2]), int(sys.argv[3]), 16, 0
+layout = struct.unpack_from('<I', data, 8)[0]
+def uv(o):
+    v = s = 0
+    while True:
+        b = data[o]; o += 1; v |= (b & 0x7f) << s; s += 7
+        if b < 0x80: return v, o
 while off + 28 <= len(data):
-    n, t = struct.unpack_from('<II', data, off)
-    if t == want:
-        seen += 1
-        if seen == nth:
-            print(off); break
+    n, t, seq, count = struct.unpack_from('<IIQq', data, off)
+    types, p = [t], off + 24
+    if layout == 2:
+        types = []
+        for _ in range(count):
+            size, q = uv(p)
+            types.append(uv(q)[0] >> 1)
+            p = q + size
+    for ty in types:
+        if ty == want:
+            seen += 1
+            if seen == nth:
+                print(off, len(types)); sys.exit(0)
     off += 28 + n
 PY
 }
 flip() { python3 -c "import sys; f=open(sys.argv[1],'r+b'); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^0x20]))" "$1" "$2"; }
 
-# 1. A RESULT in the middle: refused everywhere, nothing changed.
+# 1. A RESULT in the middle: refused everywhere, nothing changed. (A flipped byte
+#    makes the whole pack it lies in fail to verify: n records.)
 cp -r ref a
-at=$(record_at a/dmg/journal 4 17)
-flip a/dmg/journal $((at + 40))
+read -r at n < <(record_at a/dmg/journal 4 17)
+flip a/dmg/journal $((at + 26))
 cp a/dmg/journal damaged.copy
 expect_exit 6 "$HPS" resume a/dmg --quiet
 grep -q "is damaged: record [0-9]* (at byte $at) does not verify, yet [0-9]* records after it verify" "$WORK/err" || { cat "$WORK/err"; fail "resume: no damage message"; }
@@ -57,24 +75,30 @@ ok "a damaged RESULT: resume, run --resume and status refuse with exit 6; the fi
 
 expect_exit 0 "$HPS" resume a/dmg --salvage --quiet
 grep -q "salvaged a/dmg/journal" "$WORK/err" || { cat "$WORK/err"; fail "no salvage report"; }
-grep -q "lost      1 damaged record (record " "$WORK/err" || { cat "$WORK/err"; fail "salvage: wrong loss"; }
+grep -q "lost *$n damaged records\? (record" "$WORK/err" || { cat "$WORK/err"; fail "salvage: wrong loss"; }
 copy=$(ls a/dmg/journal.damaged-*)
 cmp -s "$copy" damaged.copy || fail "the original was not kept as journal.damaged-*"
 trial_keys a/dmg > a.keys
 diff -q ref.keys a.keys >/dev/null || { diff ref.keys a.keys | head; fail "after salvage: trial set differs"; }
 [ "$(status_count a/dmg done)" = 40 ] && [ "$(status_count a/dmg running)" = 0 ] || fail "after salvage: not 40 done"
-ok "salvage: 1 record lost, the trial re-run, 40 trials as in the uninterrupted run, original kept"
+ok "salvage: the $n records of the damaged pack lost, their trials re-run, 40 trials as in the uninterrupted run, original kept"
 
-# 2. A SUGGEST: the strategy is asked for it again (all before it intact).
+# 2. A SUGGEST: the strategy is asked for it again when it was the only record
+#    lost (a pack of its own) with all before it intact; in a pack with others, those
+#    are lost with it and the trials whose records were lost run again.
 cp -r ref b
-at=$(record_at b/dmg/journal 2 9)
-flip b/dmg/journal $((at + 30))
+read -r at n < <(record_at b/dmg/journal 2 9)
+flip b/dmg/journal $((at + 26))
 expect_exit 0 "$HPS" resume b/dmg --salvage --quiet
-grep -q "re-derived the lost suggestion of trial 8" "$WORK/err" || { cat "$WORK/err"; fail "SUGGEST not re-derived"; }
-grep -q "dropped   0 records" "$WORK/err" || { cat "$WORK/err"; fail "records dropped after a re-derived SUGGEST"; }
+if [ "$n" = 1 ]; then
+    grep -q "re-derived the lost suggestion of trial 8" "$WORK/err" || { cat "$WORK/err"; fail "SUGGEST not re-derived"; }
+    grep -q "dropped   0 records" "$WORK/err" || { cat "$WORK/err"; fail "records dropped after a re-derived SUGGEST"; }
+else
+    grep -q "lost *$n damaged records" "$WORK/err" || { cat "$WORK/err"; fail "salvage of a SUGGEST's pack: wrong loss"; }
+fi
 trial_keys b/dmg > b.keys
 diff -q ref.keys b.keys >/dev/null || { diff ref.keys b.keys | head; fail "after salvage of a SUGGEST: trial set differs"; }
-ok "a damaged SUGGEST is re-derived from the strategy; the sweep equals the uninterrupted one"
+ok "a damaged SUGGEST ($n records in its pack) is salvaged; the sweep equals the uninterrupted one"
 
 # 3. The HEADER record (config and seed): refused, and nothing to salvage.
 cp -r ref c

@@ -3,7 +3,11 @@
  * (deterministic mode's FEED and PRUNE, a run's provenance in RUN included)
  * round-trips through encode/decode; every truncation of an encoded payload and
  * every payload with trailing bytes decodes to HPS_ECORRUPT; too small u / metric
- * buffers are refused; the growable buffer works across many appends.
+ * buffers are refused; the growable buffer works across many appends. The compact
+ * forms of journal layout 2: varints at their boundaries, every SUGGEST, RESULT and
+ * REPORT field at its default and at other values back bit for bit, payloads that
+ * do not parse left as they are, and every truncation or bad flag of a compact form
+ * HPS_ECORRUPT (never a crash).
  *
  * Truncated copies are made into exact-size heap blocks so ASan catches any read
  * past the payload.
@@ -15,6 +19,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -545,6 +550,250 @@ static void test_buf_growth_and_reuse(void **state)
     hps_buf_free(NULL);
 }
 
+/* ---- compact forms (journal layout 2) ------------------------------------------- */
+
+static void test_uvarint_boundaries(void **state)
+{
+    (void)state;
+    const uint64_t v[] = {0, 1, 127, 128, 255, 16383, 16384, (1ull << 21) - 1, 1ull << 21,
+                          UINT32_MAX, 1ull << 56, (1ull << 63) - 1, 1ull << 63, UINT64_MAX};
+    const size_t want_len[] = {1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 9, 9, 10, 10};
+    hps_buf b = {0};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        hps_buf_reset(&b);
+        hps_put_uvarint(&b, v[i]);
+        assert_int_equal(b.len, want_len[i]);
+        hps_cursor c = hps_cursor_make(b.data, b.len);
+        assert_true(hps_get_uvarint(&c) == v[i]);
+        assert_int_equal(hps_cursor_finish(&c), HPS_OK);
+        /* every truncation is a bad cursor */
+        for (size_t cut = 0; cut < b.len; cut++) {
+            c = hps_cursor_make(b.data, cut);
+            (void)hps_get_uvarint(&c);
+            assert_true(c.bad);
+        }
+    }
+    /* more than 64 bits: an 11th byte, or a 10th above 1 */
+    static const unsigned char eleven[11] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                             0x80, 0x80, 0x80, 0x81, 0x00};
+    hps_cursor c = hps_cursor_make(eleven, sizeof eleven);
+    (void)hps_get_uvarint(&c);
+    assert_true(c.bad);
+    static const unsigned char tenth[10] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                            0xff, 0xff, 0xff, 0xff, 0x02};
+    c = hps_cursor_make(tenth, sizeof tenth);
+    (void)hps_get_uvarint(&c);
+    assert_true(c.bad);
+    hps_buf_free(&b);
+}
+
+/* Compact p (type), expand it back and compare bit for bit; every truncation of
+ * the compact form is HPS_ECORRUPT (exact-size heap copies, for ASan). Returns the
+ * compact size. */
+static size_t compact_roundtrip(uint32_t type, const hps_buf *p)
+{
+    hps_buf c = {0}, out = {0};
+    hps_rec_pack_ctx ctx = {.time_bits = 0x41d9c6b4a0000000ull};
+    hps_rec_pack_ctx start = ctx;
+    assert_int_equal(hps_rec_compact(&c, type, p->data, (uint32_t)p->len, &ctx), HPS_OK);
+    hps_rec_pack_ctx rctx = start;
+    hps_cursor cur = hps_cursor_make(c.data, c.len);
+    assert_int_equal(hps_rec_expand(&cur, type, &out, 64u << 20, &rctx), HPS_OK);
+    assert_int_equal(out.len, p->len);
+    assert_memory_equal(out.data, p->data, p->len);
+    assert_true(rctx.time_bits == ctx.time_bits);
+    for (size_t cut = 0; cut < c.len; cut++) {
+        unsigned char *t = malloc(cut ? cut : 1);
+        assert_non_null(t);
+        memcpy(t, c.data, cut);
+        rctx = start;
+        cur = hps_cursor_make(t, cut);
+        assert_int_equal(hps_rec_expand(&cur, type, &out, 64u << 20, &rctx), HPS_ECORRUPT);
+        free(t);
+    }
+    /* an expansion longer than allowed is refused */
+    rctx = start;
+    cur = hps_cursor_make(c.data, c.len);
+    assert_int_equal(hps_rec_expand(&cur, type, &out, p->len - 1, &rctx), HPS_ECORRUPT);
+    size_t n = c.len;
+    hps_buf_free(&c);
+    hps_buf_free(&out);
+    return n;
+}
+
+static void test_compact_suggest(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    double u[4] = {0.1234567890123, 0.5, -0.0, 1e-300};
+    hps_rec_suggest s = {.seed = 0xfedcba9876543210ull, .budget = 0.0, .bracket = -1,
+                         .rung = -1, .promotion = 0, .worker = 1, .start = 1796073018.410253,
+                         .n = 2, .u = u};
+    /* defaults: flags, seed, worker, start, n, two doubles */
+    assert_int_equal(hps_rec_encode_suggest(&b, &s), HPS_OK);
+    size_t small = compact_roundtrip(HPS_REC_SUGGEST, &b);
+    assert_true(small <= 1 + 8 + 1 + 10 + 1 + 16);
+    /* every optional field, and coordinates a float holds exactly */
+    double uf[3] = {0.5, 0.25, -2.0};
+    hps_rec_suggest t = {.seed = 1, .budget = 81.0, .bracket = 3, .rung = INT32_MIN,
+                         .promotion = 1, .worker = INT32_MAX, .start = -1.5, .n = 3, .u = uf};
+    assert_int_equal(hps_rec_encode_suggest(&b, &t), HPS_OK);
+    assert_true(compact_roundtrip(HPS_REC_SUGGEST, &b) < b.len - 3 * 4);
+    /* special doubles: -0 budget, NaN and infinities in u, no coordinates */
+    double us[4] = {NAN, INFINITY, -INFINITY, 3.0e38};
+    hps_rec_suggest v = {.budget = -0.0, .bracket = 0, .rung = 0, .promotion = -7,
+                         .worker = -3, .start = NAN, .n = 4, .u = us};
+    assert_int_equal(hps_rec_encode_suggest(&b, &v), HPS_OK);
+    compact_roundtrip(HPS_REC_SUGGEST, &b);
+    v.n = 0;
+    assert_int_equal(hps_rec_encode_suggest(&b, &v), HPS_OK);
+    compact_roundtrip(HPS_REC_SUGGEST, &b);
+    /* not a SUGGEST's layout (one byte short, one too many): no compact form, b kept */
+    hps_buf c = {0};
+    hps_put_uvarint(&c, 7);
+    hps_rec_pack_ctx ctx = {0};
+    assert_int_equal(hps_rec_compact(&c, HPS_REC_SUGGEST, b.data, (uint32_t)b.len - 1, &ctx),
+                     HPS_EINVAL);
+    hps_buf_put(&b, "x", 1);
+    assert_int_equal(hps_rec_compact(&c, HPS_REC_SUGGEST, b.data, (uint32_t)b.len, &ctx),
+                     HPS_EINVAL);
+    assert_int_equal(c.len, 1);
+    assert_true(ctx.time_bits == 0);
+    assert_int_equal(hps_rec_compact(&c, HPS_REC_DISPATCH, b.data, 12, &ctx), HPS_EINVAL);
+    /* unknown flag bits are corrupt */
+    static const unsigned char bad[] = {0x40, 1, 2, 3, 4, 5, 6, 7, 8, 2, 0, 0};
+    hps_cursor cur = hps_cursor_make(bad, sizeof bad);
+    assert_int_equal(hps_rec_expand(&cur, HPS_REC_SUGGEST, &c, 1024, &ctx), HPS_ECORRUPT);
+    hps_buf_free(&c);
+    hps_buf_free(&b);
+}
+
+static void test_compact_result(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    hps_outcome o;
+    hps_outcome_init(&o);
+    o.status = HPS_TRIAL_DONE;
+    o.worker = 1;
+    o.objective = 0.8278934057;
+    o.start = 1796073018.410253;
+    o.end = 1796073018.4102585;
+    hps_rec_metric obj = {0, 0, 0.0, o.objective};
+    o.metrics = &obj;
+    o.n_metrics = 1;
+    /* the common case: the objective as the only metric */
+    assert_int_equal(hps_rec_encode_result(&b, &o), HPS_OK);
+    assert_true(compact_roundtrip(HPS_REC_RESULT, &b) <= 1 + 1 + 1 + 8 + 10 + 3 + 1);
+    obj.step = 12;
+    obj.resource = 12.0;
+    assert_int_equal(hps_rec_encode_result(&b, &o), HPS_OK);
+    compact_roundtrip(HPS_REC_RESULT, &b);
+    /* the objective metric with a resource that is not its step, or another name */
+    obj.resource = 2.5;
+    assert_int_equal(hps_rec_encode_result(&b, &o), HPS_OK);
+    compact_roundtrip(HPS_REC_RESULT, &b);
+    obj.resource = 12.0;
+    obj.name_index = 3;
+    assert_int_equal(hps_rec_encode_result(&b, &o), HPS_OK);
+    compact_roundtrip(HPS_REC_RESULT, &b);
+    /* no metrics; many; NaN objective and values; every optional field */
+    o.n_metrics = 0;
+    assert_int_equal(hps_rec_encode_result(&b, &o), HPS_OK);
+    compact_roundtrip(HPS_REC_RESULT, &b);
+    hps_rec_metric m[4] = {{0, INT64_MIN, -0.0, NAN},
+                           {5, INT64_MAX, (double)INT64_MAX, 1.0},
+                           {INT32_MAX, -1, -1.0, NAN},
+                           {INT32_MIN, 3, 3.0, -1e308}};
+    o.metrics = m;
+    o.n_metrics = 4;
+    o.objective = NAN;
+    o.status = HPS_TRIAL_FAILED;
+    o.worker = INT32_MIN;
+    snprintf(o.cause, sizeof o.cause, "timeout");
+    o.exit_code = 137;
+    o.attempts = INT32_MAX;
+    char tail[HPS_STDERR_TAIL_LEN];
+    memset(tail, 'z', sizeof tail);
+    o.stderr_tail = tail;
+    o.stderr_len = sizeof tail - 1;
+    o.start = 0.0;
+    o.end = -INFINITY;
+    assert_int_equal(hps_rec_encode_result(&b, &o), HPS_OK);
+    compact_roundtrip(HPS_REC_RESULT, &b);
+    o.exit_code = -2;
+    o.attempts = -1;
+    o.stderr_len = 1;
+    assert_int_equal(hps_rec_encode_result(&b, &o), HPS_OK);
+    compact_roundtrip(HPS_REC_RESULT, &b);
+    /* a RESULT payload with trailing bytes or a short metric list: left as it is */
+    hps_buf c = {0};
+    hps_rec_pack_ctx ctx = {0};
+    hps_buf_put(&b, "", 1);
+    assert_int_equal(hps_rec_compact(&c, HPS_REC_RESULT, b.data, (uint32_t)b.len, &ctx),
+                     HPS_EINVAL);
+    assert_int_equal(hps_rec_compact(&c, HPS_REC_RESULT, b.data, (uint32_t)b.len - 2, &ctx),
+                     HPS_EINVAL);
+    assert_int_equal(hps_rec_compact(&c, HPS_REC_RESULT, b.data, 0, &ctx), HPS_EINVAL);
+    assert_int_equal(c.len, 0);
+    /* flags for both "objective metric" and "no metrics": corrupt */
+    static const unsigned char both[] = {16 | 32, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    hps_cursor cur = hps_cursor_make(both, sizeof both);
+    assert_int_equal(hps_rec_expand(&cur, HPS_REC_RESULT, &c, 1024, &ctx), HPS_ECORRUPT);
+    hps_buf_free(&c);
+    hps_buf_free(&b);
+}
+
+static void test_compact_report(void **state)
+{
+    (void)state;
+    hps_buf b = {0};
+    hps_rec_metric m[3] = {{0, 4, 4.0, 0.5}, {1, 9, 0.25, NAN}, {2, -1, -1.0, 0.0}};
+    for (uint32_t n = 0; n <= 3; n++) {
+        assert_int_equal(hps_rec_encode_report(&b, m, n), HPS_OK);
+        size_t sz = compact_roundtrip(HPS_REC_REPORT, &b);
+        assert_true(sz < b.len);
+    }
+    /* a REPORT's metrics always carry their value: a flag that leaves it out is corrupt */
+    static const unsigned char novalue[] = {1, 1, 0, 8};
+    hps_cursor cur = hps_cursor_make(novalue, sizeof novalue);
+    hps_rec_pack_ctx ctx = {0};
+    assert_int_equal(hps_rec_expand(&cur, HPS_REC_REPORT, &b, 1024, &ctx), HPS_ECORRUPT);
+    /* a count the bytes cannot hold */
+    static const unsigned char many[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 3, 0, 0};
+    cur = hps_cursor_make(many, sizeof many);
+    assert_int_equal(hps_rec_expand(&cur, HPS_REC_REPORT, &b, 64u << 20, &ctx), HPS_ECORRUPT);
+    /* a type without a compact form */
+    cur = hps_cursor_make(many, sizeof many);
+    assert_int_equal(hps_rec_expand(&cur, HPS_REC_STATUS, &b, 1024, &ctx), HPS_ECORRUPT);
+    hps_buf_free(&b);
+}
+
+/* Random bytes as compact forms: decoded or refused, never a crash or a read past
+ * them (ASan), never more than max_len bytes out. */
+static void test_compact_garbage(void **state)
+{
+    (void)state;
+    hps_buf out = {0};
+    srand(15);
+    for (int i = 0; i < 20000; i++) {
+        size_t n = (size_t)(rand() % 64);
+        unsigned char *p = malloc(n ? n : 1);
+        assert_non_null(p);
+        for (size_t k = 0; k < n; k++)
+            p[k] = (unsigned char)rand();
+        static const uint32_t types[] = {HPS_REC_SUGGEST, HPS_REC_RESULT, HPS_REC_REPORT};
+        hps_rec_pack_ctx ctx = {0};
+        hps_cursor c = hps_cursor_make(p, n);
+        int rc = hps_rec_expand(&c, types[i % 3], &out, 4096, &ctx);
+        assert_true(rc == HPS_OK || rc == HPS_ECORRUPT);
+        if (rc == HPS_OK)
+            assert_true(out.len <= 4096);
+        free(p);
+    }
+    hps_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +811,11 @@ int main(void)
         cmocka_unit_test(test_result_cause_too_long),
         cmocka_unit_test(test_string_roundtrip),
         cmocka_unit_test(test_buf_growth_and_reuse),
+        cmocka_unit_test(test_uvarint_boundaries),
+        cmocka_unit_test(test_compact_suggest),
+        cmocka_unit_test(test_compact_result),
+        cmocka_unit_test(test_compact_report),
+        cmocka_unit_test(test_compact_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
