@@ -89,8 +89,13 @@ void hps_store_columns_free(char **cols, int n);
 int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials, int64_t n,
                            const hps_h5err *e);
 int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e);
-int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e);
-int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e);
+/* /rungs and /metrics hold carried + n rows: rows [0, carried) copied from the
+ * dataset from (the same table of an earlier file, read in blocks; unused when
+ * carried is 0), then the n rows given. */
+int hps_store_write_rungs(hid_t file, hid_t from, int64_t carried, const hps_rung *rungs,
+                          int64_t n, const hps_h5err *e);
+int hps_store_write_metrics(hid_t file, hid_t from, int64_t carried, const hps_metric *metrics,
+                            int64_t n, const hps_h5err *e);
 
 /* Row indices of the best trials stored with /trials (store_index.c). */
 #define HPS_STORE_BEST_ROWS 64

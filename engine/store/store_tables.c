@@ -2,12 +2,13 @@
  * The four extendible tables of sweep.h5, /trials, /failures, /rungs and /metrics:
  * chunked datasets with unlimited rows. /rungs is packed into one buffer in its
  * file layout and written with a single H5Dwrite, /metrics written from the
- * caller's array; /trials is packed and written in blocks of whole chunks, and
- * /failures, whose rows carry a 2 KiB string, in blocks too, so that neither needs
- * a second copy of a million-trial table in memory. /trials has the
- * fixed columns, then one per parameter (named by hps_store_param_columns) typed
- * by the parameter: double, int64, an int32 enum of the choices or the int8
- * FALSE/TRUE enum.
+ * caller's array, each after the rows carried over from an earlier file (copied
+ * in blocks) when the caller no longer holds those; /trials is packed and written
+ * in blocks of whole chunks, and /failures, whose rows carry a 2 KiB string, in
+ * blocks too, so that neither needs a second copy of a million-trial table in
+ * memory. /trials has the fixed columns, then one per parameter (named by
+ * hps_store_param_columns) typed by the parameter: double, int64, an int32 enum
+ * of the choices or the int8 FALSE/TRUE enum.
  */
 #include <math.h>
 #include <stdint.h>
@@ -137,14 +138,57 @@ fail:
     return rc;
 }
 
-/* Create the table name of type ftype with n rows and write buf (laid out as mtype) into it. */
-static int write_table(hid_t file, const char *name, hid_t ftype, hid_t mtype, int64_t n,
-                       const void *buf, const hps_h5err *e)
+/* Rows copied from an earlier file per read and write (about 2.5 MiB of metrics). */
+#define COPY_BLOCK_ROWS 65536
+
+/* Copy rows [0, count) of from (the same table of an earlier file) into ds, a block
+ * at a time, through the memory type mtype: the carried rows never all sit in
+ * memory. */
+static int copy_rows(hid_t ds, hid_t from, hid_t mtype, int64_t count, const hps_h5err *e)
+{
+    int rc = HPS_EHDF5;
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    int64_t block = count < COPY_BLOCK_ROWS ? count : COPY_BLOCK_ROWS;
+    size_t rowsize = H5Tget_size(mtype);
+    unsigned char *buf = rowsize ? malloc(rowsize * (size_t)(block > 0 ? block : 1)) : NULL;
+    if (!buf) {
+        hps_h5_errf(e, "out of memory copying rows of an earlier file");
+        return HPS_ENOMEM;
+    }
+    h5Check(e, fspace = H5Dget_space(from));
+    for (int64_t first = 0; first < count; first += block) {
+        int64_t n = count - first < block ? count - first : block;
+        hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)n};
+        h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
+        h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
+        h5Check(e, H5Dread(from, mtype, mspace, fspace, H5P_DEFAULT, buf));
+        hps_h5_close(mspace);
+        mspace = H5I_INVALID_HID;
+        if ((rc = write_rows(ds, mtype, first, n, buf, e)) != HPS_OK)
+            goto done;
+    }
+    rc = HPS_OK;
+    goto done;
+fail:
+    rc = HPS_EHDF5;
+done:
+    hps_h5_close(mspace);
+    hps_h5_close(fspace);
+    free(buf);
+    return rc;
+}
+
+/* Create the table name of type ftype with carried + n rows: rows [0, carried)
+ * copied from from (see copy_rows), then buf's n rows (laid out as mtype). */
+static int write_carried(hid_t file, const char *name, hid_t ftype, hid_t mtype, hid_t from,
+                         int64_t carried, int64_t n, const void *buf, const hps_h5err *e)
 {
     hid_t ds = H5I_INVALID_HID;
-    int rc = create_table(file, name, ftype, n, &ds, e);
+    int rc = create_table(file, name, ftype, carried + n, &ds, e);
+    if (rc == HPS_OK && carried > 0)
+        rc = copy_rows(ds, from, mtype, carried, e);
     if (rc == HPS_OK)
-        rc = write_rows(ds, mtype, 0, n, buf, e);
+        rc = write_rows(ds, mtype, carried, n, buf, e);
     hps_h5_close(ds);
     return rc;
 }
@@ -457,7 +501,8 @@ fail:
     return rc;
 }
 
-int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e)
+int hps_store_write_rungs(hid_t file, hid_t from, int64_t carried, const hps_rung *rungs,
+                          int64_t n, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t status = H5I_INVALID_HID, type = H5I_INVALID_HID;
@@ -498,7 +543,7 @@ int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hp
     h5Check(e, H5Tinsert(type, "start", ROFF_START, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(type, "end", ROFF_END, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(type, "worker", ROFF_WORKER, H5T_NATIVE_INT32));
-    rc = write_table(file, "rungs", type, type, n, buf, e);
+    rc = write_carried(file, "rungs", type, type, from, carried, n, buf, e);
 fail:
     free(buf);
     hps_h5_close(type);
@@ -506,7 +551,8 @@ fail:
     return rc;
 }
 
-int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e)
+int hps_store_write_metrics(hid_t file, hid_t from, int64_t carried, const hps_metric *metrics,
+                            int64_t n, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t mtype = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
@@ -518,7 +564,7 @@ int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, co
     h5Check(e, H5Tinsert(mtype, "value", HOFFSET(hps_metric, value), H5T_NATIVE_DOUBLE));
     h5Check(e, ftype = H5Tcopy(mtype));
     h5Check(e, H5Tpack(ftype));
-    rc = write_table(file, "metrics", ftype, mtype, n, metrics, e);
+    rc = write_carried(file, "metrics", ftype, mtype, from, carried, n, metrics, e);
 fail:
     hps_h5_close(ftype);
     hps_h5_close(mtype);

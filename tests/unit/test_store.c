@@ -344,6 +344,85 @@ static void test_rungs(void **state)
     hps_results_free(&r);
 }
 
+/* Write the fixture with its first cm metric rows and cr rung rows taken from the
+ * file at f->path (hps_store_write_carry); err gets the message. */
+static int write_carry(fixture *f, int64_t cm, int64_t cr, char *err, size_t errlen)
+{
+    hps_store_carry c = {.metrics = cm, .rungs = cr};
+    return hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS, f->metrics + cm,
+                                 N_METRICS - cm, f->metric_names, 2, f->rungs + cr,
+                                 f->n_rungs - cr, err, errlen);
+}
+
+/* The metric and rung rows an earlier write put in the file are copied from it:
+ * the caller passes only the rows after them, and the file reads back as a whole
+ * write. */
+static void test_carry_rows(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, f->metrics, 4,
+                                     f->metric_names, 2, f->rungs, 5, err, sizeof err),
+                     HPS_OK);
+    assert_int_equal(write_carry(f, 4, 5, err, sizeof err), HPS_OK);
+    hps_results r;
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+    assert_int_equal(table_rows(f->path, "metrics"), N_METRICS);
+    assert_int_equal(table_rows(f->path, "rungs"), N_RUNGS);
+    /* Again with every row carried (nothing new in memory), then metrics only. */
+    assert_int_equal(write_carry(f, N_METRICS, N_RUNGS, err, sizeof err), HPS_OK);
+    assert_int_equal(write_carry(f, 3, 0, err, sizeof err), HPS_OK);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+}
+
+/* A file that cannot supply the carried rows is refused before anything is
+ * written, with a code that tells the caller to take them from elsewhere. */
+static void test_carry_refused(void **state)
+{
+    fixture *f = *state;
+    char err[512], tmp[320];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->path);
+    assert_int_equal(write_carry(f, 4, 0, err, sizeof err), HPS_ENOENT);
+    assert_false(file_exists(f->path));
+    assert_false(file_exists(tmp));
+
+    /* Fewer rows than carried. */
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, f->metrics, 3,
+                                     f->metric_names, 2, f->rungs, f->n_rungs, err, sizeof err),
+                     HPS_OK);
+    assert_int_equal(write_carry(f, 4, 0, err, sizeof err), HPS_EDAMAGED);
+    assert_non_null(strstr(err, "/metrics has 3 rows"));
+    assert_int_equal(table_rows(f->path, "metrics"), 3);
+    hps_store_carry too_many = {.rungs = N_RUNGS + 1};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &too_many, f->trials, N_TRIALS,
+                                           f->metrics, 3, f->metric_names, 2, NULL, 0, err,
+                                           sizeof err),
+                     HPS_EDAMAGED);
+    assert_non_null(strstr(err, "/rungs has 9 rows"));
+
+    /* Another sweep's file (created differs). */
+    const char *created = f->meta.created;
+    f->meta.created = "2001-01-01T00:00:00Z";
+    assert_int_equal(write_carry(f, 2, 0, err, sizeof err), HPS_EDAMAGED);
+    assert_non_null(strstr(err, "created"));
+    f->meta.created = created;
+
+    /* A damaged file: one byte of the HDF5 data changed breaks the seal. */
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, HPS_STORE_USERBLOCK + 600, SEEK_SET), 0);
+    int c = fgetc(fp);
+    assert_int_equal(fseek(fp, HPS_STORE_USERBLOCK + 600, SEEK_SET), 0);
+    assert_int_not_equal(fputc(c ^ 0x55, fp), EOF);
+    fclose(fp);
+    assert_int_equal(write_carry(f, 2, 0, err, sizeof err), HPS_EDAMAGED);
+    assert_false(file_exists(tmp));
+}
+
 static void test_missing(void **state)
 {
     fixture *f = *state;
@@ -571,6 +650,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rungs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),
