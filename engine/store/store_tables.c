@@ -2,8 +2,9 @@
  * The four extendible tables of sweep.h5, /trials, /failures, /rungs and /metrics:
  * chunked datasets with unlimited rows. /rungs is packed into one buffer in its
  * file layout and written with a single H5Dwrite, /metrics written from the
- * caller's array, each after the rows carried over from an earlier file (copied
- * in blocks) when the caller no longer holds those; /trials is packed and written
+ * caller's array, each after the rows carried over from an earlier file when the
+ * caller no longer holds those (whole chunks copied as stored, the rest in
+ * blocks); /trials is packed and written
  * in blocks of whole chunks, and /failures, whose rows carry a 2 KiB string, in
  * blocks too, so that neither needs a second copy of a million-trial table in
  * memory. /trials has the fixed columns, then one per parameter (named by
@@ -138,25 +139,92 @@ fail:
     return rc;
 }
 
-/* Rows copied from an earlier file per read and write (about 2.5 MiB of metrics). */
+/* Rows copied from an earlier file per read and write where they cannot be copied
+ * as stored chunks (about 2.5 MiB of metrics). */
 #define COPY_BLOCK_ROWS 65536
 
-/* Copy rows [0, count) of from (the same table of an earlier file) into ds, a block
- * at a time, through the memory type mtype: the carried rows never all sit in
- * memory. */
+/* Rows per chunk of dataset ds (0 when it cannot be told). */
+static hsize_t ds_chunk_rows(hid_t ds)
+{
+    hsize_t chunk[1] = {0};
+    hid_t dcpl = H5Dget_create_plist(ds);
+    if (dcpl < 0 || H5Pget_chunk(dcpl, 1, chunk) != 1)
+        chunk[0] = 0;
+    hps_h5_close(dcpl);
+    return chunk[0];
+}
+
+/* Whether ds and from store their rows alike: the same file type and rows per
+ * chunk (then a stored chunk of from is a valid chunk of ds; both were made by
+ * create_table, so their filters agree too). */
+static int same_storage(hid_t ds, hid_t from)
+{
+    hid_t a = H5Dget_type(ds), b = H5Dget_type(from);
+    int same = a >= 0 && b >= 0 && H5Tequal(a, b) > 0;
+    hps_h5_close(a);
+    hps_h5_close(b);
+    hsize_t chunk = ds_chunk_rows(ds);
+    return same && chunk > 0 && chunk == ds_chunk_rows(from);
+}
+
+/* Copy the whole chunks of rows [0, *count) from from to ds as they are stored
+ * (compressed, with their checksums: nothing is decoded), when the two store rows
+ * alike; *count becomes the first row not copied. */
+static int copy_chunks(hid_t ds, hid_t from, int64_t *count, const hps_h5err *e)
+{
+    if (!same_storage(ds, from))
+        return HPS_OK;
+    int rc = HPS_EHDF5;
+    hsize_t chunk = ds_chunk_rows(ds);
+    int64_t whole = *count / (int64_t)chunk * (int64_t)chunk;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    for (int64_t first = 0; first < whole; first += (int64_t)chunk) {
+        hsize_t off[1] = {(hsize_t)first}, size = 0;
+        uint32_t filters = 0;
+        h5Check(e, H5Dget_chunk_storage_size(from, off, &size));
+        if (size == 0)
+            continue; /* never written: fill values in both */
+        if (size > cap) {
+            unsigned char *p = realloc(buf, (size_t)size);
+            if (!p) {
+                hps_h5_errf(e, "out of memory copying a chunk of an earlier file");
+                rc = HPS_ENOMEM;
+                goto fail;
+            }
+            buf = p;
+            cap = (size_t)size;
+        }
+        h5Check(e, H5Dread_chunk(from, H5P_DEFAULT, off, &filters, buf));
+        h5Check(e, H5Dwrite_chunk(ds, H5P_DEFAULT, filters, off, (size_t)size, buf));
+    }
+    *count = whole;
+    rc = HPS_OK;
+fail:
+    free(buf);
+    return rc;
+}
+
+/* Copy rows [0, count) of from (the same table of an earlier file) into ds: whole
+ * chunks as stored, the rest a block at a time through the memory type mtype, so
+ * the carried rows never all sit in memory. */
 static int copy_rows(hid_t ds, hid_t from, hid_t mtype, int64_t count, const hps_h5err *e)
 {
-    int rc = HPS_EHDF5;
+    int64_t done = count;
+    int rc = copy_chunks(ds, from, &done, e);
+    if (rc != HPS_OK || done == count)
+        return rc;
+    rc = HPS_EHDF5;
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    int64_t block = count < COPY_BLOCK_ROWS ? count : COPY_BLOCK_ROWS;
+    int64_t block = count - done < COPY_BLOCK_ROWS ? count - done : COPY_BLOCK_ROWS;
     size_t rowsize = H5Tget_size(mtype);
-    unsigned char *buf = rowsize ? malloc(rowsize * (size_t)(block > 0 ? block : 1)) : NULL;
+    unsigned char *buf = rowsize ? malloc(rowsize * (size_t)block) : NULL;
     if (!buf) {
         hps_h5_errf(e, "out of memory copying rows of an earlier file");
         return HPS_ENOMEM;
     }
     h5Check(e, fspace = H5Dget_space(from));
-    for (int64_t first = 0; first < count; first += block) {
+    for (int64_t first = done; first < count; first += block) {
         int64_t n = count - first < block ? count - first : block;
         hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)n};
         h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));

@@ -379,6 +379,43 @@ static void test_carry_rows(void **state)
     hps_results_free(&r);
 }
 
+/* Enough carried rows for whole chunks (1,024 metric rows each): those are copied
+ * as stored, the partial chunk after them row by row; the table reads back the
+ * same as one written whole from memory. */
+static void test_carry_chunks(void **state)
+{
+    fixture *f = *state;
+    enum { ROWS = 3000, CARRIED = 2500 };
+    char err[512];
+    hps_metric *m = calloc(ROWS, sizeof *m);
+    assert_non_null(m);
+    for (int i = 0; i < ROWS; i++)
+        m[i] = (hps_metric){.trial_id = i / 3, .step = i % 3, .resource = 0.25 * i,
+                            .name_index = i % 2, .value = i % 7 == 0 ? NAN : 1.0 / (i + 1)};
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, m, CARRIED,
+                                     f->metric_names, 2, f->rungs, f->n_rungs, err, sizeof err),
+                     HPS_OK);
+    hps_store_carry c = {.metrics = CARRIED, .rungs = f->n_rungs};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS,
+                                           m + CARRIED, ROWS - CARRIED, f->metric_names, 2,
+                                           NULL, 0, err, sizeof err),
+                     HPS_OK);
+    hps_results r;
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    assert_int_equal(r.n_metrics, ROWS);
+    for (int i = 0; i < ROWS; i++) {
+        assert_int_equal(r.metrics[i].trial_id, m[i].trial_id);
+        assert_int_equal(r.metrics[i].step, m[i].step);
+        assert_int_equal(r.metrics[i].name_index, m[i].name_index);
+        assert_true(r.metrics[i].resource == m[i].resource);
+        assert_true(isnan(m[i].value) ? isnan(r.metrics[i].value)
+                                       : r.metrics[i].value == m[i].value);
+    }
+    assert_int_equal(r.n_rungs, f->n_rungs);
+    hps_results_free(&r);
+    free(m);
+}
+
 /* A file that cannot supply the carried rows is refused before anything is
  * written, with a code that tells the caller to take them from elsewhere. */
 static void test_carry_refused(void **state)
@@ -651,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rungs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carry_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carry_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
