@@ -47,6 +47,7 @@ void hps_sweep_free(hps_sweep *s)
     free(s->u_check);
     free(s->m_scratch);
     free(s->rungs);
+    free(s->tails_spilled);
     hps_buf_free(&s->rec);
     hps_det_free(&s->det);
     for (int i = 0; i < s->n_runs; i++)

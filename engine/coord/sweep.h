@@ -138,6 +138,9 @@ typedef struct hps_sweep {
     hps_rung *rungs;            /* every result of a multi-fidelity trial (rung >= 0), after
                                    the rungs_spilled rows written and dropped */
     int64_t rungs_spilled;      /* /rungs rows that sweep.h5 holds and memory no longer does */
+    int64_t *tails_spilled;     /* ascending ids of the failed or pruned trials whose stderr
+                                   tail sweep.h5 holds (/failures) and memory no longer does */
+    int64_t n_tails_spilled;
     double resource_dispatched; /* sum of budget increments of all SUGGEST records */
 
     /* HPS_SWEEP_STRATEGY: made from the HEADER, destroyed by hps_sweep_free. */
@@ -250,7 +253,8 @@ int hps_sweep_commit_prune(hps_sweep *s, hps_journal *j, const hps_det_stop *sto
  * A live sweep (one that has committed to a journal) then spills: the /metrics
  * rows just written leave memory (metrics_spilled counts them), and so do the
  * /rungs rows unless the sweep is deterministic (a run's rung row may still turn
- * pruned there). The next write copies them from the sweep.h5 it finds at
+ * pruned there), and the stderr tails of failed and pruned trials (which never
+ * run again; tails_spilled names them). The next write copies them from the sweep.h5 it finds at
  * h5_path (hps_store_write_carry). When that file is missing or cannot supply
  * them (deleted, damaged, replaced), the file is rebuilt with rows from a replay
  * of the journal instead. A sweep only replayed (status, tests) keeps every row.

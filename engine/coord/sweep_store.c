@@ -151,10 +151,11 @@ static int same_rungs(const hps_rung *a, const hps_rung *b, int64_t n)
  * sweep.h5 cannot supply the rows s spilled (removed or damaged since the last
  * write): write the file with every row, as a resume rebuilds it: the tables that
  * were spilled from a replay of s's journal (without the strategy: only its rows
- * are wanted), the rest from s. The replay's rows must be s's (those of a spilled
- * table that s still holds are compared).
+ * are wanted), the rest from s, the spilled stderr tails lent from the replay for
+ * the write. The replay's rows must be s's (those of a spilled table that s still
+ * holds are compared).
  */
-static int write_from_journal(const hps_sweep *s, const char *h5_path, const hps_store_meta *meta,
+static int write_from_journal(hps_sweep *s, const char *h5_path, const hps_store_meta *meta,
                               char *err, size_t errlen)
 {
     hps_sweep r;
@@ -171,6 +172,18 @@ static int write_from_journal(const hps_sweep *s, const char *h5_path, const hps
                      "the ones the sweep applied", h5_path);
         rc = HPS_ECORRUPT;
     }
+    /* The spilled tails, lent from the replay for the write. */
+    for (int64_t i = 0; rc == HPS_OK && i < s->n_tails_spilled; i++) {
+        int64_t id = s->tails_spilled[i];
+        if (id >= r.n_trials || !r.trials[id].stderr_tail) {
+            if (err)
+                snprintf(err, errlen, "rebuilding %s: the journal has no stderr tail of "
+                         "trial %lld", h5_path, (long long)id);
+            rc = HPS_ECORRUPT;
+        }
+    }
+    for (int64_t i = 0; rc == HPS_OK && i < s->n_tails_spilled; i++)
+        s->trials[s->tails_spilled[i]].stderr_tail = r.trials[s->tails_spilled[i]].stderr_tail;
     if (rc == HPS_OK)
         rc = hps_store_write(h5_path, meta, s->trials, s->n_trials,
                              s->metrics_spilled ? r.metrics : s->metrics,
@@ -178,19 +191,60 @@ static int write_from_journal(const hps_sweep *s, const char *h5_path, const hps
                              (const char *const *)s->metric_names, s->n_metric_names,
                              s->rungs_spilled ? r.rungs : s->rungs,
                              s->rungs_spilled ? r.n_rungs : s->n_rungs, err, errlen);
+    for (int64_t i = 0; i < s->n_tails_spilled; i++)
+        s->trials[s->tails_spilled[i]].stderr_tail = NULL;
     hps_sweep_free(&r);
     return rc;
 }
 
+/* A trial whose /failures row is final: failed or pruned (neither runs again),
+ * with a tail. */
+static int final_tail(const hps_trial *t)
+{
+    return (t->status == HPS_TRIAL_FAILED || t->status == HPS_TRIAL_PRUNED) && t->stderr_tail &&
+           t->stderr_tail[0] != '\0';
+}
+
+/* Let go of the stderr tails sweep.h5 now holds for good, adding their trials to
+ * tails_spilled (kept ascending). Out of memory: the tails stay, nothing lost. */
+static void spill_tails(hps_sweep *s)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < s->n_trials; i++)
+        n += final_tail(&s->trials[i]);
+    if (n == 0)
+        return;
+    int64_t total = s->n_tails_spilled + n;
+    int64_t *merged = malloc(sizeof *merged * (size_t)total);
+    if (!merged)
+        return;
+    int64_t a = 0, k = 0;
+    for (int64_t i = 0; i < s->n_trials; i++) {
+        if (!final_tail(&s->trials[i]))
+            continue;
+        while (a < s->n_tails_spilled && s->tails_spilled[a] < i)
+            merged[k++] = s->tails_spilled[a++];
+        merged[k++] = i;
+        free(s->trials[i].stderr_tail);
+        s->trials[i].stderr_tail = NULL;
+    }
+    while (a < s->n_tails_spilled)
+        merged[k++] = s->tails_spilled[a++];
+    free(s->tails_spilled);
+    s->tails_spilled = merged;
+    s->n_tails_spilled = total;
+}
+
 /*
  * The rows just written are in sweep.h5: a live sweep lets go of its metric rows,
- * and of its rung rows unless deterministic (there a run's rung row turns pruned
- * at the run's turn, after it was written).
+ * of its rung rows unless deterministic (there a run's rung row turns pruned at
+ * the run's turn, after it was written), and of the final stderr tails.
  */
 static void spill(hps_sweep *s)
 {
     if (!s->journal)
         return;
+    spill_tails(s);
     s->metrics_spilled += s->n_metrics;
     s->n_metrics = 0;
     free(s->metrics);
@@ -227,12 +281,13 @@ int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t e
         .parallelism = s->det.on ? s->det.p : s->budget.parallelism,
         .runs = s->runs, .n_runs = s->n_runs,
     };
-    hps_store_carry carry = {.metrics = s->metrics_spilled, .rungs = s->rungs_spilled};
+    hps_store_carry carry = {.metrics = s->metrics_spilled, .rungs = s->rungs_spilled,
+                             .failures = s->tails_spilled, .n_failures = s->n_tails_spilled};
     int rc = hps_store_write_carry(h5_path, &meta, &carry, s->trials, s->n_trials, s->metrics,
                                    s->n_metrics, (const char *const *)s->metric_names,
                                    s->n_metric_names, s->rungs, s->n_rungs, err, errlen);
-    if ((rc == HPS_ENOENT || rc == HPS_EDAMAGED) && (carry.metrics > 0 || carry.rungs > 0) &&
-        s->journal)
+    if ((rc == HPS_ENOENT || rc == HPS_EDAMAGED) &&
+        (carry.metrics > 0 || carry.rungs > 0 || carry.n_failures > 0) && s->journal)
         rc = write_from_journal(s, h5_path, &meta, err, errlen);
     free(kv);
     if (rc == HPS_OK)

@@ -4,8 +4,8 @@
  * seals the image (store_seal.c), writes it to "<path>.tmp", fsyncs it, renames it
  * over path and fsyncs the directory, so a reader sees either the old file or the
  * new one, never a torn one, and every disk error is one of ours, checked.
- * hps_store_write_carry() takes the rows of /metrics and /rungs that the caller
- * has let go of from the file it replaces (opened read-only, seal checked first),
+ * hps_store_write_carry() takes the rows of /metrics, /rungs and /failures that
+ * the caller has let go of from the file it replaces (opened read-only, seal checked first),
  * so the old file is only read, and only replaced once the new one is complete.
  *
  * This file writes the attributes, /config, /provenance's attributes, /space and
@@ -495,7 +495,8 @@ fail:
  * left open.
  */
 static int open_carry(const char *path, const hps_store_meta *meta, const hps_store_carry *c,
-                      hid_t *file, hid_t *metrics, hid_t *rungs, const hps_h5err *e)
+                      hid_t *file, hid_t *metrics, hid_t *rungs, hid_t *failures,
+                      const hps_h5err *e)
 {
     int sealed = 0;
     int rc = hps_store_check_seal(path, &sealed, e);
@@ -507,19 +508,22 @@ static int open_carry(const char *path, const hps_store_meta *meta, const hps_st
         return HPS_EDAMAGED;
     rc = HPS_EDAMAGED;
     hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
-    hid_t m = H5I_INVALID_HID, r = H5I_INVALID_HID;
+    hid_t m = H5I_INVALID_HID, r = H5I_INVALID_HID, x = H5I_INVALID_HID;
     h5Check(e, fapl = hps_store_fapl());
     h5Check(e, f = H5Fopen(path, H5F_ACC_RDONLY, fapl));
     if (!same_attr(f, "name", meta->name, e) || !same_attr(f, "created", meta->created, e) ||
         (c->metrics > 0 && open_carried(f, "metrics", c->metrics, &m, e) != HPS_OK) ||
-        (c->rungs > 0 && open_carried(f, "rungs", c->rungs, &r, e) != HPS_OK))
+        (c->rungs > 0 && open_carried(f, "rungs", c->rungs, &r, e) != HPS_OK) ||
+        (c->n_failures > 0 && open_carried(f, "failures", c->n_failures, &x, e) != HPS_OK))
         goto fail;
     *file = f;
     *metrics = m;
     *rungs = r;
-    f = m = r = H5I_INVALID_HID;
+    *failures = x;
+    f = m = r = x = H5I_INVALID_HID;
     rc = HPS_OK;
 fail:
+    hps_h5_close(x);
     hps_h5_close(r);
     hps_h5_close(m);
     hps_h5_close(f);
@@ -546,7 +550,8 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     hps_store_carry c = carry ? *carry : (hps_store_carry){0};
     if (err && errlen)
         err[0] = '\0';
-    if (!path || !meta || c.metrics < 0 || c.rungs < 0 || n_trials < 0 ||
+    if (!path || !meta || c.metrics < 0 || c.rungs < 0 || c.n_failures < 0 ||
+        (c.n_failures > 0 && !c.failures) || n_trials < 0 ||
         (n_trials > 0 && !trials) || n_metrics < 0 || (n_metrics > 0 && !metrics) ||
         n_metric_names < 0 ||
         (n_metric_names > 0 && !metric_names) || n_rungs < 0 || (n_rungs > 0 && !rungs) ||
@@ -573,8 +578,10 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     size_t size = 0;
     hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     hid_t prev = H5I_INVALID_HID, prev_metrics = H5I_INVALID_HID, prev_rungs = H5I_INVALID_HID;
-    if ((c.metrics > 0 || c.rungs > 0) &&
-        (rc = open_carry(path, meta, &c, &prev, &prev_metrics, &prev_rungs, &e)) != HPS_OK) {
+    hid_t prev_failures = H5I_INVALID_HID;
+    if ((c.metrics > 0 || c.rungs > 0 || c.n_failures > 0) &&
+        (rc = open_carry(path, meta, &c, &prev, &prev_metrics, &prev_rungs, &prev_failures,
+                         &e)) != HPS_OK) {
         char why[256];
         snprintf(why, sizeof why, "%s", err ? err : "");
         hps_h5_errf(&e, "%s cannot supply the rows written before: %s", path, why);
@@ -601,7 +608,8 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
         rc = hps_store_write_best_rows(file, trials, n_trials,
                                        meta->goal && strcmp(meta->goal, "maximize") == 0, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_failures(file, trials, n_trials, &e);
+        rc = hps_store_write_failures(file, trials, n_trials, prev_failures, c.failures,
+                                      c.n_failures, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_rungs(file, prev_rungs, c.rungs, rungs, n_rungs, &e);
     if (rc == HPS_OK)
@@ -631,6 +639,7 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     rc = fsync_parent(path, &e);
 fail:
     hps_h5_close(file);
+    hps_h5_close(prev_failures);
     hps_h5_close(prev_rungs);
     hps_h5_close(prev_metrics);
     hps_h5_close(prev);

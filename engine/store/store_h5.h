@@ -88,7 +88,11 @@ void hps_store_columns_free(char **cols, int n);
  */
 int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials, int64_t n,
                            const hps_h5err *e);
-int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e);
+/* /failures: a row per trial with a tail, and per trial ids[0..n_ids) (ascending,
+ * trials without a tail), whose row is copied from from (an earlier file's
+ * /failures; HPS_EDAMAGED when it lacks one). */
+int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid_t from,
+                             const int64_t *ids, int64_t n_ids, const hps_h5err *e);
 /* /rungs and /metrics hold carried + n rows: rows [0, carried) copied from the
  * dataset from (the same table of an earlier file, read in blocks; unused when
  * carried is 0), then the n rows given. */

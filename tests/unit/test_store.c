@@ -416,6 +416,52 @@ static void test_carry_chunks(void **state)
     free(m);
 }
 
+/* The /failures rows of trials whose tail the caller let go of come from the
+ * earlier file, merged in trial order with the tails still given. */
+static void test_carry_failures(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_OK);
+    int64_t ids[N_TRIALS];
+    int n_ids = 0, first = -1;
+    char *kept[N_TRIALS];
+    for (int i = 0; i < N_TRIALS; i++) {
+        kept[i] = f->trials[i].stderr_tail;
+        if (kept[i] && kept[i][0] && first < 0)
+            first = i; /* this one keeps its tail: a row from memory */
+        else if (kept[i] && kept[i][0]) {
+            ids[n_ids++] = f->trials[i].trial_id;
+            f->trials[i].stderr_tail = NULL;
+        }
+    }
+    assert_true(first >= 0 && n_ids >= 1);
+    hps_store_carry c = {.failures = ids, .n_failures = n_ids};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS,
+                                           f->metrics, N_METRICS, f->metric_names, 2, f->rungs,
+                                           f->n_rungs, err, sizeof err),
+                     HPS_OK);
+    for (int i = 0; i < N_TRIALS; i++)
+        f->trials[i].stderr_tail = kept[i];
+    hps_results r;
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+
+    /* A trial the earlier file has no row of: refused before the file is touched. */
+    int64_t none[1] = {f->trials[0].trial_id};
+    assert_true(!kept[0] || !kept[0][0]);
+    c = (hps_store_carry){.failures = none, .n_failures = 1};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS,
+                                           f->metrics, N_METRICS, f->metric_names, 2, f->rungs,
+                                           f->n_rungs, err, sizeof err),
+                     HPS_EDAMAGED);
+    assert_non_null(strstr(err, "no /failures row of trial 100"));
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+}
+
 /* A file that cannot supply the carried rows is refused before anything is
  * written, with a code that tells the caller to take them from elsewhere. */
 static void test_carry_refused(void **state)
@@ -689,6 +735,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carry_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carry_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carry_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),

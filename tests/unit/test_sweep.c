@@ -847,6 +847,17 @@ static void commit_result(jw *w, hps_sweep *s, int64_t id, uint32_t n)
     commit_b(w, s, HPS_REC_RESULT, id);
 }
 
+/* Commit trial id's RESULT: failed, with a stderr tail. */
+static void commit_failed(jw *w, hps_sweep *s, int64_t id, const char *tail)
+{
+    hps_outcome r = {.status = HPS_TRIAL_FAILED, .worker = 1, .start = 1.0, .end = 2.0,
+                     .exit_code = 3, .attempts = 1, .stderr_tail = tail,
+                     .stderr_len = (uint32_t)strlen(tail)};
+    snprintf(r.cause, sizeof r.cause, "exit:3");
+    assert_int_equal(hps_rec_encode_result(&w->b, &r), HPS_OK);
+    commit_b(w, s, HPS_REC_RESULT, id);
+}
+
 static void write_store(hps_sweep *s, const char *path)
 {
     char err[512] = "";
@@ -855,8 +866,8 @@ static void write_store(hps_sweep *s, const char *path)
         fail_msg("write_store: %s: %s", hps_err_name(rc), err);
 }
 
-/* The /metrics and /rungs rows of the file at path are exactly s's (a sweep that
- * kept them). */
+/* The /metrics, /rungs and /failures rows of the file at path are exactly s's (a
+ * sweep that kept them). */
 static void assert_file_metrics(const char *path, const hps_sweep *s)
 {
     hps_results r;
@@ -879,12 +890,19 @@ static void assert_file_metrics(const char *path, const hps_sweep *s)
         assert_true(r.rungs[i].budget == s->rungs[i].budget);
     }
     assert_int_equal(r.n_trials, s->n_trials);
+    for (int64_t i = 0; i < r.n_trials; i++) {
+        if (s->trials[i].stderr_tail)
+            assert_string_equal(r.trials[i].stderr_tail, s->trials[i].stderr_tail);
+        else
+            assert_null(r.trials[i].stderr_tail);
+    }
     hps_results_free(&r);
 }
 
 /*
- * A live sweep (committing to a journal) drops the metric and rung rows each write
- * put in sweep.h5, and the next write copies them from there; sweep.h5 has every row, as
+ * A live sweep (committing to a journal) drops the metric and rung rows and the
+ * failed trials' stderr tails each write put in sweep.h5, and the next write
+ * copies them from there; sweep.h5 has every row, as
  * a replay of the journal (which keeps them all) writes it. When sweep.h5 was
  * removed or damaged in between, the rows come back from the journal.
  */
@@ -919,7 +937,12 @@ static void test_spill_metrics(void **state)
     hps_rec_metric rep = {.name_index = 0, .step = 9, .resource = 9.0, .value = 99.0};
     assert_int_equal(hps_rec_encode_report(&w->b, &rep, 1), HPS_OK);
     commit_b(w, &s, HPS_REC_REPORT, 2);
+    commit_failed(w, &s, 4, "Traceback: boom\n");
+    assert_non_null(s.trials[4].stderr_tail);
     write_store(&s, h5);
+    assert_null(s.trials[4].stderr_tail);
+    assert_int_equal(s.n_tails_spilled, 1);
+    assert_int_equal(s.tails_spilled[0], 4);
     assert_int_equal(s.metrics_spilled, 6);
     assert_int_equal(s.n_metrics, 0);
     assert_int_equal(s.rungs_spilled, 1);
@@ -945,6 +968,10 @@ static void test_spill_metrics(void **state)
     assert_int_equal(s.metrics_spilled, 11);
     assert_int_equal(s.n_metrics, 0);
     assert_int_equal(s.rungs_spilled, 2);
+    /* And once more from the rebuilt file: every row carried. */
+    write_store(&s, h5);
+    assert_int_equal(s.metrics_spilled, 11);
+    assert_int_equal(s.n_tails_spilled, 1);
 
     /* A replay keeps every row, and writes the same /metrics. */
     assert_int_equal(hps_journal_sync(w->j), HPS_OK);
@@ -952,6 +979,7 @@ static void test_spill_metrics(void **state)
     assert_int_equal(replay(w, &r, err, sizeof err), HPS_OK);
     assert_int_equal(r.n_metrics, 11);
     assert_int_equal(r.n_rungs, 2);
+    assert_string_equal(r.trials[4].stderr_tail, "Traceback: boom\n");
     write_store(&r, h5_replay);
     assert_int_equal(r.n_metrics, 11);
     assert_int_equal(r.n_rungs, 2);
