@@ -123,7 +123,9 @@ typedef struct hps_sweep {
     hps_metric *metrics;
     int64_t metrics_spilled;    /* /metrics rows that sweep.h5 holds and memory no longer
                                    does (a live sweep drops them once written) */
-    hps_journal *journal;       /* the journal this sweep commits to (NULL: replayed only) */
+    hps_journal *journal;       /* the journal this sweep commits to (NULL: replayed only);
+                                   not owned, and must stay open while the sweep writes
+                                   sweep.h5 (spilled rows are read back from it) */
     int n_metric_names;
     size_t cap_metric_names;
     char **metric_names;
@@ -254,10 +256,11 @@ int hps_sweep_commit_prune(hps_sweep *s, hps_journal *j, const hps_det_stop *sto
  * rows just written leave memory (metrics_spilled counts them), and so do the
  * /rungs rows unless the sweep is deterministic (a run's rung row may still turn
  * pruned there), and the stderr tails of failed and pruned trials (which never
- * run again; tails_spilled names them). The next write copies them from the sweep.h5 it finds at
- * h5_path (hps_store_write_carry). When that file is missing or cannot supply
- * them (deleted, damaged, replaced), the file is rebuilt with rows from a replay
- * of the journal instead. A sweep only replayed (status, tests) keeps every row.
+ * run again; tails_spilled names them). The next write copies them from the
+ * sweep.h5 it finds at h5_path (hps_store_write_carry). When that file is
+ * missing or cannot supply them (deleted, damaged, replaced), the file is
+ * rebuilt with rows from a replay of the journal instead, so that journal must
+ * still be open. A sweep only replayed (status, tests) keeps every row.
  */
 int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t errlen);
 
