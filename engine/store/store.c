@@ -5,12 +5,14 @@
  * over path and fsyncs the directory, so a reader sees either the old file or the
  * new one, never a torn one, and every disk error is one of ours, checked.
  * hps_store_write_carry() takes the rows of /metrics, /rungs and /failures that
- * the caller has let go of from the file it replaces (opened read-only, seal checked first),
- * so the old file is only read, and only replaced once the new one is complete.
+ * the caller has let go of from the file it replaces (opened read-only, its seal
+ * checked first), so the old file is only read, and replaced only once the new
+ * one is complete.
  *
  * This file writes the attributes, /config, /provenance's attributes, /space and
  * /metric_names and makes the file durable; store_tables.c writes /trials,
- * /failures, /rungs and /metrics, store_prov.c the tables of /provenance.
+ * /failures, /rungs and /metrics, store_carry.c opens the file a rewrite replaces
+ * and copies its rows, store_prov.c writes the tables of /provenance.
  * Strings are variable-length UTF-8 (h5py returns str for the attributes)
  * except /trials' cause and /failures' stderr_tail, fixed-length columns so the
  * tables stay plain fixed-size records.
@@ -28,7 +30,6 @@
 #include <hdf5.h>
 
 #include "store_h5.h"
-#include "store_read.h"
 #include "hps_version.h"
 #include "hpsweep/error.h"
 
@@ -447,90 +448,6 @@ hid_t hps_store_fapl(void)
     return fapl;
 }
 
-/* A root string attribute of file equal to want (NULL taken as "")? 1, or 0 with e filled. */
-static int same_attr(hid_t file, const char *name, const char *want, const hps_h5err *e)
-{
-    char *got = NULL;
-    int same = hps_h5_read_str_attr(file, name, &got, e) == HPS_OK &&
-               strcmp(got, want ? want : "") == 0;
-    if (!same)
-        hps_h5_errf(e, "its %s attribute is not this sweep's", name);
-    free(got);
-    return same;
-}
-
-/* Table name of f (an earlier file) has exactly the rows its `rows` attribute says
- * and at least want: HPS_OK with *ds open, else HPS_EDAMAGED with e filled. */
-static int open_carried(hid_t f, const char *name, int64_t want, hid_t *ds, const hps_h5err *e)
-{
-    int rc = HPS_EDAMAGED;
-    hid_t d = H5I_INVALID_HID, attr = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    int64_t rows = -1;
-    hsize_t dims[1] = {0};
-    h5Check(e, d = H5Dopen2(f, name, H5P_DEFAULT));
-    h5Check(e, attr = H5Aopen(d, "rows", H5P_DEFAULT));
-    h5Check(e, H5Aread(attr, H5T_NATIVE_INT64, &rows));
-    h5Check(e, space = H5Dget_space(d));
-    h5Check(e, H5Sget_simple_extent_ndims(space) == 1 ? 0 : -1);
-    h5Check(e, H5Sget_simple_extent_dims(space, dims, NULL));
-    if (rows != (int64_t)dims[0] || rows < want) {
-        hps_h5_errf(e, "its /%s has %lld rows (%lld written), %lld wanted", name,
-                    (long long)dims[0], (long long)rows, (long long)want);
-        goto fail;
-    }
-    *ds = d;
-    d = H5I_INVALID_HID;
-    rc = HPS_OK;
-fail:
-    hps_h5_close(space);
-    hps_h5_close(attr);
-    hps_h5_close(d);
-    return rc;
-}
-
-/*
- * Open the file an earlier write left at path to copy the carried rows from:
- * HPS_OK with *file, *metrics and *rungs open (a table with no rows carried stays
- * H5I_INVALID_HID), else HPS_ENOENT or HPS_EDAMAGED with e saying why, nothing
- * left open.
- */
-static int open_carry(const char *path, const hps_store_meta *meta, const hps_store_carry *c,
-                      hid_t *file, hid_t *metrics, hid_t *rungs, hid_t *failures,
-                      const hps_h5err *e)
-{
-    int sealed = 0;
-    int rc = hps_store_check_seal(path, &sealed, e);
-    if (rc == HPS_ENOENT)
-        return rc;
-    if (rc == HPS_OK && !sealed)
-        hps_h5_errf(e, "it has no seal");
-    if (rc != HPS_OK || !sealed)
-        return HPS_EDAMAGED;
-    rc = HPS_EDAMAGED;
-    hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
-    hid_t m = H5I_INVALID_HID, r = H5I_INVALID_HID, x = H5I_INVALID_HID;
-    h5Check(e, fapl = hps_store_fapl());
-    h5Check(e, f = H5Fopen(path, H5F_ACC_RDONLY, fapl));
-    if (!same_attr(f, "name", meta->name, e) || !same_attr(f, "created", meta->created, e) ||
-        (c->metrics > 0 && open_carried(f, "metrics", c->metrics, &m, e) != HPS_OK) ||
-        (c->rungs > 0 && open_carried(f, "rungs", c->rungs, &r, e) != HPS_OK) ||
-        (c->n_failures > 0 && open_carried(f, "failures", c->n_failures, &x, e) != HPS_OK))
-        goto fail;
-    *file = f;
-    *metrics = m;
-    *rungs = r;
-    *failures = x;
-    f = m = r = x = H5I_INVALID_HID;
-    rc = HPS_OK;
-fail:
-    hps_h5_close(x);
-    hps_h5_close(r);
-    hps_h5_close(m);
-    hps_h5_close(f);
-    hps_h5_close(fapl);
-    return rc;
-}
-
 int hps_store_write(const char *path, const hps_store_meta *meta, const hps_trial *trials,
                     int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
@@ -580,8 +497,8 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     hid_t prev = H5I_INVALID_HID, prev_metrics = H5I_INVALID_HID, prev_rungs = H5I_INVALID_HID;
     hid_t prev_failures = H5I_INVALID_HID;
     if ((c.metrics > 0 || c.rungs > 0 || c.n_failures > 0) &&
-        (rc = open_carry(path, meta, &c, &prev, &prev_metrics, &prev_rungs, &prev_failures,
-                         &e)) != HPS_OK) {
+        (rc = hps_store_open_carry(path, meta, &c, &prev, &prev_metrics, &prev_rungs,
+                                   &prev_failures, &e)) != HPS_OK) {
         char why[256];
         snprintf(why, sizeof why, "%s", err ? err : "");
         hps_h5_errf(&e, "%s cannot supply the rows written before: %s", path, why);

@@ -119,133 +119,6 @@ fail:
     return rc;
 }
 
-/* Write count rows of buf (laid out as mtype) into ds from row first on. */
-static int write_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, const void *buf,
-                      const hps_h5err *e)
-{
-    int rc = HPS_EHDF5;
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)count};
-    if (count == 0)
-        return HPS_OK;
-    h5Check(e, fspace = H5Dget_space(ds));
-    h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
-    h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
-    h5Check(e, H5Dwrite(ds, mtype, mspace, fspace, H5P_DEFAULT, buf));
-    rc = HPS_OK;
-fail:
-    hps_h5_close(mspace);
-    hps_h5_close(fspace);
-    return rc;
-}
-
-/* Rows copied from an earlier file per read and write where they cannot be copied
- * as stored chunks (about 2.5 MiB of metrics). */
-#define COPY_BLOCK_ROWS 65536
-
-/* Rows per chunk of dataset ds (0 when it cannot be told). */
-static hsize_t ds_chunk_rows(hid_t ds)
-{
-    hsize_t chunk[1] = {0};
-    hid_t dcpl = H5Dget_create_plist(ds);
-    if (dcpl < 0 || H5Pget_chunk(dcpl, 1, chunk) != 1)
-        chunk[0] = 0;
-    hps_h5_close(dcpl);
-    return chunk[0];
-}
-
-/* Whether ds and from store their rows alike: the same file type and rows per
- * chunk (then a stored chunk of from is a valid chunk of ds; both were made by
- * create_table, so their filters agree too). */
-static int same_storage(hid_t ds, hid_t from)
-{
-    hid_t a = H5Dget_type(ds), b = H5Dget_type(from);
-    int same = a >= 0 && b >= 0 && H5Tequal(a, b) > 0;
-    hps_h5_close(a);
-    hps_h5_close(b);
-    hsize_t chunk = ds_chunk_rows(ds);
-    return same && chunk > 0 && chunk == ds_chunk_rows(from);
-}
-
-/* Copy the whole chunks of rows [0, *count) from from to ds as they are stored
- * (compressed, with their checksums: nothing is decoded), when the two store rows
- * alike; *count becomes the first row not copied. */
-static int copy_chunks(hid_t ds, hid_t from, int64_t *count, const hps_h5err *e)
-{
-    if (!same_storage(ds, from))
-        return HPS_OK;
-    int rc = HPS_EHDF5;
-    hsize_t chunk = ds_chunk_rows(ds);
-    int64_t whole = *count / (int64_t)chunk * (int64_t)chunk;
-    unsigned char *buf = NULL;
-    size_t cap = 0;
-    for (int64_t first = 0; first < whole; first += (int64_t)chunk) {
-        hsize_t off[1] = {(hsize_t)first}, size = 0;
-        uint32_t filters = 0;
-        h5Check(e, H5Dget_chunk_storage_size(from, off, &size));
-        if (size == 0)
-            continue; /* never written: fill values in both */
-        if (size > cap) {
-            unsigned char *p = realloc(buf, (size_t)size);
-            if (!p) {
-                hps_h5_errf(e, "out of memory copying a chunk of an earlier file");
-                rc = HPS_ENOMEM;
-                goto fail;
-            }
-            buf = p;
-            cap = (size_t)size;
-        }
-        h5Check(e, H5Dread_chunk(from, H5P_DEFAULT, off, &filters, buf));
-        h5Check(e, H5Dwrite_chunk(ds, H5P_DEFAULT, filters, off, (size_t)size, buf));
-    }
-    *count = whole;
-    rc = HPS_OK;
-fail:
-    free(buf);
-    return rc;
-}
-
-/* Copy rows [0, count) of from (the same table of an earlier file) into ds: whole
- * chunks as stored, the rest a block at a time through the memory type mtype, so
- * the carried rows never all sit in memory. */
-static int copy_rows(hid_t ds, hid_t from, hid_t mtype, int64_t count, const hps_h5err *e)
-{
-    int64_t done = count;
-    int rc = copy_chunks(ds, from, &done, e);
-    if (rc != HPS_OK || done == count)
-        return rc;
-    rc = HPS_EHDF5;
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    int64_t block = count - done < COPY_BLOCK_ROWS ? count - done : COPY_BLOCK_ROWS;
-    size_t rowsize = H5Tget_size(mtype);
-    unsigned char *buf = rowsize ? malloc(rowsize * (size_t)block) : NULL;
-    if (!buf) {
-        hps_h5_errf(e, "out of memory copying rows of an earlier file");
-        return HPS_ENOMEM;
-    }
-    h5Check(e, fspace = H5Dget_space(from));
-    for (int64_t first = done; first < count; first += block) {
-        int64_t n = count - first < block ? count - first : block;
-        hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)n};
-        h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
-        h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
-        h5Check(e, H5Dread(from, mtype, mspace, fspace, H5P_DEFAULT, buf));
-        hps_h5_close(mspace);
-        mspace = H5I_INVALID_HID;
-        if ((rc = write_rows(ds, mtype, first, n, buf, e)) != HPS_OK)
-            goto done;
-    }
-    rc = HPS_OK;
-    goto done;
-fail:
-    rc = HPS_EHDF5;
-done:
-    hps_h5_close(mspace);
-    hps_h5_close(fspace);
-    free(buf);
-    return rc;
-}
-
 /* Create the table name of type ftype with carried + n rows: rows [0, carried)
  * copied from from (see copy_rows), then buf's n rows (laid out as mtype). */
 static int write_carried(hid_t file, const char *name, hid_t ftype, hid_t mtype, hid_t from,
@@ -254,9 +127,9 @@ static int write_carried(hid_t file, const char *name, hid_t ftype, hid_t mtype,
     hid_t ds = H5I_INVALID_HID;
     int rc = create_table(file, name, ftype, carried + n, &ds, e);
     if (rc == HPS_OK && carried > 0)
-        rc = copy_rows(ds, from, mtype, carried, e);
+        rc = hps_store_copy_rows(ds, from, mtype, carried, e);
     if (rc == HPS_OK)
-        rc = write_rows(ds, mtype, carried, n, buf, e);
+        rc = hps_store_write_rows(ds, mtype, carried, n, buf, e);
     hps_h5_close(ds);
     return rc;
 }
@@ -486,7 +359,7 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
         }
         if ((r + 1) % block == 0 || r + 1 == n_trials) {
             int64_t first = r / block * block;
-            if ((rc = write_rows(ds, type, first, r + 1 - first, buf, e)) != HPS_OK)
+            if ((rc = hps_store_write_rows(ds, type, first, r + 1 - first, buf, e)) != HPS_OK)
                 goto done;
         }
     }
@@ -530,23 +403,6 @@ typedef struct fail_cursor {
     unsigned char *buf;
 } fail_cursor;
 
-static int read_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, void *buf,
-                     const hps_h5err *e)
-{
-    int rc = HPS_EHDF5;
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)count};
-    h5Check(e, fspace = H5Dget_space(ds));
-    h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
-    h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
-    h5Check(e, H5Dread(ds, mtype, mspace, fspace, H5P_DEFAULT, buf));
-    rc = HPS_OK;
-fail:
-    hps_h5_close(mspace);
-    hps_h5_close(fspace);
-    return rc;
-}
-
 /* Copy the earlier file's row of trial id into row (ids asked in increasing
  * order): HPS_OK, HPS_EDAMAGED when the file has no such row, or an HDF5 error. */
 static int cursor_find(fail_cursor *c, int64_t id, unsigned char *row, const hps_h5err *e)
@@ -560,7 +416,7 @@ static int cursor_find(fail_cursor *c, int64_t id, unsigned char *row, const hps
             }
             c->first = c->at;
             c->n = c->total - c->at < FAIL_BLOCK_ROWS ? c->total - c->at : FAIL_BLOCK_ROWS;
-            int rc = read_rows(c->from, c->type, c->first, c->n, c->buf, e);
+            int rc = hps_store_read_rows(c->from, c->type, c->first, c->n, c->buf, e);
             if (rc != HPS_OK)
                 return rc;
         }
@@ -662,7 +518,7 @@ int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid
             memset(row + FOFF_TAIL + len, 0, HPS_STDERR_TAIL_LEN - len);
         }
         if (++filled == block || written + filled == rows) {
-            rc = write_rows(ds, type, written, filled, buf, e);
+            rc = hps_store_write_rows(ds, type, written, filled, buf, e);
             written += filled;
             filled = 0;
         }
