@@ -47,6 +47,7 @@ void hps_sweep_free(hps_sweep *s)
     free(s->u_check);
     free(s->m_scratch);
     free(s->rungs);
+    free(s->tails_spilled);
     hps_buf_free(&s->rec);
     hps_det_free(&s->det);
     for (int i = 0; i < s->n_runs; i++)
@@ -426,6 +427,7 @@ int hps_sweep_commit(hps_sweep *s, hps_journal *j, uint32_t type, int64_t trial_
 {
     hps_record rec = {.seq = hps_journal_last_seq(j) + 1, .type = type, .trial_id = trial_id,
                       .payload = payload, .len = len};
+    s->journal = j;
     int rc = apply(s, &rec, NULL, out, err, errlen);
     return rc == HPS_OK ? append(j, &rec, err, errlen) : rc;
 }
@@ -459,6 +461,7 @@ int hps_sweep_commit_suggest(hps_sweep *s, hps_journal *j, int32_t worker, doubl
     hps_rec_suggest draft = {.worker = worker, .start = start};
     hps_record rec = {.type = HPS_REC_SUGGEST};
     int rc;
+    s->journal = j;
     for (;;) {
         rec.seq = hps_journal_last_seq(j) + 1;
         rec.trial_id = s->n_trials;

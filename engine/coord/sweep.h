@@ -118,9 +118,14 @@ typedef struct hps_sweep {
     double *u;                  /* unit points, d per trial */
     double *values;             /* decoded values, d per trial (trials[i].values points here) */
 
-    int64_t n_metrics;
+    int64_t n_metrics;          /* rows in metrics[]: the /metrics rows after metrics_spilled */
     size_t cap_metrics;
     hps_metric *metrics;
+    int64_t metrics_spilled;    /* /metrics rows that sweep.h5 holds and memory no longer
+                                   does (a live sweep drops them once written) */
+    hps_journal *journal;       /* the journal this sweep commits to (NULL: replayed only);
+                                   not owned, and must stay open while the sweep writes
+                                   sweep.h5 (spilled rows are read back from it) */
     int n_metric_names;
     size_t cap_metric_names;
     char **metric_names;
@@ -132,7 +137,12 @@ typedef struct hps_sweep {
 
     int64_t n_rungs;
     size_t cap_rungs;
-    hps_rung *rungs;            /* every result of a multi-fidelity trial (rung >= 0) */
+    hps_rung *rungs;            /* every result of a multi-fidelity trial (rung >= 0), after
+                                   the rungs_spilled rows written and dropped */
+    int64_t rungs_spilled;      /* /rungs rows that sweep.h5 holds and memory no longer does */
+    int64_t *tails_spilled;     /* ascending ids of the failed or pruned trials whose stderr
+                                   tail sweep.h5 holds (/failures) and memory no longer does */
+    int64_t n_tails_spilled;
     double resource_dispatched; /* sum of budget increments of all SUGGEST records */
 
     /* HPS_SWEEP_STRATEGY: made from the HEADER, destroyed by hps_sweep_free. */
@@ -237,9 +247,21 @@ const hps_det_stop *hps_sweep_take_stops(hps_sweep *s, int *n);
 int hps_sweep_commit_prune(hps_sweep *s, hps_journal *j, const hps_det_stop *stop, char *err,
                            size_t errlen);
 
-/* Write sweep.h5 from s (temp + fsync + rename), its provenance from the RUN
+/*
+ * Write sweep.h5 from s (temp + fsync + rename), its provenance from the RUN
  * records (/provenance: the latest run's facts as attributes, every run's in
- * tables). */
-int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, char *err, size_t errlen);
+ * tables).
+ *
+ * A live sweep (one that has committed to a journal) then spills: the /metrics
+ * rows just written leave memory (metrics_spilled counts them), and so do the
+ * /rungs rows unless the sweep is deterministic (a run's rung row may still turn
+ * pruned there), and the stderr tails of failed and pruned trials (which never
+ * run again; tails_spilled names them). The next write copies them from the
+ * sweep.h5 it finds at h5_path (hps_store_write_carry). When that file is
+ * missing or cannot supply them (deleted, damaged, replaced), the file is
+ * rebuilt with rows from a replay of the journal instead, so that journal must
+ * still be open. A sweep only replayed (status, tests) keeps every row.
+ */
+int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t errlen);
 
 #endif

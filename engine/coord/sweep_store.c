@@ -117,7 +117,149 @@ static int latest_facts(const hps_sweep *s, hps_kv **kv, int *n)
     return HPS_OK;
 }
 
-int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, char *err, size_t errlen)
+/* The same value: equal bits (NaN included). */
+static int same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Are a[0..n) and b[0..n) the same metric rows? */
+static int same_metrics(const hps_metric *a, const hps_metric *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (a[i].trial_id != b[i].trial_id || a[i].step != b[i].step ||
+            a[i].name_index != b[i].name_index || !same_double(a[i].resource, b[i].resource) ||
+            !same_double(a[i].value, b[i].value))
+            return 0;
+    return 1;
+}
+
+/* Are a[0..n) and b[0..n) the same rung rows? */
+static int same_rungs(const hps_rung *a, const hps_rung *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (a[i].trial_id != b[i].trial_id || a[i].bracket != b[i].bracket ||
+            a[i].rung != b[i].rung || a[i].status != b[i].status ||
+            a[i].worker != b[i].worker || !same_double(a[i].budget, b[i].budget) ||
+            !same_double(a[i].objective, b[i].objective) || !same_double(a[i].start, b[i].start) ||
+            !same_double(a[i].end, b[i].end))
+            return 0;
+    return 1;
+}
+
+/*
+ * sweep.h5 cannot supply the rows s spilled (removed or damaged since the last
+ * write): write the file with every row, as a resume rebuilds it: the tables that
+ * were spilled from a replay of s's journal (without the strategy: only its rows
+ * are wanted), the rest from s, the spilled stderr tails lent from the replay for
+ * the write. The replay's rows must be s's (those of a spilled table that s still
+ * holds are compared).
+ */
+static int write_from_journal(hps_sweep *s, const char *h5_path, const hps_store_meta *meta,
+                              char *err, size_t errlen)
+{
+    hps_sweep r;
+    hps_sweep_init(&r, 0);
+    int rc = hps_sweep_replay(&r, s->journal, err, errlen);
+    if (rc == HPS_OK &&
+        (r.n_metrics != s->metrics_spilled + s->n_metrics ||
+         !same_metrics(r.metrics + s->metrics_spilled, s->metrics, s->n_metrics) ||
+         (s->rungs_spilled > 0 && (r.n_rungs != s->rungs_spilled + s->n_rungs ||
+                                   !same_rungs(r.rungs + s->rungs_spilled, s->rungs,
+                                               s->n_rungs))))) {
+        if (err)
+            snprintf(err, errlen, "rebuilding %s: the journal's metric and rung rows are not "
+                     "the ones the sweep applied", h5_path);
+        rc = HPS_ECORRUPT;
+    }
+    /* The spilled tails, lent from the replay for the write. */
+    for (int64_t i = 0; rc == HPS_OK && i < s->n_tails_spilled; i++) {
+        int64_t id = s->tails_spilled[i];
+        if (id >= r.n_trials || !r.trials[id].stderr_tail) {
+            if (err)
+                snprintf(err, errlen, "rebuilding %s: the journal has no stderr tail of "
+                         "trial %lld", h5_path, (long long)id);
+            rc = HPS_ECORRUPT;
+        }
+    }
+    for (int64_t i = 0; rc == HPS_OK && i < s->n_tails_spilled; i++)
+        s->trials[s->tails_spilled[i]].stderr_tail = r.trials[s->tails_spilled[i]].stderr_tail;
+    if (rc == HPS_OK)
+        rc = hps_store_write(h5_path, meta, s->trials, s->n_trials,
+                             s->metrics_spilled ? r.metrics : s->metrics,
+                             s->metrics_spilled ? r.n_metrics : s->n_metrics,
+                             (const char *const *)s->metric_names, s->n_metric_names,
+                             s->rungs_spilled ? r.rungs : s->rungs,
+                             s->rungs_spilled ? r.n_rungs : s->n_rungs, err, errlen);
+    for (int64_t i = 0; i < s->n_tails_spilled; i++)
+        s->trials[s->tails_spilled[i]].stderr_tail = NULL;
+    hps_sweep_free(&r);
+    return rc;
+}
+
+/* A trial whose /failures row is final: failed or pruned (neither runs again),
+ * with a tail. */
+static int final_tail(const hps_trial *t)
+{
+    return (t->status == HPS_TRIAL_FAILED || t->status == HPS_TRIAL_PRUNED) && t->stderr_tail &&
+           t->stderr_tail[0] != '\0';
+}
+
+/* Let go of the stderr tails sweep.h5 now holds for good, adding their trials to
+ * tails_spilled (kept ascending). Out of memory: the tails stay, nothing lost. */
+static void spill_tails(hps_sweep *s)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < s->n_trials; i++)
+        n += final_tail(&s->trials[i]);
+    if (n == 0)
+        return;
+    int64_t total = s->n_tails_spilled + n;
+    int64_t *merged = malloc(sizeof *merged * (size_t)total);
+    if (!merged)
+        return;
+    int64_t a = 0, k = 0;
+    for (int64_t i = 0; i < s->n_trials; i++) {
+        if (!final_tail(&s->trials[i]))
+            continue;
+        while (a < s->n_tails_spilled && s->tails_spilled[a] < i)
+            merged[k++] = s->tails_spilled[a++];
+        merged[k++] = i;
+        free(s->trials[i].stderr_tail);
+        s->trials[i].stderr_tail = NULL;
+    }
+    while (a < s->n_tails_spilled)
+        merged[k++] = s->tails_spilled[a++];
+    free(s->tails_spilled);
+    s->tails_spilled = merged;
+    s->n_tails_spilled = total;
+}
+
+/*
+ * The rows just written are in sweep.h5: a live sweep lets go of its metric rows,
+ * of its rung rows unless deterministic (there a run's rung row turns pruned at
+ * the run's turn, after it was written), and of the final stderr tails.
+ */
+static void spill(hps_sweep *s)
+{
+    if (!s->journal)
+        return;
+    spill_tails(s);
+    s->metrics_spilled += s->n_metrics;
+    s->n_metrics = 0;
+    free(s->metrics);
+    s->metrics = NULL;
+    s->cap_metrics = 0;
+    if (s->det.on)
+        return;
+    s->rungs_spilled += s->n_rungs;
+    s->n_rungs = 0;
+    free(s->rungs);
+    s->rungs = NULL;
+    s->cap_rungs = 0;
+}
+
+int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t errlen)
 {
     char created[40], updated[40];
     hps_iso_time(s->created, created, sizeof created);
@@ -143,9 +285,16 @@ int hps_sweep_write_store(const hps_sweep *s, const char *h5_path, char *err, si
         .parallelism = s->det.on ? s->det.p : s->budget.parallelism,
         .runs = s->runs, .n_runs = s->n_runs, .facts = &facts,
     };
-    int rc = hps_store_write(h5_path, &meta, s->trials, s->n_trials, s->metrics, s->n_metrics,
-                             (const char *const *)s->metric_names, s->n_metric_names, s->rungs,
-                             s->n_rungs, err, errlen);
+    hps_store_carry carry = {.metrics = s->metrics_spilled, .rungs = s->rungs_spilled,
+                             .failures = s->tails_spilled, .n_failures = s->n_tails_spilled};
+    int rc = hps_store_write_carry(h5_path, &meta, &carry, s->trials, s->n_trials, s->metrics,
+                                   s->n_metrics, (const char *const *)s->metric_names,
+                                   s->n_metric_names, s->rungs, s->n_rungs, err, errlen);
+    if ((rc == HPS_ENOENT || rc == HPS_EDAMAGED) &&
+        (carry.metrics > 0 || carry.rungs > 0 || carry.n_failures > 0) && s->journal)
+        rc = write_from_journal(s, h5_path, &meta, err, errlen);
     free(kv);
+    if (rc == HPS_OK)
+        spill(s);
     return rc;
 }

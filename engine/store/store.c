@@ -4,10 +4,15 @@
  * seals the image (store_seal.c), writes it to "<path>.tmp", fsyncs it, renames it
  * over path and fsyncs the directory, so a reader sees either the old file or the
  * new one, never a torn one, and every disk error is one of ours, checked.
+ * hps_store_write_carry() takes the rows of /metrics, /rungs and /failures that
+ * the caller has let go of from the file it replaces (opened read-only, its seal
+ * checked first), so the old file is only read, and replaced only once the new
+ * one is complete.
  *
  * This file writes the attributes, /config, /provenance's attributes, /space and
  * /metric_names and makes the file durable; store_tables.c writes /trials,
- * /failures, /rungs and /metrics, store_prov.c the tables of /provenance.
+ * /failures, /rungs and /metrics, store_carry.c opens the file a rewrite replaces
+ * and copies its rows, store_prov.c writes the tables of /provenance.
  * Strings are variable-length UTF-8 (h5py returns str for the attributes)
  * except /trials' cause and /failures' stderr_tail, fixed-length columns so the
  * tables stay plain fixed-size records.
@@ -448,11 +453,24 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
                     int64_t n_rungs, char *err, size_t errlen)
 {
+    return hps_store_write_carry(path, meta, NULL, trials, n_trials, metrics, n_metrics,
+                                 metric_names, n_metric_names, rungs, n_rungs, err, errlen);
+}
+
+int hps_store_write_carry(const char *path, const hps_store_meta *meta,
+                          const hps_store_carry *carry, const hps_trial *trials,
+                          int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
+                          const char *const *metric_names, int n_metric_names,
+                          const hps_rung *rungs, int64_t n_rungs, char *err, size_t errlen)
+{
     hps_h5err e = {err, errlen};
+    hps_store_carry c = carry ? *carry : (hps_store_carry){0};
     if (err && errlen)
         err[0] = '\0';
-    if (!path || !meta || n_trials < 0 || (n_trials > 0 && !trials) || n_metrics < 0 ||
-        (n_metrics > 0 && !metrics) || n_metric_names < 0 ||
+    if (!path || !meta || c.metrics < 0 || c.rungs < 0 || c.n_failures < 0 ||
+        (c.n_failures > 0 && !c.failures) || n_trials < 0 ||
+        (n_trials > 0 && !trials) || n_metrics < 0 || (n_metrics > 0 && !metrics) ||
+        n_metric_names < 0 ||
         (n_metric_names > 0 && !metric_names) || n_rungs < 0 || (n_rungs > 0 && !rungs) ||
         meta->n_provenance < 0 || meta->n_runs < 0 || (meta->n_runs > 0 && !meta->runs) ||
         (meta->n_provenance > 0 && !meta->provenance)) {
@@ -476,6 +494,16 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
     image_capture cap = {0};
     size_t size = 0;
     hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+    hid_t prev = H5I_INVALID_HID, prev_metrics = H5I_INVALID_HID, prev_rungs = H5I_INVALID_HID;
+    hid_t prev_failures = H5I_INVALID_HID;
+    if ((c.metrics > 0 || c.rungs > 0 || c.n_failures > 0) &&
+        (rc = hps_store_open_carry(path, meta, &c, &prev, &prev_metrics, &prev_rungs,
+                                   &prev_failures, &e)) != HPS_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", err ? err : "");
+        hps_h5_errf(&e, "%s cannot supply the rows written before: %s", path, why);
+        goto fail;
+    }
     h5Check(&e, fapl = hps_store_fapl());
     h5Check(&e, H5Pset_fapl_core(fapl, 1 << 20, 0));
     H5FD_file_image_callbacks_t cb = {image_malloc, image_memcpy, image_realloc, image_free,
@@ -499,11 +527,12 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
     if (rc == HPS_OK)
         rc = hps_store_write_summary(file, path, meta, trials, n_trials, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_failures(file, trials, n_trials, &e);
+        rc = hps_store_write_failures(file, trials, n_trials, prev_failures, c.failures,
+                                      c.n_failures, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_rungs(file, rungs, n_rungs, &e);
+        rc = hps_store_write_rungs(file, prev_rungs, c.rungs, rungs, n_rungs, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_metrics(file, metrics, n_metrics, &e);
+        rc = hps_store_write_metrics(file, prev_metrics, c.metrics, metrics, n_metrics, &e);
     if (rc == HPS_OK)
         rc = write_metric_names(file, metric_names, n_metric_names, &e);
     if (rc != HPS_OK)
@@ -529,6 +558,10 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
     rc = fsync_parent(path, &e);
 fail:
     hps_h5_close(file);
+    hps_h5_close(prev_failures);
+    hps_h5_close(prev_rungs);
+    hps_h5_close(prev_metrics);
+    hps_h5_close(prev);
     free(cap.kept);
     hps_h5_close(fcpl);
     hps_h5_close(fapl);

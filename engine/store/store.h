@@ -128,6 +128,38 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
                     int64_t n_rungs, char *err, size_t errlen);
 
+/* Rows of the append-only tables that an earlier write put in the file at path
+ * and the caller no longer holds (hps_store_write_carry). */
+typedef struct hps_store_carry {
+    int64_t metrics;           /* /metrics rows [0, metrics) */
+    int64_t rungs;             /* /rungs rows [0, rungs) */
+    const int64_t *failures;   /* the trials (ascending ids, stderr_tail NULL in trials)
+                                  whose /failures row is the earlier file's */
+    int64_t n_failures;
+} hps_store_carry;
+
+/*
+ * hps_store_write, except that the first carry->metrics rows of /metrics and
+ * carry->rungs rows of /rungs are not the caller's: they are copied from the
+ * file now at path, which an earlier write of this sweep made (whole chunks as
+ * stored, the rest a block at a time); metrics and rungs hold the rows after
+ * them. So a coordinator that keeps only the rows since its last write still
+ * writes whole tables (those rows are only ever appended: what was written never
+ * changes). Likewise the /failures rows of the trials carry->failures names
+ * (finished for good; their stderr_tail is NULL in trials) come from that file.
+ * The file at path must be sealed and intact, have meta's name and created
+ * attributes, and hold every row asked for. Returns what hps_store_write
+ * returns, or, before path is touched, HPS_ENOENT (no file at path) or
+ * HPS_EDAMAGED (the file cannot supply the rows: damaged, another sweep's, rows
+ * missing; err says which): take the rows from elsewhere (the journal) then.
+ * carry NULL or all zero is hps_store_write.
+ */
+int hps_store_write_carry(const char *path, const hps_store_meta *meta,
+                          const hps_store_carry *carry, const hps_trial *trials,
+                          int64_t n_trials, const hps_metric *metrics, int64_t n_metrics,
+                          const char *const *metric_names, int n_metric_names,
+                          const hps_rung *rungs, int64_t n_rungs, char *err, size_t errlen);
+
 /*
  * Whether sweep.h5 can hold a sweep over space: HPS_OK, or HPS_EINVAL with err
  * saying which parameter or how many are too many (HDF5 keeps a table's row type

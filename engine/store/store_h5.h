@@ -89,9 +89,43 @@ void hps_store_columns_free(char **cols, int n);
  */
 int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials, int64_t n,
                            const hps_h5err *e);
-int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e);
-int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e);
-int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e);
+/* /failures: a row per trial with a tail, and per trial ids[0..n_ids) (ascending,
+ * trials without a tail), whose row is copied from from (an earlier file's
+ * /failures; HPS_EDAMAGED when it lacks one). */
+int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid_t from,
+                             const int64_t *ids, int64_t n_ids, const hps_h5err *e);
+/* /rungs and /metrics hold carried + n rows: rows [0, carried) copied from the
+ * dataset from (the same table of an earlier file, read in blocks; unused when
+ * carried is 0), then the n rows given. */
+int hps_store_write_rungs(hid_t file, hid_t from, int64_t carried, const hps_rung *rungs,
+                          int64_t n, const hps_h5err *e);
+int hps_store_write_metrics(hid_t file, hid_t from, int64_t carried, const hps_metric *metrics,
+                            int64_t n, const hps_h5err *e);
+
+/* ---- rows a rewrite takes from the file it replaces (store_carry.c) ---- */
+
+/* Write / read count rows (laid out as mtype) of the 1-D table ds from row first
+ * on. HPS_OK or HPS_EHDF5 with e filled. */
+int hps_store_write_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, const void *buf,
+                         const hps_h5err *e);
+int hps_store_read_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, void *buf,
+                        const hps_h5err *e);
+
+/* Copy rows [0, count) of from (the same table of an earlier file) into ds: whole
+ * chunks as stored when both store rows alike (same file type and chunk size),
+ * the rest a block at a time through mtype. HPS_OK, HPS_EHDF5 or HPS_ENOMEM. */
+int hps_store_copy_rows(hid_t ds, hid_t from, hid_t mtype, int64_t count, const hps_h5err *e);
+
+/*
+ * Open the file an earlier write left at path to copy c's rows from: sealed and
+ * intact, meta's name and created attributes, enough rows in each table asked
+ * for. HPS_OK with *file, *metrics, *rungs and *failures open (a table nothing is
+ * carried from stays H5I_INVALID_HID), else HPS_ENOENT or HPS_EDAMAGED with e
+ * saying why and nothing left open.
+ */
+int hps_store_open_carry(const char *path, const hps_store_meta *meta, const hps_store_carry *c,
+                         hid_t *file, hid_t *metrics, hid_t *rungs, hid_t *failures,
+                         const hps_h5err *e);
 
 /* Row indices of the best trials stored with /trials (store_index.c). */
 #define HPS_STORE_BEST_ROWS 64

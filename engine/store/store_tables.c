@@ -2,12 +2,14 @@
  * The four extendible tables of sweep.h5, /trials, /failures, /rungs and /metrics:
  * chunked datasets with unlimited rows. /rungs is packed into one buffer in its
  * file layout and written with a single H5Dwrite, /metrics written from the
- * caller's array; /trials is packed and written in blocks of whole chunks, and
- * /failures, whose rows carry a 2 KiB string, in blocks too, so that neither needs
- * a second copy of a million-trial table in memory. /trials has the
- * fixed columns, then one per parameter (named by hps_store_param_columns) typed
- * by the parameter: double, int64, an int32 enum of the choices or the int8
- * FALSE/TRUE enum.
+ * caller's array, each after the rows carried over from an earlier file when the
+ * caller no longer holds those (whole chunks copied as stored, the rest in
+ * blocks); /trials is packed and written
+ * in blocks of whole chunks, and /failures, whose rows carry a 2 KiB string, in
+ * blocks too, so that neither needs a second copy of a million-trial table in
+ * memory. /trials has the fixed columns, then one per parameter (named by
+ * hps_store_param_columns) typed by the parameter: double, int64, an int32 enum
+ * of the choices or the int8 FALSE/TRUE enum.
  */
 #include <math.h>
 #include <stdint.h>
@@ -117,34 +119,17 @@ fail:
     return rc;
 }
 
-/* Write count rows of buf (laid out as mtype) into ds from row first on. */
-static int write_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, const void *buf,
-                      const hps_h5err *e)
-{
-    int rc = HPS_EHDF5;
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)count};
-    if (count == 0)
-        return HPS_OK;
-    h5Check(e, fspace = H5Dget_space(ds));
-    h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
-    h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
-    h5Check(e, H5Dwrite(ds, mtype, mspace, fspace, H5P_DEFAULT, buf));
-    rc = HPS_OK;
-fail:
-    hps_h5_close(mspace);
-    hps_h5_close(fspace);
-    return rc;
-}
-
-/* Create the table name of type ftype with n rows and write buf (laid out as mtype) into it. */
-static int write_table(hid_t file, const char *name, hid_t ftype, hid_t mtype, int64_t n,
-                       const void *buf, const hps_h5err *e)
+/* Create the table name of type ftype with carried + n rows: rows [0, carried)
+ * copied from from (see copy_rows), then buf's n rows (laid out as mtype). */
+static int write_carried(hid_t file, const char *name, hid_t ftype, hid_t mtype, hid_t from,
+                         int64_t carried, int64_t n, const void *buf, const hps_h5err *e)
 {
     hid_t ds = H5I_INVALID_HID;
-    int rc = create_table(file, name, ftype, n, &ds, e);
+    int rc = create_table(file, name, ftype, carried + n, &ds, e);
+    if (rc == HPS_OK && carried > 0)
+        rc = hps_store_copy_rows(ds, from, mtype, carried, e);
     if (rc == HPS_OK)
-        rc = write_rows(ds, mtype, 0, n, buf, e);
+        rc = hps_store_write_rows(ds, mtype, carried, n, buf, e);
     hps_h5_close(ds);
     return rc;
 }
@@ -374,7 +359,7 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
         }
         if ((r + 1) % block == 0 || r + 1 == n_trials) {
             int64_t first = r / block * block;
-            if ((rc = write_rows(ds, type, first, r + 1 - first, buf, e)) != HPS_OK)
+            if ((rc = hps_store_write_rows(ds, type, first, r + 1 - first, buf, e)) != HPS_OK)
                 goto done;
         }
     }
@@ -408,14 +393,81 @@ static int has_tail(const hps_trial *t)
     return t->stderr_tail && t->stderr_tail[0] != '\0';
 }
 
-int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, const hps_h5err *e)
+/* An earlier file's /failures, read in trial order a block at a time, for the
+ * rows of trials whose tail the caller let go of. */
+typedef struct fail_cursor {
+    hid_t from, type;
+    int64_t total;           /* rows of from */
+    int64_t first, n;        /* buf holds rows [first, first + n) */
+    int64_t at;              /* the next row to look at */
+    unsigned char *buf;
+} fail_cursor;
+
+/* Copy the earlier file's row of trial id into row (ids asked in increasing
+ * order): HPS_OK, HPS_EDAMAGED when the file has no such row, or an HDF5 error. */
+static int cursor_find(fail_cursor *c, int64_t id, unsigned char *row, const hps_h5err *e)
+{
+    for (;;) {
+        if (c->at >= c->first + c->n) {
+            if (c->at >= c->total) {
+                hps_h5_errf(e, "the earlier file has no /failures row of trial %lld",
+                            (long long)id);
+                return HPS_EDAMAGED;
+            }
+            c->first = c->at;
+            c->n = c->total - c->at < FAIL_BLOCK_ROWS ? c->total - c->at : FAIL_BLOCK_ROWS;
+            int rc = hps_store_read_rows(c->from, c->type, c->first, c->n, c->buf, e);
+            if (rc != HPS_OK)
+                return rc;
+        }
+        const unsigned char *r = c->buf + (size_t)(c->at - c->first) * FAIL_ROWSIZE;
+        int64_t got;
+        memcpy(&got, r + FOFF_TRIAL_ID, 8);
+        c->at++;
+        if (got == id) {
+            memcpy(row, r, FAIL_ROWSIZE);
+            return HPS_OK;
+        }
+        if (got > id) {
+            hps_h5_errf(e, "the earlier file has no /failures row of trial %lld",
+                        (long long)id);
+            return HPS_EDAMAGED;
+        }
+    }
+}
+
+/* Where trial t's /failures row comes from: 1 its tail, 2 the earlier file (its id
+ * is the next of ids[*k..n_ids), which is then passed), 0 nowhere. */
+static int failure_source(const hps_trial *t, const int64_t *ids, int64_t n_ids, int64_t *k)
+{
+    if (*k < n_ids && ids[*k] == t->trial_id) {
+        ++*k;
+        return 2;
+    }
+    return has_tail(t) ? 1 : 0;
+}
+
+int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid_t from,
+                             const int64_t *ids, int64_t n_ids, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t tail = H5I_INVALID_HID, type = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     unsigned char *buf = NULL;
-    int64_t rows = 0;
-    for (int64_t r = 0; r < n; r++)
-        rows += has_tail(&trials[r]);
+    fail_cursor cur = {.from = from, .type = H5I_INVALID_HID};
+    int64_t rows = 0, k = 0;
+    for (int64_t r = 0; r < n; r++) {
+        int src = failure_source(&trials[r], ids, n_ids, &k);
+        if (src == 2 && has_tail(&trials[r])) {
+            hps_h5_errf(e, "trial %lld has a stderr tail and one to carry",
+                        (long long)trials[r].trial_id);
+            return HPS_EINVAL;
+        }
+        rows += src != 0;
+    }
+    if (k != n_ids) {
+        hps_h5_errf(e, "/failures rows to carry of trials not in the table, or out of order");
+        return HPS_EINVAL;
+    }
     h5Check(e, tail = hps_h5_tail_type());
     h5Check(e, type = H5Tcreate(H5T_COMPOUND, FAIL_ROWSIZE));
     h5Check(e, H5Tinsert(type, "trial_id", FOFF_TRIAL_ID, H5T_NATIVE_INT64));
@@ -426,30 +478,53 @@ int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, con
     if (rc != HPS_OK || rows == 0)
         goto fail;
     int64_t block = rows < FAIL_BLOCK_ROWS ? rows : FAIL_BLOCK_ROWS;
+    if (n_ids > 0) {
+        rc = HPS_EHDF5;
+        hid_t space = H5Dget_space(from);
+        hssize_t total = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+        hps_h5_close(space);
+        h5Check(e, total);
+        cur.total = (int64_t)total;
+        cur.type = type;
+        if (!(cur.buf = malloc((size_t)FAIL_BLOCK_ROWS * FAIL_ROWSIZE))) {
+            hps_h5_errf(e, "out of memory writing /failures");
+            rc = HPS_ENOMEM;
+            goto fail;
+        }
+        rc = HPS_OK;
+    }
     if (!(buf = malloc((size_t)block * FAIL_ROWSIZE))) {
         hps_h5_errf(e, "out of memory writing /failures");
         rc = HPS_ENOMEM;
         goto fail;
     }
     int64_t written = 0, filled = 0;
+    k = 0;
     for (int64_t r = 0; rc == HPS_OK && r < n; r++) {
         const hps_trial *t = &trials[r];
-        if (!has_tail(t))
+        int src = failure_source(t, ids, n_ids, &k);
+        if (src == 0)
             continue;
         unsigned char *row = buf + (size_t)filled * FAIL_ROWSIZE;
-        size_t len = tail_length(t->stderr_tail);
-        memcpy(row + FOFF_TRIAL_ID, &t->trial_id, 8);
-        memcpy(row + FOFF_EXIT_CODE, &t->exit_code, 4);
-        memcpy(row + FOFF_ATTEMPTS, &t->attempts, 4);
-        memcpy(row + FOFF_TAIL, t->stderr_tail, len);
-        memset(row + FOFF_TAIL + len, 0, HPS_STDERR_TAIL_LEN - len);
+        if (src == 2) {
+            if ((rc = cursor_find(&cur, t->trial_id, row, e)) != HPS_OK)
+                break;
+        } else {
+            size_t len = tail_length(t->stderr_tail);
+            memcpy(row + FOFF_TRIAL_ID, &t->trial_id, 8);
+            memcpy(row + FOFF_EXIT_CODE, &t->exit_code, 4);
+            memcpy(row + FOFF_ATTEMPTS, &t->attempts, 4);
+            memcpy(row + FOFF_TAIL, t->stderr_tail, len);
+            memset(row + FOFF_TAIL + len, 0, HPS_STDERR_TAIL_LEN - len);
+        }
         if (++filled == block || written + filled == rows) {
-            rc = write_rows(ds, type, written, filled, buf, e);
+            rc = hps_store_write_rows(ds, type, written, filled, buf, e);
             written += filled;
             filled = 0;
         }
     }
 fail:
+    free(cur.buf);
     free(buf);
     hps_h5_close(ds);
     hps_h5_close(type);
@@ -457,7 +532,8 @@ fail:
     return rc;
 }
 
-int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hps_h5err *e)
+int hps_store_write_rungs(hid_t file, hid_t from, int64_t carried, const hps_rung *rungs,
+                          int64_t n, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t status = H5I_INVALID_HID, type = H5I_INVALID_HID;
@@ -498,7 +574,7 @@ int hps_store_write_rungs(hid_t file, const hps_rung *rungs, int64_t n, const hp
     h5Check(e, H5Tinsert(type, "start", ROFF_START, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(type, "end", ROFF_END, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(type, "worker", ROFF_WORKER, H5T_NATIVE_INT32));
-    rc = write_table(file, "rungs", type, type, n, buf, e);
+    rc = write_carried(file, "rungs", type, type, from, carried, n, buf, e);
 fail:
     free(buf);
     hps_h5_close(type);
@@ -506,7 +582,8 @@ fail:
     return rc;
 }
 
-int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, const hps_h5err *e)
+int hps_store_write_metrics(hid_t file, hid_t from, int64_t carried, const hps_metric *metrics,
+                            int64_t n, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t mtype = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
@@ -518,7 +595,7 @@ int hps_store_write_metrics(hid_t file, const hps_metric *metrics, int64_t n, co
     h5Check(e, H5Tinsert(mtype, "value", HOFFSET(hps_metric, value), H5T_NATIVE_DOUBLE));
     h5Check(e, ftype = H5Tcopy(mtype));
     h5Check(e, H5Tpack(ftype));
-    rc = write_table(file, "metrics", ftype, mtype, n, metrics, e);
+    rc = write_carried(file, "metrics", ftype, mtype, from, carried, n, metrics, e);
 fail:
     hps_h5_close(ftype);
     hps_h5_close(mtype);

@@ -6,7 +6,8 @@
  * batching of fast trials and one trial in flight for adaptive strategies,
  * parallelism caps, re-running interrupted trials first in id order, a signal
  * and a worker's own interruption, the failure limit, pruning by the median
- * pruner, and that replaying the journal gives the same sweep and strategy.
+ * pruner, that replaying the journal gives the same sweep and strategy, and
+ * that the metric rows written to sweep.h5 leave memory with the file still whole.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -373,6 +374,61 @@ static void test_pruning(void **state)
     check_replay(w);
 }
 
+/*
+ * The coordinator writes sweep.h5 as it goes, and after each write lets go of the
+ * metric rows written: at the end it holds none, yet sweep.h5 has every row, the
+ * same as a write from a replay of the journal (which keeps them all).
+ */
+static void test_spill_to_store(void **state)
+{
+    world *w = *state;
+    make_sweep(w, "strategy: random\n");
+    make_transport(w, 2);
+    w->reports = 2;
+    char err[512] = "", h5[128], h5_replay[128];
+    snprintf(h5, sizeof h5, "%s/sweep.h5", w->dir);
+    snprintf(h5_replay, sizeof h5_replay, "%s/replayed.h5", w->dir);
+    hps_rec_budget g = w->s.budget;
+    g.max_trials = 40;
+    assert_int_equal(hps_sweep_commit_budget(&w->s, w->j, &g, err, sizeof err), HPS_OK);
+    hps_coord_opts o = {.quiet = 1, .signalled = &w->signalled, .h5_path = h5};
+    int rc = hps_coordinator_run(&w->s, w->j, w->t, &o, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("run: %s", err);
+    assert_int_equal(w->s.n_done, 40);
+    assert_int_equal(w->s.metrics_spilled, 80);
+    assert_int_equal(w->s.n_metrics, 0);
+    assert_null(w->s.metrics);
+
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    hps_sweep r;
+    hps_sweep_init(&r, 0);
+    assert_int_equal(hps_sweep_replay(&r, w->j, err, sizeof err), HPS_OK);
+    assert_int_equal(hps_sweep_write_store(&r, h5_replay, err, sizeof err), HPS_OK);
+    assert_int_equal(r.n_metrics, 80);
+    hps_results a, b;
+    assert_int_equal(hps_results_open(h5, &a, err, sizeof err), HPS_OK);
+    assert_int_equal(hps_results_open(h5_replay, &b, err, sizeof err), HPS_OK);
+    assert_int_equal(a.n_metrics, 80);
+    assert_int_equal(b.n_metrics, 80);
+    for (int64_t i = 0; i < a.n_metrics; i++) {
+        assert_int_equal(a.metrics[i].trial_id, r.metrics[i].trial_id);
+        assert_int_equal(a.metrics[i].step, r.metrics[i].step);
+        assert_true(a.metrics[i].value == r.metrics[i].value);
+        assert_memory_equal(&a.metrics[i], &b.metrics[i], sizeof a.metrics[i]);
+    }
+    assert_int_equal(a.n_trials, 40);
+    assert_int_equal(b.n_trials, 40);
+    for (int64_t i = 0; i < a.n_trials; i++) {
+        assert_int_equal(a.trials[i].status, b.trials[i].status);
+        assert_true(a.trials[i].objective == b.trials[i].objective);
+        assert_true(a.trials[i].values[0] == b.trials[i].values[0]);
+    }
+    hps_results_free(&a);
+    hps_results_free(&b);
+    hps_sweep_free(&r);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -380,6 +436,7 @@ int main(void)
         T(test_max_trials),        T(test_max_time),          T(test_batching),
         T(test_adaptive_one_in_flight), T(test_parallelism), T(test_signal_and_requeue),
         T(test_worker_interrupted), T(test_failure_limit),    T(test_pruning),
+        T(test_spill_to_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

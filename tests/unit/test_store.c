@@ -344,6 +344,168 @@ static void test_rungs(void **state)
     hps_results_free(&r);
 }
 
+/* Write the fixture with its first cm metric rows and cr rung rows taken from the
+ * file at f->path (hps_store_write_carry); err gets the message. */
+static int write_carry(fixture *f, int64_t cm, int64_t cr, char *err, size_t errlen)
+{
+    hps_store_carry c = {.metrics = cm, .rungs = cr};
+    return hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS, f->metrics + cm,
+                                 N_METRICS - cm, f->metric_names, 2, f->rungs + cr,
+                                 f->n_rungs - cr, err, errlen);
+}
+
+/* The metric and rung rows an earlier write put in the file are copied from it:
+ * the caller passes only the rows after them, and the file reads back as a whole
+ * write. */
+static void test_carry_rows(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, f->metrics, 4,
+                                     f->metric_names, 2, f->rungs, 5, err, sizeof err),
+                     HPS_OK);
+    assert_int_equal(write_carry(f, 4, 5, err, sizeof err), HPS_OK);
+    hps_results r;
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+    assert_int_equal(table_rows(f->path, "metrics"), N_METRICS);
+    assert_int_equal(table_rows(f->path, "rungs"), N_RUNGS);
+    /* Again with every row carried (nothing new in memory), then metrics only. */
+    assert_int_equal(write_carry(f, N_METRICS, N_RUNGS, err, sizeof err), HPS_OK);
+    assert_int_equal(write_carry(f, 3, 0, err, sizeof err), HPS_OK);
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+}
+
+/* Enough carried rows for whole chunks (1,024 metric rows each): those are copied
+ * as stored, the partial chunk after them row by row; the table reads back the
+ * same as one written whole from memory. */
+static void test_carry_chunks(void **state)
+{
+    fixture *f = *state;
+    enum { ROWS = 3000, CARRIED = 2500 };
+    char err[512];
+    hps_metric *m = calloc(ROWS, sizeof *m);
+    assert_non_null(m);
+    for (int i = 0; i < ROWS; i++)
+        m[i] = (hps_metric){.trial_id = i / 3, .step = i % 3, .resource = 0.25 * i,
+                            .name_index = i % 2, .value = i % 7 == 0 ? NAN : 1.0 / (i + 1)};
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, m, CARRIED,
+                                     f->metric_names, 2, f->rungs, f->n_rungs, err, sizeof err),
+                     HPS_OK);
+    hps_store_carry c = {.metrics = CARRIED, .rungs = f->n_rungs};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS,
+                                           m + CARRIED, ROWS - CARRIED, f->metric_names, 2,
+                                           NULL, 0, err, sizeof err),
+                     HPS_OK);
+    hps_results r;
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    assert_int_equal(r.n_metrics, ROWS);
+    for (int i = 0; i < ROWS; i++) {
+        assert_int_equal(r.metrics[i].trial_id, m[i].trial_id);
+        assert_int_equal(r.metrics[i].step, m[i].step);
+        assert_int_equal(r.metrics[i].name_index, m[i].name_index);
+        assert_true(r.metrics[i].resource == m[i].resource);
+        assert_true(isnan(m[i].value) ? isnan(r.metrics[i].value)
+                                       : r.metrics[i].value == m[i].value);
+    }
+    assert_int_equal(r.n_rungs, f->n_rungs);
+    hps_results_free(&r);
+    free(m);
+}
+
+/* The /failures rows of trials whose tail the caller let go of come from the
+ * earlier file, merged in trial order with the tails still given. */
+static void test_carry_failures(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    assert_int_equal(write_fixture(f, N_TRIALS, N_METRICS, 2), HPS_OK);
+    int64_t ids[N_TRIALS];
+    int n_ids = 0, first = -1;
+    char *kept[N_TRIALS];
+    for (int i = 0; i < N_TRIALS; i++) {
+        kept[i] = f->trials[i].stderr_tail;
+        if (kept[i] && kept[i][0] && first < 0)
+            first = i; /* this one keeps its tail: a row from memory */
+        else if (kept[i] && kept[i][0]) {
+            ids[n_ids++] = f->trials[i].trial_id;
+            f->trials[i].stderr_tail = NULL;
+        }
+    }
+    assert_true(first >= 0 && n_ids >= 1);
+    hps_store_carry c = {.failures = ids, .n_failures = n_ids};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS,
+                                           f->metrics, N_METRICS, f->metric_names, 2, f->rungs,
+                                           f->n_rungs, err, sizeof err),
+                     HPS_OK);
+    for (int i = 0; i < N_TRIALS; i++)
+        f->trials[i].stderr_tail = kept[i];
+    hps_results r;
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+
+    /* A trial the earlier file has no row of: refused before the file is touched. */
+    int64_t none[1] = {f->trials[0].trial_id};
+    assert_true(!kept[0] || !kept[0][0]);
+    c = (hps_store_carry){.failures = none, .n_failures = 1};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &c, f->trials, N_TRIALS,
+                                           f->metrics, N_METRICS, f->metric_names, 2, f->rungs,
+                                           f->n_rungs, err, sizeof err),
+                     HPS_EDAMAGED);
+    assert_non_null(strstr(err, "no /failures row of trial 100"));
+    assert_int_equal(hps_results_open(f->path, &r, err, sizeof err), HPS_OK);
+    check_results(f, &r, N_TRIALS, N_METRICS, 2);
+    hps_results_free(&r);
+}
+
+/* A file that cannot supply the carried rows is refused before anything is
+ * written, with a code that tells the caller to take them from elsewhere. */
+static void test_carry_refused(void **state)
+{
+    fixture *f = *state;
+    char err[512], tmp[320];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->path);
+    assert_int_equal(write_carry(f, 4, 0, err, sizeof err), HPS_ENOENT);
+    assert_false(file_exists(f->path));
+    assert_false(file_exists(tmp));
+
+    /* Fewer rows than carried. */
+    assert_int_equal(hps_store_write(f->path, &f->meta, f->trials, N_TRIALS, f->metrics, 3,
+                                     f->metric_names, 2, f->rungs, f->n_rungs, err, sizeof err),
+                     HPS_OK);
+    assert_int_equal(write_carry(f, 4, 0, err, sizeof err), HPS_EDAMAGED);
+    assert_non_null(strstr(err, "/metrics has 3 rows"));
+    assert_int_equal(table_rows(f->path, "metrics"), 3);
+    hps_store_carry too_many = {.rungs = N_RUNGS + 1};
+    assert_int_equal(hps_store_write_carry(f->path, &f->meta, &too_many, f->trials, N_TRIALS,
+                                           f->metrics, 3, f->metric_names, 2, NULL, 0, err,
+                                           sizeof err),
+                     HPS_EDAMAGED);
+    assert_non_null(strstr(err, "/rungs has 9 rows"));
+
+    /* Another sweep's file (created differs). */
+    const char *created = f->meta.created;
+    f->meta.created = "2001-01-01T00:00:00Z";
+    assert_int_equal(write_carry(f, 2, 0, err, sizeof err), HPS_EDAMAGED);
+    assert_non_null(strstr(err, "created"));
+    f->meta.created = created;
+
+    /* A damaged file: one byte of the HDF5 data changed breaks the seal. */
+    FILE *fp = fopen(f->path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, HPS_STORE_USERBLOCK + 600, SEEK_SET), 0);
+    int c = fgetc(fp);
+    assert_int_equal(fseek(fp, HPS_STORE_USERBLOCK + 600, SEEK_SET), 0);
+    assert_int_not_equal(fputc(c ^ 0x55, fp), EOF);
+    fclose(fp);
+    assert_int_equal(write_carry(f, 2, 0, err, sizeof err), HPS_EDAMAGED);
+    assert_false(file_exists(tmp));
+}
+
 static void test_missing(void **state)
 {
     fixture *f = *state;
@@ -571,6 +733,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rungs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version, setup, teardown),

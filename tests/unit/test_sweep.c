@@ -821,6 +821,177 @@ static void test_strategy_not_replayed(void **state)
     hps_sweep_free(&s);
 }
 
+/* ---- spilling written metric and rung rows ----------------------------------------- */
+
+/* Commit the record encoded in w->b to the live sweep s. */
+static void commit_b(jw *w, hps_sweep *s, uint32_t type, int64_t id)
+{
+    char err[512] = "";
+    assert_false(w->b.failed);
+    int rc = hps_sweep_commit(s, w->j, type, id, w->b.data, (uint32_t)w->b.len, NULL, err,
+                              sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("commit: %s: %s", hps_err_name(rc), err);
+}
+
+/* Commit trial id's RESULT (done) with n metric rows of its own values. */
+static void commit_result(jw *w, hps_sweep *s, int64_t id, uint32_t n)
+{
+    hps_rec_metric m[4];
+    for (uint32_t i = 0; i < n; i++)
+        m[i] = (hps_rec_metric){.name_index = 0, .step = (int64_t)i, .resource = 0.5 * i,
+                                .value = 10.0 * (double)id + i};
+    hps_outcome r = {.status = HPS_TRIAL_DONE, .worker = 1, .objective = (double)id,
+                     .start = 1.0, .end = 2.0, .exit_code = -1, .n_metrics = n, .metrics = m};
+    assert_int_equal(hps_rec_encode_result(&w->b, &r), HPS_OK);
+    commit_b(w, s, HPS_REC_RESULT, id);
+}
+
+/* Commit trial id's RESULT: failed, with a stderr tail. */
+static void commit_failed(jw *w, hps_sweep *s, int64_t id, const char *tail)
+{
+    hps_outcome r = {.status = HPS_TRIAL_FAILED, .worker = 1, .start = 1.0, .end = 2.0,
+                     .exit_code = 3, .attempts = 1, .stderr_tail = tail,
+                     .stderr_len = (uint32_t)strlen(tail)};
+    snprintf(r.cause, sizeof r.cause, "exit:3");
+    assert_int_equal(hps_rec_encode_result(&w->b, &r), HPS_OK);
+    commit_b(w, s, HPS_REC_RESULT, id);
+}
+
+static void write_store(hps_sweep *s, const char *path)
+{
+    char err[512] = "";
+    int rc = hps_sweep_write_store(s, path, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("write_store: %s: %s", hps_err_name(rc), err);
+}
+
+/* The /metrics, /rungs and /failures rows of the file at path are exactly s's (a
+ * sweep that kept them). */
+static void assert_file_metrics(const char *path, const hps_sweep *s)
+{
+    hps_results r;
+    char err[512];
+    assert_int_equal(hps_results_open(path, &r, err, sizeof err), HPS_OK);
+    assert_int_equal(s->metrics_spilled, 0);
+    assert_int_equal(r.n_metrics, s->n_metrics);
+    for (int64_t i = 0; i < r.n_metrics; i++) {
+        assert_int_equal(r.metrics[i].trial_id, s->metrics[i].trial_id);
+        assert_int_equal(r.metrics[i].step, s->metrics[i].step);
+        assert_int_equal(r.metrics[i].name_index, s->metrics[i].name_index);
+        assert_true(r.metrics[i].resource == s->metrics[i].resource);
+        assert_true(r.metrics[i].value == s->metrics[i].value);
+    }
+    assert_int_equal(r.n_rungs, s->n_rungs);
+    for (int64_t i = 0; i < r.n_rungs; i++) {
+        assert_int_equal(r.rungs[i].trial_id, s->rungs[i].trial_id);
+        assert_int_equal(r.rungs[i].status, s->rungs[i].status);
+        assert_true(r.rungs[i].objective == s->rungs[i].objective);
+        assert_true(r.rungs[i].budget == s->rungs[i].budget);
+    }
+    assert_int_equal(r.n_trials, s->n_trials);
+    for (int64_t i = 0; i < r.n_trials; i++) {
+        if (s->trials[i].stderr_tail)
+            assert_string_equal(r.trials[i].stderr_tail, s->trials[i].stderr_tail);
+        else
+            assert_null(r.trials[i].stderr_tail);
+    }
+    hps_results_free(&r);
+}
+
+/*
+ * A live sweep (committing to a journal) drops the metric and rung rows and the
+ * failed trials' stderr tails each write put in sweep.h5, and the next write
+ * copies them from there; sweep.h5 has every row, as
+ * a replay of the journal (which keeps them all) writes it. When sweep.h5 was
+ * removed or damaged in between, the rows come back from the journal.
+ */
+static void test_spill_metrics(void **state)
+{
+    jw *w = *state;
+    char h5[128], h5_replay[128];
+    snprintf(h5, sizeof h5, "%s/sweep.h5", w->dir);
+    snprintf(h5_replay, sizeof h5_replay, "%s/replayed.h5", w->dir);
+    hps_sweep s;
+    hps_sweep_init(&s, 0);
+    hps_rec_header h = {.version = HPS_JOURNAL_FORMAT, .seed = 42, .created = 1700000000.0,
+                        .config_text = yaml_min, .config_len = (uint32_t)strlen(yaml_min),
+                        .source = "x.yaml", .source_len = 6};
+    char err[512];
+    assert_int_equal(hps_sweep_commit_start(&s, w->j, &h, "loss", err, sizeof err), HPS_OK);
+    for (int64_t id = 0; id < 5; id++) {
+        /* Trials 1 and 3 are multi-fidelity: each result is a /rungs row too. */
+        int32_t rung = id == 1 || id == 3 ? 0 : -1;
+        hps_rec_suggest sg = {.seed = 7, .budget = rung < 0 ? 0.0 : 1.0, .bracket = rung,
+                              .rung = rung, .worker = 1, .start = 1.0, .n = D, .u = U[id]};
+        assert_int_equal(hps_rec_encode_suggest(&w->b, &sg), HPS_OK);
+        commit_b(w, &s, HPS_REC_SUGGEST, id);
+    }
+    commit_result(w, &s, 0, 2);
+    write_store(&s, h5);
+    assert_int_equal(s.metrics_spilled, 2);
+    assert_int_equal(s.n_metrics, 0);
+    assert_null(s.metrics);
+
+    commit_result(w, &s, 1, 3);
+    hps_rec_metric rep = {.name_index = 0, .step = 9, .resource = 9.0, .value = 99.0};
+    assert_int_equal(hps_rec_encode_report(&w->b, &rep, 1), HPS_OK);
+    commit_b(w, &s, HPS_REC_REPORT, 2);
+    commit_failed(w, &s, 4, "Traceback: boom\n");
+    assert_non_null(s.trials[4].stderr_tail);
+    write_store(&s, h5);
+    assert_null(s.trials[4].stderr_tail);
+    assert_int_equal(s.n_tails_spilled, 1);
+    assert_int_equal(s.tails_spilled[0], 4);
+    assert_int_equal(s.metrics_spilled, 6);
+    assert_int_equal(s.n_metrics, 0);
+    assert_int_equal(s.rungs_spilled, 1);
+    assert_int_equal(s.n_rungs, 0);
+    assert_null(s.rungs);
+
+    /* sweep.h5 removed: the rows are read back from the journal. */
+    assert_int_equal(unlink(h5), 0);
+    commit_result(w, &s, 2, 1);
+    write_store(&s, h5);
+    assert_int_equal(s.metrics_spilled, 7);
+
+    /* sweep.h5 damaged (a byte of its HDF5 data): the same. */
+    FILE *fp = fopen(h5, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 1000, SEEK_SET), 0);
+    int c = fgetc(fp);
+    assert_int_equal(fseek(fp, 1000, SEEK_SET), 0);
+    assert_int_not_equal(fputc(c ^ 0x55, fp), EOF);
+    assert_int_equal(fclose(fp), 0);
+    commit_result(w, &s, 3, 4);
+    write_store(&s, h5);
+    assert_int_equal(s.metrics_spilled, 11);
+    assert_int_equal(s.n_metrics, 0);
+    assert_int_equal(s.rungs_spilled, 2);
+    /* And once more from the rebuilt file: every row carried. */
+    write_store(&s, h5);
+    assert_int_equal(s.metrics_spilled, 11);
+    assert_int_equal(s.n_tails_spilled, 1);
+
+    /* A replay keeps every row, and writes the same /metrics. */
+    assert_int_equal(hps_journal_sync(w->j), HPS_OK);
+    hps_sweep r;
+    assert_int_equal(replay(w, &r, err, sizeof err), HPS_OK);
+    assert_int_equal(r.n_metrics, 11);
+    assert_int_equal(r.n_rungs, 2);
+    assert_string_equal(r.trials[4].stderr_tail, "Traceback: boom\n");
+    write_store(&r, h5_replay);
+    assert_int_equal(r.n_metrics, 11);
+    assert_int_equal(r.n_rungs, 2);
+    assert_int_equal(r.metrics_spilled, 0);
+    assert_file_metrics(h5, &r);
+    assert_file_metrics(h5_replay, &r);
+    hps_sweep_free(&r);
+    hps_sweep_free(&s);
+    unlink(h5);
+    unlink(h5_replay);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TS(f) cmocka_unit_test_setup_teardown(f, strat_setup, strat_teardown)
 
@@ -859,6 +1030,7 @@ int main(void)
         T(test_err_unknown_type),
         T(test_err_result_malformed),
         cmocka_unit_test(test_apply_null_err),
+        T(test_spill_metrics),
         TS(test_strategy_replay_same),
         TS(test_strategy_replay_tampered),
         TS(test_strategy_replay_other_seed),
