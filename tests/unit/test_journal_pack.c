@@ -28,81 +28,9 @@
 
 #include "coord/sweep.h"
 #include "hpsweep/error.h"
+#include "journal_fixture.h"
 #include "store/journal.h"
 #include "store/record.h"
-
-#define HDR 16u
-#define OVERHEAD 28u
-
-typedef struct fixture {
-    char dir[64];
-    char path[96];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    strcpy(f->dir, "/tmp/hps_jpack_XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/journal", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[400];
-            snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    *size = (size_t)st.st_size;
-    unsigned char *b = malloc(*size + 1);
-    assert_non_null(b);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    assert_int_equal(fread(b, 1, *size, fp), *size);
-    fclose(fp);
-    return b;
-}
-
-static void spit(const char *path, const void *data, size_t size)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    if (size)
-        assert_int_equal(fwrite(data, 1, size, fp), size);
-    assert_int_equal(fclose(fp), 0);
-}
-
-static uint64_t size_of(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return (uint64_t)st.st_size;
-}
 
 static uint32_t get32(const unsigned char *p)
 {
