@@ -441,31 +441,15 @@ static int open_results(const char *path, int best_k, const hps_trial_stream *st
     memset(out, 0, sizeof *out);
     if (!path)
         return HPS_EINVAL;
-    /* The seal first: HDF5 never sees a file whose checksum does not match. */
-    int sealed;
-    int rc = hps_store_check_seal(path, &sealed, &e);
-    if (rc != HPS_OK)
+    int rc;
+    hid_t file = hps_store_open_read(path, &rc, &e);
+    if (file < 0)
         return rc;
-    rc = HPS_ECORRUPT;
-    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
-    h5Check(&e, fapl = H5Pcreate(H5P_FILE_ACCESS));
-    h5Check(&e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
-#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
-    /* Lock where the file system can, read anyway where it cannot (NFS, Lustre). */
-    h5Check(&e, H5Pset_file_locking(fapl, 1, 1));
-#endif
-    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    if (file < 0) {
-        hps_h5_report(&e, __FILE__, __LINE__, "H5Fopen");
-        goto fail;
-    }
     rc = read_all(file, out, stream ? -1 : best_k, &e);
     if (rc == HPS_OK && stream)
         rc = stream->rows ? hps_results_read_rows(file, out, stream->rows, stream->n_rows, &e)
                           : hps_results_stream_trials(file, out, stream, &e);
-fail:
     hps_h5_close(file);
-    hps_h5_close(fapl);
     if (rc != HPS_OK)
         hps_results_free(out);
     return rc;

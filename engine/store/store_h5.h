@@ -199,6 +199,16 @@ int hps_store_seal(const char *path, const hps_h5err *e);
  */
 int hps_store_check_seal(const char *path, int *sealed, const hps_h5err *e);
 
+/*
+ * Open the sweep.h5 at path read-only for a reader, its seal checked first (HDF5
+ * never sees a file whose checksum does not match): objects close with the file,
+ * HDF5's lock taken where the file system has one and skipped where it has none
+ * (NFS, Lustre). The file's id, or H5I_INVALID_HID with *rc set (what
+ * hps_store_check_seal returns, or HPS_ECORRUPT when HDF5 cannot open it) and e
+ * filled.
+ */
+hid_t hps_store_open_read(const char *path, int *rc, const hps_h5err *e);
+
 /* The writer's file-access properties (also for the layout check): objects close
  * with the file, no locks on the private temp file, format bounds from HDF5 1.10
  * on (checksummed metadata). H5I_INVALID_HID on failure. */

@@ -427,22 +427,12 @@ int hps_store_read_summary(const char *path, hps_store_summary *out, char *err, 
     if (err && errlen)
         err[0] = '\0';
     memset(out, 0, sizeof *out);
-    int sealed;
-    int rc = hps_store_check_seal(path, &sealed, &e);
-    if (rc != HPS_OK)
+    int rc;
+    hid_t file = hps_store_open_read(path, &rc, &e);
+    if (file < 0)
         return rc;
-    rc = HPS_ECORRUPT;
-    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
-    h5Check(&e, fapl = H5Pcreate(H5P_FILE_ACCESS));
-    h5Check(&e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
-#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
-    h5Check(&e, H5Pset_file_locking(fapl, 1, 1)); /* as results.c opens it */
-#endif
-    h5Check(&e, file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
     rc = read_summary(file, out, &e);
-fail:
     hps_h5_close(file);
-    hps_h5_close(fapl);
     if (rc != HPS_OK)
         hps_store_summary_free(out);
     return rc;

@@ -217,3 +217,22 @@ int hps_store_check_seal(const char *path, int *sealed, const hps_h5err *e)
     *sealed = rc == HPS_OK;
     return rc;
 }
+
+hid_t hps_store_open_read(const char *path, int *rc, const hps_h5err *e)
+{
+    int sealed;
+    if ((*rc = hps_store_check_seal(path, &sealed, e)) != HPS_OK)
+        return H5I_INVALID_HID;
+    *rc = HPS_ECORRUPT;
+    hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
+    h5Check(e, fapl = H5Pcreate(H5P_FILE_ACCESS));
+    h5Check(e, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
+#if H5_VERSION_GE(1, 10, 7) && !(H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 12 && H5_VERS_RELEASE == 0)
+    h5Check(e, H5Pset_file_locking(fapl, 1, 1));
+#endif
+    h5Check(e, file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+    *rc = HPS_OK;
+fail:
+    hps_h5_close(fapl);
+    return file;
+}
