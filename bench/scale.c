@@ -32,8 +32,12 @@
  *
  * knee: the group count at which suggest + observe alone would keep the coordinator
  * busy (mean run time / their time per run): past it, suggestions idle workers.
+ * regret: the best objective the sweep saw less hartmann6's minimum (the virtual
+ * runs evaluate hartmann6 on the 6 parameters; under asha, hyperband and bohb a
+ * short run's value carries a penalty, so theirs is an upper bound), so that a
+ * cheaper suggestion's cost in search quality shows beside its gain in time.
  *
- * Usage: bench_scale [quick|store] [STRATEGY...]
+ * Usage: [BENCH_SCALE_SEED=N] bench_scale [quick|store] [STRATEGY...]
  *        bench_scale one STRATEGY GROUPS TRIALS [lognormal|pareto]   (one case,
  *                                                    log-normal by default)
  *   quick: 2 rounds instead of 3, 10,000 groups only for the targets (random and
@@ -163,11 +167,25 @@ static double fsync_floor(void)
     return t[50];
 }
 
+/* The seed of the sweep and of the run durations: BENCH_SCALE_SEED, 1 by default. */
+static uint64_t bench_seed(void)
+{
+    const char *v = getenv("BENCH_SCALE_SEED");
+    char *end;
+    unsigned long long n = v && *v ? strtoull(v, &end, 10) : 1;
+    if (v && *v && (*end || n == 0)) {
+        fprintf(stderr, "bench_scale: BENCH_SCALE_SEED is a positive integer, not %s\n", v);
+        exit(2);
+    }
+    return (uint64_t)n;
+}
+
 typedef struct result {
     int64_t configs, runs;
     double coord, suggest, sync, store, store_max; /* own seconds, whole run */
     int64_t store_writes;
     double makespan, last_send, idle, util, busy;
+    double regret; /* the best objective seen less hartmann6's minimum (NaN: none) */
 } result;
 
 /* One simulated sweep: `strategy` (a YAML mapping), `groups` virtual groups,
@@ -175,12 +193,13 @@ typedef struct result {
 static result run(const char *strategy, int groups, int trials, int dist, double constant,
                   int write_h5, hps_sweep *keep)
 {
-    sim s = {.seed = 1, .dist = dist, .constant = constant, .tf = hps_testfunc_find("hartmann6")};
+    sim s = {.seed = bench_seed(), .dist = dist, .constant = constant,
+             .tf = hps_testfunc_find("hartmann6")};
     workdir w;
     workdir_make(&w);
     char yaml[2048], err[1024] = "";
-    int n = snprintf(yaml, sizeof yaml, "name: scale\nseed: 1\nobjective: {function: noop}\n"
-                     "metric: {name: loss}\nspace:\n");
+    int n = snprintf(yaml, sizeof yaml, "name: scale\nseed: %llu\nobjective: {function: noop}\n"
+                     "metric: {name: loss}\nspace:\n", (unsigned long long)s.seed);
     for (int i = 0; i < DIM; i++)
         n += snprintf(yaml + n, sizeof yaml - (size_t)n,
                       "  x%d: {type: float, low: 0, high: 1}\n", i);
@@ -214,6 +233,7 @@ static result run(const char *strategy, int groups, int trials, int dist, double
                 .makespan = st.now, .last_send = st.last_send, .idle = st.idle};
     r.util = st.last_send > 0 ? 1.0 - st.idle / ((double)groups * st.last_send) : NAN;
     r.busy = st.now > 0 ? st.charged / st.now : NAN;
+    r.regret = sw.best_id >= 0 ? sw.trials[sw.best_id].objective - s.tf->minimum(DIM) : NAN;
     hps_transport_destroy(t);
     hps_journal_close(j);
     if (keep)
@@ -283,9 +303,9 @@ static int selected(const strat *st, int argc, char **argv, int first)
 
 static void header(void)
 {
-    printf("%-9s %6s %-9s %7s %7s %9s %8s %6s %6s %6s %7s %8s %-7s %-7s %7s\n", "strategy",
+    printf("%-9s %6s %-9s %7s %7s %9s %8s %6s %6s %6s %7s %8s %-7s %-7s %7s %9s\n", "strategy",
            "groups", "duration", "configs", "runs", "coord", "x floor", "s+o", "fsync", "h5",
-           "busy", "util", "target", "", "knee");
+           "busy", "util", "target", "", "knee", "regret");
     printf("%-9s %6s %-9s %7s %7s %9s %8s %6s %6s %6s\n", "", "", "", "", "", "us/run", "",
            "share", "share", "share");
 }
@@ -301,14 +321,16 @@ static void one_case(const strat *st, int groups, int trials, int d, double floo
     const char *target = case_target(st, groups, d, &min);
     const char *met = *target == '-' ? "" : r.util >= min ? "met" : "not met";
     printf("%-9s %6d %-9s %7lld %7lld %9.1f %8.2f %5.0f%% %5.0f%% %5.0f%% %6.1f%% %7.2f%% "
-           "%-7s %-7s %7.0f  (%.0f s here)\n", st->name, groups, dist_name[d],
+           "%-7s %-7s %7.0f %9.2e  (%.0f s here)\n", st->name, groups, dist_name[d],
            (long long)r.configs, (long long)r.runs, us, us / (1e6 * floor),
            100 * r.suggest / r.coord, 100 * r.sync / r.coord, 100 * r.store / r.coord,
-           100 * r.busy, 100 * r.util, target, met, MEAN_SECONDS / so, real);
+           100 * r.busy, 100 * r.util, target, met, MEAN_SECONDS / so, r.regret, real);
     printf("RESULT|scale %s %d groups %s utilisation %%|%.2f|-|-|%s|%s\n", st->name, groups,
            dist_name[d], 100 * r.util, target, *target == '-' ? "-" : met);
     printf("RESULT|scale %s %d groups %s coordinator us per run|%.1f|fdatasync %.1f us|%.2f|"
            "-|-\n", st->name, groups, dist_name[d], us, 1e6 * floor, us / (1e6 * floor));
+    printf("RESULT|scale %s %d groups %s hartmann6 regret|%.3g|-|-|-|-\n", st->name, groups,
+           dist_name[d], r.regret);
     fflush(stdout);
 }
 
