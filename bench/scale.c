@@ -396,8 +396,15 @@ static void store_part(int quick)
     }
 }
 
+/* OpenBLAS's own (libopenblas). */
+void openblas_set_num_threads(int num_threads);
+
 int main(int argc, char **argv)
 {
+    /* As `hpsweep run` sets up the coordinator (engine/cli/run.c): one BLAS thread
+     * unless the user's variable says otherwise. */
+    if (!getenv("OPENBLAS_NUM_THREADS"))
+        openblas_set_num_threads(1);
     int quick = argc > 1 && !strcmp(argv[1], "quick");
     int store_only = argc > 1 && !strcmp(argv[1], "store");
     int first = quick || store_only ? 2 : 1;
