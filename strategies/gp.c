@@ -50,8 +50,13 @@
  * past 1,000 results its candidates and fantasies shrink as (1000/n)^2 (and, past
  * the model's first rebuild below, the refined candidates and their gradient steps
  * too: with few candidates refining is what costs), so its cost stops growing with
- * the worker count (bench/scale.c measures where the coordinator's suggestions
- * start to idle workers).
+ * the worker count. With more than CROWD_P (256) trials pending, the candidates,
+ * fantasies, refined candidates and their steps shrink further as
+ * CROWD_P/pending (down to 32 candidates, 8 fantasies and one candidate refined
+ * for 5 steps): a round of suggestions, one per worker, then costs about what
+ * CROWD_P suggestions do (bench/scale.c measures where the coordinator's
+ * suggestions start to idle workers). Both rules depend only on the results and the pending trials,
+ * so a replay still gives the same suggestions.
  *
  * Bounded model: every observation is kept (gp_archive.h), but past max_model_points
  * of them the model holds only a subset: once it has grown max_model_points/10 rows
@@ -137,8 +142,10 @@ static const hps_option_spec gp_options[] = {
      .help = "with many workers: only the newest this many pending trials are conditioned "
              "on as fantasies (all are still kept at a distance), and past this many pending "
              "an exploring suggestion searches outside the settled basin on the main model "
-             "instead of refitting one to the observations outside it (default 64; 0: no "
-             "limit). Keeps a suggestion's cost from growing with the worker count"},
+             "instead of refitting one to the observations outside it; past 256 pending "
+             "the candidates, fantasies and refinement shrink as 256/pending (default 64; "
+             "0: no limit and no shrinking). Keeps a suggestion's cost from growing with "
+             "the worker count"},
     {.name = "max_model_points", .type = HPS_OPT_INT, .min = 100, .max = 10000000,
      .help = "past this many results the model holds this many of them, chosen anew every "
              "max_model_points/10 results: the initial design, the best third, the newest "
@@ -393,6 +400,7 @@ static int explores(const gp_state *s, int64_t trial_id)
 /* ---- suggest ---------------------------------------------------------------------------- */
 
 #define CROWD_N 1000
+#define CROWD_P 256
 
 static int gp_suggest(void *state, hps_suggestion *out)
 {
@@ -434,6 +442,17 @@ static int gp_suggest(void *state, hps_suggestion *out)
                 nr = nr > 1 ? (int)fmax(1.0, (double)nr * f * f) : nr;
                 ni = (int)fmax(5.0, 20.0 * f * f);
             }
+        }
+        /* Crowded (more than CROWD_P pending, so about as many workers): the
+         * candidates, fantasies and refinement shrink further as CROWD_P/pending,
+         * so that a round of suggestions, one per worker, costs about what CROWD_P
+         * of them do whatever the worker count. */
+        if (nf > 0 && s->pend.n > CROWD_P) {
+            double g = (double)CROWD_P / (double)s->pend.n;
+            nc = (int)fmax(32.0, (double)nc * g);
+            nf = (int)fmax(8.0, (double)nf * g);
+            nr = nr > 1 ? (int)fmax(1.0, (double)nr * g) : nr;
+            ni = (int)fmax(5.0, (double)(ni > 0 ? ni : GP_REFINE_ITERS) * g);
         }
         double *tu = NULL;
         gp_model tm;

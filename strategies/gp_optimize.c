@@ -31,7 +31,6 @@
 
 #define MIN_SEP 1e-3
 #define N_INCUMBENTS 5
-#define REFINE_ITERS 20
 
 typedef struct scored {
     double v;
@@ -256,7 +255,7 @@ int gp_optimize(gp_space *sp, gp_model *m, const gp_pending *pend, const gp_opti
         memcpy(x, cx + (size_t)order[r].i * D, sizeof(double) * (size_t)D);
         if (n_free > 0)
             gp_acq_refine(m, &a, x, n_free, free_f,
-                          o->refine_iters > 0 ? o->refine_iters : REFINE_ITERS);
+                          o->refine_iters > 0 ? o->refine_iters : GP_REFINE_ITERS);
         gp_space_unfeature(sp, x, u);
         gp_space_features(sp, u, x);
         double v = gp_acq_eval(m, &a, x, NULL, work);

@@ -71,6 +71,8 @@ void gp_pending_free(gp_pending *p);
 
 /* ---- acquisition optimisation -------------------------------------------------------- */
 
+#define GP_REFINE_ITERS 20 /* projected-gradient steps per refined candidate by default */
+
 typedef struct gp_optimize_opts {
     gp_acq_kind acq;
     double beta;
@@ -78,7 +80,7 @@ typedef struct gp_optimize_opts {
     double kappa;       /* pending trials believed at mean + kappa sd (gp_model_push_fantasy) */
     int n_candidates;
     int n_refine;
-    int refine_iters;   /* projected-gradient steps per refined candidate (0: 20) */
+    int refine_iters;   /* projected-gradient steps per refined candidate (0: GP_REFINE_ITERS) */
     uint64_t seed;
     const double *tabu_u; /* NULL, or a unit point whose ball of radius tabu_r is avoided */
     double tabu_r;
