@@ -220,6 +220,10 @@ typedef struct hps_store_index {
     double last;               /* the latest finite end of a finished trial (-inf: none) */
     size_t n_ends, cap_ends, kept_ends;
     hps_store_index_end *ends; /* finished trials that may still be in the rate window */
+    int fixed;                 /* made by hps_store_index_build: the window is known to
+                                  end at last, and is counted instead of kept in ends */
+    int64_t win_n;             /* fixed: finished trials that ended in the window */
+    double win_first;          /* fixed: the earliest start among them (last: none) */
     size_t n_running, cap_running;
     int64_t *running;          /* running rows, in row order */
 } hps_store_index;
@@ -230,14 +234,17 @@ void hps_store_index_init(hps_store_index *ix, int maximize);
 /* Free what ix owns and zero it; NULL-safe. */
 void hps_store_index_free(hps_store_index *ix);
 
-/* Add trial t as row ix->n_rows. HPS_OK or HPS_ENOMEM (ix unchanged). */
+/* Add trial t as row ix->n_rows. HPS_OK, HPS_ENOMEM or HPS_EINVAL (a fixed
+ * index, from hps_store_index_build); ix is unchanged on failure. */
 int hps_store_index_add(hps_store_index *ix, const hps_trial *t);
 
 /* dst (not initialised) := a copy of src. HPS_OK or HPS_ENOMEM (dst empty). */
 int hps_store_index_copy(hps_store_index *dst, const hps_store_index *src);
 
-/* ix (not initialised) := the index of trials[0..n). HPS_OK or HPS_ENOMEM (ix
- * empty). */
+/* ix (not initialised) := the index of trials[0..n), to be written as it is: it
+ * knows where the rate window ends and counts it instead of keeping the ends, so
+ * it costs nothing per row, but rows may not be added to it (HPS_EINVAL). To
+ * extend an index, make it with init and add. HPS_OK or HPS_ENOMEM (ix empty). */
 int hps_store_index_build(hps_store_index *ix, const hps_trial *trials, int64_t n,
                           int maximize);
 

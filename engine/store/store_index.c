@@ -206,7 +206,9 @@ int hps_store_write_summary(hid_t file, const char *path, const hps_store_meta *
     double rate[3] = {NAN, 0, NAN};
     if (isfinite(ix->last)) {
         double t1 = ix->last, t0 = t1 - HPS_STORE_RATE_WINDOW, first = t1;
-        int64_t in = 0;
+        int64_t in = ix->win_n;
+        if (ix->fixed)
+            first = ix->win_first;
         for (size_t i = 0; i < ix->n_ends; i++) {
             const hps_store_index_end *t = &ix->ends[i];
             if (t->end > t0 && t->end <= t1) {

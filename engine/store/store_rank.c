@@ -94,12 +94,22 @@ static int reserve(void **a, size_t n, size_t *cap, size_t sz)
     return HPS_OK;
 }
 
+static int add(hps_store_index *ix, const hps_trial *t);
+
 int hps_store_index_add(hps_store_index *ix, const hps_trial *t)
+{
+    if (ix->fixed)
+        return HPS_EINVAL;
+    return add(ix, t);
+}
+
+/* hps_store_index_add, or for a fixed index a row of the table it was made from. */
+static int add(hps_store_index *ix, const hps_trial *t)
 {
     int64_t r = ix->n_rows;
     /* The allocations first, so that a failure changes nothing. */
-    int keep_end = finished(t) && isfinite(t->end) && t->end > fmax(ix->last, t->end) -
-                                                                   HPS_STORE_RATE_WINDOW;
+    int keep_end = !ix->fixed && finished(t) && isfinite(t->end) &&
+                   t->end > fmax(ix->last, t->end) - HPS_STORE_RATE_WINDOW;
     if (keep_end && ix->n_ends == ix->cap_ends && ix->n_ends >= 2 * ix->kept_ends + 16)
         prune_ends(ix);
     if (keep_end && reserve((void **)&ix->ends, ix->n_ends, &ix->cap_ends, sizeof *ix->ends))
@@ -109,6 +119,11 @@ int hps_store_index_add(hps_store_index *ix, const hps_trial *t)
         return HPS_ENOMEM;
     ix->n_rows++;
     ix->counts[0]++;
+    if (ix->fixed && finished(t) && t->end > ix->last - HPS_STORE_RATE_WINDOW &&
+        t->end <= ix->last) {
+        ix->win_n++;
+        ix->win_first = fmin(ix->win_first, t->start);
+    }
     static const int slot[] = {[HPS_TRIAL_DONE] = 1, [HPS_TRIAL_RUNNING] = 2,
                                [HPS_TRIAL_FAILED] = 3, [HPS_TRIAL_INTERRUPTED] = 4,
                                [HPS_TRIAL_PRUNED] = 5};
@@ -120,7 +135,7 @@ int hps_store_index_add(hps_store_index *ix, const hps_trial *t)
     }
     if (t->status == HPS_TRIAL_RUNNING)
         ix->running[ix->n_running++] = r;
-    if (finished(t) && isfinite(t->end))
+    if (!ix->fixed && finished(t) && isfinite(t->end))
         ix->last = fmax(ix->last, t->end);
     if (keep_end)
         ix->ends[ix->n_ends++] = (hps_store_index_end){t->end, t->start};
@@ -172,7 +187,12 @@ int hps_store_index_build(hps_store_index *ix, const hps_trial *trials, int64_t 
 {
     hps_store_index_init(ix, maximize);
     for (int64_t r = 0; r < n; r++)
-        if (hps_store_index_add(ix, &trials[r]) != HPS_OK) {
+        if (finished(&trials[r]) && isfinite(trials[r].end))
+            ix->last = fmax(ix->last, trials[r].end);
+    ix->fixed = 1;
+    ix->win_first = ix->last;
+    for (int64_t r = 0; r < n; r++)
+        if (add(ix, &trials[r]) != HPS_OK) {
             hps_store_index_free(ix);
             hps_store_index_init(ix, maximize);
             return HPS_ENOMEM;

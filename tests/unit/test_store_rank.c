@@ -4,7 +4,9 @@
  * attributes were computed, kept here as the reference): ranking, counts,
  * causes (more than fit), latest failed rows, rate window over ends out of
  * order, running rows; and a copy of the index of the first k rows extended with
- * the rest equals the index of all rows, for every k, whatever the goal.
+ * the rest equals the index of all rows, for every k, whatever the goal; and an
+ * index built from a whole table (which counts the rate window instead of keeping
+ * its rows) says the same and refuses more rows.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +148,11 @@ static void check(const hps_store_index *ix, const hps_trial *t, int64_t n, int 
                 iin++;
                 ifirst = fmin(ifirst, ix->ends[i].start);
             }
+        if (ix->fixed) {
+            assert_int_equal(ix->n_ends, 0);
+            iin = ix->win_n;
+            ifirst = ix->win_first;
+        }
         assert_int_equal(iin, in);
         assert_true(first == ifirst);
     }
@@ -170,6 +177,13 @@ static void test_build(void **state)
             hps_store_index ix;
             assert_int_equal(hps_store_index_build(&ix, t, n, maximize), HPS_OK);
             check(&ix, t, n, maximize);
+            assert_int_equal(hps_store_index_add(&ix, &t[0]), HPS_EINVAL); /* fixed */
+            assert_int_equal(ix.n_rows, n);
+            hps_store_index_free(&ix);
+            hps_store_index_init(&ix, maximize); /* row by row */
+            for (int64_t r = 0; r < n; r++)
+                assert_int_equal(hps_store_index_add(&ix, &t[r]), HPS_OK);
+            check(&ix, t, n, maximize);
             hps_store_index_free(&ix);
         }
     free(t);
@@ -184,7 +198,9 @@ static void test_copy_extend(void **state)
     for (int maximize = 0; maximize < 2; maximize++)
         for (int64_t k = 0; k <= N; k += 53) {
             hps_store_index pre, ix;
-            assert_int_equal(hps_store_index_build(&pre, t, k, maximize), HPS_OK);
+            hps_store_index_init(&pre, maximize);
+            for (int64_t r = 0; r < k; r++)
+                assert_int_equal(hps_store_index_add(&pre, &t[r]), HPS_OK);
             assert_int_equal(hps_store_index_copy(&ix, &pre), HPS_OK);
             for (int64_t r = k; r < N; r++)
                 assert_int_equal(hps_store_index_add(&ix, &t[r]), HPS_OK);
