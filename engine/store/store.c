@@ -491,6 +491,22 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
      * is one failed write of ours, never a failure inside HDF5's cache flushes
      * (which it could swallow, or crash on at exit). */
     int rc = HPS_EHDF5, created = 0;
+    hps_store_index built;
+    const hps_store_index *ix = meta->index;
+    if (!ix) {
+        if (hps_store_index_build(&built, trials, n_trials,
+                                  meta->goal && strcmp(meta->goal, "maximize") == 0) != HPS_OK) {
+            hps_h5_errf(&e, "out of memory");
+            free(tmp);
+            return HPS_ENOMEM;
+        }
+        ix = &built;
+    } else if (ix->n_rows != n_trials) {
+        hps_h5_errf(&e, "hps_store_write: the index covers %lld rows, not %lld",
+                    (long long)ix->n_rows, (long long)n_trials);
+        free(tmp);
+        return HPS_EINVAL;
+    }
     image_capture cap = {0};
     size_t size = 0;
     hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
@@ -522,10 +538,9 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     if (rc == HPS_OK)
         rc = hps_store_write_trials(file, meta->space, trials, n_trials, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_best_rows(file, trials, n_trials,
-                                       meta->goal && strcmp(meta->goal, "maximize") == 0, &e);
+        rc = hps_store_write_best_rows(file, ix, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_summary(file, path, meta, trials, n_trials, &e);
+        rc = hps_store_write_summary(file, path, meta, ix, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_failures(file, trials, n_trials, prev_failures, c.failures,
                                       c.n_failures, &e);
@@ -568,5 +583,7 @@ fail:
     if (created)
         unlink(tmp);
     free(tmp);
+    if (ix == &built)
+        hps_store_index_free(&built);
     return rc;
 }

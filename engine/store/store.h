@@ -111,6 +111,9 @@ typedef struct hps_store_meta {
     const hps_prov *runs;      /* every run's provenance, first to latest (may be NULL) */
     int n_runs;
     const hps_store_sweep_facts *facts; /* NULL: no status summary is stored */
+    const struct hps_store_index *index; /* the /trials index attributes are written from
+                                            (its n_rows the trials given); NULL: built
+                                            from the trials */
 } hps_store_meta;
 
 /*
@@ -175,6 +178,75 @@ enum {
     HPS_STORE_STATUS_FAILURES = 20, /* recent failures listed */
     HPS_STORE_RATE_WINDOW = 900     /* seconds of finished trials the rate is measured over */
 };
+
+/* Row indices of the best trials stored with /trials (store_index.c). */
+#define HPS_STORE_BEST_ROWS 64
+
+/*
+ * What the /trials index attributes (ranked_rows, best_rows and the status
+ * summary, store_index.c) are written from, kept small: the top
+ * HPS_STORE_BEST_ROWS ranked rows with the budget and objective that order them,
+ * the counts, the first causes, the latest failed rows, the finished trials still
+ * inside the rate window, and the running rows (store_rank.c). Rows are added in
+ * row order (hps_store_index_add), so a copy of the index of rows 0..k-1 extended
+ * with rows k..n-1 is the index of all n: a writer that no longer holds the early
+ * rows keeps their index instead. Its size does not grow with the rows added,
+ * except for the running rows and the finished trials of the last
+ * HPS_STORE_RATE_WINDOW seconds (at most that window's throughput).
+ */
+typedef struct hps_store_index_top {
+    int64_t row;
+    double budget, objective;
+} hps_store_index_top;
+
+typedef struct hps_store_index_end {
+    double end, start;
+} hps_store_index_end;
+
+typedef struct hps_store_index {
+    int maximize;
+    int64_t n_rows;            /* rows added: 0..n_rows-1 */
+    int64_t ranked;            /* of them done with a finite objective */
+    int n_top;                 /* the best of those, best first */
+    hps_store_index_top top[HPS_STORE_BEST_ROWS];
+    int64_t counts[6];         /* as hps_store_summary's */
+    int n_causes;              /* distinct causes, first seen first */
+    char causes[HPS_STORE_STATUS_CAUSES][HPS_CAUSE_LEN];
+    int64_t cause_rows[HPS_STORE_STATUS_CAUSES];
+    int64_t cause_counts[HPS_STORE_STATUS_CAUSES];
+    int64_t other_causes;
+    int64_t n_failed;          /* failed rows seen; the latest are in failed[n % F] */
+    int64_t failed[HPS_STORE_STATUS_FAILURES];
+    double last;               /* the latest finite end of a finished trial (-inf: none) */
+    size_t n_ends, cap_ends, kept_ends;
+    hps_store_index_end *ends; /* finished trials that may still be in the rate window */
+    int fixed;                 /* made by hps_store_index_build: the window is known to
+                                  end at last, and is counted instead of kept in ends */
+    int64_t win_n;             /* fixed: finished trials that ended in the window */
+    double win_first;          /* fixed: the earliest start among them (last: none) */
+    size_t n_running, cap_running;
+    int64_t *running;          /* running rows, in row order */
+} hps_store_index;
+
+/* Empty index for the goal (maximize: 1 for "maximize"). */
+void hps_store_index_init(hps_store_index *ix, int maximize);
+
+/* Free what ix owns and zero it; NULL-safe. */
+void hps_store_index_free(hps_store_index *ix);
+
+/* Add trial t as row ix->n_rows. HPS_OK, HPS_ENOMEM or HPS_EINVAL (a fixed
+ * index, from hps_store_index_build); ix is unchanged on failure. */
+int hps_store_index_add(hps_store_index *ix, const hps_trial *t);
+
+/* dst (not initialised) := a copy of src. HPS_OK or HPS_ENOMEM (dst empty). */
+int hps_store_index_copy(hps_store_index *dst, const hps_store_index *src);
+
+/* ix (not initialised) := the index of trials[0..n), to be written as it is: it
+ * knows where the rate window ends and counts it instead of keeping the ends, so
+ * it costs nothing per row, but rows may not be added to it (HPS_EINVAL). To
+ * extend an index, make it with init and add. HPS_OK or HPS_ENOMEM (ix empty). */
+int hps_store_index_build(hps_store_index *ix, const hps_trial *trials, int64_t n,
+                          int maximize);
 
 /*
  * The status summary stored with /trials (store_index.c; the README's HDF5

@@ -127,17 +127,13 @@ int hps_store_open_carry(const char *path, const hps_store_meta *meta, const hps
                          hid_t *file, hid_t *metrics, hid_t *rungs, hid_t *failures,
                          const hps_h5err *e);
 
-/* Row indices of the best trials stored with /trials (store_index.c). */
-#define HPS_STORE_BEST_ROWS 64
-
 /*
  * The ranking of /trials (written by then) as its attributes ranked_rows (how
  * many trials are done with a finite objective) and best_rows (the row indices
  * of the best HPS_STORE_BEST_ROWS of them, best first, by hps_trial_better for
  * the goal, ties to the earlier row; absent when none). HPS_OK or HPS_EHDF5.
  */
-int hps_store_write_best_rows(hid_t file, const hps_trial *trials, int64_t n, int maximize,
-                              const hps_h5err *e);
+int hps_store_write_best_rows(hid_t file, const hps_store_index *ix, const hps_h5err *e);
 
 /*
  * Read that ranking: *rows (malloc'd, *n of them, NULL when *ranked is 0) and
@@ -155,7 +151,7 @@ int hps_store_read_best_rows(hid_t file, int64_t **rows, int *n, int64_t *ranked
  * written otherwise. HPS_OK or HPS_EHDF5.
  */
 int hps_store_write_summary(hid_t file, const char *path, const hps_store_meta *m,
-                            const hps_trial *trials, int64_t n, const hps_h5err *e);
+                            const hps_store_index *ix, const hps_h5err *e);
 
 /*
  * The tables of /provenance (group g) from every run's provenance (store_prov.c):

@@ -34,6 +34,9 @@
  *   status_running_rows  int64[]: every running row (absent: none)
  * Written only when the caller passes the sweep's facts and a journal lies beside
  * the file.
+ *
+ * Both are written from an hps_store_index (store_rank.c), not from the trials:
+ * a writer that no longer holds its finished trials keeps their index instead.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -44,36 +47,6 @@
 
 #include "store_h5.h"
 #include "hpsweep/error.h"
-
-/* Whether trial t counts in the ranking. */
-static int rankable(const hps_trial *t)
-{
-    return t->status == HPS_TRIAL_DONE && isfinite(t->objective);
-}
-
-/* Insert row r into top[0..*n) (best first, at most cap) if it belongs there.
- * Rows come in increasing order, so a tie goes after the rows already there. */
-static void top_insert(const hps_trial *trials, int64_t *top, int *n, int cap, int64_t r,
-                       int maximize)
-{
-    const hps_trial *t = &trials[r];
-    if (*n == cap && !hps_trial_better(t, &trials[top[*n - 1]], maximize))
-        return;
-    int lo = 0, hi = *n; /* first position whose trial t beats */
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (hps_trial_better(t, &trials[top[mid]], maximize))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    int last = *n < cap ? *n : cap - 1;
-    for (int i = last; i > lo; i--)
-        top[i] = top[i - 1];
-    top[lo] = r;
-    if (*n < cap)
-        (*n)++;
-}
 
 static int write_attr(hid_t ds, const char *name, hid_t ftype, hid_t mtype, const void *v,
                       int64_t n, int scalar, const hps_h5err *e)
@@ -102,17 +75,12 @@ static int write_f64_attr(hid_t ds, const char *name, const double *v, int64_t n
     return write_attr(ds, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, n, 0, e);
 }
 
-int hps_store_write_best_rows(hid_t file, const hps_trial *trials, int64_t n, int maximize,
-                              const hps_h5err *e)
+int hps_store_write_best_rows(hid_t file, const hps_store_index *ix, const hps_h5err *e)
 {
-    int64_t top[HPS_STORE_BEST_ROWS], ranked = 0;
-    int k = 0;
-    for (int64_t r = 0; r < n; r++) {
-        if (!rankable(&trials[r]))
-            continue;
-        ranked++;
-        top_insert(trials, top, &k, HPS_STORE_BEST_ROWS, r, maximize);
-    }
+    int64_t top[HPS_STORE_BEST_ROWS], ranked = ix->ranked;
+    int k = ix->n_top;
+    for (int i = 0; i < k; i++)
+        top[i] = ix->top[i].row;
     hid_t ds = H5Dopen2(file, "trials", H5P_DEFAULT);
     if (ds < 0) {
         hps_h5_report(e, __FILE__, __LINE__, "H5Dopen2 /trials");
@@ -192,12 +160,6 @@ fail:
 
 /* ---- the status summary ------------------------------------------------------------ */
 
-static int finished(const hps_trial *t)
-{
-    return t->status == HPS_TRIAL_DONE || t->status == HPS_TRIAL_FAILED ||
-           t->status == HPS_TRIAL_PRUNED;
-}
-
 /* The journal beside path (the sweep directory's): its identity into id[4]. 0 when
  * there is none. */
 static int journal_beside(const char *path, int64_t id[4])
@@ -222,64 +184,39 @@ static int journal_beside(const char *path, int64_t id[4])
 }
 
 int hps_store_write_summary(hid_t file, const char *path, const hps_store_meta *m,
-                            const hps_trial *trials, int64_t n, const hps_h5err *e)
+                            const hps_store_index *ix, const hps_h5err *e)
 {
     int64_t journal[4];
     if (!m->facts || !journal_beside(path, journal))
         return HPS_OK;
     const hps_store_sweep_facts *f = m->facts;
-    int64_t counts[6] = {n, 0, 0, 0, 0, 0};
-    int64_t cause_rows[HPS_STORE_STATUS_CAUSES], cause_counts[HPS_STORE_STATUS_CAUSES + 1] = {0};
+    int64_t n = ix->n_rows, counts[6];
+    memcpy(counts, ix->counts, sizeof counts);
+    int k = ix->n_causes;
+    int64_t cause_counts[HPS_STORE_STATUS_CAUSES + 1];
+    memcpy(cause_counts, ix->cause_counts, (size_t)k * sizeof *cause_counts);
+    cause_counts[k] = ix->other_causes; /* the others, last */
     int64_t failed_rows[HPS_STORE_STATUS_FAILURES];
-    int k = 0, n_failed_rows = 0;
-    double last = -INFINITY;
-    for (int64_t r = 0; r < n; r++) {
-        const hps_trial *t = &trials[r];
-        static const int slot[] = {[HPS_TRIAL_DONE] = 1, [HPS_TRIAL_RUNNING] = 2,
-                                   [HPS_TRIAL_FAILED] = 3, [HPS_TRIAL_INTERRUPTED] = 4,
-                                   [HPS_TRIAL_PRUNED] = 5};
-        if (t->status >= 0 && t->status < (int)(sizeof slot / sizeof slot[0]))
-            counts[slot[t->status]]++;
-        if (finished(t) && isfinite(t->end))
-            last = fmax(last, t->end);
-        if (t->status != HPS_TRIAL_FAILED)
-            continue;
-        int c = 0; /* as status counts them: by cause text, first seen first */
-        while (c < k && strcmp(trials[cause_rows[c]].cause, t->cause) != 0)
-            c++;
-        if (c == k && k == HPS_STORE_STATUS_CAUSES) {
-            cause_counts[k]++;
-            continue;
-        }
-        if (c == k)
-            cause_rows[k++] = r;
-        cause_counts[c]++;
-    }
-    cause_counts[k] = cause_counts[HPS_STORE_STATUS_CAUSES]; /* the others, last */
-    for (int64_t r = n - 1; r >= 0 && n_failed_rows < HPS_STORE_STATUS_FAILURES; r--)
-        if (trials[r].status == HPS_TRIAL_FAILED)
-            failed_rows[n_failed_rows++] = r;
-    int64_t *running = counts[2] > 0 ? malloc((size_t)counts[2] * sizeof *running) : NULL;
-    if (counts[2] > 0 && !running) {
-        hps_h5_errf(e, "out of memory writing the status summary");
-        return HPS_EHDF5;
-    }
-    for (int64_t r = 0, i = 0; r < n && i < counts[2]; r++)
-        if (trials[r].status == HPS_TRIAL_RUNNING)
-            running[i++] = r;
+    int n_failed_rows = 0;
+    for (int64_t i = ix->n_failed - 1;
+         i >= 0 && n_failed_rows < HPS_STORE_STATUS_FAILURES; i--)
+        failed_rows[n_failed_rows++] = ix->failed[i % HPS_STORE_STATUS_FAILURES];
+    const int64_t *running = ix->running;
     /* The rate's inputs, as status measures a stopped sweep's rate (recent_rate). */
     double rate[3] = {NAN, 0, NAN};
-    if (isfinite(last)) {
-        double t1 = last, t0 = t1 - HPS_STORE_RATE_WINDOW, first = t1;
-        int64_t in = 0;
-        for (int64_t r = 0; r < n; r++) {
-            const hps_trial *t = &trials[r];
-            if (finished(t) && t->end > t0 && t->end <= t1) {
+    if (isfinite(ix->last)) {
+        double t1 = ix->last, t0 = t1 - HPS_STORE_RATE_WINDOW, first = t1;
+        int64_t in = ix->win_n;
+        if (ix->fixed)
+            first = ix->win_first;
+        for (size_t i = 0; i < ix->n_ends; i++) {
+            const hps_store_index_end *t = &ix->ends[i];
+            if (t->end > t0 && t->end <= t1) {
                 in++;
                 first = fmin(first, t->start);
             }
         }
-        rate[0] = last;
+        rate[0] = t1;
         rate[1] = (double)in;
         rate[2] = first;
     }
@@ -303,13 +240,12 @@ int hps_store_write_summary(hid_t file, const char *path, const hps_store_meta *
     if (rc == HPS_OK)
         rc = write_i64_attr(ds, "status_cause_counts", cause_counts, k + 1, 0, e);
     if (rc == HPS_OK && k > 0)
-        rc = write_i64_attr(ds, "status_cause_rows", cause_rows, k, 0, e);
+        rc = write_i64_attr(ds, "status_cause_rows", ix->cause_rows, k, 0, e);
     if (rc == HPS_OK && n_failed_rows > 0)
         rc = write_i64_attr(ds, "status_failed_rows", failed_rows, n_failed_rows, 0, e);
     if (rc == HPS_OK && counts[2] > 0)
         rc = write_i64_attr(ds, "status_running_rows", running, counts[2], 0, e);
     hps_h5_close(ds);
-    free(running);
     return rc;
 }
 
