@@ -17,8 +17,10 @@
 #include "hpsweep/error.h"
 
 /* The row-range reads and writes (see store_h5.h). */
-int hps_store_write_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, const void *buf,
-                         const hps_h5err *e)
+/* Rows [first, first + count) of the 1-D dataset ds, read into buf or written from
+ * it. */
+static int rows_io(hid_t ds, hid_t mtype, int64_t first, int64_t count, void *rbuf,
+                   const void *wbuf, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
@@ -28,7 +30,10 @@ int hps_store_write_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, co
     h5Check(e, fspace = H5Dget_space(ds));
     h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
     h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
-    h5Check(e, H5Dwrite(ds, mtype, mspace, fspace, H5P_DEFAULT, buf));
+    if (wbuf)
+        h5Check(e, H5Dwrite(ds, mtype, mspace, fspace, H5P_DEFAULT, wbuf));
+    else
+        h5Check(e, H5Dread(ds, mtype, mspace, fspace, H5P_DEFAULT, rbuf));
     rc = HPS_OK;
 fail:
     hps_h5_close(mspace);
@@ -36,21 +41,16 @@ fail:
     return rc;
 }
 
+int hps_store_write_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, const void *buf,
+                         const hps_h5err *e)
+{
+    return rows_io(ds, mtype, first, count, NULL, buf, e);
+}
+
 int hps_store_read_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, void *buf,
                         const hps_h5err *e)
 {
-    int rc = HPS_EHDF5;
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hsize_t start[1] = {(hsize_t)first}, dims[1] = {(hsize_t)count};
-    h5Check(e, fspace = H5Dget_space(ds));
-    h5Check(e, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, dims, NULL));
-    h5Check(e, mspace = H5Screate_simple(1, dims, NULL));
-    h5Check(e, H5Dread(ds, mtype, mspace, fspace, H5P_DEFAULT, buf));
-    rc = HPS_OK;
-fail:
-    hps_h5_close(mspace);
-    hps_h5_close(fspace);
-    return rc;
+    return rows_io(ds, mtype, first, count, buf, NULL, e);
 }
 
 /* Rows copied from an earlier file per read and write where they cannot be copied
