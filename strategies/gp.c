@@ -55,8 +55,9 @@
  * CROWD_P/pending (down to 32 candidates, 8 fantasies and one candidate refined
  * for 5 steps): a round of suggestions, one per worker, then costs about what
  * CROWD_P suggestions do (bench/scale.c measures where the coordinator's
- * suggestions start to idle workers). Both rules depend only on the results and the pending trials,
- * so a replay still gives the same suggestions.
+ * suggestions start to idle workers). Neither raises a count the user set below
+ * its floor. Both rules depend only on the results and the pending trials, so a
+ * replay still gives the same suggestions.
  *
  * Bounded model: every observation is kept (gp_archive.h), but past max_model_points
  * of them the model holds only a subset: once it has grown max_model_points/10 rows
@@ -402,6 +403,13 @@ static int explores(const gp_state *s, int64_t trial_id)
 #define CROWD_N 1000
 #define CROWD_P 256
 
+/* v scaled by factor (< 1), but not below floor, and never raised: a count the user
+ * set under the floor stays as it is. */
+static int shrunk(int v, double factor, int floor)
+{
+    return v <= floor ? v : (int)fmax((double)floor, (double)v * factor);
+}
+
 static int gp_suggest(void *state, hps_suggestion *out)
 {
     gp_state *s = state;
@@ -434,8 +442,8 @@ static int gp_suggest(void *state, hps_suggestion *out)
         int nf = s->max_fantasies, nres = s->arch.n, ni = 0;
         if (nf > 0 && s->pend.n > nf && nres > CROWD_N) {
             double f = (double)CROWD_N / (double)nres;
-            nc = (int)fmax(32.0, (double)nc * f * f);
-            nf = (int)fmax(8.0, (double)nf * f * f);
+            nc = shrunk(nc, f * f, 32);
+            nf = shrunk(nf, f * f, 8);
             /* refining dominates once the candidates are few: past the first rebuild
              * (model rows bounded) its candidates and steps shrink the same way */
             if (nres >= s->max_model_points + rebuild_step(s)) {
@@ -446,13 +454,13 @@ static int gp_suggest(void *state, hps_suggestion *out)
         /* Crowded (more than CROWD_P pending, so about as many workers): the
          * candidates, fantasies and refinement shrink further as CROWD_P/pending,
          * so that a round of suggestions, one per worker, costs about what CROWD_P
-         * of them do whatever the worker count. */
+         * of them do, down to the floors. */
         if (nf > 0 && s->pend.n > CROWD_P) {
             double g = (double)CROWD_P / (double)s->pend.n;
-            nc = (int)fmax(32.0, (double)nc * g);
-            nf = (int)fmax(8.0, (double)nf * g);
-            nr = nr > 1 ? (int)fmax(1.0, (double)nr * g) : nr;
-            ni = (int)fmax(5.0, (double)(ni > 0 ? ni : GP_REFINE_ITERS) * g);
+            nc = shrunk(nc, g, 32);
+            nf = shrunk(nf, g, 8);
+            nr = shrunk(nr, g, 1);
+            ni = shrunk(ni > 0 ? ni : GP_REFINE_ITERS, g, 5);
         }
         double *tu = NULL;
         gp_model tm;
