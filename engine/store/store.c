@@ -4,8 +4,8 @@
  * seals the image (store_seal.c), writes it to "<path>.tmp", fsyncs it, renames it
  * over path and fsyncs the directory, so a reader sees either the old file or the
  * new one, never a torn one, and every disk error is one of ours, checked.
- * hps_store_write_carry() takes the rows of /metrics, /rungs and /failures that
- * the caller has let go of from the file it replaces (opened read-only, its seal
+ * hps_store_write_carry() takes the rows of /trials, /metrics, /rungs and
+ * /failures that the caller has let go of from the file it replaces (opened read-only, its seal
  * checked first), so the old file is only read, and replaced only once the new
  * one is complete.
  *
@@ -467,7 +467,8 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     hps_store_carry c = carry ? *carry : (hps_store_carry){0};
     if (err && errlen)
         err[0] = '\0';
-    if (!path || !meta || c.metrics < 0 || c.rungs < 0 || c.n_failures < 0 ||
+    if (!path || !meta || c.trials < 0 || c.failure_rows < 0 || c.metrics < 0 || c.rungs < 0 ||
+        c.n_failures < 0 || (c.trials > 0 && !meta->index) ||
         (c.n_failures > 0 && !c.failures) || n_trials < 0 ||
         (n_trials > 0 && !trials) || n_metrics < 0 || (n_metrics > 0 && !metrics) ||
         n_metric_names < 0 ||
@@ -501,9 +502,9 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
             return HPS_ENOMEM;
         }
         ix = &built;
-    } else if (ix->n_rows != n_trials) {
+    } else if (ix->n_rows != c.trials + n_trials) {
         hps_h5_errf(&e, "hps_store_write: the index covers %lld rows, not %lld",
-                    (long long)ix->n_rows, (long long)n_trials);
+                    (long long)ix->n_rows, (long long)(c.trials + n_trials));
         free(tmp);
         return HPS_EINVAL;
     }
@@ -511,10 +512,11 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     size_t size = 0;
     hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     hid_t prev = H5I_INVALID_HID, prev_metrics = H5I_INVALID_HID, prev_rungs = H5I_INVALID_HID;
-    hid_t prev_failures = H5I_INVALID_HID;
-    if ((c.metrics > 0 || c.rungs > 0 || c.n_failures > 0) &&
-        (rc = hps_store_open_carry(path, meta, &c, &prev, &prev_metrics, &prev_rungs,
-                                   &prev_failures, &e)) != HPS_OK) {
+    hid_t prev_failures = H5I_INVALID_HID, prev_trials = H5I_INVALID_HID;
+    if ((c.trials > 0 || c.failure_rows > 0 || c.metrics > 0 || c.rungs > 0 ||
+         c.n_failures > 0) &&
+        (rc = hps_store_open_carry(path, meta, &c, &prev, &prev_trials, &prev_metrics,
+                                   &prev_rungs, &prev_failures, &e)) != HPS_OK) {
         char why[256];
         snprintf(why, sizeof why, "%s", err ? err : "");
         hps_h5_errf(&e, "%s cannot supply the rows written before: %s", path, why);
@@ -536,14 +538,15 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     if (rc == HPS_OK)
         rc = write_space(file, meta->space, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_trials(file, meta->space, trials, n_trials, &e);
+        rc = hps_store_write_trials(file, meta->space, prev_trials, c.trials, trials, n_trials,
+                                    &e);
     if (rc == HPS_OK)
         rc = hps_store_write_best_rows(file, ix, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_summary(file, path, meta, ix, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_failures(file, trials, n_trials, prev_failures, c.failures,
-                                      c.n_failures, &e);
+        rc = hps_store_write_failures(file, trials, n_trials, prev_failures, c.failure_rows,
+                                      c.failures, c.n_failures, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_rungs(file, prev_rungs, c.rungs, rungs, n_rungs, &e);
     if (rc == HPS_OK)
@@ -574,6 +577,7 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
 fail:
     hps_h5_close(file);
     hps_h5_close(prev_failures);
+    hps_h5_close(prev_trials);
     hps_h5_close(prev_rungs);
     hps_h5_close(prev_metrics);
     hps_h5_close(prev);

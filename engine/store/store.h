@@ -134,22 +134,31 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
 /* Rows of the append-only tables that an earlier write put in the file at path
  * and the caller no longer holds (hps_store_write_carry). */
 typedef struct hps_store_carry {
+    int64_t trials;            /* /trials rows [0, trials): trials[] holds the rows after
+                                  them (trials[0] is trial `trials`) */
+    int64_t failure_rows;      /* /failures rows [0, failure_rows): those of the trials
+                                  before carry->trials */
     int64_t metrics;           /* /metrics rows [0, metrics) */
     int64_t rungs;             /* /rungs rows [0, rungs) */
     const int64_t *failures;   /* the trials (ascending ids, stderr_tail NULL in trials)
-                                  whose /failures row is the earlier file's */
+                                  whose /failures row is the earlier file's, after the
+                                  failure_rows carried whole */
     int64_t n_failures;
 } hps_store_carry;
 
 /*
- * hps_store_write, except that the first carry->metrics rows of /metrics and
+ * hps_store_write, except that the first carry->trials rows of /trials,
+ * carry->failure_rows rows of /failures, carry->metrics rows of /metrics and
  * carry->rungs rows of /rungs are not the caller's: they are copied from the
  * file now at path, which an earlier write of this sweep made (whole chunks as
- * stored, the rest a block at a time); metrics and rungs hold the rows after
- * them. So a coordinator that keeps only the rows since its last write still
+ * stored, the rest a block at a time); trials, metrics and rungs hold the rows
+ * after them. So a coordinator that keeps only the rows since its last write still
  * writes whole tables (those rows are only ever appended: what was written never
- * changes). Likewise the /failures rows of the trials carry->failures names
- * (finished for good; their stderr_tail is NULL in trials) come from that file.
+ * changes; a trial's row is let go of only once it is final). With carry->trials
+ * > 0, meta->index must be given and cover all carry->trials + n_trials rows (the
+ * writer does not hold the early rows to rank them). Likewise the /failures rows
+ * of the trials carry->failures names (finished for good; their stderr_tail is
+ * NULL in trials) come from that file.
  * The file at path must be sealed and intact, have meta's name and created
  * attributes, and hold every row asked for. Returns what hps_store_write
  * returns, or, before path is touched, HPS_ENOENT (no file at path) or

@@ -203,8 +203,8 @@ fail:
 
 /* See store_h5.h. */
 int hps_store_open_carry(const char *path, const hps_store_meta *meta, const hps_store_carry *c,
-                         hid_t *file, hid_t *metrics, hid_t *rungs, hid_t *failures,
-                         const hps_h5err *e)
+                         hid_t *file, hid_t *trials, hid_t *metrics, hid_t *rungs,
+                         hid_t *failures, const hps_h5err *e)
 {
     int sealed = 0;
     int rc = hps_store_check_seal(path, &sealed, e);
@@ -216,24 +216,28 @@ int hps_store_open_carry(const char *path, const hps_store_meta *meta, const hps
         return HPS_EDAMAGED;
     rc = HPS_EDAMAGED;
     hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
-    hid_t m = H5I_INVALID_HID, r = H5I_INVALID_HID, x = H5I_INVALID_HID;
+    hid_t t = H5I_INVALID_HID, m = H5I_INVALID_HID, r = H5I_INVALID_HID, x = H5I_INVALID_HID;
+    int64_t want_failures = c->failure_rows + c->n_failures;
     h5Check(e, fapl = hps_store_fapl());
     h5Check(e, f = H5Fopen(path, H5F_ACC_RDONLY, fapl));
     if (!same_attr(f, "name", meta->name, e) || !same_attr(f, "created", meta->created, e) ||
+        (c->trials > 0 && open_carried(f, "trials", c->trials, &t, e) != HPS_OK) ||
         (c->metrics > 0 && open_carried(f, "metrics", c->metrics, &m, e) != HPS_OK) ||
         (c->rungs > 0 && open_carried(f, "rungs", c->rungs, &r, e) != HPS_OK) ||
-        (c->n_failures > 0 && open_carried(f, "failures", c->n_failures, &x, e) != HPS_OK))
+        (want_failures > 0 && open_carried(f, "failures", want_failures, &x, e) != HPS_OK))
         goto fail;
     *file = f;
+    *trials = t;
     *metrics = m;
     *rungs = r;
     *failures = x;
-    f = m = r = x = H5I_INVALID_HID;
+    f = t = m = r = x = H5I_INVALID_HID;
     rc = HPS_OK;
 fail:
     hps_h5_close(x);
     hps_h5_close(r);
     hps_h5_close(m);
+    hps_h5_close(t);
     hps_h5_close(f);
     hps_h5_close(fapl);
     return rc;

@@ -81,19 +81,23 @@ int hps_store_param_columns_n(const hps_space *space, int n_fixed, char ***out);
 void hps_store_columns_free(char **cols, int n);
 
 /*
- * Create /trials with n rows from trials (each with space->n_params values),
+ * Create /trials with carried + n rows: rows [0, carried) copied from from (an
+ * earlier file's /trials; unused when carried is 0), then n rows from trials (each
+ * with space->n_params values),
  * /failures with one row per trial that has a non-empty stderr_tail, /rungs with n
  * rows from rungs and /metrics with n rows from metrics. Return HPS_OK, HPS_EHDF5,
  * HPS_ENOMEM or HPS_EINVAL (a status, attempts count or parameter value the column
  * cannot hold), with e filled.
  */
-int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials, int64_t n,
-                           const hps_h5err *e);
-/* /failures: a row per trial with a tail, and per trial ids[0..n_ids) (ascending,
- * trials without a tail), whose row is copied from from (an earlier file's
- * /failures; HPS_EDAMAGED when it lacks one). */
+int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64_t carried,
+                           const hps_trial *trials, int64_t n, const hps_h5err *e);
+/* /failures: rows [0, carried) copied from from (an earlier file's /failures: the
+ * rows of trials before trials[0]), then a row per trial with a tail, and per
+ * trial ids[0..n_ids) (ascending, trials without a tail), whose row is copied
+ * from from (HPS_EDAMAGED when it lacks one). */
 int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid_t from,
-                             const int64_t *ids, int64_t n_ids, const hps_h5err *e);
+                             int64_t carried, const int64_t *ids, int64_t n_ids,
+                             const hps_h5err *e);
 /* /rungs and /metrics hold carried + n rows: rows [0, carried) copied from the
  * dataset from (the same table of an earlier file, read in blocks; unused when
  * carried is 0), then the n rows given. */
@@ -119,13 +123,14 @@ int hps_store_copy_rows(hid_t ds, hid_t from, hid_t mtype, int64_t count, const 
 /*
  * Open the file an earlier write left at path to copy c's rows from: sealed and
  * intact, meta's name and created attributes, enough rows in each table asked
- * for. HPS_OK with *file, *metrics, *rungs and *failures open (a table nothing is
+ * for. HPS_OK with *file, *trials, *metrics, *rungs and *failures open (a table
+ * nothing is
  * carried from stays H5I_INVALID_HID), else HPS_ENOENT or HPS_EDAMAGED with e
  * saying why and nothing left open.
  */
 int hps_store_open_carry(const char *path, const hps_store_meta *meta, const hps_store_carry *c,
-                         hid_t *file, hid_t *metrics, hid_t *rungs, hid_t *failures,
-                         const hps_h5err *e);
+                         hid_t *file, hid_t *trials, hid_t *metrics, hid_t *rungs,
+                         hid_t *failures, const hps_h5err *e);
 
 /*
  * The ranking of /trials (written by then) as its attributes ranked_rows (how

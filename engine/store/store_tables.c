@@ -287,8 +287,8 @@ fail:
     return rc;
 }
 
-int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *trials,
-                           int64_t n_trials, const hps_h5err *e)
+int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64_t carried,
+                           const hps_trial *trials, int64_t n_trials, const hps_h5err *e)
 {
     int n = space ? space->n_params : 0;
     char **cols = NULL;
@@ -315,7 +315,9 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
         rc = HPS_ENOMEM;
         goto done;
     }
-    if ((rc = create_table(file, "trials", type, n_trials, &ds, e)) != HPS_OK)
+    if ((rc = create_table(file, "trials", type, carried + n_trials, &ds, e)) != HPS_OK)
+        goto done;
+    if (carried > 0 && (rc = hps_store_copy_rows(ds, from, type, carried, e)) != HPS_OK)
         goto done;
     for (int64_t r = 0; r < n_trials; r++) {
         const hps_trial *t = &trials[r];
@@ -359,7 +361,8 @@ int hps_store_write_trials(hid_t file, const hps_space *space, const hps_trial *
         }
         if ((r + 1) % block == 0 || r + 1 == n_trials) {
             int64_t first = r / block * block;
-            if ((rc = hps_store_write_rows(ds, type, first, r + 1 - first, buf, e)) != HPS_OK)
+            if ((rc = hps_store_write_rows(ds, type, carried + first, r + 1 - first, buf, e)) !=
+                HPS_OK)
                 goto done;
         }
     }
@@ -448,13 +451,14 @@ static int failure_source(const hps_trial *t, const int64_t *ids, int64_t n_ids,
 }
 
 int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid_t from,
-                             const int64_t *ids, int64_t n_ids, const hps_h5err *e)
+                             int64_t carried, const int64_t *ids, int64_t n_ids,
+                             const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t tail = H5I_INVALID_HID, type = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     unsigned char *buf = NULL;
-    fail_cursor cur = {.from = from, .type = H5I_INVALID_HID};
-    int64_t rows = 0, k = 0;
+    fail_cursor cur = {.from = from, .type = H5I_INVALID_HID, .first = carried, .at = carried};
+    int64_t rows = carried, k = 0;
     for (int64_t r = 0; r < n; r++) {
         int src = failure_source(&trials[r], ids, n_ids, &k);
         if (src == 2 && has_tail(&trials[r])) {
@@ -475,7 +479,9 @@ int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid
     h5Check(e, H5Tinsert(type, "attempts", FOFF_ATTEMPTS, H5T_NATIVE_INT32));
     h5Check(e, H5Tinsert(type, "stderr_tail", FOFF_TAIL, tail));
     rc = create_table(file, "failures", type, rows, &ds, e);
-    if (rc != HPS_OK || rows == 0)
+    if (rc == HPS_OK && carried > 0)
+        rc = hps_store_copy_rows(ds, from, type, carried, e);
+    if (rc != HPS_OK || rows == carried)
         goto fail;
     int64_t block = rows < FAIL_BLOCK_ROWS ? rows : FAIL_BLOCK_ROWS;
     if (n_ids > 0) {
@@ -498,7 +504,7 @@ int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid
         rc = HPS_ENOMEM;
         goto fail;
     }
-    int64_t written = 0, filled = 0;
+    int64_t written = carried, filled = 0;
     k = 0;
     for (int64_t r = 0; rc == HPS_OK && r < n; r++) {
         const hps_trial *t = &trials[r];
