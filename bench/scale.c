@@ -233,7 +233,7 @@ static result run(const char *strategy, int groups, int trials, int dist, double
                 .makespan = st.now, .last_send = st.last_send, .idle = st.idle};
     r.util = st.last_send > 0 ? 1.0 - st.idle / ((double)groups * st.last_send) : NAN;
     r.busy = st.now > 0 ? st.charged / st.now : NAN;
-    r.regret = sw.best_id >= 0 ? sw.trials[sw.best_id].objective - s.tf->minimum(DIM) : NAN;
+    r.regret = sw.best_id >= 0 ? hps_sweep_best(&sw)->objective - s.tf->minimum(DIM) : NAN;
     hps_transport_destroy(t);
     hps_journal_close(j);
     if (keep)

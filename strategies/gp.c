@@ -523,5 +523,5 @@ const hps_strategy_ops hps_strategy_gp = {
     .destroy = gp_destroy,
     .suggest = gp_suggest,
     .observe = gp_observe,
-    .flags = HPS_STRATEGY_ADAPTIVE,
+    .flags = HPS_STRATEGY_ADAPTIVE | HPS_STRATEGY_NO_PROMOTION,
 };

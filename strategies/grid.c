@@ -226,5 +226,5 @@ const hps_strategy_ops hps_strategy_grid = {
     .destroy = grid_destroy,
     .suggest = grid_suggest,
     .observe = grid_observe,
-    .flags = HPS_STRATEGY_FINITE,
+    .flags = HPS_STRATEGY_FINITE | HPS_STRATEGY_NO_PROMOTION,
 };

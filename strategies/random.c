@@ -174,4 +174,5 @@ const hps_strategy_ops hps_strategy_random = {
     .destroy = random_destroy,
     .suggest = random_suggest,
     .observe = random_observe,
+    .flags = HPS_STRATEGY_NO_PROMOTION,
 };

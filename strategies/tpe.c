@@ -549,5 +549,5 @@ const hps_strategy_ops hps_strategy_tpe = {
     .destroy = tpe_destroy,
     .suggest = tpe_suggest,
     .observe = tpe_observe,
-    .flags = HPS_STRATEGY_ADAPTIVE,
+    .flags = HPS_STRATEGY_ADAPTIVE | HPS_STRATEGY_NO_PROMOTION,
 };

@@ -3,10 +3,10 @@
  *   1. take every message waiting (results, reports: commit + decisions)
  *   2. fill every idle trial group with a batch (re-runs first, then suggestions)
  *   3. fsync the journal once if anything was appended (group commit)
- *   4. every few seconds: rewrite sweep.h5 (at once when there is none yet, so a
- *      sweep killed in its first seconds still leaves its provenance -- the
- *      dataset a resume checks -- and its config); on a terminal, redraw the live
- *      line
+ *   4. every few seconds, or when many rows could be let go of: rewrite sweep.h5
+ *      (at once when there is none yet, so a sweep killed in its first seconds
+ *      still leaves its provenance -- the dataset a resume checks -- and its
+ *      config); on a terminal, redraw the live line
  *   5. if nothing happened, wait (the transport's idle: a backoff sleep, or the
  *      simulated clock moving on)
  * After each record that may show the strategy a run in deterministic mode, the
@@ -27,6 +27,7 @@
 #define BATCH_TARGET_SECONDS 0.005
 #define BATCH_MAX 1024
 #define STORE_MIN_INTERVAL 2.0
+#define STORE_SPILL_ROWS 65536
 
 int hps_coord_commit(coord *c, uint32_t type, int64_t trial_id, const hps_buf *payload,
                      hps_apply_out *out)
@@ -47,6 +48,9 @@ static int write_store(coord *c, char *err, size_t errlen)
 {
     if (!c->o->h5_path)
         return HPS_OK;
+    int64_t held = c->s->n_trials - c->s->trials_spilled;
+    c->held_max = held > c->held_max ? held : c->held_max;
+    c->store_writes++;
     double t0 = tick(c);
     int rc = hps_sweep_write_store(c->s, c->o->h5_path, err, errlen);
     hps_coord_stats *st = c->o->stats;
@@ -89,8 +93,8 @@ static int handle_result(coord *c, int g, int64_t trial_id, const void *bytes, u
                  c->t->workers[g]);
         return HPS_ECORRUPT;
     }
-    if (trial_id < 0 || trial_id >= s->n_trials ||
-        s->trials[trial_id].status != HPS_TRIAL_RUNNING) {
+    const hps_trial *running = hps_sweep_trial(s, trial_id);
+    if (!running || running->status != HPS_TRIAL_RUNNING) {
         snprintf(c->err, c->errlen, "worker %d reported trial %lld, which is not running",
                  c->t->workers[g], (long long)trial_id);
         return HPS_ECORRUPT;
@@ -110,7 +114,7 @@ static int handle_result(coord *c, int g, int64_t trial_id, const void *bytes, u
                                c->errlen)) != HPS_OK ||
         (rc = hps_coord_settle_stops(c, 1)) != HPS_OK)
         return rc;
-    const hps_trial *t = &s->trials[trial_id];
+    const hps_trial *t = hps_sweep_trial(s, trial_id);
     count_failures(c, t);
     if (!c->o->quiet)
         hps_progress_trial(&c->progress, s, t);
@@ -295,7 +299,7 @@ static int fill_group(coord *c, int g, int *sent)
             break;
         if (rc != HPS_OK)
             return rc;
-        const hps_trial *t = &s->trials[id];
+        const hps_trial *t = hps_sweep_trial(s, id);
         hps_trial_spec spec = {.trial_id = id, .seed = t->seed, .budget = t->budget,
                                .prev_budget = t->prev_budget, .values = t->values};
         hps_proto_trials_add(b, &spec, (uint32_t)s->d);
@@ -322,10 +326,19 @@ static int64_t running(const coord *c)
     return r;
 }
 
+/*
+ * Rewrite sweep.h5 every few seconds (at least 20 times as long as a rewrite takes,
+ * so rewrites cost at most 5% of the loop), and sooner when the rows it would let
+ * go of (hps_sweep_spillable) reach STORE_SPILL_ROWS, so that memory holds about
+ * that many finished rows however fast trials end -- unless rewrites are so slow
+ * that this would take more than half of the loop.
+ */
 static int maybe_write_store(coord *c, int force)
 {
     double now = c->t->ops->monotonic(c->t);
-    if (!force && now - c->last_store < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost))
+    double since = now - c->last_store;
+    if (!force && since < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost) &&
+        !(since >= c->store_cost && hps_sweep_spillable(c->s) >= STORE_SPILL_ROWS))
         return HPS_OK;
     int rc = write_store(c, c->err, c->errlen);
     double after = c->t->ops->monotonic(c->t);
@@ -362,8 +375,8 @@ static int interrupt_running(coord *c, const char *status)
 {
     hps_sweep *s = c->s;
     double now = c->t->ops->wall(c->t);
-    for (int64_t i = 0; i < s->n_trials; i++) {
-        if (s->trials[i].status != HPS_TRIAL_RUNNING)
+    for (int64_t i = s->trials_spilled; i < s->n_trials; i++) {
+        if (hps_sweep_trial(s, i)->status != HPS_TRIAL_RUNNING)
             continue;
         int rc = hps_rec_encode_interrupt(&c->rec, now);
         if (rc == HPS_OK)
@@ -396,12 +409,16 @@ static void summary(const coord *c)
         snprintf(share, sizeof share, " (%.1f%% of one core)", 100.0 * cpu / wall);
     if (s->best_id >= 0)
         snprintf(best, sizeof best, "best %s = %.10g (trial %lld)", s->cfg.metric,
-                 s->trials[s->best_id].objective, (long long)s->best_id);
+                 hps_sweep_best(s)->objective, (long long)s->best_id);
     else
         snprintf(best, sizeof best, "no trial completed");
+    char store[96] = "";
+    if (c->store_writes > 0)
+        snprintf(store, sizeof store, "; sweep.h5 written %lld times, at most %lld trials held",
+                 (long long)c->store_writes, (long long)c->held_max);
     fprintf(stderr, "hpsweep: %s: %lld trials ended in %.3f s (%.0f trials/s); %s CPU %.3f s%s; "
-            "%s\n", s->status, (long long)ended, wall, wall > 0 ? (double)ended / wall : 0.0,
-            c->t->workers[0] == 0 ? "process" : "coordinator", cpu, share, best);
+            "%s%s\n", s->status, (long long)ended, wall, wall > 0 ? (double)ended / wall : 0.0,
+            c->t->workers[0] == 0 ? "process" : "coordinator", cpu, share, best, store);
 }
 
 static int setup(coord *c)
@@ -420,9 +437,9 @@ static int setup(coord *c)
     t->deliver = deliver;
     t->halted = halted;
     t->core = c;
-    for (int64_t i = 0; i < s->n_trials; i++)
-        if (s->trials[i].status == HPS_TRIAL_RUNNING ||
-            s->trials[i].status == HPS_TRIAL_INTERRUPTED)
+    for (int64_t i = s->trials_spilled; i < s->n_trials; i++)
+        if (hps_sweep_trial(s, i)->status == HPS_TRIAL_RUNNING ||
+            hps_sweep_trial(s, i)->status == HPS_TRIAL_INTERRUPTED)
             c->requeue[c->n_requeue++] = i;
     hps_progress_init(&c->progress, c->o->tty, s->budget.max_trials, s);
     c->run_start = t->ops->wall(t);

@@ -38,6 +38,8 @@ typedef struct coord {
     hps_buf rec;          /* record payload scratch */
     double run_start;     /* wall time this run began */
     double last_store, store_cost;
+    int64_t store_writes;       /* sweep.h5 rewrites of this run */
+    int64_t held_max;           /* the most trials memory held at a rewrite */
     hps_progress progress;
     double loop_start, cpu_start;  /* for the summary line */
     int64_t ended_at_start;

@@ -62,7 +62,7 @@ int hps_coord_settle_stops(coord *c, int send)
         int rc = hps_sweep_commit_prune(s, c->j, &st, c->err, c->errlen);
         if (rc != HPS_OK)
             return rc;
-        const hps_trial *t = &s->trials[st.trial_id];
+        const hps_trial *t = hps_sweep_trial(s, st.trial_id);
         int g = group_of(c, t);
         if (send && t->status == HPS_TRIAL_RUNNING && s->det.run_of[st.trial_id] == st.run &&
             g >= 0 && (rc = prune(c, g, st.trial_id)) != HPS_OK)
@@ -85,7 +85,8 @@ int hps_coord_take_report(coord *c, int g, const void *msg, size_t len)
         return HPS_ECORRUPT;
     }
     hps_sweep *s = c->s;
-    if (trial_id < 0 || trial_id >= s->n_trials || s->trials[trial_id].status != HPS_TRIAL_RUNNING)
+    const hps_trial *running = hps_sweep_trial(s, trial_id);
+    if (!running || running->status != HPS_TRIAL_RUNNING)
         return HPS_OK; /* a late report of a trial already journaled as ended */
     hps_rec_metric m[HPS_REPORT_MAX_METRICS];
     int rc;

@@ -76,7 +76,7 @@ void hps_progress_tick(hps_progress *p, const hps_sweep *s, int final)
         hps_format_duration(left, eta, sizeof eta);
     }
     if (s->best_id >= 0)
-        snprintf(best, sizeof best, "%.6g (trial %lld)", s->trials[s->best_id].objective,
+        snprintf(best, sizeof best, "%.6g (trial %lld)", hps_sweep_best(s)->objective,
                  (long long)s->best_id);
     char total[32] = "";
     if (p->max_trials > 0)

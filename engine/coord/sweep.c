@@ -22,7 +22,27 @@ void hps_sweep_init(hps_sweep *s, unsigned flags)
     memset(s, 0, sizeof *s);
     s->flags = flags;
     s->best_id = -1;
+    s->best_spilled.trial_id = -1;
     snprintf(s->status, sizeof s->status, "running");
+}
+
+hps_trial *hps_sweep_trial(const hps_sweep *s, int64_t id)
+{
+    if (id < s->trials_spilled || id >= s->n_trials)
+        return NULL;
+    return &s->trials[id - s->trials_spilled];
+}
+
+const double *hps_sweep_unit(const hps_sweep *s, int64_t id)
+{
+    return s->u + (size_t)(id - s->trials_spilled) * (size_t)s->d;
+}
+
+const hps_trial *hps_sweep_best(const hps_sweep *s)
+{
+    if (s->best_id < 0)
+        return NULL;
+    return s->best_id < s->trials_spilled ? &s->best_spilled : hps_sweep_trial(s, s->best_id);
 }
 
 void hps_sweep_free(hps_sweep *s)
@@ -34,11 +54,13 @@ void hps_sweep_free(hps_sweep *s)
     if (s->pruner_ops && s->pruner)
         s->pruner_ops->destroy(s->pruner);
     hps_config_free(&s->cfg);
-    for (int64_t i = 0; i < s->n_trials; i++)
-        free(s->trials[i].stderr_tail);
+    for (int64_t i = s->trials_spilled; i < s->n_trials; i++)
+        free(hps_sweep_trial(s, i)->stderr_tail);
     free(s->trials);
     free(s->u);
     free(s->values);
+    hps_store_index_free(&s->spilled_index);
+    free(s->best_spilled_values);
     free(s->metrics);
     for (int i = 0; i < s->n_metric_names; i++)
         free(s->metric_names[i]);
@@ -77,10 +99,11 @@ int hps_sweep_fail(char *err, size_t errlen, int code, const char *what, const h
     return code;
 }
 
-/* Make room for `want` trials (ids are dense; a SUGGEST adds the next one). */
+/* Make room for trials up to id want - 1 (ids are dense; a SUGGEST adds the next
+ * one). */
 static int grow_trials(hps_sweep *s, int64_t want)
 {
-    size_t cap = hps_grow_cap(s->cap_trials, (size_t)want, 1024);
+    size_t cap = hps_grow_cap(s->cap_trials, (size_t)(want - s->trials_spilled), 1024);
     if (cap == s->cap_trials)
         return HPS_OK;
     size_t d = (size_t)(s->d > 0 ? s->d : 1);
@@ -98,7 +121,7 @@ static int grow_trials(hps_sweep *s, int64_t want)
     if (!v)
         return HPS_ENOMEM;
     s->values = v;
-    for (int64_t i = 0; i < s->n_trials; i++)
+    for (int64_t i = 0; i < s->n_trials - s->trials_spilled; i++)
         s->trials[i].values = s->values + (size_t)i * d;
     s->cap_trials = cap;
     return HPS_OK;
@@ -138,18 +161,18 @@ void hps_sweep_update_best(hps_sweep *s, const hps_trial *t)
 {
     if (t->status != HPS_TRIAL_DONE || isnan(t->objective))
         return;
-    if (s->best_id < 0 || hps_trial_better(t, &s->trials[s->best_id], s->cfg.maximize))
+    if (s->best_id < 0 || hps_trial_better(t, hps_sweep_best(s), s->cfg.maximize))
         s->best_id = t->trial_id;
 }
 
 /* The best trial was touched (promoted, re-dispatched, ended again, or pruned at
- * its deterministic turn): find the best among all done trials from scratch. O(n),
- * only when the best itself moves. */
+ * its deterministic turn): find the best among all done trials from scratch (the
+ * spilled ones have their best kept). O(n), only when the best itself moves. */
 void hps_sweep_recompute_best(hps_sweep *s)
 {
-    s->best_id = -1;
-    for (int64_t i = 0; i < s->n_trials; i++)
-        hps_sweep_update_best(s, &s->trials[i]);
+    s->best_id = s->best_spilled.trial_id;
+    for (int64_t i = s->trials_spilled; i < s->n_trials; i++)
+        hps_sweep_update_best(s, hps_sweep_trial(s, i));
 }
 
 /* ---- HEADER: the config, and the strategy it names ------------------------------ */
@@ -199,8 +222,10 @@ static int apply_header(hps_sweep *s, const hps_record *rec, char *err, size_t e
     size_t d = (size_t)(s->d > 0 ? s->d : 1);
     s->u_scratch = malloc(sizeof(double) * d);
     s->u_check = malloc(sizeof(double) * d);
-    if (!s->u_scratch || !s->u_check)
+    s->best_spilled_values = malloc(sizeof(double) * d);
+    if (!s->u_scratch || !s->u_check || !s->best_spilled_values)
         return HPS_ENOMEM;
+    hps_store_index_init(&s->spilled_index, s->cfg.maximize);
     hps_det_init(s);
     return (s->flags & HPS_SWEEP_STRATEGY) ? create_strategy(s, err, errlen) : HPS_OK;
 }
@@ -227,17 +252,18 @@ static int strategy_suggest(hps_sweep *s, double *u_buf, hps_rec_suggest *sg, in
     if (out.promotion) {
         /* The trial keeps its id, seed and configuration; it continues from its
          * last rung's checkpoint at the larger budget. */
-        if (out.trial_id < 0 || out.trial_id >= s->n_trials ||
-            s->trials[out.trial_id].status != HPS_TRIAL_DONE ||
-            !(out.budget > s->trials[out.trial_id].budget)) {
+        const hps_trial *t = hps_sweep_trial(s, out.trial_id);
+        if (!t || t->status != HPS_TRIAL_DONE || !(out.budget > t->budget)) {
             if (err)
                 snprintf(err, errlen, "strategy '%s' promoted trial %lld, which is not a "
-                         "completed trial with a smaller budget", s->ops->name,
-                         (long long)out.trial_id);
+                         "completed trial with a smaller budget%s", s->ops->name,
+                         (long long)out.trial_id,
+                         out.trial_id >= 0 && out.trial_id < s->trials_spilled
+                             ? " held in memory (it said it never promotes)" : "");
             return HPS_EINVAL;
         }
-        sg->seed = s->trials[out.trial_id].seed;
-        memcpy(u_buf, s->u + (size_t)out.trial_id * (size_t)s->d, sizeof(double) * (size_t)s->d);
+        sg->seed = t->seed;
+        memcpy(u_buf, hps_sweep_unit(s, out.trial_id), sizeof(double) * (size_t)s->d);
     } else if (out.trial_id != s->n_trials) {
         if (err)
             snprintf(err, errlen, "strategy '%s' changed a new trial's id", s->ops->name);
@@ -296,10 +322,10 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
             sg.n != (uint32_t)s->d)
             return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed SUGGEST", rec);
         if (sg.promotion) {
-            if (id < 0 || id >= s->n_trials)
+            if (!hps_sweep_trial(s, id))
                 return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "promotion of an unknown trial",
                                       rec);
-            if (s->trials[id].status == HPS_TRIAL_RUNNING)
+            if (hps_sweep_trial(s, id)->status == HPS_TRIAL_RUNNING)
                 return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "promotion of a running trial",
                                       rec);
         } else if (id != s->n_trials) {
@@ -314,16 +340,17 @@ static int apply_suggest(hps_sweep *s, const hps_record *rec, const hps_rec_sugg
         if ((rc = grow_trials(s, id + 1)) != HPS_OK)
             return rc;
         s->n_trials = id + 1;
-        hps_trial *t = &s->trials[id];
+        hps_trial *t = hps_sweep_trial(s, id);
         memset(t, 0, sizeof *t);
         t->trial_id = id;
         t->status = -1;
         t->exit_code = -1;
-        t->values = s->values + (size_t)id * (size_t)s->d;
-        memcpy(s->u + (size_t)id * (size_t)s->d, sg.u, sizeof(double) * (size_t)s->d);
+        t->values = s->values + (size_t)(id - s->trials_spilled) * (size_t)s->d;
+        memcpy(s->u + (size_t)(id - s->trials_spilled) * (size_t)s->d, sg.u,
+               sizeof(double) * (size_t)s->d);
         hps_space_decode(&s->cfg.space, sg.u, t->values);
     }
-    hps_trial *t = &s->trials[id];
+    hps_trial *t = hps_sweep_trial(s, id);
     if (sg.promotion && t->status == HPS_TRIAL_RUNNING)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "promotion of a running trial", rec);
     t->prev_budget = sg.promotion ? t->budget : 0.0;
@@ -355,9 +382,9 @@ static int apply_dispatch(hps_sweep *s, const hps_record *rec, char *err, size_t
     double start;
     if (hps_rec_decode_dispatch(rec->payload, rec->len, &worker, &start) != HPS_OK)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed DISPATCH", rec);
-    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials)
+    hps_trial *t = hps_sweep_trial(s, rec->trial_id);
+    if (!t)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "DISPATCH of an unknown trial", rec);
-    hps_trial *t = &s->trials[rec->trial_id];
     t->worker = worker;
     t->start = start;
     t->end = NAN;

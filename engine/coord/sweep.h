@@ -112,11 +112,22 @@ typedef struct hps_sweep {
     char status[32];            /* last STATUS record ("running" if none) */
     int d;                      /* number of parameters */
 
-    int64_t n_trials;
+    int64_t n_trials;           /* trial ids 0..n_trials-1 */
+    int64_t trials_spilled;     /* trials [0, trials_spilled) are final and sweep.h5 holds
+                                   them: memory keeps only trials [trials_spilled, n_trials)
+                                   (a live sweep lets go of a final prefix once written;
+                                   see hps_sweep_trial) */
     size_t cap_trials;
-    hps_trial *trials;          /* indexed by trial id */
-    double *u;                  /* unit points, d per trial */
-    double *values;             /* decoded values, d per trial (trials[i].values points here) */
+    hps_trial *trials;          /* trial id i is trials[i - trials_spilled] */
+    double *u;                  /* unit points, d per trial kept, in the same order */
+    double *values;             /* decoded values, d per trial kept (trials[k].values points
+                                   here) */
+    int64_t final_upto;         /* trials [trials_spilled, final_upto) are known final */
+    struct hps_store_index spilled_index; /* the /trials index of the spilled trials */
+    int64_t failure_rows_spilled; /* /failures rows of the spilled trials */
+    hps_trial best_spilled;     /* the best spilled trial (trial_id -1: none); its values
+                                   point to best_spilled_values */
+    double *best_spilled_values;
 
     int64_t n_metrics;          /* rows in metrics[]: the /metrics rows after metrics_spilled */
     size_t cap_metrics;
@@ -175,6 +186,24 @@ typedef struct hps_apply_out {
 
 /* Zero s with flags (HPS_SWEEP_*). */
 void hps_sweep_init(hps_sweep *s, unsigned flags);
+
+/* Trial id as memory holds it, or NULL: no such trial, or spilled (final, and only
+ * sweep.h5 holds it now). */
+hps_trial *hps_sweep_trial(const hps_sweep *s, int64_t id);
+
+/* Trial id's unit point (d values); id must be a trial hps_sweep_trial holds. */
+const double *hps_sweep_unit(const hps_sweep *s, int64_t id);
+
+/* The best done trial (best_id), held or spilled; NULL when none is done. */
+const hps_trial *hps_sweep_best(const hps_sweep *s);
+
+/*
+ * Rows a write of sweep.h5 would let go of now: the metric and rung rows a live
+ * sweep holds, and its final trials before the first that is not (running,
+ * interrupted, or done under a strategy that may promote it, or in deterministic
+ * mode). 0 when nothing is ever let go of (no journal: a replay keeps everything).
+ */
+int64_t hps_sweep_spillable(hps_sweep *s);
 
 /* Free what s owns, strategy and pruner included, and zero it; NULL-safe. */
 void hps_sweep_free(hps_sweep *s);

@@ -124,7 +124,7 @@ static void prune_trial(hps_sweep *s, int64_t ri)
     hps_det_run *r = &s->det.runs[ri];
     if (!r->ended || !r->stop || s->det.run_of[r->trial_id] != ri)
         return;
-    hps_trial *t = &s->trials[r->trial_id];
+    hps_trial *t = hps_sweep_trial(s, r->trial_id);
     if (t->status == HPS_TRIAL_PRUNED)
         return;
     t->objective = NAN;
@@ -207,7 +207,7 @@ int hps_det_report(hps_sweep *s, int64_t trial_id, const hps_rec_metric *m, cons
         return HPS_OK;
     /* The pruner judges it now, knowing what this run's suggestion knew. */
     hps_observation obs = {.trial_id = trial_id, .kind = HPS_OBS_INTERMEDIATE,
-                           .u = s->u + (size_t)trial_id * (size_t)s->d,
+                           .u = hps_sweep_unit(s, trial_id),
                            .value = hps_sweep_oriented(s, m->value), .resource = m->resource,
                            .step = m->step, .has_horizon = 1,
                            .horizon = ri - d->p > 0 ? ri - d->p : 0};
@@ -224,7 +224,7 @@ static int show_report(hps_sweep *s, int64_t ri, const hps_det_rep *rep, const h
 {
     hps_det_run *r = &s->det.runs[ri];
     hps_observation obs = {.trial_id = r->trial_id, .kind = HPS_OBS_INTERMEDIATE,
-                           .u = s->u + (size_t)r->trial_id * (size_t)s->d,
+                           .u = hps_sweep_unit(s, r->trial_id),
                            .value = hps_sweep_oriented(s, rep->value),
                            .resource = rep->resource, .step = rep->step};
     hps_decision dec = HPS_DECISION_CONTINUE;
@@ -260,7 +260,7 @@ static int show_run(hps_sweep *s, int64_t ri, int *whole, const hps_record *rec,
     /* A stopped run ends as a pruned trial does: a failure to the strategy. */
     int done = r->status == HPS_TRIAL_DONE && !r->stop;
     hps_observation obs = {.trial_id = r->trial_id, .kind = done ? HPS_OBS_FINAL : HPS_OBS_FAILED,
-                           .u = s->u + (size_t)r->trial_id * (size_t)s->d,
+                           .u = hps_sweep_unit(s, r->trial_id),
                            .value = done ? hps_sweep_oriented(s, r->objective) : NAN,
                            .resource = r->budget, .step = 0};
     if ((rc = s->ops->observe(s->strategy, &obs, NULL)) != HPS_OK)

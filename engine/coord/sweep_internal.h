@@ -34,6 +34,17 @@ int hps_sweep_apply_string(hps_sweep *s, const hps_record *rec, char *err, size_
 int hps_sweep_apply_budget(hps_sweep *s, const hps_record *rec, char *err, size_t errlen);
 int hps_sweep_apply_run(hps_sweep *s, const hps_record *rec, char *err, size_t errlen);
 
+/* ---- letting go of what sweep.h5 holds (sweep_spill.c) ----------------------------- */
+
+/* The rows just written are in sweep.h5: a live sweep lets go of its metric rows,
+ * of its rung rows unless deterministic, of the final stderr tails, and of the
+ * final trials before the first that is not (hps_sweep_spillable). */
+void hps_sweep_spill(hps_sweep *s);
+
+/* ix (not initialised) := the /trials index of every trial, spilled and held.
+ * HPS_OK or HPS_ENOMEM (ix empty). */
+int hps_sweep_store_index(const hps_sweep *s, hps_store_index *ix);
+
 /* ---- deterministic mode (sweep_det.c) --------------------------------------------- */
 
 /* The HEADER was applied: turn the mode on when the config asks for it. */

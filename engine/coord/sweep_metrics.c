@@ -68,7 +68,7 @@ static int observe_report(hps_sweep *s, const hps_record *rec, const hps_rec_met
     if (m->name_index != 0 || !isfinite(m->value))
         return HPS_OK;
     hps_observation obs = {.trial_id = rec->trial_id, .kind = HPS_OBS_INTERMEDIATE,
-                           .u = s->u + (size_t)rec->trial_id * (size_t)s->d,
+                           .u = hps_sweep_unit(s, rec->trial_id),
                            .value = hps_sweep_oriented(s, m->value), .resource = m->resource,
                            .step = m->step};
     hps_decision mine = HPS_DECISION_CONTINUE;
@@ -93,8 +93,8 @@ int hps_sweep_apply_report(hps_sweep *s, const hps_record *rec, hps_apply_out *o
         return rc;
     if (hps_rec_decode_report(rec->payload, rec->len, s->m_scratch, s->m_cap, &n) != HPS_OK)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed REPORT", rec);
-    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials ||
-        s->trials[rec->trial_id].status != HPS_TRIAL_RUNNING)
+    const hps_trial *running = hps_sweep_trial(s, rec->trial_id);
+    if (!running || running->status != HPS_TRIAL_RUNNING)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "REPORT for a trial that is not running",
                               rec);
     if ((rc = add_metrics(s, rec, s->m_scratch, n, err, errlen)) != HPS_OK)
@@ -142,7 +142,7 @@ static int observe_result(hps_sweep *s, const hps_record *rec, const hps_trial *
     hps_observation obs = {
         .trial_id = t->trial_id,
         .kind = r->status == HPS_TRIAL_DONE ? HPS_OBS_FINAL : HPS_OBS_FAILED,
-        .u = s->u + (size_t)t->trial_id * (size_t)s->d,
+        .u = hps_sweep_unit(s, t->trial_id),
         .value = r->status == HPS_TRIAL_DONE ? hps_sweep_oriented(s, r->objective) : NAN,
         .resource = t->budget,
         .step = 0,
@@ -164,11 +164,11 @@ int hps_sweep_apply_result(hps_sweep *s, const hps_record *rec, hps_apply_out *o
         return rc;
     if (hps_rec_decode_result(rec->payload, rec->len, &r, s->m_scratch, s->m_cap) != HPS_OK)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed RESULT", rec);
-    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials)
+    hps_trial *t = hps_sweep_trial(s, rec->trial_id);
+    if (!t)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "RESULT for an unknown trial", rec);
     if (r.status < HPS_TRIAL_DONE || r.status > HPS_TRIAL_PRUNED)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "RESULT with an invalid status", rec);
-    hps_trial *t = &s->trials[rec->trial_id];
     if (t->status != HPS_TRIAL_RUNNING)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "RESULT for a trial that is not running",
                               rec);
@@ -215,11 +215,10 @@ int hps_sweep_apply_interrupt(hps_sweep *s, const hps_record *rec, char *err, si
     double when;
     if (hps_rec_decode_interrupt(rec->payload, rec->len, &when) != HPS_OK)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT, "malformed INTERRUPT", rec);
-    if (rec->trial_id < 0 || rec->trial_id >= s->n_trials ||
-        s->trials[rec->trial_id].status != HPS_TRIAL_RUNNING)
+    hps_trial *t = hps_sweep_trial(s, rec->trial_id);
+    if (!t || t->status != HPS_TRIAL_RUNNING)
         return hps_sweep_fail(err, errlen, HPS_ECORRUPT,
                               "INTERRUPT of a trial that is not running", rec);
-    hps_trial *t = &s->trials[rec->trial_id];
     t->end = when;
     snprintf(t->cause, sizeof t->cause, "interrupted");
     hps_sweep_set_status(s, t, HPS_TRIAL_INTERRUPTED);

@@ -153,7 +153,7 @@ static int same_rungs(const hps_rung *a, const hps_rung *b, int64_t n)
  * were spilled from a replay of s's journal (without the strategy: only its rows
  * are wanted), the rest from s, the spilled stderr tails lent from the replay for
  * the write. The replay's rows must be s's (those of a spilled table that s still
- * holds are compared).
+ * holds are compared). The spilled trials are the replay's, for the write only.
  */
 static int write_from_journal(hps_sweep *s, const char *h5_path, const hps_store_meta *meta,
                               char *err, size_t errlen)
@@ -162,14 +162,14 @@ static int write_from_journal(hps_sweep *s, const char *h5_path, const hps_store
     hps_sweep_init(&r, 0);
     int rc = hps_sweep_replay(&r, s->journal, err, errlen);
     if (rc == HPS_OK &&
-        (r.n_metrics != s->metrics_spilled + s->n_metrics ||
+        (r.n_trials != s->n_trials || r.n_metrics != s->metrics_spilled + s->n_metrics ||
          !same_metrics(r.metrics + s->metrics_spilled, s->metrics, s->n_metrics) ||
          (s->rungs_spilled > 0 && (r.n_rungs != s->rungs_spilled + s->n_rungs ||
                                    !same_rungs(r.rungs + s->rungs_spilled, s->rungs,
                                                s->n_rungs))))) {
         if (err)
-            snprintf(err, errlen, "rebuilding %s: the journal's metric and rung rows are not "
-                     "the ones the sweep applied", h5_path);
+            snprintf(err, errlen, "rebuilding %s: the journal's trial, metric and rung rows "
+                     "are not the ones the sweep applied", h5_path);
         rc = HPS_ECORRUPT;
     }
     /* The spilled tails, lent from the replay for the write. */
@@ -183,80 +183,34 @@ static int write_from_journal(hps_sweep *s, const char *h5_path, const hps_store
         }
     }
     for (int64_t i = 0; rc == HPS_OK && i < s->n_tails_spilled; i++)
-        s->trials[s->tails_spilled[i]].stderr_tail = r.trials[s->tails_spilled[i]].stderr_tail;
+        hps_sweep_trial(s, s->tails_spilled[i])->stderr_tail =
+            r.trials[s->tails_spilled[i]].stderr_tail;
+    /* Every trial as one table: the spilled ones from the replay, the rest s's. */
+    hps_trial *all = s->trials;
+    if (rc == HPS_OK && s->trials_spilled > 0) {
+        int64_t base = s->trials_spilled;
+        if (!(all = malloc(sizeof *all * (size_t)s->n_trials))) {
+            if (err)
+                snprintf(err, errlen, "out of memory rebuilding %s", h5_path);
+            rc = HPS_ENOMEM;
+        } else {
+            memcpy(all, r.trials, sizeof *all * (size_t)base);
+            memcpy(all + base, s->trials, sizeof *all * (size_t)(s->n_trials - base));
+        }
+    }
     if (rc == HPS_OK)
-        rc = hps_store_write(h5_path, meta, s->trials, s->n_trials,
+        rc = hps_store_write(h5_path, meta, all, s->n_trials,
                              s->metrics_spilled ? r.metrics : s->metrics,
                              s->metrics_spilled ? r.n_metrics : s->n_metrics,
                              (const char *const *)s->metric_names, s->n_metric_names,
                              s->rungs_spilled ? r.rungs : s->rungs,
                              s->rungs_spilled ? r.n_rungs : s->n_rungs, err, errlen);
     for (int64_t i = 0; i < s->n_tails_spilled; i++)
-        s->trials[s->tails_spilled[i]].stderr_tail = NULL;
+        hps_sweep_trial(s, s->tails_spilled[i])->stderr_tail = NULL;
+    if (all != s->trials)
+        free(all);
     hps_sweep_free(&r);
     return rc;
-}
-
-/* A trial whose /failures row is final: failed or pruned (neither runs again),
- * with a tail. */
-static int final_tail(const hps_trial *t)
-{
-    return (t->status == HPS_TRIAL_FAILED || t->status == HPS_TRIAL_PRUNED) && t->stderr_tail &&
-           t->stderr_tail[0] != '\0';
-}
-
-/* Let go of the stderr tails sweep.h5 now holds for good, adding their trials to
- * tails_spilled (kept ascending). Out of memory: the tails stay, nothing lost. */
-static void spill_tails(hps_sweep *s)
-{
-    int64_t n = 0;
-    for (int64_t i = 0; i < s->n_trials; i++)
-        n += final_tail(&s->trials[i]);
-    if (n == 0)
-        return;
-    int64_t total = s->n_tails_spilled + n;
-    int64_t *merged = malloc(sizeof *merged * (size_t)total);
-    if (!merged)
-        return;
-    int64_t a = 0, k = 0;
-    for (int64_t i = 0; i < s->n_trials; i++) {
-        if (!final_tail(&s->trials[i]))
-            continue;
-        while (a < s->n_tails_spilled && s->tails_spilled[a] < i)
-            merged[k++] = s->tails_spilled[a++];
-        merged[k++] = i;
-        free(s->trials[i].stderr_tail);
-        s->trials[i].stderr_tail = NULL;
-    }
-    while (a < s->n_tails_spilled)
-        merged[k++] = s->tails_spilled[a++];
-    free(s->tails_spilled);
-    s->tails_spilled = merged;
-    s->n_tails_spilled = total;
-}
-
-/*
- * The rows just written are in sweep.h5: a live sweep lets go of its metric rows,
- * of its rung rows unless deterministic (there a run's rung row turns pruned at
- * the run's turn, after it was written), and of the final stderr tails.
- */
-static void spill(hps_sweep *s)
-{
-    if (!s->journal)
-        return;
-    spill_tails(s);
-    s->metrics_spilled += s->n_metrics;
-    s->n_metrics = 0;
-    free(s->metrics);
-    s->metrics = NULL;
-    s->cap_metrics = 0;
-    if (s->det.on)
-        return;
-    s->rungs_spilled += s->n_rungs;
-    s->n_rungs = 0;
-    free(s->rungs);
-    s->rungs = NULL;
-    s->cap_rungs = 0;
 }
 
 int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t errlen)
@@ -285,16 +239,34 @@ int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t e
         .parallelism = s->det.on ? s->det.p : s->budget.parallelism,
         .runs = s->runs, .n_runs = s->n_runs, .facts = &facts,
     };
-    hps_store_carry carry = {.metrics = s->metrics_spilled, .rungs = s->rungs_spilled,
+    hps_store_carry carry = {.trials = s->trials_spilled,
+                             .failure_rows = s->failure_rows_spilled,
+                             .metrics = s->metrics_spilled, .rungs = s->rungs_spilled,
                              .failures = s->tails_spilled, .n_failures = s->n_tails_spilled};
-    int rc = hps_store_write_carry(h5_path, &meta, &carry, s->trials, s->n_trials, s->metrics,
-                                   s->n_metrics, (const char *const *)s->metric_names,
-                                   s->n_metric_names, s->rungs, s->n_rungs, err, errlen);
+    hps_store_index ix;
+    int rc = HPS_OK;
+    if (s->trials_spilled > 0) {
+        if ((rc = hps_sweep_store_index(s, &ix)) != HPS_OK) {
+            if (err)
+                snprintf(err, errlen, "out of memory ranking /trials");
+            free(kv);
+            return rc;
+        }
+        meta.index = &ix;
+    }
+    rc = hps_store_write_carry(h5_path, &meta, &carry, s->trials,
+                               s->n_trials - s->trials_spilled, s->metrics, s->n_metrics,
+                               (const char *const *)s->metric_names, s->n_metric_names,
+                               s->rungs, s->n_rungs, err, errlen);
+    if (meta.index)
+        hps_store_index_free(&ix);
+    meta.index = NULL;
     if ((rc == HPS_ENOENT || rc == HPS_EDAMAGED) &&
-        (carry.metrics > 0 || carry.rungs > 0 || carry.n_failures > 0) && s->journal)
+        (carry.trials > 0 || carry.metrics > 0 || carry.rungs > 0 || carry.n_failures > 0) &&
+        s->journal)
         rc = write_from_journal(s, h5_path, &meta, err, errlen);
     free(kv);
     if (rc == HPS_OK)
-        spill(s);
+        hps_sweep_spill(s);
     return rc;
 }

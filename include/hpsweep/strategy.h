@@ -31,7 +31,11 @@ enum {
     HPS_STRATEGY_ADAPTIVE = 1u << 0,
     /* The strategy runs out by itself (suggest returns HPS_EDONE), so a sweep
      * needs no budget (grid). */
-    HPS_STRATEGY_FINITE = 1u << 1
+    HPS_STRATEGY_FINITE = 1u << 1,
+    /* suggest never promotes an earlier trial: once a trial has ended, the engine
+     * may let go of it (sweep.h5 keeps it) instead of holding every trial in
+     * memory. A strategy without the flag may promote any completed trial. */
+    HPS_STRATEGY_NO_PROMOTION = 1u << 2
 };
 
 /* ---- options a strategy accepts under `strategy:` in the YAML ---------------- */
