@@ -173,10 +173,6 @@ void hps_sweep_spill(hps_sweep *s)
 
 int hps_sweep_store_index(const hps_sweep *s, hps_store_index *ix)
 {
-    int rc = hps_store_index_copy(ix, &s->spilled_index);
-    for (int64_t i = s->trials_spilled; rc == HPS_OK && i < s->n_trials; i++)
-        rc = hps_store_index_add(ix, hps_sweep_trial(s, i));
-    if (rc != HPS_OK)
-        hps_store_index_free(ix);
-    return rc;
+    return hps_store_index_extend(ix, &s->spilled_index, s->trials,
+                                  s->n_trials - s->trials_spilled);
 }

@@ -250,6 +250,13 @@ int hps_store_index_add(hps_store_index *ix, const hps_trial *t);
 /* dst (not initialised) := a copy of src. HPS_OK or HPS_ENOMEM (dst empty). */
 int hps_store_index_copy(hps_store_index *dst, const hps_store_index *src);
 
+/* dst (not initialised) := the index of src's rows, then trials[0..n) as the rows
+ * after them, to be written as it is (as hps_store_index_build's: rows may not be
+ * added to it); src is unchanged and its kept ends are not copied. HPS_OK,
+ * HPS_ENOMEM (dst empty) or HPS_EINVAL (src is fixed itself). */
+int hps_store_index_extend(hps_store_index *dst, const hps_store_index *src,
+                           const hps_trial *trials, int64_t n);
+
 /* ix (not initialised) := the index of trials[0..n), to be written as it is: it
  * knows where the rate window ends and counts it instead of keeping the ends, so
  * it costs nothing per row, but rows may not be added to it (HPS_EINVAL). To

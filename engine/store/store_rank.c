@@ -183,6 +183,48 @@ nomem:
     return HPS_ENOMEM;
 }
 
+int hps_store_index_extend(hps_store_index *dst, const hps_store_index *src,
+                           const hps_trial *trials, int64_t n)
+{
+    if (src->fixed)
+        return HPS_EINVAL;
+    *dst = *src;
+    dst->ends = NULL;
+    dst->n_ends = dst->cap_ends = dst->kept_ends = 0;
+    dst->running = NULL;
+    dst->cap_running = 0;
+    if (src->n_running) {
+        if (!(dst->running = malloc(src->n_running * sizeof *dst->running))) {
+            hps_store_index_init(dst, src->maximize);
+            return HPS_ENOMEM;
+        }
+        memcpy(dst->running, src->running, src->n_running * sizeof *dst->running);
+        dst->cap_running = src->n_running;
+    }
+    /* As hps_store_index_build: where the window ends is known first, src's kept
+     * ends are counted in it, then the rows are added. */
+    for (int64_t r = 0; r < n; r++)
+        if (finished(&trials[r]) && isfinite(trials[r].end))
+            dst->last = fmax(dst->last, trials[r].end);
+    dst->fixed = 1;
+    dst->win_n = 0;
+    dst->win_first = dst->last;
+    for (size_t i = 0; i < src->n_ends; i++) {
+        const hps_store_index_end *e = &src->ends[i];
+        if (e->end > dst->last - HPS_STORE_RATE_WINDOW && e->end <= dst->last) {
+            dst->win_n++;
+            dst->win_first = fmin(dst->win_first, e->start);
+        }
+    }
+    for (int64_t r = 0; r < n; r++)
+        if (add(dst, &trials[r]) != HPS_OK) {
+            hps_store_index_free(dst);
+            hps_store_index_init(dst, src->maximize);
+            return HPS_ENOMEM;
+        }
+    return HPS_OK;
+}
+
 int hps_store_index_build(hps_store_index *ix, const hps_trial *trials, int64_t n, int maximize)
 {
     hps_store_index_init(ix, maximize);

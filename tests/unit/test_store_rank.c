@@ -207,6 +207,13 @@ static void test_copy_extend(void **state)
             check(&ix, t, N, maximize);
             check(&pre, t, k, maximize); /* the copy shares nothing */
             hps_store_index_free(&ix);
+            /* Extended to be written: the same, and pre unchanged. */
+            assert_int_equal(hps_store_index_extend(&ix, &pre, t + k, N - k), HPS_OK);
+            check(&ix, t, N, maximize);
+            check(&pre, t, k, maximize);
+            assert_int_equal(hps_store_index_add(&ix, &t[0]), HPS_EINVAL); /* fixed */
+            assert_int_equal(hps_store_index_extend(&pre, &ix, t, 0), HPS_EINVAL);
+            hps_store_index_free(&ix);
             hps_store_index_free(&pre);
         }
     hps_store_index_free(NULL);
