@@ -2,8 +2,13 @@
  * The CUDA and NCCL side of a trial group: binding a rank to its device and the
  * group's NCCL communicator.
  *
- * Compiled in every build. Built with CUDA and NCCL (HPS_HAVE_CUDA, found by
- * the top CMakeLists), the group's communicator is made the way llm.c does it:
+ * Compiled in every build, and linking no CUDA library: built with CUDA and NCCL
+ * (HPS_HAVE_CUDA, found by the top CMakeLists), the CUDA and NCCL calls are made
+ * through the GPU module, hpsweep-gpu.so (trainer/gpu.h), which the first call
+ * here that needs a GPU (a bind to a device, a communicator) loads; a module
+ * that cannot be loaded ends the job like a failed call, its message naming
+ * the paths tried and dlopen's reason. The group's communicator is made the
+ * way llm.c does it:
  * group rank 0 calls ncclGetUniqueId, broadcasts the id over the group's MPI
  * communicator, and every rank calls ncclCommInitRank on its own device. It is
  * made lazily, on the first call that needs it (collective: every rank of the
@@ -14,8 +19,8 @@
  * ranks agree on that first). Without HPS_HAVE_CUDA the same calls answer "no
  * NCCL" (NULL, HPS_ENOSYS) and touch no GPU.
  *
- * Every CUDA and NCCL return code is checked; a failure prints the call, its
- * message, the rank (world and group) and the host, and ends the job
+ * Every CUDA and NCCL return code is checked (in the module); a failure prints
+ * the call, its message, the rank (world and group), its device and the host, and ends the job
  * (MPI_Abort; exit(1) without MPI): a rank cannot leave a collective half done
  * without its peers hanging. A resumed sweep re-runs the trial (the README's
  * crash rule counts it).

@@ -34,6 +34,7 @@
 #include <cublas_v2.h>
 
 #include "hpsweep/error.h"
+#include "trainer/gpu.h"
 #include "trainer/loader.h"
 #include "trainer/mlp.h"
 #include "trainer/ops.h"
@@ -242,7 +243,7 @@ typedef struct step_bench {
 /* Seconds per step of `steps` trainer steps, with or without the allreduce. */
 static double run_steps(step_bench *b, int steps, int allreduce)
 {
-    const hps_train_ops *ops = &hps_train_ops_cuda;
+    const hps_train_ops *ops = cuda_backend();
     char err[512];
     hps_optim_step os = {.kind = HPS_OPT_SGD, .lr = 0.01f, .momentum = 0.9f,
                          .grad_scale = 1.0f / (float)b->batch};
@@ -280,7 +281,7 @@ static double run_steps(step_bench *b, int steps, int allreduce)
 
 static void allreduce_cost(const bench_opts *o)
 {
-    const hps_train_ops *ops = &hps_train_ops_cuda;
+    const hps_train_ops *ops = cuda_backend();
     const int64_t batches[2] = {128, 1024};
     const int rounds = o->quick ? 3 : 7, steps = o->quick ? 100 : 400;
     char err[512];
@@ -394,6 +395,17 @@ static void usage(void)
     fprintf(stderr, "usage: bench_trainer_gpu [--device N] [--quick] [--threads N] "
                     "[--torch SCRIPT] [--python PYTHON] [--work DIR]\n");
     exit(2);
+}
+
+const struct hps_train_ops *cuda_backend(void)
+{
+    char err[2048];
+    const hps_gpu_ops *gpu = hps_gpu_load(err, sizeof err);
+    if (!gpu) {
+        fprintf(stderr, "bench_trainer_gpu: %s\n", err);
+        exit(1);
+    }
+    return gpu->train;
 }
 
 int main(int argc, char **argv)

@@ -65,6 +65,12 @@ double median(double *v, int n);
 void make_dataset(const bench_opts *o, const char *name, int64_t samples, uint64_t seed,
                   char *path, size_t len);
 
+/* The trainer's CUDA backend, from the GPU module (hpsweep-gpu.so, found as the program
+ * finds it: $HPS_GPU_MODULE or next to this binary's build tree; trainer/gpu.h). Exits
+ * with the loader's message when the module cannot be loaded. */
+struct hps_train_ops;
+const struct hps_train_ops *cuda_backend(void);
+
 /* The CUDA backend against the CPU backend (trainer_gpu_checks.c). */
 void run_checks(const bench_opts *o);
 

@@ -136,7 +136,7 @@ static void pass_check(const bench_opts *o, const shape *sh, int tf32)
 {
     side cpu, gpu;
     side_open(&cpu, &hps_train_ops_cpu, o, sh, 0);
-    side_open(&gpu, &hps_train_ops_cuda, o, sh, tf32);
+    side_open(&gpu, cuda_backend(), o, sh, tf32);
     const int64_t P = cpu.m.n_params, rows = sh->rows, d = sh->features;
     float *w = malloc(sizeof(float) * (size_t)P), *x = malloc(sizeof(float) * (size_t)(rows * d));
     int32_t *y = malloc(sizeof(int32_t) * (size_t)rows);
@@ -210,7 +210,7 @@ static void optim_check(const bench_opts *o, int kind, int nesterov, const char 
     char err[512];
     hps_backend *be = NULL;
     hps_backend_cfg cfg = {.device = o->device, .max_rows = 1};
-    if (hps_train_ops_cuda.open(&cfg, &be, err, sizeof err) != HPS_OK) {
+    if (cuda_backend()->open(&cfg, &be, err, sizeof err) != HPS_OK) {
         fprintf(stderr, "cuda backend: %s\n", err);
         exit(2);
     }
@@ -219,9 +219,9 @@ static void optim_check(const bench_opts *o, int kind, int nesterov, const char 
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < 3; k++)
             h[s][k] = malloc(bytes);
-    float *dw = hps_train_ops_cuda.alloc(be, bytes), *dg = hps_train_ops_cuda.alloc(be, bytes);
-    float *dm1 = hps_train_ops_cuda.alloc(be, bytes), *dm2 = hps_train_ops_cuda.alloc(be, bytes);
-    int32_t *dflag = hps_train_ops_cuda.alloc(be, sizeof(int32_t));
+    float *dw = cuda_backend()->alloc(be, bytes), *dg = cuda_backend()->alloc(be, bytes);
+    float *dm1 = cuda_backend()->alloc(be, bytes), *dm2 = cuda_backend()->alloc(be, bytes);
+    int32_t *dflag = cuda_backend()->alloc(be, sizeof(int32_t));
     if (!g || !dw || !dg || !dm1 || !dm2 || !dflag) {
         fprintf(stderr, "out of memory for the optimiser check\n");
         exit(2);
@@ -234,9 +234,9 @@ static void optim_check(const bench_opts *o, int kind, int nesterov, const char 
     }
     for (int k = 0; k < 3; k++)
         memcpy(h[1][k], h[0][k], bytes);
-    hps_train_ops_cuda.to_backend(be, dw, h[1][0], bytes);
-    hps_train_ops_cuda.to_backend(be, dm1, h[1][1], bytes);
-    hps_train_ops_cuda.to_backend(be, dm2, h[1][2], bytes);
+    cuda_backend()->to_backend(be, dw, h[1][0], bytes);
+    cuda_backend()->to_backend(be, dm1, h[1][1], bytes);
+    cuda_backend()->to_backend(be, dm2, h[1][2], bytes);
     hps_optim_step st = {.kind = kind, .lr = 0.01f, .grad_scale = 1.0f / 128, .momentum = 0.9f,
                          .nesterov = nesterov, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                          .weight_decay = 0.01f};
@@ -246,13 +246,13 @@ static void optim_check(const bench_opts *o, int kind, int nesterov, const char 
             g[i] = (float)(10.0 * hps_rng_normal(base, (uint64_t)(3 * OPT_N * t + i)));
         st.t = t;
         hps_train_ops_cpu.optim(NULL, &st, h[0][0], g, h[0][1], h[0][2], OPT_N, &cpu_flag);
-        hps_train_ops_cuda.to_backend(be, dg, g, bytes);
-        hps_train_ops_cuda.optim(be, &st, dw, dg, dm1, dm2, OPT_N, dflag);
+        cuda_backend()->to_backend(be, dg, g, bytes);
+        cuda_backend()->optim(be, &st, dw, dg, dm1, dm2, OPT_N, dflag);
     }
-    hps_train_ops_cuda.to_host(be, h[1][0], dw, bytes);
-    hps_train_ops_cuda.to_host(be, h[1][1], dm1, bytes);
-    hps_train_ops_cuda.to_host(be, h[1][2], dm2, bytes);
-    hps_train_ops_cuda.to_host(be, &gpu_flag, dflag, sizeof gpu_flag);
+    cuda_backend()->to_host(be, h[1][0], dw, bytes);
+    cuda_backend()->to_host(be, h[1][1], dm1, bytes);
+    cuda_backend()->to_host(be, h[1][2], dm2, bytes);
+    cuda_backend()->to_host(be, &gpu_flag, dflag, sizeof gpu_flag);
     const char *what_k[3] = {"weights", "first moment", "second moment"};
     for (int k = 0; k < (kind == HPS_OPT_SGD ? 2 : 3); k++) {
         double mx = max_abs(h[0][k], OPT_N);
@@ -266,23 +266,23 @@ static void optim_check(const bench_opts *o, int kind, int nesterov, const char 
     g[17] = NAN;
     st.t = 4;
     hps_train_ops_cpu.optim(NULL, &st, h[0][0], g, h[0][1], h[0][2], OPT_N, &cpu_flag);
-    hps_train_ops_cuda.to_backend(be, dg, g, bytes);
-    hps_train_ops_cuda.optim(be, &st, dw, dg, dm1, dm2, OPT_N, dflag);
+    cuda_backend()->to_backend(be, dg, g, bytes);
+    cuda_backend()->optim(be, &st, dw, dg, dm1, dm2, OPT_N, dflag);
     int32_t before = gpu_flag;
-    hps_train_ops_cuda.to_host(be, &gpu_flag, dflag, sizeof gpu_flag);
-    if (hps_train_ops_cuda.status(be, err, sizeof err) != HPS_OK) {
+    cuda_backend()->to_host(be, &gpu_flag, dflag, sizeof gpu_flag);
+    if (cuda_backend()->status(be, err, sizeof err) != HPS_OK) {
         fprintf(stderr, "cuda backend, optimiser %s: %s\n", name, err);
         exit(2);
     }
     char what[160];
     snprintf(what, sizeof what, "optimiser %s: flag before / after a NaN gradient", name);
     check_row(what, cpu_flag, gpu_flag, before, 0, before == 0 && gpu_flag == 1 && cpu_flag == 1);
-    hps_train_ops_cuda.free(be, dw);
-    hps_train_ops_cuda.free(be, dg);
-    hps_train_ops_cuda.free(be, dm1);
-    hps_train_ops_cuda.free(be, dm2);
-    hps_train_ops_cuda.free(be, dflag);
-    hps_train_ops_cuda.close(be);
+    cuda_backend()->free(be, dw);
+    cuda_backend()->free(be, dg);
+    cuda_backend()->free(be, dm1);
+    cuda_backend()->free(be, dm2);
+    cuda_backend()->free(be, dflag);
+    cuda_backend()->close(be);
     free(g);
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < 3; k++)

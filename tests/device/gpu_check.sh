@@ -1,7 +1,7 @@
 #!/bin/bash
 # GPU check, for a machine with NVIDIA GPUs (the lent device) -- not part of CI.
 #
-#   ../shared/tools/device-bundle .device build/hpsweep      # here, once
+#   ../shared/tools/device-bundle .device build/hpsweep build/hpsweep-gpu.so   # here, once
 #   source .device/activate && bash tests/device/gpu_check.sh OUTDIR   # there
 #
 # 1. what the driver reports (what provenance reads: /proc/driver/nvidia);

@@ -2,8 +2,9 @@
 # Trial groups on a machine with NVIDIA GPUs (the lent device) -- not part of CI,
 # and not run where there is no GPU. One script, one call, a few minutes:
 #
-#   ../shared/tools/device-bundle .device build/hpsweep build/bench/bench_groups \
-#       build/tests/device/nccl_bw build/examples/liblsq.so                 # here, once
+#   ../shared/tools/device-bundle .device build/hpsweep build/hpsweep-gpu.so \
+#       build/bench/bench_groups build/tests/device/nccl_bw build/examples/liblsq.so  # here, once
+# (the GPU module, hpsweep-gpu.so, lands in .device/bin beside the programs, where they look)
 #   source .device/activate && bash tests/device/groups_check.sh OUTDIR      # there
 #
 # 1. the GPUs (nvidia-smi) and their peak figures for comparison;
@@ -26,6 +27,8 @@ out=$(cd "$out" && pwd)
 repo=$(pwd)
 bin=$(dirname "$(command -v hpsweep)")
 lib=${LSQ_PLUGIN:-$bin/liblsq.so}
+# nccl_bw and bench_groups make communicators through the GPU module hpsweep uses.
+[ -n "${HPS_GPU_MODULE:-}" ] || export HPS_GPU_MODULE=$bin/hpsweep-gpu.so
 echo "== GPUs"
 nvidia-smi -L 2>&1 | head -8
 nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv 2>&1 | head -4

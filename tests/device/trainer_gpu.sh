@@ -3,7 +3,8 @@
 #
 #   here, on the build machine (the CUDA toolkit and NCCL, no GPU needed):
 #     cmake -S . -B build -DHPS_WERROR=ON && cmake --build build -j2 --target bench_trainer_gpu
-#     ../shared/tools/device-bundle .device build/bench_trainer_gpu
+#     ../shared/tools/device-bundle .device build/bench/bench_trainer_gpu build/hpsweep-gpu.so
+#   (the GPU module, which holds the CUDA backend, beside the program in .device/bin)
 #   there, carrying .device (MPI, HDF5, GSL and OpenBLAS come from the bundle; CUDA 13's
 #   cuBLAS and NCCL from the machine), in one call of about 2-4 minutes:
 #     source .device/activate && bash tests/device/trainer_gpu.sh OUTDIR
@@ -47,6 +48,11 @@ fi
 if [ ! -x "$bin" ]; then
   say "trainer_gpu.sh: no bench_trainer_gpu (carry .device from device-bundle, or build it)"
   exit 2
+fi
+# The CUDA backend is in the GPU module: beside the program (a bundle), else the build's.
+if [ -z "${HPS_GPU_MODULE:-}" ] && [ ! -e "$(dirname "$bin")/hpsweep-gpu.so" ] &&
+   [ -e "$build/hpsweep-gpu.so" ]; then
+  export HPS_GPU_MODULE=$(cd "$build" && pwd)/hpsweep-gpu.so
 fi
 missing=$(ldd "$bin" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' ')
 if [ -n "$missing" ]; then

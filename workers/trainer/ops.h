@@ -163,10 +163,10 @@ typedef struct hps_train_ops {
 /* The CPU backend: OpenBLAS SGEMM and fused C loops. */
 extern const hps_train_ops hps_train_ops_cpu;
 
-#if HPS_HAVE_CUDA
-/* The CUDA backend (ops_cuda.cu, ops_cuda_math.cu): cuBLAS SGEMM and CUDA kernels on one stream. */
+/* The CUDA backend (ops_cuda.cu, ops_cuda_math.cu): cuBLAS SGEMM and CUDA kernels on one
+ * stream. It lives in the GPU module, hpsweep-gpu.so, not in the program: reach it through
+ * hps_gpu_load()->train (gpu.h) or hps_train_backend(). Defined only inside the module. */
 extern const hps_train_ops hps_train_ops_cuda;
-#endif
 
 #ifdef __cplusplus
 }

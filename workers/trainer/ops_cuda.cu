@@ -13,6 +13,11 @@
  * file and line, the library's message -- in the instance; every entry does
  * nothing once one is kept, and status() reports it as an HPS_E* code. Nothing
  * here exits or aborts.
+ *
+ * Built into the GPU module, hpsweep-gpu.so, never into the program or
+ * libhpsweep.a: the program reaches this table through the module's
+ * (workers/trainer/gpu.h, workers/gpu/module.c), loaded the first time a trial
+ * trains on a device.
  */
 #define HPS_CUDA_FILE "ops_cuda.cu"
 

@@ -3,7 +3,8 @@
  * memory and the table; ops_cuda_math.cu: cuBLAS and the kernels): the backend
  * instance, the sticky failure and the check macros every CUDA and cuBLAS call
  * goes through, launch sizes, and the math entries the table points to.
- * C++ (nvcc) only.
+ * C++ (nvcc) only; both files are built into the GPU module, hpsweep-gpu.so
+ * (workers/trainer/gpu.h), not the program.
  */
 #ifndef HPS_TRAINER_OPS_CUDA_H
 #define HPS_TRAINER_OPS_CUDA_H

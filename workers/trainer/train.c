@@ -31,6 +31,7 @@
 #include "hpsweep/error.h"
 #include "checkpoint.h"
 #include "dataset.h"
+#include "gpu.h"
 #include "group.h"
 #include "h5util.h"
 #include "loader.h"
@@ -576,7 +577,14 @@ const hps_train_ops *hps_train_backend(int device, char *err, size_t errlen)
     if (device < 0)
         return &hps_train_ops_cpu;
 #if HPS_HAVE_CUDA
-    return &hps_train_ops_cuda;
+    /* The CUDA backend is in the GPU module (gpu.h), loaded here the first time. */
+    char why[1536];
+    const hps_gpu_ops *gpu = hps_gpu_load(why, sizeof why);
+    if (!gpu) {
+        errf(err, errlen, "device %d asks for a GPU: %s", device, why);
+        return NULL;
+    }
+    return gpu->train;
 #else
     errf(err, errlen, "device %d asks for a GPU, but this build of hpsweep has no CUDA "
          "(configure it where the CUDA toolkit and NCCL are found, with HPS_CUDA=ON; "

@@ -49,7 +49,9 @@
  * GPUs (params.device >= 0, builds with CUDA). The same model, data order,
  * dropout masks (the same rng.h functions), optimiser arithmetic and checkpoint
  * format run on the CUDA backend (ops_cuda*.cu): cuBLAS SGEMM (TF32 when
- * params.tf32) and CUDA kernels on one stream. The loader stays on the host; each
+ * params.tf32) and CUDA kernels on one stream. That backend lives in the GPU
+ * module, hpsweep-gpu.so, which the first run on a device loads (gpu.h); the
+ * program itself links no CUDA library. The loader stays on the host; each
  * step's batch goes to the device through page-locked buffers with an
  * asynchronous copy, and the step -- forward, backward, the gradient allreduce,
  * the optimiser -- is queued without the host waiting for it. The group sums the
@@ -337,8 +339,10 @@ typedef struct hps_train_result {
  * HPS_EMISMATCH (a checkpoint of another shape or seed), HPS_EVERSION,
  * HPS_EOBJECTIVE (nan-loss, or a hook returned non-zero), HPS_ENOMEM, or the
  * allreduce callback's error. params.device >= 0: HPS_ENOSYS when this build has
- * no CUDA or the device cannot be used ("CUDA device 1: cudaSetDevice(...)
- * (ops_cuda.cu:LINE): invalid device ordinal"), HPS_EINVAL when a group of
+ * no CUDA, the GPU module cannot be loaded ("device 0 asks for a GPU: cannot
+ * load the GPU module hpsweep-gpu.so (tried PATH: DLERROR; ...)") or the device
+ * cannot be used ("CUDA device 1: cudaSetDevice(...) (ops_cuda.cu:LINE): invalid
+ * device ordinal"), HPS_EINVAL when a group of
  * several ranks has no allreduce_device, HPS_EIO for a failure on the device
  * (the CUDA or cuBLAS call is named the same way).
  */
