@@ -330,8 +330,12 @@ static int64_t running(const coord *c)
  * Rewrite sweep.h5 every few seconds (at least 20 times as long as a rewrite takes,
  * so rewrites cost at most 5% of the loop), and sooner when the rows it would let
  * go of (hps_sweep_spillable) reach STORE_SPILL_ROWS, so that memory holds about
- * that many finished rows however fast trials end -- unless rewrites are so slow
- * that this would take more than half of the loop.
+ * that many finished rows -- but not sooner than a rewrite's own time after the
+ * last, so rewrites take at most half the loop. A rewrite writes the whole file
+ * (its time grows with the sweep: about 0.15 s at a million trials here, most of
+ * it I/O), so trials that end faster than STORE_SPILL_ROWS per rewrite (no-op
+ * trials) are held for about one rewrite's time instead; without that floor a
+ * million no-op trials took 3x as long (32 rewrites of up to 20 MB).
  */
 static int maybe_write_store(coord *c, int force)
 {
