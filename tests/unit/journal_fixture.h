@@ -1,5 +1,6 @@
 /*
- * What tests/unit/test_journal.c and test_journal_pack.c share: each test's own
+ * What the tests of the journal and of what sits on it (test_journal.c,
+ * test_journal_pack.c, test_sweep_spill.c) share: each test's own
  * mkdtemp directory under /tmp with a journal path in it (removed afterwards),
  * whole-file read and write helpers, and the record framing sizes of the journal's
  * layout 1 (engine/store/journal.c). Included after cmocka.h.
@@ -59,7 +60,7 @@ static int teardown(void **state)
 }
 
 /* The whole of path, in a buffer of *size + 1 bytes the caller frees. */
-static unsigned char *slurp(const char *path, size_t *size)
+static inline unsigned char *slurp(const char *path, size_t *size)
 {
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
@@ -74,7 +75,7 @@ static unsigned char *slurp(const char *path, size_t *size)
 }
 
 /* Replace path's contents with data[0..size). */
-static void spit(const char *path, const void *data, size_t size)
+static inline void spit(const char *path, const void *data, size_t size)
 {
     FILE *fp = fopen(path, "wb");
     assert_non_null(fp);
@@ -83,7 +84,7 @@ static void spit(const char *path, const void *data, size_t size)
     assert_int_equal(fclose(fp), 0);
 }
 
-static uint64_t size_of(const char *path)
+static inline uint64_t size_of(const char *path)
 {
     struct stat st;
     assert_int_equal(stat(path, &st), 0);

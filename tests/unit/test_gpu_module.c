@@ -22,6 +22,7 @@
 
 #include "hpsweep/error.h"
 #include "trainer/gpu.h"
+#include "gpu_fixture.h"
 #include "trainer/ops.h"
 
 static void test_load(void **state)
@@ -77,10 +78,7 @@ static void test_module_exports(void **state)
 
 int main(void)
 {
-#if HPS_HAVE_CUDA
-    /* Run by hand, outside ctest: the GPU module of this build tree. */
-    setenv(HPS_GPU_MODULE_ENV, HPS_TEST_BUILD_DIR "/" HPS_GPU_MODULE_FILE, 0);
-#endif
+    use_build_gpu_module();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_module_exports),

@@ -19,6 +19,7 @@
 
 #include "hpsweep/error.h"
 #include "trainer/gpu.h"
+#include "gpu_fixture.h"
 #include "trainer/ops.h"
 #include "trainer/trainer.h"
 #include "trainer_fixture.h"
@@ -292,10 +293,7 @@ static void test_backend_tables(void **state)
 
 int main(void)
 {
-#if HPS_HAVE_CUDA
-    /* Run by hand, outside ctest: the GPU module of this build tree. */
-    setenv(HPS_GPU_MODULE_ENV, HPS_TEST_BUILD_DIR "/" HPS_GPU_MODULE_FILE, 0);
-#endif
+    use_build_gpu_module();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgd_momentum),    cmocka_unit_test(test_adam_steps),
         cmocka_unit_test(test_optim_nonfinite), cmocka_unit_test(test_schedules),

@@ -27,41 +27,7 @@
 #include "store/store.h"
 #include "core/trial.h"
 #include "hpsweep/error.h"
-
-/* Each test's own mkdtemp directory, with the journal's path in it. */
-typedef struct fixture {
-    char dir[64];
-    char path[96];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    strcpy(f->dir, "/tmp/hps_spill_XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/journal", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    static const char *const names[] = {"journal", "sweep.h5", "sweep.h5.tmp", "replayed.h5"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s/%s", f->dir, names[i]);
-        unlink(p);
-    }
-    int rc = rmdir(f->dir);
-    free(f);
-    return rc;
-}
+#include "journal_fixture.h"
 
 static const char *yaml_random =
     "name: spill\n"

@@ -37,6 +37,7 @@
 
 #include "hpsweep/error.h"
 #include "trainer/gpu.h"
+#include "gpu_fixture.h"
 #include "trainer/train.h"
 #include "trainer/trainer.h"
 #include "trainer_fixture.h"
@@ -444,10 +445,7 @@ static void test_device_choice(void **state)
 
 int main(void)
 {
-#if HPS_HAVE_CUDA
-    /* Run by hand, outside ctest: the GPU module of this build tree. */
-    setenv(HPS_GPU_MODULE_ENV, HPS_TEST_BUILD_DIR "/" HPS_GPU_MODULE_FILE, 0);
-#endif
+    use_build_gpu_module();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_bit_identical),
         cmocka_unit_test(test_group_sizes_agree),
