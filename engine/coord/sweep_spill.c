@@ -137,9 +137,11 @@ static void spill_trials(hps_sweep *s)
     }
     if (k == base)
         return;
-    s->n_tails_spilled -= tail;
-    memmove(s->tails_spilled, s->tails_spilled + tail, sizeof *s->tails_spilled *
-            (size_t)s->n_tails_spilled);
+    if (tail > 0) {
+        s->n_tails_spilled -= tail;
+        memmove(s->tails_spilled, s->tails_spilled + tail, sizeof *s->tails_spilled *
+                (size_t)s->n_tails_spilled);
+    }
     size_t d = (size_t)s->d, gone = (size_t)(k - base), keep = (size_t)(s->n_trials - k);
     memmove(s->trials, s->trials + gone, sizeof *s->trials * keep);
     memmove(s->u, s->u + gone * d, sizeof *s->u * keep * d);
