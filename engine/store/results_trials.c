@@ -5,6 +5,7 @@
  * Declared in results_internal.h.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,12 +46,16 @@ static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
 }
 
 /* Where read_trials reads: rows[0..n_rows) each alone (a few rows of a large
- * table); or, rows NULL, max_rows rows from row first on (every row: max_rows < 0). */
+ * table); or, rows NULL, max_rows rows from row first on (every row: max_rows < 0).
+ * With pack set, the parameter values of all the rows read share one allocation,
+ * values (free it, not each trial's), rather than one malloc per row. */
 typedef struct trial_rows {
     const int64_t *rows;
     int n_rows;
     int64_t first, max_rows;
-    int64_t total; /* out: rows in the table (block reads) */
+    int pack;
+    int64_t total;  /* out: rows in the table (block reads) */
+    double *values; /* out, pack set: every row's values, row k's at k * n_params */
 } trial_rows;
 
 /* /trials, the rows `which` says, into res->trials. */
@@ -109,6 +114,11 @@ static int read_trials(hid_t file, hps_results *res, trial_rows *which, const hp
         rc = HPS_ENOMEM;
         goto done;
     }
+    if (which->pack && n_out > 0 && np > 0 &&
+        !(which->values = malloc((size_t)n_out * (size_t)np * sizeof *which->values))) {
+        rc = HPS_ENOMEM;
+        goto done;
+    }
     for (int64_t k = 0; k < n_out; k++) {
         int64_t r = k; /* the row of t */
         if (rows) {
@@ -141,7 +151,9 @@ static int read_trials(hid_t file, hps_results *res, trial_rows *which, const hp
         tr->attempts = modern ? (int32_t)hps_h5_get_i64(&t, &cols[c_attempts], r) : 0;
         if (np == 0)
             continue;
-        if (!(tr->values = malloc((size_t)np * sizeof *tr->values))) {
+        if (which->pack)
+            tr->values = which->values + k * np;
+        else if (!(tr->values = malloc((size_t)np * sizeof *tr->values))) {
             rc = HPS_ENOMEM;
             goto done;
         }
@@ -251,33 +263,137 @@ int hps_results_read_best(hid_t file, hps_results *res, int best_k, const hps_h5
 }
 
 
-/* Free res's trials and set n_trials to 0. */
-static void free_trials(hps_results *res)
+/*
+ * One block of /trials for hps_results_stream_trials: res is a shallow copy of
+ * the caller's results (its space, goal and names) holding this block's trials,
+ * read by read_block, on another thread while the previous block is handed over:
+ * through read_trials (raw NULL), or as stored into rows and values, which are
+ * kept from block to block.
+ */
+typedef struct trial_block {
+    hid_t file;
+    hps_results res;
+    trial_rows which;
+    hps_raw_trials *raw;
+    hps_trial *rows;
+    double *values;
+    const hps_h5err *e;
+    H5E_auto2_t quiet; /* the reading thread's HDF5 error printing (per thread in */
+    void *quiet_data;  /* a thread-safe HDF5): the caller's */
+    int rc;
+} trial_block;
+
+static void *read_block(void *arg)
 {
-    for (int64_t i = 0; i < res->n_trials; i++) {
-        free(res->trials[i].values);
-        free(res->trials[i].stderr_tail);
+    trial_block *b = arg;
+    H5Eset_auto2(H5E_DEFAULT, b->quiet, b->quiet_data);
+    if (!b->raw) {
+        b->rc = read_trials(b->file, &b->res, &b->which, b->e);
+        return NULL;
     }
-    free(res->trials);
-    res->trials = NULL;
-    res->n_trials = 0;
+    int64_t left = b->which.total - b->which.first;
+    int64_t n = left < b->which.max_rows ? left : b->which.max_rows;
+    b->rc = hps_raw_trials_read(b->raw, b->which.first, n, b->rows, b->values, b->e);
+    b->res.trials = b->rows;
+    b->res.n_trials = b->rc == HPS_OK ? n : 0;
+    return NULL;
 }
 
+/* Block b (read or not) emptied: trials read_trials allocated are freed. */
+static void free_block(trial_block *b)
+{
+    if (b->res.trials != b->rows) {
+        free(b->res.trials);
+        free(b->which.values);
+    }
+    b->res.trials = NULL;
+    b->res.n_trials = 0;
+    b->which.values = NULL;
+}
+
+/*
+ * For blocks after the first, read as stored (hps_raw_trials_open) into two sets
+ * of rows and values that the blocks take in turn: *raw stays NULL (read_trials
+ * then) when the layout is not one raw reading decodes or memory is short.
+ */
+static void open_raw(hid_t file, const hps_space *space, int64_t block, hps_raw_trials **raw,
+                     hps_trial *rows[2], double *values[2], const hps_h5err *e)
+{
+    int modern = trials_have_exit_columns(file, e), np = space->n_params;
+    *raw = NULL;
+    if (modern < 0 || hps_raw_trials_open(file, space, modern, block, raw, e) != HPS_OK)
+        return;
+    int ok = 1;
+    for (int i = 0; i < 2; i++) {
+        rows[i] = malloc((size_t)block * sizeof *rows[i]);
+        values[i] = np ? malloc((size_t)block * (size_t)np * sizeof *values[i]) : NULL;
+        ok = ok && rows[i] && (values[i] || !np);
+    }
+    if (!ok) {
+        hps_raw_trials_close(*raw);
+        *raw = NULL;
+    }
+}
+
+/*
+ * Block k + 1 is read and decompressed on a second thread while each formats block
+ * k on this one, so that a large export takes about the longer of the two rather
+ * than their sum. HDF5 is only ever called by one thread at a time: this one waits
+ * for the reader (pthread_join) before it reads or closes anything itself; without
+ * a thread (pthread_create failed) the next block is read here, after each. The
+ * first block goes through read_trials, which checks the table (its columns, the
+ * rows written) as every read does.
+ */
 int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stream *s,
                               const hps_h5err *e)
 {
-    int rc = HPS_OK;
-    trial_rows which = {.max_rows = s->block, .total = 1};
-    for (which.first = 0; rc == HPS_OK && which.first < which.total; which.first += s->block) {
-        free_trials(out);
-        rc = read_trials(file, out, &which, e);
-        if (rc == HPS_OK && out->n_trials > 0)
-            rc = s->each(out, which.first, s->arg);
+    trial_block cur = {.file = file, .res = *out, .which = {.max_rows = s->block, .pack = 1},
+                       .e = e};
+    cur.res.trials = NULL;
+    cur.res.n_trials = 0;
+    H5Eget_auto2(H5E_DEFAULT, &cur.quiet, &cur.quiet_data);
+    trial_block next = cur;
+    hps_trial *rows[2] = {NULL, NULL};
+    double *values[2] = {NULL, NULL};
+    int rc = read_trials(file, &cur.res, &cur.which, e);
+    int64_t total = cur.which.total;
+    if (rc == HPS_OK && total > s->block)
+        open_raw(file, &out->space, s->block, &next.raw, rows, values, e);
+    for (int64_t k = 1; rc == HPS_OK && cur.res.n_trials > 0; k++) {
+        int64_t first = cur.which.first + s->block;
+        int more = first < total, ahead = 0;
+        pthread_t reader;
+        if (more) {
+            next.which = (trial_rows){.first = first, .max_rows = s->block, .pack = 1,
+                                      .total = total};
+            next.rows = rows[k & 1];
+            next.values = values[k & 1];
+            ahead = pthread_create(&reader, NULL, read_block, &next) == 0;
+        }
+        rc = s->each(&cur.res, cur.which.first, s->arg);
+        if (ahead)
+            pthread_join(reader, NULL);
+        else if (more && rc == HPS_OK)
+            read_block(&next);
+        free_block(&cur);
+        if (!more)
+            break;
+        if (rc == HPS_OK)
+            rc = next.rc;
+        cur = next;
+        next.res.trials = NULL;
+        next.res.n_trials = 0;
+        next.which.values = NULL;
+        total = cur.which.total;
     }
-    free_trials(out);
+    free_block(&cur);
+    hps_raw_trials_close(next.raw);
+    for (int i = 0; i < 2; i++) {
+        free(rows[i]);
+        free(values[i]);
+    }
     return rc;
 }
-
 
 int hps_results_read_trials(hid_t file, hps_results *res, const hps_h5err *e)
 {
