@@ -21,25 +21,74 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
                                      "50515253545556575859606162636465666768697071727374"
                                      "75767778798081828384858687888990919293949596979899";
 
-/* The last w decimal digits of u (leading zeros included) at out[0..w). */
+/* v (< 10^8) as exactly 8 digits at out: two independent halves of 4. */
+static void put8(char *out, uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    memcpy(out, digit_pairs + 2 * (hi / 100), 2);
+    memcpy(out + 2, digit_pairs + 2 * (hi % 100), 2);
+    memcpy(out + 4, digit_pairs + 2 * (lo / 100), 2);
+    memcpy(out + 6, digit_pairs + 2 * (lo % 100), 2);
+}
+
+/* The last w decimal digits of u (leading zeros included) at out[0..w): eight at a
+ * time while more than eight are left, the rest in 32-bit arithmetic. */
 static void put_digits(char *out, uint64_t u, int w)
 {
     char *p = out + w;
+    while (p - out > 8) {
+        p -= 8;
+        put8(p, (uint32_t)(u % 100000000u));
+        u /= 100000000u;
+    }
+    uint32_t v = (uint32_t)u;
     while (p - out >= 2) {
-        unsigned r = (unsigned)(u % 100);
-        u /= 100;
         p -= 2;
-        memcpy(p, digit_pairs + 2 * r, 2);
+        memcpy(p, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
     }
     if (p > out)
-        *--p = (char)('0' + u % 10);
+        *--p = (char)('0' + v % 10);
+}
+
+/* Decimal digits of u (1 for 0). */
+static int u64_digits(uint64_t u)
+{
+    static const uint64_t p10[20] = {1ull,
+                                     10ull,
+                                     100ull,
+                                     1000ull,
+                                     10000ull,
+                                     100000ull,
+                                     1000000ull,
+                                     10000000ull,
+                                     100000000ull,
+                                     1000000000ull,
+                                     10000000000ull,
+                                     100000000000ull,
+                                     1000000000000ull,
+                                     10000000000000ull,
+                                     100000000000000ull,
+                                     1000000000000000ull,
+                                     10000000000000000ull,
+                                     100000000000000000ull,
+                                     1000000000000000000ull,
+                                     10000000000000000000ull};
+#if defined(__GNUC__)
+    /* bits * log10(2) (1233 / 4096) is the digit count or one more than it */
+    int t = (64 - __builtin_clzll(u | 1)) * 1233 >> 12;
+    return t + (u >= p10[t]) + (t == 0 && u < 1);
+#else
+    int len = 1;
+    while (len < 20 && u >= p10[len])
+        len++;
+    return len;
+#endif
 }
 
 int hps_fmt_u64(char *buf, uint64_t u)
 {
-    int len = 1;
-    for (uint64_t t = u; t >= 10; t /= 10)
-        len++;
+    int len = u64_digits(u);
     put_digits(buf, u, len);
     buf[len] = '\0';
     return len;
@@ -99,7 +148,12 @@ static int fixed17(char *buf, double a)
     uint64_t bits;
     memcpy(&bits, &a, sizeof bits); /* a is normal here: a = m * 2^e, m with its hidden bit */
     uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
-    int e = (int)(bits >> 52) - 1075, x = -4, ok = 0; /* x: a first guess at X */
+    int e = (int)(bits >> 52) - 1075, ok = 0;
+    /* x: a first guess at X, the largest x in -4..16 with a >= 10^x. a >= 2^(e + 52),
+     * so for a >= 1, floor((e + 52) * log10 2) - 1 (1233 / 4096 for log10 2) is at
+     * most that and at most two steps below it; below 1, the loop starts at -4. */
+    int x = e + 52 > 0 ? ((e + 52) * 1233 >> 12) - 1 : -4;
+    x = x > 16 ? 16 : x;
     while (x < 16 && a >= p10[x + 4])
         x++;
     uint64_t n = 0;

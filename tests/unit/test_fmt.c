@@ -132,12 +132,37 @@ static void test_i64(void **state)
     }
 }
 
+/* Lengths change at the powers of ten: each one, its neighbours and the powers
+ * of two around it, where a length estimated from the bit count is off by one. */
+static void test_u64_lengths(void **state)
+{
+    (void)state;
+    char want[64], got[HPS_FMT_LEN];
+    uint64_t p = 1;
+    for (int k = 0; k < 20; k++, p *= 10) {
+        const uint64_t u[] = {p - 1, p, p + 1, p * 2 - 1};
+        for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+            snprintf(want, sizeof want, "%llu", (unsigned long long)u[i]);
+            assert_int_equal(hps_fmt_u64(got, u[i]), (int)strlen(want));
+            assert_string_equal(got, want);
+        }
+    }
+    for (int b = 0; b < 64; b++) {
+        const uint64_t u[] = {(1ull << b) - 1, 1ull << b, (1ull << b) + 1};
+        for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+            snprintf(want, sizeof want, "%llu", (unsigned long long)u[i]);
+            assert_int_equal(hps_fmt_u64(got, u[i]), (int)strlen(want));
+            assert_string_equal(got, want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_special),     cmocka_unit_test(test_powers_of_ten),
         cmocka_unit_test(test_halfway),     cmocka_unit_test(test_random),
-        cmocka_unit_test(test_i64),
+        cmocka_unit_test(test_i64),         cmocka_unit_test(test_u64_lengths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
