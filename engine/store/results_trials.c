@@ -266,7 +266,7 @@ int hps_results_read_best(hid_t file, hps_results *res, int best_k, const hps_h5
 /*
  * One block of /trials for hps_results_stream_trials: res is a shallow copy of
  * the caller's results (its space, goal and names) holding this block's trials,
- * read by read_block, on another thread while the previous block is handed over:
+ * read by read_block, on another thread while earlier blocks are handed over:
  * through read_trials (raw NULL), or as stored into rows and values, which are
  * kept from block to block.
  */
@@ -283,20 +283,19 @@ typedef struct trial_block {
     int rc;
 } trial_block;
 
-static void *read_block(void *arg)
+/* Read block b (its which.first set) into it; b->rc says how that went. */
+static void read_block(trial_block *b)
 {
-    trial_block *b = arg;
     H5Eset_auto2(H5E_DEFAULT, b->quiet, b->quiet_data);
     if (!b->raw) {
         b->rc = read_trials(b->file, &b->res, &b->which, b->e);
-        return NULL;
+        return;
     }
     int64_t left = b->which.total - b->which.first;
     int64_t n = left < b->which.max_rows ? left : b->which.max_rows;
     b->rc = hps_raw_trials_read(b->raw, b->which.first, n, b->rows, b->values, b->e);
     b->res.trials = b->rows;
     b->res.n_trials = b->rc == HPS_OK ? n : 0;
-    return NULL;
 }
 
 /* Block b (read or not) emptied: trials read_trials allocated are freed. */
@@ -311,24 +310,70 @@ static void free_block(trial_block *b)
     b->which.values = NULL;
 }
 
+/* Blocks read ahead of the one being handed over, at most. */
+#define STREAM_SLOTS 4
+
 /*
- * For blocks after the first, read as stored (hps_raw_trials_open) into two sets
- * of rows and values that the blocks take in turn: *raw stays NULL (read_trials
- * then) when the layout is not one raw reading decodes or memory is short.
+ * The blocks after the first, between the reading thread and the caller's: block
+ * j (0 for the table's second) goes to slot[j % STREAM_SLOTS]. The reader waits
+ * only when every slot holds a block not yet handed over, the caller only when
+ * the next block is not read yet, so neither waits on the other's every block
+ * (on a busy machine each wake-up can take milliseconds).
  */
-static void open_raw(hid_t file, const hps_space *space, int64_t block, hps_raw_trials **raw,
-                     hps_trial *rows[2], double *values[2], const hps_h5err *e)
+typedef struct stream_ring {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* produced, consumed or stop changed */
+    trial_block slot[STREAM_SLOTS];
+    int64_t n_blocks, block, produced, consumed;
+    int stop; /* the caller has stopped: read no more */
+} stream_ring;
+
+/* The reading thread: every block in turn, until one fails or the caller stops. */
+static void *read_ahead(void *arg)
+{
+    stream_ring *q = arg;
+    for (int64_t j = 0; j < q->n_blocks; j++) {
+        pthread_mutex_lock(&q->mu);
+        while (q->produced - q->consumed >= STREAM_SLOTS && !q->stop)
+            pthread_cond_wait(&q->cv, &q->mu);
+        int stop = q->stop;
+        pthread_mutex_unlock(&q->mu);
+        if (stop)
+            break;
+        trial_block *b = &q->slot[j % STREAM_SLOTS];
+        b->which.first = (j + 1) * q->block;
+        read_block(b);
+        pthread_mutex_lock(&q->mu);
+        q->produced++;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        if (b->rc != HPS_OK)
+            break;
+    }
+    return NULL;
+}
+
+/*
+ * For the blocks after the first, read as stored (hps_raw_trials_open) into rows
+ * and values each slot keeps: *raw stays NULL (read_trials then, which allocates
+ * per block) when the layout is not one raw reading decodes or memory is short.
+ */
+static void open_raw(hid_t file, const hps_space *space, int64_t block, stream_ring *q,
+                     hps_raw_trials **raw, const hps_h5err *e)
 {
     int modern = trials_have_exit_columns(file, e), np = space->n_params;
     *raw = NULL;
     if (modern < 0 || hps_raw_trials_open(file, space, modern, block, raw, e) != HPS_OK)
         return;
     int ok = 1;
-    for (int i = 0; i < 2; i++) {
-        rows[i] = malloc((size_t)block * sizeof *rows[i]);
-        values[i] = np ? malloc((size_t)block * (size_t)np * sizeof *values[i]) : NULL;
-        ok = ok && rows[i] && (values[i] || !np);
+    for (int i = 0; i < STREAM_SLOTS; i++) {
+        trial_block *b = &q->slot[i];
+        b->rows = malloc((size_t)block * sizeof *b->rows);
+        b->values = np ? malloc((size_t)block * (size_t)np * sizeof *b->values) : NULL;
+        ok = ok && b->rows && (b->values || !np);
     }
+    for (int i = 0; i < STREAM_SLOTS; i++)
+        q->slot[i].raw = ok ? *raw : NULL;
     if (!ok) {
         hps_raw_trials_close(*raw);
         *raw = NULL;
@@ -336,62 +381,98 @@ static void open_raw(hid_t file, const hps_space *space, int64_t block, hps_raw_
 }
 
 /*
- * Block k + 1 is read and decompressed on a second thread while each formats block
- * k on this one, so that a large export takes about the longer of the two rather
- * than their sum. HDF5 is only ever called by one thread at a time: this one waits
- * for the reader (pthread_join) before it reads or closes anything itself; without
- * a thread (pthread_create failed) the next block is read here, after each. The
- * first block goes through read_trials, which checks the table (its columns, the
- * rows written) as every read does.
+ * The blocks after the first are read and decompressed on a second thread, up to
+ * STREAM_SLOTS ahead, while each handles the earlier ones on this thread, so that
+ * a large export takes about the longer of the two rather than their sum. HDF5 is
+ * only ever called by one thread at a time: this one calls it again only after
+ * the reader has ended (pthread_join); without a thread (pthread_create failed)
+ * each block is read here before it is handed over. The first block goes through
+ * read_trials, which checks the table (its columns, the rows written) as every
+ * read does.
  */
 int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stream *s,
                               const hps_h5err *e)
 {
-    trial_block cur = {.file = file, .res = *out, .which = {.max_rows = s->block, .pack = 1},
-                       .e = e};
-    cur.res.trials = NULL;
-    cur.res.n_trials = 0;
-    H5Eget_auto2(H5E_DEFAULT, &cur.quiet, &cur.quiet_data);
-    trial_block next = cur;
-    hps_trial *rows[2] = {NULL, NULL};
-    double *values[2] = {NULL, NULL};
-    int rc = read_trials(file, &cur.res, &cur.which, e);
-    int64_t total = cur.which.total;
-    if (rc == HPS_OK && total > s->block)
-        open_raw(file, &out->space, s->block, &next.raw, rows, values, e);
-    for (int64_t k = 1; rc == HPS_OK && cur.res.n_trials > 0; k++) {
-        int64_t first = cur.which.first + s->block;
-        int more = first < total, ahead = 0;
-        pthread_t reader;
-        if (more) {
-            next.which = (trial_rows){.first = first, .max_rows = s->block, .pack = 1,
-                                      .total = total};
-            next.rows = rows[k & 1];
-            next.values = values[k & 1];
-            ahead = pthread_create(&reader, NULL, read_block, &next) == 0;
+    trial_block first = {.file = file, .res = *out, .which = {.max_rows = s->block, .pack = 1},
+                         .e = e};
+    first.res.trials = NULL;
+    first.res.n_trials = 0;
+    H5Eget_auto2(H5E_DEFAULT, &first.quiet, &first.quiet_data);
+    int rc = read_trials(file, &first.res, &first.which, e);
+    int64_t total = first.which.total;
+    if (rc != HPS_OK || first.res.n_trials == 0) {
+        free_block(&first);
+        return rc;
+    }
+    stream_ring *q = calloc(1, sizeof *q);
+    if (!q) {
+        free_block(&first);
+        hps_h5_errf(e, "out of memory reading /trials");
+        return HPS_ENOMEM;
+    }
+    q->block = s->block;
+    q->n_blocks = (total - 1) / s->block; /* blocks after the first */
+    for (int i = 0; i < STREAM_SLOTS; i++) {
+        q->slot[i] = first;
+        q->slot[i].res.trials = NULL;
+        q->slot[i].res.n_trials = 0;
+        q->slot[i].which = (trial_rows){.max_rows = s->block, .pack = 1, .total = total};
+    }
+    hps_raw_trials *raw = NULL;
+    if (q->n_blocks > 0)
+        open_raw(file, &out->space, s->block, q, &raw, e);
+    pthread_t reader;
+    int ahead = q->n_blocks > 0 && pthread_mutex_init(&q->mu, NULL) == 0;
+    if (ahead && pthread_cond_init(&q->cv, NULL) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        ahead = 0;
+    }
+    if (ahead && pthread_create(&reader, NULL, read_ahead, q) != 0) {
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
+        ahead = 0;
+    }
+    rc = s->each(&first.res, 0, s->arg);
+    free_block(&first);
+    for (int64_t j = 0; rc == HPS_OK && j < q->n_blocks; j++) {
+        trial_block *b = &q->slot[j % STREAM_SLOTS];
+        if (ahead) {
+            pthread_mutex_lock(&q->mu);
+            while (q->produced <= j)
+                pthread_cond_wait(&q->cv, &q->mu);
+            pthread_mutex_unlock(&q->mu);
+        } else {
+            b->which.first = (j + 1) * s->block;
+            read_block(b);
         }
-        rc = s->each(&cur.res, cur.which.first, s->arg);
-        if (ahead)
-            pthread_join(reader, NULL);
-        else if (more && rc == HPS_OK)
-            read_block(&next);
-        free_block(&cur);
-        if (!more)
-            break;
+        rc = b->rc;
         if (rc == HPS_OK)
-            rc = next.rc;
-        cur = next;
-        next.res.trials = NULL;
-        next.res.n_trials = 0;
-        next.which.values = NULL;
-        total = cur.which.total;
+            rc = s->each(&b->res, b->which.first, s->arg);
+        free_block(b);
+        if (ahead) {
+            pthread_mutex_lock(&q->mu);
+            q->consumed++;
+            pthread_cond_broadcast(&q->cv);
+            pthread_mutex_unlock(&q->mu);
+        }
     }
-    free_block(&cur);
-    hps_raw_trials_close(next.raw);
-    for (int i = 0; i < 2; i++) {
-        free(rows[i]);
-        free(values[i]);
+    if (ahead) {
+        pthread_mutex_lock(&q->mu);
+        q->stop = 1;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        pthread_join(reader, NULL);
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
     }
+    for (int i = 0; i < STREAM_SLOTS; i++) {
+        trial_block *b = &q->slot[i];
+        free_block(b); /* read ahead, never handed over */
+        free(b->rows);
+        free(b->values);
+    }
+    hps_raw_trials_close(raw);
+    free(q);
     return rc;
 }
 
