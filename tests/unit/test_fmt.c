@@ -132,6 +132,32 @@ static void test_i64(void **state)
     }
 }
 
+/* Exponent form from 1e-11 to 1e-4 (learning rates, weight decays): log-uniform
+ * values, each power of ten and its neighbours, the digits that round up to the
+ * next power (9.99...e-5 -> 0.0001), and the edges where snprintf takes over. */
+static void test_small_exponents(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 300000; i++) {
+        double u = (double)(next() >> 11) * 0x1p-53;
+        same_g17(pow(10.0, -12.0 + 9.0 * u));
+        same_g17(-pow(10.0, -12.0 + 9.0 * u));
+    }
+    for (int k = -12; k <= -3; k++) {
+        double p = pow(10.0, k), v = p;
+        for (int i = 0; i < 50; i++, v = nextafter(v, 0))
+            same_g17(v);
+        v = p;
+        for (int i = 0; i < 50; i++, v = nextafter(v, 1))
+            same_g17(v);
+        same_g17(p * 0.99999999999999999);
+        same_g17(p * 9.9999999999999999);
+        same_g17(p * 9.99999999999999995);
+        same_g17(p * 1.5);
+        same_g17(p * 1.25);
+    }
+}
+
 /* Lengths change at the powers of ten: each one, its neighbours and the powers
  * of two around it, where a length estimated from the bit count is off by one. */
 static void test_u64_lengths(void **state)
@@ -163,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_special),     cmocka_unit_test(test_powers_of_ten),
         cmocka_unit_test(test_halfway),     cmocka_unit_test(test_random),
         cmocka_unit_test(test_i64),         cmocka_unit_test(test_u64_lengths),
+        cmocka_unit_test(test_small_exponents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
