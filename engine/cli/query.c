@@ -325,7 +325,8 @@ int hps_cli_best(int argc, char **argv)
     return rc;
 }
 
-/* /trials rows read and written per block: memory stays that of one block. */
+/* /trials rows read and written per block: memory stays that of a few blocks (the
+ * one being written and those read ahead of it), whatever the table's size. */
 #define TRIALS_BLOCK 16384
 
 /* Where `hpsweep trials` is in its output. */

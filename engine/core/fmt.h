@@ -15,8 +15,9 @@
 /*
  * Write v into buf (HPS_FMT_LEN bytes) exactly as snprintf(buf, HPS_FMT_LEN,
  * "%.17g", v) does in the default rounding mode (nan, inf, -0 included); returns
- * the length. Values from 1e-4 up to 1e17, the fixed-point range of %.17g, are
- * formatted with exact integer arithmetic; the others go to snprintf.
+ * the length. Values from 1e-11 up to 1e17 (the fixed-point range of %.17g and
+ * the small exponents below it) are formatted with exact integer arithmetic; the
+ * others go to snprintf.
  */
 int hps_fmt_g17(char *buf, double v);
 

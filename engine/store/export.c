@@ -311,9 +311,13 @@ static int csv_rows(FILE *f, const hps_space *sp, const hps_trial *t, int64_t n)
         p = csv_i64_at(p, t->exit_code, ',');
         p = csv_i64_at(p, t->attempts, np ? ',' : '\n');
         for (int i = 0; i < np; i++) {
-            if (sp->params[i].type == HPS_PARAM_FLOAT) /* what hps_space_value_text writes */
+            if (sp->params[i].type == HPS_PARAM_FLOAT) { /* what hps_space_value_text writes */
                 p += hps_fmt_g17(p, t->values[i]);
-            else
+            } else if (sp->params[i].type == HPS_PARAM_BOOL) {
+                int yes = t->values[i] != 0.0;
+                memcpy(p, yes ? "true" : "false", yes ? 4 : 5);
+                p += yes ? 4 : 5;
+            } else
                 p = csv_field_at(p, hps_space_value_text(sp, i, t->values[i], text, sizeof text));
             *p++ = i + 1 < np ? ',' : '\n';
         }

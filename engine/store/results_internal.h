@@ -43,9 +43,31 @@ int hps_results_read_failures(hid_t file, hps_results *res, const hps_h5err *e);
  */
 int hps_results_read_best(hid_t file, hps_results *res, int best_k, const hps_h5err *e);
 
-/* /trials block by block into out->trials, each block handed to s->each (whose
- * first error stops it and is returned); out has no trials afterwards. */
+/* /trials block by block, each block handed to s->each (whose first error stops
+ * it and is returned) as a copy of *out holding that block's trials; the next
+ * block is read on a second thread meanwhile, so each must not call HDF5. out
+ * gets no trials. */
 int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stream *s,
                               const hps_h5err *e);
+
+/*
+ * /trials read as the file stores its rows, without HDF5's type conversion
+ * (results_raw.c), for streaming: open it for blocks of at most block rows of a
+ * table with (modern) or without the exit_code and attempts columns. Returns
+ * HPS_OK, HPS_ENOMEM, or HPS_ENOSYS when the table's layout is not one it decodes
+ * (read it through hps_h5_read_rows then); e is left alone.
+ */
+typedef struct hps_raw_trials hps_raw_trials;
+int hps_raw_trials_open(hid_t file, const hps_space *space, int modern, int64_t block,
+                        hps_raw_trials **out, const hps_h5err *e);
+
+/* Rows first..first + n (n <= block, all in the table) into trials[0..n), whose
+ * parameter values go to values[k * n_params ..]; every field of each trial is
+ * set (no stderr tail). Returns HPS_OK, HPS_ECORRUPT or HPS_EINVAL with e filled. */
+int hps_raw_trials_read(hps_raw_trials *r, int64_t first, int64_t n, hps_trial *trials,
+                        double *values, const hps_h5err *e);
+
+/* Close the dataset and free r; NULL is a no-op. */
+void hps_raw_trials_close(hps_raw_trials *r);
 
 #endif

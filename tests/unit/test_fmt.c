@@ -132,12 +132,64 @@ static void test_i64(void **state)
     }
 }
 
+/* Exponent form from 1e-11 to 1e-4 (learning rates, weight decays): log-uniform
+ * values, each power of ten and its neighbours, the digits that round up to the
+ * next power (9.99...e-5 -> 0.0001), and the edges where snprintf takes over. */
+static void test_small_exponents(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 300000; i++) {
+        double u = (double)(next() >> 11) * 0x1p-53;
+        same_g17(pow(10.0, -12.0 + 9.0 * u));
+        same_g17(-pow(10.0, -12.0 + 9.0 * u));
+    }
+    for (int k = -12; k <= -3; k++) {
+        double p = pow(10.0, k), v = p;
+        for (int i = 0; i < 50; i++, v = nextafter(v, 0))
+            same_g17(v);
+        v = p;
+        for (int i = 0; i < 50; i++, v = nextafter(v, 1))
+            same_g17(v);
+        same_g17(p * 0.99999999999999999);
+        same_g17(p * 9.9999999999999999);
+        same_g17(p * 9.99999999999999995);
+        same_g17(p * 1.5);
+        same_g17(p * 1.25);
+    }
+}
+
+/* Lengths change at the powers of ten: each one, its neighbours and the powers
+ * of two around it, where a length estimated from the bit count is off by one. */
+static void test_u64_lengths(void **state)
+{
+    (void)state;
+    char want[64], got[HPS_FMT_LEN];
+    uint64_t p = 1;
+    for (int k = 0; k < 20; k++, p *= 10) {
+        const uint64_t u[] = {p - 1, p, p + 1, p * 2 - 1};
+        for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+            snprintf(want, sizeof want, "%llu", (unsigned long long)u[i]);
+            assert_int_equal(hps_fmt_u64(got, u[i]), (int)strlen(want));
+            assert_string_equal(got, want);
+        }
+    }
+    for (int b = 0; b < 64; b++) {
+        const uint64_t u[] = {(1ull << b) - 1, 1ull << b, (1ull << b) + 1};
+        for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+            snprintf(want, sizeof want, "%llu", (unsigned long long)u[i]);
+            assert_int_equal(hps_fmt_u64(got, u[i]), (int)strlen(want));
+            assert_string_equal(got, want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_special),     cmocka_unit_test(test_powers_of_ten),
         cmocka_unit_test(test_halfway),     cmocka_unit_test(test_random),
-        cmocka_unit_test(test_i64),
+        cmocka_unit_test(test_i64),         cmocka_unit_test(test_u64_lengths),
+        cmocka_unit_test(test_small_exponents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

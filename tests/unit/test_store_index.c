@@ -8,7 +8,8 @@
  * existed (or with a ranking naming a trial that is not done) says HPS_ENOSYS
  * while hps_results_open still reads it; and hps_results_each_trials() hands over
  * every row once, in order, in blocks of any size, stops at the callback's error
- * and reads a file without trials.
+ * and reads a file without trials, with the same values for every column kind
+ * whether a block is read through HDF5's conversion or as stored.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -470,6 +471,108 @@ static void test_summary(void **state)
     unlink(jpath);
 }
 
+/* What test_each_trials_every_kind's callback compares against. */
+typedef struct seen_all {
+    const hps_results *all;
+    int64_t rows;
+} seen_all;
+
+/* Every field of every trial as hps_results_open read it. */
+static int each_whole(const hps_results *r, int64_t first, void *arg)
+{
+    seen_all *s = arg;
+    assert_int_equal(first, s->rows);
+    for (int64_t i = 0; i < r->n_trials; i++) {
+        const hps_trial *a = &r->trials[i], *b = &s->all->trials[first + i];
+        assert_int_equal(a->trial_id, b->trial_id);
+        assert_int_equal(a->status, b->status);
+        assert_true(a->seed == b->seed);
+        assert_int_equal(a->bracket, b->bracket);
+        assert_int_equal(a->rung, b->rung);
+        assert_memory_equal(&a->budget, &b->budget, sizeof a->budget);
+        assert_int_equal(a->worker, b->worker);
+        assert_memory_equal(&a->start, &b->start, sizeof a->start);
+        assert_memory_equal(&a->end, &b->end, sizeof a->end);
+        assert_memory_equal(&a->objective, &b->objective, sizeof a->objective);
+        assert_string_equal(a->cause, b->cause);
+        assert_int_equal(a->exit_code, b->exit_code);
+        assert_int_equal(a->attempts, b->attempts);
+        assert_null(a->stderr_tail);
+        assert_true(a->prev_budget == 0);
+        assert_memory_equal(a->values, b->values, 4 * sizeof *a->values);
+    }
+    s->rows += r->n_trials;
+    return HPS_OK;
+}
+
+/*
+ * Streamed blocks after the first are read as the file stores its rows
+ * (results_raw.c), the first through HDF5's conversion: both give what
+ * hps_results_open gives, for parameters of every type (float, int, categorical,
+ * bool), seeds past INT64_MAX, negative brackets and exit codes, and causes.
+ */
+static void test_each_trials_every_kind(void **state)
+{
+    fix *f = *state;
+    hps_choice choices[3] = {{.kind = HPS_CHOICE_STRING, .text = "adam"},
+                             {.kind = HPS_CHOICE_STRING, .text = "sgd"},
+                             {.kind = HPS_CHOICE_NUMBER, .text = "0.5", .number = 0.5}};
+    hps_param params[4] = {
+        {.name = "lr", .type = HPS_PARAM_FLOAT, .low = 1e-5, .high = 1, .log = 1},
+        {.name = "layers", .type = HPS_PARAM_INT, .low = -3, .high = 1000000},
+        {.name = "opt", .type = HPS_PARAM_CATEGORICAL, .n_choices = 3, .choices = choices},
+        {.name = "bn", .type = HPS_PARAM_BOOL},
+    };
+    hps_space space = {.params = params, .n_params = 4};
+    f->meta.space = &space;
+    int64_t n = 2500;
+    hps_trial *t = calloc((size_t)n, sizeof *t);
+    double *v = calloc((size_t)n * 4, sizeof *v);
+    assert_non_null(t);
+    assert_non_null(v);
+    static const char *const causes[] = {"", "exit:3", "signal:SIGKILL", "timeout", "nan"};
+    srand(11);
+    for (int64_t i = 0; i < n; i++) {
+        t[i] = (hps_trial){.trial_id = i,
+                           .status = (int32_t)(i % 5),
+                           .seed = UINT64_MAX - (uint64_t)i * 0x9e3779b97f4a7c15ull,
+                           .bracket = (int32_t)(i % 4) - 1,
+                           .rung = (int32_t)(i % 3) - 1,
+                           .budget = i % 2 ? 0 : (double)(i % 7) / 3,
+                           .worker = (int32_t)(i % 9),
+                           .start = 1.7e9 + (double)i / 7,
+                           .end = i % 5 == 0 ? NAN : 1.7e9 + (double)i / 3,
+                           .objective = i % 11 == 0 ? NAN : (double)rand() / RAND_MAX - 0.5,
+                           .exit_code = (int32_t)(i % 6) - 2,
+                           .attempts = (int32_t)(i % 4),
+                           .values = &v[4 * i]};
+        snprintf(t[i].cause, sizeof t[i].cause, "%s", causes[i % 5]);
+        t[i].values[0] = ldexp((double)rand() / RAND_MAX, -(int)(i % 17));
+        t[i].values[1] = (double)(rand() % 1000004) - 3;
+        t[i].values[2] = (double)(i % 3);
+        t[i].values[3] = (double)(i % 2);
+    }
+    char err[512] = "";
+    int rc = hps_store_write(f->path, &f->meta, t, n, NULL, 0, NULL, 0, NULL, 0, err, sizeof err);
+    if (rc != HPS_OK)
+        print_message("hps_store_write: %s\n", err);
+    assert_int_equal(rc, HPS_OK);
+    hps_results all, rest;
+    assert_int_equal(hps_results_open(f->path, &all, NULL, 0), HPS_OK);
+    assert_int_equal(all.n_trials, n);
+    const int64_t blocks[] = {1, 7, 1024, 1000, 2499};
+    for (size_t j = 0; j < sizeof blocks / sizeof blocks[0]; j++) {
+        seen_all s = {.all = &all};
+        assert_int_equal(hps_results_each_trials(f->path, blocks[j], each_whole, &s, &rest, NULL, 0),
+                         HPS_OK);
+        assert_int_equal(s.rows, n);
+        hps_results_free(&rest);
+    }
+    hps_results_free(&all);
+    free(t);
+    free(v);
+}
+
 int main(void)
 {
     hps_store_quiet();
@@ -481,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_ranking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_trials, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_trials_every_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
