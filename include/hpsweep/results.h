@@ -122,12 +122,13 @@ int hps_results_open_best(const char *path, int k, hps_results *out, char *err, 
  * Load sweep.h5 as hps_results_open does, but hand its trials over block by block
  * instead of keeping them all: each(r, first, arg) is called for every block in
  * table order with r->trials[0..r->n_trials) (at most block of them) the rows from
- * row first on; the trials are freed after each call, so memory is that of one
- * block whatever the table's size. /failures (stderr tails), /rungs and /metrics
- * are not read. On return out holds the rest of the file (no trials; free it with
- * hps_results_free) when the result is HPS_OK. Returns what hps_results_open
- * returns (HPS_EINVAL for block < 1), or the first return of each that is not
- * HPS_OK, which stops the reading.
+ * row first on; the trials are freed after each call, so memory is that of a few
+ * blocks (the next ones, up to four, are read ahead on a second thread while each
+ * runs) whatever the table's size. each must therefore not call HDF5 itself.
+ * /failures (stderr tails), /rungs and /metrics are not read. On return out holds
+ * the rest of the file (no trials; free it with hps_results_free) when the result
+ * is HPS_OK. Returns what hps_results_open returns (HPS_EINVAL for block < 1), or
+ * the first return of each that is not HPS_OK, which stops the reading.
  */
 int hps_results_each_trials(const char *path, int64_t block,
                             int (*each)(const hps_results *r, int64_t first, void *arg),
