@@ -253,13 +253,18 @@ static int strategy_suggest(hps_sweep *s, double *u_buf, hps_rec_suggest *sg, in
         /* The trial keeps its id, seed and configuration; it continues from its
          * last rung's checkpoint at the larger budget. */
         const hps_trial *t = hps_sweep_trial(s, out.trial_id);
+        if (out.trial_id >= 0 && out.trial_id < s->trials_spilled) {
+            if (err)
+                snprintf(err, errlen, "strategy '%s' promoted trial %lld, but it says it never "
+                         "promotes (HPS_STRATEGY_NO_PROMOTION), so the trial is no longer "
+                         "held", s->ops->name, (long long)out.trial_id);
+            return HPS_EINVAL;
+        }
         if (!t || t->status != HPS_TRIAL_DONE || !(out.budget > t->budget)) {
             if (err)
                 snprintf(err, errlen, "strategy '%s' promoted trial %lld, which is not a "
-                         "completed trial with a smaller budget%s", s->ops->name,
-                         (long long)out.trial_id,
-                         out.trial_id >= 0 && out.trial_id < s->trials_spilled
-                             ? " held in memory (it said it never promotes)" : "");
+                         "completed trial with a smaller budget", s->ops->name,
+                         (long long)out.trial_id);
             return HPS_EINVAL;
         }
         sg->seed = t->seed;

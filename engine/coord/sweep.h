@@ -123,7 +123,7 @@ typedef struct hps_sweep {
     double *values;             /* decoded values, d per trial kept (trials[k].values points
                                    here) */
     int64_t final_upto;         /* trials [trials_spilled, final_upto) are known final */
-    struct hps_store_index spilled_index; /* the /trials index of the spilled trials */
+    hps_store_index spilled_index; /* the /trials index of the spilled trials */
     int64_t failure_rows_spilled; /* /failures rows of the spilled trials */
     hps_trial best_spilled;     /* the best spilled trial (trial_id -1: none); its values
                                    point to best_spilled_values */
