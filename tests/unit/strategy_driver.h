@@ -44,6 +44,7 @@ typedef struct driver {
     int done;             /* suggest returned HPS_EDONE */
     long n_ok;            /* HPS_OK suggestions so far */
     long n_oob;           /* coordinates outside [0,1] */
+    long n_promotions;    /* HPS_OK suggestions that promoted an earlier trial */
 } driver;
 
 /* A byte record of everything a strategy decided, compared with memcmp. */
@@ -198,6 +199,7 @@ static inline int driver_step(driver *dr, trace *t, event_log *lg)
                 assert_int_equal(s.trial_id, dr->next_id);
                 dr->next_id++;
             }
+            dr->n_promotions += s.promotion != 0;
             p->id = s.trial_id;
             p->budget = s.budget;
             dr->npend++;

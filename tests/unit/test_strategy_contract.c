@@ -133,6 +133,11 @@ static void run_trace(const strat_case *c, uint64_t seed, long want, trace *t, l
     driver_run_until(&dr, want, 20 * want, t, NULL);
     *n_ok = dr.n_ok;
     *done = dr.done;
+    /* A strategy that says it never promotes (the engine then lets go of its ended
+     * trials) must not. */
+    if ((c->ops->flags & HPS_STRATEGY_NO_PROMOTION) && dr.n_promotions > 0)
+        fail_msg("%s: flagged HPS_STRATEGY_NO_PROMOTION but promoted %ld times", c->label,
+                 dr.n_promotions);
     c->ops->destroy(st);
 }
 
