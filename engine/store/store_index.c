@@ -93,25 +93,42 @@ int hps_store_write_best_rows(hid_t file, const hps_store_index *ix, const hps_h
     return rc;
 }
 
+/* /trials of file, open in *out when it has the attribute attr: HPS_OK; HPS_ENOSYS
+ * when it has not (written before the attribute was stored); HPS_ECORRUPT with e
+ * filled when there is no /trials or HDF5 cannot open it. */
+static int open_trials_with(hid_t file, const char *attr, hid_t *out, const hps_h5err *e)
+{
+    int rc = HPS_ECORRUPT;
+    hid_t ds = H5I_INVALID_HID;
+    if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0) {
+        hps_h5_errf(e, "not an hpsweep results file: no /trials");
+        return HPS_ECORRUPT;
+    }
+    h5Check(e, ds = H5Dopen2(file, "trials", H5P_DEFAULT));
+    htri_t has = H5Aexists(ds, attr);
+    h5Check(e, has);
+    if (!has) {
+        rc = HPS_ENOSYS;
+        goto fail;
+    }
+    *out = ds;
+    return HPS_OK;
+fail:
+    hps_h5_close(ds);
+    return rc;
+}
+
 int hps_store_read_best_rows(hid_t file, int64_t **rows, int *n, int64_t *ranked,
                              const hps_h5err *e)
 {
     *rows = NULL;
     *n = 0;
     *ranked = 0;
-    int rc = HPS_ECORRUPT;
     hid_t ds = H5I_INVALID_HID, attr = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0) {
-        hps_h5_errf(e, "not an hpsweep results file: no /trials");
-        return HPS_ECORRUPT;
-    }
-    h5Check(e, ds = H5Dopen2(file, "trials", H5P_DEFAULT));
-    htri_t has = H5Aexists(ds, "ranked_rows");
-    h5Check(e, has);
-    if (!has) {
-        rc = HPS_ENOSYS; /* written before the ranking was stored */
-        goto fail;
-    }
+    int rc = open_trials_with(file, "ranked_rows", &ds, e);
+    if (rc != HPS_OK)
+        return rc; /* HPS_ENOSYS: written before the ranking was stored */
+    rc = HPS_ECORRUPT;
     h5Check(e, attr = H5Aopen(ds, "ranked_rows", H5P_DEFAULT));
     h5Check(e, space = H5Aget_space(attr));
     if (H5Sget_simple_extent_npoints(space) != 1) {
@@ -284,19 +301,11 @@ static int rows_valid(const int64_t *rows, int64_t n, int64_t total)
 
 static int read_summary(hid_t file, hps_store_summary *o, const hps_h5err *e)
 {
-    int rc = HPS_ECORRUPT;
     hid_t ds = H5I_INVALID_HID;
-    if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0) {
-        hps_h5_errf(e, "not an hpsweep results file: no /trials");
-        return HPS_ECORRUPT;
-    }
-    h5Check(e, ds = H5Dopen2(file, "trials", H5P_DEFAULT));
-    htri_t has = H5Aexists(ds, "status_journal");
-    h5Check(e, has);
-    if (!has) {
-        rc = HPS_ENOSYS;
-        goto fail;
-    }
+    int rc = open_trials_with(file, "status_journal", &ds, e);
+    if (rc != HPS_OK)
+        return rc;
+    rc = HPS_ECORRUPT;
     int64_t best, k, causes[HPS_STORE_STATUS_CAUSES + 1], nf = 0;
     double budget[4], rate[3];
     if ((rc = read_attr(ds, "status_journal", H5T_NATIVE_INT64, o->journal, 4, NULL, e)) ||
