@@ -37,7 +37,7 @@ typedef struct coord {
     double ewma;          /* seconds per trial (< 0: unknown) */
     hps_buf rec;          /* record payload scratch */
     double run_start;     /* wall time this run began */
-    double last_store, store_cost;
+    double last_store, store_cost, store_fixed;
     int64_t store_writes;       /* sweep.h5 rewrites of this run */
     int64_t held_max;           /* the most trials memory held at a rewrite */
     hps_progress progress;

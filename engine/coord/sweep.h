@@ -123,6 +123,8 @@ typedef struct hps_sweep {
     double *values;             /* decoded values, d per trial kept (trials[k].values points
                                    here) */
     int64_t final_upto;         /* trials [trials_spilled, final_upto) are known final */
+    double store_row_seconds;   /* the last hps_sweep_write_store's time spent on the
+                                   /trials rows it held (hps_store_meta.row_seconds) */
     hps_store_index spilled_index; /* the /trials index of the spilled trials */
     int64_t failure_rows_spilled; /* /failures rows of the spilled trials */
     hps_trial best_spilled;     /* the best spilled trial (trial_id -1: none); its values

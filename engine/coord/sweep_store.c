@@ -238,6 +238,7 @@ int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t e
         .deterministic = s->det.on,
         .parallelism = s->det.on ? s->det.p : s->budget.parallelism,
         .runs = s->runs, .n_runs = s->n_runs, .facts = &facts,
+        .row_seconds = &s->store_row_seconds,
     };
     hps_store_carry carry = {.trials = s->trials_spilled,
                              .failure_rows = s->failure_rows_spilled,

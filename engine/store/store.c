@@ -539,7 +539,7 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
         rc = write_space(file, meta->space, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_trials(file, meta->space, prev_trials, c.trials, trials, n_trials,
-                                    &e);
+                                    meta->row_seconds, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_best_rows(file, ix, &e);
     if (rc == HPS_OK)

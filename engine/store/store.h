@@ -114,6 +114,10 @@ typedef struct hps_store_meta {
     const struct hps_store_index *index; /* the /trials index attributes are written from
                                             (its n_rows the trials given); NULL: built
                                             from the trials */
+    double *row_seconds;       /* not NULL: set to the seconds the write spent on the
+                                  /trials rows given (packing and compressing them), the
+                                  part of its time that grows with them rather than with
+                                  the file */
 } hps_store_meta;
 
 /*

@@ -87,10 +87,12 @@ void hps_store_columns_free(char **cols, int n);
  * /failures with one row per trial that has a non-empty stderr_tail, /rungs with n
  * rows from rungs and /metrics with n rows from metrics. Return HPS_OK, HPS_EHDF5,
  * HPS_ENOMEM or HPS_EINVAL (a status, attempts count or parameter value the column
- * cannot hold), with e filled.
+ * cannot hold), with e filled. row_seconds (may be NULL): set to the seconds spent
+ * packing, compressing and writing the n rows given (not the carried ones).
  */
 int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64_t carried,
-                           const hps_trial *trials, int64_t n, const hps_h5err *e);
+                           const hps_trial *trials, int64_t n, double *row_seconds,
+                           const hps_h5err *e);
 /* /failures: rows [0, carried) copied from from (an earlier file's /failures: the
  * rows of trials before trials[0]), then a row per trial with a tail, and per
  * trial ids[0..n_ids) (ascending, trials without a tail), whose row is copied

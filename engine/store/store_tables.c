@@ -19,6 +19,7 @@
 #include <hdf5.h>
 
 #include "store_h5.h"
+#include "core/clock.h"
 #include "core/strset.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
@@ -288,8 +289,11 @@ fail:
 }
 
 int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64_t carried,
-                           const hps_trial *trials, int64_t n_trials, const hps_h5err *e)
+                           const hps_trial *trials, int64_t n_trials, double *row_seconds,
+                           const hps_h5err *e)
 {
+    if (row_seconds)
+        *row_seconds = 0;
     int n = space ? space->n_params : 0;
     char **cols = NULL;
     size_t *off = calloc((size_t)n + 1, sizeof *off);
@@ -319,6 +323,7 @@ int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64
         goto done;
     if (carried > 0 && (rc = hps_store_copy_rows(ds, from, type, carried, e)) != HPS_OK)
         goto done;
+    double t0 = hps_monotonic();
     for (int64_t r = 0; r < n_trials; r++) {
         const hps_trial *t = &trials[r];
         if (r % block == 0)
@@ -366,6 +371,8 @@ int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64
                 goto done;
         }
     }
+    if (row_seconds)
+        *row_seconds = hps_monotonic() - t0;
 done:
     hps_h5_close(ds);
     hps_h5_close(type);
