@@ -93,8 +93,9 @@ static int finished(const hps_trial *t)
            t->status == HPS_TRIAL_PRUNED;
 }
 
-/* Finished trials per hour over the last RATE_WINDOW seconds of the sweep (of
- * this run, when a coordinator runs), measured from the first of them to start. */
+/* Finished trials per hour over the rate window (the last RATE_WINDOW whole
+ * seconds of the sweep, hps_store_in_rate_window; of this run, when a coordinator
+ * runs), measured from the first of them to start. */
 static double recent_rate(const status_view *v)
 {
     const hps_sweep *s = &v->s;
@@ -111,7 +112,7 @@ static double recent_rate(const status_view *v)
     int64_t n = 0;
     for (int64_t i = 0; i < s->n_trials; i++) {
         const hps_trial *t = &s->trials[i];
-        if (finished(t) && t->end > t0 && t->end <= t1) {
+        if (finished(t) && t->end > t0 && hps_store_in_rate_window(t->end, t1)) {
             n++;
             first = fmin(first, t->start);
         }

@@ -204,17 +204,21 @@ enum {
  * row order (hps_store_index_add), so a copy of the index of rows 0..k-1 extended
  * with rows k..n-1 is the index of all n: a writer that no longer holds the early
  * rows keeps their index instead. Its size does not grow with the rows added,
- * except for the running rows and the finished trials of the last
- * HPS_STORE_RATE_WINDOW seconds (at most that window's throughput).
+ * except for the running rows: the rate window is counted per whole second of the
+ * last HPS_STORE_RATE_WINDOW (hps_store_in_rate_window), not kept row by row.
  */
 typedef struct hps_store_index_top {
     int64_t row;
     double budget, objective;
 } hps_store_index_top;
 
-typedef struct hps_store_index_end {
-    double end, start;
-} hps_store_index_end;
+/* One second of the rate window: the finished trials that ended in it (Unix
+ * seconds, rounded down) and the earliest start among them. */
+typedef struct hps_store_index_second {
+    int64_t second;            /* INT64_MIN: none yet */
+    int64_t n;
+    double first;
+} hps_store_index_second;
 
 typedef struct hps_store_index {
     int maximize;
@@ -231,12 +235,8 @@ typedef struct hps_store_index {
     int64_t n_failed;          /* failed rows seen; the latest are in failed[n % F] */
     int64_t failed[HPS_STORE_STATUS_FAILURES];
     double last;               /* the latest finite end of a finished trial (-inf: none) */
-    size_t n_ends, cap_ends, kept_ends;
-    hps_store_index_end *ends; /* finished trials that may still be in the rate window */
-    int fixed;                 /* made by hps_store_index_build: the window is known to
-                                  end at last, and is counted instead of kept in ends */
-    int64_t win_n;             /* fixed: finished trials that ended in the window */
-    double win_first;          /* fixed: the earliest start among them (last: none) */
+    hps_store_index_second window[HPS_STORE_RATE_WINDOW]; /* second s in slot s mod the
+                                  window; those before the window's are stale */
     size_t n_running, cap_running;
     int64_t *running;          /* running rows, in row order */
 } hps_store_index;
@@ -244,29 +244,38 @@ typedef struct hps_store_index {
 /* Empty index for the goal (maximize: 1 for "maximize"). */
 void hps_store_index_init(hps_store_index *ix, int maximize);
 
-/* Free what ix owns and zero it; NULL-safe. */
+/* Free what ix owns and empty it (as init, the goal kept); NULL-safe. */
 void hps_store_index_free(hps_store_index *ix);
 
-/* Add trial t as row ix->n_rows. HPS_OK, HPS_ENOMEM or HPS_EINVAL (a fixed
- * index, from hps_store_index_build); ix is unchanged on failure. */
+/* Add trial t as row ix->n_rows. HPS_OK or HPS_ENOMEM; ix is unchanged on
+ * failure. */
 int hps_store_index_add(hps_store_index *ix, const hps_trial *t);
 
 /* dst (not initialised) := a copy of src. HPS_OK or HPS_ENOMEM (dst empty). */
 int hps_store_index_copy(hps_store_index *dst, const hps_store_index *src);
 
 /* dst (not initialised) := the index of src's rows, then trials[0..n) as the rows
- * after them, to be written as it is (as hps_store_index_build's: rows may not be
- * added to it); src is unchanged and its kept ends are not copied. HPS_OK,
- * HPS_ENOMEM (dst empty) or HPS_EINVAL (src is fixed itself). */
+ * after them; src is unchanged. HPS_OK or HPS_ENOMEM (dst empty). */
 int hps_store_index_extend(hps_store_index *dst, const hps_store_index *src,
                            const hps_trial *trials, int64_t n);
 
-/* ix (not initialised) := the index of trials[0..n), to be written as it is: it
- * knows where the rate window ends and counts it instead of keeping the ends, so
- * it costs nothing per row, but rows may not be added to it (HPS_EINVAL). To
- * extend an index, make it with init and add. HPS_OK or HPS_ENOMEM (ix empty). */
+/* ix (not initialised) := the index of trials[0..n). HPS_OK or HPS_ENOMEM (ix
+ * empty). */
 int hps_store_index_build(hps_store_index *ix, const hps_trial *trials, int64_t n,
                           int maximize);
+
+/*
+ * The rate window up to t1 (the latest end, or now): whether a finished trial
+ * that ended at `end` is in it. It is the HPS_STORE_RATE_WINDOW whole seconds
+ * (Unix seconds, rounded down) up to and including t1's, and ends after t1 are
+ * not in it: counted per second, a window that moves on forgets whole seconds,
+ * so it costs the same memory at any rate of trials.
+ */
+int hps_store_in_rate_window(double end, double t1);
+
+/* ix's rate window, up to its latest end: the finished trials in it (*n) and the
+ * earliest start among them (*first; ix->last when none has a start). */
+void hps_store_index_rate(const hps_store_index *ix, int64_t *n, double *first);
 
 /*
  * The status summary stored with /trials (store_index.c; the README's HDF5

@@ -24,8 +24,9 @@
  *   status_budget        float64[4]: max_trials, max_time, max_resource,
  *                        parallelism in force
  *   status_rate          float64[3]: the last finished trial's end (NaN: none),
- *                        how many finished trials ended in the HPS_STORE_RATE_WINDOW
- *                        seconds up to it, the earliest start among them
+ *                        how many finished trials ended in the rate window up to
+ *                        it (hps_store_in_rate_window: its HPS_STORE_RATE_WINDOW
+ *                        whole seconds), the earliest start among them
  *   status_cause_counts  int64[k + 1]: failures per distinct cause (first seen
  *                        first, at most HPS_STORE_STATUS_CAUSES), then the others
  *   status_cause_rows    int64[k]: each cause's first failed row (absent: k = 0)
@@ -222,18 +223,10 @@ int hps_store_write_summary(hid_t file, const char *path, const hps_store_meta *
     /* The rate's inputs, as status measures a stopped sweep's rate (recent_rate). */
     double rate[3] = {NAN, 0, NAN};
     if (isfinite(ix->last)) {
-        double t1 = ix->last, t0 = t1 - HPS_STORE_RATE_WINDOW, first = t1;
-        int64_t in = ix->win_n;
-        if (ix->fixed)
-            first = ix->win_first;
-        for (size_t i = 0; i < ix->n_ends; i++) {
-            const hps_store_index_end *t = &ix->ends[i];
-            if (t->end > t0 && t->end <= t1) {
-                in++;
-                first = fmin(first, t->start);
-            }
-        }
-        rate[0] = t1;
+        int64_t in;
+        double first;
+        hps_store_index_rate(ix, &in, &first);
+        rate[0] = ix->last;
         rate[1] = (double)in;
         rate[2] = first;
     }

@@ -18,15 +18,60 @@ void hps_store_index_init(hps_store_index *ix, int maximize)
     memset(ix, 0, sizeof *ix);
     ix->maximize = maximize;
     ix->last = -INFINITY;
+    for (int i = 0; i < HPS_STORE_RATE_WINDOW; i++)
+        ix->window[i].second = INT64_MIN;
 }
 
 void hps_store_index_free(hps_store_index *ix)
 {
     if (!ix)
         return;
-    free(ix->ends);
     free(ix->running);
-    memset(ix, 0, sizeof *ix);
+    hps_store_index_init(ix, ix->maximize);
+}
+
+/* The whole Unix second of t (finite), within what an int64 holds. */
+static int64_t second_of(double t)
+{
+    const double lim = 9e15; /* past any clock; keeps the conversion defined */
+    return (int64_t)floor(fmax(-lim, fmin(lim, t)));
+}
+
+int hps_store_in_rate_window(double end, double t1)
+{
+    return isfinite(end) && isfinite(t1) && end <= t1 &&
+           second_of(end) > second_of(t1) - HPS_STORE_RATE_WINDOW;
+}
+
+void hps_store_index_rate(const hps_store_index *ix, int64_t *n, double *first)
+{
+    *n = 0;
+    *first = ix->last;
+    if (!isfinite(ix->last))
+        return;
+    int64_t top = second_of(ix->last);
+    for (int i = 0; i < HPS_STORE_RATE_WINDOW; i++) {
+        const hps_store_index_second *w = &ix->window[i];
+        if (w->second != INT64_MIN && w->second > top - HPS_STORE_RATE_WINDOW) {
+            *n += w->n;
+            *first = fmin(*first, w->first);
+        }
+    }
+}
+
+/* Count finished trial t in its second of the window, ix->last already taking its
+ * end: a slot holding an earlier second holds one the window has left. */
+static void window_add(hps_store_index *ix, const hps_trial *t)
+{
+    if (!hps_store_in_rate_window(t->end, ix->last))
+        return;
+    int64_t s = second_of(t->end);
+    hps_store_index_second *w =
+        &ix->window[((s % HPS_STORE_RATE_WINDOW) + HPS_STORE_RATE_WINDOW) % HPS_STORE_RATE_WINDOW];
+    if (w->second != s)
+        *w = (hps_store_index_second){s, 0, INFINITY};
+    w->n++;
+    w->first = fmin(w->first, t->start);
 }
 
 static int finished(const hps_trial *t)
@@ -68,18 +113,6 @@ static void top_insert(hps_store_index *ix, int64_t r, const hps_trial *t)
         ix->n_top++;
 }
 
-/* Drop the ends that can no longer be in the window: the window ends at the
- * latest end, which only grows. */
-static void prune_ends(hps_store_index *ix)
-{
-    double t0 = ix->last - HPS_STORE_RATE_WINDOW;
-    size_t k = 0;
-    for (size_t i = 0; i < ix->n_ends; i++)
-        if (ix->ends[i].end > t0)
-            ix->ends[k++] = ix->ends[i];
-    ix->n_ends = ix->kept_ends = k;
-}
-
 /* Make room for one more element of an array (*cap elements of size sz). */
 static int reserve(void **a, size_t n, size_t *cap, size_t sz)
 {
@@ -94,36 +127,15 @@ static int reserve(void **a, size_t n, size_t *cap, size_t sz)
     return HPS_OK;
 }
 
-static int add(hps_store_index *ix, const hps_trial *t);
-
 int hps_store_index_add(hps_store_index *ix, const hps_trial *t)
 {
-    if (ix->fixed)
-        return HPS_EINVAL;
-    return add(ix, t);
-}
-
-/* hps_store_index_add, or for a fixed index a row of the table it was made from. */
-static int add(hps_store_index *ix, const hps_trial *t)
-{
     int64_t r = ix->n_rows;
-    /* The allocations first, so that a failure changes nothing. */
-    int keep_end = !ix->fixed && finished(t) && isfinite(t->end) &&
-                   t->end > fmax(ix->last, t->end) - HPS_STORE_RATE_WINDOW;
-    if (keep_end && ix->n_ends == ix->cap_ends && ix->n_ends >= 2 * ix->kept_ends + 16)
-        prune_ends(ix);
-    if (keep_end && reserve((void **)&ix->ends, ix->n_ends, &ix->cap_ends, sizeof *ix->ends))
-        return HPS_ENOMEM;
+    /* The allocation first, so that a failure changes nothing. */
     if (t->status == HPS_TRIAL_RUNNING &&
         reserve((void **)&ix->running, ix->n_running, &ix->cap_running, sizeof *ix->running))
         return HPS_ENOMEM;
     ix->n_rows++;
     ix->counts[0]++;
-    if (ix->fixed && finished(t) && t->end > ix->last - HPS_STORE_RATE_WINDOW &&
-        t->end <= ix->last) {
-        ix->win_n++;
-        ix->win_first = fmin(ix->win_first, t->start);
-    }
     static const int slot[] = {[HPS_TRIAL_DONE] = 1, [HPS_TRIAL_RUNNING] = 2,
                                [HPS_TRIAL_FAILED] = 3, [HPS_TRIAL_INTERRUPTED] = 4,
                                [HPS_TRIAL_PRUNED] = 5};
@@ -135,10 +147,10 @@ static int add(hps_store_index *ix, const hps_trial *t)
     }
     if (t->status == HPS_TRIAL_RUNNING)
         ix->running[ix->n_running++] = r;
-    if (!ix->fixed && finished(t) && isfinite(t->end))
+    if (finished(t) && isfinite(t->end)) {
         ix->last = fmax(ix->last, t->end);
-    if (keep_end)
-        ix->ends[ix->n_ends++] = (hps_store_index_end){t->end, t->start};
+        window_add(ix, t);
+    }
     if (t->status != HPS_TRIAL_FAILED)
         return HPS_OK;
     ix->failed[ix->n_failed++ % HPS_STORE_STATUS_FAILURES] = r;
@@ -163,34 +175,6 @@ static int add(hps_store_index *ix, const hps_trial *t)
 int hps_store_index_copy(hps_store_index *dst, const hps_store_index *src)
 {
     *dst = *src;
-    dst->ends = NULL;
-    dst->running = NULL;
-    dst->cap_ends = dst->cap_running = 0;
-    if (src->n_ends && !(dst->ends = malloc(src->n_ends * sizeof *dst->ends)))
-        goto nomem;
-    if (src->n_running && !(dst->running = malloc(src->n_running * sizeof *dst->running)))
-        goto nomem;
-    if (src->n_ends)
-        memcpy(dst->ends, src->ends, src->n_ends * sizeof *dst->ends);
-    if (src->n_running)
-        memcpy(dst->running, src->running, src->n_running * sizeof *dst->running);
-    dst->cap_ends = src->n_ends;
-    dst->cap_running = src->n_running;
-    return HPS_OK;
-nomem:
-    free(dst->ends);
-    hps_store_index_init(dst, src->maximize);
-    return HPS_ENOMEM;
-}
-
-int hps_store_index_extend(hps_store_index *dst, const hps_store_index *src,
-                           const hps_trial *trials, int64_t n)
-{
-    if (src->fixed)
-        return HPS_EINVAL;
-    *dst = *src;
-    dst->ends = NULL;
-    dst->n_ends = dst->cap_ends = dst->kept_ends = 0;
     dst->running = NULL;
     dst->cap_running = 0;
     if (src->n_running) {
@@ -201,43 +185,29 @@ int hps_store_index_extend(hps_store_index *dst, const hps_store_index *src,
         memcpy(dst->running, src->running, src->n_running * sizeof *dst->running);
         dst->cap_running = src->n_running;
     }
-    /* As hps_store_index_build: where the window ends is known first, src's kept
-     * ends are counted in it, then the rows are added. */
+    return HPS_OK;
+}
+
+/* Add trials[0..n) to ix; on failure ix is freed and empty. */
+static int add_all(hps_store_index *ix, const hps_trial *trials, int64_t n)
+{
     for (int64_t r = 0; r < n; r++)
-        if (finished(&trials[r]) && isfinite(trials[r].end))
-            dst->last = fmax(dst->last, trials[r].end);
-    dst->fixed = 1;
-    dst->win_n = 0;
-    dst->win_first = dst->last;
-    for (size_t i = 0; i < src->n_ends; i++) {
-        const hps_store_index_end *e = &src->ends[i];
-        if (e->end > dst->last - HPS_STORE_RATE_WINDOW && e->end <= dst->last) {
-            dst->win_n++;
-            dst->win_first = fmin(dst->win_first, e->start);
-        }
-    }
-    for (int64_t r = 0; r < n; r++)
-        if (add(dst, &trials[r]) != HPS_OK) {
-            hps_store_index_free(dst);
-            hps_store_index_init(dst, src->maximize);
+        if (hps_store_index_add(ix, &trials[r]) != HPS_OK) {
+            hps_store_index_free(ix);
             return HPS_ENOMEM;
         }
     return HPS_OK;
 }
 
+int hps_store_index_extend(hps_store_index *dst, const hps_store_index *src,
+                           const hps_trial *trials, int64_t n)
+{
+    int rc = hps_store_index_copy(dst, src);
+    return rc == HPS_OK ? add_all(dst, trials, n) : rc;
+}
+
 int hps_store_index_build(hps_store_index *ix, const hps_trial *trials, int64_t n, int maximize)
 {
     hps_store_index_init(ix, maximize);
-    for (int64_t r = 0; r < n; r++)
-        if (finished(&trials[r]) && isfinite(trials[r].end))
-            ix->last = fmax(ix->last, trials[r].end);
-    ix->fixed = 1;
-    ix->win_first = ix->last;
-    for (int64_t r = 0; r < n; r++)
-        if (add(ix, &trials[r]) != HPS_OK) {
-            hps_store_index_free(ix);
-            hps_store_index_init(ix, maximize);
-            return HPS_ENOMEM;
-        }
-    return HPS_OK;
+    return add_all(ix, trials, n);
 }

@@ -2,11 +2,11 @@
  * Tests of the compact /trials index (engine/store/store_rank.c): built one row
  * at a time it says what a scan of the whole trial table says (the old way the
  * attributes were computed, kept here as the reference): ranking, counts,
- * causes (more than fit), latest failed rows, rate window over ends out of
- * order, running rows; and a copy of the index of the first k rows extended with
- * the rest equals the index of all rows, for every k, whatever the goal; and an
- * index built from a whole table (which counts the rate window instead of keeping
- * its rows) says the same and refuses more rows.
+ * causes (more than fit), latest failed rows, the rate window (whole seconds)
+ * over ends out of order, running rows; and a copy of the index of the first k
+ * rows extended with the rest equals the index of all rows, for every k, whatever
+ * the goal; and an index built from a whole table says the same. Ends far outside
+ * any clock's range stay defined.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,8 +43,9 @@ static void make(hps_trial *t, int64_t n)
         t[r].trial_id = r;
         t[r].status = (int32_t)(next() % 5);
         t[r].budget = (double)(next() % 3);
-        t[r].start = 1000.0 + (double)r * 3.0 - (double)(next() % 500);
-        t[r].end = next() % 17 == 0 ? NAN : t[r].start + (double)(next() % 400);
+        t[r].start = 1000.0 + (double)r * 3.0 - (double)(next() % 500) +
+                     (double)(next() % 1000) / 1000.0;
+        t[r].end = next() % 17 == 0 ? NAN : t[r].start + (double)(next() % 400000) / 1000.0;
         t[r].objective = next() % 13 == 0 ? NAN : (double)(next() % 50);
         if (t[r].status == HPS_TRIAL_FAILED)
             snprintf(t[r].cause, sizeof t[r].cause, "exit:%d", (int)(next() % 24));
@@ -136,25 +137,20 @@ static void check(const hps_store_index *ix, const hps_trial *t, int64_t n, int 
             last = fmax(last, t[r].end);
     assert_true(last == ix->last || (isinf(last) && isinf(ix->last)));
     if (isfinite(last)) {
-        double t0 = last - HPS_STORE_RATE_WINDOW, first = last, ifirst = last;
-        int64_t in = 0, iin = 0;
-        for (int64_t r = 0; r < n; r++)
-            if (fin(&t[r]) && t[r].end > t0 && t[r].end <= last) {
+        /* The ends in the window's whole seconds: from floor(last) - W + 1 on. */
+        double from = floor(last) - HPS_STORE_RATE_WINDOW + 1, first = last, ifirst;
+        int64_t in = 0, iin, ended = 0;
+        for (int64_t r = 0; r < n; r++) {
+            ended += fin(&t[r]) && isfinite(t[r].end);
+            if (fin(&t[r]) && t[r].end >= from && t[r].end <= last) {
                 in++;
                 first = fmin(first, t[r].start);
             }
-        for (size_t i = 0; i < ix->n_ends; i++)
-            if (ix->ends[i].end > t0 && ix->ends[i].end <= last) {
-                iin++;
-                ifirst = fmin(ifirst, ix->ends[i].start);
-            }
-        if (ix->fixed) {
-            assert_int_equal(ix->n_ends, 0);
-            iin = ix->win_n;
-            ifirst = ix->win_first;
         }
+        hps_store_index_rate(ix, &iin, &ifirst);
         assert_int_equal(iin, in);
         assert_true(first == ifirst);
+        assert_true(n < 400 || (in > 0 && in < ended)); /* the window cuts these rows */
     }
     /* Running rows, in order. */
     size_t nr = 0;
@@ -177,7 +173,6 @@ static void test_build(void **state)
             hps_store_index ix;
             assert_int_equal(hps_store_index_build(&ix, t, n, maximize), HPS_OK);
             check(&ix, t, n, maximize);
-            assert_int_equal(hps_store_index_add(&ix, &t[0]), HPS_EINVAL); /* fixed */
             assert_int_equal(ix.n_rows, n);
             hps_store_index_free(&ix);
             hps_store_index_init(&ix, maximize); /* row by row */
@@ -211,8 +206,6 @@ static void test_copy_extend(void **state)
             assert_int_equal(hps_store_index_extend(&ix, &pre, t + k, N - k), HPS_OK);
             check(&ix, t, N, maximize);
             check(&pre, t, k, maximize);
-            assert_int_equal(hps_store_index_add(&ix, &t[0]), HPS_EINVAL); /* fixed */
-            assert_int_equal(hps_store_index_extend(&pre, &ix, t, 0), HPS_EINVAL);
             hps_store_index_free(&ix);
             hps_store_index_free(&pre);
         }
@@ -220,11 +213,53 @@ static void test_copy_extend(void **state)
     free(t);
 }
 
+/* The window moves on a whole second at a time, and ends beyond any clock (a
+ * damaged journal's) neither overflow the second nor count where they should not. */
+static void test_window_edges(void **state)
+{
+    (void)state;
+    hps_store_index ix;
+    hps_store_index_init(&ix, 0);
+    hps_trial t = {.status = HPS_TRIAL_DONE, .objective = 1};
+    int64_t n;
+    double first;
+    t.start = 99.5, t.end = 100.25; /* second 100 */
+    assert_int_equal(hps_store_index_add(&ix, &t), HPS_OK);
+    t.start = 900.0, t.end = 999.75; /* 999: 100 is the window's first second */
+    assert_int_equal(hps_store_index_add(&ix, &t), HPS_OK);
+    hps_store_index_rate(&ix, &n, &first);
+    assert_int_equal(n, 2);
+    assert_true(first == 99.5);
+    t.start = 1000.0, t.end = 1000.0; /* 1000: second 100 has left; its slot is reused */
+    assert_int_equal(hps_store_index_add(&ix, &t), HPS_OK);
+    hps_store_index_rate(&ix, &n, &first);
+    assert_int_equal(n, 2);
+    assert_true(first == 900.0);
+    t.start = 10.0, t.end = 100.5; /* late, and before the window: not counted */
+    assert_int_equal(hps_store_index_add(&ix, &t), HPS_OK);
+    hps_store_index_rate(&ix, &n, &first);
+    assert_int_equal(n, 2);
+    assert_true(hps_store_in_rate_window(100.0, 999.0) && !hps_store_in_rate_window(99.99, 999.0));
+    assert_false(hps_store_in_rate_window(1000.5, 1000.25)); /* after t1 */
+    t.start = -1e300, t.end = -1e300;
+    assert_int_equal(hps_store_index_add(&ix, &t), HPS_OK);
+    t.start = 0, t.end = 1e300;
+    assert_int_equal(hps_store_index_add(&ix, &t), HPS_OK);
+    hps_store_index_rate(&ix, &n, &first);
+    assert_int_equal(n, 1);
+    assert_true(first == 0.0);
+    assert_false(hps_store_in_rate_window(INFINITY, INFINITY));
+    hps_store_index_free(&ix);
+    hps_store_index_rate(&ix, &n, &first); /* freed: empty */
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_copy_extend),
+        cmocka_unit_test(test_window_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
