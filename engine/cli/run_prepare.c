@@ -191,13 +191,25 @@ static int open_sweep(prepared *p, char *err, size_t errlen)
         fprintf(stderr, "hpsweep: %s: cut %llu bytes of torn tail (an unfinished write)\n",
                 p->journal_path, (unsigned long long)hps_journal_truncated(p->j));
     hps_sweep_init(&p->s, HPS_SWEEP_STRATEGY);
-    rc = hps_sweep_replay(&p->s, p->j, err, errlen);
+    /* The replay lets go of trials into a file of its own (not sweep.h5, which
+     * stays as it was until the coordinator's first write); one an interrupted
+     * resume left is stale. */
+    char spill[HPS_PATH_MAX];
+    if (hps_path_join(spill, sizeof spill, p->dir, HPS_SWEEPDIR_RESUME_FILE) != HPS_OK) {
+        snprintf(err, errlen, "%s: path too long", p->dir);
+        return HPS_EINVAL;
+    }
+    if (unlink(spill) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot remove %s: %s", spill, strerror(errno));
+        return HPS_EIO;
+    }
+    rc = hps_sweep_replay_spilling(&p->s, p->j, spill, err, errlen);
     if (rc == HPS_OK && p->s.replay_diverged)
         fprintf(stderr, "hpsweep: warning: the strategy's replayed suggestions differ from the "
                 "journal (was hpsweep or the strategy changed?); continuing from the journal\n");
-    for (int64_t i = 0; i < p->s.n_trials; i++)
-        p->n_rerun += p->s.trials[i].status == HPS_TRIAL_RUNNING ||
-                      p->s.trials[i].status == HPS_TRIAL_INTERRUPTED;
+    for (int64_t i = p->s.trials_spilled; i < p->s.n_trials; i++)
+        p->n_rerun += hps_sweep_trial(&p->s, i)->status == HPS_TRIAL_RUNNING ||
+                      hps_sweep_trial(&p->s, i)->status == HPS_TRIAL_INTERRUPTED;
     return rc;
 }
 

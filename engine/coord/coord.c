@@ -27,7 +27,6 @@
 #define BATCH_TARGET_SECONDS 0.005
 #define BATCH_MAX 1024
 #define STORE_MIN_INTERVAL 2.0
-#define STORE_SPILL_ROWS 65536
 
 int hps_coord_commit(coord *c, uint32_t type, int64_t trial_id, const hps_buf *payload,
                      hps_apply_out *out)
@@ -329,14 +328,14 @@ static int64_t running(const coord *c)
 /*
  * Rewrite sweep.h5 every few seconds (at least 20 times as long as a rewrite takes,
  * so rewrites cost at most 5% of the loop), and sooner when the rows it would let
- * go of (hps_sweep_spillable) reach STORE_SPILL_ROWS, so that memory holds about
+ * go of (hps_sweep_spillable) reach HPS_SWEEP_SPILL_ROWS, so that memory holds about
  * that many finished rows -- but not sooner than the rewrite's fixed part after the
  * last, so that part takes at most half the loop. A rewrite writes the whole file:
  * its fixed part (the rows carried from the file it replaces, the write, the
  * fsync) grows with the sweep, about 0.14 s at a million trials here, while the
  * rows it holds cost the same in total however often it runs (each is packed and
  * compressed once), so only the fixed part is a floor. Trials that end faster than
- * STORE_SPILL_ROWS per fixed part (no-op trials) are held for about that long
+ * HPS_SWEEP_SPILL_ROWS per fixed part (no-op trials) are held for about that long
  * instead; without a floor a million no-op trials took 3x as long (32 rewrites of
  * up to 20 MB). With the whole time as the floor, the rows held made the next
  * rewrite longer and the next hold larger: 290,000 of a million held at once.
@@ -346,7 +345,7 @@ static int maybe_write_store(coord *c, int force)
     double now = c->t->ops->monotonic(c->t);
     double since = now - c->last_store;
     if (!force && since < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost) &&
-        !(since >= c->store_fixed && hps_sweep_spillable(c->s) >= STORE_SPILL_ROWS))
+        !(since >= c->store_fixed && hps_sweep_spillable(c->s) >= HPS_SWEEP_SPILL_ROWS))
         return HPS_OK;
     int rc = write_store(c, c->err, c->errlen);
     double after = c->t->ops->monotonic(c->t);

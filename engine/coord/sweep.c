@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/grow.h"
@@ -70,6 +71,9 @@ void hps_sweep_free(hps_sweep *s)
     free(s->m_scratch);
     free(s->rungs);
     free(s->tails_spilled);
+    if (s->carry_path) /* a replay's file whose rows no write of sweep.h5 took */
+        unlink(s->carry_path);
+    free(s->carry_path);
     hps_buf_free(&s->rec);
     hps_det_free(&s->det);
     for (int i = 0; i < s->n_runs; i++)
@@ -571,6 +575,8 @@ int hps_sweep_commit_prune(hps_sweep *s, hps_journal *j, const hps_det_stop *sto
 
 typedef struct replay_ctx {
     hps_sweep *s;
+    int (*after)(void *ctx);
+    void *ctx;
     char *err;
     size_t errlen;
 } replay_ctx;
@@ -578,12 +584,21 @@ typedef struct replay_ctx {
 static int replay_one(void *ctx, const hps_record *rec)
 {
     replay_ctx *c = ctx;
-    return hps_sweep_apply(c->s, rec, NULL, c->err, c->errlen);
+    int rc = hps_sweep_apply(c->s, rec, NULL, c->err, c->errlen);
+    if (rc == HPS_OK && c->after && (rc = c->after(c->ctx)) != HPS_OK && c->err)
+        snprintf(c->err, c->errlen, "replaying the journal: %s", hps_strerror(rc));
+    return rc;
 }
 
 int hps_sweep_replay(hps_sweep *s, hps_journal *j, char *err, size_t errlen)
 {
-    replay_ctx c = {s, err, errlen};
+    return hps_sweep_replay_then(s, j, NULL, NULL, err, errlen);
+}
+
+int hps_sweep_replay_then(hps_sweep *s, hps_journal *j, int (*after)(void *ctx), void *ctx,
+                          char *err, size_t errlen)
+{
+    replay_ctx c = {s, after, ctx, err, errlen};
     int rc = hps_journal_replay(j, replay_one, &c);
     if (rc == HPS_OK && !s->have_header) {
         if (err)

@@ -125,6 +125,11 @@ typedef struct hps_sweep {
     int64_t final_upto;         /* trials [trials_spilled, final_upto) are known final */
     double store_row_seconds;   /* the last hps_sweep_write_store's time spent on the
                                    /trials rows it held (hps_store_meta.row_seconds) */
+    int64_t store_rebuilds;     /* writes that took the spilled rows from the journal
+                                   (the file that held them was gone or damaged) */
+    char *carry_path;           /* the file the spilled rows are in when not sweep.h5:
+                                   hps_sweep_replay_spilling's, removed once sweep.h5
+                                   holds them (or by hps_sweep_free); NULL: none */
     hps_store_index spilled_index; /* the /trials index of the spilled trials */
     int64_t failure_rows_spilled; /* /failures rows of the spilled trials */
     hps_trial best_spilled;     /* the best spilled trial (trial_id -1: none); its values
@@ -255,6 +260,26 @@ int hps_sweep_commit_start(hps_sweep *s, hps_journal *j, const hps_rec_header *h
 
 /* Replay every record of j into s. */
 int hps_sweep_replay(hps_sweep *s, hps_journal *j, char *err, size_t errlen);
+
+/* Rows a live sweep lets go of at a time: an early sweep.h5 write comes when this
+ * many could be (hps_sweep_spillable). */
+#define HPS_SWEEP_SPILL_ROWS 65536
+
+/*
+ * hps_sweep_replay for a resume, which then commits to j: s lets go of trials as
+ * a live sweep does, so that memory holds about what the sweep held when it
+ * stopped rather than every trial of the journal. Whenever HPS_SWEEP_SPILL_ROWS
+ * could be let go of (and not sooner than the last write's fixed part after it,
+ * as the coordinator), it writes spill_path, a file of the sweep.h5 layout
+ * without the status summary (it describes the journal's prefix) that is not
+ * sweep.h5: a resume that stops before its first write leaves sweep.h5 as it
+ * was. The first hps_sweep_write_store copies the spilled rows from it and
+ * removes it (hps_sweep_free removes it otherwise). A write that fails is not an
+ * error: the rest is held in memory. Deterministic sweeps keep every trial, as
+ * live.
+ */
+int hps_sweep_replay_spilling(hps_sweep *s, hps_journal *j, const char *spill_path, char *err,
+                              size_t errlen);
 
 /* Oriented value of a done trial: lower is better (negated for maximize). */
 double hps_sweep_oriented(const hps_sweep *s, double objective);

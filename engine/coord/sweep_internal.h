@@ -41,6 +41,11 @@ int hps_sweep_apply_run(hps_sweep *s, const hps_record *rec, char *err, size_t e
  * final trials before the first that is not (hps_sweep_spillable). */
 void hps_sweep_spill(hps_sweep *s);
 
+/* hps_sweep_replay, calling after(ctx) once each record is applied (its error
+ * ends the replay). */
+int hps_sweep_replay_then(hps_sweep *s, hps_journal *j, int (*after)(void *ctx), void *ctx,
+                          char *err, size_t errlen);
+
 /* ix (not initialised) := the /trials index of every trial, spilled and held.
  * HPS_OK or HPS_ENOMEM (ix empty). */
 int hps_sweep_store_index(const hps_sweep *s, hps_store_index *ix);

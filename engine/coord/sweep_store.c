@@ -3,9 +3,11 @@
  * and writing sweep.h5 from the state: the trial tables as applied, the mode
  * (deterministic, parallelism) and every run's provenance from its RUN records.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/grow.h"
@@ -213,7 +215,12 @@ static int write_from_journal(hps_sweep *s, const char *h5_path, const hps_store
     return rc;
 }
 
-int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t errlen)
+/* Write h5_path from s, then spill. summary: with the status summary, which
+ * describes the journal as it is now (not while it is being replayed). rebuild:
+ * rebuild from the journal when the file the spilled rows come from cannot supply
+ * them (not while the journal is being replayed: that replay is another). */
+static int write_store(hps_sweep *s, const char *h5_path, int summary, int rebuild, char *err,
+                       size_t errlen)
 {
     char created[40], updated[40];
     hps_iso_time(s->created, created, sizeof created);
@@ -237,10 +244,9 @@ int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t e
         .space = &s->cfg.space, .n_provenance = n_kv, .provenance = kv,
         .deterministic = s->det.on,
         .parallelism = s->det.on ? s->det.p : s->budget.parallelism,
-        .runs = s->runs, .n_runs = s->n_runs, .facts = &facts,
-        .row_seconds = &s->store_row_seconds,
-    };
-    hps_store_carry carry = {.trials = s->trials_spilled,
+        .runs = s->runs, .n_runs = s->n_runs, .facts = summary ? &facts : NULL,
+        .carry_from = s->carry_path, .row_seconds = &s->store_row_seconds,
+    };    hps_store_carry carry = {.trials = s->trials_spilled,
                              .failure_rows = s->failure_rows_spilled,
                              .metrics = s->metrics_spilled, .rungs = s->rungs_spilled,
                              .failures = s->tails_spilled, .n_failures = s->n_tails_spilled};
@@ -264,10 +270,66 @@ int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t e
     meta.index = NULL;
     if ((rc == HPS_ENOENT || rc == HPS_EDAMAGED) &&
         (carry.trials > 0 || carry.metrics > 0 || carry.rungs > 0 || carry.n_failures > 0) &&
-        s->journal)
+        s->journal && rebuild) {
+        s->store_rebuilds++;
         rc = write_from_journal(s, h5_path, &meta, err, errlen);
+    }
     free(kv);
-    if (rc == HPS_OK)
-        hps_sweep_spill(s);
-    return rc;
+    if (rc != HPS_OK)
+        return rc;
+    hps_sweep_spill(s);
+    /* A replay's own file (hps_sweep_replay_spilling) has served once h5_path holds
+     * its rows. */
+    if (s->carry_path && strcmp(s->carry_path, h5_path) != 0) {
+        unlink(s->carry_path);
+        free(s->carry_path);
+        s->carry_path = NULL;
+    }
+    return HPS_OK;
+}
+
+int hps_sweep_write_store(hps_sweep *s, const char *h5_path, char *err, size_t errlen)
+{
+    return write_store(s, h5_path, 1, 1, err, errlen);
+}
+
+/* A resume's replay, letting go of trials as it goes (hps_sweep_replay_spilling). */
+typedef struct replay_spill {
+    hps_sweep *s;
+    const char *path;
+    double last, fixed; /* when the last write ended, and its fixed part (as coord.c) */
+    int off;            /* a write failed: hold the rest */
+} replay_spill;
+
+static int spill_while_replaying(void *ctx)
+{
+    replay_spill *r = ctx;
+    hps_sweep *s = r->s;
+    if (r->off || !s->ops || s->det.on || hps_sweep_spillable(s) < HPS_SWEEP_SPILL_ROWS)
+        return HPS_OK;
+    double t0 = hps_monotonic();
+    if (t0 - r->last < r->fixed)
+        return HPS_OK;
+    char why[256];
+    if (write_store(s, r->path, 0, 0, why, sizeof why) != HPS_OK) {
+        /* Nothing is lost: what was not written stays in memory, and the coordinator's
+         * first write (which rebuilds from the journal if it must) says what fails. */
+        r->off = 1;
+        return HPS_OK;
+    }
+    if (!s->carry_path && !(s->carry_path = strdup(r->path))) {
+        unlink(r->path); /* it holds rows memory no longer does, but cannot be named */
+        return HPS_ENOMEM;
+    }
+    r->last = hps_monotonic();
+    r->fixed = fmax(0.0, r->last - t0 - s->store_row_seconds);
+    return HPS_OK;
+}
+
+int hps_sweep_replay_spilling(hps_sweep *s, hps_journal *j, const char *spill_path, char *err,
+                              size_t errlen)
+{
+    replay_spill r = {s, spill_path, hps_monotonic(), 0.0, 0};
+    s->journal = j;
+    return hps_sweep_replay_then(s, j, spill_while_replaying, &r, err, errlen);
 }

@@ -508,6 +508,7 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
         free(tmp);
         return HPS_EINVAL;
     }
+    const char *from = meta->carry_from ? meta->carry_from : path;
     image_capture cap = {0};
     size_t size = 0;
     hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
@@ -515,11 +516,11 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     hid_t prev_failures = H5I_INVALID_HID, prev_trials = H5I_INVALID_HID;
     if ((c.trials > 0 || c.failure_rows > 0 || c.metrics > 0 || c.rungs > 0 ||
          c.n_failures > 0) &&
-        (rc = hps_store_open_carry(path, meta, &c, &prev, &prev_trials, &prev_metrics,
+        (rc = hps_store_open_carry(from, meta, &c, &prev, &prev_trials, &prev_metrics,
                                    &prev_rungs, &prev_failures, &e)) != HPS_OK) {
         char why[256];
         snprintf(why, sizeof why, "%s", err ? err : "");
-        hps_h5_errf(&e, "%s cannot supply the rows written before: %s", path, why);
+        hps_h5_errf(&e, "%s cannot supply the rows written before: %s", from, why);
         goto fail;
     }
     h5Check(&e, fapl = hps_store_fapl());

@@ -114,6 +114,9 @@ typedef struct hps_store_meta {
     const struct hps_store_index *index; /* the /trials index attributes are written from
                                             (its n_rows the trials given); NULL: built
                                             from the trials */
+    const char *carry_from;    /* hps_store_write_carry: the file the carried rows are
+                                  copied from, when not the one at path it replaces (a
+                                  resume's replay writes its own, hps_sweep_replay_spilling) */
     double *row_seconds;       /* not NULL: set to the seconds the write spent on the
                                   /trials rows given (packing and compressing them), the
                                   part of its time that grows with them rather than with
@@ -163,11 +166,12 @@ typedef struct hps_store_carry {
  * writer does not hold the early rows to rank them). Likewise the /failures rows
  * of the trials carry->failures names (finished for good; their stderr_tail is
  * NULL in trials) come from that file.
- * The file at path must be sealed and intact, have meta's name and created
- * attributes, and hold every row asked for. Returns what hps_store_write
- * returns, or, before path is touched, HPS_ENOENT (no file at path) or
- * HPS_EDAMAGED (the file cannot supply the rows: damaged, another sweep's, rows
- * missing; err says which): take the rows from elsewhere (the journal) then.
+ * The file at path (or meta->carry_from, when given) must be sealed and intact,
+ * have meta's name and created attributes, and hold every row asked for. Returns
+ * what hps_store_write returns, or, before path is touched, HPS_ENOENT (no such
+ * file) or HPS_EDAMAGED (the file cannot supply the rows: damaged, another
+ * sweep's, rows missing; err says which): take the rows from elsewhere (the
+ * journal) then.
  * carry NULL or all zero is hps_store_write.
  */
 int hps_store_write_carry(const char *path, const hps_store_meta *meta,

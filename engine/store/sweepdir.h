@@ -3,6 +3,8 @@
  * a second coordinator out.
  *
  *   sweep.h5   results (rewritten whole, temp + rename)
+ *   sweep.h5.resume  while a resume replays a long journal: the trials it let go
+ *              of (hps_sweep_replay_spilling), removed at the first write of sweep.h5
  *   journal    append-only log, the source of truth
  *   lock       flock()ed while a coordinator runs; holds "pid host" for messages.
  *              The kernel drops the lock when the process dies, so a kill -9
@@ -15,6 +17,9 @@
 #include <stddef.h>
 
 #include "core/fs.h"
+
+/* The file a resume's replay lets go of trials into (see above). */
+#define HPS_SWEEPDIR_RESUME_FILE "sweep.h5.resume"
 
 /* Take dir/lock (waiting at most half a second, the length of any
  * hps_sweepdir_locked probe): HPS_OK with *fd set (keep it open), or

@@ -8,6 +8,8 @@
  * and in its index attributes, the one a replay that keeps everything writes.
  * A trial that may still change (running, or done under a strategy that may
  * promote it, or in deterministic mode) is never dropped, nor anything after it.
+ * A resume's replay lets go of trials too, into a file of its own that the first
+ * write of sweep.h5 copies from and removes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include "store/journal.h"
 #include "store/record.h"
 #include "store/store.h"
+#include "store/sweepdir.h"
 #include "core/trial.h"
 #include "hpsweep/error.h"
 #include "journal_fixture.h"
@@ -281,12 +284,14 @@ static void test_spill_trials(void **state)
         finish(&l, id);
     write_h5(s, l.h5);
     assert_int_equal(s->trials_spilled, 130);
+    assert_int_equal(s->store_rebuilds, 1);
     damage(l.h5);
     suggest(&l, 10);
     for (int64_t id = 130; id < 139; id++)
         finish(&l, id);
     write_h5(s, l.h5);
     assert_int_equal(s->trials_spilled, 139);
+    assert_int_equal(s->store_rebuilds, 2);
     write_replayed(&l, replayed);
     assert_same_files(l.h5, replayed);
 
@@ -331,6 +336,49 @@ static void test_spill_keeps(void **state)
     }
 }
 
+/* A resume's replay of a long journal lets go of trials into its own file, never
+ * sweep.h5; the first write of sweep.h5 equals a full replay's and removes that
+ * file; a replayed sweep freed without a write removes it too. */
+static void test_replay_spilling(void **state)
+{
+    fixture *f = *state;
+    enum { N = 40000, RUNNING = 35000 };
+    live l;
+    live_start(&l, f, yaml_random);
+    suggest(&l, N);
+    for (int64_t id = 0; id < N; id++)
+        if (id != RUNNING)
+            finish(&l, id);
+    assert_int_equal(hps_journal_sync(l.j), HPS_OK);
+    char spill[160], replayed[128], err[512] = "";
+    snprintf(spill, sizeof spill, "%s/%s", f->dir, HPS_SWEEPDIR_RESUME_FILE);
+    snprintf(replayed, sizeof replayed, "%s/replayed.h5", f->dir);
+    for (int write = 0; write < 2; write++) {
+        hps_sweep r;
+        hps_sweep_init(&r, HPS_SWEEP_STRATEGY);
+        int rc = hps_sweep_replay_spilling(&r, l.j, spill, err, sizeof err);
+        if (rc != HPS_OK)
+            fail_msg("replay: %s: %s", hps_err_name(rc), err);
+        /* 40,000 trials and ~60,000 metric rows: one write at least, at 65,536 rows */
+        assert_true(r.trials_spilled > 0 && r.trials_spilled <= RUNNING);
+        assert_int_equal(access(spill, F_OK), 0);
+        assert_int_not_equal(access(l.h5, F_OK), 0); /* sweep.h5 untouched */
+        assert_int_equal(r.n_trials, N);
+        assert_int_equal(hps_sweep_trial(&r, RUNNING)->status, HPS_TRIAL_RUNNING);
+        if (write) {
+            write_h5(&r, l.h5);
+            assert_int_equal(r.store_rebuilds, 0); /* copied from the replay's file */
+            assert_int_not_equal(access(spill, F_OK), 0);
+            assert_int_equal(r.trials_spilled, RUNNING);
+        }
+        hps_sweep_free(&r);
+        assert_int_not_equal(access(spill, F_OK), 0);
+    }
+    write_replayed(&l, replayed);
+    assert_same_files(l.h5, replayed);
+    live_free(&l);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -338,6 +386,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_spill_trials),
         T(test_spill_keeps),
+        T(test_replay_spilling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
