@@ -1,8 +1,8 @@
 /*
- * Whole-file helpers the unit tests share: read a file, replace it. Each checks
- * every call with cmocka's asserts, so it is included after cmocka.h
- * (journal_fixture.h includes it for the journal's tests; the tests of sweep.h5
- * damage include it directly).
+ * Whole-file helpers the unit tests share: read a file, replace it, flip a byte
+ * of it in place. Each checks every call with cmocka's asserts, so it is included
+ * after cmocka.h (journal_fixture.h includes it for the journal's tests; the
+ * tests of sweep.h5 damage include it directly).
  */
 #ifndef HPS_TESTS_FILE_FIXTURE_H
 #define HPS_TESTS_FILE_FIXTURE_H
@@ -33,6 +33,19 @@ static inline void spit(const char *path, const void *data, size_t size)
     assert_non_null(fp);
     if (size)
         assert_int_equal(fwrite(data, 1, size, fp), size);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Damage the file at path in place: flip four bits of its byte at offset at. */
+static inline void flip_byte(const char *path, long at)
+{
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+    int c = fgetc(fp);
+    assert_int_not_equal(c, EOF);
+    assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+    assert_int_not_equal(fputc(c ^ 0x55, fp), EOF);
     assert_int_equal(fclose(fp), 0);
 }
 
