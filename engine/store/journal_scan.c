@@ -338,6 +338,33 @@ static int file_is_all_zero(int fd, uint64_t size, bool *zero)
  * that field is damage. */
 #define MAX_PLAUSIBLE_VERSION 64u
 
+/*
+ * The other-layout step, for a file whose header is bad or names a layout in which
+ * nothing verifies: if records of layout v verify from just past the header, the
+ * file is a journal of layout v damaged from offset 0 (the header's bytes lost).
+ * Then *d describes it so, cb (may be NULL) sees those records, *version is v and
+ * *took is true; else *d and *version are left as they were. HPS_OK, or what
+ * hps_jr_scan_after failed with.
+ */
+static int take_layout(int fd, uint64_t size, uint32_t v, hps_jr_cb cb, void *ctx,
+                       hps_journal_damage *d, uint32_t *version, bool *took)
+{
+    *took = false;
+    hps_journal_damage other = *d;
+    int rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, NULL, NULL, &other);
+    if (rc != HPS_OK || other.records_after == 0)
+        return rc;
+    if (cb && (rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, cb, ctx, &other)) != HPS_OK)
+        return rc;
+    *d = other;
+    d->damaged = 1;
+    d->bad_offset = 0;
+    d->lost_bytes += HDR_SIZE;
+    *version = v;
+    *took = true;
+    return HPS_OK;
+}
+
 int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_damage *d,
                     bool *fresh, uint32_t *version)
 {
@@ -374,19 +401,11 @@ int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_
                      found <= MAX_PLAUSIBLE_VERSION;
         if (!newer) {
             for (uint32_t v = FORMAT_VERSION; v >= FORMAT_MIN; v--) {
-                rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, NULL, NULL, d);
-                if (rc != HPS_OK)
+                bool took;
+                if ((rc = take_layout(fd, size, v, cb, ctx, d, version, &took)) != HPS_OK)
                     return rc;
-                if (d->records_after > 0) {
-                    if (cb && (rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, cb, ctx, d)) !=
-                                  HPS_OK)
-                        return rc;
-                    *version = v;
-                    d->damaged = 1;
-                    d->bad_offset = 0;
-                    d->lost_bytes += HDR_SIZE;
+                if (took)
                     return HPS_OK;
-                }
             }
         }
         return newer ? HPS_EVERSION : HPS_ECORRUPT;
@@ -407,20 +426,9 @@ int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_
     if (!d->damaged && res.last_seq == 0) {
         /* Nothing verifies in the layout the header names: a damaged version field
          * must not make a writer cut a journal of the other layout. */
-        hps_journal_damage other = *d;
+        bool took;
         uint32_t v = found == FORMAT_MIN ? FORMAT_VERSION : FORMAT_MIN;
-        if ((rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, NULL, NULL, &other)) != HPS_OK)
-            return rc;
-        if (other.records_after > 0) {
-            if (cb && (rc = hps_jr_scan_after(fd, HDR_SIZE, size, v, 0, cb, ctx, &other)) !=
-                          HPS_OK)
-                return rc;
-            *d = other;
-            d->damaged = 1;
-            d->bad_offset = 0;
-            d->lost_bytes += HDR_SIZE;
-            *version = v;
-        }
+        return take_layout(fd, size, v, cb, ctx, d, version, &took);
     }
     return HPS_OK;
 }

@@ -2,7 +2,7 @@
  * What the tests of the journal and of what sits on it (test_journal.c,
  * test_journal_pack.c, test_sweep_spill.c) share: each test's own
  * mkdtemp directory under /tmp with a journal path in it (removed afterwards),
- * whole-file read and write helpers, and the record framing sizes of the journal's
+ * the whole-file helpers of file_fixture.h, and the record framing sizes of the journal's
  * layout 1 (engine/store/journal.c). Included after cmocka.h.
  */
 #ifndef HPS_TESTS_JOURNAL_FIXTURE_H
@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "file_fixture.h"
 
 #define HDR 16u      /* the file header: magic, layout, reserved */
 #define OVERHEAD 28u /* a layout-1 record beyond its payload: len, type, seq, trial id, CRC */
@@ -57,31 +59,6 @@ static int teardown(void **state)
     rmdir(f->dir);
     free(f);
     return 0;
-}
-
-/* The whole of path, in a buffer of *size + 1 bytes the caller frees. */
-static inline unsigned char *slurp(const char *path, size_t *size)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    *size = (size_t)st.st_size;
-    unsigned char *b = malloc(*size + 1);
-    assert_non_null(b);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    assert_int_equal(fread(b, 1, *size, fp), *size);
-    fclose(fp);
-    return b;
-}
-
-/* Replace path's contents with data[0..size). */
-static inline void spit(const char *path, const void *data, size_t size)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    if (size)
-        assert_int_equal(fwrite(data, 1, size, fp), size);
-    assert_int_equal(fclose(fp), 0);
 }
 
 static inline uint64_t size_of(const char *path)

@@ -11,29 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "file_fixture.h"
 #include "store_fixture.h"
-
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    *size = (size_t)st.st_size;
-    unsigned char *b = malloc(*size);
-    assert_non_null(b);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    assert_int_equal(fread(b, 1, *size, fp), *size);
-    fclose(fp);
-    return b;
-}
-
-static void spit(const char *path, const unsigned char *b, size_t size)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(b, 1, size, fp), size);
-    assert_int_equal(fclose(fp), 0);
-}
 
 static int open_rc(const char *path, char *err, size_t len)
 {

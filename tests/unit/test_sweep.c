@@ -27,6 +27,7 @@
 #include "core/seed.h"
 #include "hpsweep/error.h"
 #include "hpsweep/strategy.h"
+#include "file_fixture.h"
 
 #define D 3
 
@@ -956,13 +957,7 @@ static void test_spill_metrics(void **state)
     assert_int_equal(s.metrics_spilled, 7);
 
     /* sweep.h5 damaged (a byte of its HDF5 data): the same. */
-    FILE *fp = fopen(h5, "r+b");
-    assert_non_null(fp);
-    assert_int_equal(fseek(fp, 1000, SEEK_SET), 0);
-    int c = fgetc(fp);
-    assert_int_equal(fseek(fp, 1000, SEEK_SET), 0);
-    assert_int_not_equal(fputc(c ^ 0x55, fp), EOF);
-    assert_int_equal(fclose(fp), 0);
+    flip_byte(h5, 1000);
     commit_result(w, &s, 3, 4);
     write_store(&s, h5);
     assert_int_equal(s.metrics_spilled, 11);
