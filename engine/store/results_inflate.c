@@ -18,6 +18,9 @@
 
 #include <hdf5.h>
 #include <zlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "results_internal.h"
 #include "store_h5.h"
@@ -251,37 +254,88 @@ static int little_endian(void)
     return b == 1;
 }
 
+#if defined(__SSE2__)
+/* The 16 x 16 bytes at in (16 byte planes, n apart, of 16 elements) to out (16
+ * elements, elem apart): four rounds of unpacking pairs of registers, each
+ * doubling the run of one element's bytes (1, 2, 4, 8, then 16). */
+static void tile16(const unsigned char *in, size_t n, unsigned char *out, size_t elem)
+{
+    __m128i a[16], b[16];
+    for (int k = 0; k < 16; k++)
+        a[k] = _mm_loadu_si128((const __m128i *)(const void *)(in + (size_t)k * n));
+    for (int k = 0; k < 16; k += 2) { /* planes k, k + 1: elements 0-7, 8-15 */
+        b[k] = _mm_unpacklo_epi8(a[k], a[k + 1]);
+        b[k + 1] = _mm_unpackhi_epi8(a[k], a[k + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) { /* a[g + m]: elements 4m..4m+3, planes g..g+3 */
+        a[g] = _mm_unpacklo_epi16(b[g], b[g + 2]);
+        a[g + 1] = _mm_unpackhi_epi16(b[g], b[g + 2]);
+        a[g + 2] = _mm_unpacklo_epi16(b[g + 1], b[g + 3]);
+        a[g + 3] = _mm_unpackhi_epi16(b[g + 1], b[g + 3]);
+    }
+    for (int h = 0; h < 16; h += 8) { /* b[h + p]: elements 2p, 2p+1, planes h..h+7 */
+        for (int m = 0; m < 4; m++) {
+            b[h + 2 * m] = _mm_unpacklo_epi32(a[h + m], a[h + 4 + m]);
+            b[h + 2 * m + 1] = _mm_unpackhi_epi32(a[h + m], a[h + 4 + m]);
+        }
+    }
+    for (int p = 0; p < 8; p++) { /* element 2p and 2p + 1, every plane */
+        _mm_storeu_si128((__m128i *)(void *)(out + (size_t)(2 * p) * elem),
+                         _mm_unpacklo_epi64(b[p], b[8 + p]));
+        _mm_storeu_si128((__m128i *)(void *)(out + (size_t)(2 * p + 1) * elem),
+                         _mm_unpackhi_epi64(b[p], b[8 + p]));
+    }
+}
+#endif
+
+/* Elements [i0, i1) x bytes [b0, b1) of the unshuffle: 8 x 8 tiles where they
+ * fit (little-endian hosts), the edges byte by byte. */
+static void unshuffle_rect(const unsigned char *in, size_t n, unsigned char *out, size_t elem,
+                           size_t i0, size_t i1, size_t b0, size_t b1)
+{
+    size_t i8 = i0, b8 = b0;
+    if (little_endian()) {
+        i8 = i0 + (i1 - i0) / 8 * 8;
+        b8 = b0 + (b1 - b0) / 8 * 8;
+    }
+    for (size_t i = i0; i < i8; i += 8) {
+        for (size_t b = b0; b < b8; b += 8) {
+            uint64_t r[8];
+            for (int k = 0; k < 8; k++)
+                memcpy(&r[k], in + (b + (size_t)k) * n + i, 8);
+            transpose8(r);
+            for (int k = 0; k < 8; k++)
+                memcpy(out + (i + (size_t)k) * elem + b, &r[k], 8);
+        }
+    }
+    for (size_t b = b8; b < b1; b++)
+        for (size_t i = i0; i < i8; i++)
+            out[i * elem + b] = in[b * n + i];
+    for (size_t b = b0; b < b1; b++)
+        for (size_t i = i8; i < i1; i++)
+            out[i * elem + b] = in[b * n + i];
+}
+
 void hps_unshuffle(const unsigned char *in, unsigned char *out, size_t elem, size_t nbytes)
 {
-    size_t n = elem ? nbytes / elem : 0, done_n = 0, done_b = 0;
+    size_t n = elem ? nbytes / elem : 0, n16 = 0, b16 = 0;
     /* HDF5 leaves a buffer of one element, or of 1-byte elements, as it is */
     if (elem <= 1 || n <= 1) {
         memmove(out, in, nbytes);
         return;
     }
-    /* in holds byte b of element i at b * n + i; out at i * elem + b. Tiles of
-     * 8 elements x 8 bytes are transposed in registers, 8 elements' rows (8 *
-     * elem bytes of out) at a time; the edges byte by byte. */
-    if (little_endian()) {
-        done_n = n / 8 * 8;
-        done_b = elem / 8 * 8;
-        for (size_t i = 0; i < done_n; i += 8) {
-            for (size_t b = 0; b < done_b; b += 8) {
-                uint64_t r[8];
-                for (int k = 0; k < 8; k++)
-                    memcpy(&r[k], in + (b + (size_t)k) * n + i, 8);
-                transpose8(r);
-                for (int k = 0; k < 8; k++)
-                    memcpy(out + (i + (size_t)k) * elem + b, &r[k], 8);
-            }
-        }
-    }
-    for (size_t b = done_b; b < elem; b++) /* the last elem % 8 bytes of every element */
-        for (size_t i = 0; i < done_n; i++)
-            out[i * elem + b] = in[b * n + i];
-    for (size_t b = 0; b < elem; b++) /* the last n % 8 elements */
-        for (size_t i = done_n; i < n; i++)
-            out[i * elem + b] = in[b * n + i];
+    /* in holds byte b of element i at b * n + i; out at i * elem + b: a
+     * transpose, done in tiles held in registers, 16 elements' rows (16 * elem
+     * bytes of out) at a time, so that the planes' lines read stay in cache */
+#if defined(__SSE2__)
+    n16 = n / 16 * 16;
+    b16 = elem / 16 * 16;
+    for (size_t i = 0; i < n16; i += 16)
+        for (size_t b = 0; b < b16; b += 16)
+            tile16(in + b * n + i, n, out + i * elem + b, elem);
+#endif
+    unshuffle_rect(in, n, out, elem, 0, n16, b16, elem); /* the last elem % 16 bytes */
+    unshuffle_rect(in, n, out, elem, n16, n, 0, elem);   /* the last n % 16 elements */
     memcpy(out + n * elem, in + n * elem, nbytes - n * elem); /* a part element: as is */
 }
 

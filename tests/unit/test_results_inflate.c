@@ -261,12 +261,12 @@ static hid_t filtered_file(size_t elem, size_t n, herr_t (*add)(hid_t), const vo
 }
 
 /* The unshuffle gives back what HDF5's shuffle filter stored, for element sizes
- * on and off the 8-byte tiles and counts on and off 8 elements. */
+ * and counts on and off the tiles (16 x 16 with SSE2, 8 x 8, bytes). */
 static void test_unshuffle_matches_hdf5(void **state)
 {
     (void)state;
-    const size_t elems[] = {1, 2, 3, 7, 8, 9, 16, 17, 64, 141};
-    const size_t counts[] = {1, 2, 7, 8, 9, 63, 1024};
+    const size_t elems[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 33, 64, 141};
+    const size_t counts[] = {1, 2, 7, 8, 9, 15, 16, 17, 31, 63, 1024};
     srand(9);
     for (size_t a = 0; a < sizeof elems / sizeof elems[0]; a++) {
         for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
