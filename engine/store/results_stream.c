@@ -2,8 +2,8 @@
  * hps_results_stream_trials: /trials handed over block by block, in order, in
  * bounded memory (`hpsweep trials` writes a million rows this way). The first
  * block is read on the caller's thread with every check a whole read makes; the
- * blocks after it are read by worker threads, as many as there are cores, each
- * into a slot of its own, up to n_slots blocks ahead of the one being handed
+ * blocks after it are read by worker threads, one per online core (at most
+ * STREAM_MAX_WORKERS), each into a slot of its own, up to n_slots blocks ahead of the one being handed
  * over, so that the caller formats while the workers decompress. HDF5 (this
  * build serialises its calls, and is not thread-safe) is called by one thread at
  * a time: the workers hold the h5 lock around each call, and the caller calls it
@@ -27,8 +27,8 @@
 #include "store_h5.h"
 #include "hpsweep/error.h"
 
-/* Worker threads at most (each keeps a chunk's buffers: about 3 chunks, 3 MiB at
- * most), and slots: one per worker and STREAM_SPARE_SLOTS more (blocks read and
+/* Worker threads at most (each keeps four chunks' worth of buffers: 4 MiB at
+ * most for the chunks store_tables.c writes), and slots: one per worker and STREAM_SPARE_SLOTS more (blocks read and
  * waiting), at least STREAM_MIN_SLOTS. A slot holds a block of trials. */
 #define STREAM_MAX_WORKERS 8
 #define STREAM_SPARE_SLOTS 2
