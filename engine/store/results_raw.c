@@ -8,7 +8,10 @@
  * 1, 2, 4 or 8 bytes, 8-byte floats, a fixed cause string of at most
  * HPS_CAUSE_LEN bytes, float parameters as doubles); anything else is
  * HPS_ENOSYS and the caller reads through the converting path, which gives the
- * same values. The dataset stays open across blocks. Declared in results_internal.h.
+ * same values. The dataset stays open across blocks. Reading rows (HDF5) and
+ * decoding them (no HDF5) are apart, so that the rows of a chunk decompressed
+ * by results_inflate.c are decoded by the same code. Declared in
+ * results_internal.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +40,6 @@ struct hps_raw_trials {
     const hps_space *space;
     char **names; /* the parameter columns' names */
     size_t rowsize;
-    int64_t cap; /* rows buf holds */
-    unsigned char *buf;
     raw_col cols[];
 };
 
@@ -101,8 +102,8 @@ static int raw_column(hid_t ftype, const char *name, raw_kind want, raw_col *c)
     return ok;
 }
 
-int hps_raw_trials_open(hid_t file, const hps_space *space, int modern, int64_t block,
-                        hps_raw_trials **out, const hps_h5err *e)
+int hps_raw_trials_open(hid_t file, const hps_space *space, int modern, hps_raw_trials **out,
+                        const hps_h5err *e)
 {
     int np = space->n_params, ncols = RAW_FIXED + np + 2, rc = HPS_ENOSYS;
     char **names = NULL;
@@ -136,13 +137,8 @@ int hps_raw_trials_open(hid_t file, const hps_space *space, int modern, int64_t 
         ok = raw_column(r->mtype, "exit_code", RAW_SINT, &r->cols[RAW_FIXED + np]) &&
              raw_column(r->mtype, "attempts", RAW_SINT, &r->cols[RAW_FIXED + np + 1]);
     r->rowsize = H5Tget_size(r->mtype);
-    r->cap = block;
     if (!ok || r->rowsize == 0)
         goto fail;
-    if (!(r->buf = malloc((size_t)block * r->rowsize))) {
-        rc = HPS_ENOMEM;
-        goto fail;
-    }
     (void)e;
     r->names = names;
     *out = r;
@@ -161,7 +157,6 @@ void hps_raw_trials_close(hps_raw_trials *r)
     hps_h5_close(r->mtype);
     hps_h5_close(r->ds);
     hps_store_columns_free(r->names, r->np);
-    free(r->buf);
     free(r);
 }
 
@@ -200,24 +195,38 @@ static double raw_f64(const unsigned char *p, const raw_col *c)
     return v;
 }
 
-int hps_raw_trials_read(hps_raw_trials *r, int64_t first, int64_t n, hps_trial *trials,
-                        double *values, const hps_h5err *e)
+size_t hps_raw_trials_rowsize(const hps_raw_trials *r)
+{
+    return r->rowsize;
+}
+
+hid_t hps_raw_trials_dataset(const hps_raw_trials *r)
+{
+    return r->ds;
+}
+
+int hps_raw_trials_fetch(hps_raw_trials *r, int64_t first, int64_t n, unsigned char *buf,
+                         const hps_h5err *e)
 {
     int rc = HPS_ECORRUPT;
     hid_t mspace = H5I_INVALID_HID;
-    if (n < 1 || n > r->cap) {
-        hps_h5_errf(e, "/trials: %lld rows asked for, %lld at most", (long long)n,
-                    (long long)r->cap);
-        return HPS_EINVAL;
-    }
     hsize_t start[1] = {(hsize_t)first}, count[1] = {(hsize_t)n};
     h5Check(e, mspace = H5Screate_simple(1, count, NULL));
     h5Check(e, H5Sselect_hyperslab(r->fspace, H5S_SELECT_SET, start, NULL, count, NULL));
-    h5Check(e, H5Dread(r->ds, r->mtype, mspace, r->fspace, H5P_DEFAULT, r->buf));
+    h5Check(e, H5Dread(r->ds, r->mtype, mspace, r->fspace, H5P_DEFAULT, buf));
+    rc = HPS_OK;
+fail:
+    hps_h5_close(mspace);
+    return rc;
+}
+
+int hps_raw_trials_decode(const hps_raw_trials *r, const unsigned char *rows, int64_t first,
+                          int64_t n, hps_trial *trials, double *values, const hps_h5err *e)
+{
     const raw_col *c = r->cols;
     int np = r->np;
     for (int64_t k = 0; k < n; k++) {
-        const unsigned char *row = r->buf + (size_t)k * r->rowsize;
+        const unsigned char *row = rows + (size_t)k * r->rowsize;
         hps_trial *tr = &trials[k];
         *tr = (hps_trial){
             .trial_id = raw_i64(row, &c[0]),
@@ -248,14 +257,11 @@ int hps_raw_trials_read(hps_raw_trials *r, int64_t first, int64_t n, hps_trial *
             int64_t x = raw_i64(row, pc);
             if (p->type == HPS_PARAM_CATEGORICAL && (x < 0 || x >= p->n_choices)) {
                 hps_h5_errf(e, "/trials row %lld: %s is not a valid choice index",
-                            (long long)k, r->names[i]);
-                goto fail;
+                            (long long)(first + k), r->names[i]);
+                return HPS_ECORRUPT;
             }
             tr->values[i] = p->type == HPS_PARAM_BOOL ? (x != 0) : (double)x;
         }
     }
-    rc = HPS_OK;
-fail:
-    hps_h5_close(mspace);
-    return rc;
+    return HPS_OK;
 }

@@ -1,11 +1,10 @@
 /*
  * Reading /trials for the results reader (results.c): every row, the few rows
- * the stored ranking names as the best (store_index.c), or block by block for
- * a caller that streams them; and /failures, whose stderr tails join the trials.
- * Declared in results_internal.h.
+ * the stored ranking names as the best (store_index.c), or a block of rows
+ * (results_stream.c streams the table); and /failures, whose stderr tails join
+ * the trials. Declared in results_internal.h.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,13 +30,10 @@ static int param_value(const h5table *t, const h5col *c, const hps_param *p, int
     return HPS_OK;
 }
 
-/*
- * Whether /trials has the int32 exit_code and attempts columns (1), lacks them as
- * a file written before they existed does (0), or cannot be opened (< 0). A
- * parameter of such a file may itself be called exit_code, but its column is then
- * an int64, a double or an enum, never a plain int32.
- */
-static int trials_have_exit_columns(hid_t file, const hps_h5err *e)
+/* A parameter of a file without the int32 exit_code and attempts columns may
+ * itself be called exit_code, but its column is then an int64, a double or an
+ * enum, never a plain int32. */
+int hps_results_trials_modern(hid_t file, const hps_h5err *e)
 {
     if (H5Lexists(file, "trials", H5P_DEFAULT) <= 0)
         return 0; /* hps_h5_read_table reports the missing table */
@@ -84,7 +80,7 @@ static int read_trials(hid_t file, hps_results *res, trial_rows *which, const hp
     char **names = NULL;
     h5table t = {.mtype = H5I_INVALID_HID, .space = H5I_INVALID_HID};
     h5col *cols = calloc((size_t)(C_FIXED + np + 2), sizeof *cols);
-    int modern = trials_have_exit_columns(file, e);
+    int modern = hps_results_trials_modern(file, e);
     int rc = !cols ? HPS_ENOMEM : modern < 0 ? modern : HPS_OK;
     if (rc == HPS_OK)
         rc = hps_store_param_columns_n(
@@ -263,216 +259,13 @@ int hps_results_read_best(hid_t file, hps_results *res, int best_k, const hps_h5
 }
 
 
-/*
- * One block of /trials for hps_results_stream_trials: res is a shallow copy of
- * the caller's results (its space, goal and names) holding this block's trials,
- * read by read_block, on another thread while earlier blocks are handed over:
- * through read_trials (raw NULL), or as stored into rows and values, which are
- * kept from block to block.
- */
-typedef struct trial_block {
-    hid_t file;
-    hps_results res;
-    trial_rows which;
-    hps_raw_trials *raw;
-    hps_trial *rows;
-    double *values;
-    const hps_h5err *e;
-    H5E_auto2_t quiet; /* the reading thread's HDF5 error printing (per thread in */
-    void *quiet_data;  /* a thread-safe HDF5): the caller's */
-    int rc;
-} trial_block;
-
-/* Read block b (its which.first set) into it; b->rc says how that went. */
-static void read_block(trial_block *b)
+int hps_results_read_block(hid_t file, hps_results *res, int64_t first, int64_t max_rows,
+                           int64_t *total, double **values, const hps_h5err *e)
 {
-    H5Eset_auto2(H5E_DEFAULT, b->quiet, b->quiet_data);
-    if (!b->raw) {
-        b->rc = read_trials(b->file, &b->res, &b->which, b->e);
-        return;
-    }
-    int64_t left = b->which.total - b->which.first;
-    int64_t n = left < b->which.max_rows ? left : b->which.max_rows;
-    b->rc = hps_raw_trials_read(b->raw, b->which.first, n, b->rows, b->values, b->e);
-    b->res.trials = b->rows;
-    b->res.n_trials = b->rc == HPS_OK ? n : 0;
-}
-
-/* Block b (read or not) emptied: trials read_trials allocated are freed. */
-static void free_block(trial_block *b)
-{
-    if (b->res.trials != b->rows) {
-        free(b->res.trials);
-        free(b->which.values);
-    }
-    b->res.trials = NULL;
-    b->res.n_trials = 0;
-    b->which.values = NULL;
-}
-
-/* Blocks read ahead of the one being handed over, at most. */
-#define STREAM_SLOTS 4
-
-/*
- * The blocks after the first, between the reading thread and the caller's: block
- * j (0 for the table's second) goes to slot[j % STREAM_SLOTS]. The reader waits
- * only when every slot holds a block not yet handed over, the caller only when
- * the next block is not read yet, so neither waits on the other's every block
- * (on a busy machine each wake-up can take milliseconds).
- */
-typedef struct stream_ring {
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* produced, consumed or stop changed */
-    trial_block slot[STREAM_SLOTS];
-    int64_t n_blocks, block, produced, consumed;
-    int stop; /* the caller has stopped: read no more */
-} stream_ring;
-
-/* The reading thread: every block in turn, until one fails or the caller stops. */
-static void *read_ahead(void *arg)
-{
-    stream_ring *q = arg;
-    for (int64_t j = 0; j < q->n_blocks; j++) {
-        pthread_mutex_lock(&q->mu);
-        while (q->produced - q->consumed >= STREAM_SLOTS && !q->stop)
-            pthread_cond_wait(&q->cv, &q->mu);
-        int stop = q->stop;
-        pthread_mutex_unlock(&q->mu);
-        if (stop)
-            break;
-        trial_block *b = &q->slot[j % STREAM_SLOTS];
-        b->which.first = (j + 1) * q->block;
-        read_block(b);
-        pthread_mutex_lock(&q->mu);
-        q->produced++;
-        pthread_cond_broadcast(&q->cv);
-        pthread_mutex_unlock(&q->mu);
-        if (b->rc != HPS_OK)
-            break;
-    }
-    return NULL;
-}
-
-/*
- * For the blocks after the first, read as stored (hps_raw_trials_open) into rows
- * and values each slot keeps: *raw stays NULL (read_trials then, which allocates
- * per block) when the layout is not one raw reading decodes or memory is short.
- */
-static void open_raw(hid_t file, const hps_space *space, int64_t block, stream_ring *q,
-                     hps_raw_trials **raw, const hps_h5err *e)
-{
-    int modern = trials_have_exit_columns(file, e), np = space->n_params;
-    *raw = NULL;
-    if (modern < 0 || hps_raw_trials_open(file, space, modern, block, raw, e) != HPS_OK)
-        return;
-    int ok = 1;
-    for (int i = 0; i < STREAM_SLOTS; i++) {
-        trial_block *b = &q->slot[i];
-        b->rows = malloc((size_t)block * sizeof *b->rows);
-        b->values = np ? malloc((size_t)block * (size_t)np * sizeof *b->values) : NULL;
-        ok = ok && b->rows && (b->values || !np);
-    }
-    for (int i = 0; i < STREAM_SLOTS; i++)
-        q->slot[i].raw = ok ? *raw : NULL;
-    if (!ok) {
-        hps_raw_trials_close(*raw);
-        *raw = NULL;
-    }
-}
-
-/*
- * The blocks after the first are read and decompressed on a second thread, up to
- * STREAM_SLOTS ahead, while each handles the earlier ones on this thread, so that
- * a large export takes about the longer of the two rather than their sum. HDF5 is
- * only ever called by one thread at a time: this one calls it again only after
- * the reader has ended (pthread_join); without a thread (pthread_create failed)
- * each block is read here before it is handed over. The first block goes through
- * read_trials, which checks the table (its columns, the rows written) as every
- * read does.
- */
-int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stream *s,
-                              const hps_h5err *e)
-{
-    trial_block first = {.file = file, .res = *out, .which = {.max_rows = s->block, .pack = 1},
-                         .e = e};
-    first.res.trials = NULL;
-    first.res.n_trials = 0;
-    H5Eget_auto2(H5E_DEFAULT, &first.quiet, &first.quiet_data);
-    int rc = read_trials(file, &first.res, &first.which, e);
-    int64_t total = first.which.total;
-    if (rc != HPS_OK || first.res.n_trials == 0) {
-        free_block(&first);
-        return rc;
-    }
-    stream_ring *q = calloc(1, sizeof *q);
-    if (!q) {
-        free_block(&first);
-        hps_h5_errf(e, "out of memory reading /trials");
-        return HPS_ENOMEM;
-    }
-    q->block = s->block;
-    q->n_blocks = (total - 1) / s->block; /* blocks after the first */
-    for (int i = 0; i < STREAM_SLOTS; i++) {
-        q->slot[i] = first;
-        q->slot[i].res.trials = NULL;
-        q->slot[i].res.n_trials = 0;
-        q->slot[i].which = (trial_rows){.max_rows = s->block, .pack = 1, .total = total};
-    }
-    hps_raw_trials *raw = NULL;
-    if (q->n_blocks > 0)
-        open_raw(file, &out->space, s->block, q, &raw, e);
-    pthread_t reader;
-    int ahead = q->n_blocks > 0 && pthread_mutex_init(&q->mu, NULL) == 0;
-    if (ahead && pthread_cond_init(&q->cv, NULL) != 0) {
-        pthread_mutex_destroy(&q->mu);
-        ahead = 0;
-    }
-    if (ahead && pthread_create(&reader, NULL, read_ahead, q) != 0) {
-        pthread_cond_destroy(&q->cv);
-        pthread_mutex_destroy(&q->mu);
-        ahead = 0;
-    }
-    rc = s->each(&first.res, 0, s->arg);
-    free_block(&first);
-    for (int64_t j = 0; rc == HPS_OK && j < q->n_blocks; j++) {
-        trial_block *b = &q->slot[j % STREAM_SLOTS];
-        if (ahead) {
-            pthread_mutex_lock(&q->mu);
-            while (q->produced <= j)
-                pthread_cond_wait(&q->cv, &q->mu);
-            pthread_mutex_unlock(&q->mu);
-        } else {
-            b->which.first = (j + 1) * s->block;
-            read_block(b);
-        }
-        rc = b->rc;
-        if (rc == HPS_OK)
-            rc = s->each(&b->res, b->which.first, s->arg);
-        free_block(b);
-        if (ahead) {
-            pthread_mutex_lock(&q->mu);
-            q->consumed++;
-            pthread_cond_broadcast(&q->cv);
-            pthread_mutex_unlock(&q->mu);
-        }
-    }
-    if (ahead) {
-        pthread_mutex_lock(&q->mu);
-        q->stop = 1;
-        pthread_cond_broadcast(&q->cv);
-        pthread_mutex_unlock(&q->mu);
-        pthread_join(reader, NULL);
-        pthread_cond_destroy(&q->cv);
-        pthread_mutex_destroy(&q->mu);
-    }
-    for (int i = 0; i < STREAM_SLOTS; i++) {
-        trial_block *b = &q->slot[i];
-        free_block(b); /* read ahead, never handed over */
-        free(b->rows);
-        free(b->values);
-    }
-    hps_raw_trials_close(raw);
-    free(q);
+    trial_rows which = {.first = first, .max_rows = max_rows, .pack = 1};
+    int rc = read_trials(file, res, &which, e);
+    *total = which.total;
+    *values = which.values;
     return rc;
 }
 
