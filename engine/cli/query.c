@@ -329,25 +329,6 @@ int hps_cli_best(int argc, char **argv)
  * one being written and those read ahead of it), whatever the table's size. */
 #define TRIALS_BLOCK 16384
 
-/* Where `hpsweep trials` is in its output. */
-typedef struct trials_out {
-    hps_export_format fmt;
-    int head_done;
-    int64_t rows;
-    int write_rc; /* the export's failure, told apart from the reader's */
-} trials_out;
-
-static int trials_block(const hps_results *r, int64_t first, void *arg)
-{
-    trials_out *o = arg;
-    int rc = o->head_done ? HPS_OK : hps_export_trials_head(stdout, r, o->fmt);
-    o->head_done = 1;
-    if (rc == HPS_OK)
-        rc = hps_export_trials_rows(stdout, r, r->trials, r->n_trials, first, o->fmt);
-    o->rows += r->n_trials;
-    o->write_rc = rc;
-    return rc;
-}
 
 static void usage_trials(FILE *f)
 {
@@ -395,8 +376,8 @@ int hps_cli_trials(int argc, char **argv)
         return rc;
     hps_store_quiet();
     char err[1024] = "";
-    trials_out o = {.fmt = fmt};
-    int erc = hps_results_each_trials(h5, TRIALS_BLOCK, trials_block, &o, &r, err, sizeof err);
+    hps_export_progress o;
+    int erc = hps_export_trials_stream(h5, TRIALS_BLOCK, stdout, fmt, &o, &r, err, sizeof err);
     if (erc == o.write_rc && erc != HPS_OK) { /* reading went well, writing did not */
         fprintf(stderr, "hpsweep: writing the trials: %s\n", hps_strerror(erc));
         return HPS_EXIT_ERROR;

@@ -15,6 +15,7 @@
 #include "core/fmt.h"
 #include "core/json.h"
 #include "export.h"
+#include "results_internal.h"
 #include "core/envname.h"
 #include "hpsweep/error.h"
 
@@ -280,48 +281,56 @@ static size_t csv_row_bound(const hps_space *sp)
 /* Bytes of CSV gathered before each fwrite (more when one row needs more). */
 #define CSV_FLUSH_BYTES (1u << 20)
 
+/* The CSV row of t at p, which has room for csv_row_bound(sp) bytes; returns its
+ * end. */
+static char *csv_row_at(char *p, const hps_space *sp, const hps_trial *t)
+{
+    char text[CSV_VALUE_TEXT];
+    int np = sp->n_params;
+    p = csv_i64_at(p, t->trial_id, ',');
+    const char *status = hps_trial_status_name(t->status);
+    size_t sn = strlen(status);
+    memcpy(p, status, sn);
+    p += sn;
+    *p++ = ',';
+    p += hps_fmt_u64(p, t->seed);
+    *p++ = ',';
+    p = csv_i64_at(p, t->bracket, ',');
+    p = csv_i64_at(p, t->rung, ',');
+    p = csv_double_at(p, t->budget, ',');
+    p = csv_i64_at(p, t->worker, ',');
+    p = csv_double_at(p, t->start, ',');
+    p = csv_double_at(p, t->end, ',');
+    p = csv_double_at(p, t->objective, ',');
+    p = csv_field_at(p, t->cause);
+    *p++ = ',';
+    p = csv_i64_at(p, t->exit_code, ',');
+    p = csv_i64_at(p, t->attempts, np ? ',' : '\n');
+    for (int i = 0; i < np; i++) {
+        if (sp->params[i].type == HPS_PARAM_FLOAT) { /* what hps_space_value_text writes */
+            p += hps_fmt_g17(p, t->values[i]);
+        } else if (sp->params[i].type == HPS_PARAM_BOOL) {
+            int yes = t->values[i] != 0.0;
+            memcpy(p, yes ? "true" : "false", yes ? 4 : 5);
+            p += yes ? 4 : 5;
+        } else
+            p = csv_field_at(p, hps_space_value_text(sp, i, t->values[i], text, sizeof text));
+        *p++ = i + 1 < np ? ',' : '\n';
+    }
+    return p;
+}
+
 /* The CSV rows of t[0..n): formatted straight into one large buffer (every row
  * checked to fit before it is written), written in pieces of about a MiB. */
 static int csv_rows(FILE *f, const hps_space *sp, const hps_trial *t, int64_t n)
 {
     size_t bound = csv_row_bound(sp), cap = CSV_FLUSH_BYTES + bound, len = 0;
-    char *buf = malloc(cap), text[CSV_VALUE_TEXT];
+    char *buf = malloc(cap);
     if (!buf)
         return HPS_ENOMEM;
-    int np = sp->n_params, rc = HPS_OK;
+    int rc = HPS_OK;
     for (int64_t k = 0; k < n && rc == HPS_OK; k++, t++) {
-        char *p = buf + len;
-        p = csv_i64_at(p, t->trial_id, ',');
-        const char *status = hps_trial_status_name(t->status);
-        size_t sn = strlen(status);
-        memcpy(p, status, sn);
-        p += sn;
-        *p++ = ',';
-        p += hps_fmt_u64(p, t->seed);
-        *p++ = ',';
-        p = csv_i64_at(p, t->bracket, ',');
-        p = csv_i64_at(p, t->rung, ',');
-        p = csv_double_at(p, t->budget, ',');
-        p = csv_i64_at(p, t->worker, ',');
-        p = csv_double_at(p, t->start, ',');
-        p = csv_double_at(p, t->end, ',');
-        p = csv_double_at(p, t->objective, ',');
-        p = csv_field_at(p, t->cause);
-        *p++ = ',';
-        p = csv_i64_at(p, t->exit_code, ',');
-        p = csv_i64_at(p, t->attempts, np ? ',' : '\n');
-        for (int i = 0; i < np; i++) {
-            if (sp->params[i].type == HPS_PARAM_FLOAT) { /* what hps_space_value_text writes */
-                p += hps_fmt_g17(p, t->values[i]);
-            } else if (sp->params[i].type == HPS_PARAM_BOOL) {
-                int yes = t->values[i] != 0.0;
-                memcpy(p, yes ? "true" : "false", yes ? 4 : 5);
-                p += yes ? 4 : 5;
-            } else
-                p = csv_field_at(p, hps_space_value_text(sp, i, t->values[i], text, sizeof text));
-            *p++ = i + 1 < np ? ',' : '\n';
-        }
-        len = (size_t)(p - buf);
+        len = (size_t)(csv_row_at(buf + len, sp, t) - buf);
         if (len + bound > cap || k + 1 == n) {
             if (fwrite(buf, 1, len, f) != len)
                 rc = HPS_EIO;
@@ -329,6 +338,40 @@ static int csv_rows(FILE *f, const hps_space *sp, const hps_trial *t, int64_t n)
         }
     }
     free(buf);
+    return rc;
+}
+
+int hps_export_trials_text(const hps_results *r, const hps_trial *t, int64_t n, int64_t first,
+                           hps_export_format fmt, hps_export_text *out)
+{
+    out->len = 0;
+    if (fmt == HPS_EXPORT_CSV) {
+        const hps_space *sp = &r->space;
+        size_t bound = csv_row_bound(sp);
+        for (int64_t k = 0; k < n; k++, t++) {
+            if (out->cap - out->len < bound) {
+                size_t cap = out->cap ? 2 * out->cap : CSV_FLUSH_BYTES + bound;
+                char *p = cap > out->cap ? realloc(out->data, cap) : NULL;
+                if (!p)
+                    return HPS_ENOMEM;
+                out->data = p;
+                out->cap = cap;
+            }
+            out->len = (size_t)(csv_row_at(out->data + out->len, sp, t) - out->data);
+        }
+        return HPS_OK;
+    }
+    /* JSON through a stream of memory: the same code writes it as to a file */
+    free(out->data); /* open_memstream makes its own */
+    out->data = NULL;
+    out->cap = 0;
+    FILE *m = open_memstream(&out->data, &out->len);
+    if (!m)
+        return HPS_ENOMEM;
+    int rc = hps_export_trials_rows(m, r, t, n, first, fmt);
+    if (fclose(m) != 0 && rc == HPS_OK)
+        rc = HPS_ENOMEM;
+    out->cap = out->len;
     return rc;
 }
 
@@ -370,6 +413,50 @@ int hps_export_trials_rows(FILE *f, const hps_results *r, const hps_trial *trial
         return HPS_EINVAL;
     }
     return ferror(f) ? HPS_EIO : HPS_OK;
+}
+
+/* hps_export_trials_stream's stages: the text, on the reading threads (arg is read
+ * only), and the write, on the caller's. */
+typedef struct trials_stream {
+    FILE *f;
+    hps_export_format fmt;
+    hps_export_progress *p;
+} trials_stream;
+
+static int stream_text(const hps_results *r, int64_t first, const void *arg,
+                       hps_export_text *out)
+{
+    const trials_stream *ts = arg;
+    return hps_export_trials_text(r, r->trials, r->n_trials, first, ts->fmt, out);
+}
+
+static int stream_put(const hps_results *r, int64_t first, const hps_export_text *text,
+                      void *arg)
+{
+    (void)first;
+    trials_stream *ts = arg;
+    int rc = ts->p->head_done ? HPS_OK : hps_export_trials_head(ts->f, r, ts->fmt);
+    ts->p->head_done = 1;
+    if (rc == HPS_OK && text->len && fwrite(text->data, 1, text->len, ts->f) != text->len)
+        rc = HPS_EIO;
+    if (rc == HPS_OK)
+        ts->p->rows += r->n_trials;
+    ts->p->write_rc = rc;
+    return rc;
+}
+
+int hps_export_trials_stream(const char *path, int64_t block, FILE *f, hps_export_format fmt,
+                             hps_export_progress *p, hps_results *out, char *err,
+                             size_t errlen)
+{
+    *p = (hps_export_progress){0};
+    if (fmt != HPS_EXPORT_CSV && fmt != HPS_EXPORT_JSON) {
+        memset(out, 0, sizeof *out);
+        return HPS_EINVAL;
+    }
+    trials_stream ts = {f, fmt, p};
+    hps_trial_stream s = {.block = block, .text = stream_text, .put = stream_put, .arg = &ts};
+    return hps_results_stream_text(path, &s, out, err, errlen);
 }
 
 int hps_export_trials_tail(FILE *f, int64_t total, hps_export_format fmt)

@@ -69,6 +69,38 @@ int hps_export_trials_rows(FILE *f, const hps_results *r, const hps_trial *t, in
                            int64_t first, hps_export_format fmt);
 int hps_export_trials_tail(FILE *f, int64_t total, hps_export_format fmt);
 
+/* Text in memory: data[0..len) of cap bytes (malloc'd; free data). */
+typedef struct hps_export_text {
+    char *data;
+    size_t len, cap;
+} hps_export_text;
+
+/* hps_export_trials_rows into out (emptied first, its memory reused) rather than
+ * a file: touches nothing else, so blocks may be turned into text on several
+ * threads at once. HPS_OK, HPS_ENOMEM (out holds a part) or HPS_EINVAL. */
+int hps_export_trials_text(const hps_results *r, const hps_trial *t, int64_t n, int64_t first,
+                           hps_export_format fmt, hps_export_text *out);
+
+/* How far hps_export_trials_stream got. */
+typedef struct hps_export_progress {
+    int head_done;             /* the head is written */
+    int64_t rows;              /* rows written */
+    int write_rc;              /* f's first failure (HPS_OK: none), told apart from the
+                                  reader's */
+} hps_export_progress;
+
+/*
+ * The head and every row of the /trials of sweep.h5 at path to f in fmt (csv,
+ * json; the tail is the caller's), read block rows at a time as
+ * hps_results_each_trials reads them, each block turned into text on the thread
+ * that read it (so formatting runs on every core too) and written here in order.
+ * p (zeroed first) says how far it got; out is as hps_results_each_trials leaves
+ * it. Returns what hps_results_each_trials returns, or p->write_rc.
+ */
+int hps_export_trials_stream(const char *path, int64_t block, FILE *f, hps_export_format fmt,
+                             hps_export_progress *p, hps_results *out, char *err,
+                             size_t errlen);
+
 /* Every rung of r (/rungs), one row/object each, in fmt (csv, json). */
 int hps_export_rungs(FILE *f, const hps_results *r, hps_export_format fmt);
 

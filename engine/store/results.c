@@ -473,6 +473,17 @@ int hps_results_each_trials(const char *path, int64_t block,
     return open_results(path, 0, &s, out, err, errlen);
 }
 
+int hps_results_stream_text(const char *path, const hps_trial_stream *s, hps_results *out,
+                            char *err, size_t errlen)
+{
+    if (s->block < 1 || !s->text || !s->put || s->each || s->rows) {
+        if (out)
+            memset(out, 0, sizeof *out);
+        return HPS_EINVAL;
+    }
+    return open_results(path, 0, s, out, err, errlen);
+}
+
 int hps_results_open_rows(const char *path, const int64_t *rows, int n, hps_results *out,
                           char *err, size_t errlen)
 {

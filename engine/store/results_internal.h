@@ -13,18 +13,27 @@
 
 #include <hdf5.h>
 
+#include "export.h"
 #include "store_h5.h"
 #include "hpsweep/results.h"
 
 /* How hps_results_each_trials hands /trials over: blocks of block rows to each;
- * or, rows set, how hps_results_open_rows reads the n_rows rows named. */
+ * or, text set, each block turned into text by text (on the thread that read it,
+ * several at once: it may change only out) and that text handed to put, in
+ * order; or, rows set, how hps_results_open_rows reads the n_rows rows named. */
 typedef struct hps_trial_stream {
     int64_t block;
     int (*each)(const hps_results *r, int64_t first, void *arg);
+    int (*text)(const hps_results *r, int64_t first, const void *arg, hps_export_text *out);
+    int (*put)(const hps_results *r, int64_t first, const hps_export_text *text, void *arg);
     void *arg;
     const int64_t *rows;
     int n_rows;
 } hps_trial_stream;
+
+/* hps_results_each_trials with s's text and put stages (s->rows NULL). */
+int hps_results_stream_text(const char *path, const hps_trial_stream *s, hps_results *out,
+                            char *err, size_t errlen);
 
 /* The rows rows[0..n) of /trials, each alone, into res->trials in that order (no
  * stderr tails). */

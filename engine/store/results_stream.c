@@ -3,8 +3,10 @@
  * bounded memory (`hpsweep trials` writes a million rows this way). The first
  * block is read on the caller's thread with every check a whole read makes; the
  * blocks after it are read by worker threads, one per online core (at most
- * STREAM_MAX_WORKERS), each into a slot of its own, up to n_slots blocks ahead of the one being handed
- * over, so that the caller formats while the workers decompress. HDF5 (this
+ * STREAM_MAX_WORKERS), each into a slot of its own, up to n_slots blocks ahead of
+ * the one being handed over, so that the caller formats while the workers
+ * decompress; or, when the stream has a text stage (hps_results_stream_text), the
+ * workers turn each block into text too and the caller only writes it. HDF5 (this
  * build serialises its calls, and is not thread-safe) is called by one thread at
  * a time: the workers hold the h5 lock around each call, and the caller calls it
  * again only after they have ended. A block is read, in order of preference:
@@ -28,8 +30,9 @@
 #include "hpsweep/error.h"
 
 /* Worker threads at most (each keeps four chunks' worth of buffers: 4 MiB at
- * most for the chunks store_tables.c writes), and slots: one per worker and STREAM_SPARE_SLOTS more (blocks read and
- * waiting), at least STREAM_MIN_SLOTS. A slot holds a block of trials. */
+ * most for the chunks store_tables.c writes), and slots: one per worker and
+ * STREAM_SPARE_SLOTS more (blocks read and waiting), at least STREAM_MIN_SLOTS. A
+ * slot holds a block of trials, and its text when the stream has a text stage. */
 #define STREAM_MAX_WORKERS 8
 #define STREAM_SPARE_SLOTS 2
 #define STREAM_MIN_SLOTS 4
@@ -45,11 +48,13 @@ typedef struct trial_block {
     hps_trial *rows;       /* raw reading: the trials, kept from block to block */
     double *values;        /* and their parameter values */
     double *block_values;  /* read through HDF5's conversion: allocated per block */
+    hps_export_text text;  /* the block as text (a stream with a text stage) */
     char err[512];
     int rc;
 } trial_block;
 
 typedef struct stream_ring {
+    const hps_trial_stream *s;
     hid_t file;
     int64_t block, total, n_blocks;
     int np, n_slots;
@@ -158,8 +163,29 @@ static int read_raw(stream_ring *q, stream_worker *w, trial_block *b, int64_t n,
     return HPS_OK;
 }
 
-/* Read block j (the table's (j + 1)-th) into b; b->rc and b->err say how. */
+/* Turn block b (read) into text when the stream has a text stage. */
+static int block_text(const hps_trial_stream *s, const hps_results *r, int64_t first,
+                      hps_export_text *out, char *err, size_t errlen)
+{
+    int rc = s->text ? s->text(r, first, s->arg, out) : HPS_OK;
+    if (rc != HPS_OK)
+        snprintf(err, errlen, "turning /trials rows %lld-%lld into text: %s",
+                 (long long)first, (long long)(first + r->n_trials - 1), hps_strerror(rc));
+    return rc;
+}
+
+/* Read block j (the table's (j + 1)-th) into b, and turn it into text when the
+ * stream has a text stage; b->rc and b->err say how. */
+static void read_rows(stream_ring *q, stream_worker *w, trial_block *b, int64_t j);
+
 static void read_block(stream_ring *q, stream_worker *w, trial_block *b, int64_t j)
+{
+    read_rows(q, w, b, j);
+    if (b->rc == HPS_OK)
+        b->rc = block_text(q->s, &b->res, b->first, &b->text, b->err, sizeof b->err);
+}
+
+static void read_rows(stream_ring *q, stream_worker *w, trial_block *b, int64_t j)
 {
     hps_h5err e = {b->err, sizeof b->err};
     b->err[0] = '\0';
@@ -348,6 +374,8 @@ static int hand_over(stream_ring *q, stream_worker *w, const hps_trial_stream *s
         rc = b->rc;
         if (rc != HPS_OK)
             hps_h5_errf(e, "%s", b->err);
+        else if (s->put)
+            rc = s->put(&b->res, b->first, &b->text, s->arg);
         else
             rc = s->each(&b->res, b->first, s->arg);
         free_block(b);
@@ -366,6 +394,7 @@ int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stre
                               const hps_h5err *e)
 {
     hps_results first = *out;
+    hps_export_text first_text = {0};
     double *first_values = NULL;
     int64_t total = 0;
     first.trials = NULL;
@@ -391,8 +420,8 @@ int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stre
         rc = HPS_ENOMEM;
         goto done;
     }
-    *q = (stream_ring){.file = file, .block = s->block, .total = total, .n_blocks = n_blocks,
-                       .np = out->space.n_params, .n_slots = n_slots, .slot = q->slot};
+    *q = (stream_ring){.s = s, .file = file, .block = s->block, .total = total,
+                       .n_blocks = n_blocks, .np = out->space.n_params, .n_slots = n_slots, .slot = q->slot};
     for (int i = 0; i < (n_workers > 0 ? n_workers : 1); i++)
         w[i].q = q;
     if (H5Eget_auto2(H5E_DEFAULT, &q->quiet, &q->quiet_data) < 0) {
@@ -403,19 +432,30 @@ int hps_results_stream_trials(hid_t file, hps_results *out, const hps_trial_stre
         prepare(q, &first, w, n_workers, e);
         started = start_workers(q, w, n_workers);
     }
-    rc = s->each(&first, 0, s->arg);
+    if (!s->put) {
+        rc = s->each(&first, 0, s->arg);
+    } else {
+        char why[512];
+        rc = block_text(s, &first, 0, &first_text, why, sizeof why);
+        if (rc != HPS_OK)
+            hps_h5_errf(e, "%s", why);
+        else
+            rc = s->put(&first, 0, &first_text, s->arg);
+    }
     if (rc == HPS_OK)
         rc = hand_over(q, w, s, e);
     stop_workers(q, w, started);
 done:
     free(first.trials);
     free(first_values);
+    free(first_text.data);
     if (q && q->slot) {
         for (int i = 0; i < q->n_slots; i++) {
             trial_block *b = &q->slot[i];
             free_block(b); /* read ahead, never handed over */
             free(b->rows);
             free(b->values);
+            free(b->text.data);
         }
     }
     for (int i = 0; w && i < (n_workers > 0 ? n_workers : 1); i++) {

@@ -733,6 +733,40 @@ static void test_trials_json(void **state)
     release(&r);
 }
 
+/* The rows as text in memory are the rows written to a file, byte for byte, for
+ * csv and json, from any row on (json's separator depends on it), the buffer
+ * reused from block to block; an empty block is no text. */
+static void test_trials_text(void **state)
+{
+    (void)state;
+    hps_results r;
+    build(&r);
+    hps_export_text text = {0};
+    const hps_export_format fmts[] = {HPS_EXPORT_CSV, HPS_EXPORT_JSON};
+    for (int k = 0; k < 2; k++)
+        for (int64_t first = 0; first < 3; first++) {
+            int64_t n = r.n_trials - first;
+            out o;
+            out_open(&o);
+            assert_int_equal(hps_export_trials_rows(o.f, &r, r.trials + first, n, first, fmts[k]),
+                             HPS_OK);
+            assert_int_equal(fclose(o.f), 0);
+            assert_int_equal(hps_export_trials_text(&r, r.trials + first, n, first, fmts[k],
+                                                     &text),
+                             HPS_OK);
+            assert_int_equal(text.len, o.size);
+            assert_memory_equal(text.data, o.text, o.size);
+            assert_true(text.len > 0 && text.len <= text.cap);
+            free(o.text);
+        }
+    assert_int_equal(hps_export_trials_text(&r, r.trials, 0, 0, HPS_EXPORT_CSV, &text), HPS_OK);
+    assert_int_equal(text.len, 0);
+    assert_int_equal(hps_export_trials_text(&r, r.trials, 1, 0, HPS_EXPORT_YAML, &text),
+                     HPS_EINVAL);
+    free(text.data);
+    release(&r);
+}
+
 static void test_trials_empty(void **state)
 {
     (void)state;
@@ -863,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_trials_csv_quoting),
         cmocka_unit_test(test_trials_csv_awkward_doubles),
         cmocka_unit_test(test_trials_json),
+        cmocka_unit_test(test_trials_text),
         cmocka_unit_test(test_trials_empty),
         cmocka_unit_test(test_long_choice_text),
         cmocka_unit_test(test_parse_format),
