@@ -18,7 +18,8 @@
 #    to disk with dd and fdatasync (the RESULT line), and cp of them in the page
 #    cache (the table).
 # 3. Times a resume with nothing left to run (serial: replay + sweep.h5 rewrite)
-#    and takes its peak RSS (VmHWM, sampled as the coordinator's) per trial,
+#    and the growth of its peak RSS per trial (VmHWM, sampled as the
+#    coordinator's, resuming the TRIALS/10 sweep too: a slope, not start-up cost),
 #    against reading the journal once (cat > /dev/null).
 # 4. Journal bytes per trial against sweep.h5 bytes per trial.
 # Prints a table, then one line per figure:
@@ -162,16 +163,21 @@ h_per=$(awk -v a="$h5_bytes" -v n="$TRIALS" 'BEGIN{printf "%.1f", a / n}')
 cat_journal() { cat "$DIR/journal" > /dev/null; }
 t_cat=$(median3 cat_journal)
 t_resume=$(secs "$HPS" resume "$DIR" --quiet)
-# the resume's own peak RSS (the first run above timed it; this one is sampled)
-"$HPS" resume "$DIR" --quiet 2>>bench.err &
-rpid=$!
-resume_rss=0
-while kill -0 "$rpid" 2>/dev/null; do
-    while read -r k v _; do [ "$k" = VmHWM: ] && resume_rss=$v; done < "/proc/$rpid/status" 2>/dev/null || true
-    sleep 0.02
-done
-wait "$rpid" || { echo "bench/million.sh: the second resume failed" >&2; exit 1; }
-resume_per=$(awk -v a="$resume_rss" -v n="$TRIALS" 'BEGIN{printf "%.0f", a * 1024 / n}')
+# a resume's own peak RSS (KiB; the one above timed it, these are sampled)
+resume_peak() {
+    "$HPS" resume "$1" --quiet 2>>bench.err &
+    local rpid=$! hwm=0 k v
+    while kill -0 "$rpid" 2>/dev/null; do
+        while read -r k v _; do [ "$k" = VmHWM: ] && hwm=$v; done < "/proc/$rpid/status" 2>/dev/null || true
+        sleep 0.02
+    done
+    wait "$rpid" || { echo "bench/million.sh: resuming $1 failed" >&2; exit 1; }
+    echo "$hwm"
+}
+resume_rss=$(resume_peak "$DIR")
+resume_rss_small=$(resume_peak runs/tenth)
+resume_per=$(awk -v a="$resume_rss_small" -v b="$resume_rss" -v n="$small" -v m="$TRIALS" \
+    'BEGIN{ printf "%.0f", (b - a) * 1024 / (m - n) }')
 
 run_rate=$(awk -v t="$t_run" -v n="$TRIALS" 'BEGIN{printf "%.0f", n / t}')
 printf '\nhpsweep million-trial benchmark: %s no-op trials (random, 2 float parameters), mpirun -np 2\n' "$TRIALS"
@@ -190,9 +196,9 @@ printf '  %-38s %10s s   %sx the peer (target <= 0.5x); %sx its time after start
 printf '  %-38s %10s s   %sx writing its %s bytes to disk (dd, fdatasync: %s s), %sx cp in the page cache (%s s); peak RSS %s KiB\n' \
     "hpsweep trials --format csv > FILE" "$t_csv" "$(ratio "$t_csv" "$t_disk")" "$csv_bytes" "$t_disk" \
     "$(ratio "$t_csv" "$t_cp")" "$t_cp" "$csv_rss"
-printf '  %-38s %10s s   %sx reading the journal once (%s s); peak RSS %s KiB (%s B per trial)\n' \
+printf '  %-38s %10s s   %sx reading the journal once (%s s); peak RSS %s KiB, %s KiB at %s trials: %s B per trial\n' \
     "resume (replay + rewrite, nothing to run)" "$t_resume" "$(ratio "$t_resume" "$t_cat")" "$t_cat" \
-    "$resume_rss" "$resume_per"
+    "$resume_rss" "$resume_rss_small" "$small" "$resume_per"
 printf '  %-38s %10s B   sweep.h5: %s B per trial (target <= 64)\n' "journal per trial" "$j_per" "$h_per"
 printf '  %-38s %10s KiB at %s trials, %s KiB at %s (peaks after start-up): %s B per finished trial (target ~0)\n' \
     "coordinator peak RSS" "$rss_big" "$TRIALS" "$rss_small" "$small" "$rss_slope"
@@ -213,4 +219,4 @@ else # a sweep ended before its journal passed 64 KiB: start-up would be the pea
     echo "RESULT|million: coordinator RSS growth per finished trial (B)|not measured (too few trials)|-|-|~0 (<= 16 B)|-"
 fi
 echo "RESULT|million: resume, nothing to run (s)|$t_resume|$t_cat (cat journal)|$(ratio "$t_resume" "$t_cat")|bounded replay|-"
-echo "RESULT|million: resume peak RSS per trial (B)|$resume_per|-|-|-|-"
+echo "RESULT|million: resume peak RSS growth per trial (B)|$resume_per|-|-|-|-"
