@@ -30,6 +30,7 @@
 #include "store/store_h5.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
+#include "trial_assert.h"
 
 typedef struct fix {
     char dir[64], path[96];
@@ -484,22 +485,9 @@ static int each_whole(const hps_results *r, int64_t first, void *arg)
     assert_int_equal(first, s->rows);
     for (int64_t i = 0; i < r->n_trials; i++) {
         const hps_trial *a = &r->trials[i], *b = &s->all->trials[first + i];
-        assert_int_equal(a->trial_id, b->trial_id);
-        assert_int_equal(a->status, b->status);
-        assert_true(a->seed == b->seed);
-        assert_int_equal(a->bracket, b->bracket);
-        assert_int_equal(a->rung, b->rung);
-        assert_memory_equal(&a->budget, &b->budget, sizeof a->budget);
-        assert_int_equal(a->worker, b->worker);
-        assert_memory_equal(&a->start, &b->start, sizeof a->start);
-        assert_memory_equal(&a->end, &b->end, sizeof a->end);
-        assert_memory_equal(&a->objective, &b->objective, sizeof a->objective);
-        assert_string_equal(a->cause, b->cause);
-        assert_int_equal(a->exit_code, b->exit_code);
-        assert_int_equal(a->attempts, b->attempts);
+        assert_same_row(a, b, 4);
         assert_null(a->stderr_tail);
         assert_true(a->prev_budget == 0);
-        assert_memory_equal(a->values, b->values, 4 * sizeof *a->values);
     }
     s->rows += r->n_trials;
     return HPS_OK;
