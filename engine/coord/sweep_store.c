@@ -246,7 +246,8 @@ static int write_store(hps_sweep *s, const char *h5_path, int summary, int rebui
         .parallelism = s->det.on ? s->det.p : s->budget.parallelism,
         .runs = s->runs, .n_runs = s->n_runs, .facts = summary ? &facts : NULL,
         .carry_from = s->carry_path, .row_seconds = &s->store_row_seconds,
-    };    hps_store_carry carry = {.trials = s->trials_spilled,
+    };
+    hps_store_carry carry = {.trials = s->trials_spilled,
                              .failure_rows = s->failure_rows_spilled,
                              .metrics = s->metrics_spilled, .rungs = s->rungs_spilled,
                              .failures = s->tails_spilled, .n_failures = s->n_tails_spilled};
@@ -310,16 +311,15 @@ static int spill_while_replaying(void *ctx)
     double t0 = hps_monotonic();
     if (t0 - r->last < r->fixed)
         return HPS_OK;
+    /* Named before the first write, which lets go of rows: the file must be found
+     * again (and removed) once it holds them. */
     char why[256];
-    if (write_store(s, r->path, 0, 0, why, sizeof why) != HPS_OK) {
+    if ((!s->carry_path && !(s->carry_path = strdup(r->path))) ||
+        write_store(s, r->path, 0, 0, why, sizeof why) != HPS_OK) {
         /* Nothing is lost: what was not written stays in memory, and the coordinator's
          * first write (which rebuilds from the journal if it must) says what fails. */
         r->off = 1;
         return HPS_OK;
-    }
-    if (!s->carry_path && !(s->carry_path = strdup(r->path))) {
-        unlink(r->path); /* it holds rows memory no longer does, but cannot be named */
-        return HPS_ENOMEM;
     }
     r->last = hps_monotonic();
     r->fixed = fmax(0.0, r->last - t0 - s->store_row_seconds);
