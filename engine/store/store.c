@@ -1,9 +1,10 @@
 /*
  * The sweep.h5 writer. hps_store_write() lays out the whole results file described
- * in store.h from the engine's in-memory tables, in memory (HDF5's core driver),
- * seals the image (store_seal.c), writes it to "<path>.tmp", fsyncs it, renames it
+ * in store.h from the engine's in-memory tables into "<path>.tmp", through a file
+ * driver that writes to disk without ever failing HDF5 (store_vfd.c: every disk
+ * error is one of ours, checked), seals it (store_seal.c), fsyncs it, renames it
  * over path and fsyncs the directory, so a reader sees either the old file or the
- * new one, never a torn one, and every disk error is one of ours, checked.
+ * new one, never a torn one.
  * hps_store_write_carry() takes the rows of /trials, /metrics, /rungs and
  * /failures that the caller has let go of from the file it replaces (opened read-only, its seal
  * checked first), so the old file is only read, and replaced only once the new
@@ -274,124 +275,6 @@ static int io_error(int sys_errno)
     return sys_errno == ENOSPC || sys_errno == EDQUOT ? HPS_ENOSPC : HPS_EIO;
 }
 
-/*
- * The file image of HDF5's core driver, caught when the file closes: the driver
- * allocates, grows and at close frees its buffer through these callbacks, and the
- * buffer it frees at close is the finished file, user block included.
- */
-typedef struct image_capture {
-    unsigned char *live;   /* the driver's buffer while the file is open */
-    size_t alloc;          /* its size */
-    unsigned char *kept;   /* the buffer at close (ours to free) */
-    size_t kept_alloc;
-} image_capture;
-
-static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata)
-{
-    image_capture *c = udata;
-    void *p = malloc(size);
-    if (p && op != H5FD_FILE_IMAGE_OP_PROPERTY_LIST_COPY) {
-        c->live = p;
-        c->alloc = size;
-    }
-    return p;
-}
-
-static void *image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
-                          void *udata)
-{
-    return memcpy(dest, src, size);
-}
-
-static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata)
-{
-    image_capture *c = udata;
-    void *p = realloc(ptr, size);
-    if (p) {
-        c->live = p;
-        c->alloc = size;
-    }
-    return p;
-}
-
-static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata)
-{
-    image_capture *c = udata;
-    /* The driver may open and close the name once before the real open (to see
-     * whether such a file exists): the last buffer closed is the file. */
-    if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && ptr && ptr == c->live) {
-        free(c->kept);
-        c->kept = ptr;
-        c->kept_alloc = c->alloc;
-        c->live = NULL;
-        return 0;
-    }
-    free(ptr);
-    return 0;
-}
-
-static void *image_udata_copy(void *udata)
-{
-    return udata;
-}
-
-static herr_t image_udata_free(void *udata)
-{
-    return 0;
-}
-
-/* The file's size: the end-of-file address its superblock (version 2 or 3, 8-byte
- * addresses, after the user block) records, which HDF5 stores absolute (its base
- * address, the user block, included); 0 when the image is not what this writer
- * makes. (Adding the user block again once wrote 512 bytes past the end, and
- * failed the write when the file ended within 512 bytes of the driver's buffer.) */
-static size_t image_size(const image_capture *c)
-{
-    const unsigned char *sb = c->kept + HPS_STORE_USERBLOCK;
-    if (!c->kept || c->kept_alloc < HPS_STORE_USERBLOCK + 48 ||
-        memcmp(sb, "\x89HDF\r\n\x1a\n", 8) != 0 || (sb[8] != 2 && sb[8] != 3) || sb[9] != 8)
-        return 0;
-    uint64_t eof = 0;
-    for (int i = 7; i >= 0; i--)
-        eof = eof << 8 | sb[28 + i];
-    return eof > HPS_STORE_USERBLOCK && eof <= c->kept_alloc ? (size_t)eof : 0;
-}
-
-/* Write the sealed image to path (created or truncated), fsync and close it, every
- * step checked: HPS_OK, HPS_ENOSPC or HPS_EIO with e naming the step. */
-static int write_image(const char *path, const unsigned char *p, size_t n, const hps_h5err *e)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        hps_h5_errf(e, "create %s: %s", path, strerror(errno));
-        return io_error(errno);
-    }
-    int rc = HPS_OK;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            hps_h5_errf(e, "write %s: %s", path, strerror(errno));
-            rc = io_error(errno);
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    if (rc == HPS_OK && fsync(fd) != 0) {
-        hps_h5_errf(e, "fsync %s: %s", path, strerror(errno));
-        rc = io_error(errno);
-    }
-    if (close(fd) != 0 && rc == HPS_OK) {
-        hps_h5_errf(e, "close %s: %s", path, strerror(errno));
-        rc = io_error(errno);
-    }
-    return rc;
-}
-
 /* fsync path (a file, or a directory when dir): open, fsync, close. */
 static int fsync_path(const char *path, int dir, const hps_h5err *e)
 {
@@ -427,6 +310,18 @@ static int fsync_parent(const char *path, const hps_h5err *e)
     int rc = fsync_path(dir, 1, e);
     free(dir);
     return rc;
+}
+
+/* HPS_OK, or the first disk error the sink met writing tmp (HPS_ENOSPC, HPS_EIO or
+ * HPS_ENOMEM) with e saying which call failed. */
+static int disk_error(const hps_store_sink *sink, const char *tmp, const hps_h5err *e)
+{
+    const char *what = NULL;
+    int err = hps_store_sink_error(sink, &what);
+    if (err == 0)
+        return HPS_OK;
+    hps_h5_errf(e, "%s %s: %s", what, tmp, strerror(err));
+    return err == ENOMEM ? HPS_ENOMEM : io_error(err);
 }
 
 hid_t hps_store_fapl(void)
@@ -487,10 +382,10 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", sizeof ".tmp");
 
-    /* The file is built in memory (HDF5's core driver, no backing store) and
-     * written out by write_image(): HDF5 never meets a disk error, so a full disk
-     * is one failed write of ours, never a failure inside HDF5's cache flushes
-     * (which it could swallow, or crash on at exit). */
+    /* The file is written through hps_store_sink (store_vfd.c): straight to disk,
+     * but HDF5 never meets a disk error, so a full disk is one failed write of ours,
+     * never a failure inside HDF5's cache flushes (which it could swallow, or crash
+     * on at exit). */
     int rc = HPS_EHDF5, created = 0;
     hps_store_index built;
     const hps_store_index *ix = meta->index;
@@ -509,8 +404,8 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
         return HPS_EINVAL;
     }
     const char *from = meta->carry_from ? meta->carry_from : path;
-    image_capture cap = {0};
-    size_t size = 0;
+    hps_store_sink *sink = NULL;
+    int fd = -1;
     hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     hid_t prev = H5I_INVALID_HID, prev_metrics = H5I_INVALID_HID, prev_rungs = H5I_INVALID_HID;
     hid_t prev_failures = H5I_INVALID_HID, prev_trials = H5I_INVALID_HID;
@@ -523,14 +418,21 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
         hps_h5_errf(&e, "%s cannot supply the rows written before: %s", from, why);
         goto fail;
     }
-    h5Check(&e, fapl = hps_store_fapl());
-    h5Check(&e, H5Pset_fapl_core(fapl, 1 << 20, 0));
-    H5FD_file_image_callbacks_t cb = {image_malloc, image_memcpy, image_realloc, image_free,
-                                      image_udata_copy, image_udata_free, &cap};
-    h5Check(&e, H5Pset_file_image_callbacks(fapl, &cb));
+    if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        hps_h5_errf(&e, "create %s: %s", tmp, strerror(errno));
+        rc = io_error(errno);
+        goto fail;
+    }
+    created = 1;
+    if (hps_store_sink_open(&sink, fd) != HPS_OK) {
+        hps_h5_errf(&e, "out of memory");
+        rc = HPS_ENOMEM;
+        goto fail;
+    }
+    h5Check(&e, fapl = hps_store_sink_fapl(sink));
     h5Check(&e, fcpl = H5Pcreate(H5P_FILE_CREATE));
     h5Check(&e, H5Pset_userblock(fcpl, HPS_STORE_USERBLOCK));
-    h5Check(&e, file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)); /* in memory only */
+    h5Check(&e, file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl));
     rc = write_root(file, meta, &e);
     if (rc == HPS_OK)
         rc = write_config(file, meta->config_text, &e);
@@ -559,15 +461,34 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     rc = HPS_EHDF5;
     hid_t closing = file;
     file = H5I_INVALID_HID;
-    h5Check(&e, H5Fclose(closing)); /* the core driver hands its buffer to image_free */
-    if ((size = image_size(&cap)) == 0) {
-        hps_h5_errf(&e, "HDF5 left no file image to write");
+    h5Check(&e, H5Fclose(closing));
+    if ((rc = disk_error(sink, tmp, &e)) != HPS_OK)
+        goto fail;
+    uint64_t size = hps_store_sink_size(sink);
+    if (size < HPS_STORE_USERBLOCK + 48) {
+        hps_h5_errf(&e, "HDF5 left no file to seal in %s", tmp);
+        rc = HPS_EHDF5;
         goto fail;
     }
-    hps_store_seal_image(cap.kept, size);
-    created = 1;
-    if ((rc = write_image(tmp, cap.kept, size, &e)) != HPS_OK)
+    if (ftruncate(fd, (off_t)size) != 0) {
+        hps_h5_errf(&e, "ftruncate %s: %s", tmp, strerror(errno));
+        rc = io_error(errno);
         goto fail;
+    }
+    if ((rc = hps_store_seal_fd(fd, size, tmp, &e)) != HPS_OK)
+        goto fail;
+    if (fsync(fd) != 0) {
+        hps_h5_errf(&e, "fsync %s: %s", tmp, strerror(errno));
+        rc = io_error(errno);
+        goto fail;
+    }
+    int closing_fd = fd;
+    fd = -1;
+    if (close(closing_fd) != 0) {
+        hps_h5_errf(&e, "close %s: %s", tmp, strerror(errno));
+        rc = io_error(errno);
+        goto fail;
+    }
     if (rename(tmp, path) != 0) {
         hps_h5_errf(&e, "rename %s to %s: %s", tmp, path, strerror(errno));
         rc = io_error(errno);
@@ -577,14 +498,22 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     rc = fsync_parent(path, &e);
 fail:
     hps_h5_close(file);
+    /* A disk error is the cause of whatever HDF5 said after it. */
+    if (rc != HPS_OK && sink) {
+        int disk = disk_error(sink, tmp, &e);
+        if (disk != HPS_OK)
+            rc = disk;
+    }
     hps_h5_close(prev_failures);
     hps_h5_close(prev_trials);
     hps_h5_close(prev_rungs);
     hps_h5_close(prev_metrics);
     hps_h5_close(prev);
-    free(cap.kept);
     hps_h5_close(fcpl);
     hps_h5_close(fapl);
+    hps_store_sink_free(sink);
+    if (fd >= 0)
+        close(fd); /* the file is thrown away: its close error says nothing more */
     if (created)
         unlink(tmp);
     free(tmp);

@@ -194,6 +194,27 @@ void hps_store_seal_image(unsigned char *image, size_t size);
  * to seal it again). HPS_OK, HPS_EIO, HPS_ENOSPC or HPS_ENOMEM with e filled. */
 int hps_store_seal(const char *path, const hps_h5err *e);
 
+/* The same for the size bytes of the file open read-write at fd (path names it in
+ * e). Not synced. */
+int hps_store_seal_fd(int fd, uint64_t size, const char *path, const hps_h5err *e);
+
+/*
+ * ---- the file driver sweep.h5 is written through (store_vfd.c) ----
+ * HDF5 writes the file straight to fd, an empty file open read-write, and never
+ * sees a disk error: the first is recorded for the caller. Open a sink, create the
+ * file with hps_store_sink_fapl (hps_store_fapl's settings and this driver), close
+ * it, then ask hps_store_sink_error before trusting a byte of it: 0, or the errno
+ * of the first failed I/O (ENOMEM when the driver ran out of memory) with *what
+ * naming the call. hps_store_sink_size is the file's size as HDF5 closed it (the
+ * file may be longer: cut it there). The fd stays the caller's to close.
+ */
+typedef struct hps_store_sink hps_store_sink;
+int hps_store_sink_open(hps_store_sink **out, int fd); /* HPS_OK or HPS_ENOMEM */
+hid_t hps_store_sink_fapl(hps_store_sink *sink);
+int hps_store_sink_error(const hps_store_sink *sink, const char **what);
+uint64_t hps_store_sink_size(const hps_store_sink *sink);
+void hps_store_sink_free(hps_store_sink *sink); /* NULL: no-op */
+
 /*
  * Check the seal of the file at path before HDF5 reads it. HPS_OK: sealed and
  * intact (*sealed 1), or a file without a user block (*sealed 0: written before

@@ -126,16 +126,10 @@ static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t off)
     return HPS_OK;
 }
 
-int hps_store_seal(const char *path, const hps_h5err *e)
+int hps_store_seal_fd(int fd, uint64_t size, const char *path, const hps_h5err *e)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        hps_h5_errf(e, "open %s: %s", path, strerror(errno));
-        return err_of(errno);
-    }
-    struct stat st;
-    int rc = fstat(fd, &st) == 0 ? HPS_OK : err_of(errno);
-    if (rc == HPS_OK && (uint64_t)st.st_size < HPS_STORE_USERBLOCK) {
+    int rc = HPS_OK;
+    if (size < HPS_STORE_USERBLOCK) {
         errno = EIO;
         rc = HPS_EIO;
     }
@@ -146,14 +140,32 @@ int hps_store_seal(const char *path, const hps_h5err *e)
         rc = pwrite_all(fd, block + SEAL_FROM, sizeof block - SEAL_FROM, SEAL_FROM);
     uint32_t crc = 0;
     if (rc == HPS_OK)
-        rc = crc_from(fd, SEAL_FROM, (uint64_t)st.st_size, &crc);
+        rc = crc_from(fd, SEAL_FROM, size, &crc);
     if (rc == HPS_OK) {
-        seal_head(block, crc, (uint64_t)st.st_size);
+        seal_head(block, crc, size);
         rc = pwrite_all(fd, block, SEAL_FROM, 0);
     }
     if (rc != HPS_OK)
         hps_h5_errf(e, "sealing %s: %s", path, rc == HPS_ENOMEM ? "out of memory"
                                                               : strerror(errno));
+    return rc;
+}
+
+int hps_store_seal(const char *path, const hps_h5err *e)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        hps_h5_errf(e, "open %s: %s", path, strerror(errno));
+        return err_of(errno);
+    }
+    struct stat st;
+    int rc = HPS_OK;
+    if (fstat(fd, &st) != 0) {
+        rc = err_of(errno);
+        hps_h5_errf(e, "sealing %s: %s", path, strerror(errno));
+    } else {
+        rc = hps_store_seal_fd(fd, (uint64_t)st.st_size, path, e);
+    }
     if (close(fd) != 0 && rc == HPS_OK) {
         hps_h5_errf(e, "close %s: %s", path, strerror(errno));
         rc = err_of(errno);
