@@ -78,7 +78,7 @@ enum {
 #define FAIL_BLOCK_ROWS 4096
 
 /* /trials chunks packed per H5Dwrite: whole chunks, so none is written twice. */
-#define TRIAL_BLOCK_CHUNKS 64
+#define TRIAL_BLOCK_CHUNKS 8
 
 /* Rows per chunk of a table whose rows take rowsize bytes. */
 static hsize_t chunk_rows(size_t rowsize)

@@ -5,16 +5,18 @@
  * HDF5 copes badly with a write that fails inside its cache flushes (it may
  * swallow the error, or crash at exit), so sweep.h5 used to be built whole in
  * memory (the core driver) and written out by us: a million trials held ~20 MB
- * of file image in the coordinator. This driver writes each block HDF5 hands it
- * to the file at once and always reports success. The first failed write (or
- * read) is recorded for the caller, who checks it after H5Fclose and throws the
- * file away; later writes are not attempted. What HDF5 may read back must stay
- * true even when the disk failed, so every metadata block written (anything but
- * raw data, which is most of the file) is kept in memory too and laid over what
- * a read returns: HDF5 never parses bytes that did not reach the disk. A raw block
- * that did not is read as what the disk has: the chunk's checksum or filter
- * fails, an ordinary HDF5 error, and the recorded write error is what the caller
- * reports.
+ * of file image in the coordinator. This driver always reports success to HDF5.
+ * Raw data (the tables' chunks, most of the file) goes to the disk as it comes,
+ * blocks that follow one another gathered into one pwrite of up to 1 MiB.
+ * Metadata (object headers, indexes, heaps, the global heap's collections that
+ * HDF5 writes as raw data: a few kilobytes even for a million trials) is kept in
+ * memory, laid over whatever a read returns, and written at
+ * the close in address order (HDF5 writes it scattered, a block at a time). The
+ * first failed I/O is recorded for the caller, who checks it after H5Fclose and
+ * throws the file away; later writes are not attempted. So HDF5 never parses
+ * bytes that did not reach the disk; a raw block that did not is read as what the
+ * disk has, its chunk's checksum or filter fails (an ordinary HDF5 error), and the
+ * recorded write error is what the caller reports.
  *
  * One sink serves one file: the descriptor is the caller's (opened, sealed,
  * fsynced and closed by store.c); the driver never opens or closes it.
@@ -35,6 +37,7 @@ typedef struct kept_block {
     haddr_t addr;
     size_t size;
     unsigned char *data;
+    int on_disk; /* put on the disk since it was written */
 } kept_block;
 
 struct hps_store_sink {
@@ -46,7 +49,15 @@ struct hps_store_sink {
     kept_block *kept;   /* metadata as written, no two overlapping */
     size_t n_kept, cap_kept;
     int oom;            /* a block could not be kept: the file cannot be trusted */
+    int dirty;          /* metadata kept since it was last put on the disk */
+    unsigned char *pend; /* written blocks that follow one another, not yet on disk */
+    haddr_t pend_addr;
+    size_t pend_len;
 };
+
+/* Bytes of consecutive blocks gathered into one pwrite: HDF5 writes a chunk or a
+ * metadata block at a time, mostly one after another. */
+#define PEND_CAP ((size_t)1 << 20)
 
 /* The driver's handle of one open file (HDF5's public part first). */
 typedef struct sink_file {
@@ -109,7 +120,7 @@ static void forget(hps_store_sink *s, haddr_t addr, size_t size)
             }
             b = &s->kept[i];
             memcpy(t, b->data + (end - b->addr), tail);
-            s->kept[s->n_kept++] = (kept_block){end, tail, t};
+            s->kept[s->n_kept++] = (kept_block){end, tail, t, b->on_disk};
             b->size = (size_t)(addr - b->addr);
             i++;
         } else if (b->addr < addr) { /* the write covers its end */
@@ -136,7 +147,81 @@ static void keep(hps_store_sink *s, haddr_t addr, size_t size, const void *buf)
         return;
     }
     memcpy(d, buf, size);
-    s->kept[s->n_kept++] = (kept_block){addr, size, d};
+    s->kept[s->n_kept++] = (kept_block){addr, size, d, 0};
+    s->dirty = 1;
+}
+
+/* Write [addr, addr + size) to the disk, unless an earlier I/O failed. */
+static void put(hps_store_sink *s, haddr_t addr, const unsigned char *p, size_t size)
+{
+    for (size_t done = 0; s->err == 0 && done < size;) {
+        ssize_t w = pwrite(s->fd, p + done, size - done, (off_t)(addr + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            failed(s, "write", w < 0 ? errno : EIO);
+        else
+            done += (size_t)w;
+    }
+}
+
+/* Put what was gathered on the disk. */
+static void drain(hps_store_sink *s)
+{
+    if (s->pend_len > 0)
+        put(s, s->pend_addr, s->pend, s->pend_len);
+    s->pend_len = 0;
+}
+
+/* Write [addr, addr + size) through the gathering buffer. */
+static void gather(hps_store_sink *s, haddr_t addr, const unsigned char *p, size_t size)
+{
+    if (s->err != 0)
+        return;
+    if (s->pend_len > 0 && addr == s->pend_addr + s->pend_len && size <= PEND_CAP - s->pend_len) {
+        memcpy(s->pend + s->pend_len, p, size);
+        s->pend_len += size;
+        return;
+    }
+    drain(s);
+    if (size < PEND_CAP && (s->pend || (s->pend = malloc(PEND_CAP)))) {
+        memcpy(s->pend, p, size);
+        s->pend_addr = addr;
+        s->pend_len = size;
+    } else {
+        put(s, addr, p, size);
+    }
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    haddr_t x = ((const kept_block *)a)->addr, y = ((const kept_block *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+/* Put the kept metadata not yet there on the disk, in address order (so
+ * neighbours share a pwrite), and what was gathered before it. */
+static void settle(hps_store_sink *s)
+{
+    if (s->dirty) {
+        qsort(s->kept, s->n_kept, sizeof *s->kept, by_addr);
+        for (size_t i = 0; i < s->n_kept; i++) {
+            if (!s->kept[i].on_disk)
+                gather(s, s->kept[i].addr, s->kept[i].data, s->kept[i].size);
+            s->kept[i].on_disk = 1;
+        }
+        s->dirty = 0;
+    }
+    drain(s);
+}
+
+/* A collection of HDF5's global heap (variable-length strings: /config, the
+ * provenance): HDF5 writes it as raw data, but parses it when it reads it back, so
+ * it is metadata here. A chunk of rows that happens to start so is kept too:
+ * harmless. */
+static int is_global_heap(const void *buf, size_t size)
+{
+    return size >= 4096 && memcmp(buf, "GCOL", 4) == 0;
 }
 
 static H5FD_t *sink_open(const char *name, unsigned flags, hid_t fapl, haddr_t maxaddr)
@@ -155,6 +240,7 @@ static H5FD_t *sink_open(const char *name, unsigned flags, hid_t fapl, haddr_t m
 
 static herr_t sink_close(H5FD_t *file)
 {
+    settle(((sink_file *)file)->sink);
     free(file);
     return 0;
 }
@@ -212,6 +298,7 @@ static herr_t sink_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
     unsigned char *p = buf;
     if (addr > SINK_MAXADDR || size > SINK_MAXADDR - addr)
         return -1; /* an address HDF5 never allocated: its own error, not the disk's */
+    drain(s);
     /* What the disk has, zeros past its end (as sec2)... */
     size_t done = 0;
     while (done < size && addr + done < s->eof) {
@@ -246,21 +333,23 @@ static herr_t sink_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr
     hps_store_sink *s = ((sink_file *)file)->sink;
     if (addr > SINK_MAXADDR || size > SINK_MAXADDR - addr)
         return -1;
+    /* Metadata waits in memory for the close (HDF5 writes it scattered, a block at
+     * a time); raw data goes to the disk now. */
     forget(s, addr, size);
-    if (type != H5FD_MEM_DRAW)
+    if (type != H5FD_MEM_DRAW || is_global_heap(buf, size))
         keep(s, addr, size, buf);
     if (addr + size > s->eof)
         s->eof = addr + size;
-    const unsigned char *p = buf;
-    for (size_t done = 0; s->err == 0 && done < size;) {
-        ssize_t w = pwrite(s->fd, p + done, size - done, (off_t)(addr + done));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            failed(s, "write", w < 0 ? errno : EIO);
-        else
-            done += (size_t)w;
-    }
+    if (type == H5FD_MEM_DRAW && !is_global_heap(buf, size))
+        gather(s, addr, buf, size);
+    return 0;
+}
+
+static herr_t sink_flush(H5FD_t *file, hid_t dxpl, hbool_t closing)
+{
+    (void)dxpl;
+    (void)closing;
+    settle(((sink_file *)file)->sink);
     return 0;
 }
 
@@ -269,6 +358,7 @@ static herr_t sink_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing)
     (void)dxpl;
     (void)closing;
     sink_file *f = (sink_file *)file;
+    settle(f->sink);
     f->sink->size = f->eoa; /* the caller cuts the file there once HDF5 is done */
     return 0;
 }
@@ -313,6 +403,7 @@ static const H5FD_class_t sink_class = {
     .get_handle = sink_get_handle,
     .read = sink_read,
     .write = sink_write,
+    .flush = sink_flush,
     .truncate = sink_truncate,
     .fl_map = H5FD_FLMAP_DICHOTOMY,
 };
@@ -369,5 +460,6 @@ void hps_store_sink_free(hps_store_sink *sink)
     for (size_t i = 0; i < sink->n_kept; i++)
         free(sink->kept[i].data);
     free(sink->kept);
+    free(sink->pend);
     free(sink);
 }

@@ -1,7 +1,8 @@
 /*
  * Tests of the file driver sweep.h5 is written through (engine/store/store_vfd.c):
- * - random writes of metadata and raw blocks, overlapping, through the driver read
- *   back as a byte model of the file says, and the file on disk holds them;
+ * - random writes of metadata and raw blocks, overlapping or following one another
+ *   (gathered into one pwrite), through the driver read back as a byte model of
+ *   the file says, and the file on disk holds them;
  * - when every disk write fails, HDF5 is never told: the writes succeed, the
  *   metadata still reads back as written (raw blocks read as what the disk has),
  *   and the sink reports the first error;
@@ -85,8 +86,11 @@ static void random_writes(int writable)
     static unsigned char model[SPAN], meta[SPAN], got[SPAN], buf[SPAN];
     memset(model, 0, sizeof model);
     memset(meta, 0, sizeof meta);
+    size_t last_end = 0;
     for (int w = 0; w < WRITES; w++) {
-        size_t addr = next() % (SPAN - 1), size = 1 + next() % 300;
+        /* Half the writes follow the one before (the driver gathers those). */
+        size_t addr = next() % 2 && last_end < SPAN - 1 ? last_end : next() % (SPAN - 1);
+        size_t size = 1 + next() % 300;
         if (addr + size > SPAN)
             size = SPAN - addr;
         int raw = next() % 3 == 0;
@@ -95,6 +99,7 @@ static void random_writes(int writable)
         assert_true(H5FDwrite(f, raw ? H5FD_MEM_DRAW : H5FD_MEM_OHDR, H5P_DEFAULT, addr, size,
                               buf) >= 0);
         memcpy(model + addr, buf, size);
+        last_end = addr + size;
         memset(meta + addr, !raw, size);
         if (w % 37 == 0) { /* read back a random range now and then, and all at the end */
             size_t a = next() % SPAN, n = next() % (SPAN - a) + 1;
