@@ -188,16 +188,27 @@ static int64_t read_answer(hid_t fapl, const char *path)
     return v;
 }
 
+/* make_file through a sink over a new file name (every write failing unless
+ * writable): the fd, with *sink and path filled and the sink's error checked. */
+static int made_through(const char *name, int writable, hps_store_sink **sink, char *path,
+                        size_t len)
+{
+    int fd = empty_file(name, writable, path, len);
+    assert_int_equal(hps_store_sink_open(sink, fd), HPS_OK);
+    make_file(*sink, path);
+    const char *what = NULL;
+    assert_int_equal(hps_store_sink_error(*sink, &what), writable ? 0 : EBADF);
+    if (!writable)
+        assert_string_equal(what, "write");
+    return fd;
+}
+
 static void test_hdf5_through_failing_disk(void **state)
 {
     (void)state;
     char path[256];
-    int fd = empty_file("h5-fails", 0, path, sizeof path);
     hps_store_sink *sink = NULL;
-    assert_int_equal(hps_store_sink_open(&sink, fd), HPS_OK);
-    make_file(sink, path);
-    const char *what = NULL;
-    assert_int_equal(hps_store_sink_error(sink, &what), EBADF);
+    int fd = made_through("h5-fails", 0, &sink, path, sizeof path);
     assert_true(hps_store_sink_size(sink) > 100000 * sizeof(double) / 2);
     /* Nothing reached the disk, yet HDF5 reads its metadata back through the sink. */
     hid_t fapl = hps_store_sink_fapl(sink);
@@ -211,12 +222,8 @@ static void test_hdf5_through_working_disk(void **state)
 {
     (void)state;
     char path[256];
-    int fd = empty_file("h5-works", 1, path, sizeof path);
     hps_store_sink *sink = NULL;
-    assert_int_equal(hps_store_sink_open(&sink, fd), HPS_OK);
-    make_file(sink, path);
-    const char *what = NULL;
-    assert_int_equal(hps_store_sink_error(sink, &what), 0);
+    int fd = made_through("h5-works", 1, &sink, path, sizeof path);
     uint64_t size = hps_store_sink_size(sink);
     assert_int_equal(ftruncate(fd, (off_t)size), 0);
     hps_h5err e = {NULL, 0};
