@@ -240,8 +240,11 @@ static H5FD_t *sink_open(const char *name, unsigned flags, hid_t fapl, haddr_t m
 
 static herr_t sink_close(H5FD_t *file)
 {
-    settle(((sink_file *)file)->sink);
-    free(file);
+    sink_file *f = (sink_file *)file;
+    settle(f->sink);
+    if (f->eoa > 0) /* as truncate records it, should an HDF5 close without truncating */
+        f->sink->size = f->eoa;
+    free(f);
     return 0;
 }
 
