@@ -124,7 +124,7 @@ typedef struct hps_sweep {
                                    here) */
     int64_t final_upto;         /* trials [trials_spilled, final_upto) are known final */
     double store_row_seconds;   /* the last hps_sweep_write_store's time spent on the
-                                   /trials rows it held (hps_store_meta.row_seconds) */
+                                   rows it held (hps_store_meta.row_seconds) */
     int64_t store_rebuilds;     /* writes that took the spilled rows from the journal
                                    (the file that held them was gone or damaged) */
     char *carry_path;           /* the file the spilled rows are in when not sweep.h5:

@@ -360,6 +360,8 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
 {
     hps_h5err e = {err, errlen};
     hps_store_carry c = carry ? *carry : (hps_store_carry){0};
+    if (meta && meta->row_seconds)
+        *meta->row_seconds = 0;
     if (err && errlen)
         err[0] = '\0';
     if (!path || !meta || c.trials < 0 || c.failure_rows < 0 || c.metrics < 0 || c.rungs < 0 ||
@@ -451,9 +453,11 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
         rc = hps_store_write_failures(file, trials, n_trials, prev_failures, c.failure_rows,
                                       c.failures, c.n_failures, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_rungs(file, prev_rungs, c.rungs, rungs, n_rungs, &e);
+        rc = hps_store_write_rungs(file, prev_rungs, c.rungs, rungs, n_rungs, meta->row_seconds,
+                                   &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_metrics(file, prev_metrics, c.metrics, metrics, n_metrics, &e);
+        rc = hps_store_write_metrics(file, prev_metrics, c.metrics, metrics, n_metrics,
+                                     meta->row_seconds, &e);
     if (rc == HPS_OK)
         rc = write_metric_names(file, metric_names, n_metric_names, &e);
     if (rc != HPS_OK)

@@ -118,9 +118,9 @@ typedef struct hps_store_meta {
                                   copied from, when not the one at path it replaces (a
                                   resume's replay writes its own, hps_sweep_replay_spilling) */
     double *row_seconds;       /* not NULL: set to the seconds the write spent on the
-                                  /trials rows given (packing and compressing them), the
-                                  part of its time that grows with them rather than with
-                                  the file */
+                                  /trials, /rungs and /metrics rows given (packing and
+                                  compressing them), the part of its time that grows
+                                  with them rather than with the file */
 } hps_store_meta;
 
 /*

@@ -87,8 +87,9 @@ void hps_store_columns_free(char **cols, int n);
  * /failures with one row per trial that has a non-empty stderr_tail, /rungs with n
  * rows from rungs and /metrics with n rows from metrics. Return HPS_OK, HPS_EHDF5,
  * HPS_ENOMEM or HPS_EINVAL (a status, attempts count or parameter value the column
- * cannot hold), with e filled. row_seconds (may be NULL): set to the seconds spent
- * packing, compressing and writing the n rows given (not the carried ones).
+ * cannot hold), with e filled. row_seconds (may be NULL; here and for /rungs and
+ * /metrics): the seconds spent packing, compressing and writing the n rows given
+ * (not the carried ones) are added to it.
  */
 int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64_t carried,
                            const hps_trial *trials, int64_t n, double *row_seconds,
@@ -104,9 +105,9 @@ int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid
  * dataset from (the same table of an earlier file, read in blocks; unused when
  * carried is 0), then the n rows given. */
 int hps_store_write_rungs(hid_t file, hid_t from, int64_t carried, const hps_rung *rungs,
-                          int64_t n, const hps_h5err *e);
+                          int64_t n, double *row_seconds, const hps_h5err *e);
 int hps_store_write_metrics(hid_t file, hid_t from, int64_t carried, const hps_metric *metrics,
-                            int64_t n, const hps_h5err *e);
+                            int64_t n, double *row_seconds, const hps_h5err *e);
 
 /* ---- rows a rewrite takes from the file it replaces (store_carry.c) ---- */
 

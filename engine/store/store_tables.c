@@ -123,14 +123,18 @@ fail:
 /* Create the table name of type ftype with carried + n rows: rows [0, carried)
  * copied from from (see copy_rows), then buf's n rows (laid out as mtype). */
 static int write_carried(hid_t file, const char *name, hid_t ftype, hid_t mtype, hid_t from,
-                         int64_t carried, int64_t n, const void *buf, const hps_h5err *e)
+                         int64_t carried, int64_t n, const void *buf, double *row_seconds,
+                         const hps_h5err *e)
 {
     hid_t ds = H5I_INVALID_HID;
     int rc = create_table(file, name, ftype, carried + n, &ds, e);
     if (rc == HPS_OK && carried > 0)
         rc = hps_store_copy_rows(ds, from, mtype, carried, e);
+    double t0 = hps_monotonic();
     if (rc == HPS_OK)
         rc = hps_store_write_rows(ds, mtype, carried, n, buf, e);
+    if (row_seconds)
+        *row_seconds += hps_monotonic() - t0;
     hps_h5_close(ds);
     return rc;
 }
@@ -292,8 +296,6 @@ int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64
                            const hps_trial *trials, int64_t n_trials, double *row_seconds,
                            const hps_h5err *e)
 {
-    if (row_seconds)
-        *row_seconds = 0;
     int n = space ? space->n_params : 0;
     char **cols = NULL;
     size_t *off = calloc((size_t)n + 1, sizeof *off);
@@ -372,7 +374,7 @@ int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64
         }
     }
     if (row_seconds)
-        *row_seconds = hps_monotonic() - t0;
+        *row_seconds += hps_monotonic() - t0;
 done:
     hps_h5_close(ds);
     hps_h5_close(type);
@@ -546,7 +548,7 @@ fail:
 }
 
 int hps_store_write_rungs(hid_t file, hid_t from, int64_t carried, const hps_rung *rungs,
-                          int64_t n, const hps_h5err *e)
+                          int64_t n, double *row_seconds, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t status = H5I_INVALID_HID, type = H5I_INVALID_HID;
@@ -587,7 +589,7 @@ int hps_store_write_rungs(hid_t file, hid_t from, int64_t carried, const hps_run
     h5Check(e, H5Tinsert(type, "start", ROFF_START, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(type, "end", ROFF_END, H5T_NATIVE_DOUBLE));
     h5Check(e, H5Tinsert(type, "worker", ROFF_WORKER, H5T_NATIVE_INT32));
-    rc = write_carried(file, "rungs", type, type, from, carried, n, buf, e);
+    rc = write_carried(file, "rungs", type, type, from, carried, n, buf, row_seconds, e);
 fail:
     free(buf);
     hps_h5_close(type);
@@ -596,7 +598,7 @@ fail:
 }
 
 int hps_store_write_metrics(hid_t file, hid_t from, int64_t carried, const hps_metric *metrics,
-                            int64_t n, const hps_h5err *e)
+                            int64_t n, double *row_seconds, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t mtype = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
@@ -608,7 +610,7 @@ int hps_store_write_metrics(hid_t file, hid_t from, int64_t carried, const hps_m
     h5Check(e, H5Tinsert(mtype, "value", HOFFSET(hps_metric, value), H5T_NATIVE_DOUBLE));
     h5Check(e, ftype = H5Tcopy(mtype));
     h5Check(e, H5Tpack(ftype));
-    rc = write_carried(file, "metrics", ftype, mtype, from, carried, n, metrics, e);
+    rc = write_carried(file, "metrics", ftype, mtype, from, carried, n, metrics, row_seconds, e);
 fail:
     hps_h5_close(ftype);
     hps_h5_close(mtype);
