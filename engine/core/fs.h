@@ -1,6 +1,6 @@
 /*
  * Filesystem helpers every module shares: joining paths, making and removing
- * directories.
+ * directories, writing a buffer whole.
  */
 #ifndef HPS_CORE_FS_H
 #define HPS_CORE_FS_H
@@ -18,5 +18,9 @@ int hps_mkdir_p(const char *path, char *err, size_t errlen);
 
 /* rm -rf path (symbolic links removed, never followed). HPS_OK or HPS_EIO. */
 int hps_rm_tree(const char *path);
+
+/* Write all n bytes of p at offset off of fd, through short writes and EINTR: 0, or
+ * the errno of the call that failed (EIO for a write of 0 bytes), errno set to it. */
+int hps_pwrite_full(int fd, const void *p, size_t n, long long off);
 
 #endif

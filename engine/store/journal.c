@@ -24,6 +24,7 @@
  *
  * A journal handle is not thread-safe; only the coordinator writes the file.
  */
+#include "core/fs.h"
 #include "core/grow.h"
 #include "journal_internal.h"
 
@@ -62,20 +63,8 @@ struct hps_journal {
 
 static int pwrite_all(int fd, const unsigned char *p, size_t n, uint64_t off)
 {
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return hps_jr_errno(errno);
-        }
-        if (w == 0)
-            return HPS_EIO;
-        p += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return HPS_OK;
+    int e = hps_pwrite_full(fd, p, n, (long long)off);
+    return e == 0 ? HPS_OK : hps_jr_errno(e);
 }
 
 static int fsync_retry(int fd, bool data_only)

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "crc32c.h"
 #include "store_h5.h"
 #include "hpsweep/error.h"
@@ -110,20 +111,8 @@ void hps_store_seal_image(unsigned char *image, size_t size)
 /* Write n bytes at off: HPS_OK, or the error of errno (a short write of 0 bytes: EIO). */
 static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t off)
 {
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return err_of(errno);
-        }
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return HPS_OK;
+    int e = hps_pwrite_full(fd, p, n, (long long)off);
+    return e == 0 ? HPS_OK : err_of(e);
 }
 
 int hps_store_seal_fd(int fd, uint64_t size, const char *path, const hps_h5err *e)

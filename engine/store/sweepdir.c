@@ -56,18 +56,8 @@ int hps_sweepdir_lock(const char *dir, int *fd, char *err, size_t errlen)
     char line[400];
     int n = snprintf(line, sizeof line, "pid %ld on %s\n", (long)getpid(), host);
     int rc = ftruncate(f, 0) == 0 ? HPS_OK : HPS_EIO;
-    for (ssize_t off = 0; rc == HPS_OK && off < n;) {
-        ssize_t w = pwrite(f, line + off, (size_t)(n - off), off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            rc = HPS_EIO;
-        } else {
-            off += w;
-        }
-    }
+    if (rc == HPS_OK && hps_pwrite_full(f, line, (size_t)n, 0) != 0)
+        rc = HPS_EIO;
     if (rc != HPS_OK) {
         int e = errno;
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
