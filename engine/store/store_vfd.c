@@ -29,6 +29,7 @@
 
 #include <hdf5.h>
 
+#include "core/fs.h"
 #include "store_h5.h"
 #include "hpsweep/error.h"
 
@@ -154,15 +155,9 @@ static void keep(hps_store_sink *s, haddr_t addr, size_t size, const void *buf)
 /* Write [addr, addr + size) to the disk, unless an earlier I/O failed. */
 static void put(hps_store_sink *s, haddr_t addr, const unsigned char *p, size_t size)
 {
-    for (size_t done = 0; s->err == 0 && done < size;) {
-        ssize_t w = pwrite(s->fd, p + done, size - done, (off_t)(addr + done));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            failed(s, "write", w < 0 ? errno : EIO);
-        else
-            done += (size_t)w;
-    }
+    int e = s->err == 0 ? hps_pwrite_full(s->fd, p, size, (long long)addr) : 0;
+    if (e != 0)
+        failed(s, "write", e);
 }
 
 /* Put what was gathered on the disk. */
@@ -242,7 +237,9 @@ static herr_t sink_close(H5FD_t *file)
 {
     sink_file *f = (sink_file *)file;
     settle(f->sink);
-    if (f->eoa > 0) /* as truncate records it, should an HDF5 close without truncating */
+    /* The file ends where HDF5's allocation ends; the caller cuts it there. (0: the
+     * tentative open HDF5 makes before the real one.) */
+    if (f->eoa > 0)
         f->sink->size = f->eoa;
     free(f);
     return 0;
@@ -339,11 +336,11 @@ static herr_t sink_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr
     /* Metadata waits in memory for the close (HDF5 writes it scattered, a block at
      * a time); raw data goes to the disk now. */
     forget(s, addr, size);
-    if (type != H5FD_MEM_DRAW || is_global_heap(buf, size))
-        keep(s, addr, size, buf);
     if (addr + size > s->eof)
         s->eof = addr + size;
-    if (type == H5FD_MEM_DRAW && !is_global_heap(buf, size))
+    if (type != H5FD_MEM_DRAW || is_global_heap(buf, size))
+        keep(s, addr, size, buf);
+    else
         gather(s, addr, buf, size);
     return 0;
 }
@@ -353,16 +350,6 @@ static herr_t sink_flush(H5FD_t *file, hid_t dxpl, hbool_t closing)
     (void)dxpl;
     (void)closing;
     settle(((sink_file *)file)->sink);
-    return 0;
-}
-
-static herr_t sink_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing)
-{
-    (void)dxpl;
-    (void)closing;
-    sink_file *f = (sink_file *)file;
-    settle(f->sink);
-    f->sink->size = f->eoa; /* the caller cuts the file there once HDF5 is done */
     return 0;
 }
 
@@ -407,7 +394,6 @@ static const H5FD_class_t sink_class = {
     .read = sink_read,
     .write = sink_write,
     .flush = sink_flush,
-    .truncate = sink_truncate,
     .fl_map = H5FD_FLMAP_DICHOTOMY,
 };
 

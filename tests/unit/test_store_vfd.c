@@ -25,6 +25,7 @@
 
 #include <hdf5.h>
 
+#include "core/fs.h"
 #include "store/store_h5.h"
 #include "hpsweep/error.h"
 
@@ -50,9 +51,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return hps_rm_tree(dir) == HPS_OK ? 0 : -1;
 }
 
 /* An empty file in dir, open read-write (or read-only: every write fails). */
