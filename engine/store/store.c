@@ -364,8 +364,10 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
         *meta->row_seconds = 0;
     if (err && errlen)
         err[0] = '\0';
+    int64_t packed = c.packed ? hps_store_pack_rows(c.packed) : 0;
     if (!path || !meta || c.trials < 0 || c.failure_rows < 0 || c.metrics < 0 || c.rungs < 0 ||
-        c.n_failures < 0 || (c.trials > 0 && !meta->index) ||
+        c.n_failures < 0 || (c.trials + packed > 0 && !meta->index) ||
+        (c.packed && hps_store_pack_first(c.packed) != c.trials) ||
         (c.n_failures > 0 && !c.failures) || n_trials < 0 ||
         (n_trials > 0 && !trials) || n_metrics < 0 || (n_metrics > 0 && !metrics) ||
         n_metric_names < 0 ||
@@ -399,9 +401,9 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
             return HPS_ENOMEM;
         }
         ix = &built;
-    } else if (ix->n_rows != c.trials + n_trials) {
+    } else if (ix->n_rows != c.trials + packed + n_trials) {
         hps_h5_errf(&e, "hps_store_write: the index covers %lld rows, not %lld",
-                    (long long)ix->n_rows, (long long)(c.trials + n_trials));
+                    (long long)ix->n_rows, (long long)(c.trials + packed + n_trials));
         free(tmp);
         return HPS_EINVAL;
     }
@@ -443,8 +445,8 @@ int hps_store_write_carry(const char *path, const hps_store_meta *meta,
     if (rc == HPS_OK)
         rc = write_space(file, meta->space, &e);
     if (rc == HPS_OK)
-        rc = hps_store_write_trials(file, meta->space, prev_trials, c.trials, trials, n_trials,
-                                    meta->row_seconds, &e);
+        rc = hps_store_write_trials(file, meta->space, prev_trials, c.trials, c.packed, trials,
+                                    n_trials, meta->row_seconds, &e);
     if (rc == HPS_OK)
         rc = hps_store_write_best_rows(file, ix, &e);
     if (rc == HPS_OK)

@@ -138,6 +138,38 @@ int hps_store_write(const char *path, const hps_store_meta *meta, const hps_tria
                     const char *const *metric_names, int n_metric_names, const hps_rung *rungs,
                     int64_t n_rungs, char *err, size_t errlen);
 
+/*
+ * /trials rows packed ahead of a write (store_pack.c): rows [first, first + n) in
+ * the file's row layout, each whole chunk of them compressed and checksummed as
+ * sweep.h5 stores it, so a writer holds a finished trial in about what the file
+ * takes (some 20 bytes) rather than as an hps_trial, and a rewrite copies the
+ * chunks as they are (hps_store_carry.packed). The rows before the pack's first
+ * whole chunk and after its last stay packed but uncompressed (under two chunks).
+ */
+typedef struct hps_store_pack hps_store_pack;
+
+/* A pack of /trials rows over space starting at row first (space must outlive
+ * it). HPS_OK, HPS_ENOMEM, HPS_EINVAL (a space sweep.h5 cannot hold) or
+ * HPS_EHDF5, with err filled. */
+int hps_store_pack_open(hps_store_pack **out, const hps_space *space, int64_t first, char *err,
+                        size_t errlen);
+
+/* Add trial t as the row after the last. HPS_OK, or HPS_EINVAL (a row /trials
+ * cannot hold: hps_store_write would refuse it too), HPS_ENOMEM or HPS_EHDF5
+ * (compressing the chunk before it), with err filled; the pack is unchanged then. */
+int hps_store_pack_add(hps_store_pack *pk, const hps_trial *t, char *err, size_t errlen);
+
+/* Take back the row the last successful hps_store_pack_add added. */
+void hps_store_pack_undo(hps_store_pack *pk);
+
+int64_t hps_store_pack_first(const hps_store_pack *pk);
+int64_t hps_store_pack_rows(const hps_store_pack *pk);
+
+/* The bytes the pack holds (rows, chunks and its compressor's scratch file). */
+size_t hps_store_pack_bytes(const hps_store_pack *pk);
+
+void hps_store_pack_free(hps_store_pack *pk); /* NULL: no-op */
+
 /* Rows of the append-only tables that an earlier write put in the file at path
  * and the caller no longer holds (hps_store_write_carry). */
 typedef struct hps_store_carry {
@@ -151,6 +183,9 @@ typedef struct hps_store_carry {
                                   whose /failures row is the earlier file's, after the
                                   failure_rows carried whole */
     int64_t n_failures;
+    const hps_store_pack *packed; /* NULL, or /trials rows [trials, trials + its rows),
+                                  which trials[] follows (trials[0] is the row after
+                                  them); the packed trials have no /failures row */
 } hps_store_carry;
 
 /*

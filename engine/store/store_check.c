@@ -70,7 +70,7 @@ int hps_store_check_space(const hps_space *space, char *err, size_t errlen)
     /* HDF5 prints its error stack on failure unless told not to: this one is expected. */
     H5E_BEGIN_TRY
     {
-        rc = hps_store_write_trials(file, space, H5I_INVALID_HID, 0, NULL, 0, NULL, &dry);
+        rc = hps_store_write_trials(file, space, H5I_INVALID_HID, 0, NULL, NULL, 0, NULL, &dry);
     }
     H5E_END_TRY;
     if (rc == HPS_EHDF5) {

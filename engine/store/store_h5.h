@@ -80,9 +80,35 @@ int hps_store_param_columns(const hps_space *space, char ***out);
 int hps_store_param_columns_n(const hps_space *space, int n_fixed, char ***out);
 void hps_store_columns_free(char **cols, int n);
 
+/* Rows per chunk of a table whose rows take rowsize bytes. */
+hsize_t hps_store_chunk_rows(size_t rowsize);
+
+/* Create the 1-D chunked, extendible table name of file type ftype with n rows
+ * (shuffle, deflate, Fletcher-32, its `rows` attribute), into *out. */
+int hps_store_create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hid_t *out,
+                           const hps_h5err *e);
+
+/* The packed /trials row type (file and memory alike), its size in *rowsize and
+ * each parameter's offset in off[] (space->n_params entries); cols from
+ * hps_store_param_columns. */
+int hps_store_trials_type(const hps_space *space, char **cols, hid_t *out, size_t *rowsize,
+                          size_t *off, const hps_h5err *e);
+
+/* Pack trial t into row (rowsize bytes, zeroed) as the type above lays it out.
+ * HPS_OK, or HPS_EINVAL (a status, attempts count or value the row cannot hold)
+ * with e filled. */
+int hps_store_pack_trial(unsigned char *row, const hps_trial *t, const hps_space *space,
+                         const size_t *off, char *const *cols, const hps_h5err *e);
+
+/* Write every row of pk into ds, a /trials made by hps_store_create_table with
+ * the pack's type (store_pack.c): its whole chunks as the pack stored them.
+ * HPS_OK, HPS_EHDF5 or HPS_EINVAL (ds does not store rows as the pack does). */
+int hps_store_pack_write(hid_t ds, const hps_store_pack *pk, const hps_h5err *e);
+
 /*
- * Create /trials with carried + n rows: rows [0, carried) copied from from (an
- * earlier file's /trials; unused when carried is 0), then n rows from trials (each
+ * Create /trials with carried + p + n rows: rows [0, carried) copied from from (an
+ * earlier file's /trials; unused when carried is 0), then packed's p rows (NULL:
+ * none), then n rows from trials (each
  * with space->n_params values),
  * /failures with one row per trial that has a non-empty stderr_tail, /rungs with n
  * rows from rungs and /metrics with n rows from metrics. Return HPS_OK, HPS_EHDF5,
@@ -92,8 +118,8 @@ void hps_store_columns_free(char **cols, int n);
  * (not the carried ones) are added to it.
  */
 int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64_t carried,
-                           const hps_trial *trials, int64_t n, double *row_seconds,
-                           const hps_h5err *e);
+                           const hps_store_pack *packed, const hps_trial *trials, int64_t n,
+                           double *row_seconds, const hps_h5err *e);
 /* /failures: rows [0, carried) copied from from (an earlier file's /failures: the
  * rows of trials before trials[0]), then a row per trial with a tail, and per
  * trial ids[0..n_ids) (ascending, trials without a tail), whose row is copied

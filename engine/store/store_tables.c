@@ -80,8 +80,7 @@ enum {
 /* /trials chunks packed per H5Dwrite: whole chunks, so none is written twice. */
 #define TRIAL_BLOCK_CHUNKS 8
 
-/* Rows per chunk of a table whose rows take rowsize bytes. */
-static hsize_t chunk_rows(size_t rowsize)
+hsize_t hps_store_chunk_rows(size_t rowsize)
 {
     hsize_t chunk = rowsize ? STORE_CHUNK_BYTES / rowsize : STORE_CHUNK_ROWS;
     if (chunk > STORE_CHUNK_ROWS)
@@ -91,13 +90,12 @@ static hsize_t chunk_rows(size_t rowsize)
     return chunk;
 }
 
-/* Create the 1-D chunked, extendible dataset name of type ftype with n rows, into *out. */
-static int create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hid_t *out,
-                        const hps_h5err *e)
+int hps_store_create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hid_t *out,
+                           const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     hid_t dspace = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    hsize_t chunk = chunk_rows(H5Tget_size(ftype));
+    hsize_t chunk = hps_store_chunk_rows(H5Tget_size(ftype));
     hsize_t dims[1] = {(hsize_t)n}, maxdims[1] = {H5S_UNLIMITED}, chunks[1] = {chunk};
     h5Check(e, dspace = H5Screate_simple(1, dims, maxdims));
     h5Check(e, dcpl = H5Pcreate(H5P_DATASET_CREATE));
@@ -127,7 +125,7 @@ static int write_carried(hid_t file, const char *name, hid_t ftype, hid_t mtype,
                          const hps_h5err *e)
 {
     hid_t ds = H5I_INVALID_HID;
-    int rc = create_table(file, name, ftype, carried + n, &ds, e);
+    int rc = hps_store_create_table(file, name, ftype, carried + n, &ds, e);
     if (rc == HPS_OK && carried > 0)
         rc = hps_store_copy_rows(ds, from, mtype, carried, e);
     double t0 = hps_monotonic();
@@ -223,9 +221,8 @@ static size_t param_size(const hps_param *p)
     }
 }
 
-/* The packed /trials row type, its size in *rowsize and each parameter's offset in off[]. */
-static int trials_type(const hps_space *space, char **cols, hid_t *out, size_t *rowsize,
-                       size_t *off, const hps_h5err *e)
+int hps_store_trials_type(const hps_space *space, char **cols, hid_t *out, size_t *rowsize,
+                          size_t *off, const hps_h5err *e)
 {
     int rc = HPS_EHDF5;
     int n = space ? space->n_params : 0;
@@ -292,9 +289,47 @@ fail:
     return rc;
 }
 
+int hps_store_pack_trial(unsigned char *row, const hps_trial *t, const hps_space *space,
+                         const size_t *off, char *const *cols, const hps_h5err *e)
+{
+    int n = space ? space->n_params : 0;
+    if (t->status < HPS_TRIAL_RUNNING || t->status > HPS_TRIAL_PRUNED || (n > 0 && !t->values)) {
+        hps_h5_errf(e, "trial %lld: invalid status %d or no values", (long long)t->trial_id,
+                    (int)t->status);
+        return HPS_EINVAL;
+    }
+    if (t->attempts < 0) {
+        hps_h5_errf(e, "trial %lld: attempts %d is negative", (long long)t->trial_id,
+                    (int)t->attempts);
+        return HPS_EINVAL;
+    }
+    int8_t status = (int8_t)t->status;
+    memcpy(row + OFF_TRIAL_ID, &t->trial_id, 8);
+    memcpy(row + OFF_STATUS, &status, 1);
+    memcpy(row + OFF_SEED, &t->seed, 8);
+    memcpy(row + OFF_BRACKET, &t->bracket, 4);
+    memcpy(row + OFF_RUNG, &t->rung, 4);
+    memcpy(row + OFF_BUDGET, &t->budget, 8);
+    memcpy(row + OFF_WORKER, &t->worker, 4);
+    memcpy(row + OFF_START, &t->start, 8);
+    memcpy(row + OFF_END, &t->end, 8);
+    memcpy(row + OFF_OBJECTIVE, &t->objective, 8);
+    memcpy(row + OFF_CAUSE, t->cause, strnlen(t->cause, HPS_CAUSE_LEN));
+    memcpy(row + OFF_EXIT_CODE, &t->exit_code, 4);
+    memcpy(row + OFF_ATTEMPTS, &t->attempts, 4);
+    for (int i = 0; i < n; i++) {
+        if (put_value(row + off[i], &space->params[i], t->values[i]) != HPS_OK) {
+            hps_h5_errf(e, "trial %lld: value %g is not a valid %s", (long long)t->trial_id,
+                        t->values[i], cols[i]);
+            return HPS_EINVAL;
+        }
+    }
+    return HPS_OK;
+}
+
 int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64_t carried,
-                           const hps_trial *trials, int64_t n_trials, double *row_seconds,
-                           const hps_h5err *e)
+                           const hps_store_pack *packed, const hps_trial *trials,
+                           int64_t n_trials, double *row_seconds, const hps_h5err *e)
 {
     int n = space ? space->n_params : 0;
     char **cols = NULL;
@@ -302,17 +337,18 @@ int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64
     unsigned char *buf = NULL;
     hid_t type = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     size_t rowsize = 0;
+    int64_t n_packed = packed ? hps_store_pack_rows(packed) : 0;
     int rc = off ? hps_store_param_columns(space, &cols) : HPS_ENOMEM;
     if (rc != HPS_OK) {
         hps_h5_errf(e, "out of memory writing /trials");
         goto done;
     }
-    rc = trials_type(space, cols, &type, &rowsize, off, e);
+    rc = hps_store_trials_type(space, cols, &type, &rowsize, off, e);
     if (rc != HPS_OK)
         goto done;
     /* Packed and written a block of whole chunks at a time: a million trials do not
      * need a second copy of the table in memory. */
-    int64_t block = (int64_t)chunk_rows(rowsize) * TRIAL_BLOCK_CHUNKS;
+    int64_t block = (int64_t)hps_store_chunk_rows(rowsize) * TRIAL_BLOCK_CHUNKS;
     if (block > n_trials)
         block = n_trials;
     buf = calloc((size_t)block + 1, rowsize);
@@ -321,54 +357,25 @@ int hps_store_write_trials(hid_t file, const hps_space *space, hid_t from, int64
         rc = HPS_ENOMEM;
         goto done;
     }
-    if ((rc = create_table(file, "trials", type, carried + n_trials, &ds, e)) != HPS_OK)
+    rc = hps_store_create_table(file, "trials", type, carried + n_packed + n_trials, &ds, e);
+    if (rc != HPS_OK)
         goto done;
     if (carried > 0 && (rc = hps_store_copy_rows(ds, from, type, carried, e)) != HPS_OK)
         goto done;
     double t0 = hps_monotonic();
+    if (n_packed > 0 && (rc = hps_store_pack_write(ds, packed, e)) != HPS_OK)
+        goto done;
+    int64_t base = carried + n_packed;
     for (int64_t r = 0; r < n_trials; r++) {
-        const hps_trial *t = &trials[r];
         if (r % block == 0)
             memset(buf, 0, (size_t)block * rowsize);
-        unsigned char *row = buf + (size_t)(r % block) * rowsize;
-        if (t->status < HPS_TRIAL_RUNNING || t->status > HPS_TRIAL_PRUNED ||
-            (n > 0 && !t->values)) {
-            hps_h5_errf(e, "trial %lld: invalid status %d or no values", (long long)t->trial_id,
-                        (int)t->status);
-            rc = HPS_EINVAL;
+        rc = hps_store_pack_trial(buf + (size_t)(r % block) * rowsize, &trials[r], space, off,
+                                  cols, e);
+        if (rc != HPS_OK)
             goto done;
-        }
-        if (t->attempts < 0) {
-            hps_h5_errf(e, "trial %lld: attempts %d is negative", (long long)t->trial_id,
-                        (int)t->attempts);
-            rc = HPS_EINVAL;
-            goto done;
-        }
-        int8_t status = (int8_t)t->status;
-        memcpy(row + OFF_TRIAL_ID, &t->trial_id, 8);
-        memcpy(row + OFF_STATUS, &status, 1);
-        memcpy(row + OFF_SEED, &t->seed, 8);
-        memcpy(row + OFF_BRACKET, &t->bracket, 4);
-        memcpy(row + OFF_RUNG, &t->rung, 4);
-        memcpy(row + OFF_BUDGET, &t->budget, 8);
-        memcpy(row + OFF_WORKER, &t->worker, 4);
-        memcpy(row + OFF_START, &t->start, 8);
-        memcpy(row + OFF_END, &t->end, 8);
-        memcpy(row + OFF_OBJECTIVE, &t->objective, 8);
-        memcpy(row + OFF_CAUSE, t->cause, strnlen(t->cause, HPS_CAUSE_LEN));
-        memcpy(row + OFF_EXIT_CODE, &t->exit_code, 4);
-        memcpy(row + OFF_ATTEMPTS, &t->attempts, 4);
-        for (int i = 0; i < n; i++) {
-            if (put_value(row + off[i], &space->params[i], t->values[i]) != HPS_OK) {
-                hps_h5_errf(e, "trial %lld: value %g is not a valid %s", (long long)t->trial_id,
-                            t->values[i], cols[i]);
-                rc = HPS_EINVAL;
-                goto done;
-            }
-        }
         if ((r + 1) % block == 0 || r + 1 == n_trials) {
             int64_t first = r / block * block;
-            if ((rc = hps_store_write_rows(ds, type, carried + first, r + 1 - first, buf, e)) !=
+            if ((rc = hps_store_write_rows(ds, type, base + first, r + 1 - first, buf, e)) !=
                 HPS_OK)
                 goto done;
         }
@@ -487,7 +494,7 @@ int hps_store_write_failures(hid_t file, const hps_trial *trials, int64_t n, hid
     h5Check(e, H5Tinsert(type, "exit_code", FOFF_EXIT_CODE, H5T_NATIVE_INT32));
     h5Check(e, H5Tinsert(type, "attempts", FOFF_ATTEMPTS, H5T_NATIVE_INT32));
     h5Check(e, H5Tinsert(type, "stderr_tail", FOFF_TAIL, tail));
-    rc = create_table(file, "failures", type, rows, &ds, e);
+    rc = hps_store_create_table(file, "failures", type, rows, &ds, e);
     if (rc == HPS_OK && carried > 0)
         rc = hps_store_copy_rows(ds, from, type, carried, e);
     if (rc != HPS_OK || rows == carried)
