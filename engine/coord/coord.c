@@ -336,7 +336,8 @@ static int64_t running(const coord *c)
  * rows it holds cost the same in total however often it runs (each is packed and
  * compressed once), so only the fixed part is a floor. Trials that end faster than
  * HPS_SWEEP_SPILL_ROWS per fixed part (no-op trials) are held for about that long
- * instead; without a floor a million no-op trials took 3x as long (32 rewrites of
+ * instead, packed as the compressed rows the rewrite takes (hps_sweep_pack: some
+ * 20 bytes a trial rather than 240), so holding them costs little; without a floor a million no-op trials took 3x as long (32 rewrites of
  * up to 20 MB). With the whole time as the floor, the rows held made the next
  * rewrite longer and the next hold larger: 290,000 of a million held at once.
  */
@@ -344,6 +345,8 @@ static int maybe_write_store(coord *c, int force)
 {
     double now = c->t->ops->monotonic(c->t);
     double since = now - c->last_store;
+    if (c->o->h5_path)
+        hps_sweep_pack(c->s);
     if (!force && since < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost) &&
         !(since >= c->store_fixed && hps_sweep_spillable(c->s) >= HPS_SWEEP_SPILL_ROWS))
         return HPS_OK;

@@ -61,6 +61,7 @@ void hps_sweep_free(hps_sweep *s)
     free(s->u);
     free(s->values);
     hps_store_index_free(&s->spilled_index);
+    hps_store_pack_free(s->pack);
     free(s->best_spilled_values);
     free(s->metrics);
     for (int i = 0; i < s->n_metric_names; i++)

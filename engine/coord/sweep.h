@@ -114,15 +114,20 @@ typedef struct hps_sweep {
 
     int64_t n_trials;           /* trial ids 0..n_trials-1 */
     int64_t trials_spilled;     /* trials [0, trials_spilled) are final and sweep.h5 holds
-                                   them: memory keeps only trials [trials_spilled, n_trials)
-                                   (a live sweep lets go of a final prefix once written;
-                                   see hps_sweep_trial) */
+                                   them, or pack does: memory keeps only trials
+                                   [trials_spilled, n_trials) (a live sweep lets go of a
+                                   final prefix once written, or packs it before; see
+                                   hps_sweep_trial) */
     size_t cap_trials;
     hps_trial *trials;          /* trial id i is trials[i - trials_spilled] */
     double *u;                  /* unit points, d per trial kept, in the same order */
     double *values;             /* decoded values, d per trial kept (trials[k].values points
                                    here) */
     int64_t final_upto;         /* trials [trials_spilled, final_upto) are known final */
+    hps_store_pack *pack;       /* the spilled trials sweep.h5 does not hold yet, packed as
+                                   /trials rows [first, trials_spilled) (hps_sweep_pack);
+                                   NULL: none */
+    int pack_off;               /* packing failed: not again until the next write */
     double store_row_seconds;   /* the last hps_sweep_write_store's time spent on the
                                    rows it held (hps_store_meta.row_seconds) */
     int64_t store_rebuilds;     /* writes that took the spilled rows from the journal
@@ -211,6 +216,20 @@ const hps_trial *hps_sweep_best(const hps_sweep *s);
  * mode). 0 when nothing is ever let go of (no journal: a replay keeps everything).
  */
 int64_t hps_sweep_spillable(hps_sweep *s);
+
+/*
+ * Between writes, let go of the final trials before the first that is not into
+ * s->pack, as the /trials rows the next write takes as they are (store.h,
+ * hps_store_pack): a trial held as a compressed row takes some 20 bytes instead of
+ * some 240. Trials with a stderr tail wait for the write (their /failures row is
+ * the write's). Packs only once the trials it would pack are at least
+ * HPS_SWEEP_PACK_ROWS and as many as the trials it keeps (so moving those down
+ * costs at most a copy per trial packed). A failure (out of memory, a row
+ * /trials cannot hold) packs nothing more until the next write, which reports
+ * what it must; nothing is lost.
+ */
+void hps_sweep_pack(hps_sweep *s);
+#define HPS_SWEEP_PACK_ROWS 1024
 
 /* Free what s owns, strategy and pruner included, and zero it; NULL-safe. */
 void hps_sweep_free(hps_sweep *s);

@@ -97,8 +97,10 @@ int64_t hps_sweep_spillable(hps_sweep *s)
     /* Each trial is passed once: final for good stays final. */
     while (s->final_upto < s->n_trials && final_for_good(s, hps_sweep_trial(s, s->final_upto)))
         s->final_upto++;
-    return rows + s->final_upto - s->trials_spilled;
+    return rows + s->final_upto - s->trials_spilled + (s->pack ? hps_store_pack_rows(s->pack) : 0);
 }
+
+static void drop_front(hps_sweep *s, int64_t k);
 
 /* Keep t as the best spilled trial when it is better than the one kept, or is the
  * sweep's best (which wins ties as the result applied first). */
@@ -142,6 +144,46 @@ static void spill_trials(hps_sweep *s)
         memmove(s->tails_spilled, s->tails_spilled + tail, sizeof *s->tails_spilled *
                 (size_t)s->n_tails_spilled);
     }
+    drop_front(s, k);
+}
+
+void hps_sweep_pack(hps_sweep *s)
+{
+    if (!lets_go_of_trials(s) || s->pack_off)
+        return;
+    hps_sweep_spillable(s);
+    int64_t base = s->trials_spilled, upto = s->final_upto, k = base;
+    if (upto - base < HPS_SWEEP_PACK_ROWS || upto - base < s->n_trials - upto)
+        return;
+    char why[256];
+    if (!s->pack && hps_store_pack_open(&s->pack, &s->cfg.space, base, why, sizeof why) != HPS_OK) {
+        s->pack_off = 1;
+        return;
+    }
+    for (; k < upto; k++) {
+        hps_trial *t = hps_sweep_trial(s, k);
+        /* A /failures row is the write's to make. */
+        if (has_tail(t) || (s->n_tails_spilled > 0 && s->tails_spilled[0] == k))
+            break;
+        if (hps_store_pack_add(s->pack, t, why, sizeof why) != HPS_OK) {
+            s->pack_off = 1;
+            break;
+        }
+        if (hps_store_index_add(&s->spilled_index, t) != HPS_OK) {
+            hps_store_pack_undo(s->pack);
+            s->pack_off = 1;
+            break;
+        }
+        keep_best(s, t);
+    }
+    if (k > base)
+        drop_front(s, k);
+}
+
+/* Trials [trials_spilled, k) are let go of: the rest move to the front. */
+static void drop_front(hps_sweep *s, int64_t k)
+{
+    int64_t base = s->trials_spilled;
     size_t d = (size_t)s->d, gone = (size_t)(k - base), keep = (size_t)(s->n_trials - k);
     memmove(s->trials, s->trials + gone, sizeof *s->trials * keep);
     memmove(s->u, s->u + gone * d, sizeof *s->u * keep * d);
@@ -155,6 +197,10 @@ void hps_sweep_spill(hps_sweep *s)
 {
     if (!s->journal)
         return;
+    /* sweep.h5 holds the packed rows now. */
+    hps_store_pack_free(s->pack);
+    s->pack = NULL;
+    s->pack_off = 0;
     spill_tails(s);
     spill_trials(s);
     s->metrics_spilled += s->n_metrics;

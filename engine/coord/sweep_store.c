@@ -247,7 +247,9 @@ static int write_store(hps_sweep *s, const char *h5_path, int summary, int rebui
         .runs = s->runs, .n_runs = s->n_runs, .facts = summary ? &facts : NULL,
         .carry_from = s->carry_path, .row_seconds = &s->store_row_seconds,
     };
-    hps_store_carry carry = {.trials = s->trials_spilled,
+    int64_t packed = s->pack ? hps_store_pack_rows(s->pack) : 0;
+    hps_store_carry carry = {.trials = s->trials_spilled - packed,
+                             .packed = packed > 0 ? s->pack : NULL,
                              .failure_rows = s->failure_rows_spilled,
                              .metrics = s->metrics_spilled, .rungs = s->rungs_spilled,
                              .failures = s->tails_spilled, .n_failures = s->n_tails_spilled};
@@ -306,6 +308,7 @@ static int spill_while_replaying(void *ctx)
 {
     replay_spill *r = ctx;
     hps_sweep *s = r->s;
+    hps_sweep_pack(s);
     if (r->off || !s->ops || s->det.on || hps_sweep_spillable(s) < HPS_SWEEP_SPILL_ROWS)
         return HPS_OK;
     double t0 = hps_monotonic();

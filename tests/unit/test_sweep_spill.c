@@ -129,6 +129,29 @@ static void finish(live *l, int64_t id)
         fail_msg("result of %lld: %s: %s", (long long)id, hps_err_name(rc), err);
 }
 
+/* Trial id done, without a stderr tail, with one metric row: a trial hps_sweep_pack
+ * takes. */
+static void finish_plain(live *l, int64_t id)
+{
+    char err[512] = "";
+    hps_rec_metric m = {.name_index = 0, .step = 0, .resource = 1.0, .value = (double)id};
+    hps_outcome r;
+    hps_outcome_init(&r);
+    r.status = HPS_TRIAL_DONE;
+    r.worker = 1 + (int32_t)(id % 3);
+    r.objective = (double)((id * 37) % 61) + 0.5;
+    r.start = 100.0 + (double)id;
+    r.end = 101.0 + (double)id;
+    r.n_metrics = 1;
+    r.metrics = &m;
+    hps_buf_reset(&l->b);
+    assert_int_equal(hps_rec_encode_result(&l->b, &r), HPS_OK);
+    int rc = hps_sweep_commit(&l->s, l->j, HPS_REC_RESULT, id, l->b.data, (uint32_t)l->b.len,
+                              NULL, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("result of %lld: %s: %s", (long long)id, hps_err_name(rc), err);
+}
+
 static void write_h5(hps_sweep *s, const char *path)
 {
     char err[512] = "";
@@ -367,6 +390,91 @@ static void test_replay_spilling(void **state)
     live_free(&l);
 }
 
+/*
+ * Between writes, the final trials before the first that is not (nor has a tail)
+ * are packed as /trials rows (hps_sweep_pack) and let go of; the next write takes
+ * them as packed, and its file equals a full replay's: from row 0 (the first
+ * write), from a row inside a chunk (the rows before the next chunk boundary
+ * share that chunk with rows the file holds), after a failed write (the pack
+ * stays), and when sweep.h5 must be rebuilt from the journal.
+ */
+static void test_pack_between_writes(void **state)
+{
+    fixture *f = *state;
+    live l;
+    live_start(&l, f, yaml_random);
+    hps_sweep *s = &l.s;
+    char replayed[128], bad[160], err[512] = "";
+    snprintf(replayed, sizeof replayed, "%s/replayed.h5", f->dir);
+    snprintf(bad, sizeof bad, "%s/no-such-dir/sweep.h5", f->dir);
+
+    /* Too few to pack, then enough; trial 3000 still runs. */
+    suggest(&l, 3100);
+    for (int64_t id = 0; id < HPS_SWEEP_PACK_ROWS - 1; id++)
+        finish_plain(&l, id);
+    hps_sweep_pack(s);
+    assert_null(s->pack);
+    assert_int_equal(s->trials_spilled, 0);
+    for (int64_t id = HPS_SWEEP_PACK_ROWS - 1; id < 3100; id++)
+        if (id != 3000)
+            finish_plain(&l, id);
+    int64_t before = hps_sweep_spillable(s);
+    hps_sweep_pack(s);
+    assert_non_null(s->pack);
+    assert_int_equal(s->trials_spilled, 3000);
+    assert_int_equal(hps_store_pack_first(s->pack), 0);
+    assert_int_equal(hps_store_pack_rows(s->pack), 3000);
+    assert_null(hps_sweep_trial(s, 2999));
+    assert_int_equal(hps_sweep_trial(s, 3000)->status, HPS_TRIAL_RUNNING);
+    assert_int_equal(hps_sweep_spillable(s), before); /* the write lets go of them all the same */
+    /* The best (objective 0.5, trial 0) was packed; it is kept. */
+    assert_int_equal(hps_sweep_best(s)->trial_id, 0);
+    write_h5(s, l.h5);
+    assert_null(s->pack);
+    assert_int_equal(s->trials_spilled, 3000);
+    write_replayed(&l, replayed);
+    assert_same_files(l.h5, replayed);
+
+    /* From row 3000 (a chunk holds 1024 rows: 72 rows to the boundary), with
+     * trial 7000's tail stopping the pack; a write that fails keeps it. */
+    finish_plain(&l, 3000);
+    suggest(&l, 5000);
+    for (int64_t id = 3100; id < 8100; id++) {
+        if (id == 7000)
+            finish(&l, id); /* 7000 % 7 == 0, % 11 == 4, % 13 == 6: pruned, with a tail */
+        else
+            finish_plain(&l, id);
+    }
+    hps_sweep_pack(s);
+    assert_int_equal(s->trials_spilled, 7000);
+    assert_int_equal(hps_store_pack_first(s->pack), 3000);
+    assert_int_equal(hps_store_pack_rows(s->pack), 4000);
+    assert_non_null(hps_sweep_trial(s, 7000)->stderr_tail);
+    assert_int_not_equal(hps_sweep_write_store(s, bad, err, sizeof err), HPS_OK);
+    assert_int_equal(hps_store_pack_rows(s->pack), 4000);
+    assert_int_equal(s->trials_spilled, 7000);
+    write_h5(s, l.h5);
+    assert_int_equal(s->trials_spilled, 8100);
+    assert_int_equal(s->store_rebuilds, 1); /* the failed write's: its path had no file */
+    write_replayed(&l, replayed);
+    assert_same_files(l.h5, replayed);
+
+    /* sweep.h5 removed: the rows before the pack come from the journal, the packed
+     * ones too. */
+    suggest(&l, 2500);
+    for (int64_t id = 8100; id < 10600; id++)
+        finish_plain(&l, id);
+    hps_sweep_pack(s);
+    assert_int_equal(hps_store_pack_rows(s->pack), 2500);
+    assert_int_equal(unlink(l.h5), 0);
+    write_h5(s, l.h5);
+    assert_int_equal(s->store_rebuilds, 2);
+    assert_int_equal(s->trials_spilled, 10600);
+    write_replayed(&l, replayed);
+    assert_same_files(l.h5, replayed);
+    live_free(&l);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -375,6 +483,7 @@ int main(void)
         T(test_spill_trials),
         T(test_spill_keeps),
         T(test_replay_spilling),
+        T(test_pack_between_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
