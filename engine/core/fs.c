@@ -31,6 +31,25 @@ int hps_pwrite_full(int fd, const void *p, size_t n, long long off)
     return 0;
 }
 
+int hps_pread_full(int fd, void *p, size_t n, long long off, size_t *got)
+{
+    unsigned char *b = p;
+    size_t done = 0;
+    int err = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, b + done, n - done, (off_t)(off + (long long)done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            err = errno;
+        if (r <= 0)
+            break;
+        done += (size_t)r;
+    }
+    *got = done;
+    return err;
+}
+
 int hps_path_join(char *buf, size_t len, const char *dir, const char *name)
 {
     int n = snprintf(buf, len, "%s/%s", dir, name);

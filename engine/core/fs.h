@@ -23,4 +23,9 @@ int hps_rm_tree(const char *path);
  * the errno of the call that failed (EIO for a write of 0 bytes), errno set to it. */
 int hps_pwrite_full(int fd, const void *p, size_t n, long long off);
 
+/* Read n bytes at offset off of fd into p, through short reads and EINTR, stopping
+ * early only at the end of the file: 0 with *got the bytes read, or the errno of
+ * the call that failed (errno set to it; *got the bytes read before it). */
+int hps_pread_full(int fd, void *p, size_t n, long long off, size_t *got);
+
 #endif

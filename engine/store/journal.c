@@ -393,7 +393,7 @@ int hps_journal_layout_of(const char *path, uint32_t *version)
         return hps_jr_errno(errno);
     unsigned char h[HDR_SIZE], want[HDR_SIZE];
     size_t got = 0;
-    int rc = hps_jr_pread_full(fd, h, HDR_SIZE, 0, &got);
+    int rc = hps_pread_full(fd, h, HDR_SIZE, 0, &got) != 0 ? HPS_EIO : HPS_OK;
     (void)close(fd);
     if (rc != HPS_OK)
         return rc;

@@ -74,9 +74,6 @@ void hps_jr_scratch_free(hps_jr_scratch *s);
  * EDQUOT to HPS_ENOSPC, ENOENT to HPS_ENOENT, ...). */
 int hps_jr_errno(int e);
 
-/* Read up to n bytes at off; *got < n only at end of file. HPS_OK or an error. */
-int hps_jr_pread_full(int fd, unsigned char *p, size_t n, uint64_t off, size_t *got);
-
 typedef int (*hps_jr_cb)(void *ctx, const hps_record *rec);
 
 typedef struct hps_jr_prefix {

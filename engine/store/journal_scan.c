@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "hpsweep/error.h"
 
 void hps_jr_encode_header(unsigned char h[HDR_SIZE], uint32_t version)
@@ -55,24 +56,6 @@ int hps_jr_errno(int e)
     default:
         return HPS_EIO;
     }
-}
-
-int hps_jr_pread_full(int fd, unsigned char *p, size_t n, uint64_t off, size_t *got)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = pread(fd, p + done, n - done, (off_t)(off + done));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return HPS_EIO;
-        }
-        if (r == 0)
-            break;
-        done += (size_t)r;
-    }
-    *got = done;
-    return HPS_OK;
 }
 
 #define SCAN_CHUNK ((size_t)1 << 20)
@@ -124,8 +107,10 @@ static int reader_need(chunk_reader *r, size_t need, bool *ok)
     uint64_t want = r->limit - (r->base + r->have);
     size_t room = r->cap - r->have;
     size_t got = 0;
-    int rc = hps_jr_pread_full(r->fd, r->buf + r->have, want < room ? (size_t)want : room,
-                               r->base + r->have, &got);
+    int rc = hps_pread_full(r->fd, r->buf + r->have, want < room ? (size_t)want : room,
+                            (long long)(r->base + r->have), &got) != 0
+                 ? HPS_EIO
+                 : HPS_OK;
     r->have += got;
     *ok = rc == HPS_OK && r->have >= need;
     return rc;
@@ -317,7 +302,7 @@ static int file_is_all_zero(int fd, uint64_t size, bool *zero)
     while (off < size && *zero) {
         size_t n = size - off < sizeof chunk ? (size_t)(size - off) : sizeof chunk;
         size_t got;
-        int rc = hps_jr_pread_full(fd, chunk, n, off, &got);
+        int rc = hps_pread_full(fd, chunk, n, (long long)off, &got) != 0 ? HPS_EIO : HPS_OK;
         if (rc != HPS_OK)
             return rc;
         if (got < n)
@@ -375,7 +360,7 @@ int hps_jr_classify(int fd, uint64_t size, hps_jr_cb cb, void *ctx, hps_journal_
     *version = FORMAT_VERSION;
     unsigned char h[HDR_SIZE], want[HDR_SIZE];
     size_t got;
-    int rc = hps_jr_pread_full(fd, h, HDR_SIZE, 0, &got);
+    int rc = hps_pread_full(fd, h, HDR_SIZE, 0, &got) != 0 ? HPS_EIO : HPS_OK;
     if (rc != HPS_OK)
         return rc;
     if (got < HDR_SIZE) {

@@ -68,18 +68,15 @@ static int crc_from(int fd, uint64_t from, uint64_t size, uint32_t *crc)
     uint32_t c = 0;
     int rc = HPS_OK;
     for (uint64_t off = from; off < size;) {
-        size_t want = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
-        ssize_t got = pread(fd, buf, want, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            if (got == 0)
-                errno = EIO; /* the file shrank under us */
+        size_t want = size - off < CHUNK ? (size_t)(size - off) : CHUNK, got = 0;
+        int err = hps_pread_full(fd, buf, want, (long long)off, &got);
+        if (err != 0 || got < want) {
+            errno = err != 0 ? err : EIO; /* short: the file shrank under us */
             rc = HPS_EIO;
             break;
         }
-        c = hps_crc32c(c, buf, (size_t)got);
-        off += (uint64_t)got;
+        c = hps_crc32c(c, buf, got);
+        off += got;
     }
     free(buf);
     *crc = c;

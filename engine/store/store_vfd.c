@@ -301,17 +301,10 @@ static herr_t sink_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
     drain(s);
     /* What the disk has, zeros past its end (as sec2)... */
     size_t done = 0;
-    while (done < size && addr + done < s->eof) {
-        ssize_t got = pread(s->fd, p + done, size - done, (off_t)(addr + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            if (got < 0)
-                failed(s, "read", errno);
-            break;
-        }
-        done += (size_t)got;
-    }
+    size_t want = addr >= s->eof ? 0 : s->eof - addr < size ? (size_t)(s->eof - addr) : size;
+    int err = hps_pread_full(s->fd, p, want, (long long)addr, &done);
+    if (err != 0)
+        failed(s, "read", err);
     memset(p + done, 0, size - done);
     /* ...then the metadata as written (kept blocks never overlap: a write forgets
      * what it covers). */
