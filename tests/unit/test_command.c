@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "core/fs.h"
 #include "hpsweep/error.h"
 #include "hpsweep/results.h"
 #include "workers/command.h"
@@ -131,9 +132,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     hps_spawner_stop(f->sp);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hps_rm_tree(f->dir), 0);
     free(f);
     return 0;
 }

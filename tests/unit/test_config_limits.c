@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "config/config.h"
 #include "hpsweep/error.h"
 
@@ -32,9 +33,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return hps_rm_tree(dir) == 0 ? 0 : -1;
 }
 
 static void expect_load(const char *path, int want, const char *msg)

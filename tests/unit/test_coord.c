@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "coord/coord.h"
 #include "coord/transport_sim.h"
 #include "hpsweep/error.h"
@@ -163,9 +164,7 @@ static int teardown(void **state)
 {
     world *w = *state;
     close_world(w);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
-    if (system(cmd) != 0)
+    if (hps_rm_tree(w->dir) != 0)
         return -1;
     free(w);
     return 0;

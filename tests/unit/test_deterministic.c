@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "coord/coord.h"
 #include "coord/transport_sim.h"
 #include "core/seed.h"
@@ -136,9 +137,7 @@ static void close_world(world *w)
     hps_sweep_free(&w->s);
     hps_journal_close(w->j);
     w->j = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hps_rm_tree(w->dir), 0);
 }
 
 /* What must not depend on the rank count: every trial's row (times and worker

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "hpsweep/error.h"
 #include "workers/group.h"
 #include "workers/objective.h"
@@ -176,9 +177,7 @@ static void test_run_example(void **state)
     assert_null(o.dl);
     hps_group_free(&g);
 
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hps_rm_tree(dir), 0);
 }
 
 int main(void)

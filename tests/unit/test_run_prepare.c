@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "cli/cli.h"
 #include "cli/run.h"
 #include "hpsweep/error.h"
@@ -64,9 +65,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return hps_rm_tree(dir) == 0 ? 0 : -1;
 }
 
 static void path(char *out, size_t len, const char *rel)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "cli/trainer_check.h"
 #include "config/config.h"
 #include "hpsweep/error.h"
@@ -47,9 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return hps_rm_tree(dir) == 0 ? 0 : -1;
 }
 
 /* hps_dataset_synth twice with the same arguments: the same bytes (so the same

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "hpsweep/error.h"
 #include "hpsweep/objective.h"
 #include "workers/group.h"
@@ -130,9 +131,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return hps_rm_tree(dir) == 0 ? 0 : -1;
 }
 
 /* ---- outcomes ---------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 
 #include <hdf5.h>
 
+#include "core/fs.h"
 #include "trainer/ops.h"
 #include "trainer/train.h"
 #include "trainer/trainer.h"
@@ -45,9 +46,7 @@ static inline void make_tmpdir(char *dir, size_t len, const char *tag)
 
 static inline void rm_tree(const char *dir)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hps_rm_tree(dir), 0);
 }
 
 static inline int file_exists(const char *path)
