@@ -327,19 +327,21 @@ static int64_t running(const coord *c)
 
 /*
  * Rewrite sweep.h5 every few seconds (at least 20 times as long as a rewrite takes,
- * so rewrites cost at most 5% of the loop), and sooner when the rows it would let
- * go of (hps_sweep_spillable) reach HPS_SWEEP_SPILL_ROWS, so that memory holds about
- * that many finished rows -- but not sooner than the rewrite's fixed part after the
- * last, so that part takes at most half the loop. A rewrite writes the whole file:
- * its fixed part (the rows carried from the file it replaces, the write, the
- * fsync) grows with the sweep, about 0.14 s at a million trials here, while the
- * rows it holds cost the same in total however often it runs (each is packed and
- * compressed once), so only the fixed part is a floor. Trials that end faster than
- * HPS_SWEEP_SPILL_ROWS per fixed part (no-op trials) are held for about that long
- * instead, packed as the compressed rows the rewrite takes (hps_sweep_pack: some
- * 20 bytes a trial rather than 240), so holding them costs little; without a floor a million no-op trials took 3x as long (32 rewrites of
- * up to 20 MB). With the whole time as the floor, the rows held made the next
- * rewrite longer and the next hold larger: 290,000 of a million held at once.
+ * so rewrites cost at most 5% of the loop), and sooner when the memory it would
+ * let go of (hps_sweep_held_bytes) reaches HPS_SWEEP_SPILL_BYTES -- but not sooner
+ * than the rewrite's fixed part after the last, so that part takes at most half
+ * the loop. A rewrite writes the whole file: its fixed part (the rows carried
+ * from the file it replaces, the write, the fsync) grows with the sweep, about
+ * 0.14 s at a million trials here, while the rows it holds cost the same in total
+ * however often it runs (each is packed and compressed once), so only the fixed
+ * part is a floor. Between rewrites the finished trials are packed as the
+ * compressed rows the rewrite takes (hps_sweep_pack: some 20 bytes a trial
+ * rather than 240), so the trials that end faster than a rewrite (no-op trials)
+ * cost little to hold. Memory, not rows, sets the pace: counted in rows (65,536),
+ * packed trials made a million no-op trials take 30 rewrites instead of 18-19,
+ * and 25-40% longer (11 now); without a floor they took 3x as long (32 rewrites of up to 20 MB);
+ * with the whole rewrite's time as the floor, the rows held made the next
+ * rewrite longer and the next hold larger (290,000 of a million held at once).
  */
 static int maybe_write_store(coord *c, int force)
 {
@@ -348,7 +350,7 @@ static int maybe_write_store(coord *c, int force)
     if (c->o->h5_path)
         hps_sweep_pack(c->s);
     if (!force && since < fmax(STORE_MIN_INTERVAL, 20.0 * c->store_cost) &&
-        !(since >= c->store_fixed && hps_sweep_spillable(c->s) >= HPS_SWEEP_SPILL_ROWS))
+        !(since >= c->store_fixed && hps_sweep_held_bytes(c->s) >= HPS_SWEEP_SPILL_BYTES))
         return HPS_OK;
     int rc = write_store(c, c->err, c->errlen);
     double after = c->t->ops->monotonic(c->t);

@@ -218,6 +218,15 @@ const hps_trial *hps_sweep_best(const hps_sweep *s);
 int64_t hps_sweep_spillable(hps_sweep *s);
 
 /*
+ * The memory a write of sweep.h5 would let go of now, in bytes: the rows
+ * hps_sweep_spillable counts, each as it is held (a metric or rung row as its
+ * struct, a final trial as its hps_trial and values, a packed one as its share of
+ * the pack). What an early write is measured by: packed trials take a tenth of
+ * the memory of held ones, so counting rows would write ten times too often.
+ */
+int64_t hps_sweep_held_bytes(hps_sweep *s);
+
+/*
  * Between writes, let go of the final trials before the first that is not into
  * s->pack, as the /trials rows the next write takes as they are (store.h,
  * hps_store_pack): a trial held as a compressed row takes some 20 bytes instead of
@@ -280,14 +289,14 @@ int hps_sweep_commit_start(hps_sweep *s, hps_journal *j, const hps_rec_header *h
 /* Replay every record of j into s. */
 int hps_sweep_replay(hps_sweep *s, hps_journal *j, char *err, size_t errlen);
 
-/* Rows a live sweep lets go of at a time: an early sweep.h5 write comes when this
- * many could be (hps_sweep_spillable). */
-#define HPS_SWEEP_SPILL_ROWS 65536
+/* Memory a live sweep lets go of at a time: an early sweep.h5 write comes when a
+ * write would free this many bytes (hps_sweep_held_bytes). */
+#define HPS_SWEEP_SPILL_BYTES ((int64_t)8 << 20)
 
 /*
  * hps_sweep_replay for a resume, which then commits to j: s lets go of trials as
  * a live sweep does, so that memory holds about what the sweep held when it
- * stopped rather than every trial of the journal. Whenever HPS_SWEEP_SPILL_ROWS
+ * stopped rather than every trial of the journal. Whenever HPS_SWEEP_SPILL_BYTES
  * could be let go of (and not sooner than the last write's fixed part after it,
  * as the coordinator), it writes spill_path, a file of the sweep.h5 layout
  * without the status summary (it describes the journal's prefix) that is not

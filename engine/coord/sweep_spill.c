@@ -7,7 +7,10 @@
  * from the file it replaces (hps_store_write_carry). What the sweep still needs of
  * them it keeps in a fixed size: the /trials index (best rows, counts, the rate
  * window) and the best spilled trial. So a sweep of a million trials holds the
- * trials since its oldest unfinished one, not all of them.
+ * trials since its oldest unfinished one, not all of them. Between writes, the
+ * final trials are packed (hps_sweep_pack) as the compressed /trials rows the
+ * next write takes as they are (store.h, hps_store_pack): trials that end faster
+ * than sweep.h5 is rewritten wait there at some 20 bytes each.
  *
  * A trial is final for good when it failed or was pruned, or is done and the
  * strategy never promotes (HPS_STRATEGY_NO_PROMOTION): nothing can change its
@@ -101,6 +104,20 @@ int64_t hps_sweep_spillable(hps_sweep *s)
 }
 
 static void drop_front(hps_sweep *s, int64_t k);
+
+int64_t hps_sweep_held_bytes(hps_sweep *s)
+{
+    if (!s->journal)
+        return 0;
+    int64_t bytes = s->n_metrics * (int64_t)sizeof(hps_metric) +
+                    (s->det.on ? 0 : s->n_rungs * (int64_t)sizeof(hps_rung));
+    if (!lets_go_of_trials(s))
+        return bytes;
+    hps_sweep_spillable(s); /* final_upto */
+    int64_t per_trial = (int64_t)sizeof(hps_trial) + 2 * s->d * (int64_t)sizeof(double);
+    return bytes + (s->final_upto - s->trials_spilled) * per_trial +
+           (s->pack ? (int64_t)hps_store_pack_bytes(s->pack) : 0);
+}
 
 /* Keep t as the best spilled trial when it is better than the one kept, or is the
  * sweep's best (which wins ties as the result applied first). */

@@ -309,7 +309,7 @@ static int spill_while_replaying(void *ctx)
     replay_spill *r = ctx;
     hps_sweep *s = r->s;
     hps_sweep_pack(s);
-    if (r->off || !s->ops || s->det.on || hps_sweep_spillable(s) < HPS_SWEEP_SPILL_ROWS)
+    if (r->off || !s->ops || s->det.on || hps_sweep_held_bytes(s) < HPS_SWEEP_SPILL_BYTES)
         return HPS_OK;
     double t0 = hps_monotonic();
     if (t0 - r->last < r->fixed)

@@ -45,6 +45,7 @@ struct hps_store_pack {
     unsigned char *raw;        /* the rows after the chunks (at most a chunk) */
     int64_t n_raw;
     hid_t scratch, scratch_ds; /* the in-memory file and its one-chunk table */
+    size_t scratch_bytes;      /* its size after the last chunk */
 };
 
 /* The in-memory file whose one-chunk table compresses a chunk of pk's rows. */
@@ -137,6 +138,9 @@ static int compress_raw(hps_store_pack *pk, const hps_h5err *e)
     h5Check(e, H5Dread_chunk(pk->scratch_ds, H5P_DEFAULT, off, &c.filters, c.bytes));
     pk->chunks[pk->n_chunks++] = c;
     pk->chunk_bytes += c.size;
+    hsize_t scratch = 0;
+    if (H5Fget_filesize(pk->scratch, &scratch) >= 0)
+        pk->scratch_bytes = (size_t)scratch;
     pk->n_raw = 0;
     return HPS_OK;
 fail:
@@ -195,11 +199,8 @@ int64_t hps_store_pack_rows(const hps_store_pack *pk)
 
 size_t hps_store_pack_bytes(const hps_store_pack *pk)
 {
-    hsize_t scratch = 0;
-    if (H5Fget_filesize(pk->scratch, &scratch) < 0)
-        scratch = 0;
     return sizeof *pk + pk->rowsize * (size_t)(pk->head_cap + 1 + pk->chunk) +
-           pk->cap_chunks * sizeof *pk->chunks + pk->chunk_bytes + (size_t)scratch;
+           pk->cap_chunks * sizeof *pk->chunks + pk->chunk_bytes + pk->scratch_bytes;
 }
 
 /* Rows per chunk of ds (0 when it cannot be told). */
