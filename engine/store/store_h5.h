@@ -83,6 +83,9 @@ void hps_store_columns_free(char **cols, int n);
 /* Rows per chunk of a table whose rows take rowsize bytes. */
 hsize_t hps_store_chunk_rows(size_t rowsize);
 
+/* Rows per chunk of the chunked 1-D dataset ds (0 when it cannot be told). */
+hsize_t hps_store_ds_chunk_rows(hid_t ds);
+
 /* Create the 1-D chunked, extendible table name of file type ftype with n rows
  * (shuffle, deflate, Fletcher-32, its `rows` attribute), into *out. */
 int hps_store_create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hid_t *out,

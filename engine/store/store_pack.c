@@ -203,21 +203,11 @@ size_t hps_store_pack_bytes(const hps_store_pack *pk)
            pk->cap_chunks * sizeof *pk->chunks + pk->chunk_bytes + pk->scratch_bytes;
 }
 
-/* Rows per chunk of ds (0 when it cannot be told). */
-static int64_t chunk_rows_of(hid_t ds)
-{
-    hsize_t chunk[1] = {0};
-    hid_t dcpl = H5Dget_create_plist(ds);
-    if (dcpl < 0 || H5Pget_chunk(dcpl, 1, chunk) != 1)
-        chunk[0] = 0;
-    hps_h5_close(dcpl);
-    return (int64_t)chunk[0];
-}
-
 int hps_store_pack_write(hid_t ds, const hps_store_pack *pk, const hps_h5err *e)
 {
     hid_t type = H5Dget_type(ds);
-    int same = type >= 0 && H5Tequal(type, pk->type) > 0 && chunk_rows_of(ds) == pk->chunk;
+    int same = type >= 0 && H5Tequal(type, pk->type) > 0 &&
+               (int64_t)hps_store_ds_chunk_rows(ds) == pk->chunk;
     hps_h5_close(type);
     if (!same) {
         hps_h5_errf(e, "the packed /trials rows are not laid out as the table they go to");

@@ -88,6 +88,18 @@ static void suggest(live *l, int n)
     }
 }
 
+/* Commit r as trial id's RESULT. */
+static void commit_result(live *l, int64_t id, const hps_outcome *r)
+{
+    char err[512] = "";
+    hps_buf_reset(&l->b);
+    assert_int_equal(hps_rec_encode_result(&l->b, r), HPS_OK);
+    int rc = hps_sweep_commit(&l->s, l->j, HPS_REC_RESULT, id, l->b.data, (uint32_t)l->b.len,
+                              NULL, err, sizeof err);
+    if (rc != HPS_OK)
+        fail_msg("result of %lld: %s: %s", (long long)id, hps_err_name(rc), err);
+}
+
 /*
  * Trial id's RESULT, by its id: every 7th fails with a stderr tail, every 11th
  * is done with a tail too, every 13th is pruned with one, the rest are done; the
@@ -95,7 +107,7 @@ static void suggest(live *l, int n)
  */
 static void finish(live *l, int64_t id)
 {
-    char tail[64], err[512] = "";
+    char tail[64];
     snprintf(tail, sizeof tail, "trial %lld says\nboom\n", (long long)id);
     hps_rec_metric m[2] = {{.name_index = 0, .step = 0, .resource = 1.0, .value = (double)id},
                            {.name_index = 0, .step = 1, .resource = 2.0, .value = 0.5}};
@@ -121,19 +133,13 @@ static void finish(live *l, int64_t id)
         r.stderr_tail = tail;
         r.stderr_len = (uint32_t)strlen(tail);
     }
-    hps_buf_reset(&l->b);
-    assert_int_equal(hps_rec_encode_result(&l->b, &r), HPS_OK);
-    int rc = hps_sweep_commit(&l->s, l->j, HPS_REC_RESULT, id, l->b.data, (uint32_t)l->b.len,
-                              NULL, err, sizeof err);
-    if (rc != HPS_OK)
-        fail_msg("result of %lld: %s: %s", (long long)id, hps_err_name(rc), err);
+    commit_result(l, id, &r);
 }
 
 /* Trial id done, without a stderr tail, with one metric row: a trial hps_sweep_pack
  * takes. */
 static void finish_plain(live *l, int64_t id)
 {
-    char err[512] = "";
     hps_rec_metric m = {.name_index = 0, .step = 0, .resource = 1.0, .value = (double)id};
     hps_outcome r;
     hps_outcome_init(&r);
@@ -144,12 +150,7 @@ static void finish_plain(live *l, int64_t id)
     r.end = 101.0 + (double)id;
     r.n_metrics = 1;
     r.metrics = &m;
-    hps_buf_reset(&l->b);
-    assert_int_equal(hps_rec_encode_result(&l->b, &r), HPS_OK);
-    int rc = hps_sweep_commit(&l->s, l->j, HPS_REC_RESULT, id, l->b.data, (uint32_t)l->b.len,
-                              NULL, err, sizeof err);
-    if (rc != HPS_OK)
-        fail_msg("result of %lld: %s: %s", (long long)id, hps_err_name(rc), err);
+    commit_result(l, id, &r);
 }
 
 static void write_h5(hps_sweep *s, const char *path)
