@@ -57,7 +57,8 @@ int hps_store_read_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, voi
  * as stored chunks (about 2.5 MiB of metrics). */
 #define COPY_BLOCK_ROWS 65536
 
-hsize_t hps_store_ds_chunk_rows(hid_t ds)
+/* Rows per chunk of dataset ds (0 when it cannot be told). */
+static hsize_t ds_chunk_rows(hid_t ds)
 {
     hsize_t chunk[1] = {0};
     hid_t dcpl = H5Dget_create_plist(ds);
@@ -67,17 +68,14 @@ hsize_t hps_store_ds_chunk_rows(hid_t ds)
     return chunk[0];
 }
 
-/* Whether ds and from store their rows alike: the same file type and rows per
- * chunk (then a stored chunk of from is a valid chunk of ds; both were made by
- * create_table, so their filters agree too). */
-static int same_storage(hid_t ds, hid_t from)
+int hps_store_same_storage(hid_t ds, hid_t from)
 {
     hid_t a = H5Dget_type(ds), b = H5Dget_type(from);
     int same = a >= 0 && b >= 0 && H5Tequal(a, b) > 0;
     hps_h5_close(a);
     hps_h5_close(b);
-    hsize_t chunk = hps_store_ds_chunk_rows(ds);
-    return same && chunk > 0 && chunk == hps_store_ds_chunk_rows(from);
+    hsize_t chunk = ds_chunk_rows(ds);
+    return same && chunk > 0 && chunk == ds_chunk_rows(from);
 }
 
 /* Copy the whole chunks of rows [0, *count) from from to ds as they are stored
@@ -85,10 +83,10 @@ static int same_storage(hid_t ds, hid_t from)
  * alike; *count becomes the first row not copied. */
 static int copy_chunks(hid_t ds, hid_t from, int64_t *count, const hps_h5err *e)
 {
-    if (!same_storage(ds, from))
+    if (!hps_store_same_storage(ds, from))
         return HPS_OK;
     int rc = HPS_EHDF5;
-    hsize_t chunk = hps_store_ds_chunk_rows(ds);
+    hsize_t chunk = ds_chunk_rows(ds);
     int64_t whole = *count / (int64_t)chunk * (int64_t)chunk;
     unsigned char *buf = NULL;
     size_t cap = 0;

@@ -83,9 +83,6 @@ void hps_store_columns_free(char **cols, int n);
 /* Rows per chunk of a table whose rows take rowsize bytes. */
 hsize_t hps_store_chunk_rows(size_t rowsize);
 
-/* Rows per chunk of the chunked 1-D dataset ds (0 when it cannot be told). */
-hsize_t hps_store_ds_chunk_rows(hid_t ds);
-
 /* Create the 1-D chunked, extendible table name of file type ftype with n rows
  * (shuffle, deflate, Fletcher-32, its `rows` attribute), into *out. */
 int hps_store_create_table(hid_t file, const char *name, hid_t ftype, int64_t n, hid_t *out,
@@ -151,6 +148,11 @@ int hps_store_read_rows(hid_t ds, hid_t mtype, int64_t first, int64_t count, voi
  * chunks as stored when both store rows alike (same file type and chunk size),
  * the rest a block at a time through mtype. HPS_OK, HPS_EHDF5 or HPS_ENOMEM. */
 int hps_store_copy_rows(hid_t ds, hid_t from, hid_t mtype, int64_t count, const hps_h5err *e);
+
+/* Whether the tables ds and from store their rows alike: the same file type and
+ * rows per chunk (then a stored chunk of from is a valid chunk of ds; both were
+ * made by hps_store_create_table, so their filters agree too). */
+int hps_store_same_storage(hid_t ds, hid_t from);
 
 /*
  * Open the file an earlier write left at path to copy c's rows from: sealed and

@@ -205,11 +205,8 @@ size_t hps_store_pack_bytes(const hps_store_pack *pk)
 
 int hps_store_pack_write(hid_t ds, const hps_store_pack *pk, const hps_h5err *e)
 {
-    hid_t type = H5Dget_type(ds);
-    int same = type >= 0 && H5Tequal(type, pk->type) > 0 &&
-               (int64_t)hps_store_ds_chunk_rows(ds) == pk->chunk;
-    hps_h5_close(type);
-    if (!same) {
+    /* The chunks are stored chunks of the scratch table. */
+    if (!hps_store_same_storage(ds, pk->scratch_ds)) {
         hps_h5_errf(e, "the packed /trials rows are not laid out as the table they go to");
         return HPS_EINVAL;
     }
