@@ -339,9 +339,10 @@ static int64_t running(const coord *c)
  * rather than 240), so the trials that end faster than a rewrite (no-op trials)
  * cost little to hold. Memory, not rows, sets the pace: counted in rows (65,536),
  * packed trials made a million no-op trials take 30 rewrites instead of 18-19,
- * and 25-40% longer (11 now); without a floor they took 3x as long (32 rewrites of up to 20 MB);
- * with the whole rewrite's time as the floor, the rows held made the next
- * rewrite longer and the next hold larger (290,000 of a million held at once).
+ * and 25-40% longer (11 now); without a floor they took 3x as long (32 rewrites
+ * of up to 20 MB); with the whole rewrite's time as the floor, the rows held made
+ * the next rewrite longer and the next hold larger (290,000 of a million held at
+ * once).
  */
 static int maybe_write_store(coord *c, int force)
 {

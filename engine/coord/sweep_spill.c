@@ -88,6 +88,16 @@ static int final_for_good(const hps_sweep *s, const hps_trial *t)
     }
 }
 
+/* Move final_upto past the trials that became final for good since. */
+static void advance_final(hps_sweep *s)
+{
+    if (s->final_upto < s->trials_spilled)
+        s->final_upto = s->trials_spilled;
+    /* Each trial is passed once: final for good stays final. */
+    while (s->final_upto < s->n_trials && final_for_good(s, hps_sweep_trial(s, s->final_upto)))
+        s->final_upto++;
+}
+
 int64_t hps_sweep_spillable(hps_sweep *s)
 {
     if (!s->journal)
@@ -95,11 +105,7 @@ int64_t hps_sweep_spillable(hps_sweep *s)
     int64_t rows = s->n_metrics + (s->det.on ? 0 : s->n_rungs);
     if (!lets_go_of_trials(s))
         return rows;
-    if (s->final_upto < s->trials_spilled)
-        s->final_upto = s->trials_spilled;
-    /* Each trial is passed once: final for good stays final. */
-    while (s->final_upto < s->n_trials && final_for_good(s, hps_sweep_trial(s, s->final_upto)))
-        s->final_upto++;
+    advance_final(s);
     return rows + s->final_upto - s->trials_spilled + (s->pack ? hps_store_pack_rows(s->pack) : 0);
 }
 
@@ -113,7 +119,7 @@ int64_t hps_sweep_held_bytes(hps_sweep *s)
                     (s->det.on ? 0 : s->n_rungs * (int64_t)sizeof(hps_rung));
     if (!lets_go_of_trials(s))
         return bytes;
-    hps_sweep_spillable(s); /* final_upto */
+    advance_final(s);
     int64_t per_trial = (int64_t)sizeof(hps_trial) + 2 * s->d * (int64_t)sizeof(double);
     return bytes + (s->final_upto - s->trials_spilled) * per_trial +
            (s->pack ? (int64_t)hps_store_pack_bytes(s->pack) : 0);
@@ -140,7 +146,7 @@ static void spill_trials(hps_sweep *s)
 {
     if (!lets_go_of_trials(s))
         return;
-    hps_sweep_spillable(s);
+    advance_final(s);
     int64_t base = s->trials_spilled, upto = s->final_upto, k = base, tail = 0;
     for (; k < upto; k++) {
         hps_trial *t = hps_sweep_trial(s, k);
@@ -168,7 +174,7 @@ void hps_sweep_pack(hps_sweep *s)
 {
     if (!lets_go_of_trials(s) || s->pack_off)
         return;
-    hps_sweep_spillable(s);
+    advance_final(s);
     int64_t base = s->trials_spilled, upto = s->final_upto, k = base;
     if (upto - base < HPS_SWEEP_PACK_ROWS || upto - base < s->n_trials - upto)
         return;
