@@ -15,7 +15,8 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config git ca-certificates procps util-linux \
     libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libgsl-dev libopenblas-dev \
-    libyaml-dev zlib1g-dev libcmocka-dev libssl-dev python3 python3-h5py python3-pandas >/dev/null
+    libyaml-dev zlib1g-dev libdeflate-dev libcmocka-dev libssl-dev python3 python3-h5py \
+    python3-pandas >/dev/null
 for opt in "$@"; do
     case $opt in
     --torch) $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null ;;
