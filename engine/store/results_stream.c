@@ -2,7 +2,8 @@
  * hps_results_stream_trials: /trials handed over block by block, in order, in
  * bounded memory (`hpsweep trials` writes a million rows this way). The first
  * block is read on the caller's thread with every check a whole read makes; the
- * blocks after it are read by worker threads, one per online core (at most
+ * blocks after it are read by worker threads, one per core this process may run
+ * on (its affinity mask: a Slurm job's cores, taskset's; at most
  * STREAM_MAX_WORKERS), each into a slot of its own, up to n_slots blocks ahead of
  * the one being handed over, so that the caller formats while the workers
  * decompress; or, when the stream has a text stage (hps_results_stream_text), the
@@ -17,7 +18,9 @@
  * could not be made) each block is read on the caller's thread before it is
  * handed over. Declared in results_internal.h.
  */
+#define _GNU_SOURCE /* sched_getaffinity and CPU_COUNT */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,10 +250,16 @@ static void *work(void *arg)
     }
 }
 
-/* How many workers: one per online core, at most STREAM_MAX_WORKERS and n_blocks. */
+/* How many workers: one per core of the affinity mask (every online core when it
+ * cannot be read), at most STREAM_MAX_WORKERS and n_blocks: more threads than the
+ * cores a job was given would only take turns on them. */
 static int worker_count(int64_t n_blocks)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    long cpus = sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0
+                    ? CPU_COUNT(&set)
+                    : sysconf(_SC_NPROCESSORS_ONLN);
     int n = cpus > 0 ? (cpus < STREAM_MAX_WORKERS ? (int)cpus : STREAM_MAX_WORKERS) : 1;
     return n_blocks < n ? (int)n_blocks : n;
 }
