@@ -16,7 +16,8 @@
 #    process as the RESULT lines compare, and its time after start-up and imports
 #    for the table; and the CSV export against the floor: the same bytes written
 #    to disk with dd and fdatasync (the RESULT line), and cp of them in the page
-#    cache (the table).
+#    cache (the table); and the export again on one core (taskset), to show how
+#    it scales with the cores it is given.
 # 3. Times a resume with nothing left to run (serial: replay + sweep.h5 rewrite)
 #    and the growth of its peak RSS per trial (VmHWM, sampled as the
 #    coordinator's, resuming the TRIALS/10 sweep too: a slope, not start-up cost),
@@ -125,6 +126,16 @@ t_status=$(median3 "$HPS" status "$DIR")
 csv() { "$HPS" trials "$DIR" --format csv > trials.csv; }
 t_csv=$(median3 csv)
 csv_bytes=$(stat -c %s trials.csv)
+# The same on one core (the first of this shell's affinity mask): the export is
+# CPU-bound, its threads one per core of the mask, so this and the line above
+# are how it scales with cores.
+cores=$(awk '/^Cpus_allowed_list/ { n = 0; k = split($2, r, ","); for (i = 1; i <= k; i++) {
+    split(r[i], ab, "-"); n += (ab[2] == "" ? 1 : ab[2] - ab[1] + 1) } print n }' /proc/self/status)
+cpu0=$(awk '/^Cpus_allowed_list/ { split($2, a, /[-,]/); print a[1] }' /proc/self/status)
+csv1() { taskset -c "$cpu0" "$HPS" trials "$DIR" --format csv > trials-1.csv; }
+t_csv1=$(median3 csv1)
+cmp -s trials.csv trials-1.csv || { echo "bench/million.sh: the one-core CSV differs" >&2; exit 1; }
+rm -f trials-1.csv
 cp_floor() { cp trials.csv trials-copy.csv; }
 t_cp=$(median3 cp_floor)
 rm -f trials-copy.csv
@@ -196,6 +207,10 @@ printf '  %-38s %10s s   %sx the peer (target <= 0.5x); %sx its time after start
 printf '  %-38s %10s s   %sx writing its %s bytes to disk (dd, fdatasync: %s s), %sx cp in the page cache (%s s); peak RSS %s KiB\n' \
     "hpsweep trials --format csv > FILE" "$t_csv" "$(ratio "$t_csv" "$t_disk")" "$csv_bytes" "$t_disk" \
     "$(ratio "$t_csv" "$t_cp")" "$t_cp" "$csv_rss"
+printf '  %-38s %10s s   %s cores were %sx faster; %s MB/s per core against the disk'"'"'s %s MB/s\n' \
+    "the same on one core (taskset)" "$t_csv1" "$cores" "$(ratio "$t_csv1" "$t_csv")" \
+    "$(awk -v b="$csv_bytes" -v t="$t_csv1" 'BEGIN{printf "%.0f", b / t / 1e6}')" \
+    "$(awk -v b="$csv_bytes" -v t="$t_disk" 'BEGIN{printf "%.0f", b / t / 1e6}')"
 printf '  %-38s %10s s   %sx reading the journal once (%s s); peak RSS %s KiB, %s KiB at %s trials: %s B per trial\n' \
     "resume (replay + rewrite, nothing to run)" "$t_resume" "$(ratio "$t_resume" "$t_cat")" "$t_cat" \
     "$resume_rss" "$resume_rss_small" "$small" "$resume_per"
@@ -212,6 +227,7 @@ else
     echo "RESULT|million: status (s)|$t_status|not measured|-|<= 0.5x h5py|-"
 fi
 echo "RESULT|million: trials --format csv (s)|$t_csv|$t_disk (dd to disk, same bytes)|$(ratio "$t_csv" "$t_disk")|<= 1x (disk speed)|$(le "$(ratio "$t_csv" "$t_disk")" 1)"
+echo "RESULT|million: trials --format csv on one core (s)|$t_csv1|$t_csv (all $cores cores)|$(ratio "$t_csv1" "$t_csv")|-|-"
 echo "RESULT|million: journal bytes per trial|$j_per|$h_per (sweep.h5)|$(ratio "$j_per" "$h_per")|<= 64 B|$(le "$j_per" 64)"
 if [ "$reset_small" = yes ] && [ "$reset_big" = yes ]; then
     echo "RESULT|million: coordinator RSS growth per finished trial (B)|$rss_slope|-|-|~0 (<= 16 B)|$(le "$rss_slope" 16)"
