@@ -33,6 +33,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return HPS_EXIT_USAGE;
     }
+    hps_cli_blas_start();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         return hps_cli_version();

@@ -24,6 +24,10 @@ enum {
                                  resume it */
 };
 
+/* Before any command (blas_threads.c): OpenBLAS set to one thread and the pool
+ * it started when it loaded shut down, unless OPENBLAS_NUM_THREADS is set. */
+void hps_cli_blas_start(void);
+
 int hps_cli_run(int argc, char **argv, char **full_argv, int full_argc);
 int hps_cli_resume(int argc, char **argv, char **full_argv, int full_argc);
 int hps_cli_status(int argc, char **argv);

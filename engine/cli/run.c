@@ -31,9 +31,6 @@
 #include "workers/trial.h"
 #include "workers/worker.h"
 
-/* OpenBLAS's own API (its cblas.h would clash with GSL's). */
-void openblas_set_num_threads(int num_threads);
-
 static volatile sig_atomic_t g_signalled;
 static volatile sig_atomic_t g_starting = 1;
 
@@ -324,10 +321,8 @@ static int start_process(rank_env *e)
     hps_store_quiet();
     /* GSL's default handler aborts; strategies check every return instead. */
     gsl_set_error_handler_off();
-    /* The GP's matrices are small: OpenBLAS threads cost more than they give (and
-     * spin on the cores the workers need). The user's variable wins. */
-    if (!getenv("OPENBLAS_NUM_THREADS"))
-        openblas_set_num_threads(1);
+    /* OpenBLAS runs on one thread (the GP's matrices are small) unless the user's
+     * OPENBLAS_NUM_THREADS says otherwise: main's hps_cli_blas_start */
     return HPS_EXIT_OK;
 }
 

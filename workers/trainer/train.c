@@ -40,8 +40,9 @@
 #include "train.h"
 #include "trainer.h"
 
-/* OpenBLAS's own call; declared here so no OpenBLAS header is needed. */
+/* OpenBLAS's own calls; declared here so no OpenBLAS header is needed. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 /* Rows of the validation pass at once when the batch slice is smaller. */
 #define EVAL_ROWS 256
@@ -643,7 +644,11 @@ int hps_train_run_ops(const hps_train_ops *ops, const hps_train_params *params,
     if (rc != HPS_OK)
         return rc; /* every rank has the same arguments and fails alike */
 
-    openblas_set_num_threads(params->threads);
+    /* only when it changes: setting it restarts a pool hpsweep shut down at start
+     * (engine/cli/blas_threads.c), whose threads spin for a while even when one
+     * thread is asked for */
+    if (openblas_get_num_threads() != params->threads)
+        openblas_set_num_threads(params->threads);
     hps_tr_h5_quiet();
     trial T;
     memset(&T, 0, sizeof T);
