@@ -109,8 +109,6 @@ int64_t hps_sweep_spillable(hps_sweep *s)
     return rows + s->final_upto - s->trials_spilled + (s->pack ? hps_store_pack_rows(s->pack) : 0);
 }
 
-static void drop_front(hps_sweep *s, int64_t k);
-
 int64_t hps_sweep_held_bytes(hps_sweep *s)
 {
     if (!s->journal)
@@ -138,6 +136,19 @@ static void keep_best(hps_sweep *s, const hps_trial *t)
     s->best_spilled.stderr_tail = NULL;
     s->best_spilled.values = s->best_spilled_values;
     memcpy(s->best_spilled_values, t->values, sizeof(double) * (size_t)s->d);
+}
+
+/* Trials [trials_spilled, k) are let go of: the rest move to the front. */
+static void drop_front(hps_sweep *s, int64_t k)
+{
+    int64_t base = s->trials_spilled;
+    size_t d = (size_t)s->d, gone = (size_t)(k - base), keep = (size_t)(s->n_trials - k);
+    memmove(s->trials, s->trials + gone, sizeof *s->trials * keep);
+    memmove(s->u, s->u + gone * d, sizeof *s->u * keep * d);
+    memmove(s->values, s->values + gone * d, sizeof *s->values * keep * d);
+    for (size_t i = 0; i < keep; i++)
+        s->trials[i].values = s->values + i * d;
+    s->trials_spilled = k;
 }
 
 /* Let go of the final trials before the first that is not: their index rows, /failures
@@ -201,19 +212,6 @@ void hps_sweep_pack(hps_sweep *s)
     }
     if (k > base)
         drop_front(s, k);
-}
-
-/* Trials [trials_spilled, k) are let go of: the rest move to the front. */
-static void drop_front(hps_sweep *s, int64_t k)
-{
-    int64_t base = s->trials_spilled;
-    size_t d = (size_t)s->d, gone = (size_t)(k - base), keep = (size_t)(s->n_trials - k);
-    memmove(s->trials, s->trials + gone, sizeof *s->trials * keep);
-    memmove(s->u, s->u + gone * d, sizeof *s->u * keep * d);
-    memmove(s->values, s->values + gone * d, sizeof *s->values * keep * d);
-    for (size_t i = 0; i < keep; i++)
-        s->trials[i].values = s->values + i * d;
-    s->trials_spilled = k;
 }
 
 void hps_sweep_spill(hps_sweep *s)
